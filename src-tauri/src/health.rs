@@ -1,0 +1,10 @@
+//! Connection health commands.
+
+use redscope::admin::{AdminService, HealthReport};
+use tauri::State;
+
+/// Mirrors `GET /api/health`.
+#[tauri::command]
+pub async fn health(service: State<'_, AdminService>) -> Result<HealthReport, ()> {
+    Ok(service.health().await)
+}

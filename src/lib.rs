@@ -1,0 +1,24 @@
+//! Redscope: the Redis layer of a trading platform, and the admin service of the Redscope app.
+//!
+//! # Layout
+//!
+//! - [`error`]: the crate's one error enum, classified by kind and predicates.
+//! - [`config`]: connection settings from a URL or `REDIS_*` environment variables.
+//! - [`conn`]: auto-reconnecting multiplexed connections and dedicated blocking ones.
+//! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
+//! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
+//! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
+//! - `testing` (feature `test-support`): a private redis-server per test.
+
+pub mod admin;
+pub mod config;
+pub mod conn;
+pub mod error;
+pub mod health;
+#[cfg(feature = "test-support")]
+pub mod testing;
+pub mod web;
+
+pub use admin::{AdminOptions, AdminService};
+pub use config::{RedisConfig, Secret};
+pub use error::{Error, ErrorKind, Result};

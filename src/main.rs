@@ -1,0 +1,89 @@
+//! The `redscope` command line: web mode and the tools around the library.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use redscope::web::{ServeOptions, WebServer};
+use redscope::{AdminOptions, AdminService, RedisConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "redscope",
+    version,
+    about = "Inspect and operate Redis; the Redis layer of a trading platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Web mode: serve the admin API and the UI on a loopback address.
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:7379")]
+        bind: SocketAddr,
+        /// Redis URL (redis://, rediss://, unix://); defaults to REDIS_URL or REDIS_HOST/PORT/...
+        #[arg(long)]
+        redis: Option<String>,
+        /// Access token required by every /api route; random when not given.
+        #[arg(long, env = "REDSCOPE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Allow listening on a non-loopback address.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Refuse every write and dangerous command.
+        #[arg(long)]
+        read_only: bool,
+    },
+}
+
+fn redis_config(url: Option<&str>) -> anyhow::Result<RedisConfig> {
+    Ok(match url {
+        Some(u) => RedisConfig::from_url(u)?,
+        None => RedisConfig::from_env()?,
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REDSCOPE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            bind,
+            redis,
+            token,
+            allow_remote,
+            read_only,
+        } => {
+            let cfg = redis_config(redis.as_deref())?;
+            tracing::info!(redis = %cfg.display_url(), read_only, "starting web mode");
+            let service = AdminService::new(cfg, AdminOptions { read_only });
+            let server = WebServer::bind(
+                service,
+                ServeOptions {
+                    bind,
+                    token,
+                    allow_remote,
+                },
+            )
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+            println!("Redscope is serving on {}", server.url()?);
+            server
+                .run(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}

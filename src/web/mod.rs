@@ -1,0 +1,117 @@
+//! Web mode (`redscope serve`): the admin API over HTTP + WebSocket, and the UI embedded in the binary.
+//!
+//! Handlers are one-line adapters over [`crate::admin::AdminService`]. Every `/api` route needs the
+//! access token, as `Authorization: Bearer <token>` or `?token=<token>`.
+
+mod assets;
+mod auth;
+mod error;
+
+use std::net::SocketAddr;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+
+use crate::admin::{AdminService, HealthReport};
+use crate::error::{Error, Result};
+
+pub use error::ApiError;
+
+/// How `redscope serve` listens.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to bind; loopback unless `allow_remote`.
+    pub bind: SocketAddr,
+    /// The access token; a random one is made when `None`.
+    pub token: Option<String>,
+    /// Allow binding a non-loopback address.
+    pub allow_remote: bool,
+}
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The admin session behind every route.
+    pub service: AdminService,
+    token: auth::Token,
+}
+
+/// A bound, not yet running, web server: tells its URL before it starts serving.
+pub struct WebServer {
+    listener: TcpListener,
+    router: Router,
+    token: String,
+}
+
+impl WebServer {
+    /// Binds the listener (refusing non-loopback addresses unless allowed) and builds the routes.
+    pub async fn bind(service: AdminService, opts: ServeOptions) -> Result<WebServer> {
+        if !opts.bind.ip().is_loopback() && !opts.allow_remote {
+            return Err(Error::InvalidInput(format!(
+                "refusing to listen on {} (not loopback): pass --allow-remote to expose the API to the network",
+                opts.bind
+            )));
+        }
+        let token = opts.token.unwrap_or_else(auth::random_token);
+        if token.len() < 16 {
+            return Err(Error::InvalidInput(
+                "the access token must be at least 16 characters".into(),
+            ));
+        }
+        let listener = TcpListener::bind(opts.bind).await?;
+        let state = AppState {
+            service,
+            token: auth::Token::new(&token),
+        };
+        Ok(WebServer {
+            listener,
+            router: router(state),
+            token,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The URL a browser opens, token included.
+    pub fn url(&self) -> Result<String> {
+        Ok(format!(
+            "http://{}/?token={}",
+            self.local_addr()?,
+            self.token
+        ))
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .fallback(|| async { ApiError::from(Error::NotFound("no such API route".into())) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .nest("/api", api)
+        .fallback(assets::serve)
+        .with_state(state)
+}
+
+async fn health(State(s): State<AppState>) -> Json<HealthReport> {
+    Json(s.service.health().await)
+}
