@@ -253,6 +253,14 @@ pub fn redis_server_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("redis-server"))
 }
 
+/// The Python interpreter with redis-py for interop checks: `$REDSCOPE_PYTHON`, else the
+/// repository's `.venv` made by `scripts/dev setup`.
+pub fn python() -> PathBuf {
+    std::env::var_os("REDSCOPE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}
+
 /// A free TCP port on 127.0.0.1 (never 6379).
 pub fn free_port() -> Result<u16> {
     loop {
