@@ -6,6 +6,7 @@
 //! - [`config`]: connection settings from a URL or `REDIS_*` environment variables.
 //! - [`conn`]: auto-reconnecting multiplexed connections and dedicated blocking ones.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
+//! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
 //! - `testing` (feature `test-support`): a private redis-server per test.
@@ -15,6 +16,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod health;
+pub mod keyspace;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod web;

@@ -1,0 +1,180 @@
+//! Walking the keyspace without blocking the server: `SCAN` pages (binary-safe keys), batched
+//! `UNLINK` of everything matching a pattern with progress and cancellation, and glob escaping
+//! so user-supplied names (symbols, exchanges) are matched literally. Never `KEYS`.
+
+use redis::aio::ConnectionLike;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+
+/// Default `SCAN ... COUNT` hint: large enough for throughput, small enough to keep each call short.
+pub const DEFAULT_SCAN_COUNT: usize = 1000;
+/// Default number of keys per `UNLINK`.
+pub const DEFAULT_UNLINK_BATCH: usize = 500;
+
+/// Escapes the glob metacharacters `* ? [ ] \` so `s` matches only itself in a `MATCH` pattern.
+pub fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One `SCAN` call: the next cursor (0 when the scan is complete) and the keys of this page.
+pub async fn scan_page<C: ConnectionLike + Send>(
+    conn: &mut C,
+    cursor: u64,
+    pattern: &str,
+    count: usize,
+    key_type: Option<&str>,
+) -> Result<(u64, Vec<Vec<u8>>)> {
+    let mut cmd = redis::cmd("SCAN");
+    cmd.arg(cursor)
+        .arg("MATCH")
+        .arg(pattern)
+        .arg("COUNT")
+        .arg(count.max(1));
+    if let Some(t) = key_type {
+        cmd.arg("TYPE").arg(t);
+    }
+    let (next, keys): (u64, Vec<Vec<u8>>) = cmd.query_async(conn).await?;
+    Ok((next, keys))
+}
+
+/// Progress and outcome of a pattern delete or count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScanProgress {
+    /// `SCAN` calls made so far.
+    pub pages: u64,
+    /// Matching keys seen so far.
+    pub matched: u64,
+    /// Keys removed so far (0 for a dry run).
+    pub deleted: u64,
+    /// True when the whole keyspace has been walked.
+    pub complete: bool,
+    /// True when the walk stopped because it was cancelled.
+    pub cancelled: bool,
+}
+
+/// Options of [`unlink_matching`] and [`count_matching`].
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// `SCAN ... COUNT` hint.
+    pub count: usize,
+    /// Keys per `UNLINK` call.
+    pub batch: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            count: DEFAULT_SCAN_COUNT,
+            batch: DEFAULT_UNLINK_BATCH,
+        }
+    }
+}
+
+/// Removes every key matching `pattern` with `SCAN` + `UNLINK` in batches, reporting progress
+/// after each page. Stops early (reporting how far it got) when `cancel` fires.
+pub async fn unlink_matching<C: ConnectionLike + Send>(
+    conn: &mut C,
+    pattern: &str,
+    opts: &ScanOptions,
+    cancel: &CancellationToken,
+    mut on_progress: impl FnMut(&ScanProgress) + Send,
+) -> Result<ScanProgress> {
+    check_pattern(pattern)?;
+    let mut progress = ScanProgress::default();
+    let mut pending: Vec<Vec<u8>> = Vec::with_capacity(opts.batch);
+    let mut cursor = 0u64;
+    loop {
+        if cancel.is_cancelled() {
+            progress.deleted += unlink(conn, &mut pending).await?;
+            progress.cancelled = true;
+            on_progress(&progress);
+            return Ok(progress);
+        }
+        let (next, keys) = scan_page(conn, cursor, pattern, opts.count, None).await?;
+        progress.pages += 1;
+        progress.matched += keys.len() as u64;
+        pending.extend(keys);
+        if pending.len() >= opts.batch.max(1) {
+            progress.deleted += unlink(conn, &mut pending).await?;
+        }
+        cursor = next;
+        if cursor == 0 {
+            progress.deleted += unlink(conn, &mut pending).await?;
+            progress.complete = true;
+            on_progress(&progress);
+            return Ok(progress);
+        }
+        on_progress(&progress);
+    }
+}
+
+/// Counts the keys matching `pattern` (a dry run) and keeps up to `sample` of them.
+pub async fn count_matching<C: ConnectionLike + Send>(
+    conn: &mut C,
+    pattern: &str,
+    sample: usize,
+    opts: &ScanOptions,
+    cancel: &CancellationToken,
+) -> Result<(ScanProgress, Vec<Vec<u8>>)> {
+    check_pattern(pattern)?;
+    let mut progress = ScanProgress::default();
+    let mut kept = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        if cancel.is_cancelled() {
+            progress.cancelled = true;
+            return Ok((progress, kept));
+        }
+        let (next, keys) = scan_page(conn, cursor, pattern, opts.count, None).await?;
+        progress.pages += 1;
+        progress.matched += keys.len() as u64;
+        let room = sample.saturating_sub(kept.len());
+        kept.extend(keys.into_iter().take(room));
+        cursor = next;
+        if cursor == 0 {
+            progress.complete = true;
+            return Ok((progress, kept));
+        }
+    }
+}
+
+async fn unlink<C: ConnectionLike + Send>(conn: &mut C, keys: &mut Vec<Vec<u8>>) -> Result<u64> {
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let n: u64 = redis::cmd("UNLINK")
+        .arg(&keys[..])
+        .query_async(conn)
+        .await?;
+    keys.clear();
+    Ok(n)
+}
+
+fn check_pattern(pattern: &str) -> Result<()> {
+    if pattern.is_empty() {
+        return Err(Error::InvalidInput(
+            "the key pattern must not be empty".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_glob_metacharacters() {
+        assert_eq!(glob_escape("BTC-USDT"), "BTC-USDT");
+        assert_eq!(glob_escape("a*b?c[d]e\\f"), "a\\*b\\?c\\[d\\]e\\\\f");
+    }
+}
