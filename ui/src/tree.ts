@@ -1,0 +1,89 @@
+// The namespace tree's client-side model: levels are fetched lazily (one prefix at a time, with
+// counts aggregated by the server) and flattened into rows for the virtual list.
+
+/** One child of a level as the server returns it. */
+export interface LevelEntry {
+  /** The segment name shown in the tree (for a key: its full display name's last segment). */
+  name: string;
+  /** The full prefix of a folder (ending with the separator), or the key of a leaf. */
+  path: string;
+  /** Keys below a folder; 1 for a key. */
+  count: number;
+  /** True for a key, false for a folder. */
+  leaf: boolean;
+}
+
+/** A row of the flattened tree. */
+export interface TreeRow extends LevelEntry {
+  depth: number;
+  expanded: boolean;
+  loading: boolean;
+}
+
+export class TreeModel {
+  private levels = new Map<string, LevelEntry[]>();
+  private expanded = new Set<string>();
+  private loading = new Set<string>();
+
+  /** Stores the children of `prefix` ('' for the root), sorted folders first, then by name. */
+  setLevel(prefix: string, entries: LevelEntry[]): void {
+    const sorted = [...entries].sort((a, b) => (a.leaf === b.leaf ? a.name.localeCompare(b.name) : a.leaf ? 1 : -1));
+    this.levels.set(prefix, sorted);
+    this.loading.delete(prefix);
+  }
+
+  hasLevel(prefix: string): boolean {
+    return this.levels.has(prefix);
+  }
+
+  /** Marks a folder as being fetched. */
+  setLoading(prefix: string): void {
+    this.loading.add(prefix);
+  }
+
+  /** Expands or collapses a folder; returns true when its level must be fetched first. */
+  toggle(path: string): boolean {
+    if (this.expanded.has(path)) {
+      this.expanded.delete(path);
+      return false;
+    }
+    this.expanded.add(path);
+    return !this.levels.has(path);
+  }
+
+  isExpanded(path: string): boolean {
+    return this.expanded.has(path);
+  }
+
+  /** Forgets everything (after a refresh or a database switch), keeping which folders were open. */
+  reset(): void {
+    this.levels.clear();
+    this.loading.clear();
+  }
+
+  /** Paths of expanded folders whose level is not loaded (to re-fetch after a reset). */
+  missingLevels(): string[] {
+    const out = [''].filter((p) => !this.levels.has(p));
+    for (const p of this.expanded) if (!this.levels.has(p)) out.push(p);
+    return out;
+  }
+
+  /** The visible rows, depth first. */
+  rows(): TreeRow[] {
+    const out: TreeRow[] = [];
+    const walk = (prefix: string, depth: number) => {
+      for (const e of this.levels.get(prefix) ?? []) {
+        const expanded = !e.leaf && this.expanded.has(e.path);
+        out.push({ ...e, depth, expanded, loading: this.loading.has(e.path) });
+        if (expanded) walk(e.path, depth + 1);
+      }
+    };
+    walk('', 0);
+    return out;
+  }
+
+  /** Total keys at the root level. */
+  total(): number {
+    return (this.levels.get('') ?? []).reduce((n, e) => n + e.count, 0);
+  }
+}
