@@ -51,11 +51,40 @@ pub enum Endpoint {
     Unix { path: PathBuf },
 }
 
-/// Everything needed to open a connection to one Redis server.
+/// How the servers are arranged: one server, a Cluster, or a master watched by Sentinels.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Topology {
+    /// One server (possibly a replica): [`RedisConfig::endpoint`].
+    #[default]
+    Standalone,
+    /// A Redis Cluster reached through these seed nodes (`redis+cluster://h1:p1,h2:p2`).
+    Cluster {
+        /// Seed nodes; the rest of the cluster is discovered from them.
+        nodes: Vec<(String, u16)>,
+    },
+    /// A master named `master`, resolved through these Sentinels
+    /// (`redis+sentinel://h1:26379,h2:26379/mymaster/0`); failovers are followed.
+    Sentinel {
+        /// Sentinel addresses.
+        sentinels: Vec<(String, u16)>,
+        /// The monitored master's name.
+        master: String,
+        /// Password of the Sentinels themselves, when they require one.
+        sentinel_password: Option<Secret>,
+    },
+}
+
+/// Default port of a Sentinel.
+pub const DEFAULT_SENTINEL_PORT: u16 = 26379;
+
+/// Everything needed to open a connection to Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisConfig {
-    /// Host/port/socket and transport.
+    /// Host/port/socket and transport (for a Cluster or Sentinel: the first seed, carrying TLS-ness).
     pub endpoint: Endpoint,
+    /// One server, a Cluster or Sentinel-managed.
+    pub topology: Topology,
     /// Logical database index (`SELECT`).
     pub db: i64,
     /// ACL user name, if any.
@@ -78,6 +107,7 @@ impl Default for RedisConfig {
                 host: "127.0.0.1".into(),
                 port: DEFAULT_PORT,
             },
+            topology: Topology::Standalone,
             db: 0,
             username: None,
             password: None,
@@ -90,8 +120,18 @@ impl Default for RedisConfig {
 impl RedisConfig {
     /// Parses `redis://[user[:password]@]host[:port][/db]`, `rediss://…` (TLS; add
     /// `#insecure` to skip certificate checks) or `unix:///path/to.sock[?db=N]`.
+    ///
+    /// Clusters: `redis+cluster://[user:password@]h1:p1,h2:p2` (or `rediss+cluster://`).
+    /// Sentinel: `redis+sentinel://[user:password@]h1:26379,h2:26379/<master>[/db]`, with
+    /// `?sentinel_password=…` when the Sentinels need their own password.
     pub fn from_url(url: &str) -> Result<Self> {
-        let parsed = url::Url::parse(url.trim()).map_err(|e| {
+        let trimmed = url.trim();
+        if let Some((scheme, rest)) = trimmed.split_once("://") {
+            if scheme.ends_with("+cluster") || scheme.ends_with("+sentinel") {
+                return Self::from_multi_host_url(scheme, rest, url);
+            }
+        }
+        let parsed = url::Url::parse(trimmed).map_err(|e| {
             Error::Config(format!("malformed Redis URL ({e}): {}", redact_url(url)))
         })?;
         let mut cfg = RedisConfig::default();
@@ -165,6 +205,103 @@ impl RedisConfig {
         Ok(cfg)
     }
 
+    fn from_multi_host_url(scheme: &str, rest: &str, original: &str) -> Result<Self> {
+        let bad = |why: &str| Error::Config(format!("{why}: {}", redact_url(original)));
+        let tls = match scheme {
+            "redis+cluster" | "redis+sentinel" => false,
+            "rediss+cluster" | "rediss+sentinel" => true,
+            other => return Err(bad(&format!("unsupported URL scheme {other:?}"))),
+        };
+        let sentinel = scheme.ends_with("+sentinel");
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let (rest, fragment) = match rest.split_once('#') {
+            Some((r, f)) => (r, Some(f)),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, ""),
+        };
+        let mut cfg = RedisConfig::default();
+        let hosts = match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                let (user, pw) = match userinfo.split_once(':') {
+                    Some((u, p)) => (u, Some(p)),
+                    None => (userinfo, None),
+                };
+                let decode = |s: &str| {
+                    percent_decode(s).map_err(|_| bad("URL credentials are not valid UTF-8"))
+                };
+                if !user.is_empty() {
+                    cfg.username = Some(decode(user)?);
+                }
+                if let Some(pw) = pw {
+                    cfg.password = Some(Secret::new(decode(pw)?));
+                }
+                &authority[at + 1..]
+            }
+            None => authority,
+        };
+        let default_port = if sentinel {
+            DEFAULT_SENTINEL_PORT
+        } else {
+            DEFAULT_PORT
+        };
+        let mut nodes = Vec::new();
+        for h in hosts.split(',').filter(|h| !h.is_empty()) {
+            nodes.push(parse_host_port(h, default_port).map_err(|why| bad(&why))?);
+        }
+        let Some((host, port)) = nodes.first().cloned() else {
+            return Err(bad("the URL names no host"));
+        };
+        cfg.endpoint = if tls {
+            Endpoint::Tls {
+                host,
+                port,
+                insecure: fragment == Some("insecure"),
+            }
+        } else {
+            Endpoint::Tcp { host, port }
+        };
+        let mut segments = path.split('/').filter(|s| !s.is_empty());
+        let mut sentinel_password = None;
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            match k.as_ref() {
+                "sentinel_password" => sentinel_password = Some(Secret::new(v.into_owned())),
+                "db" => cfg.db = v.parse().map_err(|_| bad("db must be a number"))?,
+                _ => {}
+            }
+        }
+        if sentinel {
+            let master = segments
+                .next()
+                .ok_or_else(|| bad("a Sentinel URL needs the master name as its path"))?;
+            cfg.topology = Topology::Sentinel {
+                sentinels: nodes,
+                master: master.to_string(),
+                sentinel_password,
+            };
+        } else {
+            cfg.topology = Topology::Cluster { nodes };
+        }
+        if let Some(db) = segments.next() {
+            cfg.db = db
+                .parse()
+                .map_err(|_| bad("database in URL must be a number"))?;
+        }
+        if cfg.db < 0 {
+            return Err(bad("database index must not be negative"));
+        }
+        if matches!(cfg.topology, Topology::Cluster { .. }) && cfg.db != 0 {
+            return Err(bad("a Redis Cluster has only database 0"));
+        }
+        Ok(cfg)
+    }
+
     /// Reads `REDIS_URL`, or else `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`,
     /// `REDIS_DB` (defaults: 127.0.0.1, 6379, none, none, 0).
     pub fn from_env() -> Result<Self> {
@@ -217,6 +354,33 @@ impl RedisConfig {
             (None, Some(_)) => ":***@".to_string(),
             (None, None) => String::new(),
         };
+        let hosts = |nodes: &[(String, u16)]| {
+            let shown: Vec<String> = nodes
+                .iter()
+                .map(|(h, p)| format!("{}:{p}", bracket(h)))
+                .collect();
+            shown.join(",")
+        };
+        let s = if matches!(self.endpoint, Endpoint::Tls { .. }) {
+            "s"
+        } else {
+            ""
+        };
+        match &self.topology {
+            Topology::Standalone => {}
+            Topology::Cluster { nodes } => {
+                return format!("redis{s}+cluster://{user}{}", hosts(nodes))
+            }
+            Topology::Sentinel {
+                sentinels, master, ..
+            } => {
+                return format!(
+                    "redis{s}+sentinel://{user}{}/{master}/{}",
+                    hosts(sentinels),
+                    self.db
+                )
+            }
+        }
         match &self.endpoint {
             Endpoint::Tcp { host, port } => {
                 format!("redis://{user}{}:{port}/{}", bracket(host), self.db)
@@ -269,6 +433,29 @@ impl RedisConfig {
             }
         }
     }
+}
+
+/// Parses `host`, `host:port` or `[v6]:port`.
+fn parse_host_port(s: &str, default_port: u16) -> std::result::Result<(String, u16), String> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("unclosed '[' in host {s:?}"))?;
+        (h.to_string(), after.strip_prefix(':'))
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (s.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("empty host in {s:?}"));
+    }
+    let port = match port {
+        Some(p) => p.parse::<u16>().map_err(|_| format!("bad port in {s:?}"))?,
+        None => default_port,
+    };
+    Ok((host, port))
 }
 
 fn bracket(host: &str) -> String {
@@ -419,6 +606,62 @@ mod tests {
             RedisConfig::from_vars(bad_port).unwrap_err().kind(),
             crate::ErrorKind::Config
         );
+    }
+
+    #[test]
+    fn cluster_and_sentinel_urls() {
+        let c = RedisConfig::from_url("redis+cluster://:pw@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002")
+            .unwrap();
+        assert_eq!(
+            c.topology,
+            Topology::Cluster {
+                nodes: vec![
+                    ("10.0.0.1".into(), 7000),
+                    ("10.0.0.2".into(), 7001),
+                    ("::1".into(), 7002)
+                ]
+            }
+        );
+        assert_eq!(c.password.as_ref().unwrap().expose(), "pw");
+        assert_eq!(
+            c.display_url(),
+            "redis+cluster://:***@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002"
+        );
+        let s =
+            RedisConfig::from_url("redis+sentinel://h1,h2:26380/mymaster/2?sentinel_password=sp")
+                .unwrap();
+        match &s.topology {
+            Topology::Sentinel {
+                sentinels,
+                master,
+                sentinel_password,
+            } => {
+                assert_eq!(
+                    sentinels,
+                    &vec![("h1".to_string(), 26379), ("h2".to_string(), 26380)]
+                );
+                assert_eq!(master, "mymaster");
+                assert_eq!(sentinel_password.as_ref().unwrap().expose(), "sp");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.db, 2);
+        assert_eq!(
+            s.display_url(),
+            "redis+sentinel://h1:26379,h2:26380/mymaster/2"
+        );
+        for bad in [
+            "redis+sentinel://h1:26379",
+            "redis+cluster://",
+            "redis+cluster://h:x",
+            "redis+cluster://h/3",
+        ] {
+            assert_eq!(
+                RedisConfig::from_url(bad).unwrap_err().kind(),
+                crate::ErrorKind::Config,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

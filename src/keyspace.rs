@@ -6,6 +6,7 @@ use redis::aio::ConnectionLike;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::conn::Conn;
 use crate::error::{Error, Result};
 
 /// Default `SCAN ... COUNT` hint: large enough for throughput, small enough to keep each call short.
@@ -81,7 +82,7 @@ impl Default for ScanOptions {
 
 /// Removes every key matching `pattern` with `SCAN` + `UNLINK` in batches, reporting progress
 /// after each page. Stops early (reporting how far it got) when `cancel` fires.
-pub async fn unlink_matching<C: ConnectionLike + Send>(
+pub async fn unlink_matching<C: ConnectionLike + Clone + Send>(
     conn: &mut C,
     pattern: &str,
     opts: &ScanOptions,
@@ -90,31 +91,119 @@ pub async fn unlink_matching<C: ConnectionLike + Send>(
 ) -> Result<ScanProgress> {
     check_pattern(pattern)?;
     let mut progress = ScanProgress::default();
+    let mut deleter = conn.clone();
+    walk_and_unlink(
+        conn,
+        &mut deleter,
+        pattern,
+        opts,
+        cancel,
+        &mut progress,
+        &mut on_progress,
+    )
+    .await?;
+    progress.complete = !progress.cancelled;
+    on_progress(&progress);
+    Ok(progress)
+}
+
+/// [`unlink_matching`] on every master of a deployment: each master is scanned directly and the
+/// keys are unlinked through `conn` (which, on a Cluster, splits `UNLINK` by slot).
+pub async fn unlink_matching_all(
+    conn: &Conn,
+    pattern: &str,
+    opts: &ScanOptions,
+    cancel: &CancellationToken,
+    mut on_progress: impl FnMut(&ScanProgress) + Send,
+) -> Result<ScanProgress> {
+    check_pattern(pattern)?;
+    let mut progress = ScanProgress::default();
+    let mut deleter = conn.clone();
+    for node in conn.masters().await? {
+        let mut scanner = node.conn;
+        walk_and_unlink(
+            &mut scanner,
+            &mut deleter,
+            pattern,
+            opts,
+            cancel,
+            &mut progress,
+            &mut on_progress,
+        )
+        .await?;
+        if progress.cancelled {
+            break;
+        }
+    }
+    progress.complete = !progress.cancelled;
+    on_progress(&progress);
+    Ok(progress)
+}
+
+/// Walks one node's keyspace, unlinking matches through `deleter`; progress accumulates.
+async fn walk_and_unlink<S: ConnectionLike + Send, D: ConnectionLike + Send>(
+    scanner: &mut S,
+    deleter: &mut D,
+    pattern: &str,
+    opts: &ScanOptions,
+    cancel: &CancellationToken,
+    progress: &mut ScanProgress,
+    on_progress: &mut (impl FnMut(&ScanProgress) + Send),
+) -> Result<()> {
     let mut pending: Vec<Vec<u8>> = Vec::with_capacity(opts.batch);
     let mut cursor = 0u64;
     loop {
         if cancel.is_cancelled() {
-            progress.deleted += unlink(conn, &mut pending).await?;
+            progress.deleted += unlink(deleter, &mut pending).await?;
             progress.cancelled = true;
-            on_progress(&progress);
-            return Ok(progress);
+            return Ok(());
         }
-        let (next, keys) = scan_page(conn, cursor, pattern, opts.count, None).await?;
+        let (next, keys) = scan_page(scanner, cursor, pattern, opts.count, None).await?;
         progress.pages += 1;
         progress.matched += keys.len() as u64;
         pending.extend(keys);
         if pending.len() >= opts.batch.max(1) {
-            progress.deleted += unlink(conn, &mut pending).await?;
+            progress.deleted += unlink(deleter, &mut pending).await?;
         }
         cursor = next;
         if cursor == 0 {
-            progress.deleted += unlink(conn, &mut pending).await?;
-            progress.complete = true;
-            on_progress(&progress);
-            return Ok(progress);
+            progress.deleted += unlink(deleter, &mut pending).await?;
+            return Ok(());
         }
-        on_progress(&progress);
+        on_progress(progress);
     }
+}
+
+/// [`count_matching`] over every master of a deployment.
+pub async fn count_matching_all(
+    conn: &Conn,
+    pattern: &str,
+    sample: usize,
+    opts: &ScanOptions,
+    cancel: &CancellationToken,
+) -> Result<(ScanProgress, Vec<Vec<u8>>)> {
+    let mut total = ScanProgress::default();
+    let mut kept = Vec::new();
+    for node in conn.masters().await? {
+        let mut c = node.conn;
+        let (p, s) = count_matching(
+            &mut c,
+            pattern,
+            sample.saturating_sub(kept.len()),
+            opts,
+            cancel,
+        )
+        .await?;
+        total.pages += p.pages;
+        total.matched += p.matched;
+        kept.extend(s);
+        if p.cancelled {
+            total.cancelled = true;
+            return Ok((total, kept));
+        }
+    }
+    total.complete = true;
+    Ok((total, kept))
 }
 
 /// Counts the keys matching `pattern` (a dry run) and keeps up to `sample` of them.

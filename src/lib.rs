@@ -4,12 +4,14 @@
 //!
 //! - [`error`]: the crate's one error enum, classified by kind and predicates.
 //! - [`config`]: connection settings from a URL or `REDIS_*` environment variables.
-//! - [`conn`]: auto-reconnecting multiplexed connections and dedicated blocking ones.
+//! - [`conn`]: [`conn::Conn`], one handle for a single server, a Cluster or a Sentinel-managed
+//!   master (reconnects and follows failovers), plus dedicated blocking connections.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
-//! - `testing` (feature `test-support`): a private redis-server per test.
+//! - `testing` (feature `test-support`): a private redis-server per test, and real local
+//!   Cluster (3 masters + 3 replicas) and Sentinel (master, replica, 3 Sentinels) deployments.
 
 pub mod admin;
 pub mod config;

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 pub struct RedisServerBuilder {
     password: Option<String>,
     args: Vec<String>,
+    cluster: bool,
 }
 
 impl RedisServerBuilder {
@@ -32,19 +33,50 @@ impl RedisServerBuilder {
         self
     }
 
+    /// Pass raw arguments to redis-server as they are (e.g. `["--replicaof", "127.0.0.1", "7000"]`).
+    pub fn raw_args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Start as a Cluster node (`--cluster-enabled yes`), on a port whose bus port (+10000) is free.
+    pub fn cluster_node(mut self) -> Self {
+        self.cluster = true;
+        self
+    }
+
     /// Starts the server and waits until it answers PING.
     pub fn start(self) -> Result<RedisServer> {
         // A port picked from the OS can be taken by someone else before redis binds it: retry.
         let mut last_err = None;
         for _ in 0..5 {
+            let port = if self.cluster {
+                free_port_with_bus()?
+            } else {
+                free_port()?
+            };
+            let mut args = self.args.clone();
+            if self.cluster {
+                args.extend(
+                    [
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        "nodes.conf",
+                        "--cluster-node-timeout",
+                        "2000",
+                    ]
+                    .map(String::from),
+                );
+            }
             let mut server = RedisServer {
                 child: None,
-                port: free_port()?,
+                port,
                 dir: tempfile::Builder::new()
                     .prefix("redscope-redis-")
                     .tempdir()?,
                 password: self.password.clone(),
-                args: self.args.clone(),
+                args,
             };
             match server.spawn() {
                 Ok(()) => return Ok(server),
@@ -261,6 +293,23 @@ pub fn python() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
 }
 
+/// A free port whose Cluster bus port (port + 10000) is free too.
+fn free_port_with_bus() -> Result<u16> {
+    for _ in 0..1000 {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = l.local_addr()?.port();
+        if port > 55_000 || port == crate::config::DEFAULT_PORT {
+            continue;
+        }
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port + 10_000)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(Error::Io(std::io::Error::other(
+        "no free port pair for a cluster node",
+    )))
+}
+
 /// A free TCP port on 127.0.0.1 (never 6379).
 pub fn free_port() -> Result<u16> {
     loop {
@@ -271,4 +320,267 @@ pub fn free_port() -> Result<u16> {
             return Ok(port);
         }
     }
+}
+
+/// A real Redis Cluster on loopback: 3 masters and 3 replicas made by
+/// `redis-cli --cluster create`, torn down on drop.
+#[derive(Debug)]
+pub struct RedisCluster {
+    /// The six nodes; which are masters changes with failovers.
+    pub nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts six nodes, creates the cluster, and waits until every node reports `cluster_state:ok`.
+    pub fn start() -> Result<RedisCluster> {
+        let nodes = (0..6)
+            .map(|_| RedisServer::builder().cluster_node().start())
+            .collect::<Result<Vec<_>>>()?;
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .collect();
+        let out = Command::new(redis_cli_binary())
+            .args(["--cluster", "create"])
+            .args(&addrs)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()?;
+        if !out.status.success() {
+            return Err(Error::Server(format!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )));
+        }
+        let cluster = RedisCluster { nodes };
+        cluster.wait_ok(Duration::from_secs(30))?;
+        Ok(cluster)
+    }
+
+    /// A `redis+cluster://` URL naming every node as a seed.
+    pub fn url(&self) -> String {
+        let seeds: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .collect();
+        format!("redis+cluster://{}", seeds.join(","))
+    }
+
+    /// A [`RedisConfig`] for the cluster.
+    pub fn config(&self) -> RedisConfig {
+        RedisConfig::from_url(&self.url()).expect("cluster URL parses")
+    }
+
+    /// Waits until every running node says `cluster_state:ok` and knows all 16384 slots.
+    pub fn wait_ok(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let all_ok = self.nodes.iter().filter(|n| n.pid().is_some()).all(|n| {
+                sync_query(n, &["CLUSTER", "INFO"])
+                    .map(|info| {
+                        info.contains("cluster_state:ok") && info.contains("cluster_slots_ok:16384")
+                    })
+                    .unwrap_or(false)
+            });
+            if all_ok {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Timeout(timeout));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Ports of the nodes that are currently masters (by their own `ROLE`).
+    pub fn master_ports(&self) -> Vec<u16> {
+        self.nodes
+            .iter()
+            .filter(|n| n.pid().is_some())
+            .filter(|n| {
+                sync_query(n, &["ROLE"])
+                    .map(|r| r.starts_with("master"))
+                    .unwrap_or(false)
+            })
+            .map(|n| n.port())
+            .collect()
+    }
+}
+
+/// A master, one replica and three Sentinels watching it as `mymaster`, on loopback.
+#[derive(Debug)]
+pub struct SentinelSet {
+    /// The initial master.
+    pub master: RedisServer,
+    /// The initial replica.
+    pub replica: RedisServer,
+    /// Three Sentinel processes.
+    pub sentinels: Vec<RedisServer>,
+}
+
+/// The master name the [`SentinelSet`] monitors.
+pub const SENTINEL_MASTER_NAME: &str = "mymaster";
+
+impl SentinelSet {
+    /// Starts the master, its replica (waiting for the sync), and three Sentinels (quorum 2,
+    /// master declared down after 1 s) that all know both data nodes.
+    pub fn start() -> Result<SentinelSet> {
+        let master = RedisServer::start()?;
+        let replica = RedisServer::builder()
+            .arg("replicaof", format!("127.0.0.1 {}", master.port()))
+            .start()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !sync_query(&replica, &["INFO", "replication"])
+            .map(|i| i.contains("master_link_status:up"))
+            .unwrap_or(false)
+        {
+            if Instant::now() > deadline {
+                return Err(Error::Timeout(Duration::from_secs(20)));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut sentinels = Vec::new();
+        for _ in 0..3 {
+            sentinels.push(RedisServer::start_sentinel(master.port())?);
+        }
+        let set = SentinelSet {
+            master,
+            replica,
+            sentinels,
+        };
+        // Wait until every Sentinel has discovered the replica and its peers.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = set.sentinels.iter().all(|s| {
+                sync_query(s, &["SENTINEL", "MASTER", SENTINEL_MASTER_NAME])
+                    .map(|m| {
+                        let fields: Vec<&str> = m.lines().collect();
+                        let get = |k: &str| {
+                            fields
+                                .iter()
+                                .position(|f| *f == k)
+                                .and_then(|i| fields.get(i + 1))
+                                .copied()
+                        };
+                        get("num-slaves") == Some("1") && get("num-other-sentinels") == Some("2")
+                    })
+                    .unwrap_or(false)
+            });
+            if ready {
+                return Ok(set);
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Timeout(Duration::from_secs(30)));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A `redis+sentinel://` URL for the master through all three Sentinels.
+    pub fn url(&self) -> String {
+        let hosts: Vec<String> = self
+            .sentinels
+            .iter()
+            .map(|s| format!("127.0.0.1:{}", s.port()))
+            .collect();
+        format!(
+            "redis+sentinel://{}/{SENTINEL_MASTER_NAME}/0",
+            hosts.join(",")
+        )
+    }
+
+    /// A [`RedisConfig`] for the Sentinel-managed master.
+    pub fn config(&self) -> RedisConfig {
+        RedisConfig::from_url(&self.url()).expect("sentinel URL parses")
+    }
+}
+
+impl RedisServer {
+    /// Starts a Sentinel (`redis-server sentinel.conf --sentinel`) monitoring 127.0.0.1:`master_port`.
+    fn start_sentinel(master_port: u16) -> Result<RedisServer> {
+        let mut last = None;
+        for _ in 0..5 {
+            let dir = tempfile::Builder::new()
+                .prefix("redscope-sentinel-")
+                .tempdir()?;
+            let port = free_port()?;
+            let conf = format!(
+                "port {port}\nbind 127.0.0.1\ndir {dir}\nlogfile redis.log\n\
+                 sentinel monitor {SENTINEL_MASTER_NAME} 127.0.0.1 {master_port} 2\n\
+                 sentinel down-after-milliseconds {SENTINEL_MASTER_NAME} 1000\n\
+                 sentinel failover-timeout {SENTINEL_MASTER_NAME} 4000\n\
+                 sentinel parallel-syncs {SENTINEL_MASTER_NAME} 1\n",
+                dir = dir.path().display()
+            );
+            let conf_path = dir.path().join("sentinel.conf");
+            std::fs::write(&conf_path, conf)?;
+            let mut s = RedisServer {
+                child: None,
+                port,
+                dir,
+                password: None,
+                args: Vec::new(),
+            };
+            let child = Command::new(redis_server_binary())
+                .arg(&conf_path)
+                .arg("--sentinel")
+                .current_dir(s.dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            s.child = Some(child);
+            match s.wait_ready(Duration::from_secs(10)) {
+                Ok(()) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Connection("could not start a Sentinel".into())))
+    }
+}
+
+/// Runs one command synchronously on a fixture server and renders the reply as text
+/// (arrays flattened one element per line); for fixture bookkeeping only.
+pub fn sync_query(server: &RedisServer, args: &[&str]) -> Result<String> {
+    let client = redis::Client::open(server.config().connection_info()?)?;
+    let mut c = client.get_connection_with_timeout(Duration::from_millis(500))?;
+    c.set_read_timeout(Some(Duration::from_secs(2)))?;
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    let v: redis::Value = cmd.query(&mut c)?;
+    fn flat(v: &redis::Value, out: &mut Vec<String>) {
+        match v {
+            redis::Value::Array(items) | redis::Value::Set(items) => {
+                items.iter().for_each(|i| flat(i, out))
+            }
+            redis::Value::Map(kv) => kv.iter().for_each(|(k, v)| {
+                flat(k, out);
+                flat(v, out)
+            }),
+            redis::Value::BulkString(b) => out.push(String::from_utf8_lossy(b).into_owned()),
+            redis::Value::SimpleString(s) => out.push(s.clone()),
+            redis::Value::VerbatimString { text, .. } => out.push(text.clone()),
+            redis::Value::Int(i) => out.push(i.to_string()),
+            redis::Value::Nil => out.push(String::new()),
+            other => out.push(format!("{other:?}")),
+        }
+    }
+    let mut out = Vec::new();
+    flat(&v, &mut out);
+    Ok(out.join("\n"))
+}
+
+/// The redis-cli binary: `$REDSCOPE_REDIS_CLI`, else `redis-cli` on PATH.
+pub fn redis_cli_binary() -> PathBuf {
+    std::env::var_os("REDSCOPE_REDIS_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("redis-cli"))
 }
