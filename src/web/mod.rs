@@ -43,6 +43,7 @@ pub struct WebServer {
     listener: TcpListener,
     router: Router,
     token: String,
+    guard: auth::HostGuard,
 }
 
 impl WebServer {
@@ -61,6 +62,7 @@ impl WebServer {
             ));
         }
         let listener = TcpListener::bind(opts.bind).await?;
+        let guard = auth::HostGuard::new(listener.local_addr()?, opts.allow_remote);
         let state = AppState {
             service,
             token: auth::Token::new(&token),
@@ -69,6 +71,7 @@ impl WebServer {
             listener,
             router: router(state),
             token,
+            guard,
         })
     }
 
@@ -91,7 +94,12 @@ impl WebServer {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        axum::serve(self.listener, self.router)
+        // Every route, UI files included, first passes the Host/Origin check (DNS rebinding, CSRF).
+        let router = self.router.layer(axum::middleware::from_fn_with_state(
+            self.guard,
+            auth::check_host_and_origin,
+        ));
+        axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;
         Ok(())
