@@ -10,7 +10,7 @@
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
-//! - `testing` (feature `test-support`): a private redis-server per test, and real local
+//! - [`testing`]: private redis-server processes for tests and benchmarks, and real local
 //!   Cluster (3 masters + 3 replicas) and Sentinel (master, replica, 3 Sentinels) deployments.
 
 pub mod admin;
@@ -19,7 +19,6 @@ pub mod conn;
 pub mod error;
 pub mod health;
 pub mod keyspace;
-#[cfg(feature = "test-support")]
 pub mod testing;
 pub mod web;
 

@@ -1,6 +1,6 @@
 //! Test support: a private `redis-server` on a free loopback port with its own temp dir,
 //! killed on drop. It can be restarted on the same port, paused and resumed, for fault tests.
-//! Never uses port 6379. Enabled by the `test-support` feature.
+//! Never uses port 6379. Used by our tests, `redscope bench`, and available to users' own tests.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
