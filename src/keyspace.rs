@@ -158,13 +158,21 @@ async fn walk_and_unlink<S: ConnectionLike + Send, D: ConnectionLike + Send>(
             progress.cancelled = true;
             return Ok(());
         }
-        let (next, keys) = scan_page(scanner, cursor, pattern, opts.count, None).await?;
+        // The UNLINK of the last full batch travels together with the next SCAN: one round trip.
+        let mut batch = if pending.len() >= opts.batch.max(1) {
+            std::mem::take(&mut pending)
+        } else {
+            Vec::new()
+        };
+        let (scanned, unlinked) = tokio::join!(
+            scan_page(scanner, cursor, pattern, opts.count, None),
+            unlink(deleter, &mut batch)
+        );
+        progress.deleted += unlinked?;
+        let (next, keys) = scanned?;
         progress.pages += 1;
         progress.matched += keys.len() as u64;
         pending.extend(keys);
-        if pending.len() >= opts.batch.max(1) {
-            progress.deleted += unlink(deleter, &mut pending).await?;
-        }
         cursor = next;
         if cursor == 0 {
             progress.deleted += unlink(deleter, &mut pending).await?;

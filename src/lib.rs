@@ -8,12 +8,14 @@
 //!   master (reconnects and follows failovers), plus dedicated blocking connections.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
+//! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
 //! - [`testing`]: private redis-server processes for tests and benchmarks, and real local
 //!   Cluster (3 masters + 3 replicas) and Sentinel (master, replica, 3 Sentinels) deployments.
 
 pub mod admin;
+pub mod bench;
 pub mod config;
 pub mod conn;
 pub mod error;

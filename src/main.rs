@@ -38,6 +38,20 @@ enum Command {
         #[arg(long)]
         read_only: bool,
     },
+    /// Measure a scenario side by side with redis-benchmark or a bare loop (see `--list`).
+    Bench {
+        /// Scenario name; omit with --list.
+        scenario: Option<String>,
+        /// An EMPTY database to use; by default a private redis-server is started.
+        #[arg(long)]
+        redis: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// List the scenarios.
+        #[arg(long)]
+        list: bool,
+    },
 }
 
 fn redis_config(url: Option<&str>) -> anyhow::Result<RedisConfig> {
@@ -83,6 +97,47 @@ async fn main() -> anyhow::Result<()> {
                     let _ = tokio::signal::ctrl_c().await;
                 })
                 .await?;
+        }
+        Command::Bench {
+            scenario,
+            redis,
+            json,
+            list,
+        } => {
+            if list || scenario.is_none() {
+                for (name, what) in redscope::bench::SCENARIOS {
+                    println!("{name:<18} {what}");
+                }
+                return Ok(());
+            }
+            let scenario = scenario.unwrap_or_default();
+            // A private server unless one is given; a given one must be empty (we flush it).
+            let private;
+            let cfg = match redis {
+                Some(url) => {
+                    let cfg = RedisConfig::from_url(&url)?;
+                    let mut c = redscope::conn::Conn::connect(&cfg).await?;
+                    let n: u64 = redis::cmd("DBSIZE").query_async(&mut c).await?;
+                    anyhow::ensure!(
+                        n == 0,
+                        "benchmarks flush their database: {} holds {n} keys",
+                        cfg.display_url()
+                    );
+                    cfg
+                }
+                None => {
+                    private = redscope::testing::RedisServer::builder()
+                        .raw_args(&["--enable-debug-command", "yes"])
+                        .start()?;
+                    private.config()
+                }
+            };
+            let report = redscope::bench::run(&scenario, &cfg).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.render());
+            }
         }
     }
     Ok(())

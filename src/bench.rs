@@ -1,0 +1,395 @@
+//! Benchmarks that measure our code side by side with a reference on the same server, in the same
+//! run: `redis-benchmark`, or a bare loop of raw RESP commands with no library in between. Each
+//! prints `ours`, `reference` and `ratio`; targets live here and in README, never in unit tests.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Endpoint, RedisConfig};
+use crate::error::{Error, Result};
+use crate::keyspace::{self, ScanOptions};
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Scenario name, e.g. `invalidate-1m`.
+    pub scenario: String,
+    /// What `ours` and `reference` measure, e.g. `seconds` or `ops/s`.
+    pub unit: String,
+    /// Our figure.
+    pub ours: f64,
+    /// The reference's figure, measured in the same run.
+    pub reference: f64,
+    /// `ours / reference`.
+    pub ratio: f64,
+    /// True when a higher `ours` is better (throughput); false for times.
+    pub higher_is_better: bool,
+    /// The target ratio from the issue, if any.
+    pub target: Option<f64>,
+    /// Whether the target was met.
+    pub met: Option<bool>,
+    /// Extra figures worth reading (counts, first-result times…).
+    pub details: Vec<(String, f64)>,
+}
+
+impl BenchReport {
+    fn new(
+        scenario: &str,
+        unit: &str,
+        ours: f64,
+        reference: f64,
+        higher_is_better: bool,
+        target: Option<f64>,
+    ) -> Self {
+        let ratio = if reference > 0.0 {
+            ours / reference
+        } else {
+            f64::NAN
+        };
+        let met = target.map(|t| {
+            if higher_is_better {
+                ratio >= t
+            } else {
+                ratio <= t
+            }
+        });
+        BenchReport {
+            scenario: scenario.into(),
+            unit: unit.into(),
+            ours,
+            reference,
+            ratio,
+            higher_is_better,
+            target,
+            met,
+            details: Vec::new(),
+        }
+    }
+
+    /// A one-screen summary.
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "{}\n  ours       {:>14.3} {}\n  reference  {:>14.3} {}\n  ratio      {:>14.3}",
+            self.scenario, self.ours, self.unit, self.reference, self.unit, self.ratio
+        );
+        if let (Some(t), Some(met)) = (self.target, self.met) {
+            let cmp = if self.higher_is_better { ">=" } else { "<=" };
+            s += &format!(
+                "   (target {cmp} {t}: {})",
+                if met { "met" } else { "NOT met" }
+            );
+        }
+        for (k, v) in &self.details {
+            s += &format!("\n  {k:<24} {v:.3}");
+        }
+        s
+    }
+}
+
+/// The scenarios `redscope bench` knows.
+pub const SCENARIOS: &[(&str, &str)] = &[(
+    "invalidate-1m",
+    "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
+)];
+
+/// Runs one scenario against an empty database of `cfg`.
+pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
+    match scenario {
+        "invalidate-1m" => invalidate_1m(cfg).await,
+        other => Err(Error::InvalidInput(format!(
+            "unknown scenario {other:?}; known: {}",
+            SCENARIOS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Fills the database with `half` keys under `market:ticker:binance:` and `half` under `features:`.
+async fn load_two_namespaces(conn: &mut crate::conn::Conn, half: u64) -> Result<()> {
+    let _: () = redis::cmd("FLUSHDB").query_async(conn).await?;
+    for prefix in ["market:ticker:binance", "features"] {
+        let r: redis::RedisResult<()> = redis::cmd("DEBUG")
+            .arg("POPULATE")
+            .arg(half)
+            .arg(prefix)
+            .arg(16)
+            .query_async(conn)
+            .await;
+        if let Err(e) = r {
+            // DEBUG may be disabled: fall back to pipelines.
+            tracing::debug!("DEBUG POPULATE unavailable ({e}); loading with pipelines");
+            let mut i = 0;
+            while i < half {
+                let mut pipe = redis::pipe();
+                for j in i..(i + 10_000).min(half) {
+                    pipe.cmd("SET")
+                        .arg(format!("{prefix}:{j}"))
+                        .arg("0123456789abcdef")
+                        .ignore();
+                }
+                let _: () = pipe.query_async(conn).await?;
+                i += 10_000;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn invalidate_1m(cfg: &RedisConfig) -> Result<BenchReport> {
+    let mut conn = crate::conn::Conn::connect(cfg).await?;
+    let half = 500_000;
+    let pattern = "market:ticker:*";
+
+    load_two_namespaces(&mut conn, half).await?;
+    let t = Instant::now();
+    let ours = keyspace::unlink_matching_all(
+        &conn,
+        pattern,
+        &ScanOptions::default(),
+        &CancellationToken::new(),
+        |_| {},
+    )
+    .await?;
+    let ours_s = t.elapsed().as_secs_f64();
+    if ours.deleted != half {
+        return Err(Error::Server(format!(
+            "ours deleted {} keys, expected {half}",
+            ours.deleted
+        )));
+    }
+
+    load_two_namespaces(&mut conn, half).await?;
+    let (host, port) = tcp_addr(cfg)?;
+    let cfg2 = cfg.clone();
+    let (ref_s, ref_deleted) =
+        tokio::task::spawn_blocking(move || bare_scan_unlink(&host, port, &cfg2, pattern))
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))??;
+    if ref_deleted != half {
+        return Err(Error::Server(format!(
+            "the bare loop deleted {ref_deleted} keys, expected {half}"
+        )));
+    }
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut conn).await?;
+    let mut r = BenchReport::new("invalidate-1m", "seconds", ours_s, ref_s, false, Some(1.3));
+    r.details.push(("keys deleted".into(), half as f64));
+    r.details
+        .push(("SCAN calls (ours)".into(), ours.pages as f64));
+    Ok(r)
+}
+
+fn tcp_addr(cfg: &RedisConfig) -> Result<(String, u16)> {
+    match &cfg.endpoint {
+        Endpoint::Tcp { host, port } => Ok((host.clone(), *port)),
+        _ => Err(Error::InvalidInput(
+            "benchmarks need a plain TCP server (no TLS, no socket)".into(),
+        )),
+    }
+}
+
+/// The reference: SCAN COUNT 1000 + UNLINK per page over one raw socket, no library.
+fn bare_scan_unlink(host: &str, port: u16, cfg: &RedisConfig, pattern: &str) -> Result<(f64, u64)> {
+    let mut c = RawResp::connect(host, port, cfg)?;
+    let start = Instant::now();
+    let mut cursor = "0".to_string();
+    let mut deleted = 0;
+    loop {
+        let reply = c.call(&["SCAN", &cursor, "MATCH", pattern, "COUNT", "1000"])?;
+        let Resp::Array(parts) = reply else {
+            return Err(Error::Codec("SCAN reply".into()));
+        };
+        let [Resp::Bulk(next), Resp::Array(keys)] = &parts[..] else {
+            return Err(Error::Codec("SCAN reply".into()));
+        };
+        if !keys.is_empty() {
+            let mut args: Vec<&[u8]> = vec![b"UNLINK"];
+            args.extend(keys.iter().filter_map(|k| {
+                if let Resp::Bulk(b) = k {
+                    Some(b.as_slice())
+                } else {
+                    None
+                }
+            }));
+            if let Resp::Int(n) = c.call_bytes(&args)? {
+                deleted += n as u64;
+            }
+        }
+        cursor = String::from_utf8_lossy(next).into_owned();
+        if cursor == "0" {
+            return Ok((start.elapsed().as_secs_f64(), deleted));
+        }
+    }
+}
+
+/// A RESP2 reply, as the bare reference loops read them.
+#[derive(Debug)]
+pub enum Resp {
+    /// `+OK`
+    Simple(String),
+    /// `-ERR …`
+    Error(String),
+    /// `:42`
+    Int(i64),
+    /// `$n …` (`None` for `$-1`)
+    Bulk(Vec<u8>),
+    /// `$-1` / `*-1`
+    Nil,
+    /// `*n …`
+    Array(Vec<Resp>),
+}
+
+/// A blocking, unabstracted RESP2 client: the "no library" side of comparisons.
+pub struct RawResp {
+    w: TcpStream,
+    r: BufReader<TcpStream>,
+}
+
+impl RawResp {
+    /// Connects (and AUTHs / SELECTs as `cfg` says).
+    pub fn connect(host: &str, port: u16, cfg: &RedisConfig) -> Result<RawResp> {
+        let s = TcpStream::connect((host, port))?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut c = RawResp {
+            r: BufReader::new(s.try_clone()?),
+            w: s,
+        };
+        if let Some(pw) = &cfg.password {
+            match &cfg.username {
+                Some(u) => c.call(&["AUTH", u, pw.expose()])?,
+                None => c.call(&["AUTH", pw.expose()])?,
+            };
+        }
+        if cfg.db != 0 {
+            c.call(&["SELECT", &cfg.db.to_string()])?;
+        }
+        Ok(c)
+    }
+
+    /// Sends one command and reads its reply.
+    pub fn call(&mut self, args: &[&str]) -> Result<Resp> {
+        let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.call_bytes(&bytes)
+    }
+
+    /// Sends one binary-safe command and reads its reply.
+    pub fn call_bytes(&mut self, args: &[&[u8]]) -> Result<Resp> {
+        self.send(args)?;
+        self.w.flush()?;
+        self.read()
+    }
+
+    /// Writes a command without waiting (for pipelining); call [`RawResp::read`] for each.
+    pub fn send(&mut self, args: &[&[u8]]) -> Result<()> {
+        let mut buf = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
+        buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            buf.extend_from_slice(a);
+            buf.extend_from_slice(b"\r\n");
+        }
+        self.w.write_all(&buf)?;
+        Ok(())
+    }
+
+    /// Reads one reply.
+    pub fn read(&mut self) -> Result<Resp> {
+        let mut line = Vec::new();
+        self.r.read_until(b'\n', &mut line)?;
+        if line.len() < 3 {
+            return Err(Error::Connection("connection closed".into()));
+        }
+        let body = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
+        let num = || {
+            body.parse::<i64>()
+                .map_err(|_| Error::Codec(format!("bad RESP length {body:?}")))
+        };
+        Ok(match line[0] {
+            b'+' => Resp::Simple(body),
+            b'-' => Resp::Error(body),
+            b':' => Resp::Int(num()?),
+            b'$' => {
+                let n = num()?;
+                if n < 0 {
+                    Resp::Nil
+                } else {
+                    let mut data = vec![0; n as usize + 2];
+                    std::io::Read::read_exact(&mut self.r, &mut data)?;
+                    data.truncate(n as usize);
+                    Resp::Bulk(data)
+                }
+            }
+            b'*' => {
+                let n = num()?;
+                if n < 0 {
+                    Resp::Nil
+                } else {
+                    let mut items = Vec::with_capacity(n as usize);
+                    for _ in 0..n {
+                        items.push(self.read()?);
+                    }
+                    Resp::Array(items)
+                }
+            }
+            other => {
+                return Err(Error::Codec(format!(
+                    "unexpected RESP type byte {other:#x}"
+                )))
+            }
+        })
+    }
+}
+
+/// Runs `redis-benchmark --csv` with `args` against `port` and returns the first test's requests/s.
+pub fn redis_benchmark_rps(port: u16, args: &[&str]) -> Result<f64> {
+    let out = Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--csv"])
+        .args(args)
+        .output()
+        .map_err(|e| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("redis-benchmark: {e} (install redis-tools)"),
+            ))
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse_benchmark_csv(&text)
+        .ok_or_else(|| Error::Codec(format!("unexpected redis-benchmark output: {text}")))
+}
+
+/// The `rps` column of the first data row of redis-benchmark's CSV.
+pub fn parse_benchmark_csv(text: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| !l.starts_with("\"test\"") && l.starts_with('"'))
+        .and_then(|l| l.split(',').nth(1))
+        .and_then(|v| v.trim_matches('"').parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_redis_benchmark_csv() {
+        let csv = "\"test\",\"rps\",\"avg_latency_ms\"\n\"GET\",\"33112.59\",\"0.029\"\n";
+        assert_eq!(parse_benchmark_csv(csv), Some(33112.59));
+        assert_eq!(parse_benchmark_csv("garbage"), None);
+    }
+
+    #[test]
+    fn ratios_and_targets() {
+        let t = BenchReport::new("x", "s", 1.2, 1.0, false, Some(1.3));
+        assert!((t.ratio - 1.2).abs() < 1e-9);
+        assert_eq!(t.met, Some(true));
+        let r = BenchReport::new("y", "ops/s", 80.0, 100.0, true, Some(0.9));
+        assert_eq!(r.met, Some(false));
+    }
+}
