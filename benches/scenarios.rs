@@ -1,0 +1,25 @@
+//! `cargo bench --bench scenarios [-- NAME…]`: the same side-by-side scenarios as `redscope bench`,
+//! each on a private redis-server, printing ours, reference and ratio.
+
+use redscope::bench::{self, SCENARIOS};
+use redscope::testing::RedisServer;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // cargo passes `--bench`; anything else names scenarios.
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    for (name, _) in SCENARIOS {
+        if !wanted.is_empty() && !wanted.iter().any(|w| w == name) {
+            continue;
+        }
+        let server = RedisServer::builder()
+            .raw_args(&["--enable-debug-command", "yes"])
+            .start()?;
+        let report = bench::run(name, &server.config()).await?;
+        println!("{}\n", report.render());
+    }
+    Ok(())
+}
