@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::config::RedisConfig;
 use crate::error::Result;
-use crate::{conn, health};
+use crate::conn::Conn;
+use crate::health;
 
 /// Options of an admin session.
 #[derive(Debug, Clone, Default)]
@@ -66,7 +66,7 @@ pub struct AdminService {
 struct Inner {
     cfg: RedisConfig,
     opts: AdminOptions,
-    conn: Mutex<Option<ConnectionManager>>,
+    conn: Mutex<Option<Conn>>,
 }
 
 impl AdminService {
@@ -91,13 +91,14 @@ impl AdminService {
         self.inner.opts.read_only
     }
 
-    /// The shared connection, opened if needed.
-    pub async fn connection(&self) -> Result<ConnectionManager> {
+    /// The shared connection (any topology), opened if needed. Every feature uses this one handle;
+    /// a Cluster routes by slot, a Sentinel-managed master follows failovers.
+    pub async fn conn(&self) -> Result<Conn> {
         let mut guard = self.inner.conn.lock().await;
         if let Some(c) = guard.as_ref() {
             return Ok(c.clone());
         }
-        let c = conn::connect(&self.inner.cfg).await?;
+        let c = Conn::connect(&self.inner.cfg).await?;
         *guard = Some(c.clone());
         Ok(c)
     }
@@ -118,7 +119,7 @@ impl AdminService {
             read_only: self.read_only(),
         };
         let result = async {
-            let mut c = self.connection().await?;
+            let mut c = self.conn().await?;
             let rtt: Duration = health::ping(&mut c).await?;
             let info = health::info(&mut c, None).await?;
             Ok::<_, crate::Error>((rtt, info))
