@@ -1,0 +1,1 @@
+//! Time series on sorted sets (in progress).
