@@ -84,6 +84,12 @@ impl TimeSeriesOptions {
         self
     }
 
+    /// Points per `ZRANGE` page when walking a range.
+    pub fn page(mut self, n: usize) -> Self {
+        self.page = n.max(1);
+        self
+    }
+
     /// Key prefixes for points and OHLCV bars.
     pub fn prefixes(mut self, points: impl Into<String>, ohlcv: impl Into<String>) -> Self {
         self.prefix = points.into();

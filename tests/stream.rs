@@ -150,7 +150,7 @@ async fn hundred_thousand_ticks_survive_a_killed_consumer() {
         totals.failed += st.failed;
         totals.malformed += st.malformed;
     }
-    let seen = seen.lock().expect("lock");
+    let seen = std::mem::take(&mut *seen.lock().expect("lock"));
     let missing = published.iter().filter(|id| !seen.contains(*id)).count();
     assert_eq!(missing, 0, "no published tick was lost");
     assert_eq!(seen.len(), TOTAL);

@@ -29,8 +29,7 @@ async fn store(server: &RedisServer, opts: TimeSeriesOptions) -> (TimeSeriesStor
 #[tokio::test]
 async fn ranges_latest_and_stats_match_the_data() {
     let server = RedisServer::start().unwrap();
-    let mut opts = TimeSeriesOptions::default().max_read(5_000);
-    opts.page = 64; // many pages per walk
+    let opts = TimeSeriesOptions::default().max_read(5_000).page(64);
     let (ts, mut conn) = store(&server, opts).await;
     let points: Vec<Point> = (0..2_000)
         .map(|i| Point {
@@ -115,8 +114,7 @@ async fn ranges_latest_and_stats_match_the_data() {
 #[tokio::test]
 async fn equal_timestamps_are_all_kept_across_pages() {
     let server = RedisServer::start().unwrap();
-    let mut opts = TimeSeriesOptions::default();
-    opts.page = 50;
+    let opts = TimeSeriesOptions::default().page(50);
     let (ts, _) = store(&server, opts).await;
     // 3 timestamps x 130 points each (same value too), then one later point.
     for t in 0..3 {
@@ -316,8 +314,7 @@ async fn retention_by_age_and_count() {
 #[tokio::test]
 async fn downsample_matches_buckets_computed_here() {
     let server = RedisServer::start().unwrap();
-    let mut opts = TimeSeriesOptions::default();
-    opts.page = 100;
+    let opts = TimeSeriesOptions::default().page(100);
     let (ts, _) = store(&server, opts).await;
     // 3,000 points at irregular times (every 7 s) over ~5.8 hours.
     let points: Vec<Point> = (0..3_000)
