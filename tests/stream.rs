@@ -640,3 +640,117 @@ async fn consumer_stops_promptly_on_cancel_and_reports_bad_credentials() {
     assert_eq!(err.kind(), redscope::ErrorKind::Auth);
     assert!(!err.to_string().contains("wrong-pw") && !err.to_string().contains("s3cret"));
 }
+
+#[tokio::test]
+async fn an_entry_that_keeps_failing_is_given_up_after_max_deliveries() {
+    let server = RedisServer::start().unwrap();
+    let cfg = server.config();
+    let stream = MarketDataStream::connect(&cfg, "market:data")
+        .await
+        .unwrap();
+    stream.ensure_group("g", "0").await.unwrap();
+    let ids = stream
+        .publish_batch(&[MarketTick::new("OK", 1.0), MarketTick::new("POISON", 2.0)])
+        .await
+        .unwrap();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let a = attempts.clone();
+    let consumer = stream.spawn_consumer(
+        ConsumerOptions::new("g", "c1")
+            .block(Duration::from_millis(20))
+            .claim_idle(Duration::from_millis(50))
+            .claim_interval(Duration::from_millis(20))
+            .max_deliveries(3)
+            .malformed(MalformedPolicy::DeadLetter("market:data:dlq".into())),
+        move |t: StreamTick| {
+            let poison = t.tick.symbol == "POISON";
+            if poison {
+                a.fetch_add(1, Ordering::SeqCst);
+            }
+            std::future::ready(if poison { Err("cannot price") } else { Ok(()) })
+        },
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            consumer.stats().given_up == 1
+        })
+        .await
+    );
+    let stats = consumer.stop_and_join().await.unwrap();
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        3,
+        "tried max_deliveries times"
+    );
+    assert_eq!((stats.processed, stats.failed, stats.given_up), (1, 3, 1));
+    assert_eq!((stats.acked, stats.dead_lettered), (2, 1));
+    assert_eq!(stream.pending("g").await.unwrap().count, 0);
+    let dlq = MarketDataStream::connect(&cfg, "market:data:dlq")
+        .await
+        .unwrap();
+    let letters = dlq.range("-", "+", 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    let fields = letters[0].fields.clone().unwrap();
+    assert!(fields.contains(&(b"_dlq_id".to_vec(), ids[1].clone().into_bytes())));
+    assert!(fields.contains(&(b"symbol".to_vec(), b"POISON".to_vec())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consumer_rides_out_a_server_restart() {
+    let mut server = RedisServer::start().unwrap();
+    let stream = MarketDataStream::connect(&server.config(), "market:data")
+        .await
+        .unwrap();
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let consumer = stream.spawn_consumer(
+        ConsumerOptions::new("g", "c1")
+            .start_id("0")
+            .block(Duration::from_millis(100)),
+        recorder(seen.clone()),
+    );
+    let first = stream
+        .publish_batch(
+            &(0..10)
+                .map(|i| MarketTick::new("A", i as f64 + 1.0))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            seen.lock().expect("lock").len() == 10
+        })
+        .await
+    );
+
+    // The server dies and comes back empty (no persistence): the loop waits, reconnects and
+    // recreates its group, then handles what is published afterwards.
+    tokio::task::block_in_place(|| server.restart()).unwrap();
+    let batch: Vec<_> = (0..20)
+        .map(|i| MarketTick::new("B", i as f64 + 1.0))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let second = loop {
+        match stream.publish_batch(&batch).await {
+            Ok(ids) => break ids,
+            Err(e) if e.is_transient() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("publish after restart: {e}"),
+        }
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            seen.lock().expect("lock").len() == 30
+        })
+        .await,
+        "entries published after the restart are consumed: {:?}",
+        consumer.stats()
+    );
+    let stats = consumer.stop_and_join().await.unwrap();
+    assert_eq!((stats.processed, stats.acked), (30, 30));
+    assert!(stats.errors >= 1, "the outage was noticed");
+    let seen = seen.lock().expect("lock").clone();
+    assert!(first.iter().chain(&second).all(|id| seen.contains(id)));
+    assert_eq!(stream.pending("g").await.unwrap().count, 0);
+}

@@ -1,8 +1,11 @@
 //! The consumer-group loop: `XREADGROUP ... BLOCK` on a dedicated blocking connection, the handler
 //! called for each tick, `XACK` only after it succeeded (a failure leaves the entry pending), and a
 //! periodic `XAUTOCLAIM` that takes over entries idle for longer than `claim_idle` (a dead
-//! consumer's, or our own failed ones) and handles them like new ones. Malformed entries are
-//! reported and acknowledged or dead-lettered, never fatal. Stops on a [`CancellationToken`].
+//! consumer's, or our own failed ones) and handles them like new ones. Malformed entries, and
+//! entries delivered more than `max_deliveries` times, are reported and acknowledged or
+//! dead-lettered, never fatal. Redis being down (at start or later) is waited out with backoff;
+//! a wrong password or a key that is not a stream ends the loop with the error. Stops on a
+//! [`CancellationToken`], or when the [`Consumer`] handle is dropped.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -40,6 +43,7 @@ pub struct ConsumerOptions {
     claim_idle: Duration,
     claim_interval: Duration,
     malformed: MalformedPolicy,
+    max_deliveries: Option<u64>,
 }
 
 impl ConsumerOptions {
@@ -55,6 +59,7 @@ impl ConsumerOptions {
             claim_idle: Duration::from_secs(30),
             claim_interval: Duration::from_secs(5),
             malformed: MalformedPolicy::Ack,
+            max_deliveries: None,
         }
     }
 
@@ -88,7 +93,15 @@ impl ConsumerOptions {
         self
     }
 
-    /// What to do with entries that are not valid ticks.
+    /// Give up on an entry once it has been delivered more than `n` times (its handler keeps
+    /// failing): it is then treated like a malformed entry (acknowledged or dead-lettered).
+    /// Default: retry forever.
+    pub fn max_deliveries(mut self, n: u64) -> Self {
+        self.max_deliveries = Some(n.max(1));
+        self
+    }
+
+    /// What to do with entries that are not valid ticks (and with those given up on).
     pub fn malformed(mut self, policy: MalformedPolicy) -> Self {
         self.malformed = policy;
         self
@@ -118,8 +131,10 @@ pub struct ConsumerStats {
     pub claimed: u64,
     /// Entries that did not decode as ticks.
     pub malformed: u64,
-    /// Malformed entries copied to the dead-letter stream.
+    /// Entries copied to the dead-letter stream (malformed or given up on).
     pub dead_lettered: u64,
+    /// Entries given up on after `max_deliveries` failed deliveries.
+    pub given_up: u64,
     /// Redis errors the loop recovered from (reconnects, a recreated group).
     pub errors: u64,
 }
@@ -132,6 +147,7 @@ struct Counters {
     claimed: AtomicU64,
     malformed: AtomicU64,
     dead_lettered: AtomicU64,
+    given_up: AtomicU64,
     errors: AtomicU64,
 }
 
@@ -145,6 +161,7 @@ impl Counters {
             claimed: g(&self.claimed),
             malformed: g(&self.malformed),
             dead_lettered: g(&self.dead_lettered),
+            given_up: g(&self.given_up),
             errors: g(&self.errors),
         }
     }
@@ -155,11 +172,17 @@ fn add(a: &AtomicU64, n: u64) {
 }
 
 /// A running consumer loop. Stop it with [`Consumer::stop`] (finishes the batch in hand and
-/// acknowledges it) and collect its stats with [`Consumer::join`].
+/// acknowledges it) and collect its stats with [`Consumer::join`]; dropping the handle stops it too.
 pub struct Consumer {
     token: CancellationToken,
     counters: Arc<Counters>,
-    task: JoinHandle<Result<ConsumerStats>>,
+    task: Option<JoinHandle<Result<ConsumerStats>>>,
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        self.token.cancel();
+    }
 }
 
 impl Consumer {
@@ -179,7 +202,7 @@ impl Consumer {
         Consumer {
             token,
             counters,
-            task,
+            task: Some(task),
         }
     }
 
@@ -201,19 +224,24 @@ impl Consumer {
 
     /// True once the loop has ended.
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+        self.task.as_ref().is_none_or(|t| t.is_finished())
     }
 
     /// Kills the loop where it stands, like a crashed process: nothing more is acknowledged, and
     /// what it had read stays pending for others to claim.
     pub fn abort(&self) {
-        self.task.abort();
+        if let Some(t) = &self.task {
+            t.abort();
+        }
     }
 
     /// Waits for the loop to end and returns its final counts (an error if it ended on one it
     /// could not recover from, such as a wrong password or a key that is not a stream).
-    pub async fn join(self) -> Result<ConsumerStats> {
-        match self.task.await {
+    pub async fn join(mut self) -> Result<ConsumerStats> {
+        let Some(task) = self.task.take() else {
+            return Ok(self.counters.snapshot());
+        };
+        match task.await {
             Ok(r) => r,
             Err(e) if e.is_cancelled() => Ok(self.counters.snapshot()),
             Err(e) => Err(Error::Io(std::io::Error::other(format!(
@@ -251,6 +279,30 @@ struct Loop<H> {
     counters: Arc<Counters>,
 }
 
+/// Why one step of the loop did not complete.
+enum Fail {
+    /// The group (or the stream) is gone: recreate it and go on.
+    NoGroup,
+    /// Anything else; transient errors are retried with backoff.
+    Redis(Error),
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Fail::Redis(e)
+    }
+}
+
+impl From<redis::RedisError> for Fail {
+    fn from(e: redis::RedisError) -> Self {
+        if e.code() == Some("NOGROUP") {
+            Fail::NoGroup
+        } else {
+            Fail::Redis(e.into())
+        }
+    }
+}
+
 async fn run<H, Fut, E>(
     stream: MarketDataStream,
     opts: ConsumerOptions,
@@ -263,19 +315,25 @@ where
     Fut: std::future::Future<Output = std::result::Result<(), E>> + Send + 'static,
     E: std::fmt::Display + 'static,
 {
-    stream.ensure_group(&opts.group, &opts.start_id).await?;
     let mut this = Loop {
         stream,
         opts,
         handler,
         counters,
     };
-    let mut blocking: Option<MultiplexedConnection> = Some(this.stream.blocking_conn().await?);
+    let mut group_ready = false;
+    let mut blocking: Option<MultiplexedConnection> = None;
     let mut backoff = Backoff::default();
     let mut next_claim = Instant::now();
     tracing::debug!(stream = %this.stream.name(), group = %this.opts.group, consumer = %this.opts.consumer, "consumer started");
     while !token.is_cancelled() {
         let step = async {
+            if !group_ready {
+                this.stream
+                    .ensure_group(&this.opts.group, &this.opts.start_id)
+                    .await?;
+                group_ready = true;
+            }
             if Instant::now() >= next_claim {
                 this.claim_round(&token).await?;
                 next_claim = Instant::now() + this.opts.claim_interval;
@@ -305,27 +363,21 @@ where
             let reply = tokio::select! {
                 biased;
                 _ = token.cancelled() => return Ok(()),
-                r = read => r,
+                r = read => r?,
             };
-            let entries = match reply {
-                Ok(v) => entry::parse_read_reply(&v)?,
-                Err(e) if e.code() == Some("NOGROUP") => {
-                    tracing::warn!(group = %this.opts.group, "consumer group vanished; recreating it");
-                    add(&this.counters.errors, 1);
-                    this.stream
-                        .ensure_group(&this.opts.group, &this.opts.start_id)
-                        .await?;
-                    return Ok(());
-                }
-                Err(e) => return Err(Error::from(e)),
-            };
-            this.handle(entries).await
+            this.handle(entry::parse_read_reply(&reply)?).await
         };
         match step.await {
             Ok(()) => backoff.reset(),
-            Err(e) if e.is_transient() => {
+            Err(Fail::NoGroup) => {
+                tracing::warn!(group = %this.opts.group, "consumer group or stream vanished; recreating it");
+                add(&this.counters.errors, 1);
+                group_ready = false;
+            }
+            Err(Fail::Redis(e)) if e.is_transient() => {
                 add(&this.counters.errors, 1);
                 blocking = None;
+                group_ready = false;
                 let wait = backoff.next();
                 tracing::warn!(error = %e, retry_in = ?wait, "consumer: Redis unavailable, retrying");
                 tokio::select! {
@@ -333,7 +385,7 @@ where
                     _ = tokio::time::sleep(wait) => {}
                 }
             }
-            Err(e) => {
+            Err(Fail::Redis(e)) => {
                 tracing::error!(error = %e, "consumer stopped on an error it cannot recover from");
                 return Err(e);
             }
@@ -350,39 +402,97 @@ where
     Fut: std::future::Future<Output = std::result::Result<(), E>> + Send + 'static,
     E: std::fmt::Display + 'static,
 {
-    /// Walks the group's pending list once, taking over and handling entries idle long enough.
-    async fn claim_round(&mut self, token: &CancellationToken) -> Result<()> {
+    /// Walks the group's pending list once, taking over and handling entries idle long enough;
+    /// entries delivered more than `max_deliveries` times are given up on.
+    async fn claim_round(&mut self, token: &CancellationToken) -> std::result::Result<(), Fail> {
         let mut cursor = "0-0".to_string();
+        let mut c = self.stream.conn().clone();
         loop {
-            let page = self
-                .stream
-                .autoclaim(
-                    &self.opts.group,
-                    &self.opts.consumer,
-                    self.opts.claim_idle,
-                    &cursor,
-                    self.opts.count,
-                )
+            let v: Value = redis::cmd("XAUTOCLAIM")
+                .arg(self.stream.name())
+                .arg(&self.opts.group)
+                .arg(&self.opts.consumer)
+                .arg(self.opts.claim_idle.as_millis() as u64)
+                .arg(&cursor)
+                .arg("COUNT")
+                .arg(self.opts.count)
+                .query_async(&mut c)
                 .await?;
-            if !page.entries.is_empty() {
-                add(&self.counters.claimed, page.entries.len() as u64);
+            let (next, mut entries, deleted) = entry::parse_autoclaim(&v)?;
+            if !entries.is_empty() {
+                add(&self.counters.claimed, entries.len() as u64);
                 tracing::info!(
                     consumer = %self.opts.consumer,
-                    claimed = page.entries.len(),
-                    deleted = page.deleted.len(),
+                    claimed = entries.len(),
+                    deleted = deleted.len(),
                     "took over idle pending entries"
                 );
+                if let Some(max) = self.opts.max_deliveries {
+                    entries = self.give_up_on_exhausted(entries, max).await?;
+                }
             }
-            self.handle(page.entries).await?;
-            cursor = page.next;
+            self.handle(entries).await?;
+            cursor = next;
             if cursor == "0-0" || token.is_cancelled() {
                 return Ok(());
             }
         }
     }
 
+    /// Splits off claimed entries delivered more than `max` times, disposes of them like
+    /// malformed ones, and returns the rest.
+    async fn give_up_on_exhausted(
+        &mut self,
+        entries: Vec<RawEntry>,
+        max: u64,
+    ) -> std::result::Result<Vec<RawEntry>, Fail> {
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return Ok(entries);
+        };
+        let counts: std::collections::HashMap<String, u64> = self
+            .stream
+            .pending_entries(
+                &self.opts.group,
+                &first.id,
+                &last.id,
+                entries.len(),
+                Some(&self.opts.consumer),
+            )
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.deliveries))
+            .collect();
+        let mut keep = Vec::with_capacity(entries.len());
+        let mut done = Vec::new();
+        for e in entries {
+            let n = counts.get(&e.id).copied().unwrap_or(0);
+            if n <= max {
+                keep.push(e);
+                continue;
+            }
+            add(&self.counters.given_up, 1);
+            tracing::error!(id = %e.id, deliveries = n, "giving up on an entry its handler keeps failing");
+            if let MalformedPolicy::DeadLetter(dlq) = &self.opts.malformed {
+                let bad = MalformedEntry {
+                    id: e.id.clone(),
+                    error: super::TickDecodeError {
+                        field: None,
+                        reason: format!("delivered {} times without an ack", n - 1),
+                    },
+                    fields: e.fields.unwrap_or_default(),
+                };
+                dead_letter(&self.stream, &self.opts.group, dlq, &bad).await?;
+                add(&self.counters.dead_lettered, 1);
+            }
+            done.push(e.id);
+        }
+        let acked = self.stream.ack(&self.opts.group, &done).await?;
+        add(&self.counters.acked, acked);
+        Ok(keep)
+    }
+
     /// Handles one batch: the handler per tick, then one `XACK` for all that succeeded.
-    async fn handle(&mut self, entries: Vec<RawEntry>) -> Result<()> {
+    async fn handle(&mut self, entries: Vec<RawEntry>) -> std::result::Result<(), Fail> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -427,7 +537,11 @@ async fn dead_letter(
     bad: &MalformedEntry,
 ) -> Result<()> {
     let mut cmd = redis::cmd("XADD");
-    cmd.arg(dlq).arg("*");
+    cmd.arg(dlq);
+    if let Some(n) = stream.maxlen() {
+        cmd.arg("MAXLEN").arg("~").arg(n);
+    }
+    cmd.arg("*");
     for (k, v) in &bad.fields {
         cmd.arg(k).arg(v);
     }

@@ -143,6 +143,19 @@ pub struct PendingSummary {
     pub consumers: Vec<(String, u64)>,
 }
 
+/// One pending entry of a group, from the extended `XPENDING` form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingEntry {
+    /// The entry id.
+    pub id: String,
+    /// The consumer that holds it.
+    pub consumer: String,
+    /// Milliseconds since it was last delivered.
+    pub idle_ms: u64,
+    /// How many times it has been delivered.
+    pub deliveries: u64,
+}
+
 /// The result of one `XAUTOCLAIM` call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoClaim {
@@ -486,6 +499,52 @@ impl MarketDataStream {
             max_id: parts.get(2).and_then(entry::text),
             consumers,
         })
+    }
+
+    /// Up to `count` pending entries of `group` with ids in `[start, end]` (`-`/`+`), optionally
+    /// only those held by `consumer`, with idle time and delivery count.
+    pub async fn pending_entries(
+        &self,
+        group: &str,
+        start: &str,
+        end: &str,
+        count: usize,
+        consumer: Option<&str>,
+    ) -> Result<Vec<PendingEntry>> {
+        let mut c = self.conn.clone();
+        let mut cmd = redis::cmd("XPENDING");
+        cmd.arg(&self.name)
+            .arg(group)
+            .arg(start)
+            .arg(end)
+            .arg(count.max(1));
+        if let Some(name) = consumer {
+            cmd.arg(name);
+        }
+        let v: Value = cmd.query_async(&mut c).await?;
+        let Value::Array(rows) = v else {
+            return Err(Error::Codec("XPENDING: not an array".into()));
+        };
+        let int = |v: Option<&Value>| match v {
+            Some(Value::Int(i)) => (*i).max(0) as u64,
+            _ => 0,
+        };
+        rows.iter()
+            .map(|r| {
+                let Value::Array(f) = r else {
+                    return Err(Error::Codec("XPENDING entry".into()));
+                };
+                Ok(PendingEntry {
+                    id: f
+                        .first()
+                        .and_then(entry::text)
+                        .ok_or_else(|| Error::Codec("XPENDING entry id".into()))?,
+                    consumer: f.get(1).and_then(entry::text).unwrap_or_default(),
+                    idle_ms: int(f.get(2)),
+                    deliveries: int(f.get(3)),
+                })
+            })
+            .collect()
     }
 
     /// A dedicated connection for blocking reads of this stream: for a Cluster, straight to the
