@@ -754,3 +754,54 @@ async fn the_consumer_rides_out_a_server_restart() {
     assert!(first.iter().chain(&second).all(|id| seen.contains(id)));
     assert_eq!(stream.pending("g").await.unwrap().count, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_read_streams_on_every_cluster_master() {
+    let cluster = tokio::task::block_in_place(testing::RedisCluster::start).unwrap();
+    let cfg = cluster.config();
+    // Hash tags a, b, c fall in slots 15495, 3300 and 7365: one stream per master.
+    let mut consumers = Vec::new();
+    let mut published = Vec::new();
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    for tag in ["a", "b", "c"] {
+        let stream = MarketDataStream::connect(&cfg, format!("market:{{{tag}}}:data"))
+            .await
+            .unwrap();
+        let ticks: Vec<_> = (0..500)
+            .map(|i| MarketTick::new(tag.to_uppercase(), i as f64 + 1.0))
+            .collect();
+        // Ids are per stream (two masters can mint the same one): key them by symbol.
+        let ids = stream.publish_batch(&ticks).await.unwrap();
+        published.extend(
+            ids.into_iter()
+                .map(|id| format!("{}/{id}", tag.to_uppercase())),
+        );
+        let sink = seen.clone();
+        consumers.push((
+            stream.clone(),
+            stream.spawn_consumer(
+                ConsumerOptions::new("g", "c1")
+                    .start_id("0")
+                    .block(Duration::from_millis(100)),
+                move |t: StreamTick| {
+                    let key = format!("{}/{}", t.tick.symbol, t.id);
+                    sink.lock().expect("lock").insert(key);
+                    std::future::ready(Ok::<(), Infallible>(()))
+                },
+            ),
+        ));
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            seen.lock().expect("lock").len() == 1_500
+        })
+        .await
+    );
+    for (stream, consumer) in consumers {
+        let stats = consumer.stop_and_join().await.unwrap();
+        assert_eq!((stats.processed, stats.acked), (500, 500));
+        assert_eq!(stream.pending("g").await.unwrap().count, 0);
+    }
+    let seen = seen.lock().expect("lock").clone();
+    assert!(published.iter().all(|id| seen.contains(id)));
+}
