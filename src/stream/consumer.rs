@@ -516,7 +516,14 @@ where
                     add(&self.counters.malformed, 1);
                     tracing::warn!(id = %bad.id, error = %bad.error, "malformed stream entry");
                     if let MalformedPolicy::DeadLetter(dlq) = &self.opts.malformed {
-                        dead_letter(&self.stream, &self.opts.group, dlq, &bad).await?;
+                        // If the copy fails the entry stays pending (claimed again later), and
+                        // the ticks handled in this batch are still acknowledged.
+                        if let Err(e) = dead_letter(&self.stream, &self.opts.group, dlq, &bad).await
+                        {
+                            add(&self.counters.errors, 1);
+                            tracing::warn!(id = %bad.id, error = %e, "dead-letter copy failed; entry left pending");
+                            continue;
+                        }
                         add(&self.counters.dead_lettered, 1);
                     }
                     done.push(bad.id);

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use redis::Value;
 use serde::Serialize;
 
-pub use consumer::{Consumer, ConsumerOptions, ConsumerStats, MalformedPolicy};
+pub use consumer::{run_consumer, Consumer, ConsumerOptions, ConsumerStats, MalformedPolicy};
 pub use entry::{RawEntry, StreamId};
 pub use tick::{MarketTick, TickDecodeError};
 
