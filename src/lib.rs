@@ -8,6 +8,11 @@
 //!   master (reconnects and follows failovers), plus dedicated blocking connections.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
+//! - [`stream`]: market data on Redis Streams: [`stream::MarketDataStream`] publishes
+//!   [`stream::MarketTick`]s (`XADD MAXLEN ~`), runs consumer groups with ack-after-success and
+//!   `XAUTOCLAIM` recovery, replays by id or time, and reports lag and pending counts.
+//! - [`timeseries`]: [`timeseries::TimeSeriesStore`], points and OHLCV bars in sorted sets scored by
+//!   epoch milliseconds, with ranges, stats, downsampling and retention by age and count.
 //! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
@@ -21,7 +26,9 @@ pub mod conn;
 pub mod error;
 pub mod health;
 pub mod keyspace;
+pub mod stream;
 pub mod testing;
+pub mod timeseries;
 pub mod web;
 
 pub use admin::{AdminOptions, AdminService};
