@@ -8,6 +8,12 @@
 //!   master (reconnects and follows failovers), plus dedicated blocking connections.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
+//! - [`events`]: typed pub/sub messages: seed 000's `{type, timestamp, source, data}` envelope
+//!   and seed 003's flat `{event_type, timestamp, …}` events.
+//! - [`pubsub`]: [`pubsub::PubSubManager`], publish helpers and a listener that re-subscribes by
+//!   itself after an outage and reports the gap.
+//! - [`ratelimit`]: exact sliding-window and fixed-window rate limits, atomic in Lua.
+//! - [`lock`]: distributed locks with owner tokens, retrying acquire, extend and a releasing guard.
 //! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
@@ -19,8 +25,12 @@ pub mod bench;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod keyspace;
+pub mod lock;
+pub mod pubsub;
+pub mod ratelimit;
 pub mod testing;
 pub mod web;
 
