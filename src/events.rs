@@ -126,7 +126,10 @@ pub mod utc_timestamp {
     use super::*;
 
     /// Writes `2025-01-18T09:00:00.123456+00:00`.
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        t: &DateTime<Utc>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(&format(t))
     }
 

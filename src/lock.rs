@@ -271,10 +271,7 @@ impl LockGuard {
     /// been taken over (the critical section may have overlapped another owner's).
     pub async fn release(mut self) -> Result<bool> {
         self.done = true;
-        let ours = self
-            .manager
-            .release_token(&self.name, &self.token)
-            .await?;
+        let ours = self.manager.release_token(&self.name, &self.token).await?;
         self.manager.after_release(ours);
         if !ours {
             tracing::warn!(lock = %self.name, "lock had expired or changed owner before release");

@@ -446,13 +446,11 @@ impl ListenerTask {
                 let mut c = self.cfg.clone();
                 c.topology = Topology::Standalone;
                 c.endpoint = match &self.cfg.endpoint {
-                    crate::config::Endpoint::Tls { insecure, .. } => {
-                        crate::config::Endpoint::Tls {
-                            host,
-                            port,
-                            insecure: *insecure,
-                        }
-                    }
+                    crate::config::Endpoint::Tls { insecure, .. } => crate::config::Endpoint::Tls {
+                        host,
+                        port,
+                        insecure: *insecure,
+                    },
                     _ => crate::config::Endpoint::Tcp { host, port },
                 };
                 Ok(c)

@@ -211,7 +211,9 @@ fn check(name: &str, max: u64, window: Duration) -> Result<()> {
         return Err(Error::InvalidInput("a rate limit needs a name".into()));
     }
     if max == 0 {
-        return Err(Error::InvalidInput("a rate limit's max must be at least 1".into()));
+        return Err(Error::InvalidInput(
+            "a rate limit's max must be at least 1".into(),
+        ));
     }
     if window < Duration::from_millis(1) || window > Duration::from_secs(366 * 24 * 3600) {
         return Err(Error::InvalidInput(format!(

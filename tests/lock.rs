@@ -60,7 +60,11 @@ async fn two_tasks_on_separate_connections_never_both_inside() {
     }
     let elapsed = started.elapsed();
     assert_eq!(entries.load(Ordering::SeqCst), 2 * ROUNDS_PER_TASK);
-    assert_eq!(released, 2 * ROUNDS_PER_TASK, "every acquire matched by a release");
+    assert_eq!(
+        released,
+        2 * ROUNDS_PER_TASK,
+        "every acquire matched by a release"
+    );
     let acquired: u64 = managers.iter().map(|m| m.counts().acquired).sum();
     let released_counted: u64 = managers.iter().map(|m| m.counts().released).sum();
     let lost: u64 = managers.iter().map(|m| m.counts().lost).sum();
@@ -87,7 +91,10 @@ async fn only_the_owner_releases_or_extends_and_a_lapsed_lock_reports_lost() {
         .unwrap()
         .is_none());
     // Wrong token: refused, and the lock stays.
-    assert!(!locks.release_token("positions", "not-the-token").await.unwrap());
+    assert!(!locks
+        .release_token("positions", "not-the-token")
+        .await
+        .unwrap());
     assert!(!locks
         .extend_token("positions", "not-the-token", Duration::from_millis(5))
         .await
@@ -124,7 +131,10 @@ async fn only_the_owner_releases_or_extends_and_a_lapsed_lock_reports_lost() {
     let err = short.extend(Duration::from_secs(1)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Lock);
     assert!(!short.release().await.unwrap(), "release reports the loss");
-    assert!(other.is_held().await.unwrap(), "the new owner's lock survived");
+    assert!(
+        other.is_held().await.unwrap(),
+        "the new owner's lock survived"
+    );
     assert_eq!(locks.counts().lost, 2);
     assert!(other.release().await.unwrap());
     assert_eq!(locks.counts().released, 2);

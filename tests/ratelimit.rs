@@ -51,7 +51,10 @@ async fn eight_clients_never_exceed_max_in_any_sliding_window() {
         }
         worst = worst.max(hi - lo);
     }
-    assert!(worst as u64 <= max, "{worst} allowed within one window (max {max})");
+    assert!(
+        worst as u64 <= max,
+        "{worst} allowed within one window (max {max})"
+    );
     assert_eq!(worst as u64, max, "the limit was reached under this load");
 
     // Each allowed hit's `remaining` = max - 1 - earlier allowed hits still inside its window.
@@ -79,10 +82,17 @@ async fn eight_clients_never_exceed_max_in_any_sliding_window() {
     let counted_rejected: u64 = limiters.iter().map(|l| l.counts().rejected).sum();
     assert_eq!(counted_allowed, allowed.len() as u64);
     assert_eq!(counted_rejected, rejected.len() as u64);
-    assert!(!rejected.is_empty(), "8 clients for 1.2 s must hit a limit of {max}/200 ms");
+    assert!(
+        !rejected.is_empty(),
+        "8 clients for 1.2 s must hit a limit of {max}/200 ms"
+    );
     // Over the run's span, at most one window's worth per started window passed.
     let span = times[times.len() - 1] - times[0];
-    assert!(allowed.len() as u64 <= max * (span / window_us + 1), "{} allowed", allowed.len());
+    assert!(
+        allowed.len() as u64 <= max * (span / window_us + 1),
+        "{} allowed",
+        allowed.len()
+    );
 
     // The seed's call shape on the same state.
     let (ok, remaining) = limiters[0]
@@ -128,7 +138,11 @@ async fn fixed_window_counts_exactly_and_resets() {
     assert_eq!(allowed.len(), 100);
     let mut remaining: Vec<u64> = allowed.iter().map(|d| d.remaining).collect();
     remaining.sort_unstable();
-    assert_eq!(remaining, (0..100).collect::<Vec<u64>>(), "each count seen once");
+    assert_eq!(
+        remaining,
+        (0..100).collect::<Vec<u64>>(),
+        "each count seen once"
+    );
     assert!(all.iter().all(|d| d.retry_after <= Duration::from_secs(30)));
 
     // A short window expires and starts over.
