@@ -4,7 +4,8 @@
 //!
 //! Handlers are mpsc receivers: one per subscribed channel and one per pattern
 //! ([`ListenerBuilder::channel`], [`ListenerBuilder::pattern`]), plus a status receiver
-//! ([`ListenerBuilder::status`]) that says when the listener lost and regained the server.
+//! ([`ListenerBuilder::status`]) that says when the listener lost and regained the server;
+//! [`spawn_handler`] runs an async closure over such a queue.
 //! Payloads that do not decode are delivered as [`Body::Undecodable`] with their raw bytes.
 //! Plain `PUBLISH`/`SUBSCRIBE` only: sharded pub/sub on a Cluster is a later issue.
 
@@ -197,6 +198,38 @@ impl PubSubManager {
     pub fn listener(&self) -> ListenerBuilder {
         ListenerBuilder::new(self.cfg.clone())
     }
+}
+
+/// Runs `handler` for every message of one subscription's queue, one at a time, until the
+/// queue closes (the listener stopped) or `stop` is cancelled. A handler error is logged and
+/// counted in the returned total of failures; it never stops the loop.
+pub fn spawn_handler<F, Fut>(
+    mut queue: mpsc::Receiver<Received>,
+    stop: CancellationToken,
+    mut handler: F,
+) -> JoinHandle<u64>
+where
+    F: FnMut(Received) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send,
+{
+    tokio::spawn(async move {
+        let mut failures = 0u64;
+        loop {
+            let msg = tokio::select! {
+                _ = stop.cancelled() => break,
+                m = queue.recv() => match m {
+                    Some(m) => m,
+                    None => break,
+                },
+            };
+            let channel = msg.channel.clone();
+            if let Err(e) = handler(msg).await {
+                failures += 1;
+                tracing::warn!(%channel, "pub/sub handler failed: {e}");
+            }
+        }
+        failures
+    })
 }
 
 /// One message as received.

@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 /// ZREMRANGEBYSCORE + ZCARD + ZADD + PEXPIRE on one key, timed by the server's `TIME` (µs).
 /// Returns {allowed, remaining, retry_after_us, now_us}.
 const SLIDING_LUA: &str = r#"
+-- Effects replication (the default since Redis 5; needed before it to write after TIME).
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local max = tonumber(ARGV[1])

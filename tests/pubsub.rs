@@ -406,3 +406,126 @@ async fn python_and_rust_read_each_others_messages() {
     assert_eq!(got[4]["fields"]["num_signals"], 2);
     assert_eq!(got[4]["fields"]["as_of_date"], "2025-01-17");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_server_is_noticed_by_ping_and_handlers_resume_after_it_thaws() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let server = RedisServer::start().unwrap();
+    let mut cfg = server.config();
+    cfg.connect_timeout = Duration::from_millis(400);
+    cfg.response_timeout = Duration::from_millis(400);
+    let manager = PubSubManager::connect(&cfg, "rust-test").await.unwrap();
+    let mut builder = manager.listener().options(ListenerOptions {
+        ping_interval: Duration::from_millis(200),
+        ..fast_options()
+    });
+    let system = builder.channel(channels::SYSTEM);
+    let mut status = builder.status();
+    let stop = CancellationToken::new();
+    let listener = builder.start(stop.clone()).await.unwrap();
+    assert_eq!(status.recv().await, Some(ListenerStatus::Connected));
+
+    // An async closure per channel: counts heartbeats and batch events, fails on garbage.
+    let heartbeats = Arc::new(AtomicU64::new(0));
+    let batch = Arc::new(AtomicU64::new(0));
+    let (h, b) = (heartbeats.clone(), batch.clone());
+    let handler = redscope::pubsub::spawn_handler(system, stop.clone(), move |msg| {
+        let (h, b) = (h.clone(), b.clone());
+        async move {
+            match msg.message_type() {
+                Some(MessageType::Heartbeat) => h.fetch_add(1, Ordering::SeqCst),
+                Some(MessageType::SystemEvent) => b.fetch_add(1, Ordering::SeqCst),
+                _ => return Err(redscope::Error::Codec("not a system message".into())),
+            };
+            Ok(())
+        }
+    });
+    let wait_for = |counter: Arc<AtomicU64>, n: u64| async move {
+        let deadline = Instant::now() + WAIT;
+        while counter.load(Ordering::SeqCst) < n {
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n}",
+                counter.load(Ordering::SeqCst)
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    assert_eq!(
+        manager
+            .publish_raw(channels::SYSTEM, b"garbage")
+            .await
+            .unwrap(),
+        1
+    );
+    for _ in 0..10 {
+        assert_eq!(manager.publish_heartbeat().await.unwrap(), 1);
+    }
+    wait_for(heartbeats.clone(), 10).await;
+
+    // SIGSTOP: the socket stays open but nothing answers; only the PING timeout can tell.
+    server.pause().unwrap();
+    let lost = tokio::time::timeout(WAIT, status.recv()).await.unwrap();
+    assert!(
+        matches!(lost, Some(ListenerStatus::Disconnected { .. })),
+        "{lost:?}"
+    );
+    server.resume().unwrap();
+    let back = tokio::time::timeout(WAIT, status.recv()).await.unwrap();
+    assert!(
+        matches!(back, Some(ListenerStatus::Resubscribed { outage, .. }) if outage > Duration::ZERO),
+        "{back:?}"
+    );
+    for i in 0..100u64 {
+        let mut details = Map::new();
+        details.insert("i".into(), Value::from(i));
+        manager
+            .publish_system_event("batch", details)
+            .await
+            .unwrap();
+    }
+    wait_for(batch.clone(), 100).await;
+    assert_eq!(heartbeats.load(Ordering::SeqCst), 10);
+
+    stop.cancel();
+    listener.stop().await;
+    assert_eq!(
+        handler.await.unwrap(),
+        1,
+        "one handler failure (the garbage)"
+    );
+    assert_eq!(batch.load(Ordering::SeqCst), 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_cluster_a_listener_receives_what_any_node_publishes() {
+    let cluster = testing::RedisCluster::start().unwrap();
+    let manager = PubSubManager::connect(&cluster.config(), "rust-test")
+        .await
+        .unwrap();
+    let mut builder = manager.listener().options(fast_options());
+    let mut orders = builder.channel(channels::ORDERS);
+    let listener = builder.start(CancellationToken::new()).await.unwrap();
+    // PUBLISH goes to whichever node redis-rs picks; the cluster bus forwards it to all nodes.
+    // (Its reply counts the subscribers of that node only, so it is not asserted here.)
+    for i in 0..200 {
+        manager
+            .publish_order_update(&format!("ORD{i}"), "FILLED", "AAPL")
+            .await
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        let r = next(&mut orders).await;
+        let Ok(Payload::OrderUpdate(o)) = r.envelope().unwrap().payload() else {
+            panic!("{:?}", r.body);
+        };
+        ids.push(o.order_id);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "200 distinct orders of 200");
+    assert_eq!(listener.counts().received, 200);
+}
