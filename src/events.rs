@@ -299,9 +299,8 @@ pub struct PositionUpdate {
     pub extra: Map<String, Value>,
 }
 
-/// How urgent an alert is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// How urgent an alert is; read case-insensitively, unknown levels kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Severity {
     /// For information.
     Info,
@@ -312,8 +311,43 @@ pub enum Severity {
     /// Trading is at risk.
     Critical,
     /// Any other level, as written.
-    #[serde(untagged)]
     Other(String),
+}
+
+impl Severity {
+    /// The wire name (`info`, `warning`, `error`, `critical`, or the level as written).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+            Severity::Other(s) => s,
+        }
+    }
+
+    /// Parses a level name, ignoring case (`WARNING` and `warning` are the same level).
+    pub fn parse(s: &str) -> Severity {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "warning" | "warn" => Severity::Warning,
+            "error" => Severity::Error,
+            "critical" => Severity::Critical,
+            _ => Severity::Other(s.to_string()),
+        }
+    }
+}
+
+impl Serialize for Severity {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Severity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Ok(Severity::parse(&String::deserialize(d)?))
+    }
 }
 
 /// A price or risk alert (`publish_alert("risk", "Daily loss limit approaching", severity="warning")`).
@@ -502,6 +536,8 @@ mod tests {
         };
         assert_eq!(a.severity, Severity::Warning);
         assert_eq!(a.extra.get("limit"), Some(&Value::from(5)));
+        assert_eq!(Severity::parse("CRITICAL"), Severity::Critical);
+        assert_eq!(Severity::parse("page-me").as_str(), "page-me");
     }
 
     #[test]

@@ -365,7 +365,8 @@ impl ListenerBuilder {
         }
     }
 
-    /// Replaces the reconnection and liveness settings.
+    /// Replaces the reconnection and liveness settings (call it before `channel`/`pattern`:
+    /// their queues are sized from it).
     pub fn options(mut self, opts: ListenerOptions) -> ListenerBuilder {
         self.opts = opts;
         self

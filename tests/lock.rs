@@ -71,6 +71,9 @@ async fn two_tasks_on_separate_connections_never_both_inside() {
     assert_eq!(acquired, 2 * ROUNDS_PER_TASK);
     assert_eq!(released_counted, 2 * ROUNDS_PER_TASK);
     assert_eq!(lost, 0);
+    let waits: u64 = managers.iter().map(|m| m.counts().waits).sum();
+    eprintln!("contended acquisitions: {waits} of {}", 2 * ROUNDS_PER_TASK);
+    assert!(waits > 10, "the tasks really contended ({waits} waits)");
     assert!(!managers[0].is_locked("orders").await.unwrap());
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
 }
