@@ -529,3 +529,55 @@ async fn on_a_cluster_a_listener_receives_what_any_node_publishes() {
     assert_eq!(ids.len(), 200, "200 distinct orders of 200");
     assert_eq!(listener.counts().received, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_sentinel_the_listener_follows_a_failover() {
+    let mut set = testing::SentinelSet::start().unwrap();
+    let manager = PubSubManager::connect(&set.config(), "rust-test")
+        .await
+        .unwrap();
+    let mut builder = manager.listener().options(fast_options());
+    let mut positions = builder.channel(channels::POSITIONS);
+    let mut status = builder.status();
+    let listener = builder.start(CancellationToken::new()).await.unwrap();
+    assert_eq!(status.recv().await, Some(ListenerStatus::Connected));
+    for i in 0..20 {
+        assert_eq!(
+            manager
+                .publish_position_update("AAPL", i as f64)
+                .await
+                .unwrap(),
+            1
+        );
+    }
+    for _ in 0..20 {
+        assert!(next(&mut positions).await.envelope().is_some());
+    }
+
+    // The master dies; the Sentinels promote the replica; the listener asks them again.
+    set.master.kill();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let first = loop {
+        assert!(
+            Instant::now() < deadline,
+            "never re-subscribed to the new master"
+        );
+        let _ = manager.publish_position_update("PROBE", 0.0).await;
+        if let Ok(Some(r)) =
+            tokio::time::timeout(Duration::from_millis(100), positions.recv()).await
+        {
+            break r;
+        }
+    };
+    let Ok(Payload::PositionUpdate(p)) = first.envelope().unwrap().payload() else {
+        panic!("{:?}", first.body);
+    };
+    assert_eq!(p.symbol, "PROBE");
+    let mut saw_resubscribed = false;
+    while let Ok(s) = status.try_recv() {
+        saw_resubscribed |= matches!(s, ListenerStatus::Resubscribed { .. });
+    }
+    assert!(saw_resubscribed, "the gap was reported");
+    assert_eq!(listener.counts().reconnects, 1);
+    assert_eq!(first.envelope().unwrap().source, "rust-test");
+}
