@@ -262,6 +262,12 @@ impl Received {
         }
     }
 
+    /// The envelope's typed body: `None` when the payload was not an envelope, an error when
+    /// its `data` does not fit its `type`.
+    pub fn payload(&self) -> Option<Result<Payload>> {
+        self.envelope().map(Envelope::payload)
+    }
+
     /// The envelope's type, when the payload was an envelope.
     pub fn message_type(&self) -> Option<&MessageType> {
         self.envelope().map(|e| &e.message_type)

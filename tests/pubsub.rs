@@ -43,7 +43,7 @@ fn signal(seq: u64) -> Payload {
 }
 
 fn seq_of(r: &Received) -> u64 {
-    match r.envelope().map(|e| e.payload()) {
+    match r.payload() {
         Some(Ok(Payload::TradeSignal(s))) => s.extra["seq"].as_u64().expect("seq"),
         other => panic!("not a trade signal: {other:?} ({:?})", r.body),
     }
