@@ -13,6 +13,12 @@
 //!   `XAUTOCLAIM` recovery, replays by id or time, and reports lag and pending counts.
 //! - [`timeseries`]: [`timeseries::TimeSeriesStore`], points and OHLCV bars in sorted sets scored by
 //!   epoch milliseconds, with ranges, stats, downsampling and retention by age and count.
+//! - [`events`]: typed pub/sub messages: seed 000's `{type, timestamp, source, data}` envelope
+//!   and seed 003's flat `{event_type, timestamp, …}` events.
+//! - [`pubsub`]: [`pubsub::PubSubManager`], publish helpers and a listener that re-subscribes by
+//!   itself after an outage and reports the gap.
+//! - [`ratelimit`]: exact sliding-window and fixed-window rate limits, atomic in Lua.
+//! - [`lock`]: distributed locks with owner tokens, retrying acquire, extend and a releasing guard.
 //! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
@@ -24,8 +30,12 @@ pub mod bench;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod keyspace;
+pub mod lock;
+pub mod pubsub;
+pub mod ratelimit;
 pub mod stream;
 pub mod testing;
 pub mod timeseries;
