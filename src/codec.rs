@@ -1,0 +1,480 @@
+//! Value encoding for the cache: JSON for plain data (readable by any language), MessagePack for
+//! serde types JSON cannot carry, and transparent zstd compression above a size threshold.
+//!
+//! # Wire format (the admin value viewer relies on it; keep it exactly)
+//!
+//! - JSON values are plain UTF-8 JSON with no prefix, so Python/redis-py services read them as is.
+//! - MessagePack values are `0xC1 b'M'` followed by the msgpack bytes (structs as maps).
+//! - Compressed values are `0xC1 b'Z'` followed by one zstd frame whose content is again one of
+//!   these formats.
+//!
+//! `0xC1` can start neither valid UTF-8 nor valid MessagePack, so the marker is unambiguous.
+//! Reads also accept what other writers produce: plain (non-JSON) UTF-8 strings, bare zstd frames
+//! (magic `28 B5 2F FD`) and gzip (`1F 8B`). Decompression is bounded ([`Codec::max_decoded`]):
+//! a hostile or corrupt value never allocates without limit.
+
+use std::io::Read;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// First byte of every marked value; invalid as the start of UTF-8 and of MessagePack.
+pub const MARKER: u8 = 0xC1;
+/// Second byte of a MessagePack value.
+pub const TAG_MSGPACK: u8 = b'M';
+/// Second byte of a zstd-compressed value.
+pub const TAG_ZSTD: u8 = b'Z';
+/// Magic number that starts a bare zstd frame.
+pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+/// Magic number that starts a gzip stream.
+pub const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
+
+/// Default size above which encoded values are compressed (bytes).
+pub const DEFAULT_COMPRESS_THRESHOLD: usize = 1024;
+/// Default upper bound on the size of a decompressed value (bytes).
+pub const DEFAULT_MAX_DECODED: usize = 256 * 1024 * 1024;
+/// How many compression layers a read unwraps before refusing the value.
+const MAX_LAYERS: usize = 2;
+
+/// Which serialisation [`Codec::encode`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// JSON when the value can be written as JSON, MessagePack otherwise (e.g. maps whose keys
+    /// are not strings).
+    #[default]
+    Auto,
+    /// Always JSON (fails for values JSON cannot represent).
+    Json,
+    /// Always marked MessagePack: smaller and faster, but only readable with the marker known.
+    MessagePack,
+}
+
+/// Encodes and decodes cache values; cheap to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Codec {
+    format: Format,
+    compress_threshold: Option<usize>,
+    level: i32,
+    max_decoded: usize,
+}
+
+impl Default for Codec {
+    fn default() -> Self {
+        Codec {
+            format: Format::Auto,
+            compress_threshold: Some(DEFAULT_COMPRESS_THRESHOLD),
+            level: 3,
+            max_decoded: DEFAULT_MAX_DECODED,
+        }
+    }
+}
+
+impl Codec {
+    /// JSON for plain data, MessagePack otherwise, zstd above 1 KiB.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The same codec writing `format`.
+    pub fn with_format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Compress encoded values longer than `bytes` (`None` turns compression off).
+    pub fn with_compress_threshold(mut self, bytes: Option<usize>) -> Self {
+        self.compress_threshold = bytes;
+        self
+    }
+
+    /// The zstd compression level (1 fastest … 19 smallest; default 3).
+    pub fn with_level(mut self, level: i32) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Refuse values that decompress to more than `bytes`.
+    pub fn with_max_decoded(mut self, bytes: usize) -> Self {
+        self.max_decoded = bytes;
+        self
+    }
+
+    /// The format written by [`Codec::encode`].
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The size above which values are compressed, if compression is on.
+    pub fn compress_threshold(&self) -> Option<usize> {
+        self.compress_threshold
+    }
+
+    /// The largest decompressed size a read accepts.
+    pub fn max_decoded(&self) -> usize {
+        self.max_decoded
+    }
+
+    /// Serialises `value` in this codec's format, compressing it when it is large.
+    pub fn encode<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>> {
+        let plain = match self.format {
+            Format::Json => serde_json::to_vec(value)?,
+            Format::MessagePack => msgpack(value)?,
+            Format::Auto => match serde_json::to_vec(value) {
+                Ok(json) => json,
+                Err(_) => msgpack(value)?,
+            },
+        };
+        self.maybe_compress(plain)
+    }
+
+    /// Wraps already-encoded bytes in the compression marker when they exceed the threshold and
+    /// compression actually saves space; otherwise returns them unchanged.
+    pub fn maybe_compress(&self, plain: Vec<u8>) -> Result<Vec<u8>> {
+        match self.compress_threshold {
+            Some(limit) if plain.len() > limit => {
+                let frame = zstd::bulk::compress(&plain, self.level)
+                    .map_err(|e| Error::Codec(format!("zstd compression failed: {e}")))?;
+                if frame.len() + 2 < plain.len() {
+                    let mut out = Vec::with_capacity(frame.len() + 2);
+                    out.extend_from_slice(&[MARKER, TAG_ZSTD]);
+                    out.extend_from_slice(&frame);
+                    Ok(out)
+                } else {
+                    Ok(plain)
+                }
+            }
+            _ => Ok(plain),
+        }
+    }
+
+    /// Decodes any supported format into `T`. A UTF-8 value that is not JSON is read as a JSON
+    /// string, so `SET k hello` written by another language decodes as `String`.
+    pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        let (payload, _) = self.unwrap_compression(bytes)?;
+        decode_payload(&payload)
+    }
+
+    /// Removes compression layers (marked zstd, bare zstd, gzip); returns the payload and the
+    /// outermost compression found.
+    pub fn unwrap_compression(&self, bytes: &[u8]) -> Result<(Vec<u8>, Option<Compression>)> {
+        let mut current = bytes.to_vec();
+        let mut outer = None;
+        for _ in 0..=MAX_LAYERS {
+            let (next, found) = match detect_compression(&current) {
+                Some(Compression::Zstd) => {
+                    let body = if current.first() == Some(&MARKER) {
+                        &current[2..]
+                    } else {
+                        &current[..]
+                    };
+                    (
+                        bounded_read(
+                            zstd::stream::read::Decoder::new(body)
+                                .map_err(|e| Error::Codec(format!("zstd decoder: {e}")))?,
+                            self.max_decoded,
+                        )?,
+                        Compression::Zstd,
+                    )
+                }
+                Some(Compression::Gzip) => (
+                    bounded_read(flate2::read::GzDecoder::new(&current[..]), self.max_decoded)?,
+                    Compression::Gzip,
+                ),
+                None => return Ok((current, outer)),
+            };
+            outer.get_or_insert(found);
+            current = next;
+        }
+        Err(Error::Codec(format!(
+            "value is compressed more than {MAX_LAYERS} times; refusing to unwrap it"
+        )))
+    }
+}
+
+/// A compression layer found on a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    /// zstd, marked (`0xC1 'Z'`) or a bare frame.
+    Zstd,
+    /// gzip (`1F 8B`), as written by Python's `gzip.compress`.
+    Gzip,
+}
+
+/// The serialisation of a (decompressed) payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayloadFormat {
+    /// Valid JSON text.
+    Json,
+    /// Marked MessagePack.
+    Msgpack,
+    /// UTF-8 text that is not JSON.
+    Text,
+    /// Bytes in none of the known formats.
+    Binary,
+}
+
+/// What a stored value is, for the admin value viewer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decoded {
+    /// The payload's format after decompression.
+    pub format: PayloadFormat,
+    /// The outermost compression layer, if any.
+    pub compression: Option<Compression>,
+    /// Size of the payload after decompression, in bytes.
+    pub decoded_len: usize,
+    /// The value as JSON (`None` for [`PayloadFormat::Binary`]).
+    pub json: Option<serde_json::Value>,
+}
+
+impl Decoded {
+    /// The label the admin API shows: the compression when there is one, else the format.
+    pub fn label(&self) -> &'static str {
+        match (self.compression, self.format) {
+            (Some(Compression::Zstd), _) => "zstd",
+            (Some(Compression::Gzip), _) => "gzip",
+            (None, PayloadFormat::Json) => "json",
+            (None, PayloadFormat::Msgpack) => "msgpack",
+            (None, PayloadFormat::Text) => "text",
+            (None, PayloadFormat::Binary) => "binary",
+        }
+    }
+}
+
+/// Describes and decodes any stored value (bounded by the default codec's limits); never fails
+/// on unknown bytes, which come back as [`PayloadFormat::Binary`].
+pub fn inspect(bytes: &[u8]) -> Result<Decoded> {
+    let (payload, compression) = Codec::default().unwrap_compression(bytes)?;
+    let (format, json) = if is_msgpack(&payload) {
+        match rmp_serde::from_slice::<serde_json::Value>(&payload[2..]) {
+            Ok(v) => (PayloadFormat::Msgpack, Some(v)),
+            Err(_) => (PayloadFormat::Binary, None),
+        }
+    } else if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&payload) {
+        (PayloadFormat::Json, Some(v))
+    } else if let Ok(text) = std::str::from_utf8(&payload) {
+        (
+            PayloadFormat::Text,
+            Some(serde_json::Value::String(text.to_string())),
+        )
+    } else {
+        (PayloadFormat::Binary, None)
+    };
+    Ok(Decoded {
+        format,
+        compression,
+        decoded_len: payload.len(),
+        json,
+    })
+}
+
+/// Decodes any supported value into JSON; bytes in no known format are a [`Error::Codec`].
+pub fn decode_any(bytes: &[u8]) -> Result<serde_json::Value> {
+    let d = inspect(bytes)?;
+    d.json.ok_or_else(|| {
+        Error::Codec(format!(
+            "value of {} bytes is in no known format (JSON, MessagePack, zstd, gzip, UTF-8)",
+            bytes.len()
+        ))
+    })
+}
+
+/// The compression layer `bytes` starts with, if any.
+pub fn detect_compression(bytes: &[u8]) -> Option<Compression> {
+    if bytes.len() >= 2 && bytes[0] == MARKER && bytes[1] == TAG_ZSTD {
+        Some(Compression::Zstd)
+    } else if bytes.starts_with(&ZSTD_MAGIC) {
+        Some(Compression::Zstd)
+    } else if bytes.starts_with(&GZIP_MAGIC) {
+        Some(Compression::Gzip)
+    } else {
+        None
+    }
+}
+
+fn is_msgpack(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0] == MARKER && bytes[1] == TAG_MSGPACK
+}
+
+fn msgpack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    let mut out = vec![MARKER, TAG_MSGPACK];
+    rmp_serde::encode::write_named(&mut out, value)
+        .map_err(|e| Error::Codec(format!("MessagePack encoding failed: {e}")))?;
+    Ok(out)
+}
+
+fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
+    if is_msgpack(payload) {
+        return rmp_serde::from_slice(&payload[2..])
+            .map_err(|e| Error::Codec(format!("MessagePack decoding failed: {e}")));
+    }
+    match serde_json::from_slice::<T>(payload) {
+        Ok(v) => Ok(v),
+        Err(json_err) => match std::str::from_utf8(payload) {
+            // Text written by other languages without JSON quoting (e.g. `SET k hello`).
+            Ok(text) if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() => {
+                serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|_| {
+                    Error::Codec(format!(
+                        "value is text that does not decode as the requested type: {json_err}"
+                    ))
+                })
+            }
+            Ok(_) => Err(Error::Codec(format!(
+                "JSON value does not match the requested type: {json_err}"
+            ))),
+            Err(_) => Err(Error::Codec(format!(
+                "value of {} bytes is neither JSON, MessagePack nor compressed",
+                payload.len()
+            ))),
+        },
+    }
+}
+
+fn bounded_read(reader: impl Read, limit: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Codec(format!("decompression failed: {e}")))?;
+    if out.len() > limit {
+        return Err(Error::Codec(format!(
+            "value decompresses to more than {limit} bytes; refusing it"
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Ticker {
+        symbol: String,
+        price: f64,
+    }
+
+    #[test]
+    fn plain_data_is_unprefixed_json() {
+        let t = Ticker {
+            symbol: "BTC-USDT".into(),
+            price: 45000.5,
+        };
+        let bytes = Codec::new().encode(&t).unwrap();
+        assert_eq!(bytes, br#"{"symbol":"BTC-USDT","price":45000.5}"#);
+        assert_eq!(Codec::new().decode::<Ticker>(&bytes).unwrap(), t);
+    }
+
+    #[test]
+    fn non_json_types_fall_back_to_marked_msgpack() {
+        let mut m: HashMap<(u8, u8), String> = HashMap::new();
+        m.insert((1, 2), "x".into());
+        let bytes = Codec::new().encode(&m).unwrap();
+        assert_eq!(&bytes[..2], &[MARKER, TAG_MSGPACK]);
+        assert_eq!(
+            Codec::new()
+                .decode::<HashMap<(u8, u8), String>>(&bytes)
+                .unwrap(),
+            m
+        );
+        let forced = Codec::new()
+            .with_format(Format::MessagePack)
+            .encode(&Ticker {
+                symbol: "A".into(),
+                price: 1.0,
+            })
+            .unwrap();
+        assert_eq!(
+            decode_any(&forced).unwrap(),
+            serde_json::json!({"symbol": "A", "price": 1.0})
+        );
+        assert_eq!(inspect(&forced).unwrap().label(), "msgpack");
+    }
+
+    #[test]
+    fn large_values_are_compressed_and_marked() {
+        let big: Vec<String> = (0..2000).map(|i| format!("feature-{}", i % 10)).collect();
+        let codec = Codec::new();
+        let bytes = codec.encode(&big).unwrap();
+        let plain = serde_json::to_vec(&big).unwrap();
+        assert_eq!(&bytes[..2], &[MARKER, TAG_ZSTD]);
+        assert!(
+            bytes.len() * 5 < plain.len(),
+            "{} vs {}",
+            bytes.len(),
+            plain.len()
+        );
+        assert_eq!(codec.decode::<Vec<String>>(&bytes).unwrap(), big);
+        let d = inspect(&bytes).unwrap();
+        assert_eq!(
+            (d.compression, d.format, d.decoded_len),
+            (Some(Compression::Zstd), PayloadFormat::Json, plain.len())
+        );
+        let off = Codec::new()
+            .with_compress_threshold(None)
+            .encode(&big)
+            .unwrap();
+        assert_eq!(off, plain);
+    }
+
+    #[test]
+    fn foreign_encodings_are_read() {
+        let json = br#"{"price": 1.5}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(json).unwrap();
+        let gz = gz.finish().unwrap();
+        let zs = zstd::bulk::compress(json, 3).unwrap();
+        for bytes in [&json[..], &gz[..], &zs[..]] {
+            assert_eq!(
+                decode_any(bytes).unwrap(),
+                serde_json::json!({"price": 1.5})
+            );
+        }
+        assert_eq!(inspect(&gz).unwrap().label(), "gzip");
+        assert_eq!(Codec::new().decode::<String>(b"hello").unwrap(), "hello");
+        assert_eq!(
+            Codec::new().decode::<String>(br#""hello""#).unwrap(),
+            "hello"
+        );
+        assert_eq!(Codec::new().decode::<f64>(b"45000.50").unwrap(), 45000.5);
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_codec_error() {
+        let binary = [0xFFu8, 0x00, 0x13];
+        assert_eq!(
+            decode_any(&binary).unwrap_err().kind(),
+            crate::ErrorKind::Codec
+        );
+        assert_eq!(inspect(&binary).unwrap().format, PayloadFormat::Binary);
+        let err = Codec::new()
+            .decode::<Ticker>(br#"{"symbol": 3}"#)
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Codec);
+        let truncated = [MARKER, TAG_ZSTD, 0x28, 0xB5];
+        assert_eq!(
+            decode_any(&truncated).unwrap_err().kind(),
+            crate::ErrorKind::Codec
+        );
+    }
+
+    #[test]
+    fn decompression_is_bounded() {
+        let zeros = vec![0u8; 1 << 20];
+        let frame = zstd::bulk::compress(&zeros, 3).unwrap();
+        let small = Codec::new().with_max_decoded(1000);
+        let err = small.unwrap_compression(&frame).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Codec);
+        assert_eq!(
+            Codec::new().unwrap_compression(&frame).unwrap().0.len(),
+            1 << 20
+        );
+    }
+}
