@@ -16,6 +16,7 @@
 //! - [`market`]: the trading caches on top of it: tickers, order books, trades, candles, signals,
 //!   API-call counters, features, the signal buffer and query results.
 //! - [`session`]: sessions for the monitor UI, hashes with a sliding TTL.
+//! - [`tls`]: `rediss://` via rustls (ring provider), private CA files, `#insecure`.
 //! - [`pool`]: a small pool of dedicated connections for blocking commands.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
@@ -40,6 +41,7 @@ pub mod pool;
 pub mod retry;
 pub mod session;
 pub mod testing;
+pub mod tls;
 pub mod ttl;
 pub mod web;
 

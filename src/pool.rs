@@ -102,6 +102,14 @@ pub struct PooledConn {
     keep: bool,
 }
 
+impl std::fmt::Debug for PooledConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PooledConn")
+            .field("keep", &self.keep)
+            .finish()
+    }
+}
+
 impl PooledConn {
     /// The connection itself.
     pub fn conn(&mut self) -> &mut MultiplexedConnection {
