@@ -285,9 +285,7 @@ pub fn decode_any(bytes: &[u8]) -> Result<serde_json::Value> {
 
 /// The compression layer `bytes` starts with, if any.
 pub fn detect_compression(bytes: &[u8]) -> Option<Compression> {
-    if bytes.len() >= 2 && bytes[0] == MARKER && bytes[1] == TAG_ZSTD {
-        Some(Compression::Zstd)
-    } else if bytes.starts_with(&ZSTD_MAGIC) {
+    if bytes.starts_with(&[MARKER, TAG_ZSTD]) || bytes.starts_with(&ZSTD_MAGIC) {
         Some(Compression::Zstd)
     } else if bytes.starts_with(&GZIP_MAGIC) {
         Some(Compression::Gzip)
