@@ -281,7 +281,8 @@ impl Cache {
 
     // ----- writes -----
 
-    /// Writes `value` with the default TTL. `Ok(false)` when Redis is unavailable (logged).
+    /// Writes `value` with the default TTL. `Ok(false)` when the write is not confirmed because
+    /// Redis is unavailable or too slow (logged; a write that timed out may still land later).
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<bool> {
         self.set_in(
             DEFAULT_LABEL,

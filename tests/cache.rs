@@ -621,3 +621,95 @@ async fn values_over_the_threshold_are_stored_compressed() {
     let raw = cache.get_raw(b"cmp:small").await.unwrap().unwrap();
     assert_eq!(raw[0], b'{');
 }
+
+#[tokio::test]
+async fn batches_invalidation_and_single_flight_work_on_a_cluster() {
+    let cluster = tokio::task::spawn_blocking(redscope::testing::RedisCluster::start)
+        .await
+        .unwrap()
+        .unwrap();
+    let conn = Conn::connect(&cluster.config()).await.unwrap();
+    let cache = Cache::new(conn.clone());
+
+    // 300 keys spread over all three masters' slots: one pipeline, one MGET split by slot.
+    let entries: Vec<(String, u32)> = (0..300).map(|i| (format!("cl:{i}"), i)).collect();
+    assert!(cache
+        .set_many(&entries, Duration::from_secs(60))
+        .await
+        .unwrap());
+    let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    let got: Vec<Option<u32>> = cache.get_many(&keys).await.unwrap();
+    assert_eq!(got, (0..300).map(Some).collect::<Vec<_>>());
+    let slots: std::collections::HashSet<u16> = keys
+        .iter()
+        .map(|k| redscope::conn::key_slot(k.as_bytes()))
+        .collect();
+    assert!(slots.len() > 100, "keys really span slots: {}", slots.len());
+
+    // Pattern invalidation scans every master.
+    let other: Vec<(String, u32)> = (0..100).map(|i| (format!("keep:{i}"), i)).collect();
+    cache
+        .set_many(&other, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(cache.invalidate_pattern("cl:*").await.unwrap(), 300);
+    let left: Vec<Option<u32>> = cache.get_many(&keys[..10]).await.unwrap();
+    assert!(left.iter().all(Option::is_none));
+    let kept: Vec<&str> = other.iter().map(|(k, _)| k.as_str()).collect();
+    let kept: Vec<Option<u32>> = cache.get_many(&kept).await.unwrap();
+    assert_eq!(kept.iter().filter(|v| v.is_some()).count(), 100);
+
+    // Single-flight and the atomic signal buffer on a cluster.
+    let computed = Arc::new(AtomicU32::new(0));
+    let calls = (0..30).map(|_| {
+        let cache = cache.clone();
+        let computed = computed.clone();
+        async move {
+            cache
+                .get_or_compute("cl:sf", Duration::from_secs(60), || async move {
+                    computed.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Ok("done".to_string())
+                })
+                .await
+                .unwrap()
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(|r| r == "done"));
+    assert_eq!(computed.load(Ordering::SeqCst), 1);
+    let buf = redscope::market::SignalBuffer::with_key(cache.clone(), "cl:signals", 10);
+    let batch: Vec<u32> = (0..25).collect();
+    buf.push_many(&batch).await.unwrap();
+    assert_eq!(buf.latest::<u32>(3).await.unwrap(), vec![24, 23, 22]);
+    assert_eq!(buf.len().await.unwrap(), 10);
+}
+
+#[tokio::test]
+async fn a_frozen_server_times_out_into_misses_not_hangs() {
+    let server = RedisServer::start().unwrap();
+    let cache = Cache::with_options(
+        connect(&server).await,
+        CacheOptions {
+            op_timeout: Duration::from_millis(200),
+            retry: RetryPolicy::none(),
+            ..CacheOptions::default()
+        },
+    );
+    cache.set("f:k", &1).await.unwrap();
+    server.pause().unwrap();
+    let start = Instant::now();
+    assert_eq!(cache.get::<i32>("f:k").await.unwrap(), None);
+    assert!(!cache.set("f:k", &2).await.unwrap());
+    let took = start.elapsed();
+    server.resume().unwrap();
+    assert!(took < Duration::from_secs(2), "calls hung for {took:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cache.get::<i32>("f:k").await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "no recovery after resume");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A write that timed out was only unconfirmed: it may still have been applied on resume.
+    let v = cache.get::<i32>("f:k").await.unwrap();
+    assert!(v == Some(1) || v == Some(2), "{v:?}");
+}
