@@ -343,6 +343,56 @@ mod tests {
         assert_eq!((s.trips, s.failures, s.successes, s.rejected), (1, 3, 2, 2));
     }
 
+    /// Collects formatted log lines.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn state_changes_are_logged_once_not_per_call() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let b = CircuitBreaker::new(
+                "logged",
+                BreakerConfig {
+                    failure_threshold: 2,
+                    cool_down: Duration::ZERO,
+                    half_open_probes: 1,
+                },
+            );
+            for _ in 0..50 {
+                if let Ok(p) = b.acquire() {
+                    p.record(&down());
+                }
+            }
+            for _ in 0..50 {
+                if let Ok(p) = b.acquire() {
+                    p.record(&Ok(()));
+                }
+            }
+            assert_eq!(b.state(), BreakerState::Closed);
+        });
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.matches("circuit opened").count(), 1, "{text}");
+        assert_eq!(text.matches("circuit closed").count(), 1, "{text}");
+        assert_eq!(text.lines().count(), 2, "{text}");
+    }
+
     #[test]
     fn failed_probe_reopens_and_non_health_errors_do_not_count() {
         let b = CircuitBreaker::new(
