@@ -574,7 +574,12 @@ impl Cache {
         match self.get_in::<T>(label, key).await {
             Ok(Some(v)) => return Ok(v),
             Ok(None) => {}
-            Err(e) => tracing::warn!(key, "cached value unusable, recomputing: {e}"),
+            // A value in an old or foreign format is replaced by a fresh one.
+            Err(e) if e.kind() == ErrorKind::Codec => {
+                tracing::warn!(key, "cached value unusable, recomputing: {e}")
+            }
+            // Anything else (e.g. the key holds a hash) must not be overwritten.
+            Err(e) => return Err(e),
         }
         let kb = key.as_bytes();
         let leader = loop {
@@ -669,28 +674,30 @@ impl Cache {
             .await
     }
 
-    /// Runs one pipeline (or `MULTI` transaction) like [`Cache::query`].
+    /// Runs one pipeline (or `MULTI` transaction) like [`Cache::query`]. Only for idempotent
+    /// pipelines (`SET`s, reads): a retried pipeline may run twice.
     pub(crate) async fn query_pipe<T: redis::FromRedisValue>(
         &self,
         pipe: &redis::Pipeline,
     ) -> Result<T> {
+        self.shared.opts.retry.run(|_| self.pipe_once(pipe)).await
+    }
+
+    /// Runs one pipeline under the breaker and the per-call timeout, without retries: for
+    /// commands that must not run twice (`INCR`, `LPUSH`) when a reply is lost.
+    pub(crate) async fn pipe_once<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T> {
         let opts = &self.shared.opts;
-        opts.retry
-            .run(|_| {
-                let mut c = self.conn.clone();
-                async move {
-                    let permit = self.shared.breaker.acquire()?;
-                    let r = match tokio::time::timeout(opts.op_timeout, pipe.query_async(&mut c))
-                        .await
-                    {
-                        Ok(r) => r.map_err(Error::from),
-                        Err(_) => Err(Error::Timeout(opts.op_timeout)),
-                    };
-                    permit.record(&r);
-                    r
-                }
-            })
-            .await
+        let mut c = self.conn.clone();
+        let permit = self.shared.breaker.acquire()?;
+        let r = match tokio::time::timeout(opts.op_timeout, pipe.query_async(&mut c)).await {
+            Ok(r) => r.map_err(Error::from),
+            Err(_) => Err(Error::Timeout(opts.op_timeout)),
+        };
+        permit.record(&r);
+        r
     }
 
     fn encode<T: Serialize + ?Sized>(&self, label: &str, value: &T) -> Result<Vec<u8>> {

@@ -330,7 +330,8 @@ impl MarketDataCache {
             .incr(&key, 1u64)
             .expire(&key, secs as i64)
             .ignore();
-        let (n,): (u64,) = self.cache.query_pipe(&pipe).await?;
+        // Not retried: a lost reply must not count the call twice.
+        let (n,): (u64,) = self.cache.pipe_once(&pipe).await?;
         Ok(n)
     }
 
@@ -543,7 +544,8 @@ impl SignalBuffer {
             .ignore()
             .add_command(Expiry::from_ttl(ttl)?.expire_cmd(&self.key))
             .ignore();
-        self.cache.query_pipe::<()>(&pipe).await
+        // Not retried: a lost reply must not buffer the signals twice.
+        self.cache.pipe_once::<()>(&pipe).await
     }
 
     /// The newest `n` signals (at most the capacity), newest first.

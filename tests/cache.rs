@@ -136,11 +136,26 @@ async fn typed_get_set_delete_exists_and_every_key_has_a_ttl() {
         cache.get::<String>("t:hash").await.unwrap_err().kind(),
         ErrorKind::Server
     );
+    // Cache-aside never overwrites a key of another type.
+    let err = cache
+        .get_or_compute("t:hash", Duration::from_secs(5), || async {
+            Ok("x".to_string())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server);
+    let kind: String = redis::cmd("TYPE")
+        .arg("t:hash")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(kind, "hash");
 
     let s = cache.stats();
     assert_eq!((s.total.hits, s.total.misses), (3, 1), "{s:?}");
     assert_eq!(s.total.writes, 3);
-    assert_eq!(s.total.errors, 2);
+    assert_eq!(s.total.errors, 3);
+    assert_eq!(s.total.computes, 0);
     assert_eq!(s.by_type["default"].hits, 3);
 }
 
