@@ -9,6 +9,8 @@
 //!   these formats.
 //!
 //! `0xC1` can start neither valid UTF-8 nor valid MessagePack, so the marker is unambiguous.
+//! [`Format::Auto`] writes JSON unless the value cannot be JSON (non-string map keys) or holds
+//! NaN/±infinity (JSON would turn them into `null`): those go to MessagePack.
 //! Reads also accept what other writers produce: plain (non-JSON) UTF-8 strings, bare zstd frames
 //! (magic `28 B5 2F FD`) and gzip (`1F 8B`). Decompression is bounded ([`Codec::max_decoded`]):
 //! a hostile or corrupt value never allocates without limit.
@@ -122,9 +124,11 @@ impl Codec {
         let plain = match self.format {
             Format::Json => serde_json::to_vec(value)?,
             Format::MessagePack => msgpack(value)?,
+            // JSON would silently turn NaN and ±inf into null (a value that no longer reads back
+            // as a float): such values go to MessagePack, which keeps them.
             Format::Auto => match serde_json::to_vec(value) {
-                Ok(json) => json,
-                Err(_) => msgpack(value)?,
+                Ok(json) if !contains_null(&json) || finite::all_finite(value) => json,
+                _ => msgpack(value)?,
             },
         };
         self.maybe_compress(plain)
@@ -298,6 +302,218 @@ fn is_msgpack(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && bytes[0] == MARKER && bytes[1] == TAG_MSGPACK
 }
 
+/// True when the JSON text has a `null` token (then non-finite floats may have been lost).
+fn contains_null(json: &[u8]) -> bool {
+    json.windows(4).any(|w| w == b"null")
+}
+
+/// A serializer that only walks a value to find non-finite floats.
+mod finite {
+    use serde::ser::{self, Serialize};
+
+    /// True when no `f32`/`f64` inside `value` is NaN or infinite.
+    pub(super) fn all_finite<T: Serialize + ?Sized>(value: &T) -> bool {
+        let mut w = Walker { finite: true };
+        // Errors only stop the walk early; a value JSON accepted walks to the end.
+        let _ = value.serialize(&mut w);
+        w.finite
+    }
+
+    pub(super) struct Walker {
+        finite: bool,
+    }
+
+    #[derive(Debug)]
+    pub(super) struct Stop;
+
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("stop")
+        }
+    }
+
+    impl std::error::Error for Stop {}
+
+    impl ser::Error for Stop {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            Stop
+        }
+    }
+
+    impl Walker {
+        fn float(&mut self, x: f64) -> Result<(), Stop> {
+            if x.is_finite() {
+                Ok(())
+            } else {
+                self.finite = false;
+                Err(Stop)
+            }
+        }
+    }
+
+    macro_rules! ok {
+        ($($name:ident: $t:ty),*) => {
+            $(fn $name(self, _: $t) -> Result<(), Stop> { Ok(()) })*
+        };
+    }
+
+    macro_rules! compound {
+        ($($tr:ident :: $m:ident),*) => {
+            $(impl ser::$tr for &mut Walker {
+                type Ok = ();
+                type Error = Stop;
+                fn $m<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Stop> {
+                    v.serialize(&mut **self)
+                }
+                fn end(self) -> Result<(), Stop> {
+                    Ok(())
+                }
+            })*
+        };
+    }
+
+    compound!(
+        SerializeSeq::serialize_element,
+        SerializeTuple::serialize_element,
+        SerializeTupleStruct::serialize_field,
+        SerializeTupleVariant::serialize_field
+    );
+
+    impl ser::SerializeMap for &mut Walker {
+        type Ok = ();
+        type Error = Stop;
+        fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Stop> {
+            k.serialize(&mut **self)
+        }
+        fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Stop> {
+            v.serialize(&mut **self)
+        }
+        fn end(self) -> Result<(), Stop> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeStruct for &mut Walker {
+        type Ok = ();
+        type Error = Stop;
+        fn serialize_field<T: Serialize + ?Sized>(
+            &mut self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<(), Stop> {
+            v.serialize(&mut **self)
+        }
+        fn end(self) -> Result<(), Stop> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeStructVariant for &mut Walker {
+        type Ok = ();
+        type Error = Stop;
+        fn serialize_field<T: Serialize + ?Sized>(
+            &mut self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<(), Stop> {
+            v.serialize(&mut **self)
+        }
+        fn end(self) -> Result<(), Stop> {
+            Ok(())
+        }
+    }
+
+    impl<'a> ser::Serializer for &'a mut Walker {
+        type Ok = ();
+        type Error = Stop;
+        type SerializeSeq = Self;
+        type SerializeTuple = Self;
+        type SerializeTupleStruct = Self;
+        type SerializeTupleVariant = Self;
+        type SerializeMap = Self;
+        type SerializeStruct = Self;
+        type SerializeStructVariant = Self;
+
+        ok!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+            serialize_i64: i64, serialize_i128: i128, serialize_u8: u8, serialize_u16: u16,
+            serialize_u32: u32, serialize_u64: u64, serialize_u128: u128, serialize_char: char,
+            serialize_str: &str, serialize_bytes: &[u8], serialize_unit_struct: &'static str);
+
+        fn serialize_f32(self, v: f32) -> Result<(), Stop> {
+            self.float(v as f64)
+        }
+        fn serialize_f64(self, v: f64) -> Result<(), Stop> {
+            self.float(v)
+        }
+        fn serialize_none(self) -> Result<(), Stop> {
+            Ok(())
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Stop> {
+            v.serialize(self)
+        }
+        fn serialize_unit(self) -> Result<(), Stop> {
+            Ok(())
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+        ) -> Result<(), Stop> {
+            Ok(())
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<(), Stop> {
+            v.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            v: &T,
+        ) -> Result<(), Stop> {
+            v.serialize(self)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self, Stop> {
+            Ok(self)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self, Stop> {
+            Ok(self)
+        }
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self, Stop> {
+            Ok(self)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self, Stop> {
+            Ok(self)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self, Stop> {
+            Ok(self)
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, Stop> {
+            Ok(self)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self, Stop> {
+            Ok(self)
+        }
+    }
+}
+
 fn msgpack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     let mut out = vec![MARKER, TAG_MSGPACK];
     rmp_serde::encode::write_named(&mut out, value)
@@ -394,6 +610,42 @@ mod tests {
             serde_json::json!({"symbol": "A", "price": 1.0})
         );
         assert_eq!(inspect(&forced).unwrap().label(), "msgpack");
+    }
+
+    #[test]
+    fn non_finite_floats_keep_their_value_via_msgpack() {
+        #[derive(Debug, Serialize, Deserialize)]
+        struct Features {
+            rsi: f64,
+            skew: Option<f32>,
+            note: Option<String>,
+        }
+        let codec = Codec::new();
+        let with_nan = Features {
+            rsi: f64::NAN,
+            skew: Some(f32::INFINITY),
+            note: None,
+        };
+        let bytes = codec.encode(&with_nan).unwrap();
+        assert_eq!(&bytes[..2], &[MARKER, TAG_MSGPACK]);
+        let back: Features = codec.decode(&bytes).unwrap();
+        assert!(back.rsi.is_nan());
+        assert_eq!(back.skew, Some(f32::INFINITY));
+        // Finite values with real nulls stay JSON.
+        let plain = Features {
+            rsi: 61.2,
+            skew: None,
+            note: None,
+        };
+        assert_eq!(
+            codec.encode(&plain).unwrap(),
+            br#"{"rsi":61.2,"skew":null,"note":null}"#
+        );
+        let nested = vec![HashMap::from([(
+            "x".to_string(),
+            vec![1.0, f64::NEG_INFINITY],
+        )])];
+        assert_eq!(&codec.encode(&nested).unwrap()[..2], &[MARKER, TAG_MSGPACK]);
     }
 
     #[test]
