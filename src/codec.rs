@@ -423,7 +423,7 @@ mod finite {
         }
     }
 
-    impl<'a> ser::Serializer for &'a mut Walker {
+    impl ser::Serializer for &mut Walker {
         type Ok = ();
         type Error = Stop;
         type SerializeSeq = Self;
