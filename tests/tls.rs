@@ -9,6 +9,9 @@ use redscope::conn::Conn;
 use redscope::testing::{free_port, RedisServer};
 use redscope::{ErrorKind, RedisConfig};
 
+/// The servers' password: it must never show in an error.
+const PASSWORD: &str = "tls-s3cret-pw";
+
 /// A CA, and a server certificate it signed for `localhost` / 127.0.0.1, in `dir`.
 fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let run = |args: &[&str]| {
@@ -94,6 +97,7 @@ fn tls_server(dir: &Path) -> (RedisServer, u16, PathBuf) {
     let tls_port = free_port().unwrap();
     let tls_port_s = tls_port.to_string();
     let server = RedisServer::builder()
+        .password(PASSWORD)
         .raw_args(&[
             "--tls-port",
             &tls_port_s,
@@ -122,7 +126,10 @@ async fn rediss_verifies_with_the_ca_refuses_without_and_insecure_skips() {
     let (_server, port, ca) = tls_server(dir.path());
 
     // With the private CA in the URL: verified, works, and the cache works over it.
-    let url = format!("rediss://localhost:{port}/0?ca={}", ca.display());
+    let url = format!(
+        "rediss://:{PASSWORD}@localhost:{port}/0?ca={}",
+        ca.display()
+    );
     let cfg = RedisConfig::from_url(&url).unwrap();
     assert_eq!(cfg.tls_ca.as_deref(), Some(ca.as_path()));
     assert_eq!(ping(&cfg).await.unwrap(), "PONG");
@@ -134,12 +141,23 @@ async fn rediss_verifies_with_the_ca_refuses_without_and_insecure_skips() {
     );
 
     // Without the CA: a clear, non-retryable configuration error that names the fix.
-    let cfg = RedisConfig::from_url(&format!("rediss://localhost:{port}/0")).unwrap();
+    let cfg = RedisConfig::from_url(&format!("rediss://:{PASSWORD}@localhost:{port}/0")).unwrap();
     let err = ping(&cfg).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     assert!(!err.is_transient());
     let text = err.to_string();
     assert!(text.contains("TLS") && text.contains("#insecure"), "{text}");
+    assert!(
+        !text.contains(PASSWORD) && !format!("{err:?}").contains(PASSWORD),
+        "{text}"
+    );
+
+    // The TLS port speaks only TLS: a plain connection to it gets nowhere.
+    let mut plain =
+        RedisConfig::from_url(&format!("redis://:{PASSWORD}@localhost:{port}/0")).unwrap();
+    plain.connect_timeout = std::time::Duration::from_millis(500);
+    plain.response_timeout = std::time::Duration::from_millis(500);
+    assert!(ping(&plain).await.is_err());
 
     // A CA that did not sign the server's certificate is refused the same way.
     let other = tempfile::tempdir().unwrap();
@@ -152,7 +170,8 @@ async fn rediss_verifies_with_the_ca_refuses_without_and_insecure_skips() {
     assert_eq!(ping(&cfg).await.unwrap_err().kind(), ErrorKind::Config);
 
     // #insecure: no verification, works.
-    let cfg = RedisConfig::from_url(&format!("rediss://127.0.0.1:{port}/0#insecure")).unwrap();
+    let cfg = RedisConfig::from_url(&format!("rediss://:{PASSWORD}@127.0.0.1:{port}/0#insecure"))
+        .unwrap();
     assert_eq!(ping(&cfg).await.unwrap(), "PONG");
 
     // Environment: REDIS_TLS=1 with REDIS_TLS_CA.
@@ -161,6 +180,7 @@ async fn rediss_verifies_with_the_ca_refuses_without_and_insecure_skips() {
         "REDIS_PORT" => Some(port.to_string()),
         "REDIS_TLS" => Some("1".to_string()),
         "REDIS_TLS_CA" => Some(ca.display().to_string()),
+        "REDIS_PASSWORD" => Some(PASSWORD.to_string()),
         _ => None,
     };
     let cfg = RedisConfig::from_vars(vars).unwrap();
@@ -168,7 +188,7 @@ async fn rediss_verifies_with_the_ca_refuses_without_and_insecure_skips() {
 
     // A CA path that does not exist is a clear configuration error, before any connection.
     let cfg = RedisConfig::from_url(&format!(
-        "rediss://localhost:{port}/0?ca=/nonexistent/ca.pem"
+        "rediss://:{PASSWORD}@localhost:{port}/0?ca=/nonexistent/ca.pem"
     ))
     .unwrap();
     assert_eq!(ping(&cfg).await.unwrap_err().kind(), ErrorKind::Config);
@@ -181,8 +201,11 @@ async fn blocking_pool_over_tls_serves_blpop() {
 
     let dir = tempfile::tempdir().unwrap();
     let (_server, port, ca) = tls_server(dir.path());
-    let cfg =
-        RedisConfig::from_url(&format!("rediss://localhost:{port}/0?ca={}", ca.display())).unwrap();
+    let cfg = RedisConfig::from_url(&format!(
+        "rediss://:{PASSWORD}@localhost:{port}/0?ca={}",
+        ca.display()
+    ))
+    .unwrap();
     let pool = BlockingPool::new(cfg.clone(), 2);
     let mut waiter = pool.get(Duration::from_secs(5)).await.unwrap();
     let blpop = tokio::spawn(async move {
