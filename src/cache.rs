@@ -174,6 +174,11 @@ enum Role {
 }
 
 impl Cache {
+    /// Connects to the deployment `cfg` names and builds a cache with these options.
+    pub async fn connect(cfg: &crate::config::RedisConfig, opts: CacheOptions) -> Result<Self> {
+        Ok(Self::with_options(Conn::connect(cfg).await?, opts))
+    }
+
     /// A cache over `conn` with default options.
     pub fn new(conn: Conn) -> Self {
         Self::with_options(conn, CacheOptions::default())

@@ -83,7 +83,9 @@ async fn command_calls(conn: &Conn, command: &str) -> u64 {
 async fn typed_get_set_delete_exists_and_every_key_has_a_ttl() {
     let server = RedisServer::start().unwrap();
     let conn = connect(&server).await;
-    let cache = Cache::new(conn.clone());
+    let cache = Cache::connect(&server.config(), CacheOptions::default())
+        .await
+        .unwrap();
 
     assert_eq!(cache.get::<Ticker>("t:missing").await.unwrap(), None);
     assert!(cache
