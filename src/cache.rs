@@ -60,7 +60,7 @@ impl Default for CacheOptions {
                 max_attempts: 2,
                 ..RetryPolicy::default()
             },
-            op_timeout: Duration::from_secs(2),
+            op_timeout: Duration::from_secs(1),
             name: "cache".into(),
         }
     }

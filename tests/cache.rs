@@ -295,27 +295,34 @@ async fn get_many_is_one_mget_and_set_many_one_pipeline_with_ttls() {
     assert!(cache.get_many::<Ticker>(&[]).await.unwrap().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_flight_computes_once_under_100_concurrent_misses() {
     let server = RedisServer::start().unwrap();
     let cache = Cache::new(connect(&server).await);
     let computed = Arc::new(AtomicU32::new(0));
 
-    let calls = (0..100).map(|_| {
-        let cache = cache.clone();
-        let computed = computed.clone();
-        async move {
-            cache
-                .get_or_compute("sf:backtest", Duration::from_secs(60), || async move {
-                    computed.fetch_add(1, Ordering::SeqCst);
-                    // A slow computation (an exchange call, a backtest).
-                    tokio::time::sleep(Duration::from_millis(150)).await;
-                    Ok(vec![1.5f64, 2.5, 3.5])
-                })
-                .await
-        }
-    });
-    let results = futures::future::join_all(calls).await;
+    // 100 spawned tasks on two worker threads (the futures are Send).
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let cache = cache.clone();
+            let computed = computed.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute("sf:backtest", Duration::from_secs(60), || async move {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        // A slow computation (an exchange call, a backtest).
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                        Ok(vec![1.5f64, 2.5, 3.5])
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let results: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("no task panicked"))
+        .collect();
     assert_eq!(computed.load(Ordering::SeqCst), 1);
     assert_eq!(results.len(), 100);
     for r in &results {
