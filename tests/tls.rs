@@ -90,8 +90,7 @@ fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-/// A redis-server answering TLS on its own port (the plain port stays for the fixture's
-/// readiness check) and the TLS port.
+/// A redis-server answering only TLS, on the returned port.
 fn tls_server(dir: &Path) -> (RedisServer, u16, PathBuf) {
     let (ca, cert, key) = make_certs(dir);
     let tls_port = free_port().unwrap();
@@ -112,6 +111,23 @@ fn tls_server(dir: &Path) -> (RedisServer, u16, PathBuf) {
         ])
         .start()
         .unwrap();
+    // The fixture checks readiness on the plain port; once up, the server goes TLS-only, as
+    // with `--port 0` (the plain listener closes; `port` is changeable at run time in Redis 7).
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("port")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    drop(c);
+    assert!(
+        client
+            .get_connection_with_timeout(std::time::Duration::from_millis(500))
+            .is_err(),
+        "the plain port still accepts connections"
+    );
     (server, tls_port, ca)
 }
 
