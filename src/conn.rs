@@ -362,6 +362,7 @@ pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
             password: sentinel_password.clone(),
             connect_timeout: cfg.connect_timeout,
             response_timeout: cfg.response_timeout,
+            tls_ca: cfg.tls_ca.clone(),
             ..RedisConfig::default()
         };
         let asked = async {
