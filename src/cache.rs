@@ -6,6 +6,26 @@
 //! Every Redis call goes through the circuit breaker ([`crate::breaker`]) and a per-call
 //! timeout; transient failures are retried ([`crate::retry`]). No key is written without a TTL
 //! unless [`Cache::set_persistent`] is called.
+//!
+//! ```no_run
+//! # async fn demo() -> redscope::Result<()> {
+//! use std::time::Duration;
+//! use redscope::cache::{Cache, CacheOptions};
+//! use redscope::ttl::DataType;
+//!
+//! let cfg = redscope::RedisConfig::from_env()?;
+//! let cache = Cache::connect(&cfg, CacheOptions::default()).await?;
+//! cache.typed(DataType::Ticker).set("market:ticker:binance:BTC-USDT", &45000.5).await?;
+//! // Cache-aside: concurrent misses on one key run the closure once.
+//! let sharpe: f64 = cache
+//!     .cached("backtest", "momentum:10:30", Duration::from_secs(86_400), || async {
+//!         Ok(1.7) // an expensive computation
+//!     })
+//!     .await?;
+//! # let _ = sharpe;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
