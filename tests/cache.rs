@@ -737,3 +737,27 @@ async fn a_frozen_server_times_out_into_misses_not_hangs() {
     let v = cache.get::<i32>("f:k").await.unwrap();
     assert!(v == Some(1) || v == Some(2), "{v:?}");
 }
+
+#[tokio::test]
+async fn a_wrong_password_is_a_clear_auth_error_without_the_secret() {
+    let server = RedisServer::builder()
+        .password("right-pw-1")
+        .start()
+        .unwrap();
+    let mut cfg = server.config();
+    cfg.password = Some(redscope::Secret::new("wrong-pw-2"));
+    let err = Cache::connect(&cfg, CacheOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    assert!(!err.is_transient());
+    let shown = format!("{err} {err:?}");
+    assert!(
+        !shown.contains("wrong-pw-2") && !shown.contains("right-pw-1"),
+        "{shown}"
+    );
+    let cache = Cache::connect(&server.config(), CacheOptions::default())
+        .await
+        .unwrap();
+    assert!(cache.set("auth:ok", &true).await.unwrap());
+}
