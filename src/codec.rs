@@ -258,7 +258,10 @@ pub fn inspect(bytes: &[u8]) -> Result<Decoded> {
             Ok(v) => (PayloadFormat::Msgpack, Some(v)),
             Err(_) => (PayloadFormat::Binary, None),
         }
-    } else if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&payload) {
+    } else if let Some(v) = serde_json::from_slice::<serde_json::Value>(&payload)
+        .ok()
+        .or_else(|| serde_json::from_slice(&nan_as_null(&payload)?).ok())
+    {
         (PayloadFormat::Json, Some(v))
     } else if let Ok(text) = std::str::from_utf8(&payload) {
         (
@@ -526,26 +529,66 @@ fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
         return rmp_serde::from_slice(&payload[2..])
             .map_err(|e| Error::Codec(format!("MessagePack decoding failed: {e}")));
     }
-    match serde_json::from_slice::<T>(payload) {
-        Ok(v) => Ok(v),
-        Err(json_err) => match std::str::from_utf8(payload) {
-            // Text written by other languages without JSON quoting (e.g. `SET k hello`).
-            Ok(text) if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_err() => {
-                serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|_| {
-                    Error::Codec(format!(
-                        "value is text that does not decode as the requested type: {json_err}"
-                    ))
-                })
-            }
-            Ok(_) => Err(Error::Codec(format!(
-                "JSON value does not match the requested type: {json_err}"
-            ))),
-            Err(_) => Err(Error::Codec(format!(
-                "value of {} bytes is neither JSON, MessagePack nor compressed",
-                payload.len()
-            ))),
-        },
+    let json_err = match serde_json::from_slice::<T>(payload) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return Err(Error::Codec(format!(
+            "value of {} bytes is neither JSON, MessagePack nor compressed",
+            payload.len()
+        )));
+    };
+    // Python's json.dumps writes NaN / Infinity, which JSON lacks: read them as null.
+    if let Some(fixed) = nan_as_null(payload) {
+        if let Ok(v) = serde_json::from_slice::<T>(&fixed) {
+            return Ok(v);
+        }
     }
+    if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok() {
+        return Err(Error::Codec(format!(
+            "JSON value does not match the requested type: {json_err}"
+        )));
+    }
+    // Text written by other languages without JSON quoting (e.g. `SET k hello`).
+    serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|_| {
+        Error::Codec(format!(
+            "value is neither JSON of the requested type nor text it accepts: {json_err}"
+        ))
+    })
+}
+
+/// Rewrites Python's non-JSON tokens `NaN`, `Infinity` and `-Infinity` (outside strings) to
+/// `null`; `None` when there are none.
+fn nan_as_null(json: &[u8]) -> Option<Vec<u8>> {
+    const TOKENS: [&[u8]; 3] = [b"-Infinity", b"Infinity", b"NaN"];
+    let mut out = Vec::with_capacity(json.len());
+    let (mut i, mut in_string, mut escaped, mut changed) = (0, false, false, false);
+    'scan: while i < json.len() {
+        let b = json[i];
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else {
+            for t in TOKENS {
+                if json[i..].starts_with(t) {
+                    out.extend_from_slice(b"null");
+                    i += t.len();
+                    changed = true;
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 fn bounded_read(reader: impl Read, limit: usize) -> Result<Vec<u8>> {
@@ -694,6 +737,34 @@ mod tests {
             "hello"
         );
         assert_eq!(Codec::new().decode::<f64>(b"45000.50").unwrap(), 45000.5);
+    }
+
+    #[test]
+    fn python_nan_and_infinity_read_as_null() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct F {
+            rsi: Option<f64>,
+            low: Option<f64>,
+            note: String,
+        }
+        // What json.dumps({"rsi": float("nan"), "low": -float("inf"), "note": "NaN"}) writes.
+        let py = br#"{"rsi": NaN, "low": -Infinity, "note": "NaN \" Infinity"}"#;
+        let f: F = Codec::new().decode(py).unwrap();
+        assert_eq!(
+            f,
+            F {
+                rsi: None,
+                low: None,
+                note: "NaN \" Infinity".into()
+            }
+        );
+        assert_eq!(
+            decode_any(py).unwrap(),
+            serde_json::json!({"rsi": null, "low": null, "note": "NaN \" Infinity"})
+        );
+        assert_eq!(inspect(py).unwrap().format, PayloadFormat::Json);
+        // Text that merely contains the word stays text.
+        assert_eq!(Codec::new().decode::<String>(b"NaN").unwrap(), "NaN");
     }
 
     #[test]

@@ -513,6 +513,9 @@ async fn python_services_and_rust_read_each_others_values() {
     // gzip-compressed JSON (seed 003's compression) is detected and read.
     let msft: serde_json::Value = f.get("MSFT", day).await.unwrap().unwrap();
     assert_eq!(msft, aapl);
+    // Python's NaN (not JSON) reads as null.
+    let nvda: serde_json::Value = f.get("NVDA", day).await.unwrap().unwrap();
+    assert_eq!(nvda, json!({"rsi_14": null, "sma_20": 131.5}));
     assert_eq!(cache.get::<f64>("btc_price").await.unwrap(), Some(45000.5));
     assert_eq!(
         cache.get::<String>("greeting").await.unwrap().as_deref(),

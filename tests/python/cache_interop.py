@@ -20,6 +20,8 @@ def write(r):
     r.set("features:AAPL:2025-01-17", json.dumps(features), ex=3600)
     # Seed 003's compression: gzip of the JSON.
     r.set("features:MSFT:2025-01-17", gzip.compress(json.dumps(features).encode()), ex=3600)
+    # pandas-style missing values: json.dumps writes the non-JSON token NaN.
+    r.set("features:NVDA:2025-01-17", json.dumps({"rsi_14": float("nan"), "sma_20": 131.5}), ex=3600)
     r.set("btc_price", 45000.50, ex=60)
     r.set("greeting", "hello from python", ex=60)
     r.lpush("signals:buffer", json.dumps(
