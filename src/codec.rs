@@ -12,8 +12,9 @@
 //! [`Format::Auto`] writes JSON unless the value cannot be JSON (non-string map keys) or holds
 //! NaN/±infinity (JSON would turn them into `null`): those go to MessagePack.
 //! Reads also accept what other writers produce: plain (non-JSON) UTF-8 strings, bare zstd frames
-//! (magic `28 B5 2F FD`) and gzip (`1F 8B`). Decompression is bounded ([`Codec::max_decoded`]):
-//! a hostile or corrupt value never allocates without limit.
+//! (magic `28 B5 2F FD`), gzip (`1F 8B`), and Python's `NaN`/`Infinity` JSON tokens (as null).
+//! Decompression is bounded ([`Codec::max_decoded`]): a hostile or corrupt value never allocates
+//! without limit.
 
 use std::io::Read;
 
