@@ -585,6 +585,7 @@ impl AdminService {
         let mut c = self.conn().await?;
         let _: Value = cmd.query_async(&mut c).await?;
         tracing::info!(op = ?e.op, key = %escape(&key), "key edited");
+        self.inner.trees.clear();
         let q = KeyQuery::default();
         Ok(match self.key_value(&key, &q).await? {
             Some(v) => v,
@@ -608,6 +609,7 @@ impl AdminService {
         let mut c = self.conn().await?;
         let deleted: u64 = redis::cmd("UNLINK").arg(&key).query_async(&mut c).await?;
         tracing::info!(key = %escape(&key), deleted, "key deleted");
+        self.inner.trees.clear();
         Ok(Deleted { deleted })
     }
 
@@ -658,6 +660,7 @@ impl AdminService {
                 )));
             }
         }
+        self.inner.trees.clear();
         Ok(Renamed {
             key: Bytes::new(&new_key),
         })

@@ -223,6 +223,7 @@ impl AdminService {
         let job = snapshot(&entry);
         tracing::info!(id = job.id, pattern = %job.pattern, "invalidation job started");
         let events = self.inner.events.clone();
+        let service = self.clone();
         tokio::spawn(async move {
             let mut base = ScanProgress::default();
             let mut last_event = Instant::now();
@@ -273,6 +274,7 @@ impl AdminService {
                 }
                 job.clone()
             };
+            service.inner.trees.clear();
             tracing::info!(
                 id = final_job.id,
                 state = ?final_job.state,

@@ -204,6 +204,15 @@ impl TreeCache {
         scan
     }
 
+    /// Forgets every scan (after a write: counts must not be served stale from the cache).
+    pub(crate) fn clear(&self) {
+        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+        for s in scans.values() {
+            s.cancel.cancel();
+        }
+        scans.clear();
+    }
+
     fn remove(&self, key: &ScanKey) {
         self.scans
             .lock()
