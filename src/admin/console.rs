@@ -1,6 +1,6 @@
 //! The console: runs one command given as arguments and returns its reply typed ([`Reply`]).
 //! Whether a command writes is decided by its `COMMAND INFO` flags (`write`, `may_replicate`;
-//! cached per session), with a list of dangerous commands on top that need `confirm` and are
+//! cached per session) plus scripts and PUBLISH, with a list of dangerous commands on top that need `confirm` and are
 //! refused in read-only mode. Blocking commands and ones that change the shared connection's
 //! state are refused: a console call must return, and must not disturb other callers.
 
@@ -31,6 +31,10 @@ const DANGEROUS: &[&str] = &[
     "CLUSTER SAVECONFIG", "CLUSTER BUMPEPOCH", "CLUSTER SET-CONFIG-EPOCH", "MEMORY PURGE",
     "BGSAVE", "BGREWRITEAOF", "SAVE",
 ];
+
+/// Commands whose flags do not say `write` but that may write (scripts) or reach other systems
+/// (publishing to trading channels): refused in read-only mode like writes.
+const MAY_WRITE: &[&str] = &["EVAL", "EVALSHA", "FCALL", "PUBLISH", "SPUBLISH"];
 
 /// Commands that block or subscribe: a console call must return.
 const BLOCKING: &[&str] = &[
@@ -118,7 +122,9 @@ impl AdminService {
         }
         let dangerous = listed(DANGEROUS);
         let mut conn = self.conn().await?;
-        if self.read_only() && (dangerous || self.writes(&mut conn, &name, sub.as_deref()).await?) {
+        if self.read_only()
+            && (dangerous || listed(MAY_WRITE) || self.writes(&mut conn, &name, sub.as_deref()).await?)
+        {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
         if dangerous && !req.confirm {
