@@ -70,7 +70,9 @@ async fn the_tree_counts_a_million_keys_and_answers_before_the_scan_ends() {
     assert!(second["scanned"].as_u64() >= first["scanned"].as_u64());
 
     let full = api
-        .poll("/api/tree", Duration::from_secs(60), |b| b["complete"] == true)
+        .poll("/api/tree", Duration::from_secs(60), |b| {
+            b["complete"] == true
+        })
         .await;
     assert_eq!(full["total_keys"], 1_000_000);
     let counts: Vec<(String, u64)> = full["children"]
@@ -93,7 +95,10 @@ async fn the_tree_counts_a_million_keys_and_answers_before_the_scan_ends() {
             ("signal".to_string(), 100_000)
         ]
     );
-    assert_eq!(child(&full, "market", false).unwrap()["prefix"]["text"], "market:");
+    assert_eq!(
+        child(&full, "market", false).unwrap()["prefix"]["text"],
+        "market:"
+    );
 
     let level = api
         .poll(
@@ -136,16 +141,25 @@ async fn a_50_mb_string_is_previewed_without_reading_it_whole() {
     assert!(size < 16_384, "a 1 KiB preview answered with {size} bytes");
     // Default preview: 64 KiB; the response stays far below the value.
     let (_, size) = api.get_len("/api/key?key=big").await;
-    assert!(size < 200_000, "the default preview answered with {size} bytes");
+    assert!(
+        size < 200_000,
+        "the default preview answered with {size} bytes"
+    );
     // The end of the value, by offset.
     let (_, tail) = api
-        .get(&format!("/api/key?key=big&offset={}&max_bytes=100", len - 4))
+        .get(&format!(
+            "/api/key?key=big&offset={}&max_bytes=100",
+            len - 4
+        ))
         .await;
     assert_eq!(tail["value"]["preview"]["text"], "tail");
     assert_eq!(tail["value"]["offset"], len - 4);
     // Too large a preview is refused, not served.
     let (status, body) = api.get("/api/key?key=big&max_bytes=2000000").await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_input")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_input"))
+    );
 }
 
 fn base64_decode(v: &Value) -> Vec<u8> {
@@ -186,7 +200,10 @@ async fn binary_keys_and_values_round_trip_through_the_api() {
     assert_eq!(base64_decode(&got["value"]["preview"]["b64"]), value);
 
     let (status, meta) = api
-        .post("/api/keys/meta", json!({"keys_b64": [b64(&key), b64(b"missing")]}))
+        .post(
+            "/api/keys/meta",
+            json!({"keys_b64": [b64(&key), b64(b"missing")]}),
+        )
         .await;
     assert_eq!(status, 200, "{meta}");
     assert_eq!(meta[0]["type"], "string");
@@ -206,7 +223,11 @@ async fn binary_keys_and_values_round_trip_through_the_api() {
     assert_eq!(status, 200, "{renamed}");
     assert_eq!(base64_decode(&renamed["key"]["b64"]), new_key);
     let (status, deleted) = api
-        .call("DELETE", &format!("/api/key?key_b64={}", enc(&b64(&new_key))), None)
+        .call(
+            "DELETE",
+            &format!("/api/key?key_b64={}", enc(&b64(&new_key))),
+            None,
+        )
         .await;
     assert_eq!((status, &deleted["deleted"]), (200, &json!(1)));
     let (status, gone) = api
@@ -242,7 +263,9 @@ async fn every_type_is_paged_and_edited() {
     let mut cursor = "0".to_string();
     let mut fields = std::collections::BTreeSet::new();
     loop {
-        let (status, b) = api.get(&format!("/api/key?key=h&count=40&cursor={cursor}")).await;
+        let (status, b) = api
+            .get(&format!("/api/key?key=h&count=40&cursor={cursor}"))
+            .await;
         assert_eq!(status, 200, "{b}");
         for f in b["value"]["fields"].as_array().unwrap() {
             fields.insert(f["field"]["text"].as_str().unwrap().to_string());
@@ -255,7 +278,10 @@ async fn every_type_is_paged_and_edited() {
     assert_eq!(fields.len(), 150);
     // List: LRANGE windows by offset.
     let (_, l) = api.get("/api/key?key=l&count=100").await;
-    assert_eq!((l["size"].as_u64(), l["encoding"].as_str()), (Some(250), Some("quicklist")));
+    assert_eq!(
+        (l["size"].as_u64(), l["encoding"].as_str()),
+        (Some(250), Some("quicklist"))
+    );
     assert_eq!(l["value"]["items"].as_array().unwrap().len(), 100);
     assert_eq!(l["value"]["next"], 100);
     let (_, l) = api.get("/api/key?key=l&count=100&offset=200").await;
@@ -266,19 +292,30 @@ async fn every_type_is_paged_and_edited() {
     let (_, s) = api.get("/api/key?key=s&count=100").await;
     assert_eq!(s["value"]["members"].as_array().unwrap().len(), 30);
     let (_, z) = api.get("/api/key?key=z&count=10&offset=5").await;
-    assert_eq!(z["value"]["members"][0], json!({"member": {"text": "z5", "b64": "ejU="}, "score": 5.0}));
+    assert_eq!(
+        z["value"]["members"][0],
+        json!({"member": {"text": "z5", "b64": "ejU="}, "score": 5.0})
+    );
     assert_eq!(z["value"]["next"], 15);
     let (_, x) = api.get("/api/key?key=x&count=20").await;
     assert_eq!(x["value"]["entries"].as_array().unwrap().len(), 20);
     let next = x["value"]["next"].as_str().unwrap().to_string();
-    let (_, x2) = api.get(&format!("/api/key?key=x&count=20&cursor={}", enc(&next))).await;
+    let (_, x2) = api
+        .get(&format!("/api/key?key=x&count=20&cursor={}", enc(&next)))
+        .await;
     assert_eq!(x2["value"]["entries"].as_array().unwrap().len(), 10);
     assert_eq!(x2["value"]["entries"][0]["fields"][0][1]["text"], "20");
     // Decoders.
     let (_, j) = api.get("/api/key?key=j").await;
-    assert_eq!(j["value"]["decoded"], json!({"format": "json", "json": {"bid": 1.5}}));
+    assert_eq!(
+        j["value"]["decoded"],
+        json!({"format": "json", "json": {"bid": 1.5}})
+    );
     let (_, m) = api.get("/api/key?key=codec").await;
-    assert_eq!(m["value"]["decoded"], json!({"format": "codec-msgpack", "json": {"sym": "BTC"}}));
+    assert_eq!(
+        m["value"]["decoded"],
+        json!({"format": "codec-msgpack", "json": {"sym": "BTC"}})
+    );
 
     // Edits, each answered with the key's first page.
     let edit = |body: Value| {
@@ -310,28 +347,51 @@ async fn every_type_is_paged_and_edited() {
     assert_eq!(x["size"], 30);
     let (st, bad) = edit(json!({"key": "l", "op": "zadd", "member": "m", "score": 1})).await;
     assert_eq!((st, bad["code"].as_str()), (422, Some("server")));
-    assert!(bad["message"].as_str().unwrap().contains("WRONGTYPE"), "{bad}");
+    assert!(
+        bad["message"].as_str().unwrap().contains("WRONGTYPE"),
+        "{bad}"
+    );
     let (st, bad) = edit(json!({"key": "z", "op": "zadd", "member": "m"})).await;
     assert_eq!((st, bad["code"].as_str()), (400, Some("invalid_input")));
 
     // TTL: set, then persist; SET keeps the TTL unless given one.
-    let (st, t) = api.post("/api/key/ttl", json!({"key": "j", "ttl_ms": 60_000})).await;
+    let (st, t) = api
+        .post("/api/key/ttl", json!({"key": "j", "ttl_ms": 60_000}))
+        .await;
     assert_eq!(st, 200, "{t}");
-    assert!((59_000..=60_000).contains(&t["ttl_ms"].as_i64().unwrap()), "{t}");
+    assert!(
+        (59_000..=60_000).contains(&t["ttl_ms"].as_i64().unwrap()),
+        "{t}"
+    );
     let (_, j) = edit(json!({"key": "j", "op": "set", "value": "2"})).await;
-    assert!(j["ttl_ms"].as_i64().unwrap() > 0, "SET dropped the TTL: {j}");
-    let (_, t) = api.post("/api/key/ttl", json!({"key": "j", "ttl_ms": null})).await;
+    assert!(
+        j["ttl_ms"].as_i64().unwrap() > 0,
+        "SET dropped the TTL: {j}"
+    );
+    let (_, t) = api
+        .post("/api/key/ttl", json!({"key": "j", "ttl_ms": null}))
+        .await;
     assert_eq!(t["ttl_ms"], -1);
     let (st, t) = api.post("/api/key/ttl", json!({"key": "j"})).await;
     assert_eq!((st, t["code"].as_str()), (400, Some("invalid_input")));
-    let (st, _) = api.post("/api/key/ttl", json!({"key": "nope", "ttl_ms": 5})).await;
+    let (st, _) = api
+        .post("/api/key/ttl", json!({"key": "nope", "ttl_ms": 5}))
+        .await;
     assert_eq!(st, 404);
 
     // Rename: RENAMENX refuses an existing target unless overwrite.
-    let (st, r) = api.post("/api/key/rename", json!({"key": "s", "new_key": "z"})).await;
-    assert_eq!((st, r["code"].as_str()), (409, Some("confirmation_required")));
+    let (st, r) = api
+        .post("/api/key/rename", json!({"key": "s", "new_key": "z"}))
+        .await;
+    assert_eq!(
+        (st, r["code"].as_str()),
+        (409, Some("confirmation_required"))
+    );
     let (st, _) = api
-        .post("/api/key/rename", json!({"key": "s", "new_key": "z", "overwrite": true}))
+        .post(
+            "/api/key/rename",
+            json!({"key": "s", "new_key": "z", "overwrite": true}),
+        )
         .await;
     assert_eq!(st, 200);
     let (_, z) = api.get("/api/key?key=z").await;
@@ -354,7 +414,9 @@ async fn bad_requests_get_4xx_json_errors_and_keys_pages_follow_the_cursor() {
     let mut seen = std::collections::HashSet::new();
     let mut pages = 0;
     loop {
-        let (st, page) = api.get(&format!("/api/keys?match=k%3A*&count=200&cursor={cursor}")).await;
+        let (st, page) = api
+            .get(&format!("/api/keys?match=k%3A*&count=200&cursor={cursor}"))
+            .await;
         assert_eq!(st, 200, "{page}");
         for k in page["keys"].as_array().unwrap() {
             seen.insert(k["text"].as_str().unwrap().to_string());
@@ -368,7 +430,10 @@ async fn bad_requests_get_4xx_json_errors_and_keys_pages_follow_the_cursor() {
     }
     assert_eq!(seen.len(), 1235);
     let (_, hashes) = api.get("/api/keys?type=hash&count=10000").await;
-    assert_eq!(hashes["keys"], json!([{"text": "k:hash", "b64": "azpoYXNo"}]));
+    assert_eq!(
+        hashes["keys"],
+        json!([{"text": "k:hash", "b64": "azpoYXNo"}])
+    );
 
     for (method, path, body, want) in [
         ("GET", "/api/keys?count=abc", None, 400),
@@ -381,19 +446,42 @@ async fn bad_requests_get_4xx_json_errors_and_keys_pages_follow_the_cursor() {
         ("GET", "/api/key?key=k%3Ahash&cursor=x", None, 400),
         ("GET", "/api/key?key=missing", None, 404),
         ("GET", "/api/tree?separator=", None, 400),
-        ("PUT", "/api/key", Some(json!({"key": "a", "op": "nope"})), 400),
-        ("PUT", "/api/key", Some(json!({"op": "set", "value": "v"})), 400),
+        (
+            "PUT",
+            "/api/key",
+            Some(json!({"key": "a", "op": "nope"})),
+            400,
+        ),
+        (
+            "PUT",
+            "/api/key",
+            Some(json!({"op": "set", "value": "v"})),
+            400,
+        ),
         ("PUT", "/api/key", Some(json!([1, 2])), 400),
-        ("POST", "/api/keys/meta", Some(json!({"keys_b64": vec!["YQ=="; 1001]})), 400),
+        (
+            "POST",
+            "/api/keys/meta",
+            Some(json!({"keys_b64": vec!["YQ=="; 1001]})),
+            400,
+        ),
         ("GET", "/api/jobs/abc", None, 400),
         ("GET", "/api/jobs/999", None, 404),
         ("PATCH", "/api/key", None, 405),
         ("POST", "/api/invalidate", Some(json!({})), 400),
-        ("POST", "/api/invalidate", Some(json!({"preset": {"kind": "planet", "value": "x"}})), 400),
+        (
+            "POST",
+            "/api/invalidate",
+            Some(json!({"preset": {"kind": "planet", "value": "x"}})),
+            400,
+        ),
     ] {
         let (st, b) = api.call(method, path, body).await;
         assert_eq!(st, want, "{method} {path}: {b}");
-        assert!(b["code"].is_string() && b["message"].is_string(), "{method} {path}: {b}");
+        assert!(
+            b["code"].is_string() && b["message"].is_string(),
+            "{method} {path}: {b}"
+        );
     }
     // A body that is not JSON at all, and one without a content type.
     let http = reqwest::Client::new();
@@ -401,7 +489,8 @@ async fn bad_requests_get_4xx_json_errors_and_keys_pages_follow_the_cursor() {
         http.put(format!("http://{}/api/key", api.addr))
             .header("content-type", "application/json")
             .body("{not json"),
-        http.put(format!("http://{}/api/key", api.addr)).body(r#"{"key":"a","op":"set","value":"v"}"#),
+        http.put(format!("http://{}/api/key", api.addr))
+            .body(r#"{"key":"a","op":"set","value":"v"}"#),
     ] {
         let res = req.bearer_auth(api::TOKEN).send().await.unwrap();
         assert_eq!(res.status(), 400);

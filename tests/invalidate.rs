@@ -44,7 +44,8 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     let redis = RedisServer::start().unwrap();
     load(
         &redis.url(),
-        (0..3000).map(|i| format!("market:ticker:binance:S{i}"))
+        (0..3000)
+            .map(|i| format!("market:ticker:binance:S{i}"))
             .chain((0..2000).map(|i| format!("market:orderbook:kraken:S{i}")))
             .chain((0..500).map(|i| format!("features:AAPL:2025-01-{:02}", i % 28 + 1)))
             .chain((0..700).map(|i| format!("features:S{i}:2025-01-17")))
@@ -59,7 +60,12 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     let dry = |preset: Value| {
         let api = &api;
         async move {
-            let (st, b) = api.post("/api/invalidate", json!({"preset": preset, "dry_run": true})).await;
+            let (st, b) = api
+                .post(
+                    "/api/invalidate",
+                    json!({"preset": preset, "dry_run": true}),
+                )
+                .await;
             assert_eq!(st, 200, "{b}");
             b
         }
@@ -68,21 +74,44 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     assert_eq!(b["count"], 3000);
     let sample = b["sample"].as_array().unwrap();
     assert_eq!(sample.len(), 20);
-    assert!(sample
-        .iter()
-        .all(|k| k["text"].as_str().unwrap().starts_with("market:ticker:binance:")));
-    assert_eq!(dry(json!({"kind": "symbol", "value": "S7"})).await["count"], 2);
-    assert_eq!(dry(json!({"kind": "signals", "value": "momentum"})).await["count"], 40);
+    assert!(sample.iter().all(|k| k["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("market:ticker:binance:")));
+    assert_eq!(
+        dry(json!({"kind": "symbol", "value": "S7"})).await["count"],
+        2
+    );
+    assert_eq!(
+        dry(json!({"kind": "signals", "value": "momentum"})).await["count"],
+        40
+    );
     assert_eq!(dry(json!({"kind": "signals"})).await["count"], 100);
-    assert_eq!(dry(json!({"kind": "features_symbol", "value": "AAPL"})).await["count"], 28);
-    assert_eq!(dry(json!({"kind": "features_date", "value": "2025-01-17"})).await["count"], 701);
-    assert_eq!(dbsize(&redis.url()).await, total, "a dry run deleted something");
+    assert_eq!(
+        dry(json!({"kind": "features_symbol", "value": "AAPL"})).await["count"],
+        28
+    );
+    assert_eq!(
+        dry(json!({"kind": "features_date", "value": "2025-01-17"})).await["count"],
+        701
+    );
+    assert_eq!(
+        dbsize(&redis.url()).await,
+        total,
+        "a dry run deleted something"
+    );
 
     // Without confirm: 409, nothing deleted.
     let (st, b) = api
-        .post("/api/invalidate", json!({"pattern": "market:*:kraken:*", "dry_run": false}))
+        .post(
+            "/api/invalidate",
+            json!({"pattern": "market:*:kraken:*", "dry_run": false}),
+        )
         .await;
-    assert_eq!((st, b["code"].as_str()), (409, Some("confirmation_required")));
+    assert_eq!(
+        (st, b["code"].as_str()),
+        (409, Some("confirmation_required"))
+    );
     assert_eq!(dbsize(&redis.url()).await, total);
 
     let mut events = api.service.events().subscribe();
@@ -95,10 +124,15 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     assert_eq!(st, 200, "{job}");
     let id = job["id"].as_u64().unwrap();
     let done = api
-        .poll(&format!("/api/jobs/{id}"), Duration::from_secs(30), |j| j["state"] != "running")
+        .poll(&format!("/api/jobs/{id}"), Duration::from_secs(30), |j| {
+            j["state"] != "running"
+        })
         .await;
     assert_eq!(done["state"], "done", "{done}");
-    assert_eq!((done["matched"].as_u64(), done["deleted"].as_u64()), (Some(2000), Some(2000)));
+    assert_eq!(
+        (done["matched"].as_u64(), done["deleted"].as_u64()),
+        (Some(2000), Some(2000))
+    );
     assert!(done["finished_ms"].as_i64() >= done["started_ms"].as_i64());
     assert_eq!(dbsize(&redis.url()).await, total - 2000);
     // The final state also went out as a `job` event.
@@ -125,7 +159,10 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     let api = Api::start(redis.config(), false).await;
     let mut events = api.service.events().subscribe();
     let (st, job) = api
-        .post("/api/invalidate", json!({"pattern": "cache:*", "dry_run": false, "confirm": true}))
+        .post(
+            "/api/invalidate",
+            json!({"pattern": "cache:*", "dry_run": false, "confirm": true}),
+        )
         .await;
     assert_eq!(st, 200, "{job}");
     let id = job["id"].as_u64().unwrap();
@@ -136,7 +173,10 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
             if e["type"] == "job" && e["state"] == "running" && e["deleted"].as_u64() > Some(0) {
                 return e;
             }
-            assert_ne!(e["state"], "done", "finished before any progress event: {e}");
+            assert_ne!(
+                e["state"], "done",
+                "finished before any progress event: {e}"
+            );
         }
     })
     .await
@@ -146,12 +186,18 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     let (st, _) = api.call("DELETE", &format!("/api/jobs/{id}"), None).await;
     assert_eq!(st, 200);
     let end = api
-        .poll(&format!("/api/jobs/{id}"), Duration::from_secs(30), |j| j["state"] != "running")
+        .poll(&format!("/api/jobs/{id}"), Duration::from_secs(30), |j| {
+            j["state"] != "running"
+        })
         .await;
     assert_eq!(end["state"], "cancelled", "{end}");
     let deleted = end["deleted"].as_u64().unwrap();
     assert!(deleted > 0 && deleted < n, "{end}");
-    assert_eq!(dbsize(&redis.url()).await, n - deleted, "the report must match the server");
+    assert_eq!(
+        dbsize(&redis.url()).await,
+        n - deleted,
+        "the report must match the server"
+    );
 }
 
 #[tokio::test]
@@ -164,9 +210,18 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
     let mut conn = api.service.conn().await.unwrap();
     let mut p = redis::pipe();
     for i in 0..1000 {
-        p.cmd("SET").arg(format!("market:ticker:binance:S{i}")).arg(1).ignore();
-        p.cmd("SET").arg(format!("market:ticker:kraken:S{i}")).arg(1).ignore();
-        p.cmd("SET").arg(format!("features:S{i}:2025-01-17")).arg(1).ignore();
+        p.cmd("SET")
+            .arg(format!("market:ticker:binance:S{i}"))
+            .arg(1)
+            .ignore();
+        p.cmd("SET")
+            .arg(format!("market:ticker:kraken:S{i}"))
+            .arg(1)
+            .ignore();
+        p.cmd("SET")
+            .arg(format!("features:S{i}:2025-01-17"))
+            .arg(1)
+            .ignore();
     }
     let () = p.query_async(&mut conn).await.unwrap();
     // Every master holds some of them.
@@ -175,21 +230,32 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
     }
 
     let top = api
-        .poll("/api/tree", Duration::from_secs(30), |b| b["complete"] == true)
+        .poll("/api/tree", Duration::from_secs(30), |b| {
+            b["complete"] == true
+        })
         .await;
     assert_eq!(top["total_keys"], 3000);
     let counts: Vec<(&str, u64)> = top["children"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["name"]["text"].as_str().unwrap(), c["count"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                c["name"]["text"].as_str().unwrap(),
+                c["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(counts, [("features", 1000), ("market", 2000)]);
 
     let mut cursor = "0".to_string();
     let mut seen = HashSet::new();
     loop {
-        let (st, page) = api.get(&format!("/api/keys?match=market%3A*&count=300&cursor={cursor}")).await;
+        let (st, page) = api
+            .get(&format!(
+                "/api/keys?match=market%3A*&count=300&cursor={cursor}"
+            ))
+            .await;
         assert_eq!(st, 200, "{page}");
         for k in page["keys"].as_array().unwrap() {
             seen.insert(k["text"].as_str().unwrap().to_string());
@@ -202,7 +268,10 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
     assert_eq!(seen.len(), 2000);
 
     let (_, dry) = api
-        .post("/api/invalidate", json!({"preset": {"kind": "exchange", "value": "binance"}}))
+        .post(
+            "/api/invalidate",
+            json!({"preset": {"kind": "exchange", "value": "binance"}}),
+        )
         .await;
     assert_eq!(dry["count"], 1000);
     let (st, job) = api
@@ -213,13 +282,22 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
         .await;
     assert_eq!(st, 200, "{job}");
     let done = api
-        .poll(&format!("/api/jobs/{}", job["id"]), Duration::from_secs(30), |j| {
-            j["state"] != "running"
-        })
+        .poll(
+            &format!("/api/jobs/{}", job["id"]),
+            Duration::from_secs(30),
+            |j| j["state"] != "running",
+        )
         .await;
-    assert_eq!((done["state"].as_str(), done["deleted"].as_u64()), (Some("done"), Some(1000)));
+    assert_eq!(
+        (done["state"].as_str(), done["deleted"].as_u64()),
+        (Some("done"), Some(1000))
+    );
     let after = api
-        .poll("/api/tree?prefix=market%3Aticker%3A", Duration::from_secs(30), |b| b["complete"] == true)
+        .poll(
+            "/api/tree?prefix=market%3Aticker%3A",
+            Duration::from_secs(30),
+            |b| b["complete"] == true,
+        )
         .await;
     assert_eq!(after["total_keys"], 1000);
     assert_eq!(after["children"][0]["name"]["text"], "kraken");

@@ -291,7 +291,10 @@ impl AdminService {
         if let Some(t) = &q.key_type {
             check_type_name(t)?;
         }
-        let pattern = q.pattern.filter(|p| !p.is_empty()).unwrap_or_else(|| "*".into());
+        let pattern = q
+            .pattern
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "*".into());
         let (mut node, mut cursor) = parse_cursor(q.cursor.as_deref())?;
         let masters = self.conn().await?.masters().await?;
         if node >= masters.len() {
@@ -352,7 +355,10 @@ impl AdminService {
         let key = key_arg(q.key.as_deref(), q.key_b64.as_deref(), "key")?;
         match self.key_value(&key, &q).await? {
             Some(v) => Ok(v),
-            None => Err(Error::NotFound(format!("key {:?} does not exist", escape(&key)))),
+            None => Err(Error::NotFound(format!(
+                "key {:?} does not exist",
+                escape(&key)
+            ))),
         }
     }
 
@@ -505,10 +511,24 @@ impl AdminService {
     pub async fn key_set(&self, e: KeyEdit) -> Result<KeyValue> {
         self.ensure_writable("editing a key")?;
         let key = key_arg(e.key.as_deref(), e.key_b64.as_deref(), "key")?;
-        let value = || need(opt_arg(e.value.as_deref(), e.value_b64.as_deref(), "value")?, "value");
-        let field = || need(opt_arg(e.field.as_deref(), e.field_b64.as_deref(), "field")?, "field");
-        let member =
-            || need(opt_arg(e.member.as_deref(), e.member_b64.as_deref(), "member")?, "member");
+        let value = || {
+            need(
+                opt_arg(e.value.as_deref(), e.value_b64.as_deref(), "value")?,
+                "value",
+            )
+        };
+        let field = || {
+            need(
+                opt_arg(e.field.as_deref(), e.field_b64.as_deref(), "field")?,
+                "field",
+            )
+        };
+        let member = || {
+            need(
+                opt_arg(e.member.as_deref(), e.member_b64.as_deref(), "member")?,
+                "member",
+            )
+        };
         let mut cmd;
         match e.op {
             EditOp::Set => {
@@ -529,7 +549,11 @@ impl AdminService {
                 cmd.arg(&key).arg(field()?);
             }
             EditOp::Lpush | EditOp::Rpush => {
-                cmd = redis::cmd(if e.op == EditOp::Lpush { "LPUSH" } else { "RPUSH" });
+                cmd = redis::cmd(if e.op == EditOp::Lpush {
+                    "LPUSH"
+                } else {
+                    "RPUSH"
+                });
                 cmd.arg(&key).arg(value()?);
             }
             EditOp::Lset => {
@@ -574,10 +598,9 @@ impl AdminService {
                 }
             }
             EditOp::Xdel => {
-                let id = e
-                    .id
-                    .as_deref()
-                    .ok_or_else(|| Error::InvalidInput("xdel needs id".into()))?;
+                let id =
+                    e.id.as_deref()
+                        .ok_or_else(|| Error::InvalidInput("xdel needs id".into()))?;
                 cmd = redis::cmd("XDEL");
                 cmd.arg(&key).arg(id);
             }
@@ -623,12 +646,19 @@ impl AdminService {
         let mut c = self.conn().await?;
         let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
         if exists == 0 {
-            return Err(Error::NotFound(format!("key {:?} does not exist", escape(&key))));
+            return Err(Error::NotFound(format!(
+                "key {:?} does not exist",
+                escape(&key)
+            )));
         }
         match ttl {
             Some(0) => return Err(Error::InvalidInput("ttl_ms must be positive".into())),
             Some(ms) => {
-                let _: i64 = redis::cmd("PEXPIRE").arg(&key).arg(ms).query_async(&mut c).await?;
+                let _: i64 = redis::cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(ms)
+                    .query_async(&mut c)
+                    .await?;
             }
             None => {
                 let _: i64 = redis::cmd("PERSIST").arg(&key).query_async(&mut c).await?;
@@ -646,13 +676,23 @@ impl AdminService {
         let mut c = self.conn().await?;
         let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
         if exists == 0 {
-            return Err(Error::NotFound(format!("key {:?} does not exist", escape(&key))));
+            return Err(Error::NotFound(format!(
+                "key {:?} does not exist",
+                escape(&key)
+            )));
         }
         if r.overwrite {
-            let _: Value = redis::cmd("RENAME").arg(&key).arg(&new_key).query_async(&mut c).await?;
+            let _: Value = redis::cmd("RENAME")
+                .arg(&key)
+                .arg(&new_key)
+                .query_async(&mut c)
+                .await?;
         } else {
-            let done: u64 =
-                redis::cmd("RENAMENX").arg(&key).arg(&new_key).query_async(&mut c).await?;
+            let done: u64 = redis::cmd("RENAMENX")
+                .arg(&key)
+                .arg(&new_key)
+                .query_async(&mut c)
+                .await?;
             if done == 0 {
                 return Err(Error::ConfirmationRequired(format!(
                     "key {:?} already exists: pass overwrite: true to replace it",
@@ -788,7 +828,12 @@ pub(crate) fn count_arg(count: Option<usize>) -> Result<usize> {
 
 /// Refuses type names that are not plain words (they go into `SCAN ... TYPE`).
 pub(crate) fn check_type_name(t: &str) -> Result<()> {
-    if t.is_empty() || t.len() > 32 || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if t.is_empty()
+        || t.len() > 32
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(Error::InvalidInput(format!("{t:?} is not a key type")));
     }
     Ok(())
@@ -811,7 +856,10 @@ fn parse_cursor(c: Option<&str>) -> Result<(usize, u64)> {
     }
     let bad = || Error::InvalidInput(format!("cursor {c:?} is not one this API returned"));
     let (node, cursor) = c.split_once(':').ok_or_else(bad)?;
-    Ok((node.parse().map_err(|_| bad())?, cursor.parse().map_err(|_| bad())?))
+    Ok((
+        node.parse().map_err(|_| bad())?,
+        cursor.parse().map_err(|_| bad())?,
+    ))
 }
 
 #[cfg(test)]

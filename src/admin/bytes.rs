@@ -102,7 +102,10 @@ mod tests {
         assert_eq!(b.text, "k\\xff\\x00\\\\z");
         assert_eq!(b.to_vec().unwrap(), raw);
         let json = serde_json::to_value(Bytes::new(b"plain")).unwrap();
-        assert_eq!(json, serde_json::json!({"text": "plain", "b64": "cGxhaW4="}));
+        assert_eq!(
+            json,
+            serde_json::json!({"text": "plain", "b64": "cGxhaW4="})
+        );
     }
 
     #[test]

@@ -20,16 +20,56 @@ pub const MAX_REPLY_ITEMS: usize = 10_000;
 
 /// Dangerous commands (or `COMMAND SUBCOMMAND`): confirmation needed, refused read-only.
 const DANGEROUS: &[&str] = &[
-    "FLUSHDB", "FLUSHALL", "KEYS", "SHUTDOWN", "DEBUG", "SWAPDB", "MIGRATE", "RESTORE",
-    "CONFIG SET", "CONFIG RESETSTAT", "CONFIG REWRITE", "SCRIPT FLUSH", "SCRIPT KILL",
-    "FUNCTION FLUSH", "FUNCTION DELETE", "FUNCTION RESTORE", "FUNCTION KILL", "CLIENT KILL",
-    "CLIENT PAUSE", "CLIENT NO-EVICT", "SLOWLOG RESET", "LATENCY RESET", "ACL SETUSER",
-    "ACL DELUSER", "ACL LOAD", "ACL SAVE", "REPLICAOF", "SLAVEOF", "FAILOVER", "MODULE LOAD",
-    "MODULE LOADEX", "MODULE UNLOAD", "CLUSTER RESET", "CLUSTER FAILOVER", "CLUSTER FORGET",
-    "CLUSTER MEET", "CLUSTER ADDSLOTS", "CLUSTER ADDSLOTSRANGE", "CLUSTER DELSLOTS",
-    "CLUSTER DELSLOTSRANGE", "CLUSTER FLUSHSLOTS", "CLUSTER SETSLOT", "CLUSTER REPLICATE",
-    "CLUSTER SAVECONFIG", "CLUSTER BUMPEPOCH", "CLUSTER SET-CONFIG-EPOCH", "MEMORY PURGE",
-    "BGSAVE", "BGREWRITEAOF", "SAVE",
+    "FLUSHDB",
+    "FLUSHALL",
+    "KEYS",
+    "SHUTDOWN",
+    "DEBUG",
+    "SWAPDB",
+    "MIGRATE",
+    "RESTORE",
+    "CONFIG SET",
+    "CONFIG RESETSTAT",
+    "CONFIG REWRITE",
+    "SCRIPT FLUSH",
+    "SCRIPT KILL",
+    "FUNCTION FLUSH",
+    "FUNCTION DELETE",
+    "FUNCTION RESTORE",
+    "FUNCTION KILL",
+    "CLIENT KILL",
+    "CLIENT PAUSE",
+    "CLIENT NO-EVICT",
+    "SLOWLOG RESET",
+    "LATENCY RESET",
+    "ACL SETUSER",
+    "ACL DELUSER",
+    "ACL LOAD",
+    "ACL SAVE",
+    "REPLICAOF",
+    "SLAVEOF",
+    "FAILOVER",
+    "MODULE LOAD",
+    "MODULE LOADEX",
+    "MODULE UNLOAD",
+    "CLUSTER RESET",
+    "CLUSTER FAILOVER",
+    "CLUSTER FORGET",
+    "CLUSTER MEET",
+    "CLUSTER ADDSLOTS",
+    "CLUSTER ADDSLOTSRANGE",
+    "CLUSTER DELSLOTS",
+    "CLUSTER DELSLOTSRANGE",
+    "CLUSTER FLUSHSLOTS",
+    "CLUSTER SETSLOT",
+    "CLUSTER REPLICATE",
+    "CLUSTER SAVECONFIG",
+    "CLUSTER BUMPEPOCH",
+    "CLUSTER SET-CONFIG-EPOCH",
+    "MEMORY PURGE",
+    "BGSAVE",
+    "BGREWRITEAOF",
+    "SAVE",
 ];
 
 /// Commands whose flags do not say `write` but that may write (scripts) or reach other systems
@@ -38,15 +78,43 @@ const MAY_WRITE: &[&str] = &["EVAL", "EVALSHA", "FCALL", "PUBLISH", "SPUBLISH"];
 
 /// Commands that block or subscribe: a console call must return.
 const BLOCKING: &[&str] = &[
-    "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
-    "WAIT", "WAITAOF", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE",
-    "SUNSUBSCRIBE", "MONITOR", "SYNC", "PSYNC",
+    "BLPOP",
+    "BRPOP",
+    "BRPOPLPUSH",
+    "BLMOVE",
+    "BLMPOP",
+    "BZPOPMIN",
+    "BZPOPMAX",
+    "BZMPOP",
+    "WAIT",
+    "WAITAOF",
+    "SUBSCRIBE",
+    "PSUBSCRIBE",
+    "SSUBSCRIBE",
+    "UNSUBSCRIBE",
+    "PUNSUBSCRIBE",
+    "SUNSUBSCRIBE",
+    "MONITOR",
+    "SYNC",
+    "PSYNC",
 ];
 
 /// Commands that change the shared connection's state (database, transaction, protocol).
 const STATEFUL: &[&str] = &[
-    "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "AUTH", "HELLO", "RESET", "QUIT",
-    "CLIENT REPLY", "CLIENT TRACKING", "READONLY", "READWRITE",
+    "SELECT",
+    "MULTI",
+    "EXEC",
+    "DISCARD",
+    "WATCH",
+    "UNWATCH",
+    "AUTH",
+    "HELLO",
+    "RESET",
+    "QUIT",
+    "CLIENT REPLY",
+    "CLIENT TRACKING",
+    "READONLY",
+    "READWRITE",
 ];
 
 /// Request of `console`.
@@ -78,7 +146,10 @@ pub enum Reply {
     /// Doubles; non-finite values as their text (`inf`, `nan`).
     Double(serde_json::Value),
     Bool(bool),
-    Verbatim { format: String, text: String },
+    Verbatim {
+        format: String,
+        text: String,
+    },
 }
 
 /// Reply of `console`.
@@ -123,7 +194,9 @@ impl AdminService {
         let dangerous = listed(DANGEROUS);
         let mut conn = self.conn().await?;
         if self.read_only()
-            && (dangerous || listed(MAY_WRITE) || self.writes(&mut conn, &name, sub.as_deref()).await?)
+            && (dangerous
+                || listed(MAY_WRITE)
+                || self.writes(&mut conn, &name, sub.as_deref()).await?)
         {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
@@ -137,7 +210,8 @@ impl AdminService {
             cmd.arg(a);
         }
         let started = Instant::now();
-        let result: std::result::Result<Value, redis::RedisError> = cmd.query_async(&mut conn).await;
+        let result: std::result::Result<Value, redis::RedisError> =
+            cmd.query_async(&mut conn).await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         if dangerous {
             tracing::warn!(command = %full, "dangerous console command run (confirmed)");
@@ -158,7 +232,12 @@ impl AdminService {
     }
 
     /// True when COMMAND INFO flags the command (or `container|sub`) `write` or `may_replicate`.
-    async fn writes(&self, conn: &mut crate::conn::Conn, name: &str, sub: Option<&str>) -> Result<bool> {
+    async fn writes(
+        &self,
+        conn: &mut crate::conn::Conn,
+        name: &str,
+        sub: Option<&str>,
+    ) -> Result<bool> {
         let lower = name.to_ascii_lowercase();
         let mut flags = self.command_flags(conn, &lower).await?;
         if let (Some(sub), true) = (sub, flags.iter().any(|f| f == "__container")) {
@@ -170,10 +249,21 @@ impl AdminService {
     }
 
     async fn command_flags(&self, conn: &mut crate::conn::Conn, name: &str) -> Result<Vec<String>> {
-        if let Some(f) = self.inner.commands.flags.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
+        if let Some(f) = self
+            .inner
+            .commands
+            .flags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+        {
             return Ok(f.clone());
         }
-        let v: Value = redis::cmd("COMMAND").arg("INFO").arg(name).query_async(conn).await?;
+        let v: Value = redis::cmd("COMMAND")
+            .arg("INFO")
+            .arg(name)
+            .query_async(conn)
+            .await?;
         let flags = parse_command_flags(&v);
         self.inner
             .commands
@@ -273,7 +363,11 @@ mod tests {
     fn replies_serialize_typed() {
         let mut budget = 10;
         let r = to_reply(
-            Value::Array(vec![Value::Int(1), Value::BulkString(b"x".to_vec()), Value::Nil]),
+            Value::Array(vec![
+                Value::Int(1),
+                Value::BulkString(b"x".to_vec()),
+                Value::Nil,
+            ]),
             &mut budget,
         );
         assert_eq!(
@@ -294,7 +388,10 @@ mod tests {
     #[test]
     fn xread_block_is_blocking() {
         let a = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert!(blocks("XREAD", &a(&["XREAD", "block", "0", "STREAMS", "s", "$"])));
+        assert!(blocks(
+            "XREAD",
+            &a(&["XREAD", "block", "0", "STREAMS", "s", "$"])
+        ));
         assert!(!blocks("XREAD", &a(&["XREAD", "STREAMS", "s", "0"])));
     }
 }

@@ -147,7 +147,10 @@ mod tests {
     #[test]
     fn decodes_every_supported_format() {
         let v = json!({"bid": 1.5, "sym": "BTC"});
-        assert_eq!(decode(br#"{"bid":1.5,"sym":"BTC"}"#, true).json, Some(v.clone()));
+        assert_eq!(
+            decode(br#"{"bid":1.5,"sym":"BTC"}"#, true).json,
+            Some(v.clone())
+        );
         let mp = rmp_serde::to_vec_named(&v).unwrap();
         let d = decode(&mp, true);
         assert_eq!((d.format.as_str(), d.json), ("msgpack", Some(v.clone())));
@@ -163,10 +166,16 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, b"hello").unwrap();
         let d = decode(&gz.finish().unwrap(), true);
-        assert_eq!((d.format.as_str(), d.text.as_deref()), ("gzip", Some("hello")));
+        assert_eq!(
+            (d.format.as_str(), d.text.as_deref()),
+            ("gzip", Some("hello"))
+        );
         assert_eq!(decode(b"just text", true).format, "utf8");
         let d = decode(&[0xff, 0x00], true);
-        assert_eq!((d.format.as_str(), d.text.as_deref()), ("hex", Some("ff 00")));
+        assert_eq!(
+            (d.format.as_str(), d.text.as_deref()),
+            ("hex", Some("ff 00"))
+        );
         // A truncated preview is never decompressed or parsed.
         assert_eq!(decode(&plain_z, false).format, "hex");
         assert_eq!(decode(br#"{"a":"#, false).format, "utf8");

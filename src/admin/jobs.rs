@@ -300,7 +300,12 @@ impl AdminService {
 
     /// Every remembered job, newest first.
     pub fn jobs(&self) -> Vec<Job> {
-        let list = self.inner.jobs.list.lock().unwrap_or_else(|p| p.into_inner());
+        let list = self
+            .inner
+            .jobs
+            .list
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         list.iter().rev().map(|e| snapshot(e)).collect()
     }
 }
@@ -376,7 +381,10 @@ mod tests {
         assert_eq!(p(PresetKind::Signals, ""), ["signal:*"]);
         assert_eq!(p(PresetKind::Signals, "momentum"), ["signal:momentum:*"]);
         assert_eq!(p(PresetKind::FeaturesSymbol, "AAPL"), ["features:AAPL:*"]);
-        assert_eq!(p(PresetKind::FeaturesDate, "2025-01-17"), ["features:*:2025-01-17"]);
+        assert_eq!(
+            p(PresetKind::FeaturesDate, "2025-01-17"),
+            ["features:*:2025-01-17"]
+        );
         assert_eq!(p(PresetKind::Exchange, "a*b"), ["market:*:a\\*b:*"]);
         assert!(patterns_of(None, None).is_err());
         assert!(patterns_of(

@@ -21,8 +21,8 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::config::RedisConfig;
-use crate::error::Result;
 use crate::conn::Conn;
+use crate::error::Result;
 use crate::health;
 
 /// Options of an admin session.

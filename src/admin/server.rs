@@ -12,7 +12,13 @@ use crate::conn::NodeConn;
 use crate::error::{Error, Result};
 
 /// `CONFIG GET` parameters whose values are secrets, never returned.
-const SECRET_CONFIG: &[&str] = &["requirepass", "masterauth", "masteruser", "tls-key-file-pass", "tls-client-key-file-pass"];
+const SECRET_CONFIG: &[&str] = &[
+    "requirepass",
+    "masterauth",
+    "masteruser",
+    "tls-key-file-pass",
+    "tls-client-key-file-pass",
+];
 /// Default and largest number of slowlog entries per master.
 const SLOWLOG_DEFAULT: usize = 128;
 const SLOWLOG_MAX: usize = 10_000;
@@ -194,7 +200,10 @@ impl AdminService {
             ));
         }
         for mut m in self.masters().await? {
-            let _: Value = redis::cmd("SLOWLOG").arg("RESET").query_async(&mut m.conn).await?;
+            let _: Value = redis::cmd("SLOWLOG")
+                .arg("RESET")
+                .query_async(&mut m.conn)
+                .await?;
         }
         tracing::info!("slowlog reset");
         Ok(Empty {})
@@ -204,7 +213,10 @@ impl AdminService {
     pub async fn clients(&self) -> Result<Vec<ClientInfo>> {
         let mut out = Vec::new();
         for mut m in self.masters().await? {
-            let text: String = redis::cmd("CLIENT").arg("LIST").query_async(&mut m.conn).await?;
+            let text: String = redis::cmd("CLIENT")
+                .arg("LIST")
+                .query_async(&mut m.conn)
+                .await?;
             out.extend(text.lines().filter_map(|l| parse_client(l, &m.addr)));
         }
         Ok(out)
@@ -235,7 +247,10 @@ impl AdminService {
 
     /// CONFIG GET `pattern` (default `*`) of the first master; secrets are replaced by `(hidden)`.
     pub async fn config_get(&self, q: ConfigQuery) -> Result<BTreeMap<String, String>> {
-        let pattern = q.pattern.filter(|p| !p.is_empty()).unwrap_or_else(|| "*".into());
+        let pattern = q
+            .pattern
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "*".into());
         let mut masters = self.masters().await?;
         let m = masters
             .first_mut()
@@ -346,7 +361,12 @@ fn parse_client(line: &str, node: &str) -> Option<ClientInfo> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let num = |k: &str| fields.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let num = |k: &str| {
+        fields
+            .get(k)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     Some(ClientInfo {
         id: fields.get("id")?.parse().ok()?,
         addr: get("addr"),
@@ -367,7 +387,9 @@ mod tests {
 
     #[test]
     fn parses_info_sections_and_client_lines() {
-        let s = parse_info("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=0\r\n");
+        let s = parse_info(
+            "# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=0\r\n",
+        );
         assert_eq!(s["server"]["redis_version"], "7.0.15");
         assert_eq!(s["keyspace"]["db0"], "keys=3,expires=0");
         let c = parse_client(
@@ -375,7 +397,10 @@ mod tests {
             "n1",
         )
         .unwrap();
-        assert_eq!((c.id, c.name.as_str(), c.age_s, c.idle_s), (7, "feed", 12, 3));
+        assert_eq!(
+            (c.id, c.name.as_str(), c.age_s, c.idle_s),
+            (7, "feed", 12, 3)
+        );
         assert_eq!(c.cmd, "client|list");
         assert!(parse_client("garbage", "n1").is_none());
     }

@@ -129,8 +129,8 @@ impl Drop for TreeCache {
 impl AdminService {
     /// One level of the namespace tree under `prefix`, with key counts (see the module doc).
     pub async fn tree(&self, q: TreeQuery) -> Result<TreeLevel> {
-        let prefix = opt_arg(q.prefix.as_deref(), q.prefix_b64.as_deref(), "prefix")?
-            .unwrap_or_default();
+        let prefix =
+            opt_arg(q.prefix.as_deref(), q.prefix_b64.as_deref(), "prefix")?.unwrap_or_default();
         let separator = q.separator.unwrap_or_else(|| ":".into());
         if separator.is_empty() || separator.len() > 16 {
             return Err(Error::InvalidInput(
@@ -147,7 +147,10 @@ impl AdminService {
             key_type: q.key_type.filter(|t| !t.is_empty()),
         };
         let conn = self.conn().await?;
-        let scan = self.inner.trees.get_or_start(key, conn, self.inner.events.clone());
+        let scan = self
+            .inner
+            .trees
+            .get_or_start(key, conn, self.inner.events.clone());
         let mut done = scan.done.subscribe();
         let _ = tokio::time::timeout(FIRST_ANSWER, done.wait_for(|d| *d)).await;
         let level = scan.snapshot();
@@ -277,9 +280,14 @@ async fn walk(
             scan.cancel.cancel();
             return Ok(());
         }
-        let (next, keys) =
-            keyspace::scan_page(&mut node, cursor, &pattern, SCAN_COUNT, k.key_type.as_deref())
-                .await?;
+        let (next, keys) = keyspace::scan_page(
+            &mut node,
+            cursor,
+            &pattern,
+            SCAN_COUNT,
+            k.key_type.as_deref(),
+        )
+        .await?;
         {
             let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
             agg.scanned += keys.len() as u64;
@@ -411,7 +419,11 @@ mod tests {
         for k in [&b"a:b:c"[..], b"a:b:d", b"a:x", b"a", b"b:1", b"zz"] {
             fold(&mut agg, k, b"", b":");
         }
-        let got: Vec<_> = agg.children.iter().map(|((n, leaf), c)| (n.as_slice(), *leaf, *c)).collect();
+        let got: Vec<_> = agg
+            .children
+            .iter()
+            .map(|((n, leaf), c)| (n.as_slice(), *leaf, *c))
+            .collect();
         assert_eq!(
             got,
             vec![

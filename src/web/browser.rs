@@ -47,7 +47,10 @@ async fn key_set(State(s): State<AppState>, ApiJson(e): ApiJson<KeyEdit>) -> Api
     Ok(Json(s.service.key_set(e).await?))
 }
 
-async fn key_delete(State(s): State<AppState>, ApiQuery(k): ApiQuery<KeyRef>) -> ApiResult<Deleted> {
+async fn key_delete(
+    State(s): State<AppState>,
+    ApiQuery(k): ApiQuery<KeyRef>,
+) -> ApiResult<Deleted> {
     Ok(Json(s.service.key_delete(k).await?))
 }
 
@@ -55,6 +58,9 @@ async fn key_ttl(State(s): State<AppState>, ApiJson(r): ApiJson<KeyTtl>) -> ApiR
     Ok(Json(s.service.key_ttl(r).await?))
 }
 
-async fn key_rename(State(s): State<AppState>, ApiJson(r): ApiJson<KeyRename>) -> ApiResult<Renamed> {
+async fn key_rename(
+    State(s): State<AppState>,
+    ApiJson(r): ApiJson<KeyRename>,
+) -> ApiResult<Renamed> {
     Ok(Json(s.service.key_rename(r).await?))
 }

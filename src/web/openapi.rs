@@ -14,8 +14,16 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// One route: method, path (under the server root), command name, summary, query parameters,
 /// and whether it takes a JSON body.
-struct Op(&'static str, &'static str, &'static str, &'static str, &'static [&'static str], bool);
+struct Op(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    bool,
+);
 
+#[rustfmt::skip]
 const OPS: &[Op] = &[
     Op("get", "/api/health", "health", "Connection state, latency and server facts", &[], false),
     Op("get", "/api/info", "info", "INFO parsed by section", &["section"], false),
@@ -149,6 +157,9 @@ mod tests {
         let paths = doc["paths"].as_object().unwrap();
         let ops: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
         assert_eq!(ops, super::OPS.len(), "a method+path is listed twice");
-        assert_eq!(doc["paths"]["/api/jobs/{id}"]["get"]["parameters"][0]["in"], "path");
+        assert_eq!(
+            doc["paths"]["/api/jobs/{id}"]["get"]["parameters"][0]["in"],
+            "path"
+        );
     }
 }

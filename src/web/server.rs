@@ -11,8 +11,8 @@ use super::extract::{ApiJson, ApiQuery, ApiResult};
 use super::AppState;
 use crate::admin::console::{ConsoleReply, ConsoleRequest};
 use crate::admin::server::{
-    ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply,
-    Killed, ServerAction, SlowlogEntry, SlowlogQuery,
+    ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply, Killed,
+    ServerAction, SlowlogEntry, SlowlogQuery,
 };
 
 /// The routes, merged into `/api`.
@@ -38,7 +38,10 @@ async fn slowlog(
     Ok(Json(s.service.slowlog(q).await?))
 }
 
-async fn slowlog_reset(State(s): State<AppState>, ApiQuery(c): ApiQuery<Confirm>) -> ApiResult<Empty> {
+async fn slowlog_reset(
+    State(s): State<AppState>,
+    ApiQuery(c): ApiQuery<Confirm>,
+) -> ApiResult<Empty> {
     Ok(Json(s.service.slowlog_reset(c).await?))
 }
 
@@ -46,7 +49,10 @@ async fn clients(State(s): State<AppState>) -> ApiResult<Vec<ClientInfo>> {
     Ok(Json(s.service.clients().await?))
 }
 
-async fn client_kill(State(s): State<AppState>, ApiJson(k): ApiJson<ClientKill>) -> ApiResult<Killed> {
+async fn client_kill(
+    State(s): State<AppState>,
+    ApiJson(k): ApiJson<ClientKill>,
+) -> ApiResult<Killed> {
     Ok(Json(s.service.client_kill(k).await?))
 }
 

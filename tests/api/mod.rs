@@ -42,7 +42,12 @@ impl Api {
     }
 
     /// A request with the token; returns the status and the JSON body (Null when empty).
-    pub async fn call(&self, method: &str, path_and_query: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = format!("http://{}{}", self.addr, path_and_query);
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.http.request(method, url).bearer_auth(TOKEN);
@@ -90,7 +95,10 @@ impl Api {
             if done(&body) {
                 return body;
             }
-            assert!(Instant::now() < deadline, "{p} not done in {timeout:?}: {body}");
+            assert!(
+                Instant::now() < deadline,
+                "{p} not done in {timeout:?}: {body}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
