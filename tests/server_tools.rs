@@ -8,11 +8,7 @@ use redscope::testing::RedisServer;
 use serde_json::{json, Value};
 
 async fn conn(url: &str) -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
+    api::raw_conn(url).await
 }
 
 #[tokio::test]

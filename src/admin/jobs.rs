@@ -95,7 +95,7 @@ pub enum JobState {
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
     /// Identifier, for `GET /api/jobs/{id}`.
-    pub id: u64,
+    pub id: String,
     /// `invalidate`.
     pub kind: String,
     pub state: JobState,
@@ -205,7 +205,7 @@ impl AdminService {
         let conn = self.conn().await?;
         let entry = Arc::new(Entry {
             job: Mutex::new(Job {
-                id: self.inner.jobs.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+                id: (self.inner.jobs.next_id.fetch_add(1, Ordering::Relaxed) + 1).to_string(),
                 kind: "invalidate".into(),
                 state: JobState::Running,
                 pattern: patterns.join(" "),
@@ -221,7 +221,7 @@ impl AdminService {
         });
         self.inner.jobs.push(entry.clone());
         let job = snapshot(&entry);
-        tracing::info!(id = job.id, pattern = %job.pattern, "invalidation job started");
+        tracing::info!(id = %job.id, pattern = %job.pattern, "invalidation job started");
         let events = self.inner.events.clone();
         let service = self.clone();
         tokio::spawn(async move {
@@ -276,7 +276,7 @@ impl AdminService {
             };
             service.inner.trees.clear();
             tracing::info!(
-                id = final_job.id,
+                id = %final_job.id,
                 state = ?final_job.state,
                 deleted = final_job.deleted,
                 "invalidation job finished"
@@ -287,12 +287,12 @@ impl AdminService {
     }
 
     /// A job by id.
-    pub fn job(&self, id: u64) -> Result<Job> {
+    pub fn job(&self, id: &str) -> Result<Job> {
         self.inner.jobs.find(id).map(|e| snapshot(&e))
     }
 
     /// Asks a running job to stop; returns its state (it becomes `cancelled` shortly after).
-    pub fn job_cancel(&self, id: u64) -> Result<Job> {
+    pub fn job_cancel(&self, id: &str) -> Result<Job> {
         let e = self.inner.jobs.find(id)?;
         e.cancel.cancel();
         Ok(snapshot(&e))
@@ -327,12 +327,16 @@ impl Jobs {
         list.push_back(e);
     }
 
-    fn find(&self, id: u64) -> Result<Arc<Entry>> {
+    fn find(&self, id: &str) -> Result<Arc<Entry>> {
         let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
         list.iter()
             .find(|e| e.job.lock().unwrap_or_else(|p| p.into_inner()).id == id)
             .cloned()
-            .ok_or_else(|| Error::NotFound(format!("no job {id}")))
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "no job {id:?} (jobs are kept in memory, the last {MAX_JOBS})"
+                ))
+            })
     }
 }
 

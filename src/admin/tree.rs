@@ -51,8 +51,10 @@ pub struct TreeQuery {
 /// One level of the namespace tree.
 #[derive(Debug, Clone, Serialize)]
 pub struct TreeLevel {
-    /// The level's prefix.
-    pub prefix: Bytes,
+    /// The level's prefix (display text; `\xNN` escapes when binary).
+    pub prefix: String,
+    /// The level's prefix, base64.
+    pub prefix_b64: String,
     /// The separator used.
     pub separator: String,
     /// False while the scan is still running; call again for more.
@@ -70,10 +72,12 @@ pub struct TreeLevel {
 /// A child of a tree level: a namespace (with `count` keys below) or a key.
 #[derive(Debug, Clone, Serialize)]
 pub struct TreeChild {
-    /// The name between the prefix and the next separator.
-    pub name: Bytes,
-    /// The child's own prefix (for a namespace) or the full key (for a key).
-    pub prefix: Bytes,
+    /// The name between the prefix and the next separator (display text).
+    pub name: String,
+    /// The child's own prefix (for a namespace) or the full key (for a key), display text.
+    pub prefix: String,
+    /// The same prefix, base64: pass it back as `prefix_b64` to open a binary namespace.
+    pub prefix_b64: String,
     /// Number of keys below (1 for a key).
     pub count: u64,
     /// Set when the child is itself a key.
@@ -346,26 +350,24 @@ impl Scan {
             .map(|((name, is_key), count)| {
                 let mut full = k.prefix.clone();
                 full.extend_from_slice(name);
-                if *is_key {
-                    TreeChild {
-                        name: Bytes::new(name),
-                        prefix: Bytes::new(&full),
-                        count: *count,
-                        key: Some(Bytes::new(&full)),
-                    }
-                } else {
+                let key = is_key.then(|| Bytes::new(&full));
+                if !is_key {
                     full.extend_from_slice(&k.separator);
-                    TreeChild {
-                        name: Bytes::new(name),
-                        prefix: Bytes::new(&full),
-                        count: *count,
-                        key: None,
-                    }
+                }
+                let prefix = Bytes::new(&full);
+                TreeChild {
+                    name: Bytes::new(name).text,
+                    prefix: prefix.text,
+                    prefix_b64: prefix.b64,
+                    count: *count,
+                    key,
                 }
             })
             .collect();
+        let prefix = Bytes::new(&k.prefix);
         TreeLevel {
-            prefix: Bytes::new(&k.prefix),
+            prefix: prefix.text,
+            prefix_b64: prefix.b64,
             separator: String::from_utf8_lossy(&k.separator).into_owned(),
             complete: agg.complete,
             scanned: agg.scanned,
@@ -383,7 +385,7 @@ fn emit_progress(scan: &Scan, events: &tokio::sync::broadcast::Sender<serde_json
     let agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
     let _ = events.send(serde_json::json!({
         "type": "tree_progress",
-        "prefix": Bytes::new(&scan.key.prefix),
+        "prefix": Bytes::new(&scan.key.prefix).text,
         "separator": String::from_utf8_lossy(&scan.key.separator),
         "scanned": agg.scanned,
         "total_keys": agg.total,

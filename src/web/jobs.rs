@@ -27,10 +27,10 @@ async fn jobs(State(s): State<AppState>) -> ApiResult<Vec<Job>> {
     Ok(Json(s.service.jobs()))
 }
 
-async fn job(State(s): State<AppState>, ApiPath(id): ApiPath<u64>) -> ApiResult<Job> {
-    Ok(Json(s.service.job(id)?))
+async fn job(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Job> {
+    Ok(Json(s.service.job(&id)?))
 }
 
-async fn job_cancel(State(s): State<AppState>, ApiPath(id): ApiPath<u64>) -> ApiResult<Job> {
-    Ok(Json(s.service.job_cancel(id)?))
+async fn job_cancel(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Job> {
+    Ok(Json(s.service.job_cancel(&id)?))
 }

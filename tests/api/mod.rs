@@ -114,3 +114,16 @@ pub fn b64(raw: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(raw)
 }
+
+/// A plain redis-rs connection for setting up data, with a response timeout generous enough
+/// for big pipelines on a busy 2-core machine.
+pub async fn raw_conn(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection_with_config(
+            &redis::AsyncConnectionConfig::new()
+                .set_response_timeout(Some(Duration::from_secs(60))),
+        )
+        .await
+        .unwrap()
+}
