@@ -115,6 +115,19 @@ async fn info_slowlog_clients_config_and_bgsave() {
     assert_eq!(cfg["requirepass"], "(hidden)");
     assert_eq!(cfg["slowlog-log-slower-than"], "0");
 
+    let (st, r) = api
+        .post(
+            "/api/console",
+            json!({"args": ["CONFIG", "GET", "requirepass"]}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert!(
+        !r.to_string().contains("s3cret-pass-42"),
+        "the console leaked the password: {r}"
+    );
+    assert_eq!(r["reply"]["value"][1]["value"], "(hidden)", "{r}");
+
     let (st, r) = api.post("/api/server", json!({"action": "bgsave"})).await;
     assert_eq!(st, 200, "{r}");
     assert!(
@@ -380,4 +393,42 @@ async fn openapi_lists_every_route() {
         401,
         "the document needs the token like every /api route"
     );
+}
+
+#[tokio::test]
+async fn every_route_of_the_admin_slice_is_served() {
+    let redis = RedisServer::start().unwrap();
+    let api = Api::start(redis.config(), false).await;
+    for (method, path) in [
+        ("GET", "/api/tree"),
+        ("GET", "/api/keys"),
+        ("POST", "/api/keys/meta"),
+        ("GET", "/api/key"),
+        ("PUT", "/api/key"),
+        ("DELETE", "/api/key"),
+        ("POST", "/api/key/ttl"),
+        ("POST", "/api/key/rename"),
+        ("POST", "/api/invalidate"),
+        ("GET", "/api/jobs"),
+        ("GET", "/api/jobs/1"),
+        ("DELETE", "/api/jobs/1"),
+        ("GET", "/api/info"),
+        ("GET", "/api/slowlog"),
+        ("DELETE", "/api/slowlog"),
+        ("GET", "/api/clients"),
+        ("POST", "/api/clients/kill"),
+        ("GET", "/api/config"),
+        ("POST", "/api/server"),
+        ("POST", "/api/console"),
+        ("GET", "/api/openapi.json"),
+    ] {
+        let body = (method == "POST" || method == "PUT").then(|| json!({}));
+        let (st, b) = api.call(method, path, body).await;
+        assert!(st < 500, "{method} {path}: {st} {b}");
+        assert_ne!(
+            b["message"], "not found: no such API route",
+            "{method} {path} is not routed"
+        );
+        assert!(b.is_object() || b.is_array(), "{method} {path}: {b}");
+    }
 }

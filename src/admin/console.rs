@@ -193,11 +193,9 @@ impl AdminService {
         }
         let dangerous = listed(DANGEROUS);
         let mut conn = self.conn().await?;
-        if self.read_only()
-            && (dangerous
-                || listed(MAY_WRITE)
-                || self.writes(&mut conn, &name, sub.as_deref()).await?)
-        {
+        let writes =
+            dangerous || listed(MAY_WRITE) || self.writes(&mut conn, &name, sub.as_deref()).await?;
+        if self.read_only() && writes {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
         if dangerous && !req.confirm {
@@ -216,8 +214,13 @@ impl AdminService {
         if dangerous {
             tracing::warn!(command = %full, "dangerous console command run (confirmed)");
         }
+        if writes {
+            // Tree counts cached from before this command may be stale now.
+            self.inner.trees.clear();
+        }
         let mut budget = MAX_REPLY_ITEMS;
         let reply = match result {
+            Ok(v) if full == "CONFIG GET" => hide_secrets(to_reply(v, &mut budget)),
             Ok(v) => to_reply(v, &mut budget),
             Err(e) => match Error::from(e) {
                 Error::Server(msg) => Reply::Error(msg),
@@ -299,6 +302,33 @@ fn parse_command_flags(v: &Value) -> Vec<String> {
         flags.push("__container".into());
     }
     flags
+}
+
+/// Replaces the values of secret parameters in a CONFIG GET reply (flat array or RESP3 map).
+fn hide_secrets(reply: Reply) -> Reply {
+    let secret = |r: &Reply| match r {
+        Reply::Bulk(b) => super::server::SECRET_CONFIG.contains(&b.text.as_str()),
+        Reply::String(s) => super::server::SECRET_CONFIG.contains(&s.as_str()),
+        _ => false,
+    };
+    let hidden = || Reply::String("(hidden)".into());
+    match reply {
+        Reply::Array(mut items) => {
+            for i in (1..items.len()).step_by(2) {
+                if secret(&items[i - 1]) {
+                    items[i] = hidden();
+                }
+            }
+            Reply::Array(items)
+        }
+        Reply::Map(pairs) => Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| if secret(&k) { (k, hidden()) } else { (k, v) })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// `XREAD`/`XREADGROUP` with a `BLOCK` argument block.
