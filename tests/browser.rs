@@ -508,3 +508,31 @@ async fn bad_requests_get_4xx_json_errors_and_keys_pages_follow_the_cursor() {
         assert_eq!(b["code"], "invalid_input", "{b}");
     }
 }
+
+#[tokio::test]
+async fn the_browser_works_through_sentinel_on_the_resolved_master() {
+    let set = redscope::testing::SentinelSet::start().unwrap();
+    let mut c = api::raw_conn(&set.master.url()).await;
+    let mut p = redis::pipe();
+    for i in 0..30 {
+        p.cmd("SET")
+            .arg(format!("quote:binance:S{i}"))
+            .arg(i)
+            .ignore();
+    }
+    let () = p.query_async(&mut c).await.unwrap();
+    let api = Api::start(set.config(), false).await;
+    let tree = api
+        .poll("/api/tree", Duration::from_secs(10), |b| {
+            b["complete"] == true
+        })
+        .await;
+    assert_eq!(child(&tree, "quote", false).unwrap()["count"], 30);
+    let (st, page) = api.get("/api/keys?count=1000").await;
+    assert_eq!((st, page["keys"].as_array().map(Vec::len)), (200, Some(30)));
+    let (st, v) = api.get("/api/key?key=quote%3Abinance%3AS7").await;
+    assert_eq!(
+        (st, v["value"]["preview"]["text"].as_str()),
+        (200, Some("7"))
+    );
+}
