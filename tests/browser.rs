@@ -53,6 +53,7 @@ async fn the_tree_counts_a_million_keys_and_answers_before_the_scan_ends() {
     eprintln!("loaded 1M keys in {:?}", loaded.elapsed());
 
     let api = Api::start(redis.config(), false).await;
+    let mut events = api.service.events().subscribe();
     let asked = Instant::now();
     let (status, first) = api.get("/api/tree").await;
     let first_answer = asked.elapsed();
@@ -71,6 +72,18 @@ async fn the_tree_counts_a_million_keys_and_answers_before_the_scan_ends() {
         })
         .await;
     assert_eq!(full["total_keys"], 1_000_000);
+    // The scan's progress went out as events, ending with a complete one.
+    let last = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            if e["type"] == "tree_progress" && e["prefix"] == "" && e["complete"] == true {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("no complete tree_progress event");
+    assert_eq!(last["total_keys"], 1_000_000);
     let counts: Vec<(String, u64)> = full["children"]
         .as_array()
         .unwrap()
@@ -535,4 +548,43 @@ async fn the_browser_works_through_sentinel_on_the_resolved_master() {
         (st, v["value"]["preview"]["text"].as_str()),
         (200, Some("7"))
     );
+}
+
+#[tokio::test]
+async fn a_hash_of_big_values_comes_in_short_pages() {
+    let redis = RedisServer::start().unwrap();
+    let mut c = api::raw_conn(&redis.url()).await;
+    let blob = vec![b'v'; 1024 * 1024];
+    for i in 0..20 {
+        let _: u64 = redis::cmd("HSET")
+            .arg("blobs")
+            .arg(format!("f{i}"))
+            .arg(&blob[..])
+            .query_async(&mut c)
+            .await
+            .unwrap();
+    }
+    let api = Api::start(redis.config(), false).await;
+    let mut cursor = "0".to_string();
+    let mut fields = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let (st, b) = api
+            .get(&format!("/api/key?key=blobs&count=100&cursor={cursor}"))
+            .await;
+        assert_eq!(st, 200);
+        let page = b["value"]["fields"].as_array().unwrap();
+        // 8 MiB per page at 1 MiB per value: about 8 (HSCAN's COUNT is a hint), never all 20.
+        assert!(page.len() <= 12, "a page of {} MiB values", page.len());
+        for f in page {
+            fields.insert(f["field"]["text"].as_str().unwrap().to_string());
+        }
+        pages += 1;
+        cursor = b["value"]["cursor"].as_str().unwrap().to_string();
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert_eq!(fields.len(), 20);
+    assert!(pages >= 2, "{pages} pages");
 }
