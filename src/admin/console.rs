@@ -218,7 +218,10 @@ impl AdminService {
             // Tree counts cached from before this command may be stale now.
             self.inner.trees.clear();
         }
-        let mut budget = MAX_REPLY_ITEMS;
+        let mut budget = Budget {
+            left: MAX_REPLY_ITEMS,
+            cut: false,
+        };
         let reply = match result {
             Ok(v) if full == "CONFIG GET" => hide_secrets(to_reply(v, &mut budget)),
             Ok(v) => to_reply(v, &mut budget),
@@ -230,7 +233,7 @@ impl AdminService {
         Ok(ConsoleReply {
             reply,
             elapsed_ms,
-            truncated: budget == 0,
+            truncated: budget.cut,
         })
     }
 
@@ -336,14 +339,21 @@ fn blocks(name: &str, args: &[String]) -> bool {
     matches!(name, "XREAD" | "XREADGROUP") && args.iter().any(|a| a.eq_ignore_ascii_case("BLOCK"))
 }
 
-fn to_reply(v: Value, budget: &mut usize) -> Reply {
-    let list = |items: Vec<Value>, budget: &mut usize| {
+/// Elements a reply may still show, and whether some were left out.
+struct Budget {
+    left: usize,
+    cut: bool,
+}
+
+fn to_reply(v: Value, budget: &mut Budget) -> Reply {
+    let list = |items: Vec<Value>, budget: &mut Budget| {
         let mut out = Vec::new();
         for x in items {
-            if *budget == 0 {
+            if budget.left == 0 {
+                budget.cut = true;
                 break;
             }
-            *budget -= 1;
+            budget.left -= 1;
             out.push(to_reply(x, budget));
         }
         out
@@ -360,10 +370,11 @@ fn to_reply(v: Value, budget: &mut usize) -> Reply {
         Value::Map(pairs) => {
             let mut out = Vec::new();
             for (k, val) in pairs {
-                if *budget == 0 {
+                if budget.left == 0 {
+                    budget.cut = true;
                     break;
                 }
-                *budget -= 1;
+                budget.left -= 1;
                 out.push((to_reply(k, budget), to_reply(val, budget)));
             }
             Reply::Map(out)
@@ -391,7 +402,10 @@ mod tests {
 
     #[test]
     fn replies_serialize_typed() {
-        let mut budget = 10;
+        let mut budget = Budget {
+            left: 3,
+            cut: false,
+        };
         let r = to_reply(
             Value::Array(vec![
                 Value::Int(1),
@@ -408,11 +422,15 @@ mod tests {
                 {"type": "nil"}
             ]})
         );
-        let mut small = 2;
+        assert!(!budget.cut, "exactly the budget is not a cut");
+        let mut small = Budget {
+            left: 2,
+            cut: false,
+        };
         let Reply::Array(cut) = to_reply(Value::Array(vec![Value::Int(1); 5]), &mut small) else {
             panic!("not an array")
         };
-        assert_eq!((cut.len(), small), (2, 0));
+        assert_eq!((cut.len(), small.cut), (2, true));
     }
 
     #[test]
