@@ -452,6 +452,25 @@ async fn bad_requests_get_4xx_json_errors_and_keys_pages_follow_the_cursor() {
         assert!(pages < 100, "the cursor never finished");
     }
     assert_eq!(seen.len(), 1235);
+    // The tree honours type and match filters (each its own shared scan).
+    let hashes = api
+        .poll(
+            "/api/tree?prefix=k%3A&type=hash",
+            Duration::from_secs(10),
+            |b| b["complete"] == true,
+        )
+        .await;
+    assert_eq!(hashes["total_keys"], 1);
+    assert_eq!(hashes["children"][0]["key"]["text"], "k:hash");
+    let ones = api
+        .poll(
+            "/api/tree?prefix=k%3A&match=k%3A1*",
+            Duration::from_secs(10),
+            |b| b["complete"] == true,
+        )
+        .await;
+    // k:1, k:10..k:19, k:100..k:199, k:1000..k:1233
+    assert_eq!(ones["total_keys"], 1 + 10 + 100 + 234);
     let (_, hashes) = api.get("/api/keys?type=hash&count=10000").await;
     assert_eq!(
         hashes["keys"],
