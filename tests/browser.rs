@@ -58,8 +58,11 @@ async fn the_tree_counts_a_million_keys_and_answers_before_the_scan_ends() {
     let (status, first) = api.get("/api/tree").await;
     let first_answer = asked.elapsed();
     assert_eq!(status, 200, "{first}");
+    // The first answer does not wait for the scan of a million keys: it is partial.
+    assert_eq!(first["complete"], false, "{first}");
+    assert!(first["total_keys"].as_u64().unwrap() < 1_000_000);
     assert!(
-        first_answer < Duration::from_millis(1500),
+        first_answer < Duration::from_secs(3),
         "the first answer took {first_answer:?}"
     );
     // A second caller shares the running scan: its view never goes backwards.
