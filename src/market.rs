@@ -34,7 +34,6 @@ use serde::Serialize;
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
-use crate::keyspace::glob_escape;
 use crate::ttl::{DataType, Expiry};
 
 /// Namespace of the market data keys.

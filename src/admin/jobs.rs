@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::bytes::Bytes;
 use super::AdminService;
 use crate::error::{Error, Result};
-use crate::keyspace::{self, glob_escape, ScanOptions, ScanProgress};
+use crate::keyspace::{self, ScanOptions, ScanProgress};
 
 /// Most jobs remembered (the oldest finished ones are forgotten first).
 pub const MAX_JOBS: usize = 100;
