@@ -13,6 +13,13 @@ use crate::error::Result;
 use crate::conn::Conn;
 use crate::health;
 
+pub mod channels;
+pub mod events;
+pub mod metrics;
+pub mod payload;
+pub mod profiles;
+pub mod streams;
+
 /// Options of an admin session.
 #[derive(Debug, Clone, Default)]
 pub struct AdminOptions {
@@ -67,6 +74,8 @@ struct Inner {
     cfg: RedisConfig,
     opts: AdminOptions,
     conn: Mutex<Option<Conn>>,
+    /// Live data (event bus, sampler, channel monitor, stream tails) and connection profiles.
+    live: events::Live,
 }
 
 impl AdminService {
@@ -77,6 +86,7 @@ impl AdminService {
                 cfg,
                 opts,
                 conn: Mutex::new(None),
+                live: events::Live::default(),
             }),
         }
     }
@@ -88,7 +98,7 @@ impl AdminService {
 
     /// True when writes are refused.
     pub fn read_only(&self) -> bool {
-        self.inner.opts.read_only
+        self.inner.opts.read_only || self.profile_read_only()
     }
 
     /// The shared connection (any topology), opened if needed. Every feature uses this one handle;
@@ -98,7 +108,7 @@ impl AdminService {
         if let Some(c) = guard.as_ref() {
             return Ok(c.clone());
         }
-        let c = Conn::connect(&self.inner.cfg).await?;
+        let c = Conn::connect(&self.active_config()).await?;
         *guard = Some(c.clone());
         Ok(c)
     }
@@ -107,7 +117,7 @@ impl AdminService {
     pub async fn health(&self) -> HealthReport {
         let mut report = HealthReport {
             state: ConnState::Down,
-            url: self.inner.cfg.display_url(),
+            url: self.active_config().display_url(),
             error: None,
             latency_ms: None,
             version: None,
