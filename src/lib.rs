@@ -21,6 +21,7 @@ pub mod conn;
 pub mod error;
 pub mod health;
 pub mod keyspace;
+pub mod report;
 pub mod testing;
 pub mod web;
 

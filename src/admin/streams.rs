@@ -187,6 +187,28 @@ pub struct TailStarted {
     pub tail_id: u64,
 }
 
+/// Query of `streams`: with a key, that stream's info; without, a page of stream keys.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StreamsQuery {
+    /// The stream, when asking for its info.
+    #[serde(flatten)]
+    pub key: KeyRef,
+    /// Cursor of the key listing.
+    pub cursor: Option<String>,
+    /// Page size of the key listing.
+    pub count: Option<usize>,
+}
+
+/// What `streams` answers: a key page, or one stream's info.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum StreamsReply {
+    /// No key given: stream keys.
+    Keys(StreamKeys),
+    /// A key given: its `StreamInfo`.
+    Info(StreamInfo),
+}
+
 /// The service's running tails.
 #[derive(Default)]
 pub(crate) struct TailSlot {
@@ -222,6 +244,17 @@ fn valid_id(id: &str) -> Result<()> {
 }
 
 impl AdminService {
+    /// `GET /api/streams`: stream keys without a key, the stream's info with one.
+    pub async fn streams(&self, q: &StreamsQuery) -> Result<StreamsReply> {
+        if q.key.key.is_none() && q.key.key_b64.is_none() {
+            Ok(StreamsReply::Keys(
+                self.stream_keys(q.cursor.as_deref(), q.count).await?,
+            ))
+        } else {
+            Ok(StreamsReply::Info(self.stream_info(&q.key).await?))
+        }
+    }
+
     /// One page of stream keys over every master (`cursor` `"<master>:<cursor>"`, `"0"` first).
     pub async fn stream_keys(&self, cursor: Option<&str>, count: Option<usize>) -> Result<StreamKeys> {
         let count = page_count(count)?;
