@@ -227,7 +227,11 @@ pub fn alerts(stats: &Stats) -> Vec<Alert> {
     }
     if let Some(ratio) = stats.memory_ratio() {
         let (level, code, limit) = if ratio > MEMORY_CRITICAL {
-            (Some(AlertLevel::Critical), "memory_critical", MEMORY_CRITICAL)
+            (
+                Some(AlertLevel::Critical),
+                "memory_critical",
+                MEMORY_CRITICAL,
+            )
         } else if ratio > MEMORY_WARNING {
             (Some(AlertLevel::Warning), "memory_high", MEMORY_WARNING)
         } else {
@@ -311,7 +315,10 @@ mod tests {
             ..Stats::default()
         };
         assert!(alerts(&calm).is_empty());
-        let high = Stats { used_memory: 850, ..calm };
+        let high = Stats {
+            used_memory: 850,
+            ..calm
+        };
         assert_eq!(alerts(&high)[0].code, "memory_high");
     }
 }

@@ -176,10 +176,7 @@ async fn main() -> anyhow::Result<()> {
             duration,
         } => {
             let cfg = redis_config(redis.as_deref())?;
-            eprintln!(
-                "sampling {} for {duration:?} ...",
-                cfg.display_url()
-            );
+            eprintln!("sampling {} for {duration:?} ...", cfg.display_url());
             let n = redscope::report::run(cfg, duration, &out).await?;
             println!("wrote {} ({n} samples)", out.display());
         }

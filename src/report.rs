@@ -126,7 +126,10 @@ fn panels<DB: DrawingBackend>(
     let t0 = samples[0].at_ms;
     let x = |s: &MetricsSample| (s.at_ms.saturating_sub(t0)) as f64 / 1000.0;
     let series = |f: &dyn Fn(&MetricsSample) -> Option<f64>| -> Vec<(f64, f64)> {
-        samples.iter().filter_map(|s| f(s).map(|v| (x(s), v))).collect()
+        samples
+            .iter()
+            .filter_map(|s| f(s).map(|v| (x(s), v)))
+            .collect()
     };
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     let charts: Vec<(&str, Vec<Series>)> = vec![
@@ -148,8 +151,16 @@ fn panels<DB: DrawingBackend>(
         (
             "Hit rate (%)",
             vec![
-                ("interval", GREEN, series(&|s| s.hit_rate.map(|r| r * 100.0))),
-                ("lifetime", MAGENTA, series(&|s| s.hit_rate_total.map(|r| r * 100.0))),
+                (
+                    "interval",
+                    GREEN,
+                    series(&|s| s.hit_rate.map(|r| r * 100.0)),
+                ),
+                (
+                    "lifetime",
+                    MAGENTA,
+                    series(&|s| s.hit_rate_total.map(|r| r * 100.0)),
+                ),
             ],
         ),
         (

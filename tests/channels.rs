@@ -102,7 +102,11 @@ async fn every_message_is_counted_and_batches_account_for_the_rest() {
     );
     assert_eq!(stats.recent.len(), RECENT_CAPACITY, "the ring is bounded");
     let last = stats.recent.last().unwrap();
-    assert_eq!(last.json.as_ref().unwrap()["n"], 19, "JSON payloads are decoded");
+    assert_eq!(
+        last.json.as_ref().unwrap()["n"],
+        19,
+        "JSON payloads are decoded"
+    );
     assert_eq!(stats.recent[0].payload.text, format!("tick {}", N - 980));
 
     // Batches: what was shown plus what was dropped from view is everything received.
@@ -112,7 +116,9 @@ async fn every_message_is_counted_and_batches_account_for_the_rest() {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
             Ok(Ok(Event::ChannelBatch {
-                messages, dropped: d, ..
+                messages,
+                dropped: d,
+                ..
             })) => {
                 assert!(messages.len() <= 100);
                 shown += messages.len() as u64;
@@ -178,7 +184,11 @@ async fn the_websocket_gets_channel_batches_at_most_ten_a_second() {
         }
     }
     publisher.await.unwrap();
-    assert!(arrivals.len() >= 5, "only {} batches in 2 s", arrivals.len());
+    assert!(
+        arrivals.len() >= 5,
+        "only {} batches in 2 s",
+        arrivals.len()
+    );
     // Any one-second window holds at most 10 batches (one extra for timer jitter at the edges).
     for (i, t) in arrivals.iter().enumerate() {
         let within = arrivals[i..]

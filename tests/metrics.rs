@@ -37,7 +37,11 @@ async fn history_grows_and_the_seed_alerts_fire() {
     }
     // 10 values of 256 KiB, then maxmemory just above what is used: 98 % full.
     for i in 0..10 {
-        sync_query(&redis, &["SET", &format!("blob:{i}"), &"x".repeat(256 * 1024)]).unwrap();
+        sync_query(
+            &redis,
+            &["SET", &format!("blob:{i}"), &"x".repeat(256 * 1024)],
+        )
+        .unwrap();
     }
     let written = 10;
     let used: u64 = sync_query(&redis, &["INFO", "memory"])
@@ -47,7 +51,11 @@ async fn history_grows_and_the_seed_alerts_fire() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap();
     let maxmemory = used * 100 / 98;
-    sync_query(&redis, &["CONFIG", "SET", "maxmemory", &maxmemory.to_string()]).unwrap();
+    sync_query(
+        &redis,
+        &["CONFIG", "SET", "maxmemory", &maxmemory.to_string()],
+    )
+    .unwrap();
     let service = AdminService::new(redis.config(), AdminOptions::default());
     let mut bus = service.events();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -110,12 +118,19 @@ fn parse_prometheus(text: &str) -> Vec<(String, f64)> {
             );
             continue;
         }
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line:?}"));
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {line:?}"));
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value: {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value: {line:?}"));
         let name_end = series.find('{').unwrap_or(series.len());
         let name = &series[..name_end];
         assert!(
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
             "bad metric name in {line:?}"
         );
         if name_end < series.len() {
@@ -133,21 +148,41 @@ async fn prometheus_metrics_parse_and_need_the_token() {
     let addr = serve(AdminService::new(redis.config(), AdminOptions::default())).await;
     let http = reqwest::Client::new();
     for _ in 0..3 {
-        let res = http.get(format!("http://{addr}/api/health")).bearer_auth(TOKEN).send().await.unwrap();
+        let res = http
+            .get(format!("http://{addr}/api/health"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
     }
-    let res = http.get(format!("http://{addr}/metrics")).send().await.unwrap();
+    let res = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     let deadline = Instant::now() + Duration::from_secs(10);
     let series = loop {
-        let res = http.get(format!("http://{addr}/metrics")).bearer_auth(TOKEN).send().await.unwrap();
+        let res = http
+            .get(format!("http://{addr}/metrics"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
         let series = parse_prometheus(&res.text().await.unwrap());
         if series.iter().any(|(s, _)| s == "redscope_redis_keys") {
             break series;
         }
-        assert!(Instant::now() < deadline, "the sampler figures never appeared");
+        assert!(
+            Instant::now() < deadline,
+            "the sampler figures never appeared"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let get = |name: &str| {
@@ -162,7 +197,9 @@ async fn prometheus_metrics_parse_and_need_the_token() {
         3.0
     );
     assert_eq!(
-        get(r#"redscope_http_request_duration_seconds_count{route="/api/health",method="GET",status="200"}"#),
+        get(
+            r#"redscope_http_request_duration_seconds_count{route="/api/health",method="GET",status="200"}"#
+        ),
         3.0
     );
     assert_eq!(get("redscope_redis_keys"), 1.0);
@@ -170,7 +207,12 @@ async fn prometheus_metrics_parse_and_need_the_token() {
     assert!(get("redscope_redis_used_memory_bytes") > 0.0);
 
     let (status, body) = {
-        let res = http.get(format!("http://{addr}/api/metrics?range_s=300&points=10")).bearer_auth(TOKEN).send().await.unwrap();
+        let res = http
+            .get(format!("http://{addr}/api/metrics?range_s=300&points=10"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
         (res.status(), res.json::<serde_json::Value>().await.unwrap())
     };
     assert_eq!(status, 200);
@@ -195,16 +237,32 @@ async fn report_draws_png_and_svg() {
     let lib = redscope::report::run(redis.config(), Duration::from_secs(3), &svg);
     let (cli, lib) = tokio::join!(cli, lib);
     let cli = cli.unwrap();
-    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
     assert!(lib.unwrap() >= 2);
     let png_bytes = std::fs::read(&png).unwrap();
     assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert!(png_bytes.len() > 10_000, "{} bytes", png_bytes.len());
     let svg_text = std::fs::read_to_string(&svg).unwrap();
-    assert!(svg_text.contains("<svg") && svg_text.contains("<polyline"), "{}", &svg_text[..200.min(svg_text.len())]);
+    assert!(
+        svg_text.contains("<svg") && svg_text.contains("<polyline"),
+        "{}",
+        &svg_text[..200.min(svg_text.len())]
+    );
 
     let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_redscope"))
-        .args(["report", "--out", "x.gif", "--redis", &redis.url(), "--duration", "2s"])
+        .args([
+            "report",
+            "--out",
+            "x.gif",
+            "--redis",
+            &redis.url(),
+            "--duration",
+            "2s",
+        ])
         .output()
         .await
         .unwrap();

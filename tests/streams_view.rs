@@ -48,16 +48,45 @@ fn q(server: &RedisServer, args: &[&str]) -> String {
 async fn xinfo_pending_and_pages_have_the_documented_shapes() {
     let redis = RedisServer::start().unwrap();
     for i in 1..=3 {
-        q(&redis, &["XADD", "md:trades", &format!("{i}-0"), "symbol", "BTC", "px", &format!("{i}00")]);
+        q(
+            &redis,
+            &[
+                "XADD",
+                "md:trades",
+                &format!("{i}-0"),
+                "symbol",
+                "BTC",
+                "px",
+                &format!("{i}00"),
+            ],
+        );
     }
     q(&redis, &["SET", "not-a-stream", "x"]);
     q(&redis, &["XGROUP", "CREATE", "md:trades", "risk", "0"]);
-    q(&redis, &["XREADGROUP", "GROUP", "risk", "alice", "COUNT", "2", "STREAMS", "md:trades", ">"]);
+    q(
+        &redis,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "risk",
+            "alice",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "md:trades",
+            ">",
+        ],
+    );
     let addr = serve(AdminService::new(redis.config(), AdminOptions::default())).await;
 
     let (status, list) = get(addr, "/api/streams").await;
     assert_eq!(status, 200);
-    let keys: Vec<&str> = list["keys"].as_array().unwrap().iter().map(|k| k["text"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = list["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["text"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, vec!["md:trades"], "only stream keys are listed");
     assert_eq!(list["cursor"], "0");
 
@@ -96,7 +125,10 @@ async fn xinfo_pending_and_pages_have_the_documented_shapes() {
     assert_eq!(rest["entries"].as_array().unwrap().len(), 1);
     assert!(rest["next"].is_null());
     let (_, rev) = get(addr, "/api/stream/entries?key=md:trades&count=1&rev=true").await;
-    assert_eq!((rev["entries"][0]["id"].as_str(), rev["next"].as_str()), (Some("3-0"), Some("2-0")));
+    assert_eq!(
+        (rev["entries"][0]["id"].as_str(), rev["next"].as_str()),
+        (Some("3-0"), Some("2-0"))
+    );
 
     let (status, err) = get(addr, "/api/streams?key=not-a-stream").await;
     assert_eq!((status, err["code"].as_str()), (400, Some("invalid_input")));
@@ -112,7 +144,14 @@ async fn binary_stream_keys_and_values_round_trip() {
     let key: &[u8] = b"bin:\xff\x00stream";
     let client = redis::Client::open(redis.url()).unwrap();
     let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    let _: String = redis::cmd("XADD").arg(key).arg("*").arg(b"f\xfe").arg(b"\x00\x01").query_async(&mut c).await.unwrap();
+    let _: String = redis::cmd("XADD")
+        .arg(key)
+        .arg("*")
+        .arg(b"f\xfe")
+        .arg(b"\x00\x01")
+        .query_async(&mut c)
+        .await
+        .unwrap();
     let addr = serve(AdminService::new(redis.config(), AdminOptions::default())).await;
     let b64 = base64::engine::general_purpose::URL_SAFE.encode(key);
     let std_b64 = base64::engine::general_purpose::STANDARD.encode(key);
@@ -124,11 +163,15 @@ async fn binary_stream_keys_and_values_round_trip() {
     assert_eq!(status, 200, "{page} {b64}");
     let field = &page["entries"][0]["fields"][0];
     assert_eq!(
-        base64::engine::general_purpose::STANDARD.decode(field[0]["b64"].as_str().unwrap()).unwrap(),
+        base64::engine::general_purpose::STANDARD
+            .decode(field[0]["b64"].as_str().unwrap())
+            .unwrap(),
         b"f\xfe"
     );
     assert_eq!(
-        base64::engine::general_purpose::STANDARD.decode(field[1]["b64"].as_str().unwrap()).unwrap(),
+        base64::engine::general_purpose::STANDARD
+            .decode(field[1]["b64"].as_str().unwrap())
+            .unwrap(),
         b"\x00\x01"
     );
 }
@@ -144,7 +187,10 @@ fn blocked_clients(redis: &RedisServer) -> u64 {
 async fn wait_blocked(redis: &RedisServer, want: u64) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while blocked_clients(redis) != want {
-        assert!(Instant::now() < deadline, "blocked_clients never became {want}");
+        assert!(
+            Instant::now() < deadline,
+            "blocked_clients never became {want}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -166,13 +212,18 @@ async fn a_live_tail_delivers_new_entries_and_stops() {
         .await
         .unwrap();
     wait_blocked(&redis, 1).await;
-    let id = q(&redis, &["XADD", "md:quotes", "*", "symbol", "ETH", "bid", "3000.5"]);
+    let id = q(
+        &redis,
+        &["XADD", "md:quotes", "*", "symbol", "ETH", "bid", "3000.5"],
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let entries = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
             Ok(Ok(Event::StreamEntries {
-                tail_id, key, entries,
+                tail_id,
+                key,
+                entries,
             })) => {
                 assert_eq!((tail_id, key.text.as_str()), (tail.tail_id, "md:quotes"));
                 break entries;
@@ -187,14 +238,30 @@ async fn a_live_tail_delivers_new_entries_and_stops() {
 
     service.stream_tail_stop(tail.tail_id).await.unwrap();
     assert_eq!(
-        service.stream_tail_stop(tail.tail_id).await.unwrap_err().kind(),
+        service
+            .stream_tail_stop(tail.tail_id)
+            .await
+            .unwrap_err()
+            .kind(),
         redscope::ErrorKind::NotFound
     );
     wait_blocked(&redis, 0).await;
 
     // Tails end with the service that owns them.
-    service.stream_tail(&TailRequest { key, from: None }).await.unwrap();
-    service.stream_tail(&TailRequest { key: KeyRef { key: Some("other".into()), key_b64: None }, from: None }).await.unwrap();
+    service
+        .stream_tail(&TailRequest { key, from: None })
+        .await
+        .unwrap();
+    service
+        .stream_tail(&TailRequest {
+            key: KeyRef {
+                key: Some("other".into()),
+                key_b64: None,
+            },
+            from: None,
+        })
+        .await
+        .unwrap();
     wait_blocked(&redis, 2).await;
     drop(bus);
     drop(service);

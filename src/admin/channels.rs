@@ -573,8 +573,9 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 Some(Push::Other { consumed }) => buf.consume(consumed),
                 Some(Push::Error { message, consumed }) => {
-                    let text = String::from_utf8_lossy(buf.slice(Some(message)).unwrap_or_default())
-                        .into_owned();
+                    let text =
+                        String::from_utf8_lossy(buf.slice(Some(message)).unwrap_or_default())
+                            .into_owned();
                     buf.consume(consumed);
                     return Err(Error::Server(text));
                 }
@@ -703,8 +704,9 @@ impl RespBuf {
         loop {
             match self.parse()? {
                 Some(Push::Error { message, consumed }) => {
-                    let text = String::from_utf8_lossy(self.slice(Some(message)).unwrap_or_default())
-                        .into_owned();
+                    let text =
+                        String::from_utf8_lossy(self.slice(Some(message)).unwrap_or_default())
+                            .into_owned();
                     self.consume(consumed);
                     return Ok(Reply::Error(text));
                 }
@@ -804,8 +806,8 @@ fn parse_frame(buf: &[u8]) -> Result<Option<Push>> {
                 )))
             }
         };
-        if i < 4 {
-            items[i] = span;
+        if let Some(slot) = items.get_mut(i) {
+            *slot = span;
         }
     }
     let word = |s: Span| &buf[s.0..s.1];
@@ -861,7 +863,10 @@ mod tests {
         else {
             panic!("not a pmessage");
         };
-        assert_eq!((&p[pat.0..pat.1], payload.0 == payload.1), (&b"t:*"[..], true));
+        assert_eq!(
+            (&p[pat.0..pat.1], payload.0 == payload.1),
+            (&b"t:*"[..], true)
+        );
         let sub = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
         assert_eq!(
             parse_frame(sub).unwrap(),

@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::channels::{Message, MonitorStats, MonitorSlot};
+use super::channels::{Message, MonitorSlot, MonitorStats};
 use super::metrics::{MetricsSample, SamplerSlot};
 use super::payload::Bytes;
 use super::profiles::ProfilesState;
@@ -261,6 +261,9 @@ mod tests {
             error: Some("refused".into()),
         };
         let v = serde_json::to_value(&c).unwrap();
-        assert_eq!((v["type"].as_str(), v["state"].as_str()), (Some("conn_state"), Some("down")));
+        assert_eq!(
+            (v["type"].as_str(), v["state"].as_str()),
+            (Some("conn_state"), Some("down"))
+        );
     }
 }

@@ -163,10 +163,11 @@ impl Compact {
             net_in_kbps: self.net_in_kbps as f64,
             net_out_kbps: self.net_out_kbps as f64,
             host_cpu: from_f32(self.host_cpu),
-            host_mem_used: (self.host_mem_mib != u32::MAX).then(|| (self.host_mem_mib as u64) << 20),
+            host_mem_used: (self.host_mem_mib != u32::MAX)
+                .then_some((self.host_mem_mib as u64) << 20),
             server_cpu: from_f32(self.server_cpu),
             server_rss: (self.server_rss_kib != u32::MAX)
-                .then(|| (self.server_rss_kib as u64) << 10),
+                .then_some((self.server_rss_kib as u64) << 10),
         }
     }
 }
@@ -223,7 +224,9 @@ impl AdminService {
         }
         let weak = self.downgrade();
         let history = slot.history.clone();
-        *task = Some(Task::spawn(move |cancel| sample_forever(weak, history, cancel)));
+        *task = Some(Task::spawn(move |cancel| {
+            sample_forever(weak, history, cancel)
+        }));
     }
 
     /// Forgets the history (after switching to another server).
@@ -274,23 +277,79 @@ impl AdminService {
                 let _ = writeln!(out, "redscope_redis_{name} {v}");
             }
         };
-        gauge("ops_per_second", "Commands per second.", Some(s.ops_per_sec));
-        gauge("hit_rate", "Keyspace hit rate over the last interval.", s.hit_rate);
-        gauge("hit_rate_total", "Keyspace hit rate since start.", s.hit_rate_total);
-        gauge("used_memory_bytes", "Memory used by Redis.", Some(s.used_memory as f64));
-        gauge("maxmemory_bytes", "Configured maxmemory (0 = none).", Some(s.maxmemory as f64));
-        gauge("fragmentation_ratio", "Memory fragmentation ratio.", Some(s.fragmentation));
-        gauge("connected_clients", "Connected clients.", Some(s.clients as f64));
-        gauge("evicted_keys", "Keys evicted since start.", Some(s.evicted_keys as f64));
-        gauge("expired_keys", "Keys expired since start.", Some(s.expired_keys as f64));
+        gauge(
+            "ops_per_second",
+            "Commands per second.",
+            Some(s.ops_per_sec),
+        );
+        gauge(
+            "hit_rate",
+            "Keyspace hit rate over the last interval.",
+            s.hit_rate,
+        );
+        gauge(
+            "hit_rate_total",
+            "Keyspace hit rate since start.",
+            s.hit_rate_total,
+        );
+        gauge(
+            "used_memory_bytes",
+            "Memory used by Redis.",
+            Some(s.used_memory as f64),
+        );
+        gauge(
+            "maxmemory_bytes",
+            "Configured maxmemory (0 = none).",
+            Some(s.maxmemory as f64),
+        );
+        gauge(
+            "fragmentation_ratio",
+            "Memory fragmentation ratio.",
+            Some(s.fragmentation),
+        );
+        gauge(
+            "connected_clients",
+            "Connected clients.",
+            Some(s.clients as f64),
+        );
+        gauge(
+            "evicted_keys",
+            "Keys evicted since start.",
+            Some(s.evicted_keys as f64),
+        );
+        gauge(
+            "expired_keys",
+            "Keys expired since start.",
+            Some(s.expired_keys as f64),
+        );
         gauge("keys", "Keys in all databases.", Some(s.keys as f64));
-        gauge("net_input_kbps", "Network input in KiB/s.", Some(s.net_in_kbps));
-        gauge("net_output_kbps", "Network output in KiB/s.", Some(s.net_out_kbps));
-        gauge("uptime_seconds", "Server uptime.", Some(stats.uptime_s as f64));
+        gauge(
+            "net_input_kbps",
+            "Network input in KiB/s.",
+            Some(s.net_in_kbps),
+        );
+        gauge(
+            "net_output_kbps",
+            "Network output in KiB/s.",
+            Some(s.net_out_kbps),
+        );
+        gauge(
+            "uptime_seconds",
+            "Server uptime.",
+            Some(stats.uptime_s as f64),
+        );
         gauge("host_cpu_percent", "Host CPU use.", s.host_cpu);
-        gauge("host_memory_used_bytes", "Host memory in use.", s.host_mem_used.map(|v| v as f64));
+        gauge(
+            "host_memory_used_bytes",
+            "Host memory in use.",
+            s.host_mem_used.map(|v| v as f64),
+        );
         gauge("server_cpu_percent", "redis-server CPU use.", s.server_cpu);
-        gauge("server_rss_bytes", "redis-server resident memory.", s.server_rss.map(|v| v as f64));
+        gauge(
+            "server_rss_bytes",
+            "redis-server resident memory.",
+            s.server_rss.map(|v| v as f64),
+        );
         let _ = writeln!(out, "# HELP redscope_redis_db_keys Keys per database.");
         let _ = writeln!(out, "# TYPE redscope_redis_db_keys gauge");
         for (db, n) in &stats.keys_per_db {
@@ -315,7 +374,9 @@ impl AdminService {
 
 /// Escapes a Prometheus label value.
 pub fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Averages rates and ratios per bucket and keeps the last value of counters and gauges.
@@ -361,7 +422,10 @@ impl HostProbe {
     }
 
     /// (host CPU %, host memory used, server CPU %, server RSS) — the server's only when local.
-    fn read(&mut self, server_pid: Option<u32>) -> (Option<f64>, Option<u64>, Option<f64>, Option<u64>) {
+    fn read(
+        &mut self,
+        server_pid: Option<u32>,
+    ) -> (Option<f64>, Option<u64>, Option<f64>, Option<u64>) {
         let Some(sys) = self.sys.as_mut() else {
             return (None, None, None, None);
         };
@@ -386,7 +450,11 @@ impl HostProbe {
 }
 
 /// Reads INFO every [`SAMPLE_EVERY`] while the service lives.
-async fn sample_forever(weak: Weak<Inner>, history: Arc<Mutex<History>>, cancel: CancellationToken) {
+async fn sample_forever(
+    weak: Weak<Inner>,
+    history: Arc<Mutex<History>>,
+    cancel: CancellationToken,
+) {
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut probe = HostProbe::new();
@@ -468,7 +536,11 @@ mod tests {
 
     #[test]
     fn a_day_of_samples_stays_small() {
-        assert!(std::mem::size_of::<Compact>() <= 96, "{}", std::mem::size_of::<Compact>());
+        assert!(
+            std::mem::size_of::<Compact>() <= 96,
+            "{}",
+            std::mem::size_of::<Compact>()
+        );
         let mut h = History::default();
         for i in 0..(HISTORY_CAPACITY + 10) as u64 {
             h.push(Compact::pack(&MetricsSample {

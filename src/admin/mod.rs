@@ -9,8 +9,8 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::config::RedisConfig;
-use crate::error::Result;
 use crate::conn::Conn;
+use crate::error::Result;
 use crate::health;
 
 pub mod channels;

@@ -59,7 +59,9 @@ mod tests {
         let b = Bytes::new(&[0xff, b'a', b'\\']);
         assert_eq!((b.text.as_str(), b.binary), ("\\xffa\\\\", true));
         assert_eq!(
-            base64::engine::general_purpose::STANDARD.decode(&b.b64).unwrap(),
+            base64::engine::general_purpose::STANDARD
+                .decode(&b.b64)
+                .unwrap(),
             vec![0xff, b'a', b'\\']
         );
     }

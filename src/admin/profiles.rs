@@ -165,9 +165,8 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 
 fn read_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Config(format!("{} is not valid: {e}", path.display()))
-        }),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Config(format!("{} is not valid: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(e.into()),
     }
@@ -216,15 +215,20 @@ async fn secret_set(name: &str, password: &str) -> Result<()> {
     let store = store_choice();
     if store != Store::File {
         let (n, p) = (name.to_string(), password.to_string());
-        let r = keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.set_password(&p)).await;
+        let r =
+            keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.set_password(&p)).await;
         match r {
             Ok(Ok(())) => return file_secret_update(name, None),
             Ok(Err(e)) if store == Store::Keyring => {
                 return Err(Error::Config(format!("keyring: {e}")))
             }
             Err(e) if store == Store::Keyring => return Err(e),
-            Ok(Err(e)) => tracing::info!(error = %e, "no keyring; storing the password in the 0600 secrets file"),
-            Err(e) => tracing::info!(error = %e, "keyring unavailable; storing the password in the 0600 secrets file"),
+            Ok(Err(e)) => {
+                tracing::info!(error = %e, "no keyring; storing the password in the 0600 secrets file")
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "keyring unavailable; storing the password in the 0600 secrets file")
+            }
         }
     }
     file_secret_update(name, Some(password))
@@ -237,7 +241,9 @@ async fn secret_get(name: &str) -> Result<Option<String>> {
         match keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.get_password()).await {
             Ok(Ok(p)) => return Ok(Some(p)),
             Ok(Err(keyring::Error::NoEntry)) => {}
-            Ok(Err(e)) => tracing::debug!(error = %e, "keyring read failed; trying the secrets file"),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "keyring read failed; trying the secrets file")
+            }
             Err(e) => tracing::debug!(error = %e, "keyring unavailable; trying the secrets file"),
         }
     }
@@ -248,7 +254,8 @@ async fn secret_get(name: &str) -> Result<Option<String>> {
 async fn secret_delete(name: &str) -> Result<()> {
     if store_choice() != Store::File {
         let n = name.to_string();
-        let _ = keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.delete_credential()).await;
+        let _ = keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.delete_credential())
+            .await;
     }
     file_secret_update(name, None)
 }
@@ -275,7 +282,9 @@ fn validate(p: &Profile) -> Result<RedisConfig> {
         ));
     }
     if p.separator.is_empty() || p.separator.len() > 8 {
-        return Err(Error::InvalidInput("the separator must be 1 to 8 bytes".into()));
+        return Err(Error::InvalidInput(
+            "the separator must be 1 to 8 bytes".into(),
+        ));
     }
     let cfg = RedisConfig::from_url(&p.url)?;
     if cfg.password.is_some() {
@@ -406,7 +415,13 @@ impl AdminService {
         }
         store_profiles(&list)?;
         secret_delete(name).await?;
-        self.inner.live.profiles.open.lock().await.retain(|(n, _)| n != name);
+        self.inner
+            .live
+            .profiles
+            .open
+            .lock()
+            .await
+            .retain(|(n, _)| n != name);
         Ok(())
     }
 

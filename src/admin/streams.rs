@@ -256,7 +256,11 @@ impl AdminService {
     }
 
     /// One page of stream keys over every master (`cursor` `"<master>:<cursor>"`, `"0"` first).
-    pub async fn stream_keys(&self, cursor: Option<&str>, count: Option<usize>) -> Result<StreamKeys> {
+    pub async fn stream_keys(
+        &self,
+        cursor: Option<&str>,
+        count: Option<usize>,
+    ) -> Result<StreamKeys> {
         let count = page_count(count)?;
         let (mut node, mut cur) = match cursor.unwrap_or("0") {
             "0" | "" => (0usize, 0u64),
@@ -265,8 +269,10 @@ impl AdminService {
                     .split_once(':')
                     .ok_or_else(|| Error::InvalidInput(format!("bad cursor {c:?}")))?;
                 (
-                    n.parse().map_err(|_| Error::InvalidInput(format!("bad cursor {c:?}")))?,
-                    k.parse().map_err(|_| Error::InvalidInput(format!("bad cursor {c:?}")))?,
+                    n.parse()
+                        .map_err(|_| Error::InvalidInput(format!("bad cursor {c:?}")))?,
+                    k.parse()
+                        .map_err(|_| Error::InvalidInput(format!("bad cursor {c:?}")))?,
                 )
             }
         };
@@ -275,7 +281,8 @@ impl AdminService {
         while node < masters.len() && keys.len() < count {
             let mut c = masters[node].conn.clone();
             let (next, page) =
-                crate::keyspace::scan_page(&mut c, cur, "*", count.max(100), Some("stream")).await?;
+                crate::keyspace::scan_page(&mut c, cur, "*", count.max(100), Some("stream"))
+                    .await?;
             keys.extend(page.iter().map(|k| Bytes::new(k)));
             if next == 0 {
                 node += 1;
@@ -314,11 +321,10 @@ impl AdminService {
             .await?;
         let info = fields(info);
         let entry_id = |name: &str| {
-            info.get(name)
-                .and_then(|v| match v {
-                    Value::Array(items) => items.first().and_then(text),
-                    _ => None,
-                })
+            info.get(name).and_then(|v| match v {
+                Value::Array(items) => items.first().and_then(text),
+                _ => None,
+            })
         };
         let mut out = StreamInfo {
             key: Bytes::new(&key),
@@ -356,7 +362,10 @@ impl AdminService {
             out.groups.push(GroupInfo {
                 consumers: g.get("consumers").and_then(number).unwrap_or(0),
                 pending: g.get("pending").and_then(number).unwrap_or(0),
-                last_delivered_id: g.get("last-delivered-id").and_then(text).unwrap_or_default(),
+                last_delivered_id: g
+                    .get("last-delivered-id")
+                    .and_then(text)
+                    .unwrap_or_default(),
                 lag: g.get("lag").and_then(number),
                 name,
                 consumer_list,
@@ -500,7 +509,7 @@ async fn tail(
             _ = cancel.cancelled() => return,
             r = read => r,
         };
-        match reply.map_err(Error::from).and_then(|v| tail_entries(v)) {
+        match reply.map_err(Error::from).and_then(tail_entries) {
             Ok(entries) => {
                 errors = 0;
                 if let Some(e) = entries.last() {

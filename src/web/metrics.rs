@@ -49,8 +49,15 @@ impl HttpMetrics {
 
     /// The request series in the Prometheus text format.
     fn render(&self, out: &mut String) {
-        let map = self.series.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let _ = writeln!(out, "# HELP redscope_http_requests_total HTTP requests served.");
+        let map = self
+            .series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let _ = writeln!(
+            out,
+            "# HELP redscope_http_requests_total HTTP requests served."
+        );
         let _ = writeln!(out, "# TYPE redscope_http_requests_total counter");
         for ((route, method, status), s) in &map {
             let _ = writeln!(
@@ -60,8 +67,14 @@ impl HttpMetrics {
                 s.count
             );
         }
-        let _ = writeln!(out, "# HELP redscope_http_request_duration_seconds HTTP request latency.");
-        let _ = writeln!(out, "# TYPE redscope_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP redscope_http_request_duration_seconds HTTP request latency."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE redscope_http_request_duration_seconds histogram"
+        );
         for ((route, method, status), s) in &map {
             let l = format!(
                 "route=\"{}\",method=\"{method}\",status=\"{status}\"",
@@ -79,8 +92,16 @@ impl HttpMetrics {
                 "redscope_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(out, "redscope_http_request_duration_seconds_sum{{{l}}} {}", s.sum);
-            let _ = writeln!(out, "redscope_http_request_duration_seconds_count{{{l}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "redscope_http_request_duration_seconds_sum{{{l}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "redscope_http_request_duration_seconds_count{{{l}}} {}",
+                s.count
+            );
         }
     }
 }
@@ -95,7 +116,8 @@ pub(crate) async fn track(State(s): State<AppState>, req: Request, next: Next) -
     let method = req.method().as_str().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
-    s.http.record(route, method, res.status().as_u16(), start.elapsed());
+    s.http
+        .record(route, method, res.status().as_u16(), start.elapsed());
     res
 }
 
@@ -125,7 +147,10 @@ async fn prometheus(State(s): State<AppState>) -> Response {
     s.http.render(&mut out);
     out.push_str(&s.service.prometheus_text());
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
         .into_response()

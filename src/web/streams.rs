@@ -7,8 +7,8 @@ use axum::{Json, Router};
 
 use super::{ApiError, AppState};
 use crate::admin::streams::{
-    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply,
-    TailRequest, TailStarted,
+    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
+    TailStarted,
 };
 
 pub(crate) fn routes() -> Router<AppState> {
