@@ -251,6 +251,20 @@ async fn publish_and_bad_requests_over_http() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["code"], "invalid_input");
     let res = http
+        .post(format!("http://{addr}/api/monitor"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{\"channels\": 7}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["code"], "invalid_input",
+        "a malformed body is a JSON error"
+    );
+    let res = http
         .get(format!("http://{addr}/api/monitor"))
         .bearer_auth(TOKEN)
         .send()
@@ -296,4 +310,33 @@ async fn publish_and_bad_requests_over_http() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), redscope::ErrorKind::ReadOnly);
+}
+
+async fn next_state(
+    bus: &mut tokio::sync::broadcast::Receiver<Event>,
+) -> (redscope::admin::ConnState, Option<String>) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, bus.recv()).await {
+            Ok(Ok(Event::ConnState { state, error, .. })) => return (state, error),
+            Ok(Ok(_)) => {}
+            other => panic!("no conn_state event: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn conn_state_events_follow_the_server() {
+    use redscope::admin::ConnState;
+    let mut redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    let mut bus = service.events();
+    assert_eq!(next_state(&mut bus).await.0, ConnState::Connected);
+    redis.kill();
+    let (state, error) = next_state(&mut bus).await;
+    assert_eq!(state, ConnState::Down);
+    assert!(error.is_some());
+    redis.restart().unwrap();
+    assert_eq!(next_state(&mut bus).await.0, ConnState::Connected);
 }

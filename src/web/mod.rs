@@ -8,6 +8,7 @@ mod auth;
 mod channels;
 mod error;
 mod events;
+mod live_extract;
 mod metrics;
 mod profiles;
 mod streams;
