@@ -468,22 +468,31 @@ async fn sample_forever(
             return;
         };
         let read = async {
-            let mut c = service.conn().await?;
-            health::info(&mut c, None).await
+            // Every master of a Cluster, summed; the one server otherwise.
+            let masters = service.conn().await?.masters().await?;
+            let mut total: Option<Stats> = None;
+            for node in masters {
+                let mut c = node.conn;
+                let stats = Stats::from_info(&health::info(&mut c, None).await?);
+                match total.as_mut() {
+                    Some(t) => t.merge(&stats),
+                    None => total = Some(stats),
+                }
+            }
+            total.ok_or_else(|| Error::Connection("no master to sample".into()))
         };
-        let info = tokio::select! {
+        let stats = tokio::select! {
             _ = cancel.cancelled() => return,
             r = read => r,
         };
-        let info = match info {
-            Ok(i) => i,
+        let stats = match stats {
+            Ok(s) => s,
             Err(e) => {
                 tracing::debug!(error = %e, "metrics sample skipped");
                 prev = None;
                 continue;
             }
         };
-        let stats = Stats::from_info(&info);
         let local = service.active_config().is_local();
         let now = Instant::now();
         let (host_cpu, host_mem_used, server_cpu, server_rss) =
