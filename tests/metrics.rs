@@ -318,4 +318,36 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
     }
     keys.sort();
     assert_eq!(keys, (0..6).map(|i| format!("s:{i}")).collect::<Vec<_>>());
+
+    // A tail reads from whichever master owns its key.
+    for i in 0..3 {
+        let key = format!("s:{i}");
+        let tail = service
+            .stream_tail(&redscope::admin::streams::TailRequest {
+                key: redscope::admin::streams::KeyRef {
+                    key: Some(key.clone()),
+                    key_b64: None,
+                },
+                from: Some("0".into()),
+            })
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, bus.recv()).await {
+                Ok(Ok(Event::StreamEntries {
+                    tail_id,
+                    key: k,
+                    entries,
+                })) if tail_id == tail.tail_id => {
+                    assert_eq!((k.text.as_str(), entries.len()), (key.as_str(), 1));
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => panic!("no entries from the tail of {key}"),
+            }
+        }
+        service.stream_tail_stop(tail.tail_id).await.unwrap();
+    }
 }
