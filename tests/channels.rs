@@ -340,3 +340,40 @@ async fn conn_state_events_follow_the_server() {
     redis.restart().unwrap();
     assert_eq!(next_state(&mut bus).await.0, ConnState::Connected);
 }
+
+#[tokio::test]
+async fn a_huge_binary_payload_is_counted_and_shown_truncated() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    service.monitor(request(&["blobs"], &[])).await.unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("blobs")
+        .arg(&big)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("blobs")
+        .arg(b"\xff\x00small")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let stats = wait_total(&service, 2).await;
+    assert_eq!(stats.total, 2);
+    let (first, second) = (&stats.recent[0], &stats.recent[1]);
+    assert_eq!(first.length, big.len());
+    let kept = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        &first.payload.b64,
+    )
+    .unwrap();
+    assert_eq!(kept, big[..redscope::admin::channels::PAYLOAD_KEEP]);
+    assert!(first.payload.binary && first.json.is_none());
+    assert_eq!(
+        (second.length, second.payload.text.as_str()),
+        (7, "\\xff\\x00small")
+    );
+}

@@ -654,6 +654,9 @@ fn encode(args: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// Initial size of the subscriber's read buffer.
+const READ_BUFFER: usize = 256 * 1024;
+
 /// A byte range inside [`RespBuf`]'s unread data.
 type Span = (usize, usize);
 
@@ -693,7 +696,7 @@ struct RespBuf {
 impl RespBuf {
     fn new() -> RespBuf {
         RespBuf {
-            data: vec![0; 256 * 1024],
+            data: vec![0; READ_BUFFER],
             start: 0,
             end: 0,
         }
@@ -708,6 +711,11 @@ impl RespBuf {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            // Give back the room a huge message needed.
+            if self.data.len() > 4 * READ_BUFFER {
+                self.data.truncate(READ_BUFFER);
+                self.data.shrink_to_fit();
+            }
         }
     }
 
