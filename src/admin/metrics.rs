@@ -217,6 +217,9 @@ fn now_ms() -> u64 {
 impl AdminService {
     /// Starts the sampler if it is not running (it stops when the service is dropped).
     pub fn ensure_sampler(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return; // no runtime to run it on (a sync caller); the next async caller starts it
+        }
         let slot = &self.inner.live.sampler;
         let mut task = lock(&slot.task);
         if task.as_ref().is_some_and(Task::is_running) {
