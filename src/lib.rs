@@ -16,6 +16,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_monitor;
 pub mod config;
 pub mod conn;
 pub mod error;
