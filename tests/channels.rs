@@ -377,3 +377,35 @@ async fn a_huge_binary_payload_is_counted_and_shown_truncated() {
         (7, "\\xff\\x00small")
     );
 }
+
+#[tokio::test]
+async fn a_hung_server_is_noticed_and_the_monitor_recovers() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    service.monitor(request(&["hb"], &[])).await.unwrap();
+    redis.pause().unwrap();
+    let wait_connected = |want: bool| {
+        let service = service.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while service.monitor_stats(None).unwrap().connected != want {
+                assert!(Instant::now() < deadline, "connected never became {want}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_connected(false).await;
+    redis.resume().unwrap();
+    wait_connected(true).await;
+    let receivers: i64 = sync_publish(&redis, "hb", "alive");
+    assert_eq!(receivers, 1);
+    assert_eq!(wait_total(&service, 1).await.total, 1);
+}
+
+fn sync_publish(redis: &RedisServer, channel: &str, message: &str) -> i64 {
+    redscope::testing::sync_query(redis, &["PUBLISH", channel, message])
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}

@@ -571,10 +571,22 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
     stream.write_all(&out).await?;
     let expected = request.channels.len() + request.patterns.len();
     let mut confirmed = 0;
+    let mut ping_sent = false;
     loop {
-        if buf.fill(&mut stream).await? == 0 {
+        // A silent connection is probed with PING; a second silence means the server hangs.
+        let n = match tokio::time::timeout(KEEPALIVE, buf.fill(&mut stream)).await {
+            Ok(n) => n?,
+            Err(_) if ping_sent => return Err(Error::Timeout(KEEPALIVE * 2)),
+            Err(_) => {
+                stream.write_all(&encode(&[b"PING"])).await?;
+                ping_sent = true;
+                continue;
+            }
+        };
+        if n == 0 {
             return Ok(());
         }
+        ping_sent = false;
         let at_ms = now_ms();
         let mut s = lock(shared);
         loop {
@@ -653,6 +665,9 @@ fn encode(args: &[&[u8]]) -> Vec<u8> {
     }
     out
 }
+
+/// After this long without a byte the subscriber sends a PING; after twice this, it reconnects.
+pub const KEEPALIVE: Duration = Duration::from_secs(3);
 
 /// Initial size of the subscriber's read buffer.
 const READ_BUFFER: usize = 256 * 1024;
