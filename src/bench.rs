@@ -92,15 +92,22 @@ impl BenchReport {
 }
 
 /// The scenarios `redscope bench` knows.
-pub const SCENARIOS: &[(&str, &str)] = &[(
-    "invalidate-1m",
-    "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
-)];
+pub const SCENARIOS: &[(&str, &str)] = &[
+    (
+        "invalidate-1m",
+        "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
+    ),
+    (
+        "monitor-publish",
+        "channel monitor counting 2,000,000 PUBLISHes (redis-benchmark -P 64) vs a bare subscriber",
+    ),
+];
 
 /// Runs one scenario against an empty database of `cfg`.
 pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
     match scenario {
         "invalidate-1m" => invalidate_1m(cfg).await,
+        "monitor-publish" => crate::bench_monitor::monitor_publish(cfg).await,
         other => Err(Error::InvalidInput(format!(
             "unknown scenario {other:?}; known: {}",
             SCENARIOS

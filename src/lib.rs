@@ -39,6 +39,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_monitor;
 pub mod breaker;
 pub mod cache;
 pub mod codec;
@@ -53,6 +54,7 @@ pub mod market;
 pub mod pool;
 pub mod pubsub;
 pub mod ratelimit;
+pub mod report;
 pub mod retry;
 pub mod session;
 pub mod stream;

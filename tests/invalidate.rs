@@ -107,7 +107,7 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     );
     assert_eq!(dbsize(&redis.url()).await, total);
 
-    let mut events = api.service.events().subscribe();
+    let mut events = api.service.events();
     let (st, job) = api
         .post(
             "/api/invalidate",
@@ -131,7 +131,7 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     // The final state also went out as a `job` event.
     let last = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            let e = events.recv().await.unwrap();
+            let e = api::next_event(&mut events).await;
             if e["type"] == "job" && e["state"] == "done" {
                 return e;
             }
@@ -150,7 +150,7 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     let n = 300_000u64;
     load(&redis.url(), (0..n).map(|i| format!("cache:{i}"))).await;
     let api = Api::start(redis.config(), false).await;
-    let mut events = api.service.events().subscribe();
+    let mut events = api.service.events();
     let (st, job) = api
         .post(
             "/api/invalidate",
@@ -162,7 +162,7 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     // Wait for a progress event that shows deletion under way, then cancel.
     let progress = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let e = events.recv().await.unwrap();
+            let e = api::next_event(&mut events).await;
             if e["type"] == "job" && e["state"] == "running" && e["deleted"].as_u64() > Some(0) {
                 return e;
             }
