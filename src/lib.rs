@@ -47,6 +47,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod events;
+pub mod fuzzing;
 pub mod health;
 pub mod keyspace;
 pub mod lock;

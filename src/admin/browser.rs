@@ -855,7 +855,7 @@ pub(crate) fn check_type_name(t: &str) -> Result<()> {
     Ok(())
 }
 
-fn scan_cursor(c: Option<&str>) -> Result<u64> {
+pub(crate) fn scan_cursor(c: Option<&str>) -> Result<u64> {
     match c.filter(|s| !s.is_empty()) {
         None => Ok(0),
         Some(s) => s
@@ -865,7 +865,7 @@ fn scan_cursor(c: Option<&str>) -> Result<u64> {
 }
 
 /// Parses `"<master-index>:<scan-cursor>"` (`"0"` or nothing: the start).
-fn parse_cursor(c: Option<&str>) -> Result<(usize, u64)> {
+pub(crate) fn parse_cursor(c: Option<&str>) -> Result<(usize, u64)> {
     let c = c.unwrap_or("0");
     if c == "0" || c.is_empty() {
         return Ok((0, 0));

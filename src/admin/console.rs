@@ -171,30 +171,17 @@ pub(crate) struct CommandTable {
 impl AdminService {
     /// Runs one command and returns its typed reply (see the module doc for what is refused).
     pub async fn console(&self, req: ConsoleRequest) -> Result<ConsoleReply> {
-        let Some(first) = req.args.first() else {
-            return Err(Error::InvalidInput("args must name a command".into()));
-        };
-        let name = first.to_ascii_uppercase();
-        let sub = req.args.get(1).map(|s| s.to_ascii_uppercase());
-        let full = match &sub {
-            Some(s) => format!("{name} {s}"),
-            None => name.clone(),
-        };
-        let listed = |list: &[&str]| list.iter().any(|d| *d == name || *d == full);
-        if listed(BLOCKING) || blocks(&name, &req.args) {
-            return Err(Error::InvalidInput(format!(
-                "{name} blocks or subscribes, and a console call must return: use the stream tail or the channel monitor instead"
-            )));
-        }
-        if listed(STATEFUL) {
-            return Err(Error::InvalidInput(format!(
-                "{full} changes the connection's state, which the console shares: not available here"
-            )));
-        }
-        let dangerous = listed(DANGEROUS);
+        let Screened {
+            first,
+            name,
+            sub,
+            full,
+            dangerous,
+            may_write,
+        } = screen(&req.args)?;
         let mut conn = self.conn().await?;
         let writes =
-            dangerous || listed(MAY_WRITE) || self.writes(&mut conn, &name, sub.as_deref()).await?;
+            dangerous || may_write || self.writes(&mut conn, &name, sub.as_deref()).await?;
         if self.read_only() && writes {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
@@ -203,7 +190,7 @@ impl AdminService {
                 "{full} is dangerous: pass confirm: true to run it"
             )));
         }
-        let mut cmd = redis::cmd(first);
+        let mut cmd = redis::cmd(&first);
         for a in &req.args[1..] {
             cmd.arg(a);
         }
@@ -332,6 +319,55 @@ fn hide_secrets(reply: Reply) -> Reply {
         ),
         other => other,
     }
+}
+
+/// A console command's arguments, checked before anything is sent.
+pub(crate) struct Screened {
+    /// The command name as given.
+    pub first: String,
+    /// The command name, upper case.
+    pub name: String,
+    /// The second argument, upper case (a subcommand for containers).
+    pub sub: Option<String>,
+    /// `NAME SUB` (or `NAME`), as the lists spell it.
+    pub full: String,
+    /// Listed as dangerous: needs `confirm`, refused read-only.
+    pub dangerous: bool,
+    /// Listed as possibly writing (scripts, publishing).
+    pub may_write: bool,
+}
+
+/// Checks a console call's arguments without touching Redis: a command must be named, and
+/// blocking or connection-state commands are refused. Shared with [`crate::fuzzing`].
+pub(crate) fn screen(args: &[String]) -> Result<Screened> {
+    let Some(first) = args.first() else {
+        return Err(Error::InvalidInput("args must name a command".into()));
+    };
+    let name = first.to_ascii_uppercase();
+    let sub = args.get(1).map(|s| s.to_ascii_uppercase());
+    let full = match &sub {
+        Some(s) => format!("{name} {s}"),
+        None => name.clone(),
+    };
+    let listed = |list: &[&str]| list.iter().any(|d| *d == name || *d == full);
+    if listed(BLOCKING) || blocks(&name, args) {
+        return Err(Error::InvalidInput(format!(
+            "{name} blocks or subscribes, and a console call must return: use the stream tail or the channel monitor instead"
+        )));
+    }
+    if listed(STATEFUL) {
+        return Err(Error::InvalidInput(format!(
+            "{full} changes the connection's state, which the console shares: not available here"
+        )));
+    }
+    Ok(Screened {
+        first: first.clone(),
+        dangerous: listed(DANGEROUS),
+        may_write: listed(MAY_WRITE),
+        name,
+        sub,
+        full,
+    })
 }
 
 /// `XREAD`/`XREADGROUP` with a `BLOCK` argument block.
