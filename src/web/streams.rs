@@ -1,10 +1,11 @@
 //! Stream viewer routes: `GET /api/streams`, `GET /api/stream/entries`, `GET /api/stream/pending`,
 //! `POST /api/stream/tail`, `DELETE /api/stream/tail/{tail_id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
+use super::extract::ApiPath;
 use super::live_extract::{J, Q};
 use super::{ApiError, AppState};
 use crate::admin::streams::{
@@ -51,7 +52,7 @@ async fn tail(
 
 async fn tail_stop(
     State(s): State<AppState>,
-    Path(tail_id): Path<String>,
+    ApiPath(tail_id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let tail_id = tail_id
         .parse()
