@@ -455,7 +455,8 @@ impl AdminService {
         let conn = tail_connection(&self.active_config(), &key).await?;
         let tail_id = slot.next.fetch_add(1, Ordering::Relaxed) + 1;
         let bus = self.inner.live.bus.clone();
-        let task = Task::spawn(move |cancel| tail(conn, key, from, tail_id, bus, cancel));
+        let cfg = self.active_config();
+        let task = Task::spawn(move |cancel| tail(cfg, conn, key, from, tail_id, bus, cancel));
         lock(&slot.tails).insert(tail_id, task);
         Ok(TailStarted { tail_id })
     }
@@ -524,6 +525,7 @@ async fn tail_connection(
 }
 
 async fn tail(
+    cfg: crate::config::RedisConfig,
     mut conn: redis::aio::MultiplexedConnection,
     key: Vec<u8>,
     mut last: String,
@@ -567,6 +569,18 @@ async fn tail(
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = tokio::time::sleep(wait) => {}
+                }
+                // A dedicated connection does not reconnect by itself: after a connection
+                // error (server restarted, network cut) open a new one, from the same `last`.
+                if e.is_connection() || e.is_timeout() {
+                    let fresh = tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        c = tail_connection(&cfg, &key) => c,
+                    };
+                    match fresh {
+                        Ok(c) => conn = c,
+                        Err(e) => tracing::debug!(tail_id, error = %e, "stream tail reconnect failed"),
+                    }
                 }
                 continue;
             }
