@@ -579,7 +579,9 @@ async fn tail(
                     };
                     match fresh {
                         Ok(c) => conn = c,
-                        Err(e) => tracing::debug!(tail_id, error = %e, "stream tail reconnect failed"),
+                        Err(e) => {
+                            tracing::debug!(tail_id, error = %e, "stream tail reconnect failed")
+                        }
                     }
                 }
                 continue;
