@@ -10,9 +10,12 @@ use crate::admin::bytes::key_arg;
 use crate::admin::jobs::{patterns_of, InvalidateRequest};
 use crate::codec;
 
+/// A fuzz target's body: arbitrary bytes in, a panic on a finding.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets by name (each is a directory of `fuzz/corpus/` and a file of
 /// `fuzz/fuzz_targets/`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("codec_inspect", codec_inspect),
     ("admin_decode", admin_decode),
     ("info_parse", info_parse),
