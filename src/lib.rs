@@ -34,6 +34,7 @@
 //! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
+//! - [`fuzzing`]: the fuzz targets' bodies (`fuzz/`), shared with the corpus replay test.
 //! - [`testing`]: private redis-server processes for tests and benchmarks, and real local
 //!   Cluster (3 masters + 3 replicas) and Sentinel (master, replica, 3 Sentinels) deployments.
 
