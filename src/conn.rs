@@ -201,6 +201,40 @@ impl Conn {
     }
 }
 
+/// A range of hash slots and the master serving it, from `CLUSTER SLOTS`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SlotRange {
+    /// First slot of the range.
+    pub start: u16,
+    /// Last slot of the range (inclusive).
+    pub end: u16,
+    /// `host:port` of the master serving it.
+    pub master: String,
+}
+
+impl Conn {
+    /// The Cluster's slot ranges and their masters (fresh `CLUSTER SLOTS`); empty for a single
+    /// server or Sentinel, where one node holds every key.
+    pub async fn slot_map(&self) -> Result<Vec<SlotRange>> {
+        let Inner::Cluster(state) = &self.inner else {
+            return Ok(Vec::new());
+        };
+        let mut c = state.conn.clone();
+        let slots: Value = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(&mut c)
+            .await?;
+        Ok(slot_ranges(&slots))
+    }
+}
+
+/// The master of `slot` in a slot map from [`Conn::slot_map`].
+pub fn slot_owner(map: &[SlotRange], slot: u16) -> Option<&str> {
+    map.iter()
+        .find(|r| r.start <= slot && slot <= r.end)
+        .map(|r| r.master.as_str())
+}
+
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.inner {
@@ -410,6 +444,32 @@ pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
 }
 
 async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<ClusterConnection> {
+    let client = cluster_builder(cfg, nodes)?.build()?;
+    open_cluster(cfg, client).await
+}
+
+/// A RESP3 Cluster connection whose push messages (sharded pub/sub deliveries, subscription
+/// confirmations, disconnections) go to `push`; for [`crate::pubsub`]'s sharded listener.
+pub(crate) async fn connect_cluster_push(
+    cfg: &RedisConfig,
+    push: tokio::sync::mpsc::UnboundedSender<redis::PushInfo>,
+) -> Result<ClusterConnection> {
+    let Topology::Cluster { nodes } = &cfg.topology else {
+        return Err(Error::InvalidInput(
+            "sharded pub/sub listeners need a redis+cluster:// configuration".into(),
+        ));
+    };
+    let client = cluster_builder(cfg, nodes)?
+        .use_protocol(redis::ProtocolVersion::RESP3)
+        .push_sender(push)
+        .build()?;
+    open_cluster(cfg, client).await
+}
+
+fn cluster_builder(
+    cfg: &RedisConfig,
+    nodes: &[(String, u16)],
+) -> Result<redis::cluster::ClusterClientBuilder> {
     let tls = matches!(cfg.endpoint, Endpoint::Tls { .. });
     let insecure = matches!(cfg.endpoint, Endpoint::Tls { insecure: true, .. });
     let infos: Vec<redis::ConnectionInfo> = nodes
@@ -448,7 +508,13 @@ async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<C
             builder = builder.certs(certs);
         }
     }
-    let client = builder.build()?;
+    Ok(builder)
+}
+
+async fn open_cluster(
+    cfg: &RedisConfig,
+    client: redis::cluster::ClusterClient,
+) -> Result<ClusterConnection> {
     match tokio::time::timeout(
         cfg.connect_timeout + cfg.response_timeout,
         client.get_async_connection(),
@@ -460,8 +526,8 @@ async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<C
     }
 }
 
-/// The `host:port` of every master that serves slots, from a `CLUSTER SLOTS` reply.
-fn masters_from_slots(v: &Value) -> Vec<String> {
+/// Slot ranges with their master's `host:port`, from a `CLUSTER SLOTS` reply.
+fn slot_ranges(v: &Value) -> Vec<SlotRange> {
     let Value::Array(ranges) = v else {
         return Vec::new();
     };
@@ -471,24 +537,51 @@ fn masters_from_slots(v: &Value) -> Vec<String> {
             let Value::Array(fields) = range else {
                 return None;
             };
-            let Value::Array(master) = fields.get(2)? else {
+            let (Some(Value::Int(start)), Some(Value::Int(end))) = (fields.first(), fields.get(1))
+            else {
                 return None;
             };
-            let host = match master.first()? {
-                Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-                Value::SimpleString(s) => s.clone(),
-                _ => return None,
-            };
-            let Value::Int(port) = master.get(1)? else {
-                return None;
-            };
-            Some(if host.contains(':') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
+            Some(SlotRange {
+                start: u16::try_from(*start).ok()?,
+                end: u16::try_from(*end).ok()?,
+                master: range_master(fields)?,
             })
         })
         .collect()
+}
+
+/// The `host:port` of every master that serves slots, from a `CLUSTER SLOTS` reply.
+fn masters_from_slots(v: &Value) -> Vec<String> {
+    let Value::Array(ranges) = v else {
+        return Vec::new();
+    };
+    ranges
+        .iter()
+        .filter_map(|range| match range {
+            Value::Array(fields) => range_master(fields),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The master (third field) of one `CLUSTER SLOTS` range.
+fn range_master(fields: &[Value]) -> Option<String> {
+    let Value::Array(master) = fields.get(2)? else {
+        return None;
+    };
+    let host = match master.first()? {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        _ => return None,
+    };
+    let Value::Int(port) = master.get(1)? else {
+        return None;
+    };
+    Some(if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
 }
 
 fn split_addr(addr: &str) -> Result<(String, u16)> {

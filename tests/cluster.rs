@@ -1,0 +1,612 @@
+//! The library and the admin service on a real local Redis Cluster (3 masters + 3 replicas):
+//! cache batches over every slot, time series, locks and rate limits, sharded pub/sub, the
+//! channel monitor, slot/node per key, the 100,000-key tree; and a consumer group that keeps
+//! consuming while the master holding its stream is killed and its replica promoted.
+//!
+//! One cluster serves every scenario that leaves the topology alone (they run in sequence in one
+//! test, so the cluster is torn down when it ends); the failover test has its own.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use redis::AsyncCommands;
+use redscope::admin::browser::KeysMetaRequest;
+use redscope::admin::channels::MonitorRequest;
+use redscope::admin::tree::TreeQuery;
+use redscope::cache::{Cache, CacheOptions};
+use redscope::config::RedisConfig;
+use redscope::conn::{key_slot, slot_owner, Conn};
+use redscope::lock::LockManager;
+use redscope::pubsub::{ListenerStatus, PubSubManager};
+use redscope::ratelimit::RateLimiter;
+use redscope::stream::{ConsumerOptions, MarketDataStream, MarketTick};
+use redscope::testing::{sync_query, RedisCluster};
+use redscope::timeseries::{Point, TimeSeriesStore};
+use redscope::{AdminOptions, AdminService};
+use tokio_util::sync::CancellationToken;
+
+/// Keys per master, by the slot map.
+async fn keys_per_master(conn: &Conn, keys: &[String]) -> BTreeMap<String, usize> {
+    let map = conn.slot_map().await.unwrap();
+    let mut per = BTreeMap::new();
+    for k in keys {
+        let owner = slot_owner(&map, key_slot(k.as_bytes())).expect("every slot is served");
+        *per.entry(owner.to_string()).or_insert(0) += 1;
+    }
+    per
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn library_and_admin_on_one_cluster() {
+    let cluster = RedisCluster::start().unwrap();
+    let cfg = cluster.config();
+    let conn = Conn::connect(&cfg).await.unwrap();
+    let started = Instant::now();
+
+    cache_batches_span_every_master(&cfg, &conn).await;
+    eprintln!("cache batches: {:?}", started.elapsed());
+    single_key_modules_are_slot_safe(&conn).await;
+    eprintln!("time series, locks, rate limits: {:?}", started.elapsed());
+    sharded_pubsub_reaches_shard_subscribers(&cfg, &conn).await;
+    eprintln!("sharded pub/sub: {:?}", started.elapsed());
+    let admin = AdminService::new(cfg.clone(), AdminOptions::default());
+    channel_monitor_sees_messages_from_every_node(&cluster, &admin).await;
+    eprintln!("channel monitor: {:?}", started.elapsed());
+    keys_meta_names_slot_and_node(&admin, &conn).await;
+    tree_counts_100k_keys_exactly(&admin, &conn).await;
+    eprintln!("100k tree: {:?}", started.elapsed());
+}
+
+async fn cache_batches_span_every_master(cfg: &RedisConfig, conn: &Conn) {
+    let cache = Cache::connect(cfg, CacheOptions::default()).await.unwrap();
+    let keys: Vec<String> = (0..1000).map(|i| format!("cache:quote:SYM{i}")).collect();
+    let entries: Vec<(String, u64)> = keys.iter().cloned().zip(0u64..).collect();
+    assert!(cache
+        .set_many(&entries, Duration::from_secs(60))
+        .await
+        .unwrap());
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let got: Vec<Option<u64>> = cache.get_many(&refs).await.unwrap();
+    assert_eq!(
+        got,
+        (0..1000).map(Some).collect::<Vec<_>>(),
+        "get_many in order"
+    );
+
+    let slots: HashSet<u16> = keys.iter().map(|k| key_slot(k.as_bytes())).collect();
+    assert!(slots.len() > 900, "1,000 keys over {} slots", slots.len());
+    let per = keys_per_master(conn, &keys).await;
+    assert_eq!(per.len(), 3, "keys on every master: {per:?}");
+    let mut on_nodes = 0;
+    for m in conn.masters().await.unwrap() {
+        let mut c = m.conn.clone();
+        let mut here = 0;
+        for k in &keys {
+            if per.contains_key(&m.addr) && c.exists::<_, bool>(k).await.unwrap_or(false) {
+                here += 1;
+            }
+        }
+        assert_eq!(here, per[&m.addr], "{} holds its slots' keys", m.addr);
+        on_nodes += here;
+    }
+    assert_eq!(on_nodes, 1000);
+    let ttl = cache.ttl(&keys[999]).await.unwrap().unwrap();
+    assert!(ttl > Duration::from_secs(50) && ttl <= Duration::from_secs(60));
+
+    // Hash tags keep related keys in one slot (one master), where atomicity matters.
+    let tagged: Vec<String> = ["ticker", "book", "trades"]
+        .iter()
+        .map(|t| format!("market:{{BTCUSDT}}:{t}"))
+        .collect();
+    let slot_set: HashSet<u16> = tagged.iter().map(|k| key_slot(k.as_bytes())).collect();
+    assert_eq!(slot_set.len(), 1);
+    let mut c = conn.clone();
+    let (): () = redis::pipe()
+        .atomic()
+        .set(&tagged[0], 1)
+        .set(&tagged[1], 2)
+        .set(&tagged[2], 3)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(cache.delete(&refs).await.unwrap(), 1000);
+    let gone: Vec<Option<u64>> = cache.get_many(&refs).await.unwrap();
+    assert!(gone.iter().all(Option::is_none));
+}
+
+async fn single_key_modules_are_slot_safe(conn: &Conn) {
+    // Time series: 20 series spread over the masters, 300 points each.
+    let ts = TimeSeriesStore::new(conn.clone());
+    let series: Vec<String> = (0..20).map(|i| format!("price:S{i}")).collect();
+    let keys: Vec<String> = series.iter().map(|s| ts.series_key(s)).collect();
+    assert_eq!(
+        keys_per_master(conn, &keys).await.len(),
+        3,
+        "series on every master"
+    );
+    let base = 1_700_000_000_000i64;
+    for s in &series {
+        let points: Vec<Point> = (0..300)
+            .map(|i| Point {
+                ts_ms: base + i * 1000,
+                value: i as f64,
+            })
+            .collect();
+        ts.add_many(s, &points).await.unwrap();
+    }
+    for s in &series {
+        let stats = ts.get_stats(s, base, base + 299_000).await.unwrap();
+        assert_eq!(stats.count, 300, "{s}");
+        assert_eq!((stats.min, stats.max), (Some(0.0), Some(299.0)));
+        let range = ts
+            .get_range(s, base + 100_000, base + 199_000)
+            .await
+            .unwrap();
+        assert_eq!(range.len(), 100);
+    }
+
+    // Locks: one holder per name on every master.
+    let locks = LockManager::new(conn.clone());
+    let names: Vec<String> = (0..30).map(|i| format!("order:{i}")).collect();
+    let lock_keys: Vec<String> = names.iter().map(|n| locks.key(n)).collect();
+    assert_eq!(keys_per_master(conn, &lock_keys).await.len(), 3);
+    let mut guards = Vec::new();
+    for n in &names {
+        guards.push(
+            locks
+                .try_acquire(n, Duration::from_secs(10))
+                .await
+                .unwrap()
+                .expect("free"),
+        );
+    }
+    for n in &names {
+        assert!(locks
+            .try_acquire(n, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    let mut released = 0;
+    for g in guards {
+        released += u32::from(g.release().await.unwrap());
+    }
+    assert_eq!(released, 30);
+    assert!(!locks.is_locked(&names[7]).await.unwrap());
+
+    // Rate limits: exactly `max` allowed per name, names on every master.
+    let rl = RateLimiter::new(conn.clone());
+    let names: Vec<String> = (0..15).map(|i| format!("api:binance:ep{i}")).collect();
+    let rl_keys: Vec<String> = names.iter().map(|n| rl.key(n)).collect();
+    assert_eq!(keys_per_master(conn, &rl_keys).await.len(), 3);
+    for n in &names {
+        let mut allowed = 0;
+        for _ in 0..8 {
+            if rl
+                .sliding(n, 5, Duration::from_secs(30))
+                .await
+                .unwrap()
+                .allowed
+            {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "{n}");
+        let mut fixed = 0;
+        for _ in 0..4 {
+            if rl
+                .fixed_window(&format!("{n}:fixed"), 3, Duration::from_secs(30))
+                .await
+                .unwrap()
+                .allowed
+            {
+                fixed += 1;
+            }
+        }
+        assert_eq!(fixed, 3, "{n} fixed window");
+    }
+}
+
+async fn sharded_pubsub_reaches_shard_subscribers(cfg: &RedisConfig, conn: &Conn) {
+    let manager = PubSubManager::new(conn.clone(), cfg.clone(), "cluster-test");
+    let channels: Vec<String> = (0..6).map(|i| format!("orders.shard{i}")).collect();
+    let per = keys_per_master(conn, &channels).await;
+    assert!(per.len() >= 2, "shard channels on several masters: {per:?}");
+    let mut builder = manager.listener();
+    let mut queues: Vec<_> = channels.iter().map(|c| builder.shard_channel(c)).collect();
+    let stop = CancellationToken::new();
+    let listener = builder.start(stop.clone()).await.unwrap();
+    for (i, ch) in channels.iter().enumerate() {
+        for n in 0..50 {
+            let receivers = manager
+                .publish_sharded_raw(ch, format!("{i}:{n}").as_bytes())
+                .await
+                .unwrap();
+            assert_eq!(receivers, 1, "one shard subscriber on {ch}");
+        }
+    }
+    // A classic PUBLISH on the same name does not reach shard subscribers.
+    assert_eq!(
+        manager.publish_raw(&channels[0], b"classic").await.unwrap(),
+        0
+    );
+    for (i, q) in queues.iter_mut().enumerate() {
+        for n in 0..50 {
+            let msg = tokio::time::timeout(Duration::from_secs(5), q.recv())
+                .await
+                .expect("delivered in time")
+                .expect("queue open");
+            assert_eq!(msg.channel, channels[i]);
+            assert_eq!(msg.payload, format!("{i}:{n}").into_bytes(), "in order");
+        }
+        assert!(q.try_recv().is_err(), "nothing extra on {}", channels[i]);
+    }
+    let counts = listener.counts();
+    assert_eq!((counts.received, counts.dropped), (300, 0));
+    listener.stop().await;
+}
+
+async fn channel_monitor_sees_messages_from_every_node(
+    cluster: &RedisCluster,
+    admin: &AdminService,
+) {
+    admin
+        .monitor(MonitorRequest {
+            channels: vec!["trading:signals".into()],
+            patterns: vec!["orders.*".into()],
+        })
+        .await
+        .unwrap();
+    // Publish straight on each of the six nodes: classic messages cross the Cluster bus.
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        for n in 0..10 {
+            sync_query(node, &["PUBLISH", "trading:signals", &format!("{i}-{n}")]).unwrap();
+            sync_query(node, &["PUBLISH", "orders.filled", &format!("{i}-{n}")]).unwrap();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stats = admin.monitor_stats(Some(0)).unwrap();
+        if stats.total == 120 {
+            let by: BTreeMap<String, u64> = stats
+                .channels
+                .iter()
+                .map(|c| (c.name.clone(), c.count))
+                .collect();
+            assert_eq!(by.get("trading:signals"), Some(&60));
+            assert_eq!(by.get("orders.filled"), Some(&60));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "monitor counted {} of 120",
+            stats.total
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    admin.monitor_stop().await;
+}
+
+async fn keys_meta_names_slot_and_node(admin: &AdminService, conn: &Conn) {
+    let keys: Vec<String> = (0..30).map(|i| format!("meta:key:{i}")).collect();
+    let mut c = conn.clone();
+    for k in &keys {
+        let (): () = c.set(k, "v").await.unwrap();
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let metas = admin
+        .keys_meta(KeysMetaRequest {
+            keys_b64: keys.iter().map(|k| b64.encode(k)).collect(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(metas.len(), 30);
+    let mut nodes = HashSet::new();
+    for (m, k) in metas.iter().zip(&keys) {
+        let slot: u16 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(k)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(m.slot, Some(slot), "{k}");
+        let node = m.node.clone().expect("node");
+        // The named node really holds the key.
+        let master = conn
+            .masters()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|n| n.addr == node)
+            .expect("a master");
+        let mut mc = master.conn.clone();
+        assert!(mc.exists::<_, bool>(k).await.unwrap(), "{k} on {node}");
+        nodes.insert(node);
+    }
+    assert_eq!(nodes.len(), 3, "keys on every master");
+    let json = serde_json::to_value(&metas[0]).unwrap();
+    assert!(json["slot"].is_u64() && json["node"].is_string());
+}
+
+async fn tree_counts_100k_keys_exactly(admin: &AdminService, conn: &Conn) {
+    // 100,000 keys: 4 exchanges x 250 symbols x 100 fields, over every slot.
+    let mut c = conn.clone();
+    let exchanges = ["binance", "kraken", "coinbase", "okx"];
+    let mut pipe = redis::pipe();
+    let mut n = 0;
+    for ex in exchanges {
+        for s in 0..250 {
+            for f in 0..100 {
+                pipe.set(format!("tick:{ex}:S{s}:f{f}"), 1).ignore();
+                n += 1;
+                if n % 5000 == 0 {
+                    let (): () = pipe.query_async(&mut c).await.unwrap();
+                    pipe = redis::pipe();
+                }
+            }
+        }
+    }
+    let mut total = 0u64;
+    for m in conn.masters().await.unwrap() {
+        let mut mc = m.conn.clone();
+        let k: u64 = redis::cmd("DBSIZE").query_async(&mut mc).await.unwrap();
+        total += k;
+    }
+    assert!(total >= 100_000, "{total} keys in the cluster");
+
+    let level = |prefix: &str| TreeQuery {
+        prefix: Some(prefix.to_string()),
+        ..TreeQuery::default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let top = loop {
+        let l = admin.tree(level("tick:")).await.unwrap();
+        if l.complete {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "tree scan did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(top.total_keys, 100_000);
+    let counts: BTreeMap<String, u64> = top
+        .children
+        .iter()
+        .map(|c| (c.name.clone(), c.count))
+        .collect();
+    assert_eq!(counts.len(), 4);
+    for ex in exchanges {
+        assert_eq!(counts.get(ex), Some(&25_000), "{ex}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let one = loop {
+        let l = admin.tree(level("tick:kraken:S17:")).await.unwrap();
+        if l.complete {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "tree scan did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(one.total_keys, 100);
+    assert_eq!(one.children.len(), 100);
+}
+
+/// Kills the master holding a stream while a producer and a consumer group run; the replica is
+/// promoted, the library follows, and every published entry is processed and acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_group_keeps_consuming_across_a_master_failover() {
+    let mut cluster = RedisCluster::start().unwrap();
+    let cfg = cluster.config();
+    let conn = Conn::connect(&cfg).await.unwrap();
+    let key = "stream:ticks:failover";
+    let map = conn.slot_map().await.unwrap();
+    let owner = slot_owner(&map, key_slot(key.as_bytes()))
+        .unwrap()
+        .to_string();
+    let owner_port: u16 = owner.rsplit_once(':').unwrap().1.parse().unwrap();
+
+    // A shard channel in the same slot: its subscription must move to the promoted replica.
+    let shard_channel = format!("{{{key}}}.alerts");
+    assert_eq!(key_slot(shard_channel.as_bytes()), key_slot(key.as_bytes()));
+    let manager = PubSubManager::new(conn.clone(), cfg.clone(), "failover-test");
+    let mut builder = manager.listener();
+    let mut alerts = builder.shard_channel(&shard_channel);
+    let mut status = builder.status();
+    let listener = builder.start(CancellationToken::new()).await.unwrap();
+    assert_eq!(status.recv().await, Some(ListenerStatus::Connected));
+    assert_eq!(
+        manager
+            .publish_sharded_raw(&shard_channel, b"before")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(alerts.recv().await.unwrap().payload, b"before");
+
+    let stream = MarketDataStream::new(conn.clone(), cfg.clone(), key);
+    stream.ensure_group("risk", "0").await.unwrap();
+    let processed = Arc::new(Mutex::new(HashSet::<u64>::new()));
+    let seen = processed.clone();
+    let consumer = stream.spawn_consumer(
+        ConsumerOptions::new("risk", "risk-1")
+            .block(Duration::from_millis(200))
+            .claim_idle(Duration::from_millis(500))
+            .claim_interval(Duration::from_millis(300)),
+        move |t| {
+            let seen = seen.clone();
+            async move {
+                let seq: u64 = t
+                    .tick
+                    .extra
+                    .get("seq")
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("no seq")?;
+                seen.lock().unwrap().insert(seq);
+                Ok::<(), &'static str>(())
+            }
+        },
+    );
+
+    // The producer: XADD then WAIT for the replica, so a confirmed entry survives the failover.
+    // Failed or unconfirmed publishes are retried (same seq) and counted.
+    let producer_stop = CancellationToken::new();
+    let producer = {
+        let (mut c, stop) = (conn.clone(), producer_stop.clone());
+        tokio::spawn(async move {
+            let (mut confirmed, mut retries) = (Vec::<u64>::new(), 0u64);
+            let mut seq = 0u64;
+            while !stop.is_cancelled() {
+                let tick = MarketTick::new("BTCUSDT", 50_000.0 + seq as f64)
+                    .with_extra("seq", seq.to_string());
+                let mut xadd = redis::cmd("XADD");
+                xadd.arg(key).arg("*");
+                for (f, v) in tick.to_fields() {
+                    xadd.arg(f).arg(v);
+                }
+                let mut pipe = redis::pipe();
+                pipe.add_command(xadd).cmd("WAIT").arg(1).arg(500);
+                match pipe.query_async::<(String, i64)>(&mut c).await {
+                    Ok((_, 1..)) => {
+                        confirmed.push(seq);
+                        seq += 1;
+                    }
+                    _ => {
+                        retries += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (confirmed, retries)
+        })
+    };
+
+    // Let it run, then kill the stream's master.
+    let wait_for = |n: usize| {
+        let p = processed.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while p.lock().unwrap().len() < n {
+                assert!(Instant::now() < deadline, "consumer stalled below {n}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_for(100).await;
+    let victim = cluster
+        .nodes
+        .iter_mut()
+        .find(|n| n.port() == owner_port)
+        .expect("the owner is a fixture node");
+    victim.kill();
+    let killed_at = Instant::now();
+
+    // The replica is promoted (the live nodes' slot map names another master for the stream's
+    // slot), then every live node says the cluster is ok again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let new_owner = loop {
+        if let Ok(map) = conn.slot_map().await {
+            if let Some(o) = slot_owner(&map, key_slot(key.as_bytes())) {
+                if o != owner {
+                    break o.to_string();
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no replica promoted within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    cluster.wait_ok(Duration::from_secs(30)).unwrap();
+    let promoted_after = killed_at.elapsed();
+    assert_eq!(cluster.master_ports().len(), 3, "three masters again");
+    eprintln!("{owner} killed; {new_owner} serves the stream's slot");
+    // The failed node comes back as the new master's replica (so the producer's WAIT 1 can be
+    // satisfied again); until it has synced, publishes count as unconfirmed and are retried.
+    cluster
+        .nodes
+        .iter_mut()
+        .find(|n| n.port() == owner_port)
+        .expect("the old owner")
+        .restart()
+        .unwrap();
+
+    // The shard subscription follows: a message published on the new owner arrives.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    let resumed_after = loop {
+        n += 1;
+        let body = format!("after-{n}");
+        if let Ok(1) = manager
+            .publish_sharded_raw(&shard_channel, body.as_bytes())
+            .await
+        {
+            let msg = tokio::time::timeout(Duration::from_secs(2), alerts.recv())
+                .await
+                .expect("a delivery for an accepted SPUBLISH")
+                .unwrap();
+            assert_eq!(msg.payload, body.into_bytes());
+            break killed_at.elapsed();
+        }
+        assert!(Instant::now() < deadline, "shard subscription never moved");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut statuses = Vec::new();
+    while let Ok(s) = status.try_recv() {
+        statuses.push(s);
+    }
+    assert!(
+        matches!(statuses.first(), Some(ListenerStatus::Disconnected { .. })),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .any(|s| matches!(s, ListenerStatus::Resubscribed { .. })),
+        "{statuses:?}"
+    );
+    listener.stop().await;
+
+    let before = processed.lock().unwrap().len();
+    wait_for(before + 100).await;
+    producer_stop.cancel();
+    let (confirmed, retries) = producer.await.unwrap();
+
+    // Every confirmed entry gets processed and acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let missing = {
+            let p = processed.lock().unwrap();
+            confirmed.iter().filter(|s| !p.contains(s)).count()
+        };
+        let pending = stream
+            .pending("risk")
+            .await
+            .map(|p| p.count)
+            .unwrap_or(u64::MAX);
+        if missing == 0 && pending == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{missing} confirmed entries never processed, {pending} pending"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stats = consumer.stop_and_join().await.unwrap();
+    eprintln!(
+        "failover: promoted after {promoted_after:?}, shard channel back after {resumed_after:?}; {} confirmed, {retries} publishes retried, \
+         {} processed ({} with redeliveries), {} acked, {} errors recovered",
+        confirmed.len(),
+        processed.lock().unwrap().len(),
+        stats.processed,
+        stats.acked,
+        stats.errors
+    );
+    assert!(confirmed.len() >= 200, "{} confirmed", confirmed.len());
+    assert!(
+        stats.acked >= confirmed.len() as u64,
+        "every confirmed entry acknowledged at least once: {} acks for {}",
+        stats.acked,
+        confirmed.len()
+    );
+}
