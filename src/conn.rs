@@ -347,26 +347,66 @@ impl SentinelState {
         }
         let this = this.clone();
         tokio::spawn(async move {
-            match resolve_sentinel_master(&this.cfg).await {
+            this.follow_failover().await;
+            this.resolving.store(false, Ordering::SeqCst);
+        });
+    }
+
+    /// Asks the Sentinels until they name a reachable new master (then switches to it) or the
+    /// current one answers again, polling every 200 ms for at most [`FOLLOW_FOR`]. Polling on its
+    /// own, not only on the next failed call, matters: with a circuit breaker open nobody calls,
+    /// and the half-open probe must find the promoted replica already in place.
+    async fn follow_failover(&self) {
+        let deadline = Instant::now() + FOLLOW_FOR;
+        loop {
+            match resolve_sentinel_master(&self.cfg).await {
                 Ok(master) => {
                     let addr = endpoint_addr(&master.endpoint);
-                    let same = this.current.read().expect("lock").0 == addr;
-                    if !same {
+                    let current = self.current.read().expect("lock").clone();
+                    if current.0 != addr {
                         match connect(&master).await {
                             Ok(conn) => {
                                 tracing::warn!(new_master = %addr, "Sentinel failover: switched to the new master");
-                                *this.current.write().expect("lock") = (addr, conn);
+                                *self.current.write().expect("lock") = (addr, conn);
+                                return;
                             }
                             Err(e) => tracing::debug!("new master not reachable yet: {e}"),
+                        }
+                    } else {
+                        // Same master named: done if it answers as a master, else wait for
+                        // the Sentinels to promote a replica.
+                        let mut c = current.1;
+                        let role: redis::RedisResult<Value> = tokio::time::timeout(
+                            self.cfg.response_timeout,
+                            redis::cmd("ROLE").query_async(&mut c),
+                        )
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(redis::RedisError::from(std::io::Error::from(
+                                std::io::ErrorKind::TimedOut,
+                            )))
+                        });
+                        if let Ok(Value::Array(fields)) = role {
+                            if matches!(fields.first(), Some(Value::BulkString(b)) if b == b"master")
+                            {
+                                return;
+                            }
                         }
                     }
                 }
                 Err(e) => tracing::debug!("Sentinel resolution failed: {e}"),
             }
-            this.resolving.store(false, Ordering::SeqCst);
-        });
+            if Instant::now() >= deadline {
+                tracing::warn!("no reachable master named by the Sentinels within {FOLLOW_FOR:?}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 }
+
+/// How long a Sentinel-managed connection keeps asking for a new master after losing its own.
+const FOLLOW_FOR: Duration = Duration::from_secs(60);
 
 /// Asks the Sentinels, in order, for the address of the master; returns a standalone config for it.
 pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
