@@ -14,6 +14,7 @@ use base64::Engine as _;
 use redis::AsyncCommands;
 use redscope::admin::browser::KeysMetaRequest;
 use redscope::admin::channels::MonitorRequest;
+use redscope::admin::node_metrics::NodeMetricsQuery;
 use redscope::admin::tree::TreeQuery;
 use redscope::cache::{Cache, CacheOptions};
 use redscope::config::RedisConfig;
@@ -52,11 +53,50 @@ async fn library_and_admin_on_one_cluster() {
     sharded_pubsub_reaches_shard_subscribers(&cfg, &conn).await;
     eprintln!("sharded pub/sub: {:?}", started.elapsed());
     let admin = AdminService::new(cfg.clone(), AdminOptions::default());
+    admin.ensure_sampler();
     channel_monitor_sees_messages_from_every_node(&cluster, &admin).await;
     eprintln!("channel monitor: {:?}", started.elapsed());
     keys_meta_names_slot_and_node(&admin, &conn).await;
     tree_counts_100k_keys_exactly(&admin, &conn).await;
     eprintln!("100k tree: {:?}", started.elapsed());
+    metrics_per_node_add_up_to_the_total(&admin).await;
+    eprintln!("per-node metrics: {:?}", started.elapsed());
+}
+
+async fn metrics_per_node_add_up_to_the_total(admin: &AdminService) {
+    let q = |node: Option<&str>| NodeMetricsQuery {
+        range_s: Some(60),
+        points: Some(60),
+        node: node.map(str::to_string),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let total = admin.metrics_for(&q(None)).unwrap();
+        let last = total.samples.last().cloned();
+        if let (3, Some(last)) = (total.nodes.len(), last) {
+            let mut keys = 0;
+            let mut same_tick = true;
+            for node in &total.nodes {
+                let one = admin.metrics_for(&q(Some(node))).unwrap();
+                assert_eq!(one.nodes, total.nodes);
+                let s = one.samples.last().expect("a sample per node");
+                same_tick &= s.at_ms == last.at_ms;
+                assert!(s.keys > 0 && s.used_memory > 0, "{node}: {s:?}");
+                keys += s.keys;
+            }
+            if same_tick {
+                assert_eq!(keys, last.keys, "nodes add up to the total");
+                assert!(last.keys >= 100_000);
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "no per-node samples");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let err = admin
+        .metrics_for(&q(Some("127.0.0.1:1")))
+        .unwrap_err();
+    assert_eq!(err.kind(), redscope::ErrorKind::NotFound);
 }
 
 async fn cache_batches_span_every_master(cfg: &RedisConfig, conn: &Conn) {

@@ -28,6 +28,7 @@ use crate::health;
 pub mod channels;
 pub mod events;
 pub mod metrics;
+pub mod node_metrics;
 pub mod payload;
 pub mod profiles;
 pub mod streams;
