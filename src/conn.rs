@@ -408,6 +408,26 @@ impl SentinelState {
 /// How long a Sentinel-managed connection keeps asking for a new master after losing its own.
 const FOLLOW_FOR: Duration = Duration::from_secs(60);
 
+/// A standalone config for seed node `i` (modulo their number) of a Cluster config; `None` for
+/// other topologies. For connections that may use any node (classic pub/sub).
+pub fn cluster_seed(cfg: &RedisConfig, i: usize) -> Option<RedisConfig> {
+    let Topology::Cluster { nodes } = &cfg.topology else {
+        return None;
+    };
+    let (host, port) = nodes.get(i % nodes.len().max(1))?.clone();
+    let mut c = cfg.clone();
+    c.topology = Topology::Standalone;
+    c.endpoint = match &cfg.endpoint {
+        Endpoint::Tls { insecure, .. } => Endpoint::Tls {
+            host,
+            port,
+            insecure: *insecure,
+        },
+        _ => Endpoint::Tcp { host, port },
+    };
+    Some(c)
+}
+
 /// Asks the Sentinels, in order, for the address of the master; returns a standalone config for it.
 pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
     let Topology::Sentinel {

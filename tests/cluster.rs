@@ -93,9 +93,7 @@ async fn metrics_per_node_add_up_to_the_total(admin: &AdminService) {
         assert!(Instant::now() < deadline, "no per-node samples");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let err = admin
-        .metrics_for(&q(Some("127.0.0.1:1")))
-        .unwrap_err();
+    let err = admin.metrics_for(&q(Some("127.0.0.1:1"))).unwrap_err();
     assert_eq!(err.kind(), redscope::ErrorKind::NotFound);
 }
 
@@ -464,6 +462,29 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
     );
     assert_eq!(alerts.recv().await.unwrap().payload, b"before");
 
+    // The admin app, with the doomed master as its first seed: its channel monitor must move on.
+    let mut seeds = vec![owner.clone()];
+    seeds.extend(
+        cluster
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .filter(|a| *a != owner),
+    );
+    let admin_cfg = RedisConfig::from_url(&format!("redis+cluster://{}", seeds.join(","))).unwrap();
+    let admin = AdminService::new(admin_cfg, AdminOptions::default());
+    assert_eq!(
+        admin.health().await.topology,
+        Some(redscope::conn::TopologyKind::Cluster)
+    );
+    admin
+        .monitor(MonitorRequest {
+            channels: vec!["trading:system".into()],
+            patterns: vec![],
+        })
+        .await
+        .unwrap();
+
     let stream = MarketDataStream::new(conn.clone(), cfg.clone(), key);
     stream.ensure_group("risk", "0").await.unwrap();
     let processed = Arc::new(Mutex::new(HashSet::<u64>::new()));
@@ -605,6 +626,20 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         "{statuses:?}"
     );
     listener.stop().await;
+
+    // The channel monitor reconnected to another node and counts messages again.
+    let counted = admin.monitor_stats(Some(0)).unwrap().total;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut c = conn.clone();
+    loop {
+        let _: redis::RedisResult<u64> = c.publish("trading:system", "heartbeat").await;
+        if admin.monitor_stats(Some(0)).unwrap().total > counted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the monitor never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    admin.monitor_stop().await;
 
     let before = processed.lock().unwrap().len();
     wait_for(before + 100).await;

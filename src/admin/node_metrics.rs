@@ -134,7 +134,11 @@ impl AdminService {
             .collect();
         Ok(MetricsReply {
             samples: downsample(&chosen, points),
-            alerts: series.latest.as_ref().map(health::alerts).unwrap_or_default(),
+            alerts: series
+                .latest
+                .as_ref()
+                .map(health::alerts)
+                .unwrap_or_default(),
             nodes: all.nodes,
         })
     }
