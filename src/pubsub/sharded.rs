@@ -163,18 +163,14 @@ impl ShardedTask {
                     }
                 }
             }
-            PushKind::Disconnection => {
-                // Which node went away is not said here: renew every channel (idempotent on the
-                // nodes that are fine).
-                if !self.confirmed.is_empty() {
-                    tracing::warn!(
-                        "sharded listener lost a node connection; renewing subscriptions"
-                    );
-                    self.confirmed.clear();
-                    self.report(ListenerStatus::Disconnected {
-                        error: "a Cluster node connection dropped".into(),
-                    });
-                }
+            // Which node went away is not said here: renew every channel (idempotent on the
+            // nodes that are fine).
+            PushKind::Disconnection if !self.confirmed.is_empty() => {
+                tracing::warn!("sharded listener lost a node connection; renewing subscriptions");
+                self.confirmed.clear();
+                self.report(ListenerStatus::Disconnected {
+                    error: "a Cluster node connection dropped".into(),
+                });
             }
             _ => {}
         }
