@@ -20,6 +20,7 @@ use redscope::admin::tree::TreeQuery;
 use redscope::cache::{Cache, CacheOptions};
 use redscope::config::RedisConfig;
 use redscope::conn::{key_slot, slot_owner, Conn};
+use redscope::events::Payload;
 use redscope::lock::LockManager;
 use redscope::pubsub::{ListenerStatus, PubSubManager};
 use redscope::ratelimit::RateLimiter;
@@ -329,8 +330,52 @@ async fn sharded_pubsub_reaches_shard_subscribers(cfg: &RedisConfig, conn: &Conn
         }
         assert!(q.try_recv().is_err(), "nothing extra on {}", channels[i]);
     }
+    // A redis-py service publishes envelopes with SPUBLISH; the listener decodes them.
+    let seed = cfg.clone();
+    let (host, port) = match &seed.endpoint {
+        redscope::config::Endpoint::Tcp { host, port } => (host.clone(), *port),
+        other => panic!("unexpected endpoint {other:?}"),
+    };
+    let out = tokio::process::Command::new(redscope::testing::python())
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/python/sharded_publish.py"),
+        )
+        .arg(host)
+        .arg(port.to_string())
+        .args(&channels)
+        .output()
+        .await
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        printed.lines().filter(|l| l.ends_with(" 1")).count(),
+        6,
+        "{printed}"
+    );
+    for (i, q) in queues.iter_mut().enumerate() {
+        let msg = tokio::time::timeout(Duration::from_secs(5), q.recv())
+            .await
+            .expect("delivered in time")
+            .expect("queue open");
+        let env = msg.envelope().expect("an envelope");
+        assert_eq!(env.source, "py-order-service");
+        match msg.payload() {
+            Some(Ok(Payload::OrderUpdate(o))) => assert_eq!(o.order_id, format!("ORD{i:03}")),
+            other => panic!("not an order update: {other:?}"),
+        }
+    }
     let counts = listener.counts();
-    assert_eq!((counts.received, counts.dropped), (300, 0));
+    assert_eq!(
+        (counts.received, counts.undecodable, counts.dropped),
+        (306, 300, 0),
+        "the 300 plain-text test messages are delivered raw, the 6 envelopes decoded"
+    );
     listener.stop().await;
 }
 

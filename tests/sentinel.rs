@@ -67,6 +67,17 @@ async fn cache_and_app_follow_a_sentinel_failover() {
         (Some("sentinel"), Some(old_master.as_str()))
     );
 
+    // Sharded pub/sub listeners are for Clusters: elsewhere a clear error, not a silent listener.
+    let manager = redscope::pubsub::PubSubManager::new(cache.conn().clone(), cfg.clone(), "t");
+    let mut builder = manager.listener();
+    let _q = builder.shard_channel("orders.shard");
+    let err = builder
+        .start(tokio_util::sync::CancellationToken::new())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(err.kind(), redscope::ErrorKind::InvalidInput, "{err}");
+
     set.master.kill();
     let killed_at = Instant::now();
     let mut promoted_at: Option<Instant> = None;
