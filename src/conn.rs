@@ -81,9 +81,62 @@ enum Inner {
 
 #[derive(Clone)]
 struct ClusterState {
-    conn: ClusterConnection,
+    /// The redis-rs Cluster connection; replaced by a fresh one (new slot map) after timeouts.
+    conn: Arc<RwLock<ClusterConnection>>,
     cfg: RedisConfig,
     nodes: Arc<tokio::sync::Mutex<HashMap<String, ConnectionManager>>>,
+    rebuild: Arc<Rebuild>,
+}
+
+/// Rate limit and guard of Cluster connection rebuilds.
+#[derive(Default)]
+struct Rebuild {
+    running: AtomicBool,
+    last: Mutex<Option<Instant>>,
+}
+
+/// Least time between two rebuilds of a Cluster connection.
+const REBUILD_EVERY: Duration = Duration::from_secs(1);
+
+impl ClusterState {
+    /// The current redis-rs connection (cheap clone).
+    fn current(&self) -> ClusterConnection {
+        self.conn.read().expect("lock").clone()
+    }
+
+    /// After a failed call. redis-rs refreshes its slot map on MOVED and on dropped or refused
+    /// connections, but retries a node that stops answering (a frozen master: no socket
+    /// closes) forever, so it never learns that a replica took over. After a timeout or I/O
+    /// error a fresh connection is built from the seeds in the background (at most once a
+    /// second) and replaces this one.
+    fn after_error(&self, e: &redis::RedisError) {
+        if !(e.is_timeout() || e.is_io_error() || e.is_connection_dropped()) {
+            return;
+        }
+        {
+            let mut last = self.rebuild.last.lock().expect("lock");
+            if last.is_some_and(|at| at.elapsed() < REBUILD_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        if self.rebuild.running.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Topology::Cluster { nodes } = &this.cfg.topology {
+                match connect_cluster(&this.cfg, nodes).await {
+                    Ok(fresh) => {
+                        tracing::warn!("Cluster connection rebuilt from the seeds after timeouts");
+                        *this.conn.write().expect("lock") = fresh;
+                    }
+                    Err(e) => tracing::debug!("Cluster connection rebuild failed: {e}"),
+                }
+            }
+            this.rebuild.running.store(false, Ordering::SeqCst);
+        });
+    }
 }
 
 struct SentinelState {
@@ -113,9 +166,10 @@ impl Conn {
             Topology::Cluster { nodes } => {
                 let conn = connect_cluster(cfg, nodes).await?;
                 Inner::Cluster(Box::new(ClusterState {
-                    conn,
+                    conn: Arc::new(RwLock::new(conn)),
                     cfg: cfg.clone(),
                     nodes: Default::default(),
+                    rebuild: Default::default(),
                 }))
             }
             Topology::Sentinel { .. } => {
@@ -163,7 +217,7 @@ impl Conn {
                 Ok(vec![NodeConn { addr, conn }])
             }
             Inner::Cluster(state) => {
-                let mut c = state.conn.clone();
+                let mut c = state.current();
                 let slots: Value = redis::cmd("CLUSTER")
                     .arg("SLOTS")
                     .query_async(&mut c)
@@ -219,7 +273,7 @@ impl Conn {
         let Inner::Cluster(state) = &self.inner else {
             return Ok(Vec::new());
         };
-        let mut c = state.conn.clone();
+        let mut c = state.current();
         let slots: Value = redis::cmd("CLUSTER")
             .arg("SLOTS")
             .query_async(&mut c)
@@ -239,7 +293,17 @@ impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_command(cmd),
-            Inner::Cluster(state) => state.conn.req_packed_command(cmd),
+            Inner::Cluster(state) => {
+                let state = state.clone();
+                Box::pin(async move {
+                    let mut c = state.current();
+                    let r = c.req_packed_command(cmd).await;
+                    if let Err(e) = &r {
+                        state.after_error(e);
+                    }
+                    r
+                })
+            }
             Inner::Sentinel(s) => {
                 let s = s.clone();
                 Box::pin(async move {
@@ -263,23 +327,28 @@ impl ConnectionLike for Conn {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_commands(cmd, offset, count),
             Inner::Cluster(state) => {
-                if cmd.is_transaction() {
-                    return state.conn.req_packed_commands(cmd, offset, count);
-                }
                 // A plain pipeline whose keys span slots is run command by command (concurrently,
                 // each routed to its slot's master), with the replies in pipeline order.
-                let conn = state.conn.clone();
+                let state = state.clone();
                 Box::pin(async move {
+                    let conn = state.current();
                     let mut c = conn.clone();
-                    match c.req_packed_commands(cmd, offset, count).await {
+                    let r = match c.req_packed_commands(cmd, offset, count).await {
                         Err(e)
-                            if e.kind()
-                                == redis::ErrorKind::Server(redis::ServerErrorKind::CrossSlot) =>
+                            if !cmd.is_transaction()
+                                && e.kind()
+                                    == redis::ErrorKind::Server(
+                                        redis::ServerErrorKind::CrossSlot,
+                                    ) =>
                         {
                             split_pipeline(conn, cmd).await
                         }
                         other => other,
+                    };
+                    if let Err(e) = &r {
+                        state.after_error(e);
                     }
+                    r
                 })
             }
             Inner::Sentinel(s) => {

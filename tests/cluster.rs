@@ -778,3 +778,88 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         confirmed.len()
     );
 }
+
+/// A master that hangs (SIGSTOP) rather than dies closes no socket: the sharded listener notices
+/// through its owner check, and renews the subscription on the replica promoted in its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharded_listener_follows_a_frozen_master() {
+    let cluster = RedisCluster::start().unwrap();
+    let mut cfg = cluster.config();
+    // A trading service's budget for one call; a hung node costs this much per attempt.
+    cfg.response_timeout = Duration::from_secs(1);
+    let conn = Conn::connect(&cfg).await.unwrap();
+    let channel = "alerts.risk.frozen";
+    let map = conn.slot_map().await.unwrap();
+    let owner = slot_owner(&map, key_slot(channel.as_bytes()))
+        .unwrap()
+        .to_string();
+    let manager = PubSubManager::new(conn.clone(), cfg.clone(), "frozen-test");
+    let mut builder = manager
+        .listener()
+        .options(redscope::pubsub::ListenerOptions {
+            ping_interval: Duration::from_millis(300),
+            ..Default::default()
+        });
+    let mut queue = builder.shard_channel(channel);
+    let mut status = builder.status();
+    let listener = builder.start(CancellationToken::new()).await.unwrap();
+    assert_eq!(status.recv().await, Some(ListenerStatus::Connected));
+
+    // Replicas that never finished their first sync may not take over: wait for every link.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cluster.nodes.iter().all(|n| {
+        let role = sync_query(n, &["ROLE"]).unwrap_or_default();
+        role.starts_with("master")
+            || sync_query(n, &["INFO", "replication"])
+                .is_ok_and(|i| i.contains("master_link_status:up"))
+    }) {
+        assert!(Instant::now() < deadline, "replicas never synced");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let node = cluster
+        .nodes
+        .iter()
+        .find(|n| format!("127.0.0.1:{}", n.port()) == owner)
+        .expect("owner is a fixture node");
+    node.pause().unwrap();
+    let paused_at = Instant::now();
+    let deadline = paused_at + Duration::from_secs(30);
+    let mut n = 0;
+    let back_after = loop {
+        n += 1;
+        let body = format!("after-{n}");
+        if let Ok(1) = manager.publish_sharded_raw(channel, body.as_bytes()).await {
+            let msg = tokio::time::timeout(Duration::from_secs(2), queue.recv())
+                .await
+                .expect("a delivery for an accepted SPUBLISH")
+                .unwrap();
+            assert_eq!(msg.payload, body.into_bytes());
+            break paused_at.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the shard subscription never moved"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut seen = Vec::new();
+    while let Ok(s) = status.try_recv() {
+        seen.push(s);
+    }
+    assert!(
+        matches!(seen.first(), Some(ListenerStatus::Disconnected { .. }))
+            && seen
+                .iter()
+                .any(|s| matches!(s, ListenerStatus::Resubscribed { .. })),
+        "{seen:?}"
+    );
+    let map = conn.slot_map().await.unwrap();
+    assert_ne!(
+        slot_owner(&map, key_slot(channel.as_bytes())),
+        Some(owner.as_str()),
+        "a replica serves the channel's slot now"
+    );
+    eprintln!("frozen master: shard channel back after {back_after:?}");
+    listener.stop().await;
+    node.resume().unwrap();
+}

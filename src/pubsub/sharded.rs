@@ -10,9 +10,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{PushInfo, PushKind, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -25,7 +26,10 @@ use crate::events::Body;
 
 /// The running state of the sharded subscriptions.
 pub(super) struct ShardedTask {
+    cfg: RedisConfig,
     conn: ClusterConnection,
+    /// When the connection was last rebuilt from the seeds.
+    rebuilt_at: Instant,
     pushes: mpsc::UnboundedReceiver<PushInfo>,
     opts: ListenerOptions,
     response_timeout: std::time::Duration,
@@ -49,7 +53,9 @@ impl ShardedTask {
         let (tx, pushes) = mpsc::unbounded_channel();
         let conn = conn::connect_cluster_push(&cfg, tx).await?;
         let mut task = ShardedTask {
+            cfg: cfg.clone(),
             conn,
+            rebuilt_at: Instant::now(),
             pushes,
             opts,
             response_timeout: cfg.response_timeout,
@@ -72,6 +78,26 @@ impl ShardedTask {
         match tokio::time::timeout(limit, self.conn.ssubscribe(channel)).await {
             Ok(r) => r.map_err(Error::from),
             Err(_) => Err(Error::Timeout(limit)),
+        }
+    }
+
+    /// A fresh Cluster connection (new slot map from the seeds), at most once a second: redis-rs
+    /// keeps retrying a master that hangs without closing its socket, so a subscription routed
+    /// there would never reach the replica promoted in its place.
+    async fn rebuild(&mut self) {
+        if self.rebuilt_at.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.rebuilt_at = Instant::now();
+        let (tx, pushes) = mpsc::unbounded_channel();
+        match conn::connect_cluster_push(&self.cfg, tx).await {
+            Ok(fresh) => {
+                tracing::warn!("sharded listener: Cluster connection rebuilt from the seeds");
+                self.conn = fresh;
+                self.pushes = pushes;
+                self.confirmed.clear();
+            }
+            Err(e) => tracing::debug!("sharded listener: rebuild failed: {e}"),
         }
     }
 
@@ -119,8 +145,10 @@ impl ShardedTask {
                         return;
                     }
                 },
+                _ = tokio::time::sleep(retry_in), if missing.is_empty() => self.check_owners().await,
                 _ = tokio::time::sleep(retry_in), if !missing.is_empty() => {
                     attempts += 1;
+                    let mut stuck = false;
                     for channel in &missing {
                         match self.ssubscribe(channel).await {
                             // The confirmation push marks it confirmed; a reply alone says the
@@ -128,13 +156,56 @@ impl ShardedTask {
                             Ok(()) => {
                                 self.confirmed.insert(channel.clone());
                             }
-                            Err(e) => tracing::debug!(attempts,
-                                channel = %String::from_utf8_lossy(channel),
-                                "SSUBSCRIBE not accepted yet: {e}"),
+                            Err(e) => {
+                                stuck |= e.is_connection();
+                                tracing::debug!(attempts,
+                                    channel = %String::from_utf8_lossy(channel),
+                                    "SSUBSCRIBE not accepted yet: {e}");
+                            }
                         }
+                    }
+                    if stuck {
+                        self.rebuild().await;
                     }
                     delay = (delay * 2).min(self.opts.backoff_max);
                 }
+            }
+        }
+    }
+
+    /// Liveness, every `ping_interval`: asks each channel's slot owner (`PUBSUB SHARDNUMSUB`)
+    /// whether the channel has a subscriber there. A node that does not answer in time (frozen,
+    /// gone without a closed socket) or has none marks the channel for renewal.
+    async fn check_owners(&mut self) {
+        let channels: Vec<Vec<u8>> = self.confirmed.iter().cloned().collect();
+        for channel in channels {
+            let slot = conn::key_slot(&channel);
+            let mut cmd = redis::cmd("PUBSUB");
+            cmd.arg("SHARDNUMSUB").arg(&channel);
+            let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::new(
+                slot,
+                SlotAddr::Master,
+            )));
+            let asked =
+                tokio::time::timeout(self.response_timeout, self.conn.route_command(cmd, route))
+                    .await;
+            let subscribed = match asked {
+                Ok(Ok(Value::Array(reply))) => {
+                    matches!(reply.get(1), Some(Value::Int(n)) if *n > 0)
+                }
+                Ok(Ok(_)) => true, // an unexpected shape is not evidence of a loss
+                Ok(Err(e)) => {
+                    tracing::debug!("SHARDNUMSUB failed: {e}");
+                    false
+                }
+                Err(_) => false,
+            };
+            if !subscribed && self.confirmed.remove(&channel) {
+                tracing::warn!(channel = %String::from_utf8_lossy(&channel),
+                    "shard channel's owner does not answer or lost the subscription; renewing");
+                self.report(ListenerStatus::Disconnected {
+                    error: "the slot's node did not confirm the shard subscription".into(),
+                });
             }
         }
     }
