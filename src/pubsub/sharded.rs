@@ -190,8 +190,12 @@ impl ShardedTask {
                 tokio::time::timeout(self.response_timeout, self.conn.route_command(cmd, route))
                     .await;
             let subscribed = match asked {
+                // RESP2: [channel, count]; RESP3 (this connection): {channel: count}.
                 Ok(Ok(Value::Array(reply))) => {
                     matches!(reply.get(1), Some(Value::Int(n)) if *n > 0)
+                }
+                Ok(Ok(Value::Map(reply))) => {
+                    matches!(reply.first(), Some((_, Value::Int(n))) if *n > 0)
                 }
                 Ok(Ok(_)) => true, // an unexpected shape is not evidence of a loss
                 Ok(Err(e)) => {
