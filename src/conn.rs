@@ -762,6 +762,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cluster_seeds_rotate() {
+        let cfg = RedisConfig::from_url("redis+cluster://10.0.0.1:7000,10.0.0.2:7001").unwrap();
+        let seed = |i| endpoint_addr(&cluster_seed(&cfg, i).unwrap().endpoint);
+        assert_eq!(
+            (seed(0), seed(1), seed(2)),
+            (
+                "10.0.0.1:7000".to_string(),
+                "10.0.0.2:7001".to_string(),
+                "10.0.0.1:7000".to_string()
+            )
+        );
+        assert_eq!(
+            cluster_seed(&cfg, 1).unwrap().topology,
+            Topology::Standalone
+        );
+        let single = RedisConfig::from_url("redis://127.0.0.1:7000/0").unwrap();
+        assert!(cluster_seed(&single, 0).is_none());
+    }
+
+    #[test]
     fn key_slots_match_redis() {
         // Values from CLUSTER KEYSLOT on a real server.
         assert_eq!(key_slot(b"foo"), 12182);
@@ -797,5 +817,16 @@ mod tests {
             vec!["127.0.0.1:7000", "127.0.0.1:7001"]
         );
         assert!(masters_from_slots(&Value::Nil).is_empty());
+        let ranges = slot_ranges(&reply);
+        assert_eq!(ranges.len(), 2);
+        assert_eq!((ranges[1].start, ranges[1].end), (5461, 10922));
+        assert_eq!(slot_owner(&ranges, 0), Some("127.0.0.1:7000"));
+        assert_eq!(slot_owner(&ranges, 5460), Some("127.0.0.1:7000"));
+        assert_eq!(slot_owner(&ranges, 5461), Some("127.0.0.1:7001"));
+        assert_eq!(
+            slot_owner(&ranges, 16000),
+            None,
+            "an uncovered slot has no owner"
+        );
     }
 }
