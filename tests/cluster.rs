@@ -780,9 +780,10 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
 }
 
 /// A master that hangs (SIGSTOP) rather than dies closes no socket: the sharded listener notices
-/// through its owner check, and renews the subscription on the replica promoted in its place.
+/// through its owner check and renews the subscription on the replica promoted in its place; a
+/// consumer group on a stream in the same slot gives up its hung blocking read and goes on there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sharded_listener_follows_a_frozen_master() {
+async fn shard_subscription_and_consumer_group_survive_a_frozen_master() {
     let cluster = RedisCluster::start().unwrap();
     let mut cfg = cluster.config();
     // A trading service's budget for one call; a hung node costs this much per attempt.
@@ -816,6 +817,66 @@ async fn sharded_listener_follows_a_frozen_master() {
         assert!(Instant::now() < deadline, "replicas never synced");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // A consumer group on a stream in the same slot keeps going too.
+    let key = format!("{{{channel}}}.ticks");
+    let stream = MarketDataStream::new(conn.clone(), cfg.clone(), key.clone());
+    stream.ensure_group("g", "0").await.unwrap();
+    let processed = Arc::new(Mutex::new(HashSet::<u64>::new()));
+    let seen = processed.clone();
+    let consumer = stream.spawn_consumer(
+        ConsumerOptions::new("g", "c1")
+            .block(Duration::from_millis(200))
+            .claim_idle(Duration::from_millis(500))
+            .claim_interval(Duration::from_millis(300)),
+        move |t| {
+            let seen = seen.clone();
+            async move {
+                let seq = t.tick.extra.get("seq").and_then(|s| s.parse().ok());
+                seen.lock().unwrap().insert(seq.ok_or("no seq")?);
+                Ok::<(), &'static str>(())
+            }
+        },
+    );
+    // Publishes `seqs`, each confirmed by the replica (WAIT 1) when it has one, retrying failures.
+    let publish = |seqs: std::ops::Range<u64>, replicated: bool| {
+        let (mut c, key) = (conn.clone(), key.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            for seq in seqs {
+                loop {
+                    let tick =
+                        MarketTick::new("ETHUSDT", 3000.0).with_extra("seq", seq.to_string());
+                    let mut xadd = redis::cmd("XADD");
+                    xadd.arg(&key).arg("*");
+                    for (f, v) in tick.to_fields() {
+                        xadd.arg(f).arg(v);
+                    }
+                    let mut pipe = redis::pipe();
+                    pipe.add_command(xadd)
+                        .cmd("WAIT")
+                        .arg(i64::from(replicated))
+                        .arg(500);
+                    match pipe.query_async::<(String, i64)>(&mut c).await {
+                        Ok((_, n)) if n >= 1 || !replicated => break,
+                        _ => assert!(Instant::now() < deadline, "publish {seq} never confirmed"),
+                    }
+                }
+            }
+        }
+    };
+    let wait_processed = |n: usize| {
+        let p = processed.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while p.lock().unwrap().len() < n {
+                assert!(Instant::now() < deadline, "consumer stalled below {n}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    publish(0..20, true).await;
+    wait_processed(20).await;
+
     let node = cluster
         .nodes
         .iter()
@@ -859,7 +920,18 @@ async fn sharded_listener_follows_a_frozen_master() {
         Some(owner.as_str()),
         "a replica serves the channel's slot now"
     );
-    eprintln!("frozen master: shard channel back after {back_after:?}");
+    // The promoted replica has no replica of its own: publish without WAIT.
+    publish(20..40, false).await;
+    wait_processed(40).await;
+    let consumed_after = paused_at.elapsed();
+    let stats = consumer.stop_and_join().await.unwrap();
+    assert_eq!(processed.lock().unwrap().len(), 40, "every entry processed");
+    assert!(stats.acked >= 40, "{stats:?}");
+    eprintln!(
+        "frozen master: shard channel back after {back_after:?}, 40 of 40 entries consumed \
+         after {consumed_after:?} ({} recovered errors)",
+        stats.errors
+    );
     listener.stop().await;
     node.resume().unwrap();
 }

@@ -359,11 +359,17 @@ where
                 .arg("STREAMS")
                 .arg(this.stream.name())
                 .arg(">");
-            let read = cmd.query_async::<Value>(conn);
+            // Bounded even though it blocks: a master that hangs (no socket closes) must not
+            // stall the consumer past a failover.
+            let limit = block + this.stream.cfg.response_timeout;
+            let read = tokio::time::timeout(limit, cmd.query_async::<Value>(conn));
             let reply = tokio::select! {
                 biased;
                 _ = token.cancelled() => return Ok(()),
-                r = read => r?,
+                r = read => match r {
+                    Ok(r) => r?,
+                    Err(_) => return Err(Fail::Redis(Error::Timeout(limit))),
+                },
             };
             this.handle(entry::parse_read_reply(&reply)?).await
         };
