@@ -65,6 +65,86 @@ async fn library_and_admin_on_one_cluster() {
     eprintln!("per-node metrics: {:?}", started.elapsed());
     invalidation_job_clears_every_master(&admin, &conn).await;
     eprintln!("invalidation job: {:?}", started.elapsed());
+    web_mode_shows_topology_nodes_and_slots(&cfg).await;
+    eprintln!("web mode: {:?}", started.elapsed());
+}
+
+/// The same figures over HTTP, as `redscope serve` gives them to the UI.
+async fn web_mode_shows_topology_nodes_and_slots(cfg: &RedisConfig) {
+    const TOKEN: &str = "cluster-test-token-0123456789";
+    let service = AdminService::new(cfg.clone(), AdminOptions::default());
+    let server = redscope::web::WebServer::bind(
+        service,
+        redscope::web::ServeOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            token: Some(TOKEN.into()),
+            allow_remote: false,
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let s = stop.clone();
+    let task = tokio::spawn(server.run(async move { s.cancelled().await }));
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            let res = http
+                .get(format!("http://{addr}{path}"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (
+                status,
+                res.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let (status, health) = get("/api/health".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(health["topology"], "cluster");
+    assert!(health["master"].is_null());
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let nodes = loop {
+        let (status, m) = get("/api/metrics?range_s=60".into()).await;
+        assert_eq!(status, 200, "{m}");
+        let nodes: Vec<String> = m["nodes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nodes.len() == 3 {
+            break nodes;
+        }
+        assert!(Instant::now() < deadline, "no nodes in metrics: {m}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, m) = get(format!("/api/metrics?range_s=60&node={}", nodes[0])).await;
+        assert_eq!(status, 200, "{m}");
+        if m["samples"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no samples for {}", nodes[0]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, err) = get("/api/metrics?node=127.0.0.1:1".into()).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (404, Some("not_found")),
+        "{err}"
+    );
+    stop.cancel();
+    let _ = task.await;
 }
 
 async fn invalidation_job_clears_every_master(admin: &AdminService, conn: &Conn) {
