@@ -685,8 +685,10 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
     // The producer: XADD then WAIT for the replica, so a confirmed entry survives the failover.
     // Failed or unconfirmed publishes are retried (same seq) and counted.
     let producer_stop = CancellationToken::new();
+    let published = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let producer = {
         let (mut c, stop) = (conn.clone(), producer_stop.clone());
+        let published = published.clone();
         tokio::spawn(async move {
             let (mut confirmed, mut retries) = (Vec::<u64>::new(), 0u64);
             let mut seq = 0u64;
@@ -703,6 +705,7 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
                 match pipe.query_async::<(String, i64)>(&mut c).await {
                     Ok((_, 1..)) => {
                         confirmed.push(seq);
+                        published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         seq += 1;
                     }
                     _ => {
@@ -719,10 +722,16 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
     // Let it run, then kill the stream's master.
     let wait_for = |n: usize| {
         let p = processed.clone();
+        let published = published.clone();
         async move {
             let deadline = Instant::now() + Duration::from_secs(30);
             while p.lock().unwrap().len() < n {
-                assert!(Instant::now() < deadline, "consumer stalled below {n}");
+                assert!(
+                    Instant::now() < deadline,
+                    "consumer stalled below {n}: {} processed, {} confirmed by the producer",
+                    p.lock().unwrap().len(),
+                    published.load(std::sync::atomic::Ordering::Relaxed)
+                );
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }

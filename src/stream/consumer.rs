@@ -295,11 +295,21 @@ impl From<Error> for Fail {
 
 impl From<redis::RedisError> for Fail {
     fn from(e: redis::RedisError) -> Self {
+        use redis::ServerErrorKind as S;
         if e.code() == Some("NOGROUP") {
-            Fail::NoGroup
-        } else {
-            Fail::Redis(e.into())
+            return Fail::NoGroup;
         }
+        if let redis::ErrorKind::Server(
+            S::Moved | S::Ask | S::TryAgain | S::ClusterDown | S::MasterDown | S::ReadOnly,
+        ) = e.kind()
+        {
+            // The blocking connection's node no longer serves the stream (a failover or a slot
+            // move): a transient failure, after which the slot's master is looked up again.
+            return Fail::Redis(Error::Connection(format!(
+                "the stream's node changed role or slots: {e}"
+            )));
+        }
+        Fail::Redis(e.into())
     }
 }
 
@@ -379,6 +389,9 @@ where
                 tracing::warn!(group = %this.opts.group, "consumer group or stream vanished; recreating it");
                 add(&this.counters.errors, 1);
                 group_ready = false;
+                // The node may be one that wrongly believes it serves the stream (a restarted,
+                // empty former master of a Cluster): ask for the slot's master again.
+                blocking = None;
             }
             Err(Fail::Redis(e)) if e.is_transient() => {
                 add(&this.counters.errors, 1);
