@@ -81,9 +81,62 @@ enum Inner {
 
 #[derive(Clone)]
 struct ClusterState {
-    conn: ClusterConnection,
+    /// The redis-rs Cluster connection; replaced by a fresh one (new slot map) after timeouts.
+    conn: Arc<RwLock<ClusterConnection>>,
     cfg: RedisConfig,
     nodes: Arc<tokio::sync::Mutex<HashMap<String, ConnectionManager>>>,
+    rebuild: Arc<Rebuild>,
+}
+
+/// Rate limit and guard of Cluster connection rebuilds.
+#[derive(Default)]
+struct Rebuild {
+    running: AtomicBool,
+    last: Mutex<Option<Instant>>,
+}
+
+/// Least time between two rebuilds of a Cluster connection.
+const REBUILD_EVERY: Duration = Duration::from_secs(1);
+
+impl ClusterState {
+    /// The current redis-rs connection (cheap clone).
+    fn current(&self) -> ClusterConnection {
+        self.conn.read().expect("lock").clone()
+    }
+
+    /// After a failed call. redis-rs refreshes its slot map on MOVED and on dropped or refused
+    /// connections, but retries a node that stops answering (a frozen master: no socket
+    /// closes) forever, so it never learns that a replica took over. After a timeout or I/O
+    /// error a fresh connection is built from the seeds in the background (at most once a
+    /// second) and replaces this one.
+    fn after_error(&self, e: &redis::RedisError) {
+        if !(e.is_timeout() || e.is_io_error() || e.is_connection_dropped()) {
+            return;
+        }
+        {
+            let mut last = self.rebuild.last.lock().expect("lock");
+            if last.is_some_and(|at| at.elapsed() < REBUILD_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        if self.rebuild.running.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Topology::Cluster { nodes } = &this.cfg.topology {
+                match connect_cluster(&this.cfg, nodes).await {
+                    Ok(fresh) => {
+                        tracing::warn!("Cluster connection rebuilt from the seeds after timeouts");
+                        *this.conn.write().expect("lock") = fresh;
+                    }
+                    Err(e) => tracing::debug!("Cluster connection rebuild failed: {e}"),
+                }
+            }
+            this.rebuild.running.store(false, Ordering::SeqCst);
+        });
+    }
 }
 
 struct SentinelState {
@@ -113,9 +166,10 @@ impl Conn {
             Topology::Cluster { nodes } => {
                 let conn = connect_cluster(cfg, nodes).await?;
                 Inner::Cluster(Box::new(ClusterState {
-                    conn,
+                    conn: Arc::new(RwLock::new(conn)),
                     cfg: cfg.clone(),
                     nodes: Default::default(),
+                    rebuild: Default::default(),
                 }))
             }
             Topology::Sentinel { .. } => {
@@ -163,7 +217,7 @@ impl Conn {
                 Ok(vec![NodeConn { addr, conn }])
             }
             Inner::Cluster(state) => {
-                let mut c = state.conn.clone();
+                let mut c = state.current();
                 let slots: Value = redis::cmd("CLUSTER")
                     .arg("SLOTS")
                     .query_async(&mut c)
@@ -201,11 +255,55 @@ impl Conn {
     }
 }
 
+/// A range of hash slots and the master serving it, from `CLUSTER SLOTS`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SlotRange {
+    /// First slot of the range.
+    pub start: u16,
+    /// Last slot of the range (inclusive).
+    pub end: u16,
+    /// `host:port` of the master serving it.
+    pub master: String,
+}
+
+impl Conn {
+    /// The Cluster's slot ranges and their masters (fresh `CLUSTER SLOTS`); empty for a single
+    /// server or Sentinel, where one node holds every key.
+    pub async fn slot_map(&self) -> Result<Vec<SlotRange>> {
+        let Inner::Cluster(state) = &self.inner else {
+            return Ok(Vec::new());
+        };
+        let mut c = state.current();
+        let slots: Value = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(&mut c)
+            .await?;
+        Ok(slot_ranges(&slots))
+    }
+}
+
+/// The master of `slot` in a slot map from [`Conn::slot_map`].
+pub fn slot_owner(map: &[SlotRange], slot: u16) -> Option<&str> {
+    map.iter()
+        .find(|r| r.start <= slot && slot <= r.end)
+        .map(|r| r.master.as_str())
+}
+
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_command(cmd),
-            Inner::Cluster(state) => state.conn.req_packed_command(cmd),
+            Inner::Cluster(state) => {
+                let state = state.clone();
+                Box::pin(async move {
+                    let mut c = state.current();
+                    let r = c.req_packed_command(cmd).await;
+                    if let Err(e) = &r {
+                        state.after_error(e);
+                    }
+                    r
+                })
+            }
             Inner::Sentinel(s) => {
                 let s = s.clone();
                 Box::pin(async move {
@@ -229,23 +327,28 @@ impl ConnectionLike for Conn {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_commands(cmd, offset, count),
             Inner::Cluster(state) => {
-                if cmd.is_transaction() {
-                    return state.conn.req_packed_commands(cmd, offset, count);
-                }
                 // A plain pipeline whose keys span slots is run command by command (concurrently,
                 // each routed to its slot's master), with the replies in pipeline order.
-                let conn = state.conn.clone();
+                let state = state.clone();
                 Box::pin(async move {
+                    let conn = state.current();
                     let mut c = conn.clone();
-                    match c.req_packed_commands(cmd, offset, count).await {
+                    let r = match c.req_packed_commands(cmd, offset, count).await {
                         Err(e)
-                            if e.kind()
-                                == redis::ErrorKind::Server(redis::ServerErrorKind::CrossSlot) =>
+                            if !cmd.is_transaction()
+                                && e.kind()
+                                    == redis::ErrorKind::Server(
+                                        redis::ServerErrorKind::CrossSlot,
+                                    ) =>
                         {
                             split_pipeline(conn, cmd).await
                         }
                         other => other,
+                    };
+                    if let Err(e) = &r {
+                        state.after_error(e);
                     }
+                    r
                 })
             }
             Inner::Sentinel(s) => {
@@ -313,25 +416,85 @@ impl SentinelState {
         }
         let this = this.clone();
         tokio::spawn(async move {
-            match resolve_sentinel_master(&this.cfg).await {
+            this.follow_failover().await;
+            this.resolving.store(false, Ordering::SeqCst);
+        });
+    }
+
+    /// Asks the Sentinels until they name a reachable new master (then switches to it) or the
+    /// current one answers again, polling every 200 ms for at most [`FOLLOW_FOR`]. Polling on its
+    /// own, not only on the next failed call, matters: with a circuit breaker open nobody calls,
+    /// and the half-open probe must find the promoted replica already in place.
+    async fn follow_failover(&self) {
+        let deadline = Instant::now() + FOLLOW_FOR;
+        loop {
+            match resolve_sentinel_master(&self.cfg).await {
                 Ok(master) => {
                     let addr = endpoint_addr(&master.endpoint);
-                    let same = this.current.read().expect("lock").0 == addr;
-                    if !same {
+                    let current = self.current.read().expect("lock").clone();
+                    if current.0 != addr {
                         match connect(&master).await {
                             Ok(conn) => {
                                 tracing::warn!(new_master = %addr, "Sentinel failover: switched to the new master");
-                                *this.current.write().expect("lock") = (addr, conn);
+                                *self.current.write().expect("lock") = (addr, conn);
+                                return;
                             }
                             Err(e) => tracing::debug!("new master not reachable yet: {e}"),
+                        }
+                    } else {
+                        // Same master named: done if it answers as a master, else wait for
+                        // the Sentinels to promote a replica.
+                        let mut c = current.1;
+                        let role: redis::RedisResult<Value> = tokio::time::timeout(
+                            self.cfg.response_timeout,
+                            redis::cmd("ROLE").query_async(&mut c),
+                        )
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(redis::RedisError::from(std::io::Error::from(
+                                std::io::ErrorKind::TimedOut,
+                            )))
+                        });
+                        if let Ok(Value::Array(fields)) = role {
+                            if matches!(fields.first(), Some(Value::BulkString(b)) if b == b"master")
+                            {
+                                return;
+                            }
                         }
                     }
                 }
                 Err(e) => tracing::debug!("Sentinel resolution failed: {e}"),
             }
-            this.resolving.store(false, Ordering::SeqCst);
-        });
+            if Instant::now() >= deadline {
+                tracing::warn!("no reachable master named by the Sentinels within {FOLLOW_FOR:?}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
+}
+
+/// How long a Sentinel-managed connection keeps asking for a new master after losing its own.
+const FOLLOW_FOR: Duration = Duration::from_secs(60);
+
+/// A standalone config for seed node `i` (modulo their number) of a Cluster config; `None` for
+/// other topologies. For connections that may use any node (classic pub/sub).
+pub fn cluster_seed(cfg: &RedisConfig, i: usize) -> Option<RedisConfig> {
+    let Topology::Cluster { nodes } = &cfg.topology else {
+        return None;
+    };
+    let (host, port) = nodes.get(i % nodes.len().max(1))?.clone();
+    let mut c = cfg.clone();
+    c.topology = Topology::Standalone;
+    c.endpoint = match &cfg.endpoint {
+        Endpoint::Tls { insecure, .. } => Endpoint::Tls {
+            host,
+            port,
+            insecure: *insecure,
+        },
+        _ => Endpoint::Tcp { host, port },
+    };
+    Some(c)
 }
 
 /// Asks the Sentinels, in order, for the address of the master; returns a standalone config for it.
@@ -410,6 +573,32 @@ pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
 }
 
 async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<ClusterConnection> {
+    let client = cluster_builder(cfg, nodes)?.build()?;
+    open_cluster(cfg, client).await
+}
+
+/// A RESP3 Cluster connection whose push messages (sharded pub/sub deliveries, subscription
+/// confirmations, disconnections) go to `push`; for [`crate::pubsub`]'s sharded listener.
+pub(crate) async fn connect_cluster_push(
+    cfg: &RedisConfig,
+    push: tokio::sync::mpsc::UnboundedSender<redis::PushInfo>,
+) -> Result<ClusterConnection> {
+    let Topology::Cluster { nodes } = &cfg.topology else {
+        return Err(Error::InvalidInput(
+            "sharded pub/sub listeners need a redis+cluster:// configuration".into(),
+        ));
+    };
+    let client = cluster_builder(cfg, nodes)?
+        .use_protocol(redis::ProtocolVersion::RESP3)
+        .push_sender(push)
+        .build()?;
+    open_cluster(cfg, client).await
+}
+
+fn cluster_builder(
+    cfg: &RedisConfig,
+    nodes: &[(String, u16)],
+) -> Result<redis::cluster::ClusterClientBuilder> {
     let tls = matches!(cfg.endpoint, Endpoint::Tls { .. });
     let insecure = matches!(cfg.endpoint, Endpoint::Tls { insecure: true, .. });
     let infos: Vec<redis::ConnectionInfo> = nodes
@@ -448,7 +637,13 @@ async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<C
             builder = builder.certs(certs);
         }
     }
-    let client = builder.build()?;
+    Ok(builder)
+}
+
+async fn open_cluster(
+    cfg: &RedisConfig,
+    client: redis::cluster::ClusterClient,
+) -> Result<ClusterConnection> {
     match tokio::time::timeout(
         cfg.connect_timeout + cfg.response_timeout,
         client.get_async_connection(),
@@ -460,8 +655,8 @@ async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<C
     }
 }
 
-/// The `host:port` of every master that serves slots, from a `CLUSTER SLOTS` reply.
-fn masters_from_slots(v: &Value) -> Vec<String> {
+/// Slot ranges with their master's `host:port`, from a `CLUSTER SLOTS` reply.
+fn slot_ranges(v: &Value) -> Vec<SlotRange> {
     let Value::Array(ranges) = v else {
         return Vec::new();
     };
@@ -471,24 +666,51 @@ fn masters_from_slots(v: &Value) -> Vec<String> {
             let Value::Array(fields) = range else {
                 return None;
             };
-            let Value::Array(master) = fields.get(2)? else {
+            let (Some(Value::Int(start)), Some(Value::Int(end))) = (fields.first(), fields.get(1))
+            else {
                 return None;
             };
-            let host = match master.first()? {
-                Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-                Value::SimpleString(s) => s.clone(),
-                _ => return None,
-            };
-            let Value::Int(port) = master.get(1)? else {
-                return None;
-            };
-            Some(if host.contains(':') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
+            Some(SlotRange {
+                start: u16::try_from(*start).ok()?,
+                end: u16::try_from(*end).ok()?,
+                master: range_master(fields)?,
             })
         })
         .collect()
+}
+
+/// The `host:port` of every master that serves slots, from a `CLUSTER SLOTS` reply.
+fn masters_from_slots(v: &Value) -> Vec<String> {
+    let Value::Array(ranges) = v else {
+        return Vec::new();
+    };
+    ranges
+        .iter()
+        .filter_map(|range| match range {
+            Value::Array(fields) => range_master(fields),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The master (third field) of one `CLUSTER SLOTS` range.
+fn range_master(fields: &[Value]) -> Option<String> {
+    let Value::Array(master) = fields.get(2)? else {
+        return None;
+    };
+    let host = match master.first()? {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        _ => return None,
+    };
+    let Value::Int(port) = master.get(1)? else {
+        return None;
+    };
+    Some(if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
 }
 
 fn split_addr(addr: &str) -> Result<(String, u16)> {
@@ -540,6 +762,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cluster_seeds_rotate() {
+        let cfg = RedisConfig::from_url("redis+cluster://10.0.0.1:7000,10.0.0.2:7001").unwrap();
+        let seed = |i| endpoint_addr(&cluster_seed(&cfg, i).unwrap().endpoint);
+        assert_eq!(
+            (seed(0), seed(1), seed(2)),
+            (
+                "10.0.0.1:7000".to_string(),
+                "10.0.0.2:7001".to_string(),
+                "10.0.0.1:7000".to_string()
+            )
+        );
+        assert_eq!(
+            cluster_seed(&cfg, 1).unwrap().topology,
+            Topology::Standalone
+        );
+        let single = RedisConfig::from_url("redis://127.0.0.1:7000/0").unwrap();
+        assert!(cluster_seed(&single, 0).is_none());
+    }
+
+    #[test]
     fn key_slots_match_redis() {
         // Values from CLUSTER KEYSLOT on a real server.
         assert_eq!(key_slot(b"foo"), 12182);
@@ -575,5 +817,16 @@ mod tests {
             vec!["127.0.0.1:7000", "127.0.0.1:7001"]
         );
         assert!(masters_from_slots(&Value::Nil).is_empty());
+        let ranges = slot_ranges(&reply);
+        assert_eq!(ranges.len(), 2);
+        assert_eq!((ranges[1].start, ranges[1].end), (5461, 10922));
+        assert_eq!(slot_owner(&ranges, 0), Some("127.0.0.1:7000"));
+        assert_eq!(slot_owner(&ranges, 5460), Some("127.0.0.1:7000"));
+        assert_eq!(slot_owner(&ranges, 5461), Some("127.0.0.1:7001"));
+        assert_eq!(
+            slot_owner(&ranges, 16000),
+            None,
+            "an uncovered slot has no owner"
+        );
     }
 }

@@ -7,7 +7,11 @@
 //! ([`ListenerBuilder::status`]) that says when the listener lost and regained the server;
 //! [`spawn_handler`] runs an async closure over such a queue.
 //! Payloads that do not decode are delivered as [`Body::Undecodable`] with their raw bytes.
-//! Plain `PUBLISH`/`SUBSCRIBE` only: sharded pub/sub on a Cluster is a later issue.
+//! Sharded pub/sub (Redis 7, Cluster): [`PubSubManager::publish_sharded`] sends `SPUBLISH`, and
+//! [`ListenerBuilder::shard_channel`] subscribes with `SSUBSCRIBE` on the master owning the
+//! channel's slot, re-resolving the owner after a failover or slot move ([`sharded`]).
+
+mod sharded;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,6 +76,25 @@ impl PubSubManager {
             .query_async(&mut c)
             .await?;
         Ok(n)
+    }
+
+    /// `SPUBLISH channel payload` (Redis 7 sharded pub/sub): on a Cluster it goes to the master
+    /// owning the channel's slot and reaches only that shard's `SSUBSCRIBE`rs; returns how many
+    /// shard subscribers received it.
+    pub async fn publish_sharded_raw(&self, channel: &str, payload: &[u8]) -> Result<u64> {
+        let mut c = self.conn.clone();
+        let n: u64 = redis::cmd("SPUBLISH")
+            .arg(channel)
+            .arg(payload)
+            .query_async(&mut c)
+            .await?;
+        Ok(n)
+    }
+
+    /// Publishes an envelope as JSON on the shard channel `channel` (`SPUBLISH`).
+    pub async fn publish_sharded(&self, channel: &str, envelope: &Envelope) -> Result<u64> {
+        let body = serde_json::to_vec(envelope)?;
+        self.publish_sharded_raw(channel, &body).await
     }
 
     /// Publishes an envelope as JSON on `channel`; returns the subscriber count.
@@ -357,6 +380,7 @@ pub struct ListenerBuilder {
     opts: ListenerOptions,
     channels: HashMap<Vec<u8>, mpsc::Sender<Received>>,
     patterns: HashMap<Vec<u8>, mpsc::Sender<Received>>,
+    shard_channels: HashMap<Vec<u8>, mpsc::Sender<Received>>,
     status: Option<mpsc::UnboundedSender<ListenerStatus>>,
 }
 
@@ -367,6 +391,7 @@ impl ListenerBuilder {
             opts: ListenerOptions::default(),
             channels: HashMap::new(),
             patterns: HashMap::new(),
+            shard_channels: HashMap::new(),
             status: None,
         }
     }
@@ -392,6 +417,15 @@ impl ListenerBuilder {
         rx
     }
 
+    /// Subscribes to the shard channel `channel` (`SSUBSCRIBE`, Cluster only) on the master that
+    /// owns its slot; after a failover or slot move the owner is looked up again and the
+    /// subscription renewed there. Messages sent with `SPUBLISH` arrive on the receiver.
+    pub fn shard_channel(&mut self, channel: &str) -> mpsc::Receiver<Received> {
+        let (tx, rx) = mpsc::channel(self.opts.queue.max(1));
+        self.shard_channels.insert(channel.as_bytes().to_vec(), tx);
+        rx
+    }
+
     /// Connection state changes (connected, lost, re-subscribed with the outage's length).
     pub fn status(&mut self) -> mpsc::UnboundedReceiver<ListenerStatus> {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -403,9 +437,9 @@ impl ListenerBuilder {
     /// Returns once the first subscription is confirmed, or with the error of the first attempt
     /// (a dead server or wrong password is reported to the caller rather than retried silently).
     pub async fn start(self, stop: CancellationToken) -> Result<Listener> {
-        if self.channels.is_empty() && self.patterns.is_empty() {
+        if self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty() {
             return Err(Error::InvalidInput(
-                "a listener needs at least one channel or pattern".into(),
+                "a listener needs at least one channel, pattern or shard channel".into(),
             ));
         }
         if self.opts.backoff_min.is_zero() || self.opts.backoff_max < self.opts.backoff_min {
@@ -414,28 +448,59 @@ impl ListenerBuilder {
             ));
         }
         let stats = Arc::new(ListenerStats::default());
-        let mut state = ListenerTask {
-            cfg: self.cfg,
-            opts: self.opts,
-            channels: self.channels,
-            patterns: self.patterns,
-            status: self.status,
-            stats: stats.clone(),
-            seed_index: 0,
-        };
-        let first = state.subscribe().await?;
-        state.report(ListenerStatus::Connected);
         let token = stop.child_token();
-        let t = token.clone();
-        let task = tokio::spawn(async move { state.run(first, t).await });
-        Ok(Listener { token, task, stats })
+        let sharded = if self.shard_channels.is_empty() {
+            None
+        } else {
+            let task = sharded::ShardedTask::connect(
+                self.cfg.clone(),
+                self.opts.clone(),
+                self.shard_channels,
+                self.status.clone(),
+                stats.clone(),
+            )
+            .await?;
+            let t = token.clone();
+            Some(tokio::spawn(async move { task.run(t).await }))
+        };
+        let mut task = None;
+        if !(self.channels.is_empty() && self.patterns.is_empty()) {
+            let mut state = ListenerTask {
+                cfg: self.cfg,
+                opts: self.opts,
+                channels: self.channels,
+                patterns: self.patterns,
+                status: self.status,
+                stats: stats.clone(),
+                seed_index: 0,
+            };
+            let first = match state.subscribe().await {
+                Ok(first) => first,
+                Err(e) => {
+                    token.cancel();
+                    return Err(e);
+                }
+            };
+            state.report(ListenerStatus::Connected);
+            let t = token.clone();
+            task = Some(tokio::spawn(async move { state.run(first, t).await }));
+        } else if let Some(tx) = &self.status {
+            let _ = tx.send(ListenerStatus::Connected);
+        }
+        Ok(Listener {
+            token,
+            task,
+            sharded,
+            stats,
+        })
     }
 }
 
 /// A running listener; dropping it stops it too.
 pub struct Listener {
     token: CancellationToken,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
+    sharded: Option<JoinHandle<()>>,
     stats: Arc<ListenerStats>,
 }
 
@@ -448,7 +513,12 @@ impl Listener {
     /// Stops the listener and waits for its task to end (its connection is closed).
     pub async fn stop(mut self) {
         self.token.cancel();
-        let _ = (&mut self.task).await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.sharded.take() {
+            let _ = task.await;
+        }
     }
 }
 

@@ -79,6 +79,12 @@ pub struct KeyMeta {
     /// MEMORY USAGE in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<u64>,
+    /// Cluster only: the key's hash slot (`CLUSTER KEYSLOT`, computed locally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u16>,
+    /// Cluster only: `host:port` of the master serving that slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// Request of `key`: which key and which page of its value.
@@ -349,7 +355,16 @@ impl AdminService {
             .map(|k| decode_b64(k, "keys_b64"))
             .collect::<Result<Vec<_>>>()?;
         let mut c = self.conn().await?;
-        meta_of(&mut c, &keys, true).await
+        let mut metas = meta_of(&mut c, &keys, true).await?;
+        let slots = c.slot_map().await?;
+        if !slots.is_empty() {
+            for (m, k) in metas.iter_mut().zip(&keys) {
+                let slot = crate::conn::key_slot(k);
+                m.slot = Some(slot);
+                m.node = crate::conn::slot_owner(&slots, slot).map(str::to_string);
+            }
+        }
+        Ok(metas)
     }
 
     /// A key's metadata and one page of its value.
@@ -769,6 +784,8 @@ async fn meta_of(c: &mut Conn, keys: &[Vec<u8>], memory: bool) -> Result<Vec<Key
             encoding: v.get(2).and_then(v_str),
             size: None,
             memory: v.get(3).and_then(v_int).and_then(|m| u64::try_from(m).ok()),
+            slot: None,
+            node: None,
         })
         .collect();
     let mut p = redis::pipe();
@@ -891,6 +908,8 @@ mod tests {
             encoding: None,
             size: Some(size),
             memory: Some(memory),
+            slot: None,
+            node: None,
         };
         assert_eq!(page_count(100, &meta(10_000, 100)), 100);
         assert_eq!(page_count(100, &meta(100 << 20, 100)), 8);

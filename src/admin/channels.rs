@@ -482,10 +482,17 @@ async fn read_forever(
     cancel: CancellationToken,
 ) {
     let mut backoff = Duration::from_millis(50);
+    // A Cluster's classic messages reach every node: after a lost session, the next seed is tried.
+    let mut seed = 0usize;
     loop {
+        let this_seed = seed;
+        seed = seed.wrapping_add(1);
         let run = async {
             let cfg = match cfg.topology {
                 Topology::Sentinel { .. } => crate::conn::resolve_sentinel_master(&cfg).await?,
+                Topology::Cluster { .. } => {
+                    crate::conn::cluster_seed(&cfg, this_seed).unwrap_or_else(|| cfg.clone())
+                }
                 _ => cfg.clone(),
             };
             match &cfg.endpoint {

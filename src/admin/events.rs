@@ -38,6 +38,9 @@ pub enum Event {
         /// Why it is down.
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// For Sentinel: the master's `host:port`; a new value means a failover happened.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        master: Option<String>,
     },
     /// One sampler tick with the alerts it raised.
     Metrics {
@@ -203,14 +206,15 @@ impl AdminService {
             state: report.state,
             url: report.url,
             error: report.error,
+            master: report.master,
         });
         report.state
     }
 }
 
-/// Publishes `conn_state` at start and whenever the state changes.
+/// Publishes `conn_state` at start and whenever the state, URL or (Sentinel) master changes.
 async fn watch_health(weak: Weak<Inner>, cancel: CancellationToken) {
-    let mut last: Option<(ConnState, String)> = None;
+    let mut last: Option<(ConnState, String, Option<String>)> = None;
     loop {
         let Some(service) = AdminService::upgrade(&weak) else {
             return;
@@ -220,14 +224,15 @@ async fn watch_health(weak: Weak<Inner>, cancel: CancellationToken) {
             r = service.health() => r,
         };
         drop(service);
-        let now = (report.state, report.url.clone());
+        let now = (report.state, report.url.clone(), report.master.clone());
         if last.as_ref() != Some(&now) {
-            tracing::info!(state = ?report.state, url = %report.url, "connection state");
+            tracing::info!(state = ?report.state, url = %report.url, master = ?report.master, "connection state");
             if let Some(service) = AdminService::upgrade(&weak) {
                 service.publish_event(Event::ConnState {
                     state: report.state,
                     url: report.url,
                     error: report.error,
+                    master: report.master,
                 });
             }
             last = Some(now);
@@ -263,6 +268,7 @@ mod tests {
             state: ConnState::Down,
             url: "redis://127.0.0.1:1/0".into(),
             error: Some("refused".into()),
+            master: None,
         };
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(

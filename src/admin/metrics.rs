@@ -84,11 +84,14 @@ pub struct MetricsReply {
     pub samples: Vec<MetricsSample>,
     /// Alerts firing at the latest sample.
     pub alerts: Vec<Alert>,
+    /// Cluster only: the masters whose own figures `metrics?node=<host:port>` returns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
 }
 
 /// One stored sample, compact (fixed-size, no heap): `f32` for rates and ratios, `NaN` for none.
 #[derive(Debug, Clone, Copy)]
-struct Compact {
+pub(super) struct Compact {
     at_ms: u64,
     used_memory: u64,
     maxmemory: u64,
@@ -119,7 +122,12 @@ fn from_f32(v: f32) -> Option<f64> {
 }
 
 impl Compact {
-    fn pack(s: &MetricsSample) -> Compact {
+    /// When the sample was taken (ms since the Unix epoch).
+    pub(super) fn at_ms(&self) -> u64 {
+        self.at_ms
+    }
+
+    pub(super) fn pack(s: &MetricsSample) -> Compact {
         Compact {
             at_ms: s.at_ms,
             used_memory: s.used_memory,
@@ -205,6 +213,8 @@ impl History {
 pub(crate) struct SamplerSlot {
     task: Mutex<Option<Task>>,
     history: Arc<Mutex<History>>,
+    /// Per-master history of a Cluster ([`super::node_metrics`]).
+    pub(super) nodes: Arc<Mutex<super::node_metrics::NodeHistories>>,
 }
 
 fn now_ms() -> u64 {
@@ -227,8 +237,9 @@ impl AdminService {
         }
         let weak = self.downgrade();
         let history = slot.history.clone();
+        let nodes = slot.nodes.clone();
         *task = Some(Task::spawn(move |cancel| {
-            sample_forever(weak, history, cancel)
+            sample_forever(weak, history, nodes, cancel)
         }));
     }
 
@@ -236,6 +247,8 @@ impl AdminService {
     pub(crate) fn clear_metrics(&self) {
         let mut h = lock(&self.inner.live.sampler.history);
         *h = History::default();
+        drop(h);
+        *lock(&self.inner.live.sampler.nodes) = Default::default();
     }
 
     /// The last `range_s` seconds of history downsampled to at most `points`, and the current alerts.
@@ -258,7 +271,12 @@ impl AdminService {
         let chosen: Vec<Compact> = h.since(since).copied().collect();
         let samples = downsample(&chosen, points);
         let alerts = h.latest.as_ref().map(|l| l.1.clone()).unwrap_or_default();
-        Ok(MetricsReply { samples, alerts })
+        drop(h);
+        Ok(MetricsReply {
+            samples,
+            alerts,
+            nodes: self.metrics_nodes(),
+        })
     }
 
     /// The latest sample, its alerts and the INFO figures behind them, once the sampler ran.
@@ -383,7 +401,7 @@ pub fn label(v: &str) -> String {
 }
 
 /// Averages rates and ratios per bucket and keeps the last value of counters and gauges.
-fn downsample(samples: &[Compact], points: usize) -> Vec<MetricsSample> {
+pub(super) fn downsample(samples: &[Compact], points: usize) -> Vec<MetricsSample> {
     if samples.len() <= points {
         return samples.iter().map(Compact::unpack).collect();
     }
@@ -456,6 +474,7 @@ impl HostProbe {
 async fn sample_forever(
     weak: Weak<Inner>,
     history: Arc<Mutex<History>>,
+    nodes: Arc<Mutex<super::node_metrics::NodeHistories>>,
     cancel: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
@@ -473,15 +492,21 @@ async fn sample_forever(
         let read = async {
             // Every master of a Cluster, summed; the one server otherwise.
             let masters = service.conn().await?.masters().await?;
+            let several = masters.len() > 1;
             let mut total: Option<Stats> = None;
+            let mut per_node = Vec::new();
             for node in masters {
                 let mut c = node.conn;
                 let stats = Stats::from_info(&health::info(&mut c, None).await?);
+                if several {
+                    per_node.push((node.addr, stats.clone()));
+                }
                 match total.as_mut() {
                     Some(t) => t.merge(&stats),
                     None => total = Some(stats),
                 }
             }
+            lock(&nodes).record(per_node, now_ms());
             total.ok_or_else(|| Error::Connection("no master to sample".into()))
         };
         let stats = tokio::select! {

@@ -28,6 +28,7 @@ use crate::health;
 pub mod channels;
 pub mod events;
 pub mod metrics;
+pub mod node_metrics;
 pub mod payload;
 pub mod profiles;
 pub mod streams;
@@ -74,6 +75,10 @@ pub struct HealthReport {
     pub connected_clients: Option<u64>,
     /// Whether this session refuses writes.
     pub read_only: bool,
+    /// The deployment kind (standalone, cluster, sentinel), once connected.
+    pub topology: Option<crate::conn::TopologyKind>,
+    /// For Sentinel: the current master's `host:port` (changes after a failover).
+    pub master: Option<String>,
 }
 
 /// A cheap-to-clone handle to one admin session on one Redis server.
@@ -145,10 +150,14 @@ impl AdminService {
             used_memory: None,
             connected_clients: None,
             read_only: self.read_only(),
+            topology: None,
+            master: None,
         };
         let result = async {
             let mut c = self.conn().await?;
+            report.topology = Some(c.topology());
             let rtt: Duration = health::ping(&mut c).await?;
+            report.master = c.current_master();
             let info = health::info(&mut c, None).await?;
             Ok::<_, crate::Error>((rtt, info))
         }

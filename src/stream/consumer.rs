@@ -295,11 +295,21 @@ impl From<Error> for Fail {
 
 impl From<redis::RedisError> for Fail {
     fn from(e: redis::RedisError) -> Self {
+        use redis::ServerErrorKind as S;
         if e.code() == Some("NOGROUP") {
-            Fail::NoGroup
-        } else {
-            Fail::Redis(e.into())
+            return Fail::NoGroup;
         }
+        if let redis::ErrorKind::Server(
+            S::Moved | S::Ask | S::TryAgain | S::ClusterDown | S::MasterDown | S::ReadOnly,
+        ) = e.kind()
+        {
+            // The blocking connection's node no longer serves the stream (a failover or a slot
+            // move): a transient failure, after which the slot's master is looked up again.
+            return Fail::Redis(Error::Connection(format!(
+                "the stream's node changed role or slots: {e}"
+            )));
+        }
+        Fail::Redis(e.into())
     }
 }
 
@@ -359,11 +369,17 @@ where
                 .arg("STREAMS")
                 .arg(this.stream.name())
                 .arg(">");
-            let read = cmd.query_async::<Value>(conn);
+            // Bounded even though it blocks: a master that hangs (no socket closes) must not
+            // stall the consumer past a failover.
+            let limit = block + this.stream.cfg.response_timeout;
+            let read = tokio::time::timeout(limit, cmd.query_async::<Value>(conn));
             let reply = tokio::select! {
                 biased;
                 _ = token.cancelled() => return Ok(()),
-                r = read => r?,
+                r = read => match r {
+                    Ok(r) => r?,
+                    Err(_) => return Err(Fail::Redis(Error::Timeout(limit))),
+                },
             };
             this.handle(entry::parse_read_reply(&reply)?).await
         };
@@ -373,6 +389,9 @@ where
                 tracing::warn!(group = %this.opts.group, "consumer group or stream vanished; recreating it");
                 add(&this.counters.errors, 1);
                 group_ready = false;
+                // The node may be one that wrongly believes it serves the stream (a restarted,
+                // empty former master of a Cluster): ask for the slot's master again.
+                blocking = None;
             }
             Err(Fail::Redis(e)) if e.is_transient() => {
                 add(&this.counters.errors, 1);

@@ -16,7 +16,8 @@ use axum::{Json, Router};
 
 use super::live_extract::Q;
 use super::{ApiError, AppState};
-use crate::admin::metrics::{label, MetricsQuery, MetricsReply};
+use crate::admin::metrics::{label, MetricsReply};
+use crate::admin::node_metrics::NodeMetricsQuery;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 9] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];
@@ -138,9 +139,9 @@ pub(crate) fn prometheus_routes(state: AppState) -> Router<AppState> {
 
 async fn metrics(
     State(s): State<AppState>,
-    Q(q): Q<MetricsQuery>,
+    Q(q): Q<NodeMetricsQuery>,
 ) -> Result<Json<MetricsReply>, ApiError> {
-    Ok(Json(s.service.metrics(&q)?))
+    Ok(Json(s.service.metrics_for(&q)?))
 }
 
 async fn prometheus(State(s): State<AppState>) -> Response {

@@ -1,0 +1,1026 @@
+//! The library and the admin service on a real local Redis Cluster (3 masters + 3 replicas):
+//! cache batches over every slot, time series, locks and rate limits, sharded pub/sub, the
+//! channel monitor, slot/node per key, the 100,000-key tree; and a consumer group that keeps
+//! consuming while the master holding its stream is killed and its replica promoted.
+//!
+//! One cluster serves every scenario that leaves the topology alone (they run in sequence in one
+//! test, so the cluster is torn down when it ends); the failover test has its own.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use redis::AsyncCommands;
+use redscope::admin::browser::KeysMetaRequest;
+use redscope::admin::channels::MonitorRequest;
+use redscope::admin::jobs::{InvalidateReply, InvalidateRequest, JobState};
+use redscope::admin::node_metrics::NodeMetricsQuery;
+use redscope::admin::tree::TreeQuery;
+use redscope::cache::{Cache, CacheOptions};
+use redscope::config::RedisConfig;
+use redscope::conn::{key_slot, slot_owner, Conn};
+use redscope::events::Payload;
+use redscope::lock::LockManager;
+use redscope::pubsub::{ListenerStatus, PubSubManager};
+use redscope::ratelimit::RateLimiter;
+use redscope::stream::{ConsumerOptions, MarketDataStream, MarketTick};
+use redscope::testing::{sync_query, RedisCluster};
+use redscope::timeseries::{Point, TimeSeriesStore};
+use redscope::{AdminOptions, AdminService};
+use tokio_util::sync::CancellationToken;
+
+/// Keys per master, by the slot map.
+async fn keys_per_master(conn: &Conn, keys: &[String]) -> BTreeMap<String, usize> {
+    let map = conn.slot_map().await.unwrap();
+    let mut per = BTreeMap::new();
+    for k in keys {
+        let owner = slot_owner(&map, key_slot(k.as_bytes())).expect("every slot is served");
+        *per.entry(owner.to_string()).or_insert(0) += 1;
+    }
+    per
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn library_and_admin_on_one_cluster() {
+    let cluster = RedisCluster::start().unwrap();
+    let cfg = cluster.config();
+    let conn = Conn::connect(&cfg).await.unwrap();
+    let started = Instant::now();
+
+    cache_batches_span_every_master(&cfg, &conn).await;
+    eprintln!("cache batches: {:?}", started.elapsed());
+    single_key_modules_are_slot_safe(&conn).await;
+    eprintln!("time series, locks, rate limits: {:?}", started.elapsed());
+    sharded_pubsub_reaches_shard_subscribers(&cfg, &conn).await;
+    eprintln!("sharded pub/sub: {:?}", started.elapsed());
+    let admin = AdminService::new(cfg.clone(), AdminOptions::default());
+    admin.ensure_sampler();
+    channel_monitor_sees_messages_from_every_node(&cluster, &admin).await;
+    eprintln!("channel monitor: {:?}", started.elapsed());
+    keys_meta_names_slot_and_node(&admin, &conn).await;
+    tree_counts_100k_keys_exactly(&admin, &conn).await;
+    eprintln!("100k tree: {:?}", started.elapsed());
+    metrics_per_node_add_up_to_the_total(&admin).await;
+    eprintln!("per-node metrics: {:?}", started.elapsed());
+    invalidation_job_clears_every_master(&admin, &conn).await;
+    eprintln!("invalidation job: {:?}", started.elapsed());
+    web_mode_shows_topology_nodes_and_slots(&cfg).await;
+    eprintln!("web mode: {:?}", started.elapsed());
+}
+
+/// The same figures over HTTP, as `redscope serve` gives them to the UI.
+async fn web_mode_shows_topology_nodes_and_slots(cfg: &RedisConfig) {
+    const TOKEN: &str = "cluster-test-token-0123456789";
+    let service = AdminService::new(cfg.clone(), AdminOptions::default());
+    let server = redscope::web::WebServer::bind(
+        service,
+        redscope::web::ServeOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            token: Some(TOKEN.into()),
+            allow_remote: false,
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let s = stop.clone();
+    let task = tokio::spawn(server.run(async move { s.cancelled().await }));
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            let res = http
+                .get(format!("http://{addr}{path}"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (
+                status,
+                res.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let (status, health) = get("/api/health".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(health["topology"], "cluster");
+    assert!(health["master"].is_null());
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let nodes = loop {
+        let (status, m) = get("/api/metrics?range_s=60".into()).await;
+        assert_eq!(status, 200, "{m}");
+        let nodes: Vec<String> = m["nodes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nodes.len() == 3 {
+            break nodes;
+        }
+        assert!(Instant::now() < deadline, "no nodes in metrics: {m}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, m) = get(format!("/api/metrics?range_s=60&node={}", nodes[0])).await;
+        assert_eq!(status, 200, "{m}");
+        if m["samples"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no samples for {}", nodes[0]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, err) = get("/api/metrics?node=127.0.0.1:1".into()).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (404, Some("not_found")),
+        "{err}"
+    );
+    stop.cancel();
+    let _ = task.await;
+}
+
+async fn invalidation_job_clears_every_master(admin: &AdminService, conn: &Conn) {
+    let req = |dry_run: bool| InvalidateRequest {
+        pattern: Some("tick:kraken:*".into()),
+        preset: None,
+        dry_run,
+        confirm: !dry_run,
+    };
+    match admin.invalidate(req(true)).await.unwrap() {
+        InvalidateReply::DryRun { count, .. } => assert_eq!(count, 25_000),
+        other => panic!("expected a dry run, got {other:?}"),
+    }
+    let InvalidateReply::Started(job) = admin.invalidate(req(false)).await.unwrap() else {
+        panic!("expected a job");
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let job = loop {
+        let j = admin.job(&job.id).unwrap();
+        if j.state != JobState::Running {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "job still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(job.state, JobState::Done, "{job:?}");
+    assert_eq!((job.matched, job.deleted), (25_000, 25_000));
+    // Each master, scanned on its own: no match left, the other exchanges untouched.
+    let opts = redscope::keyspace::ScanOptions::default();
+    let cancel = CancellationToken::new();
+    let mut others = 0;
+    for m in conn.masters().await.unwrap() {
+        let mut c = m.conn.clone();
+        let (left, _) =
+            redscope::keyspace::count_matching(&mut c, "tick:kraken:*", 1, &opts, &cancel)
+                .await
+                .unwrap();
+        assert_eq!(left.matched, 0, "{} still has matches", m.addr);
+        let (rest, _) = redscope::keyspace::count_matching(&mut c, "tick:*", 0, &opts, &cancel)
+            .await
+            .unwrap();
+        assert!(rest.matched > 0, "{} keeps the other keys", m.addr);
+        others += rest.matched;
+    }
+    assert_eq!(others, 75_000);
+}
+
+async fn metrics_per_node_add_up_to_the_total(admin: &AdminService) {
+    let q = |node: Option<&str>| NodeMetricsQuery {
+        range_s: Some(60),
+        points: Some(60),
+        node: node.map(str::to_string),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let total = admin.metrics_for(&q(None)).unwrap();
+        let last = total.samples.last().cloned();
+        if let (3, Some(last)) = (total.nodes.len(), last) {
+            let mut keys = 0;
+            let mut same_tick = true;
+            for node in &total.nodes {
+                let one = admin.metrics_for(&q(Some(node))).unwrap();
+                assert_eq!(one.nodes, total.nodes);
+                let s = one.samples.last().expect("a sample per node");
+                same_tick &= s.at_ms == last.at_ms;
+                assert!(s.keys > 0 && s.used_memory > 0, "{node}: {s:?}");
+                keys += s.keys;
+            }
+            // A tick taken after the 100,000 writes, seen by all three nodes' series.
+            if same_tick && last.keys >= 100_000 {
+                assert_eq!(keys, last.keys, "nodes add up to the total");
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "no per-node samples");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let err = admin.metrics_for(&q(Some("127.0.0.1:1"))).unwrap_err();
+    assert_eq!(err.kind(), redscope::ErrorKind::NotFound);
+}
+
+async fn cache_batches_span_every_master(cfg: &RedisConfig, conn: &Conn) {
+    let cache = Cache::connect(cfg, CacheOptions::default()).await.unwrap();
+    let keys: Vec<String> = (0..1000).map(|i| format!("cache:quote:SYM{i}")).collect();
+    let entries: Vec<(String, u64)> = keys.iter().cloned().zip(0u64..).collect();
+    assert!(cache
+        .set_many(&entries, Duration::from_secs(60))
+        .await
+        .unwrap());
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let got: Vec<Option<u64>> = cache.get_many(&refs).await.unwrap();
+    assert_eq!(
+        got,
+        (0..1000).map(Some).collect::<Vec<_>>(),
+        "get_many in order"
+    );
+
+    let slots: HashSet<u16> = keys.iter().map(|k| key_slot(k.as_bytes())).collect();
+    assert!(slots.len() > 900, "1,000 keys over {} slots", slots.len());
+    let per = keys_per_master(conn, &keys).await;
+    assert_eq!(per.len(), 3, "keys on every master: {per:?}");
+    let mut on_nodes = 0;
+    for m in conn.masters().await.unwrap() {
+        let mut c = m.conn.clone();
+        let mut here = 0;
+        for k in &keys {
+            if per.contains_key(&m.addr) && c.exists::<_, bool>(k).await.unwrap_or(false) {
+                here += 1;
+            }
+        }
+        assert_eq!(here, per[&m.addr], "{} holds its slots' keys", m.addr);
+        on_nodes += here;
+    }
+    assert_eq!(on_nodes, 1000);
+    let ttl = cache.ttl(&keys[999]).await.unwrap().unwrap();
+    assert!(ttl > Duration::from_secs(50) && ttl <= Duration::from_secs(60));
+
+    // Hash tags keep related keys in one slot (one master), where atomicity matters.
+    let tagged: Vec<String> = ["ticker", "book", "trades"]
+        .iter()
+        .map(|t| format!("market:{{BTCUSDT}}:{t}"))
+        .collect();
+    let slot_set: HashSet<u16> = tagged.iter().map(|k| key_slot(k.as_bytes())).collect();
+    assert_eq!(slot_set.len(), 1);
+    let mut c = conn.clone();
+    let (): () = redis::pipe()
+        .atomic()
+        .set(&tagged[0], 1)
+        .set(&tagged[1], 2)
+        .set(&tagged[2], 3)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(cache.delete(&refs).await.unwrap(), 1000);
+    let gone: Vec<Option<u64>> = cache.get_many(&refs).await.unwrap();
+    assert!(gone.iter().all(Option::is_none));
+}
+
+async fn single_key_modules_are_slot_safe(conn: &Conn) {
+    // Time series: 20 series spread over the masters, 300 points each.
+    let ts = TimeSeriesStore::new(conn.clone());
+    let series: Vec<String> = (0..20).map(|i| format!("price:S{i}")).collect();
+    let keys: Vec<String> = series.iter().map(|s| ts.series_key(s)).collect();
+    assert_eq!(
+        keys_per_master(conn, &keys).await.len(),
+        3,
+        "series on every master"
+    );
+    let base = 1_700_000_000_000i64;
+    for s in &series {
+        let points: Vec<Point> = (0..300)
+            .map(|i| Point {
+                ts_ms: base + i * 1000,
+                value: i as f64,
+            })
+            .collect();
+        ts.add_many(s, &points).await.unwrap();
+    }
+    for s in &series {
+        let stats = ts.get_stats(s, base, base + 299_000).await.unwrap();
+        assert_eq!(stats.count, 300, "{s}");
+        assert_eq!((stats.min, stats.max), (Some(0.0), Some(299.0)));
+        let range = ts
+            .get_range(s, base + 100_000, base + 199_000)
+            .await
+            .unwrap();
+        assert_eq!(range.len(), 100);
+    }
+
+    // Locks: one holder per name on every master.
+    let locks = LockManager::new(conn.clone());
+    let names: Vec<String> = (0..30).map(|i| format!("order:{i}")).collect();
+    let lock_keys: Vec<String> = names.iter().map(|n| locks.key(n)).collect();
+    assert_eq!(keys_per_master(conn, &lock_keys).await.len(), 3);
+    let mut guards = Vec::new();
+    for n in &names {
+        guards.push(
+            locks
+                .try_acquire(n, Duration::from_secs(10))
+                .await
+                .unwrap()
+                .expect("free"),
+        );
+    }
+    for n in &names {
+        assert!(locks
+            .try_acquire(n, Duration::from_secs(10))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    let mut released = 0;
+    for g in guards {
+        released += u32::from(g.release().await.unwrap());
+    }
+    assert_eq!(released, 30);
+    assert!(!locks.is_locked(&names[7]).await.unwrap());
+
+    // Rate limits: exactly `max` allowed per name, names on every master.
+    let rl = RateLimiter::new(conn.clone());
+    let names: Vec<String> = (0..15).map(|i| format!("api:binance:ep{i}")).collect();
+    let rl_keys: Vec<String> = names.iter().map(|n| rl.key(n)).collect();
+    assert_eq!(keys_per_master(conn, &rl_keys).await.len(), 3);
+    for n in &names {
+        let mut allowed = 0;
+        for _ in 0..8 {
+            if rl
+                .sliding(n, 5, Duration::from_secs(30))
+                .await
+                .unwrap()
+                .allowed
+            {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "{n}");
+        let mut fixed = 0;
+        for _ in 0..4 {
+            if rl
+                .fixed_window(&format!("{n}:fixed"), 3, Duration::from_secs(30))
+                .await
+                .unwrap()
+                .allowed
+            {
+                fixed += 1;
+            }
+        }
+        assert_eq!(fixed, 3, "{n} fixed window");
+    }
+}
+
+async fn sharded_pubsub_reaches_shard_subscribers(cfg: &RedisConfig, conn: &Conn) {
+    let manager = PubSubManager::new(conn.clone(), cfg.clone(), "cluster-test");
+    let channels: Vec<String> = (0..6).map(|i| format!("orders.shard{i}")).collect();
+    let per = keys_per_master(conn, &channels).await;
+    assert!(per.len() >= 2, "shard channels on several masters: {per:?}");
+    let mut builder = manager.listener();
+    let mut queues: Vec<_> = channels.iter().map(|c| builder.shard_channel(c)).collect();
+    let stop = CancellationToken::new();
+    let listener = builder.start(stop.clone()).await.unwrap();
+    for (i, ch) in channels.iter().enumerate() {
+        for n in 0..50 {
+            let receivers = manager
+                .publish_sharded_raw(ch, format!("{i}:{n}").as_bytes())
+                .await
+                .unwrap();
+            assert_eq!(receivers, 1, "one shard subscriber on {ch}");
+        }
+    }
+    // A classic PUBLISH on the same name does not reach shard subscribers.
+    assert_eq!(
+        manager.publish_raw(&channels[0], b"classic").await.unwrap(),
+        0
+    );
+    for (i, q) in queues.iter_mut().enumerate() {
+        for n in 0..50 {
+            let msg = tokio::time::timeout(Duration::from_secs(5), q.recv())
+                .await
+                .expect("delivered in time")
+                .expect("queue open");
+            assert_eq!(msg.channel, channels[i]);
+            assert_eq!(msg.payload, format!("{i}:{n}").into_bytes(), "in order");
+        }
+        assert!(q.try_recv().is_err(), "nothing extra on {}", channels[i]);
+    }
+    // A redis-py service publishes envelopes with SPUBLISH; the listener decodes them.
+    let seed = cfg.clone();
+    let (host, port) = match &seed.endpoint {
+        redscope::config::Endpoint::Tcp { host, port } => (host.clone(), *port),
+        other => panic!("unexpected endpoint {other:?}"),
+    };
+    let out = tokio::process::Command::new(redscope::testing::python())
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/python/sharded_publish.py"),
+        )
+        .arg(host)
+        .arg(port.to_string())
+        .args(&channels)
+        .output()
+        .await
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        printed.lines().filter(|l| l.ends_with(" 1")).count(),
+        6,
+        "{printed}"
+    );
+    for (i, q) in queues.iter_mut().enumerate() {
+        let msg = tokio::time::timeout(Duration::from_secs(5), q.recv())
+            .await
+            .expect("delivered in time")
+            .expect("queue open");
+        let env = msg.envelope().expect("an envelope");
+        assert_eq!(env.source, "py-order-service");
+        match msg.payload() {
+            Some(Ok(Payload::OrderUpdate(o))) => assert_eq!(o.order_id, format!("ORD{i:03}")),
+            other => panic!("not an order update: {other:?}"),
+        }
+    }
+    let counts = listener.counts();
+    assert_eq!(
+        (counts.received, counts.undecodable, counts.dropped),
+        (306, 300, 0),
+        "the 300 plain-text test messages are delivered raw, the 6 envelopes decoded"
+    );
+    listener.stop().await;
+}
+
+async fn channel_monitor_sees_messages_from_every_node(
+    cluster: &RedisCluster,
+    admin: &AdminService,
+) {
+    admin
+        .monitor(MonitorRequest {
+            channels: vec!["trading:signals".into()],
+            patterns: vec!["orders.*".into()],
+        })
+        .await
+        .unwrap();
+    // Publish straight on each of the six nodes: classic messages cross the Cluster bus.
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        for n in 0..10 {
+            sync_query(node, &["PUBLISH", "trading:signals", &format!("{i}-{n}")]).unwrap();
+            sync_query(node, &["PUBLISH", "orders.filled", &format!("{i}-{n}")]).unwrap();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stats = admin.monitor_stats(Some(0)).unwrap();
+        if stats.total == 120 {
+            let by: BTreeMap<String, u64> = stats
+                .channels
+                .iter()
+                .map(|c| (c.name.clone(), c.count))
+                .collect();
+            assert_eq!(by.get("trading:signals"), Some(&60));
+            assert_eq!(by.get("orders.filled"), Some(&60));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "monitor counted {} of 120",
+            stats.total
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    admin.monitor_stop().await;
+}
+
+async fn keys_meta_names_slot_and_node(admin: &AdminService, conn: &Conn) {
+    let keys: Vec<String> = (0..30).map(|i| format!("meta:key:{i}")).collect();
+    let mut c = conn.clone();
+    for k in &keys {
+        let (): () = c.set(k, "v").await.unwrap();
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let metas = admin
+        .keys_meta(KeysMetaRequest {
+            keys_b64: keys.iter().map(|k| b64.encode(k)).collect(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(metas.len(), 30);
+    let mut nodes = HashSet::new();
+    for (m, k) in metas.iter().zip(&keys) {
+        let slot: u16 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(k)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(m.slot, Some(slot), "{k}");
+        let node = m.node.clone().expect("node");
+        // The named node really holds the key.
+        let master = conn
+            .masters()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|n| n.addr == node)
+            .expect("a master");
+        let mut mc = master.conn.clone();
+        assert!(mc.exists::<_, bool>(k).await.unwrap(), "{k} on {node}");
+        nodes.insert(node);
+    }
+    assert_eq!(nodes.len(), 3, "keys on every master");
+    let json = serde_json::to_value(&metas[0]).unwrap();
+    assert!(json["slot"].is_u64() && json["node"].is_string());
+}
+
+async fn tree_counts_100k_keys_exactly(admin: &AdminService, conn: &Conn) {
+    // 100,000 keys: 4 exchanges x 250 symbols x 100 fields, over every slot.
+    let mut c = conn.clone();
+    let exchanges = ["binance", "kraken", "coinbase", "okx"];
+    let mut pipe = redis::pipe();
+    let mut n = 0;
+    for ex in exchanges {
+        for s in 0..250 {
+            for f in 0..100 {
+                pipe.set(format!("tick:{ex}:S{s}:f{f}"), 1).ignore();
+                n += 1;
+                if n % 5000 == 0 {
+                    let (): () = pipe.query_async(&mut c).await.unwrap();
+                    pipe = redis::pipe();
+                }
+            }
+        }
+    }
+    let mut total = 0u64;
+    for m in conn.masters().await.unwrap() {
+        let mut mc = m.conn.clone();
+        let k: u64 = redis::cmd("DBSIZE").query_async(&mut mc).await.unwrap();
+        total += k;
+    }
+    assert!(total >= 100_000, "{total} keys in the cluster");
+
+    let level = |prefix: &str| TreeQuery {
+        prefix: Some(prefix.to_string()),
+        ..TreeQuery::default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let top = loop {
+        let l = admin.tree(level("tick:")).await.unwrap();
+        if l.complete {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "tree scan did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(top.total_keys, 100_000);
+    let counts: BTreeMap<String, u64> = top
+        .children
+        .iter()
+        .map(|c| (c.name.clone(), c.count))
+        .collect();
+    assert_eq!(counts.len(), 4);
+    for ex in exchanges {
+        assert_eq!(counts.get(ex), Some(&25_000), "{ex}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let one = loop {
+        let l = admin.tree(level("tick:kraken:S17:")).await.unwrap();
+        if l.complete {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "tree scan did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(one.total_keys, 100);
+    assert_eq!(one.children.len(), 100);
+}
+
+/// Kills the master holding a stream while a producer and a consumer group run; the replica is
+/// promoted, the library follows, and every published entry is processed and acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_group_keeps_consuming_across_a_master_failover() {
+    let mut cluster = RedisCluster::start().unwrap();
+    let cfg = cluster.config();
+    let conn = Conn::connect(&cfg).await.unwrap();
+    let key = "stream:ticks:failover";
+    let map = conn.slot_map().await.unwrap();
+    let owner = slot_owner(&map, key_slot(key.as_bytes()))
+        .unwrap()
+        .to_string();
+    let owner_port: u16 = owner.rsplit_once(':').unwrap().1.parse().unwrap();
+
+    // A shard channel in the same slot: its subscription must move to the promoted replica.
+    let shard_channel = format!("{{{key}}}.alerts");
+    assert_eq!(key_slot(shard_channel.as_bytes()), key_slot(key.as_bytes()));
+    let manager = PubSubManager::new(conn.clone(), cfg.clone(), "failover-test");
+    let mut builder = manager.listener();
+    let mut alerts = builder.shard_channel(&shard_channel);
+    let mut status = builder.status();
+    let listener = builder.start(CancellationToken::new()).await.unwrap();
+    assert_eq!(status.recv().await, Some(ListenerStatus::Connected));
+    assert_eq!(
+        manager
+            .publish_sharded_raw(&shard_channel, b"before")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(alerts.recv().await.unwrap().payload, b"before");
+
+    // The admin app, with the doomed master as its first seed: its channel monitor must move on.
+    let mut seeds = vec![owner.clone()];
+    seeds.extend(
+        cluster
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .filter(|a| *a != owner),
+    );
+    let admin_cfg = RedisConfig::from_url(&format!("redis+cluster://{}", seeds.join(","))).unwrap();
+    let admin = AdminService::new(admin_cfg, AdminOptions::default());
+    assert_eq!(
+        admin.health().await.topology,
+        Some(redscope::conn::TopologyKind::Cluster)
+    );
+    admin
+        .monitor(MonitorRequest {
+            channels: vec!["trading:system".into()],
+            patterns: vec![],
+        })
+        .await
+        .unwrap();
+
+    let stream = MarketDataStream::new(conn.clone(), cfg.clone(), key);
+    stream.ensure_group("risk", "0").await.unwrap();
+    let processed = Arc::new(Mutex::new(HashSet::<u64>::new()));
+    let seen = processed.clone();
+    let consumer = stream.spawn_consumer(
+        ConsumerOptions::new("risk", "risk-1")
+            .block(Duration::from_millis(200))
+            .claim_idle(Duration::from_millis(500))
+            .claim_interval(Duration::from_millis(300)),
+        move |t| {
+            let seen = seen.clone();
+            async move {
+                let seq: u64 = t
+                    .tick
+                    .extra
+                    .get("seq")
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("no seq")?;
+                seen.lock().unwrap().insert(seq);
+                Ok::<(), &'static str>(())
+            }
+        },
+    );
+
+    // The producer: XADD then WAIT for the replica, so a confirmed entry survives the failover.
+    // Failed or unconfirmed publishes are retried (same seq) and counted.
+    let producer_stop = CancellationToken::new();
+    let published = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let producer = {
+        let (mut c, stop) = (conn.clone(), producer_stop.clone());
+        let published = published.clone();
+        tokio::spawn(async move {
+            let (mut confirmed, mut retries) = (Vec::<u64>::new(), 0u64);
+            let mut seq = 0u64;
+            while !stop.is_cancelled() {
+                let tick = MarketTick::new("BTCUSDT", 50_000.0 + seq as f64)
+                    .with_extra("seq", seq.to_string());
+                let mut xadd = redis::cmd("XADD");
+                xadd.arg(key).arg("*");
+                for (f, v) in tick.to_fields() {
+                    xadd.arg(f).arg(v);
+                }
+                let mut pipe = redis::pipe();
+                pipe.add_command(xadd).cmd("WAIT").arg(1).arg(500);
+                match pipe.query_async::<(String, i64)>(&mut c).await {
+                    Ok((_, 1..)) => {
+                        confirmed.push(seq);
+                        published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        seq += 1;
+                    }
+                    _ => {
+                        retries += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (confirmed, retries)
+        })
+    };
+
+    // Let it run, then kill the stream's master.
+    let wait_for = |n: usize| {
+        let p = processed.clone();
+        let published = published.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while p.lock().unwrap().len() < n {
+                assert!(
+                    Instant::now() < deadline,
+                    "consumer stalled below {n}: {} processed, {} confirmed by the producer",
+                    p.lock().unwrap().len(),
+                    published.load(std::sync::atomic::Ordering::Relaxed)
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_for(100).await;
+    let victim = cluster
+        .nodes
+        .iter_mut()
+        .find(|n| n.port() == owner_port)
+        .expect("the owner is a fixture node");
+    victim.kill();
+    let killed_at = Instant::now();
+
+    // The replica is promoted (the live nodes' slot map names another master for the stream's
+    // slot), then every live node says the cluster is ok again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let new_owner = loop {
+        if let Ok(map) = conn.slot_map().await {
+            if let Some(o) = slot_owner(&map, key_slot(key.as_bytes())) {
+                if o != owner {
+                    break o.to_string();
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no replica promoted within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    cluster.wait_ok(Duration::from_secs(30)).unwrap();
+    let promoted_after = killed_at.elapsed();
+    assert_eq!(cluster.master_ports().len(), 3, "three masters again");
+    eprintln!("{owner} killed; {new_owner} serves the stream's slot");
+    // The failed node comes back as the new master's replica (so the producer's WAIT 1 can be
+    // satisfied again); until it has synced, publishes count as unconfirmed and are retried.
+    cluster
+        .nodes
+        .iter_mut()
+        .find(|n| n.port() == owner_port)
+        .expect("the old owner")
+        .restart()
+        .unwrap();
+
+    // The shard subscription follows: a message published on the new owner arrives.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    let resumed_after = loop {
+        n += 1;
+        let body = format!("after-{n}");
+        if let Ok(1) = manager
+            .publish_sharded_raw(&shard_channel, body.as_bytes())
+            .await
+        {
+            let msg = tokio::time::timeout(Duration::from_secs(2), alerts.recv())
+                .await
+                .expect("a delivery for an accepted SPUBLISH")
+                .unwrap();
+            assert_eq!(msg.payload, body.into_bytes());
+            break killed_at.elapsed();
+        }
+        assert!(Instant::now() < deadline, "shard subscription never moved");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut statuses = Vec::new();
+    while let Ok(s) = status.try_recv() {
+        statuses.push(s);
+    }
+    assert!(
+        matches!(statuses.first(), Some(ListenerStatus::Disconnected { .. })),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .any(|s| matches!(s, ListenerStatus::Resubscribed { .. })),
+        "{statuses:?}"
+    );
+    listener.stop().await;
+
+    // The channel monitor reconnected to another node and counts messages again.
+    let counted = admin.monitor_stats(Some(0)).unwrap().total;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut c = conn.clone();
+    loop {
+        let _: redis::RedisResult<u64> = c.publish("trading:system", "heartbeat").await;
+        if admin.monitor_stats(Some(0)).unwrap().total > counted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the monitor never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    admin.monitor_stop().await;
+
+    let before = processed.lock().unwrap().len();
+    wait_for(before + 100).await;
+    producer_stop.cancel();
+    let (confirmed, retries) = producer.await.unwrap();
+
+    // Every confirmed entry gets processed and acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let missing = {
+            let p = processed.lock().unwrap();
+            confirmed.iter().filter(|s| !p.contains(s)).count()
+        };
+        let pending = stream
+            .pending("risk")
+            .await
+            .map(|p| p.count)
+            .unwrap_or(u64::MAX);
+        if missing == 0 && pending == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{missing} confirmed entries never processed, {pending} pending"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stats = consumer.stop_and_join().await.unwrap();
+    eprintln!(
+        "failover: promoted after {promoted_after:?}, shard channel back after {resumed_after:?}; {} confirmed, {retries} publishes retried, \
+         {} processed ({} with redeliveries), {} acked, {} errors recovered",
+        confirmed.len(),
+        processed.lock().unwrap().len(),
+        stats.processed,
+        stats.acked,
+        stats.errors
+    );
+    assert!(confirmed.len() >= 200, "{} confirmed", confirmed.len());
+    assert!(
+        stats.acked >= confirmed.len() as u64,
+        "every confirmed entry acknowledged at least once: {} acks for {}",
+        stats.acked,
+        confirmed.len()
+    );
+}
+
+/// A master that hangs (SIGSTOP) rather than dies closes no socket: the sharded listener notices
+/// through its owner check and renews the subscription on the replica promoted in its place; a
+/// consumer group on a stream in the same slot gives up its hung blocking read and goes on there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shard_subscription_and_consumer_group_survive_a_frozen_master() {
+    let cluster = RedisCluster::start().unwrap();
+    let mut cfg = cluster.config();
+    // A trading service's budget for one call; a hung node costs this much per attempt.
+    cfg.response_timeout = Duration::from_secs(1);
+    let conn = Conn::connect(&cfg).await.unwrap();
+    let channel = "alerts.risk.frozen";
+    let map = conn.slot_map().await.unwrap();
+    let owner = slot_owner(&map, key_slot(channel.as_bytes()))
+        .unwrap()
+        .to_string();
+    let manager = PubSubManager::new(conn.clone(), cfg.clone(), "frozen-test");
+    let mut builder = manager
+        .listener()
+        .options(redscope::pubsub::ListenerOptions {
+            ping_interval: Duration::from_millis(300),
+            ..Default::default()
+        });
+    let mut queue = builder.shard_channel(channel);
+    let mut status = builder.status();
+    let listener = builder.start(CancellationToken::new()).await.unwrap();
+    assert_eq!(status.recv().await, Some(ListenerStatus::Connected));
+
+    // Replicas that never finished their first sync may not take over: wait for every link.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cluster.nodes.iter().all(|n| {
+        let role = sync_query(n, &["ROLE"]).unwrap_or_default();
+        role.starts_with("master")
+            || sync_query(n, &["INFO", "replication"])
+                .is_ok_and(|i| i.contains("master_link_status:up"))
+    }) {
+        assert!(Instant::now() < deadline, "replicas never synced");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A consumer group on a stream in the same slot keeps going too.
+    let key = format!("{{{channel}}}.ticks");
+    let stream = MarketDataStream::new(conn.clone(), cfg.clone(), key.clone());
+    stream.ensure_group("g", "0").await.unwrap();
+    let processed = Arc::new(Mutex::new(HashSet::<u64>::new()));
+    let seen = processed.clone();
+    let consumer = stream.spawn_consumer(
+        ConsumerOptions::new("g", "c1")
+            .block(Duration::from_millis(200))
+            .claim_idle(Duration::from_millis(500))
+            .claim_interval(Duration::from_millis(300)),
+        move |t| {
+            let seen = seen.clone();
+            async move {
+                let seq = t.tick.extra.get("seq").and_then(|s| s.parse().ok());
+                seen.lock().unwrap().insert(seq.ok_or("no seq")?);
+                Ok::<(), &'static str>(())
+            }
+        },
+    );
+    // Publishes `seqs`, each confirmed by the replica (WAIT 1) when it has one, retrying failures.
+    let publish = |seqs: std::ops::Range<u64>, replicated: bool| {
+        let (mut c, key) = (conn.clone(), key.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            for seq in seqs {
+                loop {
+                    let tick =
+                        MarketTick::new("ETHUSDT", 3000.0).with_extra("seq", seq.to_string());
+                    let mut xadd = redis::cmd("XADD");
+                    xadd.arg(&key).arg("*");
+                    for (f, v) in tick.to_fields() {
+                        xadd.arg(f).arg(v);
+                    }
+                    let mut pipe = redis::pipe();
+                    pipe.add_command(xadd)
+                        .cmd("WAIT")
+                        .arg(i64::from(replicated))
+                        .arg(500);
+                    match pipe.query_async::<(String, i64)>(&mut c).await {
+                        Ok((_, n)) if n >= 1 || !replicated => break,
+                        _ => assert!(Instant::now() < deadline, "publish {seq} never confirmed"),
+                    }
+                }
+            }
+        }
+    };
+    let wait_processed = |n: usize| {
+        let p = processed.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while p.lock().unwrap().len() < n {
+                assert!(Instant::now() < deadline, "consumer stalled below {n}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    publish(0..20, true).await;
+    wait_processed(20).await;
+
+    let node = cluster
+        .nodes
+        .iter()
+        .find(|n| format!("127.0.0.1:{}", n.port()) == owner)
+        .expect("owner is a fixture node");
+    node.pause().unwrap();
+    let paused_at = Instant::now();
+    let deadline = paused_at + Duration::from_secs(30);
+    let mut n = 0;
+    let back_after = loop {
+        n += 1;
+        let body = format!("after-{n}");
+        if let Ok(1) = manager.publish_sharded_raw(channel, body.as_bytes()).await {
+            let msg = tokio::time::timeout(Duration::from_secs(2), queue.recv())
+                .await
+                .expect("a delivery for an accepted SPUBLISH")
+                .unwrap();
+            assert_eq!(msg.payload, body.into_bytes());
+            break paused_at.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the shard subscription never moved"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut seen = Vec::new();
+    while let Ok(s) = status.try_recv() {
+        seen.push(s);
+    }
+    assert!(
+        matches!(seen.first(), Some(ListenerStatus::Disconnected { .. }))
+            && seen
+                .iter()
+                .any(|s| matches!(s, ListenerStatus::Resubscribed { .. })),
+        "{seen:?}"
+    );
+    let map = conn.slot_map().await.unwrap();
+    assert_ne!(
+        slot_owner(&map, key_slot(channel.as_bytes())),
+        Some(owner.as_str()),
+        "a replica serves the channel's slot now"
+    );
+    // The promoted replica has no replica of its own: publish without WAIT.
+    publish(20..40, false).await;
+    wait_processed(40).await;
+    let consumed_after = paused_at.elapsed();
+    let stats = consumer.stop_and_join().await.unwrap();
+    assert_eq!(processed.lock().unwrap().len(), 40, "every entry processed");
+    assert!(stats.acked >= 40, "{stats:?}");
+    eprintln!(
+        "frozen master: shard channel back after {back_after:?}, 40 of 40 entries consumed \
+         after {consumed_after:?} ({} recovered errors)",
+        stats.errors
+    );
+    listener.stop().await;
+    node.resume().unwrap();
+}
