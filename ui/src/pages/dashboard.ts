@@ -101,7 +101,7 @@ export function dashboardPage(ctx: AppContext): Page {
     } else banner.replaceChildren();
     const s = info?.sections ?? {};
     const get = (sec: string, f: string) => s[sec]?.[f];
-    const persistence = [get('persistence', 'aof_enabled') === '1' ? 'AOF' : null, get('persistence', 'rdb_last_save_time') && get('persistence', 'rdb_changes_since_last_save') !== undefined ? `RDB (${get('persistence', 'rdb_changes_since_last_save')} changes since save)` : null].filter(Boolean).join(' + ') || '—';
+    const persistence = [get('persistence', 'aof_enabled') === '1' ? 'AOF' : null, get('persistence', 'rdb_last_save_time') && get('persistence', 'rdb_changes_since_last_save') !== undefined ? `RDB · ${get("persistence", "rdb_changes_since_last_save")} unsaved` : null].filter(Boolean).join(' + ') || '—';
     const policy = get('memory', 'maxmemory_policy') ?? '—';
     factsBox.replaceChildren(
       fact('Version', r.version ?? get('server', 'redis_version') ?? '—', 'fact-version'),
@@ -140,7 +140,7 @@ export function dashboardPage(ctx: AppContext): Page {
           scales: { x: { time: true } },
           axes: [
             { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' } },
-            { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' }, size: 60, values: (_u, vals) => vals.map((v) => (v === null ? '' : spec.fmt(v))) },
+            { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' }, size: 72, values: (_u, vals) => vals.map((v) => (v === null ? '' : spec.fmt(v))) },
           ],
           series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true, value: (_u: uPlot, v: number | null) => (v === null ? '—' : spec.fmt(v)) }))],
         },

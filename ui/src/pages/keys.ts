@@ -178,8 +178,10 @@ export function keysPage(ctx: AppContext): Page {
     }
   }
 
-  function applySearch(): void {
-    pattern = search.value.trim() || '*';
+  function applySearch(force = false): void {
+    const nextPattern = search.value.trim() || '*';
+    if (!force && nextPattern === pattern && typeSel.value === type && generation > 0) return;
+    pattern = nextPattern;
     type = typeSel.value;
     generation++;
     loadingPage = false;
@@ -205,7 +207,7 @@ export function keysPage(ctx: AppContext): Page {
     meta.clear();
     tree.reset();
     for (const p of tree.missingLevels()) void loadLevel(p);
-    applySearch();
+    applySearch(true);
   }
 
   search.addEventListener('keydown', (e) => {
@@ -215,7 +217,7 @@ export function keysPage(ctx: AppContext): Page {
   typeSel.addEventListener('change', () => {
     tree.reset();
     for (const p of tree.missingLevels()) void loadLevel(p);
-    applySearch();
+    applySearch(true);
   });
 
   return {
