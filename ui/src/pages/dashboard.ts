@@ -100,7 +100,7 @@ export function dashboardPage(ctx: AppContext): Page {
       banner.replaceChildren(h('div', { class: 'empty error', 'data-testid': 'down-reason' }, h('strong', {}, 'Redis is not reachable. '), r.error ?? 'No reason given.', h('p', {}, 'Redscope retries every few seconds; check the URL, the password and that the server runs, or pick another profile under Connections.')));
     } else banner.replaceChildren();
     const s = info?.sections ?? {};
-    const get = (sec: string, f: string) => s[sec]?.[f];
+    const get = (sec: string, f: string): string | undefined => (s[sec]?.[f] === undefined || s[sec]?.[f] === null ? undefined : String(s[sec][f]));
     const persistence = [get('persistence', 'aof_enabled') === '1' ? 'AOF' : null, get('persistence', 'rdb_last_save_time') && get('persistence', 'rdb_changes_since_last_save') !== undefined ? `RDB · ${get("persistence", "rdb_changes_since_last_save")} unsaved` : null].filter(Boolean).join(' + ') || '—';
     const policy = get('memory', 'maxmemory_policy') ?? '—';
     factsBox.replaceChildren(

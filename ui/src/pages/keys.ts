@@ -163,7 +163,7 @@ export function keysPage(ctx: AppContext): Page {
       while (cursor !== null && got < 200 && gen === generation) {
         const r: KeyPage = await ctx.api.call<KeyPage>('keys', { match: pattern, type: type || undefined, cursor, count: 1000 });
         if (gen !== generation) return;
-        keys = keys.concat(r.keys);
+        for (const k of r.keys) keys.push(k);
         got += r.keys.length;
         cursor = r.cursor === '0' ? null : r.cursor;
       }
@@ -220,12 +220,25 @@ export function keysPage(ctx: AppContext): Page {
     applySearch(true);
   });
 
+  let offEvents: (() => void) | null = null;
+
   return {
     id: 'keys',
     title: 'Keys',
     shortcut: 'k',
     mount(el, { params }) {
       alive = true;
+      offEvents = ctx.events((e) => {
+        if (e.type !== 'tree_progress') return;
+        if (e.prefix === '') {
+          treeStatus.textContent = e.complete ? treeStatus.textContent : `scanning… ${formatCount(e.scanned)}`;
+          treeStatus.classList.toggle('scanning', !e.complete);
+        }
+        if (e.complete && tree.hasLevel(e.prefix)) {
+          clearTimeout(treeTimers.get(e.prefix));
+          void loadLevel(e.prefix);
+        }
+      });
       mount(
         el,
         h('div', { class: 'page-head' }, h('h1', {}, 'Keys'), search, typeSel),
@@ -245,6 +258,7 @@ export function keysPage(ctx: AppContext): Page {
     },
     unmount() {
       alive = false;
+      offEvents?.();
       disposeKey?.();
       disposeKey = null;
       for (const t of treeTimers.values()) clearTimeout(t);
