@@ -13,12 +13,19 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   const url = h('input', { placeholder: 'redis://host:6379/0 · rediss:// · redis+sentinel:// · cluster', 'data-testid': 'profile-url' });
   const password = h('input', { type: 'password', placeholder: 'password (kept in the OS keyring)', autocomplete: 'off', 'data-testid': 'profile-password' });
   const readOnly = h('input', { type: 'checkbox', 'data-testid': 'profile-read-only' });
+  const username = h('input', { placeholder: 'ACL user (optional)', autocomplete: 'off', 'data-testid': 'profile-username' });
+  const db = h('input', { type: 'number', min: '0', placeholder: 'db (optional)', 'data-testid': 'profile-db' });
+  const tls = h('input', { type: 'checkbox', 'data-testid': 'profile-tls' });
   const result = h('div', { class: 'test-result', 'data-testid': 'profile-test-result' });
   let editing: Profile | null = null;
 
   function form(): Profile & { password?: string } {
-    const p: Profile & { password?: string } = { ...(editing ?? {}), name: name.value.trim(), url: url.value.trim(), read_only: readOnly.checked };
+    const p: Profile & { password?: string } = { ...(editing ?? {}), name: name.value.trim(), url: url.value.trim(), read_only: readOnly.checked, tls: tls.checked };
     delete p.has_password;
+    if (username.value.trim()) p.username = username.value.trim();
+    else delete p.username;
+    if (db.value.trim() !== '' && Number.isInteger(Number(db.value))) p.db = Number(db.value);
+    else delete p.db;
     if (password.value) p.password = password.value;
     return p;
   }
@@ -28,6 +35,9 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
     name.value = p?.name ?? '';
     url.value = p?.url ?? '';
     readOnly.checked = !!p?.read_only;
+    tls.checked = !!p?.tls;
+    username.value = typeof p?.username === 'string' ? p.username : '';
+    db.value = typeof p?.db === 'number' ? String(p.db) : '';
     password.value = '';
     password.placeholder = p?.has_password ? 'password stored — type to replace' : 'password (kept in the OS keyring)';
     result.textContent = '';
@@ -105,7 +115,10 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
       { class: 'form' },
       h('label', {}, 'Name', name),
       h('label', {}, 'URL', url),
+      h('label', {}, 'Username', username),
       h('label', {}, 'Password', password),
+      h('label', {}, 'Database', db),
+      h('label', { class: 'check' }, tls, ' TLS (rediss)'),
       h('label', { class: 'check' }, readOnly, ' read-only (refuse every write)'),
     ),
     h('div', { class: 'row' }, testBtn, saveBtn, button('New', () => edit(null)), result),

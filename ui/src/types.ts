@@ -120,7 +120,8 @@ export interface PendingEntry {
 
 export interface ChannelStat {
   name: string;
-  pattern?: boolean | string | null;
+  /** The pattern the channel's messages matched, when subscribed by pattern. */
+  pattern?: string | null;
   count: number;
   rate: number;
 }
@@ -138,6 +139,9 @@ export interface MonitorStats {
   total: number;
   dropped: number;
   recent: Message[];
+  connected?: boolean;
+  subscribed_channels?: string[];
+  subscribed_patterns?: string[];
 }
 
 export interface MetricsSample {
@@ -189,6 +193,6 @@ export type ServerEvent =
   | { type: 'conn_state'; state: string; error?: string | null }
   | { type: 'metrics'; sample: MetricsSample; alerts: Alert[] }
   | { type: 'channel_batch'; messages: Message[]; dropped: number; stats?: MonitorStats | null }
-  | { type: 'stream_entries'; tail_id: string; key: string | Bytes; entries: StreamEntry[] }
+  | { type: 'stream_entries'; tail_id: string | number; key: string | Bytes; entries: StreamEntry[] }
   | ({ type: 'job' } & Job)
   | { type: 'tree_progress'; prefix: string; scanned: number; complete: boolean };

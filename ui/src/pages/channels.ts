@@ -80,11 +80,12 @@ export function channelsPage(ctx: AppContext): Page {
     const rows = [...names].map((n) => {
       const s = byName.get(n);
       const l = local.find((c) => c.channel === n);
-      return [n, s?.pattern ? 'pattern' : 'channel', formatCount(Math.max(s?.count ?? 0, l?.count ?? 0)), `${(l?.rate ?? s?.rate ?? 0).toFixed(1)}/s`];
+      return [n, s?.pattern ? `via ${s.pattern}` : 'channel', formatCount(Math.max(s?.count ?? 0, l?.count ?? 0)), `${(l?.rate ?? s?.rate ?? 0).toFixed(1)}/s`];
     });
     const total = Math.max(serverStats?.total ?? 0, buffer.total);
     status.textContent = `${formatCount(total)} messages · ${formatCount(buffer.view().length)} shown${buffer.pending ? ` · ${formatCount(buffer.pending)} held while paused` : ''}${buffer.dropped || serverStats?.dropped ? ` · ${formatCount(buffer.dropped + (serverStats?.dropped ?? 0))} not drawn` : ''}`;
-    statsBox.replaceChildren(rows.length ? table(['channel / pattern', 'kind', 'messages', 'rate'], rows, 'stats-table') : empty('Not subscribed. Pick presets or type channels/patterns, then Subscribe.'));
+    const subs = [...(serverStats?.subscribed_channels ?? []), ...(serverStats?.subscribed_patterns ?? [])];
+    statsBox.replaceChildren(rows.length || subs.length ? table(['channel', 'subscription', 'messages', 'rate'], rows.length ? rows : [[h('span', { class: 'muted' }, `listening on ${subs.join(', ')}; no messages yet`), '', '', '']], 'stats-table') : empty('Not subscribed. Pick presets or type channels/patterns, then Subscribe.'));
   }
 
   async function subscribe(): Promise<void> {
@@ -184,8 +185,8 @@ export function channelsPage(ctx: AppContext): Page {
         const s = await ctx.api.call<MonitorStats>('monitor_stats', { recent: 500 });
         serverStats = s;
         if (buffer.total === 0 && s.recent?.length) buffer.push([...s.recent].sort((a, b) => a.at_ms - b.at_ms));
-        const chans = s.channels.filter((c) => !c.pattern).map((c) => c.name);
-        const pats = s.channels.filter((c) => c.pattern).map((c) => c.name);
+        const chans = s.subscribed_channels ?? [];
+        const pats = s.subscribed_patterns ?? [];
         if (!channelsInput.value && !patternsInput.value) {
           channelsInput.value = chans.join(', ');
           patternsInput.value = pats.join(', ');

@@ -15,7 +15,7 @@ import { errorText } from '../ui';
 interface ChartSpec {
   id: string;
   title: string;
-  series: { label: string; color: string; get: (s: MetricsSample) => number | null }[];
+  series: { label: string; color: string; get: (s: MetricsSample) => number | null; delta?: boolean }[];
   fmt: (v: number) => string;
 }
 
@@ -40,10 +40,10 @@ const CHARTS: ChartSpec[] = [
   { id: 'clients', title: 'Clients', series: [{ label: 'clients', color: '#d29922', get: (s) => s.clients }], fmt: (v) => formatCount(v) },
   {
     id: 'evict',
-    title: 'Evicted / expired keys',
+    title: 'Evicted / expired keys (per sample)',
     series: [
-      { label: 'evicted', color: '#f85149', get: (s) => s.evicted_keys },
-      { label: 'expired', color: '#a371f7', get: (s) => s.expired_keys },
+      { label: 'evicted', color: '#f85149', get: (s) => s.evicted_keys, delta: true },
+      { label: 'expired', color: '#a371f7', get: (s) => s.expired_keys, delta: true },
     ],
     fmt: (v) => formatCount(v),
   },
@@ -58,10 +58,22 @@ const CHARTS: ChartSpec[] = [
   },
 ];
 
-/** Columns for uPlot: x (seconds) then one array per series. */
+/** Columns for uPlot: x (seconds) then one array per series; counters since start (`delta`)
+ * become the change from the previous sample (a server restart counts as 0). */
 export function chartData(samples: MetricsSample[], spec: Pick<ChartSpec, 'series'>): (number | null)[][] {
   const xs = samples.map((s) => s.at_ms / 1000);
-  return [xs, ...spec.series.map((se) => samples.map((s) => se.get(s)))];
+  return [
+    xs,
+    ...spec.series.map((se) =>
+      samples.map((s, i) => {
+        const v = se.get(s);
+        if (!se.delta || v === null) return v;
+        if (i === 0) return null;
+        const prev = se.get(samples[i - 1]);
+        return prev === null ? null : Math.max(0, v - prev);
+      }),
+    ),
+  ];
 }
 
 const RANGES: [string, number][] = [
@@ -157,7 +169,8 @@ export function dashboardPage(ctx: AppContext): Page {
     for (const { spec, box } of plots) {
       const lastSample = samples[samples.length - 1];
       const label = box.parentElement?.querySelector('.chart-last');
-      if (label) label.textContent = lastSample ? spec.series.map((s) => { const v = s.get(lastSample); return v === null ? '—' : spec.fmt(v); }).join(' / ') : '';
+      const cols = chartData(samples.slice(-2), spec);
+      if (label) label.textContent = lastSample ? cols.slice(1).map((c) => { const v = c[c.length - 1]; return v === null || v === undefined ? '—' : spec.fmt(v); }).join(' / ') : '';
     }
   }
 
@@ -196,12 +209,17 @@ export function dashboardPage(ctx: AppContext): Page {
     );
   }
 
+  function reportCmd(): string {
+    const url = ctx.health()?.url;
+    return `redscope report${url ? ` --redis ${url}` : ''} --duration ${range >= 3600 ? '5m' : '1m'} --out redscope-report.svg`;
+  }
+
   function exportHint(): HTMLElement {
-    const hint = h('div', { class: 'export-hint', hidden: true, 'data-testid': 'export-hint' }, 'PNG/SVG charts of this history are drawn server-side by the plotters report: run ', h('code', {}, `redscope report --range ${range}s --out redscope-report.svg`), ' (or .png) against the same Redis.');
+    const hint = h('div', { class: 'export-hint', hidden: true, 'data-testid': 'export-hint' }, 'PNG/SVG charts are drawn server-side by the plotters report: run ', h('code', {}, reportCmd()), ' (or --out report.png) against the same Redis.');
     const b = h('button', { class: 'btn', 'data-testid': 'export' }, 'Export PNG/SVG');
     b.addEventListener('click', () => {
       hint.hidden = !hint.hidden;
-      hint.querySelector('code')!.textContent = `redscope report --range ${range}s --out redscope-report.svg`;
+      hint.querySelector('code')!.textContent = reportCmd();
     });
     return h('span', {}, b, hint);
   }

@@ -12,7 +12,7 @@ import { button, confirmDialog, empty, errorText, showError } from '../ui';
 export const PRESETS: { kind: string; label: string; placeholder: string }[] = [
   { kind: 'exchange', label: 'Exchange', placeholder: 'binance' },
   { kind: 'symbol', label: 'Symbol', placeholder: 'BTC/USDT' },
-  { kind: 'strategy', label: 'Strategy', placeholder: 'momentum_v2' },
+  { kind: 'signals', label: 'Strategy signals', placeholder: 'momentum_v2 (empty = every strategy)' },
   { kind: 'features_symbol', label: 'Features by symbol', placeholder: 'BTC/USDT' },
   { kind: 'features_date', label: 'Features by date', placeholder: '2026-11-24' },
 ];

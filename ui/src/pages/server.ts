@@ -45,7 +45,7 @@ export function serverPage(ctx: AppContext): Page {
   async function slowlog(): Promise<void> {
     try {
       const rows = await ctx.api.call<Row[]>('slowlog', { count: 128 });
-      const cols = columns(rows, ['id', 'timestamp', 'at_s', 'duration_us', 'args', 'client_addr', 'client_name']);
+      const cols = columns(rows, ['id', 'at_s', 'duration_us', 'args', 'client', 'client_name', 'node']);
       mount(
         body,
         h('div', { class: 'row' }, button('Reload', slowlog), button('Reset slowlog', async () => {
@@ -54,7 +54,7 @@ export function serverPage(ctx: AppContext): Page {
           toast('Slowlog cleared', 'ok');
           await slowlog();
         }, { class: 'btn danger', 'data-testid': 'slowlog-reset' })),
-        rows.length ? table(cols, rows.map((r) => cols.map((c) => cell(r[c]))), 'slowlog-table') : empty('The slowlog is empty: no command was slower than slowlog-log-slower-than.', 'slowlog-empty'),
+        rows.length ? table(cols, rows.map((r) => cols.map((c) => (c === 'at_s' && typeof r[c] === 'number' ? new Date((r[c] as number) * 1000).toISOString().replace('T', ' ').slice(0, 19) : cell(r[c])))), 'slowlog-table') : empty('The slowlog is empty: no command was slower than slowlog-log-slower-than.', 'slowlog-empty'),
       );
     } catch (e) {
       mount(body, h('div', { class: 'empty error' }, errorText(e)));
@@ -64,7 +64,7 @@ export function serverPage(ctx: AppContext): Page {
   async function clients(): Promise<void> {
     try {
       const rows = await ctx.api.call<Row[]>('clients');
-      const cols = columns(rows, ['id', 'addr', 'name', 'age', 'idle', 'db', 'cmd', 'flags']);
+      const cols = columns(rows, ['id', 'addr', 'name', 'age_s', 'idle_s', 'db', 'cmd', 'flags', 'node']).filter((c) => c !== 'fields');
       mount(
         body,
         h('div', { class: 'row' }, button('Reload', clients), h('span', { class: 'muted' }, `${rows.length} clients`)),

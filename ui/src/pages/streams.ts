@@ -41,7 +41,7 @@ export function idTime(id: string): string {
 export function streamsPage(ctx: AppContext): Page {
   let alive = false;
   let current: Bytes | null = null;
-  let tailId: string | null = null;
+  let tailId: string | number | null = null;
   let next: string | null = null;
   let offEvents: (() => void) | null = null;
   const list = h('div', { class: 'stream-list', 'data-testid': 'stream-list' });
@@ -163,7 +163,7 @@ export function streamsPage(ctx: AppContext): Page {
 
   async function startTail(): Promise<void> {
     if (!current) return;
-    const r = await ctx.api.call<{ tail_id: string }>('stream_tail', { key: current.text, from: '$' });
+    const r = await ctx.api.call<{ tail_id: string | number }>('stream_tail', { key: current.text, from: '$' });
     tailId = r.tail_id;
     tailBtn.textContent = 'Stop tail';
     tailBtn.classList.add('on');
@@ -204,8 +204,10 @@ export function streamsPage(ctx: AppContext): Page {
       mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Streams'), filter), h('div', { class: 'split' }, h('section', { class: 'side-list' }, list), main));
       main.replaceChildren(empty('Pick a stream on the left to see its entries, groups and pending messages, and to tail it live.'));
       offEvents = ctx.events((e) => {
-        if (e.type !== 'stream_entries' || e.tail_id !== tailId) return;
+        if (e.type !== 'stream_entries' || tailId === null || String(e.tail_id) !== String(tailId)) return;
         for (const entry of e.entries) rows.prepend(entryRow(entry, true));
+        const len = info.querySelector('[data-testid=stream-length]');
+        if (len) len.textContent = formatCount(Number((len.textContent ?? '0').replace(/,/g, '')) + e.entries.length);
         while (rows.childElementCount > 2000) rows.lastElementChild?.remove();
       });
       await loadList();
