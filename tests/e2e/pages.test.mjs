@@ -19,6 +19,10 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  if (process.env.E2E_DEBUG) {
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => !String(f.payload).includes('"metrics"') && console.log('WS', String(f.payload).slice(0, 200))));
+    page.on('response', async (res) => res.url().includes('/api/') && !res.url().includes('health') && console.log('HTTP', res.request().method(), res.url().replace(/token=[^&]+/, ''), res.status()));
+  }
   await page.goto(serve.url);
   await page.getByTestId('conn-state').filter({ hasText: 'connected' }).waitFor(T);
 });
@@ -160,9 +164,9 @@ test('channels: subscribe, publish, see the message with counts', async () => {
   await page.getByTestId('pub-result').filter({ hasText: 'delivered' }).waitFor(T);
   // From another client too (a Python service would publish like this).
   await r.call('PUBLISH', 'trading:alerts', JSON.stringify({ type: 'RISK_ALERT', severity: 'high', message: 'drawdown 5%' }));
-  await page.getByTestId('message').filter({ hasText: 'confidence' }).waitFor(T);
-  await page.getByTestId('message').filter({ hasText: 'RISK_ALERT' }).waitFor(T);
-  await page.getByTestId('message').filter({ hasText: 'RISK_ALERT' }).click();
+  await page.getByTestId('message').filter({ hasText: 'confidence' }).first().waitFor(T);
+  await page.getByTestId('message').filter({ hasText: 'RISK_ALERT' }).first().waitFor(T);
+  await page.getByTestId('message').filter({ hasText: 'RISK_ALERT' }).first().click();
   await page.getByTestId('msg-detail').locator('.json').waitFor(T);
   await until(async () => /trading:signals/.test(await page.getByTestId('stats-table').textContent()), { what: 'per-channel counts' });
   // Pausing holds new messages back until resumed.
@@ -171,7 +175,7 @@ test('channels: subscribe, publish, see the message with counts', async () => {
   await page.getByTestId('monitor-status').filter({ hasText: 'held' }).waitFor(T);
   assert.equal(await page.getByTestId('message').filter({ hasText: 'ORDER_UPDATE' }).count(), 0);
   await page.getByTestId('pause').click();
-  await page.getByTestId('message').filter({ hasText: 'ORDER_UPDATE' }).waitFor(T);
+  await page.getByTestId('message').filter({ hasText: 'ORDER_UPDATE' }).first().waitFor(T);
   await screenshot(page, 'channels');
   await page.getByTestId('unsubscribe').click();
 });

@@ -8,6 +8,7 @@ import { formatCount } from '../format';
 import { MessageBuffer, messageJson } from '../msgbuffer';
 import type { Page } from '../router';
 import type { Message, MonitorStats } from '../types';
+import { ApiError } from '../transport';
 import { button, empty, showError, table, toast } from '../ui';
 import { jsonTree, preview } from '../values';
 import { VirtualList } from '../virtual';
@@ -192,7 +193,8 @@ export function channelsPage(ctx: AppContext): Page {
           patternsInput.value = pats.join(', ');
         }
       } catch (e) {
-        showError(e);
+        // No monitor running yet is the normal first visit, not an error.
+        if (!(e instanceof ApiError && e.code === 'not_found')) showError(e);
       }
       redraw();
       renderStats();
