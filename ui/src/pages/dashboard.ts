@@ -8,22 +8,10 @@ import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatBytes, formatCount, formatDuration, formatMs } from '../format';
 import type { Page } from '../router';
+import { chartData, hitPercent, type ChartSpec } from '../metrics';
 import type { Alert, HealthReport, MetricsSample } from '../types';
 import { errorText } from '../ui';
 
-/** The chart panels: title, series labels, and how to read each series from a sample. */
-interface ChartSpec {
-  id: string;
-  title: string;
-  series: { label: string; color: string; get: (s: MetricsSample) => number | null; delta?: boolean }[];
-  fmt: (v: number) => string;
-}
-
-/** Hit rate as a percentage (the sampler reports a 0..1 fraction). */
-export function hitPercent(v: number | null | undefined): number | null {
-  if (v === null || v === undefined || !Number.isFinite(v)) return null;
-  return v <= 1 ? v * 100 : v;
-}
 
 const CHARTS: ChartSpec[] = [
   { id: 'hit', title: 'Hit rate', series: [{ label: 'hit rate %', color: '#3fb950', get: (s) => hitPercent(s.hit_rate) }], fmt: (v) => `${v.toFixed(0)}%` },
@@ -57,24 +45,6 @@ const CHARTS: ChartSpec[] = [
     fmt: (v) => `${v.toFixed(1)}`,
   },
 ];
-
-/** Columns for uPlot: x (seconds) then one array per series; counters since start (`delta`)
- * become the change from the previous sample (a server restart counts as 0). */
-export function chartData(samples: MetricsSample[], spec: Pick<ChartSpec, 'series'>): (number | null)[][] {
-  const xs = samples.map((s) => s.at_ms / 1000);
-  return [
-    xs,
-    ...spec.series.map((se) =>
-      samples.map((s, i) => {
-        const v = se.get(s);
-        if (!se.delta || v === null) return v;
-        if (i === 0) return null;
-        const prev = se.get(samples[i - 1]);
-        return prev === null ? null : Math.max(0, v - prev);
-      }),
-    ),
-  ];
-}
 
 const RANGES: [string, number][] = [
   ['5 min', 300],
