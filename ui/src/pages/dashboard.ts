@@ -33,7 +33,7 @@ const CHARTS: ChartSpec[] = [
       { label: 'evicted', color: '#f85149', get: (s) => s.evicted_keys, delta: true },
       { label: 'expired', color: '#a371f7', get: (s) => s.expired_keys, delta: true },
     ],
-    fmt: (v) => formatCount(v),
+    fmt: (v) => (Number.isInteger(v) ? formatCount(v) : v.toFixed(1)),
   },
   {
     id: 'net',
@@ -100,7 +100,7 @@ export function dashboardPage(ctx: AppContext): Page {
 
   function renderAlerts(alerts: Alert[]): void {
     alertsBox.replaceChildren(
-      ...(alerts.length === 0 ? [h('span', { class: 'badge ok' }, 'no alerts')] : alerts.map((a) => h('span', { class: `badge ${a.level}`, title: a.code, 'data-testid': `alert-${a.code}` }, `${a.level === 'critical' ? '⛔' : '⚠'} ${a.message}`))),
+      ...(alerts.length === 0 ? [h('span', { class: 'badge ok' }, 'no alerts')] : alerts.map((a) => h('span', { class: `badge ${a.level}`, title: a.code, 'data-testid': `alert-${a.code}` }, `${a.level === 'critical' ? 'CRITICAL' : 'WARNING'} · ${a.message}`))),
     );
   }
 
@@ -119,7 +119,18 @@ export function dashboardPage(ctx: AppContext): Page {
           height: 150,
           legend: { show: true },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: true } },
+          // The x axis always spans the chosen range, ending at the newest sample (or now).
+          scales: {
+            x: {
+              time: true,
+              range: () => {
+                const end = samples.length ? samples[samples.length - 1].at_ms / 1000 : Date.now() / 1000;
+                return [end - range, end];
+              },
+            },
+            // From zero, so a flat series does not look like noise; hit rate is always 0-100 %.
+            y: { range: (_u: uPlot, _min: number | null, max: number | null): uPlot.Range.MinMax => (spec.id === 'hit' ? [0, 100] : [0, max !== null && max > 0 ? max * 1.15 : 1]) },
+          },
           axes: [
             { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' } },
             { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' }, size: 72, values: (_u, vals) => vals.map((v) => (v === null ? '' : spec.fmt(v))) },
