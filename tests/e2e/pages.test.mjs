@@ -244,5 +244,40 @@ test('connections dialog and keyboard shortcuts', async () => {
   assert.match(await page.getByTestId('profile-test-result').textContent(), /OK · Redis 7/);
   await screenshot(page, 'connections');
   await page.getByTestId('connections-close').click();
+  // `t` switches between the light and dark themes.
+  const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+  const before = await theme();
+  await page.keyboard.press('t');
+  assert.notEqual(await theme(), before);
+  await page.keyboard.press('g');
+  await page.keyboard.press('d');
+  await page.getByTestId('chart-hit').locator('canvas').waitFor(T);
+  await screenshot(page, `dashboard-${await theme()}`);
   assert.deepEqual(pageErrors, []);
+});
+
+test('read-only mode: the badge shows and an edit is refused with a readable error', async () => {
+  const ro = await startServe(redis.url, ['--read-only']);
+  try {
+    const p = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await p.goto(ro.url + '#/keys');
+    await p.getByTestId('read-only').waitFor(T);
+    const search = p.getByTestId('key-search');
+    await search.fill('session:monitor:abc123');
+    await search.press('Enter');
+    await p.getByTestId('key-row').first().click();
+    const row = p.locator('tr[data-field="user"]');
+    await row.waitFor(T);
+    await row.getByTestId('hash-edit').click();
+    await p.getByTestId('prompt-input').fill('intruder');
+    await p.getByTestId('prompt-ok').click();
+    const err = p.getByTestId('toast-error').first();
+    await err.waitFor(T);
+    assert.match(await err.textContent(), /read.only/i);
+    assert.doesNotMatch(await err.textContent(), /[{}]/, 'no raw JSON');
+    assert.equal(await r.str('HGET', 'session:monitor:abc123', 'user'), 'trader-1');
+    await p.close();
+  } finally {
+    ro.stop();
+  }
 });
