@@ -60,8 +60,12 @@ test('dashboard: server facts, charts for every metric, ranges', async () => {
   await page.getByTestId('range-3600').click();
   await until(async () => (await page.getByTestId('range-3600').getAttribute('class')).includes('on'), { what: '1 h range selected' });
   await page.getByTestId('range-300').click();
-  // The sampler history arrives: at least one sample drawn (the last value shows beside the title).
-  await until(async () => ((await page.locator('.chart-last').first().textContent()) ?? '').length > 0, { timeoutMs: 20000, what: 'a metrics sample' });
+  // The sampler's history arrives, then live `metrics` events keep adding samples (one a second).
+  const drawn = async () => Number(await page.getByTestId('charts').getAttribute('data-samples'));
+  await until(async () => (await drawn()) >= 1, { timeoutMs: 20000, what: 'a metrics sample' });
+  const first = await drawn();
+  await until(async () => (await drawn()) >= first + 2, { timeoutMs: 20000, what: 'live metrics events' });
+  assert.match(await page.locator('.chart-last').nth(3).textContent(), /^\d+$/, 'the clients chart shows its latest value');
   await page.getByTestId('alerts').locator('.badge').first().waitFor(T);
   await screenshot(page, 'dashboard');
 });

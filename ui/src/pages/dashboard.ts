@@ -69,7 +69,7 @@ export function dashboardPage(ctx: AppContext): Page {
   let resize: (() => void) | null = null;
   const factsBox = h('div', { class: 'facts', 'data-testid': 'facts' });
   const alertsBox = h('div', { class: 'alerts', 'data-testid': 'alerts' });
-  const chartsBox = h('div', { class: 'charts' });
+  const chartsBox = h('div', { class: 'charts', 'data-testid': 'charts' });
   const banner = h('div', { class: 'banner-slot' });
   const rangeBar = h('div', { class: 'seg', 'data-testid': 'ranges' });
 
@@ -146,6 +146,7 @@ export function dashboardPage(ctx: AppContext): Page {
   }
 
   function updateCharts(): void {
+    chartsBox.dataset.samples = String(samples.length);
     for (const { spec, plot } of plots) plot.setData(chartData(samples, spec) as uPlot.AlignedData);
     for (const { spec, box } of plots) {
       const lastSample = samples[samples.length - 1];
