@@ -176,7 +176,7 @@ export function keysPage(ctx: AppContext): Page {
       }
       if (!alive) return;
       keyList.setItems(keys);
-      listStatus.textContent = `${formatCount(keys.length)} keys${cursor === null ? '' : ' · scroll for more'}`;
+      listStatus.textContent = `${formatCount(keys.length)} ${keys.length === 1 ? 'key' : 'keys'}${cursor === null ? '' : ' · scroll for more'}`;
       if (keys.length === 0 && cursor === null) listStatus.textContent = `No keys match ${pattern}${type ? ` of type ${type}` : ''}. Try a broader pattern such as *.`;
     } catch (e) {
       listStatus.textContent = errorText(e);
