@@ -1,5 +1,17 @@
 // Entry point: the shell and its pages.
 
+// A failure while starting is shown on the page (a blank window says nothing to the user).
+function showFatal(message: string): void {
+  const box = document.createElement('pre');
+  box.className = 'fatal-error';
+  box.setAttribute('data-testid', 'fatal-error');
+  box.textContent = `Redscope could not start: ${message}`;
+  document.body.prepend(box);
+}
+window.addEventListener('error', (e) => showFatal(`${e.message} (${e.filename}:${e.lineno})`));
+window.addEventListener('unhandledrejection', (e) => showFatal(String((e as PromiseRejectionEvent).reason)));
+
+import './locale';
 import './styles.css';
 import { startApp } from './app';
 import { channelsPage } from './pages/channels';
@@ -9,4 +21,8 @@ import { keysPage } from './pages/keys';
 import { serverPage } from './pages/server';
 import { streamsPage } from './pages/streams';
 
-startApp((ctx) => [dashboardPage(ctx), keysPage(ctx), streamsPage(ctx), channelsPage(ctx), invalidatePage(ctx), serverPage(ctx)]);
+try {
+  startApp((ctx) => [dashboardPage(ctx), keysPage(ctx), streamsPage(ctx), channelsPage(ctx), invalidatePage(ctx), serverPage(ctx)]);
+} catch (e) {
+  showFatal(e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));
+}
