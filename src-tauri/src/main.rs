@@ -3,7 +3,11 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod browser;
 mod health;
+mod ipc;
+mod jobs;
+mod server;
 mod smoke;
 
 use redscope::{AdminOptions, AdminService, RedisConfig};
@@ -66,7 +70,31 @@ fn main() -> anyhow::Result<()> {
     tauri::Builder::default()
         .manage(service)
         .manage(smoke::Smoke::new(args.smoke))
-        .invoke_handler(tauri::generate_handler![health::health, smoke::ui_ready])
+        .invoke_handler(tauri::generate_handler![
+            health::health,
+            smoke::ui_ready,
+            // Key browser, invalidation, server tools and console (admin slice).
+            browser::tree,
+            browser::keys,
+            browser::keys_meta,
+            browser::key,
+            browser::key_set,
+            browser::key_delete,
+            browser::key_ttl,
+            browser::key_rename,
+            jobs::invalidate,
+            jobs::job,
+            jobs::job_cancel,
+            jobs::jobs,
+            server::info,
+            server::slowlog,
+            server::slowlog_reset,
+            server::clients,
+            server::client_kill,
+            server::config_get,
+            server::server_action,
+            server::console,
+        ])
         .setup(|app| {
             smoke::arm(app.handle());
             Ok(())
