@@ -56,6 +56,7 @@ pub mod ratelimit;
 pub mod retry;
 pub mod session;
 pub mod stream;
+pub mod report;
 pub mod testing;
 pub mod timeseries;
 pub mod tls;

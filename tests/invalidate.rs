@@ -106,7 +106,7 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     );
     assert_eq!(dbsize(&redis.url()).await, total);
 
-    let mut events = api.service.events().subscribe();
+    let mut events = api.service.events();
     let (st, job) = api
         .post(
             "/api/invalidate",
@@ -130,7 +130,7 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     // The final state also went out as a `job` event.
     let last = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            let e = events.recv().await.unwrap();
+            let e = serde_json::to_value(events.recv().await.unwrap()).unwrap();
             if e["type"] == "job" && e["state"] == "done" {
                 return e;
             }
@@ -149,7 +149,7 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     let n = 300_000u64;
     load(&redis.url(), (0..n).map(|i| format!("cache:{i}"))).await;
     let api = Api::start(redis.config(), false).await;
-    let mut events = api.service.events().subscribe();
+    let mut events = api.service.events();
     let (st, job) = api
         .post(
             "/api/invalidate",
@@ -161,7 +161,7 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     // Wait for a progress event that shows deletion under way, then cancel.
     let progress = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let e = events.recv().await.unwrap();
+            let e = serde_json::to_value(events.recv().await.unwrap()).unwrap();
             if e["type"] == "job" && e["state"] == "running" && e["deleted"].as_u64() > Some(0) {
                 return e;
             }

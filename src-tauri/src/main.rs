@@ -8,7 +8,13 @@ mod health;
 mod ipc;
 mod jobs;
 mod server;
+mod channels;
+mod events;
+mod live_error;
+mod metrics;
+mod profiles;
 mod smoke;
+mod streams;
 
 use redscope::{AdminOptions, AdminService, RedisConfig};
 
@@ -67,6 +73,7 @@ fn main() -> anyhow::Result<()> {
         },
     );
 
+    let bus_service = service.clone();
     tauri::Builder::default()
         .manage(service)
         .manage(smoke::Smoke::new(args.smoke))
@@ -94,9 +101,26 @@ fn main() -> anyhow::Result<()> {
             server::config_get,
             server::server_action,
             server::console,
+            // live data: channels, streams, metrics, profiles
+            channels::monitor,
+            channels::monitor_stats,
+            channels::monitor_stop,
+            channels::publish,
+            streams::streams,
+            streams::stream_entries,
+            streams::stream_pending,
+            streams::stream_tail,
+            streams::stream_tail_stop,
+            metrics::metrics,
+            profiles::profiles,
+            profiles::profile_save,
+            profiles::profile_delete,
+            profiles::profile_test,
+            profiles::connect,
         ])
-        .setup(|app| {
+        .setup(move |app| {
             smoke::arm(app.handle());
+            events::forward(app.handle().clone(), bus_service);
             Ok(())
         })
         .run(tauri::generate_context!())?;

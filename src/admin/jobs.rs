@@ -222,7 +222,7 @@ impl AdminService {
         self.inner.jobs.push(entry.clone());
         let job = snapshot(&entry);
         tracing::info!(id = %job.id, pattern = %job.pattern, "invalidation job started");
-        let events = self.inner.events.clone();
+        let events = self.inner.live.bus.clone();
         let service = self.clone();
         tokio::spawn(async move {
             let mut base = ScanProgress::default();
@@ -351,13 +351,12 @@ fn snapshot(entry: &Entry) -> Job {
     entry.job.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
-fn publish(events: &tokio::sync::broadcast::Sender<serde_json::Value>, job: &Job) {
+fn publish(events: &tokio::sync::broadcast::Sender<super::events::Event>, job: &Job) {
     if events.receiver_count() == 0 {
         return;
     }
-    if let Ok(serde_json::Value::Object(mut m)) = serde_json::to_value(job) {
-        m.insert("type".into(), "job".into());
-        let _ = events.send(serde_json::Value::Object(m));
+    if let Ok(v @ serde_json::Value::Object(_)) = serde_json::to_value(job) {
+        let _ = events.send(super::events::Event::Job(v));
     }
 }
 

@@ -154,7 +154,7 @@ impl AdminService {
         let scan = self
             .inner
             .trees
-            .get_or_start(key, conn, self.inner.events.clone());
+            .get_or_start(key, conn, self.inner.live.bus.clone());
         let mut done = scan.done.subscribe();
         let _ = tokio::time::timeout(FIRST_ANSWER, done.wait_for(|d| *d)).await;
         let level = scan.snapshot();
@@ -172,7 +172,7 @@ impl TreeCache {
         &self,
         key: ScanKey,
         conn: Conn,
-        events: tokio::sync::broadcast::Sender<serde_json::Value>,
+        events: tokio::sync::broadcast::Sender<super::events::Event>,
     ) -> Arc<Scan> {
         let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -232,7 +232,7 @@ impl TreeCache {
 async fn run(
     scan: Arc<Scan>,
     conn: Conn,
-    events: tokio::sync::broadcast::Sender<serde_json::Value>,
+    events: tokio::sync::broadcast::Sender<super::events::Event>,
 ) {
     let result = async {
         let masters = conn.masters().await?;
@@ -262,7 +262,7 @@ async fn run(
 async fn walk(
     scan: &Scan,
     mut node: redis::aio::ConnectionManager,
-    events: &tokio::sync::broadcast::Sender<serde_json::Value>,
+    events: &tokio::sync::broadcast::Sender<super::events::Event>,
 ) -> Result<()> {
     let k = &scan.key;
     let pattern = match &k.pattern {
@@ -378,19 +378,18 @@ impl Scan {
     }
 }
 
-fn emit_progress(scan: &Scan, events: &tokio::sync::broadcast::Sender<serde_json::Value>) {
+fn emit_progress(scan: &Scan, events: &tokio::sync::broadcast::Sender<super::events::Event>) {
     if events.receiver_count() == 0 {
         return;
     }
     let agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
-    let _ = events.send(serde_json::json!({
-        "type": "tree_progress",
-        "prefix": Bytes::new(&scan.key.prefix).text,
-        "separator": String::from_utf8_lossy(&scan.key.separator),
-        "scanned": agg.scanned,
-        "total_keys": agg.total,
-        "complete": agg.complete,
-    }));
+    let _ = events.send(super::events::Event::TreeProgress {
+        prefix: Bytes::new(&scan.key.prefix).text,
+        separator: String::from_utf8_lossy(&scan.key.separator).into_owned(),
+        scanned: agg.scanned,
+        total_keys: agg.total,
+        complete: agg.complete,
+    });
 }
 
 /// `SCAN MATCH` pattern of everything under `prefix`: the escaped prefix and `*`, or just `*`

@@ -11,6 +11,11 @@ mod extract;
 mod jobs;
 pub mod openapi;
 mod server;
+mod channels;
+mod events;
+mod metrics;
+mod profiles;
+mod streams;
 
 use std::net::SocketAddr;
 
@@ -41,6 +46,8 @@ pub struct AppState {
     /// The admin session behind every route.
     pub service: AdminService,
     token: auth::Token,
+    /// Request counts and latencies for `GET /metrics`.
+    http: std::sync::Arc<metrics::HttpMetrics>,
 }
 
 /// A bound, not yet running, web server: tells its URL before it starts serving.
@@ -71,6 +78,7 @@ impl WebServer {
         let state = AppState {
             service,
             token: auth::Token::new(&token),
+            http: Default::default(),
         };
         Ok(WebServer {
             listener,
@@ -125,13 +133,23 @@ fn router(state: AppState) -> Router {
                 "invalid_input",
             )
         })
+        .merge(events::routes())
+        .merge(channels::routes())
+        .merge(streams::routes())
+        .merge(metrics::routes())
+        .merge(profiles::routes())
         .fallback(|| async { ApiError::from(Error::NotFound("no such API route".into())) })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ));
     Router::new()
         .nest("/api", api)
+        .merge(metrics::prometheus_routes(state.clone()))
         .fallback(assets::serve)
         .with_state(state)
 }
