@@ -1,12 +1,15 @@
-// The app shell: top bar (connection state, theme), sidebar navigation, the current page,
-// keyboard shortcuts, and the health poll that keeps the connection badge honest.
+// The app shell: top bar (connection state with its reason, read-only badge, connections dialog,
+// theme), sidebar navigation, the current page, keyboard shortcuts, and the health poll plus
+// `conn_state` events that keep the connection badge honest.
 
 import { h, mount } from './dom';
+import { openConnections } from './connections';
 import { Router, type Page } from './router';
 import { Shortcuts } from './shortcuts';
 import { applyTheme, currentTheme, toggleTheme } from './theme';
 import { createTransport, type ApiError, type Transport } from './transport';
-import type { HealthReport } from './types';
+import type { HealthReport, ServerEvent } from './types';
+import { showError } from './ui';
 
 /** Everything a page needs from the shell. */
 export interface AppContext {
@@ -15,6 +18,8 @@ export interface AppContext {
   health(): HealthReport | null;
   /** Subscribes to health updates; returns an unsubscribe function. */
   onHealth(fn: (r: HealthReport) => void): () => void;
+  /** Subscribes to live events (one shared connection); returns an unsubscribe function. */
+  events(fn: (e: ServerEvent) => void): () => void;
   go(id: string, params?: Record<string, string>): void;
 }
 
@@ -23,18 +28,29 @@ export function afterPaint(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
 }
 
+/** The badge text and class for a connection state. */
+export function connLabel(state: string): { text: string; cls: string } {
+  if (state === 'connected') return { text: 'connected', cls: 'conn-connected' };
+  if (state === 'reconnecting' || state === 'connecting') return { text: 'reconnecting…', cls: 'conn-pending' };
+  return { text: 'down', cls: 'conn-down' };
+}
+
 export function startApp(makePages: (ctx: AppContext) => Page[]): void {
   applyTheme(currentTheme());
   const api = createTransport();
   const root = document.getElementById('app')!;
   const badge = h('span', { class: 'conn conn-pending', 'data-testid': 'conn-state' }, 'connecting…');
+  const reason = h('span', { class: 'conn-reason', 'data-testid': 'conn-reason' });
+  const roBadge = h('span', { class: 'ro-badge', 'data-testid': 'read-only', hidden: true }, 'read-only');
   const urlLabel = h('span', { class: 'conn-url', 'data-testid': 'conn-url' });
+  const connButton = h('button', { class: 'btn small', 'data-testid': 'open-connections', title: 'Connection profiles' }, 'Connections');
   const themeButton = h('button', { class: 'icon-btn', title: 'Toggle theme (t)', 'aria-label': 'Toggle theme' }, '◐');
   const nav = h('nav', { class: 'sidebar', 'aria-label': 'Pages' });
   const outlet = h('main', { class: 'page', 'data-testid': 'page' });
 
   let last: HealthReport | null = null;
   const listeners = new Set<(r: HealthReport) => void>();
+  const eventListeners = new Set<(e: ServerEvent) => void>();
   let router: Router;
   const ctx: AppContext = {
     api,
@@ -43,16 +59,20 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
+    events(fn) {
+      eventListeners.add(fn);
+      return () => eventListeners.delete(fn);
+    },
     go: (id, params) => router.go(id, params),
   };
   const pages = makePages(ctx);
   const links = new Map<string, HTMLAnchorElement>();
   for (const p of pages) {
-    const a = h('a', { class: 'nav-item', href: `#/${p.id}`, 'data-testid': `nav-${p.id}` }, p.title);
-    if (p.shortcut) a.title = `Alt+${p.shortcut.toUpperCase()}`;
+    const a = h('a', { class: 'nav-item', href: `#/${p.id}`, 'data-testid': `nav-${p.id}` }, h('span', {}, p.title), p.shortcut ? h('kbd', {}, `g ${p.shortcut}`) : null);
     links.set(p.id, a);
     nav.append(a);
   }
+  nav.append(h('div', { class: 'nav-help' }, h('div', {}, h('kbd', {}, '/'), ' search'), h('div', {}, h('kbd', {}, 'r'), ' refresh'), h('div', {}, h('kbd', {}, 't'), ' theme')));
   router = new Router(pages, outlet, (page) => {
     for (const [id, a] of links) a.classList.toggle('active', id === page.id);
     document.title = `${page.title} · Redscope`;
@@ -60,27 +80,39 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
 
   mount(
     root,
-    h('header', { class: 'topbar' }, h('div', { class: 'brand' }, h('span', { class: 'logo' }, '◉'), 'Redscope'), h('div', { class: 'conn-box' }, badge, urlLabel, themeButton)),
+    h('header', { class: 'topbar' }, h('div', { class: 'brand' }, h('span', { class: 'logo' }, '◉'), 'Redscope'), h('div', { class: 'conn-box' }, badge, reason, roBadge, urlLabel, connButton, themeButton)),
     h('div', { class: 'body' }, nav, outlet),
   );
   themeButton.addEventListener('click', () => toggleTheme());
+  connButton.addEventListener('click', () => openConnections(api, (r) => apply(r)));
 
   const keys = new Shortcuts();
   keys.bind('t', 'Toggle dark/light theme', () => toggleTheme());
   keys.bind('r', 'Refresh the page', () => router.refresh());
   keys.bind('/', 'Search on this page', () => outlet.querySelector<HTMLInputElement>('input[type=search]')?.focus());
-  for (const p of pages) if (p.shortcut) keys.bind(`Alt+${p.shortcut}`, `Go to ${p.title}`, () => router.go(p.id));
+  for (const p of pages) if (p.shortcut) keys.bind(`g ${p.shortcut}`, `Go to ${p.title}`, () => router.go(p.id));
+
+  function setState(state: string, error: string | null | undefined): void {
+    const l = connLabel(state);
+    badge.className = `conn ${l.cls}`;
+    badge.textContent = l.text;
+    badge.title = error ?? '';
+    reason.textContent = state === 'connected' ? '' : (error ?? '');
+  }
+
+  function apply(r: HealthReport): void {
+    last = r;
+    setState(r.state, r.error);
+    roBadge.hidden = !r.read_only;
+    urlLabel.textContent = r.url;
+    for (const fn of listeners) fn(r);
+  }
 
   let reported = false;
   async function poll(): Promise<void> {
     try {
       const r = await api.call<HealthReport>('health');
-      last = r;
-      badge.className = `conn conn-${r.state}`;
-      badge.textContent = r.state === 'connected' ? 'connected' : 'down';
-      badge.title = r.error ?? '';
-      urlLabel.textContent = r.url + (r.read_only ? ' · read-only' : '');
-      for (const fn of listeners) fn(r);
+      apply(r);
       if (!reported && r.state === 'connected') {
         await afterPaint();
         reported = true;
@@ -91,9 +123,29 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
       badge.className = 'conn conn-down';
       badge.textContent = err.code === 'unauthorized' ? 'access token missing' : 'unreachable';
       badge.title = err.message;
+      reason.textContent = '';
       urlLabel.textContent = err.message;
     }
   }
+
+  // One live event subscription for the whole app, fanned out to the pages.
+  api.events(
+    (e) => {
+      if (e.type === 'conn_state') {
+        setState(e.state, e.error);
+        if (last) last = { ...last, state: e.state, error: e.error ?? null };
+        if (e.state !== 'connected') void poll();
+      }
+      for (const fn of [...eventListeners]) {
+        try {
+          fn(e);
+        } catch (err) {
+          showError(err);
+        }
+      }
+    },
+    (s) => document.body.setAttribute('data-events', s),
+  );
 
   router.show();
   void poll();

@@ -2,6 +2,11 @@
 
 import './styles.css';
 import { startApp } from './app';
+import { channelsPage } from './pages/channels';
 import { dashboardPage } from './pages/dashboard';
+import { invalidatePage } from './pages/invalidate';
+import { keysPage } from './pages/keys';
+import { serverPage } from './pages/server';
+import { streamsPage } from './pages/streams';
 
-startApp((ctx) => [dashboardPage(ctx)]);
+startApp((ctx) => [dashboardPage(ctx), keysPage(ctx), streamsPage(ctx), channelsPage(ctx), invalidatePage(ctx), serverPage(ctx)]);

@@ -1,5 +1,5 @@
-// Keyboard shortcuts: `/` focuses the page's search box, `r` refreshes, Alt+<key> switches page,
-// `t` toggles the theme, `?` lists them. Ignored while typing in a field.
+// Keyboard shortcuts: `/` focuses the page's search box, `r` refreshes, `g` then a letter switches
+// page (`g d`, `g k`…), `t` toggles the theme, `?` lists them. Ignored while typing in a field.
 
 export interface Shortcut {
   keys: string; // as shown to the user, e.g. "Alt+K"
@@ -25,6 +25,8 @@ export function isTyping(target: EventTarget | null): boolean {
 
 export class Shortcuts {
   private handlers = new Map<string, { description: string; run: () => void }>();
+  private pending = '';
+  private pendingAt = 0;
 
   constructor(target: Document = document) {
     target.addEventListener('keydown', (e) => {
@@ -33,15 +35,24 @@ export class Shortcuts {
         return;
       }
       if (isTyping(e.target)) return;
-      const h = this.handlers.get(describeKey(e));
+      if (['Shift', 'Control', 'Alt', 'Meta'].includes(e.key)) return;
+      const key = describeKey(e);
+      const now = Date.now();
+      const seq = this.pending && now - this.pendingAt < 1500 ? `${this.pending} ${key}` : '';
+      this.pending = '';
+      const h = (seq && this.handlers.get(seq)) || this.handlers.get(key);
       if (h) {
         e.preventDefault();
         h.run();
+      } else if ([...this.handlers.keys()].some((k) => k.startsWith(`${key} `))) {
+        this.pending = key;
+        this.pendingAt = now;
+        e.preventDefault();
       }
     });
   }
 
-  /** Binds a key ("Alt+k", "/", "r"…). */
+  /** Binds a key ("Alt+k", "/", "r") or a two-key sequence ("g k"). */
   bind(key: string, description: string, run: () => void): void {
     this.handlers.set(key, { description, run });
   }

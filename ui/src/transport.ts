@@ -1,5 +1,8 @@
 // The one place that knows how the UI reaches the admin service: Tauri IPC in the desktop app,
-// HTTP + WebSocket in web mode. Pages call `api.call('health')` and never see the difference.
+// HTTP + WebSocket in web mode. Pages call `api.call('health')` and `api.events(fn)` and never see
+// the difference.
+
+import type { ServerEvent } from './types';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -12,6 +15,40 @@ export interface Route {
 /** Every command the UI uses, with its HTTP route. Tauri commands carry the same names. */
 export const ROUTES = {
   health: { method: 'GET', path: '/api/health' },
+  info: { method: 'GET', path: '/api/info' },
+  tree: { method: 'GET', path: '/api/tree' },
+  keys: { method: 'GET', path: '/api/keys' },
+  keys_meta: { method: 'POST', path: '/api/keys/meta' },
+  key: { method: 'GET', path: '/api/key' },
+  key_set: { method: 'PUT', path: '/api/key' },
+  key_delete: { method: 'DELETE', path: '/api/key' },
+  key_ttl: { method: 'POST', path: '/api/key/ttl' },
+  key_rename: { method: 'POST', path: '/api/key/rename' },
+  invalidate: { method: 'POST', path: '/api/invalidate' },
+  job: { method: 'GET', path: '/api/jobs/{id}' },
+  job_cancel: { method: 'DELETE', path: '/api/jobs/{id}' },
+  streams: { method: 'GET', path: '/api/streams' },
+  stream_entries: { method: 'GET', path: '/api/stream/entries' },
+  stream_pending: { method: 'GET', path: '/api/stream/pending' },
+  stream_tail: { method: 'POST', path: '/api/stream/tail' },
+  stream_tail_stop: { method: 'DELETE', path: '/api/stream/tail/{tail_id}' },
+  monitor: { method: 'POST', path: '/api/monitor' },
+  monitor_stats: { method: 'GET', path: '/api/monitor' },
+  monitor_stop: { method: 'DELETE', path: '/api/monitor' },
+  publish: { method: 'POST', path: '/api/publish' },
+  metrics: { method: 'GET', path: '/api/metrics' },
+  slowlog: { method: 'GET', path: '/api/slowlog' },
+  slowlog_reset: { method: 'DELETE', path: '/api/slowlog' },
+  clients: { method: 'GET', path: '/api/clients' },
+  client_kill: { method: 'POST', path: '/api/clients/kill' },
+  config_get: { method: 'GET', path: '/api/config' },
+  server_action: { method: 'POST', path: '/api/server' },
+  console: { method: 'POST', path: '/api/console' },
+  profiles: { method: 'GET', path: '/api/profiles' },
+  profile_save: { method: 'PUT', path: '/api/profiles' },
+  profile_delete: { method: 'DELETE', path: '/api/profiles' },
+  profile_test: { method: 'POST', path: '/api/profiles/test' },
+  connect: { method: 'POST', path: '/api/connect' },
 } as const satisfies Record<string, Route>;
 
 export type Command = keyof typeof ROUTES;
@@ -34,7 +71,12 @@ export interface Transport {
   call<T>(command: Command, args?: Args): Promise<T>;
   /** Tells the desktop shell the UI has rendered (its smoke test waits for this). */
   ready(report: { redis: string }): Promise<void>;
+  /** Subscribes to the live event stream; returns an unsubscribe function. */
+  events(onEvent: (e: ServerEvent) => void, onStatus?: (s: EventStatus) => void): () => void;
 }
+
+/** State of the live event channel (the WebSocket in web mode). */
+export type EventStatus = 'open' | 'reconnecting' | 'closed';
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -48,9 +90,19 @@ export function httpRequest(
   const route: Route = ROUTES[command];
   const headers: Record<string, string> = {};
   if (token) headers['Authorization'] = `Bearer ${token}`;
-  let url = base + route.path;
+  const rest: Args = { ...(args ?? {}) };
+  // Path parameters (`/api/jobs/{id}`) are taken out of the arguments.
+  let url =
+    base +
+    route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const v = rest[name];
+      delete rest[name];
+      if (v === undefined || v === null) throw new ApiError('invalid_input', `${command}: missing ${name}`);
+      return encodeURIComponent(String(v));
+    });
   let body: string | undefined;
-  if (args && Object.keys(args).length > 0) {
+  args = rest;
+  if (Object.keys(args).length > 0) {
     if (route.method === 'GET' || route.method === 'DELETE') {
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(args)) {
@@ -99,6 +151,141 @@ export class HttpTransport implements Transport {
   async ready(report: { redis: string }): Promise<void> {
     document.body.dataset.ready = report.redis;
   }
+
+  private socket: EventSocket | null = null;
+
+  events(onEvent: (e: ServerEvent) => void, onStatus?: (s: EventStatus) => void): () => void {
+    if (!this.socket) {
+      const loc = window.location;
+      const base = this.base || `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}`;
+      this.socket = new EventSocket(eventsUrl(base, this.token), (u) => new WebSocket(u) as unknown as SocketLike);
+    }
+    const s = this.socket;
+    const off = s.subscribe(onEvent, onStatus);
+    return () => {
+      off();
+      if (s.listeners === 0) {
+        s.close();
+        if (this.socket === s) this.socket = null;
+      }
+    };
+  }
+}
+
+/** `ws://host/api/events?token=…` from an http(s) or ws(s) base. */
+export function eventsUrl(base: string, token: string | null): string {
+  const ws = base.replace(/^http/, 'ws');
+  return `${ws}/api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/** The part of WebSocket the event socket uses (a fake in tests). */
+export interface SocketLike {
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  close(): void;
+}
+
+/** Reconnect delays: 250 ms doubling up to 10 s; back to the start once a connection opens. */
+export function backoff(attempt: number): number {
+  return Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+}
+
+/** One WebSocket shared by every subscriber, reconnecting with backoff while anyone listens. */
+export class EventSocket {
+  private handlers = new Set<{ ev: (e: ServerEvent) => void; st?: (s: EventStatus) => void }>();
+  private ws: SocketLike | null = null;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  status: EventStatus = 'closed';
+
+  constructor(
+    private url: string,
+    private open: (url: string) => SocketLike,
+    private timers: { set: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>; clear: (t: ReturnType<typeof setTimeout>) => void } = {
+      set: (fn, ms) => setTimeout(fn, ms),
+      clear: (t) => clearTimeout(t),
+    },
+  ) {}
+
+  get listeners(): number {
+    return this.handlers.size;
+  }
+
+  subscribe(ev: (e: ServerEvent) => void, st?: (s: EventStatus) => void): () => void {
+    const h = { ev, st };
+    this.handlers.add(h);
+    this.closed = false;
+    if (!this.ws && !this.timer) this.connect();
+    st?.(this.status);
+    return () => void this.handlers.delete(h);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) this.timers.clear(this.timer);
+    this.timer = null;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close();
+    this.setStatus('closed');
+  }
+
+  private setStatus(s: EventStatus): void {
+    if (this.status === s) return;
+    this.status = s;
+    for (const h of this.handlers) h.st?.(s);
+  }
+
+  private connect(): void {
+    this.timer = null;
+    let ws: SocketLike;
+    try {
+      ws = this.open(this.url);
+    } catch {
+      this.retry();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.setStatus('open');
+    };
+    ws.onmessage = (m) => {
+      if (typeof m.data !== 'string') return;
+      let e: ServerEvent;
+      try {
+        e = JSON.parse(m.data) as ServerEvent;
+      } catch {
+        return;
+      }
+      for (const h of [...this.handlers]) {
+        try {
+          h.ev(e);
+        } catch (err) {
+          console.error('event handler failed', err);
+        }
+      }
+    };
+    ws.onerror = () => undefined;
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.retry();
+    };
+  }
+
+  private retry(): void {
+    if (this.closed || this.handlers.size === 0) {
+      this.setStatus('closed');
+      return;
+    }
+    this.setStatus('reconnecting');
+    const delay = backoff(this.attempt++);
+    this.timer = this.timers.set(() => this.connect(), delay);
+  }
 }
 
 /** Desktop: Tauri IPC. Rejections carry the same `{code, message}` as HTTP errors. */
@@ -119,6 +306,23 @@ export class TauriTransport implements Transport {
     document.body.dataset.ready = report.redis;
     const { invoke } = await import('@tauri-apps/api/core');
     await invoke('ui_ready', { report });
+  }
+
+  events(onEvent: (e: ServerEvent) => void, onStatus?: (s: EventStatus) => void): () => void {
+    let unlisten: (() => void) | null = null;
+    let stopped = false;
+    void import('@tauri-apps/api/event').then(async ({ listen }) => {
+      const un = await listen<ServerEvent>('redscope://event', (e) => onEvent(e.payload));
+      if (stopped) un();
+      else {
+        unlisten = un;
+        onStatus?.('open');
+      }
+    });
+    return () => {
+      stopped = true;
+      unlisten?.();
+    };
   }
 }
 

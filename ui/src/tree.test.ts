@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TreeModel } from './tree';
+import { TreeModel, levelEntries } from './tree';
 
 describe('TreeModel', () => {
   it('flattens expanded levels depth first, folders before keys', () => {
@@ -33,5 +33,25 @@ describe('TreeModel', () => {
     expect(t.toggle('a:')).toBe(false); // level already loaded
     t.reset();
     expect(t.missingLevels()).toEqual(['', 'a:']);
+  });
+});
+
+describe('levelEntries', () => {
+  it('maps server children to folders and keys, splitting a name that is both', () => {
+    const e = levelEntries([
+      { name: 'market', prefix: 'market:', count: 120 },
+      { name: 'solo', prefix: 'solo:', count: 1, key: { text: 'solo', b64: 'c29sbw==' } },
+      { name: 'both', prefix: 'both:', count: 3, key: { text: 'both', b64: 'Ym90aA==' } },
+    ]);
+    expect(e).toEqual([
+      { name: 'market', path: 'market:', count: 120, leaf: false },
+      { name: 'solo', path: 'key:c29sbw==', count: 1, leaf: true, keyB64: 'c29sbw==' },
+      { name: 'both', path: 'key:Ym90aA==', count: 1, leaf: true, keyB64: 'Ym90aA==' },
+      { name: 'both', path: 'both:', count: 2, leaf: false },
+    ]);
+    const t = new TreeModel();
+    t.setLevel('', e);
+    expect(t.rows().map((r) => `${r.leaf ? 'k' : 'f'}:${r.name}`)).toEqual(['f:both', 'f:market', 'k:both', 'k:solo']);
+    expect(t.total()).toBe(124);
   });
 });

@@ -11,6 +11,20 @@ export interface LevelEntry {
   count: number;
   /** True for a key, false for a folder. */
   leaf: boolean;
+  /** For a key: its exact bytes (base64), to address binary keys. */
+  keyB64?: string;
+}
+
+/** The server's level (`TreeLevel.children`) as tree entries: a child that is both a key and a
+ * folder (`a` and `a:b`) becomes two entries. */
+export function levelEntries(children: { name: string; prefix: string; count: number; key?: { text: string; b64: string } | null }[]): LevelEntry[] {
+  const out: LevelEntry[] = [];
+  for (const c of children) {
+    if (c.key) out.push({ name: c.name, path: `key:${c.key.b64}`, count: 1, leaf: true, keyB64: c.key.b64 });
+    const below = c.count - (c.key ? 1 : 0);
+    if (below > 0 || !c.key) out.push({ name: c.name, path: c.prefix, count: below, leaf: false });
+  }
+  return out;
 }
 
 /** A row of the flattened tree. */

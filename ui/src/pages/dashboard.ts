@@ -1,62 +1,267 @@
-// Dashboard: server facts and health at a glance.
+// Dashboard: live charts (hit rate, memory used vs max, ops/s, clients, evicted/expired keys,
+// network) from the sampler's history plus `metrics` events, ranges 5 min / 1 h / 24 h, alert
+// badges, and the server's facts from INFO.
 
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatBytes, formatCount, formatDuration, formatMs } from '../format';
 import type { Page } from '../router';
-import type { HealthReport } from '../types';
+import type { Alert, HealthReport, MetricsSample } from '../types';
+import { errorText } from '../ui';
+
+/** The chart panels: title, series labels, and how to read each series from a sample. */
+interface ChartSpec {
+  id: string;
+  title: string;
+  series: { label: string; color: string; get: (s: MetricsSample) => number | null; delta?: boolean }[];
+  fmt: (v: number) => string;
+}
+
+/** Hit rate as a percentage (the sampler reports a 0..1 fraction). */
+export function hitPercent(v: number | null | undefined): number | null {
+  if (v === null || v === undefined || !Number.isFinite(v)) return null;
+  return v <= 1 ? v * 100 : v;
+}
+
+const CHARTS: ChartSpec[] = [
+  { id: 'hit', title: 'Hit rate', series: [{ label: 'hit rate %', color: '#3fb950', get: (s) => hitPercent(s.hit_rate) }], fmt: (v) => `${v.toFixed(0)}%` },
+  {
+    id: 'mem',
+    title: 'Memory (used vs max)',
+    series: [
+      { label: 'used', color: '#dc382d', get: (s) => s.used_memory },
+      { label: 'maxmemory', color: '#8b92a3', get: (s) => (s.maxmemory > 0 ? s.maxmemory : null) },
+    ],
+    fmt: (v) => formatBytes(v),
+  },
+  { id: 'ops', title: 'Operations / s', series: [{ label: 'ops/s', color: '#58a6ff', get: (s) => s.ops_per_sec }], fmt: (v) => formatCount(v) },
+  { id: 'clients', title: 'Clients', series: [{ label: 'clients', color: '#d29922', get: (s) => s.clients }], fmt: (v) => formatCount(v) },
+  {
+    id: 'evict',
+    title: 'Evicted / expired keys (per sample)',
+    series: [
+      { label: 'evicted', color: '#f85149', get: (s) => s.evicted_keys, delta: true },
+      { label: 'expired', color: '#a371f7', get: (s) => s.expired_keys, delta: true },
+    ],
+    fmt: (v) => formatCount(v),
+  },
+  {
+    id: 'net',
+    title: 'Network (kB/s)',
+    series: [
+      { label: 'in', color: '#39c5cf', get: (s) => s.net_in_kbps },
+      { label: 'out', color: '#db61a2', get: (s) => s.net_out_kbps },
+    ],
+    fmt: (v) => `${v.toFixed(1)}`,
+  },
+];
+
+/** Columns for uPlot: x (seconds) then one array per series; counters since start (`delta`)
+ * become the change from the previous sample (a server restart counts as 0). */
+export function chartData(samples: MetricsSample[], spec: Pick<ChartSpec, 'series'>): (number | null)[][] {
+  const xs = samples.map((s) => s.at_ms / 1000);
+  return [
+    xs,
+    ...spec.series.map((se) =>
+      samples.map((s, i) => {
+        const v = se.get(s);
+        if (!se.delta || v === null) return v;
+        if (i === 0) return null;
+        const prev = se.get(samples[i - 1]);
+        return prev === null ? null : Math.max(0, v - prev);
+      }),
+    ),
+  ];
+}
+
+const RANGES: [string, number][] = [
+  ['5 min', 300],
+  ['1 h', 3600],
+  ['24 h', 86400],
+];
 
 function fact(label: string, value: string, testid?: string): HTMLElement {
   return h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, label), h('div', { class: 'fact-value', 'data-testid': testid }, value));
 }
 
-export function dashboardPage(ctx: AppContext): Page {
-  let off: (() => void) | null = null;
-  let el: HTMLElement | null = null;
+type Info = { sections: Record<string, Record<string, string>> };
 
-  function render(r: HealthReport | null): void {
-    if (!el) return;
+export function dashboardPage(ctx: AppContext): Page {
+  let offHealth: (() => void) | null = null;
+  let offEvents: (() => void) | null = null;
+  let el: HTMLElement | null = null;
+  let range = 300;
+  let samples: MetricsSample[] = [];
+  let plots: { spec: ChartSpec; plot: uPlot; box: HTMLElement }[] = [];
+  let info: Info | null = null;
+  let resize: (() => void) | null = null;
+  const factsBox = h('div', { class: 'facts', 'data-testid': 'facts' });
+  const alertsBox = h('div', { class: 'alerts', 'data-testid': 'alerts' });
+  const chartsBox = h('div', { class: 'charts' });
+  const banner = h('div', { class: 'banner-slot' });
+  const rangeBar = h('div', { class: 'seg', 'data-testid': 'ranges' });
+
+  function renderFacts(r: HealthReport | null): void {
     if (!r) {
-      mount(el, h('h1', {}, 'Dashboard'), h('div', { class: 'empty' }, 'Connecting to Redis…'));
+      factsBox.replaceChildren(h('div', { class: 'empty' }, 'Connecting to Redis…'));
       return;
     }
     if (r.state !== 'connected') {
-      mount(
-        el,
-        h('h1', {}, 'Dashboard'),
-        h('div', { class: 'empty error', 'data-testid': 'down-reason' }, h('strong', {}, 'Redis is not reachable. '), r.error ?? 'No reason given.', h('p', {}, 'Redscope retries every few seconds; check the URL, the password and that the server runs.')),
-      );
-      return;
-    }
-    mount(
-      el,
-      h('h1', {}, 'Dashboard'),
-      h(
-        'div',
-        { class: 'facts' },
-        fact('Version', r.version ?? '—', 'fact-version'),
-        fact('Role', r.role ?? '—'),
-        fact('Mode', r.mode ?? '—'),
-        fact('Uptime', formatDuration(r.uptime_s)),
-        fact('Memory used', formatBytes(r.used_memory)),
-        fact('Clients', formatCount(r.connected_clients)),
-        fact('Latency', formatMs(r.latency_ms)),
-      ),
+      banner.replaceChildren(h('div', { class: 'empty error', 'data-testid': 'down-reason' }, h('strong', {}, 'Redis is not reachable. '), r.error ?? 'No reason given.', h('p', {}, 'Redscope retries every few seconds; check the URL, the password and that the server runs, or pick another profile under Connections.')));
+    } else banner.replaceChildren();
+    const s = info?.sections ?? {};
+    const get = (sec: string, f: string): string | undefined => (s[sec]?.[f] === undefined || s[sec]?.[f] === null ? undefined : String(s[sec][f]));
+    const persistence = [get('persistence', 'aof_enabled') === '1' ? 'AOF' : null, get('persistence', 'rdb_last_save_time') && get('persistence', 'rdb_changes_since_last_save') !== undefined ? `RDB · ${get("persistence", "rdb_changes_since_last_save")} unsaved` : null].filter(Boolean).join(' + ') || '—';
+    const policy = get('memory', 'maxmemory_policy') ?? '—';
+    factsBox.replaceChildren(
+      fact('Version', r.version ?? get('server', 'redis_version') ?? '—', 'fact-version'),
+      fact('Role', r.role ?? get('replication', 'role') ?? '—', 'fact-role'),
+      fact('Mode', r.mode ?? get('server', 'redis_mode') ?? '—'),
+      fact('Uptime', formatDuration(r.uptime_s ?? Number(get('server', 'uptime_in_seconds') ?? NaN)), 'fact-uptime'),
+      fact('Eviction policy', policy, 'fact-policy'),
+      fact('Persistence', persistence, 'fact-persistence'),
+      fact('Memory used', formatBytes(r.used_memory)),
+      fact('Clients', formatCount(r.connected_clients)),
+      fact('Latency', formatMs(r.latency_ms)),
     );
+  }
+
+  function renderAlerts(alerts: Alert[]): void {
+    alertsBox.replaceChildren(
+      ...(alerts.length === 0 ? [h('span', { class: 'badge ok' }, 'no alerts')] : alerts.map((a) => h('span', { class: `badge ${a.level}`, title: a.code, 'data-testid': `alert-${a.code}` }, `${a.level === 'critical' ? '⛔' : '⚠'} ${a.message}`))),
+    );
+  }
+
+  function buildCharts(): void {
+    for (const p of plots) p.plot.destroy();
+    plots = [];
+    chartsBox.replaceChildren();
+    for (const spec of CHARTS) {
+      const box = h('div', { class: 'chart-box', 'data-testid': `chart-${spec.id}` });
+      const last = h('span', { class: 'chart-last' });
+      chartsBox.append(h('div', { class: 'chart' }, h('div', { class: 'chart-title' }, spec.title, last), box));
+      const width = Math.max(260, (box.clientWidth || 420) - 4);
+      const plot = new uPlot(
+        {
+          width,
+          height: 150,
+          legend: { show: true },
+          cursor: { drag: { x: false, y: false } },
+          scales: { x: { time: true } },
+          axes: [
+            { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' } },
+            { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' }, size: 72, values: (_u, vals) => vals.map((v) => (v === null ? '' : spec.fmt(v))) },
+          ],
+          series: [{}, ...spec.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: true, value: (_u: uPlot, v: number | null) => (v === null ? '—' : spec.fmt(v)) }))],
+        },
+        chartData(samples, spec) as uPlot.AlignedData,
+        box,
+      );
+      plots.push({ spec, plot, box });
+    }
+    updateCharts();
+  }
+
+  function updateCharts(): void {
+    for (const { spec, plot } of plots) plot.setData(chartData(samples, spec) as uPlot.AlignedData);
+    for (const { spec, box } of plots) {
+      const lastSample = samples[samples.length - 1];
+      const label = box.parentElement?.querySelector('.chart-last');
+      const cols = chartData(samples.slice(-2), spec);
+      if (label) label.textContent = lastSample ? cols.slice(1).map((c) => { const v = c[c.length - 1]; return v === null || v === undefined ? '—' : spec.fmt(v); }).join(' / ') : '';
+    }
+  }
+
+  async function loadMetrics(): Promise<void> {
+    try {
+      const r = await ctx.api.call<{ samples: MetricsSample[]; alerts: Alert[] }>('metrics', { range_s: range, points: 600 });
+      samples = r.samples ?? [];
+      renderAlerts(r.alerts ?? []);
+      if (samples.length === 0) chartsBox.dataset.empty = 'true';
+      updateCharts();
+    } catch (e) {
+      alertsBox.replaceChildren(h('span', { class: 'badge critical' }, `metrics unavailable: ${errorText(e)}`));
+    }
+  }
+
+  async function loadInfo(): Promise<void> {
+    try {
+      info = await ctx.api.call<Info>('info');
+    } catch {
+      info = null;
+    }
+    renderFacts(ctx.health());
+  }
+
+  function renderRanges(): void {
+    rangeBar.replaceChildren(
+      ...RANGES.map(([label, s]) => {
+        const b = h('button', { class: `seg-btn${s === range ? ' on' : ''}`, 'data-testid': `range-${s}` }, label);
+        b.addEventListener('click', () => {
+          range = s;
+          renderRanges();
+          void loadMetrics();
+        });
+        return b;
+      }),
+    );
+  }
+
+  function reportCmd(): string {
+    const url = ctx.health()?.url;
+    return `redscope report${url ? ` --redis ${url}` : ''} --duration ${range >= 3600 ? '5m' : '1m'} --out redscope-report.svg`;
+  }
+
+  function exportHint(): HTMLElement {
+    const hint = h('div', { class: 'export-hint', hidden: true, 'data-testid': 'export-hint' }, 'PNG/SVG charts are drawn server-side by the plotters report: run ', h('code', {}, reportCmd()), ' (or --out report.png) against the same Redis.');
+    const b = h('button', { class: 'btn', 'data-testid': 'export' }, 'Export PNG/SVG');
+    b.addEventListener('click', () => {
+      hint.hidden = !hint.hidden;
+      hint.querySelector('code')!.textContent = reportCmd();
+    });
+    return h('span', {}, b, hint);
   }
 
   return {
     id: 'dashboard',
     title: 'Dashboard',
     shortcut: 'd',
-    mount(target) {
+    async mount(target) {
       el = target;
-      render(ctx.health());
-      off = ctx.onHealth(render);
+      renderRanges();
+      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Dashboard'), rangeBar, exportHint()), banner, alertsBox, factsBox, chartsBox);
+      renderFacts(ctx.health());
+      offHealth = ctx.onHealth(renderFacts);
+      buildCharts();
+      offEvents = ctx.events((e) => {
+        if (e.type !== 'metrics') return;
+        samples.push(e.sample);
+        const cutoff = e.sample.at_ms - range * 1000;
+        while (samples.length && samples[0].at_ms < cutoff) samples.shift();
+        renderAlerts(e.alerts ?? []);
+        updateCharts();
+      });
+      const onResize = () => {
+        for (const p of plots) p.plot.setSize({ width: Math.max(260, p.box.clientWidth - 4), height: 150 });
+      };
+      resize = onResize;
+      window.addEventListener('resize', onResize);
+      requestAnimationFrame(onResize);
+      await Promise.all([loadMetrics(), loadInfo()]);
     },
     unmount() {
-      off?.();
+      offHealth?.();
+      offEvents?.();
+      if (resize) window.removeEventListener('resize', resize);
+      for (const p of plots) p.plot.destroy();
+      plots = [];
       el = null;
+    },
+    refresh() {
+      void loadMetrics();
+      void loadInfo();
     },
   };
 }

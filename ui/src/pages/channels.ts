@@ -1,0 +1,211 @@
+// Channels: subscribe to channels and patterns (the server-side `monitor`), a live, virtualized,
+// pausable message list with per-channel counts and rates, JSON decoding of payloads, a publish
+// box, and presets for the seeds' standard channels.
+
+import type { AppContext } from '../app';
+import { h, mount } from '../dom';
+import { formatCount } from '../format';
+import { MessageBuffer, messageJson } from '../msgbuffer';
+import type { Page } from '../router';
+import type { Message, MonitorStats } from '../types';
+import { ApiError } from '../transport';
+import { button, empty, showError, table, toast } from '../ui';
+import { jsonTree, preview } from '../values';
+import { VirtualList } from '../virtual';
+
+/** The seeds' standard channels and the pattern that covers the trading ones. */
+export const PRESET_CHANNELS = ['trading:signals', 'trading:orders', 'trading:positions', 'trading:alerts', 'trading:system', 'signals.generated', 'orders.executed', 'positions.updated'];
+export const PRESET_PATTERNS = ['trading:*'];
+
+/** Splits "a, b c" into ["a", "b", "c"], dropping duplicates. */
+export function splitList(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))];
+}
+
+function time(ms: number): string {
+  const d = new Date(ms);
+  return `${d.toLocaleTimeString('en-GB', { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+export function channelsPage(ctx: AppContext): Page {
+  const buffer = new MessageBuffer(20_000);
+  let serverStats: MonitorStats | null = null;
+  let offEvents: (() => void) | null = null;
+  let statsTimer: ReturnType<typeof setInterval> | null = null;
+  let selected: Message | null = null;
+  const channelsInput = h('input', { placeholder: 'channels, comma separated', 'data-testid': 'sub-channels' });
+  const patternsInput = h('input', { placeholder: 'patterns, e.g. trading:*', 'data-testid': 'sub-patterns' });
+  const statsBox = h('div', { class: 'channel-stats', 'data-testid': 'channel-stats' });
+  const status = h('span', { class: 'muted', 'data-testid': 'monitor-status' });
+  const detail = h('div', { class: 'msg-detail', 'data-testid': 'msg-detail' });
+  const pauseBtn = h('button', { class: 'btn', 'data-testid': 'pause' }, 'Pause');
+  const filter = h('input', { type: 'search', placeholder: 'filter shown messages by channel or text', 'data-testid': 'msg-filter' });
+  let filtered: readonly Message[] = [];
+
+  const list = new VirtualList<Message>({
+    rowHeight: 24,
+    className: 'msg-list',
+    render(row, m) {
+      row.className = `vlist-row msg-row${m === selected ? ' selected' : ''}`;
+      row.setAttribute('data-testid', 'message');
+      const json = messageJson(m);
+      mount(row, 
+        h('span', { class: 'msg-time' }, time(m.at_ms)),
+        h('span', { class: 'msg-channel' }, m.channel),
+        json !== undefined ? h('span', { class: 'badge' }, 'json') : null,
+        h('span', { class: 'msg-payload' }, preview(m.payload, 200)),
+      );
+    },
+  });
+  list.el.addEventListener('click', (e) => {
+    const row = (e.target as HTMLElement).closest<HTMLElement>('.vlist-row');
+    const m = row ? filtered[Number(row.dataset.index)] : undefined;
+    if (!m) return;
+    selected = m;
+    const json = messageJson(m);
+    detail.replaceChildren(h('div', { class: 'muted' }, `${m.channel}${m.pattern ? ` (via ${m.pattern})` : ''} · ${new Date(m.at_ms).toISOString()}`), json !== undefined ? h('div', { class: 'json' }, jsonTree(json)) : h('pre', { class: 'text-view' }, m.payload.text));
+    redraw();
+  });
+
+  function redraw(): void {
+    const f = filter.value.trim().toLowerCase();
+    const all = buffer.view();
+    filtered = f ? all.filter((m) => m.channel.toLowerCase().includes(f) || m.payload.text.toLowerCase().includes(f)) : all;
+    list.setItems(filtered);
+  }
+
+  function renderStats(): void {
+    const local = buffer.stats();
+    const byName = new Map((serverStats?.channels ?? []).map((c) => [c.name, c]));
+    const names = new Set([...byName.keys(), ...local.map((c) => c.channel)]);
+    const rows = [...names].map((n) => {
+      const s = byName.get(n);
+      const l = local.find((c) => c.channel === n);
+      return [n, s?.pattern ? `via ${s.pattern}` : 'channel', formatCount(Math.max(s?.count ?? 0, l?.count ?? 0)), `${(l?.rate ?? s?.rate ?? 0).toFixed(1)}/s`];
+    });
+    const total = Math.max(serverStats?.total ?? 0, buffer.total);
+    status.textContent = `${formatCount(total)} messages · ${formatCount(buffer.view().length)} shown${buffer.pending ? ` · ${formatCount(buffer.pending)} held while paused` : ''}${buffer.dropped || serverStats?.dropped ? ` · ${formatCount(buffer.dropped + (serverStats?.dropped ?? 0))} not drawn` : ''}`;
+    const subs = [...(serverStats?.subscribed_channels ?? []), ...(serverStats?.subscribed_patterns ?? [])];
+    statsBox.replaceChildren(rows.length || subs.length ? table(['channel', 'subscription', 'messages', 'rate'], rows.length ? rows : [[h('span', { class: 'muted' }, `listening on ${subs.join(', ')}; no messages yet`), '', '', '']], 'stats-table') : empty('Not subscribed. Pick presets or type channels/patterns, then Subscribe.'));
+  }
+
+  async function subscribe(): Promise<void> {
+    const channels = splitList(channelsInput.value);
+    const patterns = splitList(patternsInput.value);
+    if (channels.length === 0 && patterns.length === 0) {
+      await stop();
+      return;
+    }
+    serverStats = await ctx.api.call<MonitorStats>('monitor', { channels, patterns });
+    toast(`Listening on ${channels.length} channel(s), ${patterns.length} pattern(s)`, 'ok');
+    renderStats();
+  }
+
+  async function stop(): Promise<void> {
+    await ctx.api.call('monitor_stop');
+    serverStats = null;
+    renderStats();
+  }
+
+  pauseBtn.addEventListener('click', () => {
+    if (buffer.paused) {
+      buffer.resume();
+      pauseBtn.textContent = 'Pause';
+      pauseBtn.classList.remove('on');
+      redraw();
+    } else {
+      buffer.pause();
+      pauseBtn.textContent = 'Resume';
+      pauseBtn.classList.add('on');
+    }
+    renderStats();
+  });
+  filter.addEventListener('input', () => redraw());
+
+  function presetChip(name: string, pattern: boolean): HTMLElement {
+    const chip = h('button', { class: 'chip', 'data-testid': `preset-${name}` }, name);
+    chip.addEventListener('click', () => {
+      const input = pattern ? patternsInput : channelsInput;
+      const items = splitList(input.value);
+      const i = items.indexOf(name);
+      if (i >= 0) items.splice(i, 1);
+      else items.push(name);
+      input.value = items.join(', ');
+      chip.classList.toggle('on', i < 0);
+    });
+    return chip;
+  }
+
+  const pubChannel = h('input', { placeholder: 'channel', value: 'trading:signals', 'data-testid': 'pub-channel' });
+  const pubMessage = h('textarea', { rows: 2, placeholder: '{"type":"TRADE_SIGNAL","symbol":"BTC/USDT","side":"buy"}', 'data-testid': 'pub-message' });
+  const pubResult = h('span', { class: 'muted', 'data-testid': 'pub-result' });
+
+  return {
+    id: 'channels',
+    title: 'Channels',
+    shortcut: 'c',
+    async mount(el) {
+      mount(
+        el,
+        h('div', { class: 'page-head' }, h('h1', {}, 'Channels'), status),
+        h(
+          'div',
+          { class: 'sub-box' },
+          h('div', { class: 'chips' }, h('span', { class: 'muted' }, 'Presets:'), ...PRESET_CHANNELS.map((c) => presetChip(c, false)), ...PRESET_PATTERNS.map((p) => presetChip(p, true))),
+          h('div', { class: 'row' }, channelsInput, patternsInput, button('Subscribe', subscribe, { class: 'btn primary', 'data-testid': 'subscribe' }), button('Stop', stop, { 'data-testid': 'unsubscribe' }), pauseBtn, button('Clear', () => {
+            buffer.clear();
+            selected = null;
+            detail.replaceChildren();
+            redraw();
+            renderStats();
+          })),
+        ),
+        h('div', { class: 'channels-layout' }, h('section', { class: 'msg-pane' }, filter, list.el), h('section', { class: 'side' }, statsBox, detail)),
+        h(
+          'div',
+          { class: 'pub-box' },
+          h('strong', {}, 'Publish'),
+          pubChannel,
+          pubMessage,
+          button('Publish', async () => {
+            const r = await ctx.api.call<{ receivers: number }>('publish', { channel: pubChannel.value.trim(), message: pubMessage.value });
+            pubResult.textContent = `delivered to ${r.receivers} subscriber(s)`;
+          }, { class: 'btn primary', 'data-testid': 'publish' }),
+          pubResult,
+        ),
+      );
+      offEvents = ctx.events((e) => {
+        if (e.type !== 'channel_batch') return;
+        buffer.push(e.messages);
+        if (e.dropped) buffer.addDropped(e.dropped);
+        if (e.stats) serverStats = e.stats;
+        if (!buffer.paused) redraw();
+      });
+      statsTimer = setInterval(renderStats, 1000);
+      try {
+        const s = await ctx.api.call<MonitorStats>('monitor_stats', { recent: 500 });
+        serverStats = s;
+        if (buffer.total === 0 && s.recent?.length) buffer.push([...s.recent].sort((a, b) => a.at_ms - b.at_ms));
+        const chans = s.subscribed_channels ?? [];
+        const pats = s.subscribed_patterns ?? [];
+        if (!channelsInput.value && !patternsInput.value) {
+          channelsInput.value = chans.join(', ');
+          patternsInput.value = pats.join(', ');
+        }
+      } catch (e) {
+        // No monitor running yet is the normal first visit, not an error.
+        if (!(e instanceof ApiError && e.code === 'not_found')) showError(e);
+      }
+      redraw();
+      renderStats();
+    },
+    unmount() {
+      offEvents?.();
+      if (statsTimer) clearInterval(statsTimer);
+    },
+    refresh() {
+      redraw();
+      renderStats();
+    },
+  };
+}

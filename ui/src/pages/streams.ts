@@ -1,0 +1,231 @@
+// Streams: the list of stream keys, a stream's entries (newest first, paged), live tail
+// (`stream_tail` + `stream_entries` events), and its groups, consumers and pending entries.
+
+import type { AppContext } from '../app';
+import { h, mount } from '../dom';
+import { formatCount, formatMs } from '../format';
+import type { Page } from '../router';
+import type { Bytes, KeyPage, PendingEntry, StreamEntry, StreamInfo } from '../types';
+import { button, empty, errorText, showError, table } from '../ui';
+import { preview } from '../values';
+import { fromBase64 } from '../keys';
+
+const PAGE = 50;
+
+/** Redis-style glob (`*`, `?`, `[..]`) match, for filtering the stream list. */
+export function globMatch(pattern: string, text: string): boolean {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += `[${pattern.slice(i + 1, end).replace(/\\/g, '\\\\').replace(/^\^/, '^')}]`;
+        i = end;
+      }
+    } else if (c === '\\' && i + 1 < pattern.length) re += pattern[++i].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`, 's').test(text);
+}
+
+/** Milliseconds part of a stream id as a local time. */
+export function idTime(id: string): string {
+  const ms = Number(id.split('-')[0]);
+  return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : '';
+}
+
+export function streamsPage(ctx: AppContext): Page {
+  let alive = false;
+  let current: Bytes | null = null;
+  let tailId: string | number | null = null;
+  let next: string | null = null;
+  let offEvents: (() => void) | null = null;
+  const list = h('div', { class: 'stream-list', 'data-testid': 'stream-list' });
+  const info = h('div', { class: 'stream-info', 'data-testid': 'stream-info' });
+  const groups = h('div', { class: 'stream-groups', 'data-testid': 'stream-groups' });
+  const pending = h('div', { class: 'stream-pending' });
+  const rows = h('tbody');
+  const moreBox = h('div', { class: 'row' });
+  const tailBtn = h('button', { class: 'btn', 'data-testid': 'tail-toggle' }, 'Live tail');
+  const tailState = h('span', { class: 'muted', 'data-testid': 'tail-state' });
+  const filter = h('input', { type: 'search', placeholder: 'filter streams, e.g. market:*', 'data-testid': 'stream-search' });
+  const main = h('section', { class: 'stream-main' });
+
+  function entryRow(e: StreamEntry, fresh = false): HTMLTableRowElement {
+    return h(
+      'tr',
+      { class: fresh ? 'fresh' : '', 'data-testid': 'stream-entry', 'data-id': e.id },
+      h('td', { class: 'mono' }, e.id),
+      h('td', { class: 'muted' }, idTime(e.id)),
+      h('td', {}, ...e.fields.map(([f, v]) => h('span', { class: 'field-pair' }, h('b', {}, f.text), '=', preview(v, 80)))),
+    );
+  }
+
+  async function loadList(): Promise<void> {
+    try {
+      const keys: Bytes[] = [];
+      let cursor = '0';
+      do {
+        const r = await ctx.api.call<KeyPage>('streams', cursor === '0' ? {} : { cursor });
+        keys.push(...r.keys.filter((k) => globMatch(filter.value.trim() || '*', k.text)));
+        cursor = r.cursor;
+      } while (cursor !== '0' && keys.length < 5000);
+      if (!alive) return;
+      if (keys.length === 0) {
+        list.replaceChildren(empty('No streams found. Streams appear here once something XADDs to them (e.g. `redscope demo`).'));
+        return;
+      }
+      list.replaceChildren(
+        ...keys.map((k) => {
+          const a = h('a', { class: `stream-item${current?.b64 === k.b64 ? ' active' : ''}`, href: '#', 'data-testid': 'stream-item', 'data-key': k.text }, k.text);
+          a.addEventListener('click', (e) => {
+            e.preventDefault();
+            void open(k);
+          });
+          return a;
+        }),
+      );
+    } catch (e) {
+      list.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
+    }
+  }
+
+  async function loadEntries(reset: boolean): Promise<void> {
+    if (!current) return;
+    try {
+      const r = await ctx.api.call<{ entries: StreamEntry[]; next: string | null }>('stream_entries', { key: current.text, start: '-', end: reset || !next ? '+' : next, count: PAGE, rev: true });
+      if (reset) rows.replaceChildren();
+      for (const e of r.entries) rows.append(entryRow(e));
+      next = r.next && r.next !== '0' && r.entries.length === PAGE ? r.next : null;
+      moreBox.replaceChildren(next ? button('Older entries', () => loadEntries(false), { 'data-testid': 'stream-more' }) : h('span', { class: 'muted' }, rows.childElementCount ? `${formatCount(rows.childElementCount)} entries shown` : ''));
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  async function showPending(group: string): Promise<void> {
+    if (!current) return;
+    try {
+      const r = await ctx.api.call<PendingEntry[]>('stream_pending', { key: current.text, group, count: 100 });
+      pending.replaceChildren(h('h3', {}, `Pending in ${group}`), r.length ? table(['id', 'consumer', 'idle', 'deliveries'], r.map((p) => [p.id, p.consumer, formatMs(p.idle_ms), p.deliveries]), 'pending-table') : empty('Nothing pending: every delivered entry was acknowledged.'));
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  async function loadInfo(): Promise<void> {
+    if (!current) return;
+    try {
+      const s = await ctx.api.call<StreamInfo>('streams', { key: current.text });
+      info.replaceChildren(
+        h('div', { class: 'facts' },
+          h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, 'Length'), h('div', { class: 'fact-value', 'data-testid': 'stream-length' }, formatCount(s.length))),
+          h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, 'First id'), h('div', { class: 'fact-value mono small' }, s.first_id ?? '—')),
+          h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, 'Last id'), h('div', { class: 'fact-value mono small' }, s.last_id ?? '—')),
+          h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, 'Groups'), h('div', { class: 'fact-value' }, String(s.groups.length))),
+        ),
+      );
+      groups.replaceChildren(
+        h('h3', {}, 'Consumer groups'),
+        s.groups.length
+          ? table(
+              ['group', 'consumers', 'pending', 'last delivered', 'lag', 'consumer list', ''],
+              s.groups.map((g) => [
+                g.name,
+                g.consumers,
+                g.pending,
+                h('span', { class: 'mono' }, g.last_delivered_id),
+                g.lag ?? '—',
+                g.consumer_list.map((c) => `${c.name} (${c.pending} pending, idle ${formatMs(c.idle_ms)})`).join(', ') || '—',
+                button('Pending', () => showPending(g.name), { class: 'btn small', 'data-testid': 'group-pending' }),
+              ]),
+              'groups-table',
+            )
+          : empty('No consumer groups. Create one with XGROUP CREATE in the console.'),
+      );
+    } catch (e) {
+      info.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
+    }
+  }
+
+  async function stopTail(): Promise<void> {
+    const id = tailId;
+    tailId = null;
+    tailBtn.textContent = 'Live tail';
+    tailBtn.classList.remove('on');
+    tailState.textContent = '';
+    if (id) await ctx.api.call('stream_tail_stop', { tail_id: id }).catch(() => undefined);
+  }
+
+  async function startTail(): Promise<void> {
+    if (!current) return;
+    const r = await ctx.api.call<{ tail_id: string | number }>('stream_tail', { key: current.text, from: '$' });
+    tailId = r.tail_id;
+    tailBtn.textContent = 'Stop tail';
+    tailBtn.classList.add('on');
+    tailState.textContent = 'tailing — new entries appear at the top';
+  }
+
+  tailBtn.addEventListener('click', () => void (tailId ? stopTail() : startTail()).catch(showError));
+
+  async function open(k: Bytes): Promise<void> {
+    await stopTail();
+    current = k;
+    next = null;
+    for (const a of list.querySelectorAll<HTMLElement>('.stream-item')) a.classList.toggle('active', a.dataset.key === k.text);
+    mount(
+      main,
+      h('div', { class: 'page-head' }, h('h2', { 'data-testid': 'stream-title' }, k.text), tailBtn, tailState, button('Reload', () => Promise.all([loadInfo(), loadEntries(true)]))),
+      info,
+      groups,
+      pending,
+      h('h3', {}, 'Entries (newest first)'),
+      h('table', { class: 'grid', 'data-testid': 'entries-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'time (UTC)'), h('th', {}, 'fields'))), rows),
+      moreBox,
+    );
+    pending.replaceChildren();
+    await Promise.all([loadInfo(), loadEntries(true)]);
+  }
+
+  filter.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') void loadList();
+  });
+
+  return {
+    id: 'streams',
+    title: 'Streams',
+    shortcut: 's',
+    async mount(el, { params }) {
+      alive = true;
+      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Streams'), filter), h('div', { class: 'split' }, h('section', { class: 'side-list' }, list), main));
+      main.replaceChildren(empty('Pick a stream on the left to see its entries, groups and pending messages, and to tail it live.'));
+      offEvents = ctx.events((e) => {
+        if (e.type !== 'stream_entries' || tailId === null || String(e.tail_id) !== String(tailId)) return;
+        for (const entry of e.entries) rows.prepend(entryRow(entry, true));
+        const len = info.querySelector('[data-testid=stream-length]');
+        if (len) len.textContent = formatCount(Number((len.textContent ?? '0').replace(/,/g, '')) + e.entries.length);
+        while (rows.childElementCount > 2000) rows.lastElementChild?.remove();
+      });
+      await loadList();
+      const kb = params.get('key_b64');
+      if (kb) {
+        const bytes = fromBase64(kb);
+        await open({ text: new TextDecoder().decode(bytes), b64: kb });
+      }
+    },
+    unmount() {
+      alive = false;
+      offEvents?.();
+      void stopTail();
+      current = null;
+    },
+    refresh() {
+      void loadList();
+      if (current) void Promise.all([loadInfo(), loadEntries(true)]);
+    },
+  };
+}
