@@ -23,6 +23,8 @@
 //! - [`stream`]: market data on Redis Streams: [`stream::MarketDataStream`] publishes
 //!   [`stream::MarketTick`]s (`XADD MAXLEN ~`), runs consumer groups with ack-after-success and
 //!   `XAUTOCLAIM` recovery, replays by id or time, and reports lag and pending counts.
+//! - [`telemetry`]: every library client reports its cache hit rates, breakers, limits, locks
+//!   and consumer lag in `redscope:clients:{service}:{instance}` and `HEARTBEAT`s.
 //! - [`timeseries`]: [`timeseries::TimeSeriesStore`], points and OHLCV bars in sorted sets scored by
 //!   epoch milliseconds, with ranges, stats, downsampling and retention by age and count.
 //! - [`events`]: typed pub/sub messages: seed 000's `{type, timestamp, source, data}` envelope
@@ -56,6 +58,7 @@ pub mod ratelimit;
 pub mod retry;
 pub mod session;
 pub mod stream;
+pub mod telemetry;
 pub mod report;
 pub mod testing;
 pub mod timeseries;
