@@ -8,9 +8,11 @@ mod auth;
 mod browser;
 mod error;
 mod extract;
+mod findings;
 mod jobs;
 pub mod openapi;
 mod server;
+mod services;
 mod channels;
 mod events;
 mod metrics;
@@ -138,6 +140,8 @@ fn router(state: AppState) -> Router {
         .merge(streams::routes())
         .merge(metrics::routes())
         .merge(profiles::routes())
+        .merge(services::routes())
+        .merge(findings::routes())
         .fallback(|| async { ApiError::from(Error::NotFound("no such API route".into())) })
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
