@@ -555,6 +555,6 @@ mod tests {
         assert_eq!(f["breaker:cache:state"], "open");
         assert_eq!(f["group:market:data|risk:pending"], "4");
         assert!(!f.contains_key("group:market:data|risk:lag"));
-        assert_eq!(f.len(), 8);
+        assert_eq!(f.len(), 7);
     }
 }
