@@ -14,6 +14,8 @@ use crate::config::{Endpoint, RedisConfig};
 use crate::error::{Error, Result};
 use crate::keyspace::{self, ScanOptions};
 
+mod telemetry;
+
 /// The outcome of one scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
@@ -92,15 +94,22 @@ impl BenchReport {
 }
 
 /// The scenarios `redscope bench` knows.
-pub const SCENARIOS: &[(&str, &str)] = &[(
-    "invalidate-1m",
-    "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
-)];
+pub const SCENARIOS: &[(&str, &str)] = &[
+    (
+        "invalidate-1m",
+        "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
+    ),
+    (
+        "telemetry-overhead",
+        "cache-get throughput with telemetry at a 1 s interval vs without, same run",
+    ),
+];
 
 /// Runs one scenario against an empty database of `cfg`.
 pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
     match scenario {
         "invalidate-1m" => invalidate_1m(cfg).await,
+        "telemetry-overhead" => telemetry::telemetry_overhead(cfg).await,
         other => Err(Error::InvalidInput(format!(
             "unknown scenario {other:?}; known: {}",
             SCENARIOS

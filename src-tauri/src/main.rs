@@ -15,6 +15,7 @@ mod metrics;
 mod profiles;
 mod smoke;
 mod streams;
+mod trading;
 
 use redscope::{AdminOptions, AdminService, RedisConfig};
 
@@ -117,6 +118,12 @@ fn main() -> anyhow::Result<()> {
             profiles::profile_delete,
             profiles::profile_test,
             profiles::connect,
+            // trading-aware views: services, findings, series
+            trading::services,
+            trading::findings,
+            trading::findings_job,
+            trading::findings_job_cancel,
+            trading::series,
         ])
         .setup(move |app| {
             smoke::arm(app.handle());
