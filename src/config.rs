@@ -95,6 +95,9 @@ pub struct RedisConfig {
     pub connect_timeout: Duration,
     /// How long to wait for any single reply.
     pub response_timeout: Duration,
+    /// PEM file of the CA that signed the server's TLS certificate (`?ca=` or `REDIS_TLS_CA`);
+    /// `None` trusts the system's roots.
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// Default port of a Redis server.
@@ -113,6 +116,7 @@ impl Default for RedisConfig {
             password: None,
             connect_timeout: Duration::from_secs(3),
             response_timeout: Duration::from_secs(5),
+            tls_ca: None,
         }
     }
 }
@@ -196,6 +200,7 @@ impl RedisConfig {
                 }
                 "password" => cfg.password = Some(Secret::new(v.into_owned())),
                 "username" | "user" => cfg.username = Some(v.into_owned()),
+                "ca" | "tls_ca" => cfg.tls_ca = Some(PathBuf::from(v.into_owned())),
                 _ => {}
             }
         }
@@ -272,6 +277,7 @@ impl RedisConfig {
         for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match k.as_ref() {
                 "sentinel_password" => sentinel_password = Some(Secret::new(v.into_owned())),
+                "ca" | "tls_ca" => cfg.tls_ca = Some(PathBuf::from(v.into_owned())),
                 "db" => cfg.db = v.parse().map_err(|_| bad("db must be a number"))?,
                 _ => {}
             }
@@ -311,8 +317,13 @@ impl RedisConfig {
     /// Like [`RedisConfig::from_env`], reading variables through `get` (for tests and profiles).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let tls_ca = non_empty("REDIS_TLS_CA").map(PathBuf::from);
         if let Some(url) = non_empty("REDIS_URL") {
-            return Self::from_url(&url);
+            let mut cfg = Self::from_url(&url)?;
+            if cfg.tls_ca.is_none() {
+                cfg.tls_ca = tls_ca;
+            }
+            return Ok(cfg);
         }
         let mut cfg = RedisConfig::default();
         let host = non_empty("REDIS_HOST").unwrap_or_else(|| "127.0.0.1".into());
@@ -335,6 +346,7 @@ impl RedisConfig {
         } else {
             Endpoint::Tcp { host, port }
         };
+        cfg.tls_ca = tls_ca;
         cfg.password = non_empty("REDIS_PASSWORD").map(Secret::new);
         cfg.username = non_empty("REDIS_USERNAME");
         if let Some(db) = non_empty("REDIS_DB") {

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 
 /// A redis-rs client for this configuration's (first) server.
 pub fn client(cfg: &RedisConfig) -> Result<redis::Client> {
-    redis::Client::open(cfg.connection_info()?).map_err(Error::from)
+    crate::tls::client(cfg, cfg.connection_info()?)
 }
 
 /// An auto-reconnecting connection to the one server `cfg.endpoint` names.
@@ -32,7 +32,7 @@ pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager> {
         .set_max_delay(Duration::from_secs(2));
     let fut = ConnectionManager::new_with_config(client(cfg)?, config);
     match tokio::time::timeout(cfg.connect_timeout + cfg.response_timeout, fut).await {
-        Ok(res) => res.map_err(Error::from),
+        Ok(res) => res.map_err(|e| crate::tls::classify(cfg, e)),
         Err(_) => Err(Error::Timeout(cfg.connect_timeout)),
     }
 }
@@ -51,7 +51,7 @@ pub async fn connect_blocking(cfg: &RedisConfig) -> Result<MultiplexedConnection
     client(&cfg)?
         .get_multiplexed_async_connection_with_config(&config)
         .await
-        .map_err(Error::from)
+        .map_err(|e| crate::tls::classify(&cfg, e))
 }
 
 /// One master of the deployment and a connection straight to it (for per-node work: SCAN, INFO, DBSIZE).
@@ -362,6 +362,7 @@ pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
             password: sentinel_password.clone(),
             connect_timeout: cfg.connect_timeout,
             response_timeout: cfg.response_timeout,
+            tls_ca: cfg.tls_ca.clone(),
             ..RedisConfig::default()
         };
         let asked = async {
@@ -410,6 +411,7 @@ pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
 
 async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<ClusterConnection> {
     let tls = matches!(cfg.endpoint, Endpoint::Tls { .. });
+    let insecure = matches!(cfg.endpoint, Endpoint::Tls { insecure: true, .. });
     let infos: Vec<redis::ConnectionInfo> = nodes
         .iter()
         .map(|(h, p)| {
@@ -419,7 +421,7 @@ async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<C
                 Endpoint::Tls {
                     host: h.clone(),
                     port: *p,
-                    insecure: false,
+                    insecure,
                 }
             } else {
                 Endpoint::Tcp {
@@ -440,6 +442,12 @@ async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<C
     if let Some(p) = &cfg.password {
         builder = builder.password(Secret::expose(p));
     }
+    if tls {
+        crate::tls::install_crypto_provider();
+        if let Some(certs) = crate::tls::certificates(cfg)? {
+            builder = builder.certs(certs);
+        }
+    }
     let client = builder.build()?;
     match tokio::time::timeout(
         cfg.connect_timeout + cfg.response_timeout,
@@ -447,7 +455,7 @@ async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<C
     )
     .await
     {
-        Ok(r) => r.map_err(Error::from),
+        Ok(r) => r.map_err(|e| crate::tls::classify(cfg, e)),
         Err(_) => Err(Error::Timeout(cfg.connect_timeout)),
     }
 }

@@ -6,6 +6,18 @@
 //! - [`config`]: connection settings from a URL or `REDIS_*` environment variables.
 //! - [`conn`]: [`conn::Conn`], one handle for a single server, a Cluster or a Sentinel-managed
 //!   master (reconnects and follows failovers), plus dedicated blocking connections.
+//! - [`codec`]: value encoding (JSON, marked MessagePack, zstd above a threshold) and decoding of
+//!   anything other writers store (plain strings, bare zstd, gzip).
+//! - [`ttl`]: TTL per data type (ticker 2 s … features 1 h), overridable at run time and from JSON.
+//! - [`breaker`]: the circuit breaker (closed / open / half-open) guarding Redis calls.
+//! - [`retry`]: retries of transient failures with exponential backoff and full jitter.
+//! - [`cache`]: [`cache::Cache`], typed get/set with TTLs, batches, cache-aside with
+//!   single-flight, a `cached` wrapper, counters, graceful degradation when Redis is down.
+//! - [`market`]: the trading caches on top of it: tickers, order books, trades, candles, signals,
+//!   API-call counters, features, the signal buffer and query results.
+//! - [`session`]: sessions for the monitor UI, hashes with a sliding TTL.
+//! - [`tls`]: `rediss://` via rustls (ring provider), private CA files, `#insecure`.
+//! - [`pool`]: a small pool of dedicated connections for blocking commands.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
 //! - [`stream`]: market data on Redis Streams: [`stream::MarketDataStream`] publishes
@@ -27,6 +39,9 @@
 
 pub mod admin;
 pub mod bench;
+pub mod breaker;
+pub mod cache;
+pub mod codec;
 pub mod config;
 pub mod conn;
 pub mod error;
@@ -34,11 +49,17 @@ pub mod events;
 pub mod health;
 pub mod keyspace;
 pub mod lock;
+pub mod market;
+pub mod pool;
 pub mod pubsub;
 pub mod ratelimit;
+pub mod retry;
+pub mod session;
 pub mod stream;
 pub mod testing;
 pub mod timeseries;
+pub mod tls;
+pub mod ttl;
 pub mod web;
 
 pub use admin::{AdminOptions, AdminService};

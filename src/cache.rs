@@ -1,0 +1,857 @@
+//! The cache: typed `get`/`set` with TTLs over any topology ([`Conn`]), `MGET`/pipelined batch
+//! calls, cache-aside with single-flight (N concurrent misses on a key compute once), a
+//! `cached` wrapper for async functions, hit/miss/error counters per data type, and graceful
+//! degradation: with Redis down, reads are misses, writes are skipped, computations still run.
+//!
+//! Every Redis call goes through the circuit breaker ([`crate::breaker`]) and a per-call
+//! timeout; transient failures are retried ([`crate::retry`]). No key is written without a TTL
+//! unless [`Cache::set_persistent`] is called.
+//!
+//! ```no_run
+//! # async fn demo() -> redscope::Result<()> {
+//! use std::time::Duration;
+//! use redscope::cache::{Cache, CacheOptions};
+//! use redscope::ttl::DataType;
+//!
+//! let cfg = redscope::RedisConfig::from_env()?;
+//! let cache = Cache::connect(&cfg, CacheOptions::default()).await?;
+//! cache.typed(DataType::Ticker).set("market:ticker:binance:BTC-USDT", &45000.5).await?;
+//! // Cache-aside: concurrent misses on one key run the closure once.
+//! let sharpe: f64 = cache
+//!     .cached("backtest", "momentum:10:30", Duration::from_secs(86_400), || async {
+//!         Ok(1.7) // an expensive computation
+//!     })
+//!     .await?;
+//! # let _ = sharpe;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::breaker::{BreakerConfig, BreakerStats, CircuitBreaker};
+use crate::codec::Codec;
+use crate::conn::Conn;
+use crate::error::{Error, ErrorKind, Result};
+use crate::keyspace::{self, ScanOptions};
+use crate::retry::RetryPolicy;
+use crate::ttl::{DataType, Expiry, TtlPolicy};
+
+/// Stats label of calls made without a data type.
+pub const DEFAULT_LABEL: &str = "default";
+
+/// Settings of a [`Cache`].
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    /// How values are encoded (JSON / MessagePack, compression threshold).
+    pub codec: Codec,
+    /// TTL of writes that name none (default 5 min).
+    pub default_ttl: Duration,
+    /// TTL per data type, for [`Cache::typed`].
+    pub ttl: TtlPolicy,
+    /// Circuit breaker thresholds.
+    pub breaker: BreakerConfig,
+    /// Retry policy for transient failures.
+    pub retry: RetryPolicy,
+    /// Upper bound of one Redis call (all retries of a call can take `max_attempts` times this).
+    pub op_timeout: Duration,
+    /// Name in log lines (several caches may share a process).
+    pub name: String,
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        CacheOptions {
+            codec: Codec::default(),
+            default_ttl: Duration::from_secs(300),
+            ttl: TtlPolicy::default(),
+            breaker: BreakerConfig::default(),
+            retry: RetryPolicy {
+                max_attempts: 2,
+                ..RetryPolicy::default()
+            },
+            op_timeout: Duration::from_secs(1),
+            name: "cache".into(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    errors: AtomicU64,
+    writes: AtomicU64,
+    skipped_writes: AtomicU64,
+    computes: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> CounterSnapshot {
+        let hits = self.hits.load(Ordering::Relaxed);
+        let misses = self.misses.load(Ordering::Relaxed);
+        CounterSnapshot {
+            hits,
+            misses,
+            errors: self.errors.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+            skipped_writes: self.skipped_writes.load(Ordering::Relaxed),
+            computes: self.computes.load(Ordering::Relaxed),
+            hit_rate: if hits + misses == 0 {
+                0.0
+            } else {
+                hits as f64 / (hits + misses) as f64
+            },
+        }
+    }
+}
+
+/// Counters of one data type (or of all), for telemetry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CounterSnapshot {
+    /// Reads that found a value.
+    pub hits: u64,
+    /// Reads that found nothing (including reads degraded to a miss).
+    pub misses: u64,
+    /// Failed calls and undecodable values.
+    pub errors: u64,
+    /// Values written.
+    pub writes: u64,
+    /// Writes skipped because Redis was unavailable.
+    pub skipped_writes: u64,
+    /// Computations run by `get_or_compute` / `cached`.
+    pub computes: u64,
+    /// `hits / (hits + misses)`, 0 when nothing was read.
+    pub hit_rate: f64,
+}
+
+/// All counters of a [`Cache`].
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheStats {
+    /// Sum over all data types.
+    pub total: CounterSnapshot,
+    /// Per data type (`ticker`, `features`, `default`, or a `cached` prefix).
+    pub by_type: BTreeMap<String, CounterSnapshot>,
+    /// The circuit breaker's counters.
+    pub breaker: BreakerStats,
+}
+
+type Landing = Arc<dyn Any + Send + Sync>;
+type Flights = Mutex<HashMap<Vec<u8>, watch::Receiver<Option<Landing>>>>;
+
+struct Shared {
+    opts: CacheOptions,
+    breaker: CircuitBreaker,
+    total: Counters,
+    by_type: Mutex<HashMap<String, Arc<Counters>>>,
+    flights: Flights,
+}
+
+/// A Redis cache over any topology; cheap to clone (clones share counters, breaker, flights).
+#[derive(Clone)]
+pub struct Cache {
+    conn: Conn,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("name", &self.shared.opts.name)
+            .field("breaker", &self.shared.breaker)
+            .finish()
+    }
+}
+
+/// Removes a key's flight when its leader finishes or is cancelled.
+struct FlightGuard<'a> {
+    flights: &'a Flights,
+    key: &'a [u8],
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        self.flights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(self.key);
+    }
+}
+
+enum Role {
+    Lead(watch::Sender<Option<Landing>>),
+    Join(watch::Receiver<Option<Landing>>),
+}
+
+impl Cache {
+    /// Connects to the deployment `cfg` names and builds a cache with these options.
+    pub async fn connect(cfg: &crate::config::RedisConfig, opts: CacheOptions) -> Result<Self> {
+        Ok(Self::with_options(Conn::connect(cfg).await?, opts))
+    }
+
+    /// A cache over `conn` with default options.
+    pub fn new(conn: Conn) -> Self {
+        Self::with_options(conn, CacheOptions::default())
+    }
+
+    /// A cache over `conn` with these options.
+    pub fn with_options(conn: Conn, opts: CacheOptions) -> Self {
+        let breaker = CircuitBreaker::new(opts.name.clone(), opts.breaker.clone());
+        Cache {
+            conn,
+            shared: Arc::new(Shared {
+                opts,
+                breaker,
+                total: Counters::default(),
+                by_type: Mutex::new(HashMap::new()),
+                flights: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The connection the cache uses.
+    pub fn conn(&self) -> &Conn {
+        &self.conn
+    }
+
+    /// The cache's options.
+    pub fn options(&self) -> &CacheOptions {
+        &self.shared.opts
+    }
+
+    /// The per-type TTL policy (overrides made here apply to every clone).
+    pub fn ttl_policy(&self) -> &TtlPolicy {
+        &self.shared.opts.ttl
+    }
+
+    /// The codec values are written with.
+    pub fn codec(&self) -> &Codec {
+        &self.shared.opts.codec
+    }
+
+    /// The circuit breaker guarding every call.
+    pub fn breaker(&self) -> &CircuitBreaker {
+        &self.shared.breaker
+    }
+
+    /// A view whose calls use `t`'s TTL and count under `t`'s name.
+    pub fn typed(&self, t: DataType) -> TypedCache {
+        TypedCache {
+            cache: self.clone(),
+            data_type: t,
+        }
+    }
+
+    /// Counters, total and per data type.
+    pub fn stats(&self) -> CacheStats {
+        let by_type = self
+            .shared
+            .by_type
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.snapshot()))
+            .collect();
+        CacheStats {
+            total: self.shared.total.snapshot(),
+            by_type,
+            breaker: self.shared.breaker.stats(),
+        }
+    }
+
+    // ----- reads -----
+
+    /// The value at `key`, decoded; `Ok(None)` on a miss or when Redis is unavailable.
+    /// A value that does not decode as `T` is a [`Error::Codec`].
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        self.get_in(DEFAULT_LABEL, key).await
+    }
+
+    /// The bytes at `key` as stored (binary-safe, no decoding); `Ok(None)` on a miss or outage.
+    pub async fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get_raw_in(DEFAULT_LABEL, key).await
+    }
+
+    /// The values at `keys` in one `MGET` (split by slot on a Cluster), in order. Misses,
+    /// undecodable values (counted as errors) and an unavailable Redis give `None`.
+    pub async fn get_many<T: DeserializeOwned>(&self, keys: &[&str]) -> Result<Vec<Option<T>>> {
+        self.get_many_in(DEFAULT_LABEL, keys).await
+    }
+
+    /// True when `key` exists.
+    pub async fn exists(&self, key: &str) -> Result<bool> {
+        let mut cmd = redis::cmd("EXISTS");
+        cmd.arg(key);
+        let n: u64 = self.query(&cmd).await?;
+        Ok(n > 0)
+    }
+
+    /// The remaining TTL of `key` (`None` when it has none or does not exist).
+    pub async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
+        let mut cmd = redis::cmd("PTTL");
+        cmd.arg(key);
+        let ms: i64 = self.query(&cmd).await?;
+        Ok((ms >= 0).then(|| Duration::from_millis(ms as u64)))
+    }
+
+    // ----- writes -----
+
+    /// Writes `value` with the default TTL. `Ok(false)` when the write is not confirmed because
+    /// Redis is unavailable or too slow (logged; a write that timed out may still land later).
+    pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<bool> {
+        self.set_in(
+            DEFAULT_LABEL,
+            key.as_bytes(),
+            value,
+            self.shared.opts.default_ttl,
+        )
+        .await
+    }
+
+    /// Writes `value` with this TTL (sub-second TTLs use `PX`).
+    pub async fn set_ex<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<bool> {
+        self.set_in(DEFAULT_LABEL, key.as_bytes(), value, ttl).await
+    }
+
+    /// Writes `value` without any TTL: the key stays until deleted. Use sparingly.
+    pub async fn set_persistent<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<bool> {
+        let bytes = self.encode(DEFAULT_LABEL, value)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(bytes);
+        self.write(DEFAULT_LABEL, &cmd).await
+    }
+
+    /// Writes bytes as they are (binary-safe, no encoding or compression) with this TTL.
+    pub async fn set_raw(&self, key: &[u8], value: &[u8], ttl: Duration) -> Result<bool> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value);
+        Expiry::from_ttl(ttl)?.apply(&mut cmd);
+        self.write(DEFAULT_LABEL, &cmd).await
+    }
+
+    /// Writes several values in one pipeline, all with `ttl`.
+    pub async fn set_many<K: AsRef<str>, T: Serialize>(
+        &self,
+        entries: &[(K, T)],
+        ttl: Duration,
+    ) -> Result<bool> {
+        self.set_many_in(
+            DEFAULT_LABEL,
+            entries.iter().map(|(k, v)| (k.as_ref(), v, ttl)),
+        )
+        .await
+    }
+
+    /// Writes several values in one pipeline, each with its own TTL.
+    pub async fn set_many_with_ttls<K: AsRef<str>, T: Serialize>(
+        &self,
+        entries: &[(K, T, Duration)],
+    ) -> Result<bool> {
+        self.set_many_in(
+            DEFAULT_LABEL,
+            entries.iter().map(|(k, v, t)| (k.as_ref(), v, *t)),
+        )
+        .await
+    }
+
+    /// Removes keys (with `UNLINK`); returns how many existed. Errors are reported, not hidden:
+    /// a failed invalidation must be visible.
+    pub async fn delete(&self, keys: &[&str]) -> Result<u64> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let mut cmd = redis::cmd("UNLINK");
+        cmd.arg(keys);
+        self.query(&cmd).await
+    }
+
+    /// Removes every key matching a glob pattern with `SCAN` + `UNLINK` in batches on every
+    /// master (never `KEYS`); returns the number removed.
+    pub async fn invalidate_pattern(&self, pattern: &str) -> Result<u64> {
+        self.invalidate_pattern_with(pattern, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Cache::invalidate_pattern`] that stops early when `cancel` fires.
+    pub async fn invalidate_pattern_with(
+        &self,
+        pattern: &str,
+        cancel: &CancellationToken,
+    ) -> Result<u64> {
+        let permit = self.shared.breaker.acquire()?;
+        let r = keyspace::unlink_matching_all(
+            &self.conn,
+            pattern,
+            &ScanOptions::default(),
+            cancel,
+            |_| {},
+        )
+        .await;
+        permit.record(&r);
+        let p = r?;
+        tracing::debug!(pattern, deleted = p.deleted, "invalidated by pattern");
+        Ok(p.deleted)
+    }
+
+    // ----- cache-aside -----
+
+    /// The value at `key`, or else the result of `compute`, stored with `ttl`. Concurrent misses
+    /// on one key compute once: the others wait for that result (an error reaches every waiter
+    /// and is not cached). With Redis unavailable, `compute` still runs and its value is returned.
+    pub async fn get_or_compute<T, F, Fut>(&self, key: &str, ttl: Duration, compute: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.get_or_compute_in(DEFAULT_LABEL, key, ttl, compute)
+            .await
+    }
+
+    /// Memoises an async function under `"{prefix}:{args_key}"` (the seeds' `@cached(ttl,
+    /// key_prefix)`), counting under `prefix` in the stats.
+    pub async fn cached<T, F, Fut>(
+        &self,
+        prefix: &str,
+        args_key: &str,
+        ttl: Duration,
+        compute: F,
+    ) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        if prefix.is_empty() {
+            return Err(Error::InvalidInput(
+                "a cached() prefix must not be empty".into(),
+            ));
+        }
+        let key = format!("{prefix}:{args_key}");
+        self.get_or_compute_in(prefix, &key, ttl, compute).await
+    }
+
+    // ----- internals shared with TypedCache and market -----
+
+    pub(crate) async fn get_in<T: DeserializeOwned>(
+        &self,
+        label: &str,
+        key: &str,
+    ) -> Result<Option<T>> {
+        match self.get_raw_in(label, key.as_bytes()).await? {
+            None => Ok(None),
+            Some(bytes) => match self.shared.opts.codec.decode(&bytes) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => {
+                    self.count(label, |c| &c.errors);
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    async fn get_raw_in(&self, label: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        match self.query::<Option<Vec<u8>>>(&cmd).await {
+            Ok(Some(v)) => {
+                self.count(label, |c| &c.hits);
+                Ok(Some(v))
+            }
+            Ok(None) => {
+                self.count(label, |c| &c.misses);
+                Ok(None)
+            }
+            Err(e) if degrades(&e) => {
+                self.count(label, |c| &c.errors);
+                self.count(label, |c| &c.misses);
+                tracing::debug!(cache = %self.shared.opts.name, "read degraded to a miss: {e}");
+                Ok(None)
+            }
+            Err(e) => {
+                self.count(label, |c| &c.errors);
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) async fn get_many_in<T: DeserializeOwned>(
+        &self,
+        label: &str,
+        keys: &[&str],
+    ) -> Result<Vec<Option<T>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(keys);
+        let raw: Vec<Option<Vec<u8>>> = match self.query(&cmd).await {
+            Ok(v) => v,
+            Err(e) if degrades(&e) => {
+                self.count_n(label, |c| &c.misses, keys.len() as u64);
+                self.count(label, |c| &c.errors);
+                tracing::debug!(cache = %self.shared.opts.name, "MGET degraded to misses: {e}");
+                return Ok(keys.iter().map(|_| None).collect());
+            }
+            Err(e) => {
+                self.count(label, |c| &c.errors);
+                return Err(e);
+            }
+        };
+        let mut out = Vec::with_capacity(raw.len());
+        for (key, bytes) in keys.iter().zip(raw) {
+            match bytes {
+                None => {
+                    self.count(label, |c| &c.misses);
+                    out.push(None);
+                }
+                Some(b) => {
+                    self.count(label, |c| &c.hits);
+                    match self.shared.opts.codec.decode(&b) {
+                        Ok(v) => out.push(Some(v)),
+                        Err(e) => {
+                            self.count(label, |c| &c.errors);
+                            tracing::warn!(
+                                key,
+                                "cached value does not decode, treated as a miss: {e}"
+                            );
+                            out.push(None);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn set_in<T: Serialize + ?Sized>(
+        &self,
+        label: &str,
+        key: &[u8],
+        value: &T,
+        ttl: Duration,
+    ) -> Result<bool> {
+        let bytes = self.encode(label, value)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(bytes);
+        Expiry::from_ttl(ttl)?.apply(&mut cmd);
+        self.write(label, &cmd).await
+    }
+
+    pub(crate) async fn set_many_in<'a, T: Serialize + 'a>(
+        &self,
+        label: &str,
+        entries: impl Iterator<Item = (&'a str, &'a T, Duration)>,
+    ) -> Result<bool> {
+        let mut pipe = redis::pipe();
+        let mut n = 0u64;
+        for (key, value, ttl) in entries {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(key).arg(self.encode(label, value)?);
+            Expiry::from_ttl(ttl)?.apply(&mut cmd);
+            pipe.add_command(cmd).ignore();
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+        match self.query_pipe::<()>(&pipe).await {
+            Ok(()) => {
+                self.count_n(label, |c| &c.writes, n);
+                Ok(true)
+            }
+            Err(e) => self.write_failed(label, e, n),
+        }
+    }
+
+    pub(crate) async fn get_or_compute_in<T, F, Fut>(
+        &self,
+        label: &str,
+        key: &str,
+        ttl: Duration,
+        compute: F,
+    ) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        Expiry::from_ttl(ttl)?;
+        match self.get_in::<T>(label, key).await {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            // A value in an old or foreign format is replaced by a fresh one.
+            Err(e) if e.kind() == ErrorKind::Codec => {
+                tracing::warn!(key, "cached value unusable, recomputing: {e}")
+            }
+            // Anything else (e.g. the key holds a hash) must not be overwritten.
+            Err(e) => return Err(e),
+        }
+        let kb = key.as_bytes();
+        let leader = loop {
+            let role = {
+                let mut flights = self
+                    .shared
+                    .flights
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                match flights.get(kb) {
+                    Some(rx) => Role::Join(rx.clone()),
+                    None => {
+                        let (tx, rx) = watch::channel(None);
+                        flights.insert(kb.to_vec(), rx);
+                        Role::Lead(tx)
+                    }
+                }
+            };
+            match role {
+                Role::Lead(tx) => break Some(tx),
+                Role::Join(mut rx) => {
+                    let landed = match rx.wait_for(Option::is_some).await {
+                        Ok(v) => v.clone(),
+                        // The leader was cancelled before finishing: try again (maybe lead).
+                        Err(_) => continue,
+                    };
+                    let Some(landed) = landed else { continue };
+                    match landed.downcast_ref::<std::result::Result<T, Arc<Error>>>() {
+                        Some(Ok(v)) => return Ok(v.clone()),
+                        Some(Err(e)) => return Err(duplicate(e)),
+                        // Another type is computed under this key: compute on our own.
+                        None => break None,
+                    }
+                }
+            }
+        };
+        let guard = leader.as_ref().map(|_| FlightGuard {
+            flights: &self.shared.flights,
+            key: kb,
+        });
+        // Another leader may have stored the value between our miss and our lead.
+        let again = match self
+            .query::<Option<Vec<u8>>>(redis::cmd("GET").arg(kb))
+            .await
+        {
+            Ok(Some(b)) => self.shared.opts.codec.decode::<T>(&b).ok(),
+            _ => None,
+        };
+        let outcome = match again {
+            Some(v) => Ok(v),
+            None => {
+                self.count(label, |c| &c.computes);
+                let r = compute().await;
+                if let Ok(v) = &r {
+                    if let Err(e) = self.set_in(label, kb, v, ttl).await {
+                        tracing::warn!(key, "computed value not cached: {e}");
+                    }
+                }
+                r
+            }
+        };
+        drop(guard);
+        if let Some(tx) = leader {
+            let shared: std::result::Result<T, Arc<Error>> = match &outcome {
+                Ok(v) => Ok(v.clone()),
+                Err(e) => Err(Arc::new(duplicate(e))),
+            };
+            let landing: Landing = Arc::new(shared);
+            tx.send_replace(Some(landing));
+        }
+        outcome
+    }
+
+    /// Runs one command under the breaker, the per-call timeout and the retry policy.
+    pub(crate) async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T> {
+        let opts = &self.shared.opts;
+        opts.retry
+            .run(|_| {
+                let mut c = self.conn.clone();
+                async move {
+                    let permit = self.shared.breaker.acquire()?;
+                    let r = match tokio::time::timeout(opts.op_timeout, cmd.query_async(&mut c))
+                        .await
+                    {
+                        Ok(r) => r.map_err(Error::from),
+                        Err(_) => Err(Error::Timeout(opts.op_timeout)),
+                    };
+                    permit.record(&r);
+                    r
+                }
+            })
+            .await
+    }
+
+    /// Runs one pipeline (or `MULTI` transaction) like [`Cache::query`]. Only for idempotent
+    /// pipelines (`SET`s, reads): a retried pipeline may run twice.
+    pub(crate) async fn query_pipe<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T> {
+        self.shared.opts.retry.run(|_| self.pipe_once(pipe)).await
+    }
+
+    /// Runs one pipeline under the breaker and the per-call timeout, without retries: for
+    /// commands that must not run twice (`INCR`, `LPUSH`) when a reply is lost.
+    pub(crate) async fn pipe_once<T: redis::FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<T> {
+        let opts = &self.shared.opts;
+        let mut c = self.conn.clone();
+        let permit = self.shared.breaker.acquire()?;
+        let r = match tokio::time::timeout(opts.op_timeout, pipe.query_async(&mut c)).await {
+            Ok(r) => r.map_err(Error::from),
+            Err(_) => Err(Error::Timeout(opts.op_timeout)),
+        };
+        permit.record(&r);
+        r
+    }
+
+    fn encode<T: Serialize + ?Sized>(&self, label: &str, value: &T) -> Result<Vec<u8>> {
+        self.shared.opts.codec.encode(value).inspect_err(|_| {
+            self.count(label, |c| &c.errors);
+        })
+    }
+
+    async fn write(&self, label: &str, cmd: &redis::Cmd) -> Result<bool> {
+        match self.query::<redis::Value>(cmd).await {
+            Ok(_) => {
+                self.count(label, |c| &c.writes);
+                Ok(true)
+            }
+            Err(e) => self.write_failed(label, e, 1),
+        }
+    }
+
+    fn write_failed(&self, label: &str, e: Error, n: u64) -> Result<bool> {
+        self.count(label, |c| &c.errors);
+        if degrades(&e) {
+            self.count_n(label, |c| &c.skipped_writes, n);
+            tracing::debug!(cache = %self.shared.opts.name, skipped = n, "write skipped, Redis unavailable: {e}");
+            Ok(false)
+        } else {
+            Err(e)
+        }
+    }
+
+    fn count(&self, label: &str, which: impl Fn(&Counters) -> &AtomicU64) {
+        self.count_n(label, which, 1);
+    }
+
+    fn count_n(&self, label: &str, which: impl Fn(&Counters) -> &AtomicU64, n: u64) {
+        which(&self.shared.total).fetch_add(n, Ordering::Relaxed);
+        let per = {
+            let mut map = self
+                .shared
+                .by_type
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            match map.get(label) {
+                Some(c) => c.clone(),
+                None => map.entry(label.to_string()).or_default().clone(),
+            }
+        };
+        which(&per).fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// True when a failure means "Redis is unavailable": reads become misses, writes are skipped.
+fn degrades(e: &Error) -> bool {
+    e.is_transient() || e.kind() == ErrorKind::CircuitOpen
+}
+
+/// An equivalent error for the waiters of a single-flight computation (errors are not `Clone`).
+fn duplicate(e: &Error) -> Error {
+    match e {
+        Error::Config(s) => Error::Config(s.clone()),
+        Error::Connection(s) => Error::Connection(s.clone()),
+        Error::Auth(s) => Error::Auth(s.clone()),
+        Error::Timeout(d) => Error::Timeout(*d),
+        Error::Server(s) => Error::Server(s.clone()),
+        Error::CircuitOpen(d) => Error::CircuitOpen(*d),
+        Error::Codec(s) => Error::Codec(s.clone()),
+        Error::InvalidInput(s) => Error::InvalidInput(s.clone()),
+        Error::NotFound(s) => Error::NotFound(s.clone()),
+        Error::ReadOnly(s) => Error::ReadOnly(s.clone()),
+        Error::ConfirmationRequired(s) => Error::ConfirmationRequired(s.clone()),
+        Error::Lock(s) => Error::Lock(s.clone()),
+        other => Error::Io(std::io::Error::other(other.to_string())),
+    }
+}
+
+/// A [`Cache`] view for one [`DataType`]: its TTL from the policy, its own counters.
+#[derive(Clone, Debug)]
+pub struct TypedCache {
+    cache: Cache,
+    data_type: DataType,
+}
+
+impl TypedCache {
+    /// The data type of this view.
+    pub fn data_type(&self) -> DataType {
+        self.data_type
+    }
+
+    /// The TTL this view writes with (the policy's current value).
+    pub fn ttl(&self) -> Duration {
+        self.cache.ttl_policy().ttl(self.data_type)
+    }
+
+    /// The value at `key` (a miss when Redis is unavailable).
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        self.cache.get_in(self.data_type.name(), key).await
+    }
+
+    /// Writes `value` with this type's TTL.
+    pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<bool> {
+        self.cache
+            .set_in(self.data_type.name(), key.as_bytes(), value, self.ttl())
+            .await
+    }
+
+    /// Reads several keys in one `MGET`.
+    pub async fn get_many<T: DeserializeOwned>(&self, keys: &[&str]) -> Result<Vec<Option<T>>> {
+        self.cache.get_many_in(self.data_type.name(), keys).await
+    }
+
+    /// Writes several values in one pipeline with this type's TTL.
+    pub async fn set_many<K: AsRef<str>, T: Serialize>(&self, entries: &[(K, T)]) -> Result<bool> {
+        let ttl = self.ttl();
+        self.cache
+            .set_many_in(
+                self.data_type.name(),
+                entries.iter().map(|(k, v)| (k.as_ref(), v, ttl)),
+            )
+            .await
+    }
+
+    /// Cache-aside with single-flight, with this type's TTL.
+    pub async fn get_or_compute<T, F, Fut>(&self, key: &str, compute: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        self.cache
+            .get_or_compute_in(self.data_type.name(), key, self.ttl(), compute)
+            .await
+    }
+}

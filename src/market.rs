@@ -1,0 +1,723 @@
+//! The trading caches of seeds 000, 001, 003 and 004 on top of [`Cache`]: market data per
+//! exchange and symbol, strategy signals, API-call counters, feature vectors, the buffer of the
+//! last 1000 signals, and query results (backtests, position sizing). TTLs come from the
+//! cache's [`crate::ttl::TtlPolicy`].
+//!
+//! # Key layout
+//!
+//! | what | key | TTL |
+//! |---|---|---|
+//! | ticker | `market:ticker:{exchange}:{symbol}` | ticker (2 s) |
+//! | order book | `market:orderbook:{exchange}:{symbol}` | orderbook (500 ms) |
+//! | trades | `market:trades:{exchange}:{symbol}` | trades (10 s) |
+//! | candles | `market:candles:{1m\|5m}:{exchange}:{symbol}` | candles_1m (60 s) / candles_5m (5 min) |
+//! | signal | `market:signal:{strategy}:{symbol}` | signal (30 s) |
+//! | market data (seed 004) | `market:data:{symbol}` | market_data (30 s) |
+//! | quote (seed 000) | `market:quote:{symbol}` | quote (2 s) |
+//! | API calls | `market:api_calls:{exchange}:{endpoint}:{window_s}:{window_index}` | the window |
+//! | features (seed 003) | `features:{symbol}:{YYYY-MM-DD}` | features (1 h) |
+//! | signal buffer (seed 004) | `signals:buffer` (list, newest first, 1000 max) | signal_history (24 h) |
+//! | query results | `query:backtest:{hash}`, `query:position_sizing:{hash}` | 24 h / 1 min |
+//!
+//! Invalidation patterns (SCAN + UNLINK, names matched literally): by exchange
+//! `market:*:{exchange}:*`, by symbol `market:*:{symbol}`, by strategy
+//! `market:signal:{strategy}:*`; [`MarketDataCache::invalidate_pattern`] is relative to
+//! `market:` (the seed's `flush_pattern('ticker:binance:*')`).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::keyspace::glob_escape;
+use crate::ttl::{DataType, Expiry};
+
+/// Namespace of the market data keys.
+pub const MARKET_PREFIX: &str = "market";
+/// Key of the signal buffer.
+pub const SIGNAL_BUFFER_KEY: &str = "signals:buffer";
+/// Signals kept by the buffer.
+pub const SIGNAL_BUFFER_CAPACITY: usize = 1000;
+
+/// Candle interval of the candle cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CandleInterval {
+    /// 1-minute candles (TTL 60 s).
+    M1,
+    /// 5-minute candles (TTL 5 min).
+    M5,
+}
+
+impl CandleInterval {
+    /// `1m` or `5m`, as used in keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CandleInterval::M1 => "1m",
+            CandleInterval::M5 => "5m",
+        }
+    }
+
+    fn data_type(self) -> DataType {
+        match self {
+            CandleInterval::M1 => DataType::Candles1m,
+            CandleInterval::M5 => DataType::Candles5m,
+        }
+    }
+}
+
+/// Checks a key segment: non-empty, no `:` (which would break the key layout), no whitespace.
+fn segment<'a>(what: &str, s: &'a str) -> Result<&'a str> {
+    if s.is_empty() || s.contains(':') || s.chars().any(char::is_whitespace) {
+        return Err(Error::InvalidInput(format!(
+            "{what} {s:?} must be non-empty, without ':' or whitespace"
+        )));
+    }
+    Ok(s)
+}
+
+/// Market data per exchange and symbol (seed 001), signals, API-call counters; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MarketDataCache {
+    cache: Cache,
+}
+
+impl MarketDataCache {
+    /// Market data caching over `cache` (its TTL policy and counters are used).
+    pub fn new(cache: Cache) -> Self {
+        MarketDataCache { cache }
+    }
+
+    /// The underlying cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    fn key(kind: &str, exchange: &str, symbol: &str) -> Result<String> {
+        Ok(format!(
+            "{MARKET_PREFIX}:{kind}:{}:{}",
+            segment("exchange", exchange)?,
+            segment("symbol", symbol)?
+        ))
+    }
+
+    /// The ticker key of an exchange and symbol.
+    pub fn ticker_key(exchange: &str, symbol: &str) -> Result<String> {
+        Self::key("ticker", exchange, symbol)
+    }
+
+    /// Caches a ticker (TTL ticker, 2 s by default).
+    pub async fn set_ticker<T: Serialize>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        t: &T,
+    ) -> Result<bool> {
+        let key = Self::ticker_key(exchange, symbol)?;
+        self.cache.typed(DataType::Ticker).set(&key, t).await
+    }
+
+    /// A cached ticker.
+    pub async fn get_ticker<T: DeserializeOwned>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+    ) -> Result<Option<T>> {
+        let key = Self::ticker_key(exchange, symbol)?;
+        self.cache.typed(DataType::Ticker).get(&key).await
+    }
+
+    /// Caches several tickers of one exchange in one pipeline.
+    pub async fn set_tickers<S: AsRef<str>, T: Serialize>(
+        &self,
+        exchange: &str,
+        tickers: &[(S, T)],
+    ) -> Result<bool> {
+        let entries = tickers
+            .iter()
+            .map(|(s, t)| Ok((Self::ticker_key(exchange, s.as_ref())?, t)))
+            .collect::<Result<Vec<_>>>()?;
+        self.cache.typed(DataType::Ticker).set_many(&entries).await
+    }
+
+    /// The cached tickers among `symbols` (one `MGET`), by symbol; missing ones are left out.
+    pub async fn get_tickers<T: DeserializeOwned>(
+        &self,
+        exchange: &str,
+        symbols: &[&str],
+    ) -> Result<HashMap<String, T>> {
+        let keys = symbols
+            .iter()
+            .map(|s| Self::ticker_key(exchange, s))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let values = self.cache.typed(DataType::Ticker).get_many(&refs).await?;
+        Ok(symbols
+            .iter()
+            .zip(values)
+            .filter_map(|(s, v)| v.map(|v| (s.to_string(), v)))
+            .collect())
+    }
+
+    /// Caches an order book (TTL orderbook, 500 ms by default: written with `PX`).
+    pub async fn set_orderbook<T: Serialize>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        book: &T,
+    ) -> Result<bool> {
+        let key = Self::key("orderbook", exchange, symbol)?;
+        self.cache.typed(DataType::OrderBook).set(&key, book).await
+    }
+
+    /// A cached order book.
+    pub async fn get_orderbook<T: DeserializeOwned>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+    ) -> Result<Option<T>> {
+        let key = Self::key("orderbook", exchange, symbol)?;
+        self.cache.typed(DataType::OrderBook).get(&key).await
+    }
+
+    /// Caches recent trades (TTL trades, 10 s by default).
+    pub async fn set_trades<T: Serialize>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        trades: &T,
+    ) -> Result<bool> {
+        let key = Self::key("trades", exchange, symbol)?;
+        self.cache.typed(DataType::Trades).set(&key, trades).await
+    }
+
+    /// Cached recent trades.
+    pub async fn get_trades<T: DeserializeOwned>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+    ) -> Result<Option<T>> {
+        let key = Self::key("trades", exchange, symbol)?;
+        self.cache.typed(DataType::Trades).get(&key).await
+    }
+
+    fn candles_key(interval: CandleInterval, exchange: &str, symbol: &str) -> Result<String> {
+        Self::key(&format!("candles:{}", interval.as_str()), exchange, symbol)
+    }
+
+    /// Caches candles of an interval (TTL 60 s for 1m, 5 min for 5m by default).
+    pub async fn set_candles<T: Serialize>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        interval: CandleInterval,
+        candles: &T,
+    ) -> Result<bool> {
+        let key = Self::candles_key(interval, exchange, symbol)?;
+        self.cache
+            .typed(interval.data_type())
+            .set(&key, candles)
+            .await
+    }
+
+    /// Cached candles of an interval.
+    pub async fn get_candles<T: DeserializeOwned>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        interval: CandleInterval,
+    ) -> Result<Option<T>> {
+        let key = Self::candles_key(interval, exchange, symbol)?;
+        self.cache.typed(interval.data_type()).get(&key).await
+    }
+
+    fn signal_key(strategy: &str, symbol: &str) -> Result<String> {
+        Ok(format!(
+            "{MARKET_PREFIX}:signal:{}:{}",
+            segment("strategy", strategy)?,
+            segment("symbol", symbol)?
+        ))
+    }
+
+    /// Caches a strategy's signal for a symbol (TTL signal, 30 s by default).
+    pub async fn set_signal<T: Serialize>(
+        &self,
+        strategy: &str,
+        symbol: &str,
+        signal: &T,
+    ) -> Result<bool> {
+        let key = Self::signal_key(strategy, symbol)?;
+        self.cache.typed(DataType::Signals).set(&key, signal).await
+    }
+
+    /// A cached strategy signal.
+    pub async fn get_signal<T: DeserializeOwned>(
+        &self,
+        strategy: &str,
+        symbol: &str,
+    ) -> Result<Option<T>> {
+        let key = Self::signal_key(strategy, symbol)?;
+        self.cache.typed(DataType::Signals).get(&key).await
+    }
+
+    /// Caches seed 004's market data for a symbol (TTL market_data, 30 s by default).
+    pub async fn set_market_data<T: Serialize>(&self, symbol: &str, data: &T) -> Result<bool> {
+        let key = format!("{MARKET_PREFIX}:data:{}", segment("symbol", symbol)?);
+        self.cache.typed(DataType::MarketData).set(&key, data).await
+    }
+
+    /// Seed 004's cached market data for a symbol.
+    pub async fn get_market_data<T: DeserializeOwned>(&self, symbol: &str) -> Result<Option<T>> {
+        let key = format!("{MARKET_PREFIX}:data:{}", segment("symbol", symbol)?);
+        self.cache.typed(DataType::MarketData).get(&key).await
+    }
+
+    /// Caches seed 000's quote (bid/ask) for a symbol (TTL quote, 2 s by default).
+    pub async fn cache_quote<T: Serialize>(&self, symbol: &str, quote: &T) -> Result<bool> {
+        let key = format!("{MARKET_PREFIX}:quote:{}", segment("symbol", symbol)?);
+        self.cache.typed(DataType::Quotes).set(&key, quote).await
+    }
+
+    /// Seed 000's cached quote for a symbol.
+    pub async fn get_cached_quote<T: DeserializeOwned>(&self, symbol: &str) -> Result<Option<T>> {
+        let key = format!("{MARKET_PREFIX}:quote:{}", segment("symbol", symbol)?);
+        self.cache.typed(DataType::Quotes).get(&key).await
+    }
+
+    fn api_calls_key(exchange: &str, endpoint: &str, window: Duration) -> Result<(String, u64)> {
+        if endpoint.is_empty() || endpoint.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidInput(format!(
+                "endpoint {endpoint:?} must be non-empty, without whitespace"
+            )));
+        }
+        let secs = window.as_secs();
+        if secs == 0 || window.subsec_nanos() != 0 {
+            return Err(Error::InvalidInput(
+                "an API-call window must be a whole number of seconds".into(),
+            ));
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        Ok((
+            format!(
+                "{MARKET_PREFIX}:api_calls:{}:{endpoint}:{secs}:{}",
+                segment("exchange", exchange)?,
+                now / secs
+            ),
+            secs,
+        ))
+    }
+
+    /// Counts one call to an exchange endpoint in the current fixed window (`INCR` and `EXPIRE`
+    /// in one `MULTI`); returns the calls so far in this window. Errors are reported (a rate
+    /// limiter must not guess).
+    pub async fn increment_api_calls(
+        &self,
+        exchange: &str,
+        endpoint: &str,
+        window: Duration,
+    ) -> Result<u64> {
+        let (key, secs) = Self::api_calls_key(exchange, endpoint, window)?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .incr(&key, 1u64)
+            .expire(&key, secs as i64)
+            .ignore();
+        // Not retried: a lost reply must not count the call twice.
+        let (n,): (u64,) = self.cache.pipe_once(&pipe).await?;
+        Ok(n)
+    }
+
+    /// Calls counted in the current window for an exchange endpoint.
+    pub async fn get_api_calls(
+        &self,
+        exchange: &str,
+        endpoint: &str,
+        window: Duration,
+    ) -> Result<u64> {
+        let (key, _) = Self::api_calls_key(exchange, endpoint, window)?;
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(&key);
+        let n: Option<u64> = self.cache.query(&cmd).await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Removes every cached item of an exchange (tickers, books, trades, candles, API counters);
+    /// returns the count.
+    pub async fn invalidate_exchange(&self, exchange: &str) -> Result<u64> {
+        let ex = glob_escape(segment("exchange", exchange)?);
+        self.cache
+            .invalidate_pattern(&format!("{MARKET_PREFIX}:*:{ex}:*"))
+            .await
+    }
+
+    /// Removes every cached item of a symbol on any exchange, its signals, market data and quote.
+    pub async fn invalidate_symbol(&self, symbol: &str) -> Result<u64> {
+        let sym = glob_escape(segment("symbol", symbol)?);
+        self.cache
+            .invalidate_pattern(&format!("{MARKET_PREFIX}:*:{sym}"))
+            .await
+    }
+
+    /// Removes the signals of one strategy, or of all strategies with `None`.
+    pub async fn invalidate_signals(&self, strategy: Option<&str>) -> Result<u64> {
+        let pattern = match strategy {
+            Some(s) => format!(
+                "{MARKET_PREFIX}:signal:{}:*",
+                glob_escape(segment("strategy", s)?)
+            ),
+            None => format!("{MARKET_PREFIX}:signal:*"),
+        };
+        self.cache.invalidate_pattern(&pattern).await
+    }
+
+    /// Removes the market keys matching a glob relative to `market:` (e.g. `ticker:binance:*`).
+    pub async fn invalidate_pattern(&self, pattern: &str) -> Result<u64> {
+        if pattern.is_empty() {
+            return Err(Error::InvalidInput("the pattern must not be empty".into()));
+        }
+        self.cache
+            .invalidate_pattern(&format!("{MARKET_PREFIX}:{pattern}"))
+            .await
+    }
+}
+
+/// Feature vectors per symbol and day, `features:{symbol}:{date}` (seed 003), TTL 1 h.
+#[derive(Debug, Clone)]
+pub struct FeatureCache {
+    cache: Cache,
+}
+
+impl FeatureCache {
+    /// Feature caching over `cache`.
+    pub fn new(cache: Cache) -> Self {
+        FeatureCache { cache }
+    }
+
+    /// `features:{symbol}:{YYYY-MM-DD}`.
+    pub fn key(symbol: &str, date: NaiveDate) -> Result<String> {
+        Ok(format!(
+            "features:{}:{}",
+            segment("symbol", symbol)?,
+            date.format("%Y-%m-%d")
+        ))
+    }
+
+    /// Caches a symbol's features for a day (TTL features, 1 h by default).
+    pub async fn set<T: Serialize>(
+        &self,
+        symbol: &str,
+        date: NaiveDate,
+        features: &T,
+    ) -> Result<bool> {
+        let key = Self::key(symbol, date)?;
+        self.cache
+            .typed(DataType::Features)
+            .set(&key, features)
+            .await
+    }
+
+    /// A symbol's cached features for a day.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        symbol: &str,
+        date: NaiveDate,
+    ) -> Result<Option<T>> {
+        let key = Self::key(symbol, date)?;
+        self.cache.typed(DataType::Features).get(&key).await
+    }
+
+    /// The features of several symbols for a day in one `MGET`, in order.
+    pub async fn get_many<T: DeserializeOwned>(
+        &self,
+        symbols: &[&str],
+        date: NaiveDate,
+    ) -> Result<Vec<Option<T>>> {
+        let keys = symbols
+            .iter()
+            .map(|s| Self::key(s, date))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.cache.typed(DataType::Features).get_many(&refs).await
+    }
+
+    /// One feature out of a cached feature map (`None` when the map or the feature is missing).
+    pub async fn get_feature(
+        &self,
+        symbol: &str,
+        date: NaiveDate,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        let map: Option<serde_json::Map<String, serde_json::Value>> =
+            self.get(symbol, date).await?;
+        Ok(map.and_then(|mut m| m.remove(name)))
+    }
+
+    /// Computes a symbol's features for a day unless cached (single-flight).
+    pub async fn get_or_compute<T, F, Fut>(
+        &self,
+        symbol: &str,
+        date: NaiveDate,
+        compute: F,
+    ) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let key = Self::key(symbol, date)?;
+        self.cache
+            .typed(DataType::Features)
+            .get_or_compute(&key, compute)
+            .await
+    }
+
+    /// Removes every cached day of a symbol; returns the count.
+    pub async fn invalidate_symbol(&self, symbol: &str) -> Result<u64> {
+        let sym = glob_escape(segment("symbol", symbol)?);
+        self.cache
+            .invalidate_pattern(&format!("features:{sym}:*"))
+            .await
+    }
+}
+
+/// The last 1000 signals (seed 004), newest first: `LPUSH` + `LTRIM` + `EXPIRE` in one `MULTI`.
+#[derive(Debug, Clone)]
+pub struct SignalBuffer {
+    cache: Cache,
+    key: String,
+    capacity: usize,
+}
+
+impl SignalBuffer {
+    /// The buffer at `signals:buffer`, keeping 1000 signals.
+    pub fn new(cache: Cache) -> Self {
+        Self::with_key(cache, SIGNAL_BUFFER_KEY, SIGNAL_BUFFER_CAPACITY)
+    }
+
+    /// A buffer at another key or with another capacity (at least 1).
+    pub fn with_key(cache: Cache, key: impl Into<String>, capacity: usize) -> Self {
+        SignalBuffer {
+            cache,
+            key: key.into(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The list key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Signals kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Adds a signal atomically, dropping the oldest beyond capacity and refreshing the TTL.
+    pub async fn push<T: Serialize>(&self, signal: &T) -> Result<()> {
+        self.push_many(std::slice::from_ref(signal)).await
+    }
+
+    /// Adds several signals in one `MULTI` (the last one ends up newest).
+    pub async fn push_many<T: Serialize>(&self, signals: &[T]) -> Result<()> {
+        if signals.is_empty() {
+            return Ok(());
+        }
+        let encoded = signals
+            .iter()
+            .map(|s| self.cache.codec().encode(s))
+            .collect::<Result<Vec<_>>>()?;
+        let ttl = self.cache.ttl_policy().ttl(DataType::SignalHistory);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .lpush(&self.key, encoded)
+            .ignore()
+            .ltrim(&self.key, 0, self.capacity as isize - 1)
+            .ignore()
+            .add_command(Expiry::from_ttl(ttl)?.expire_cmd(&self.key))
+            .ignore();
+        // Not retried: a lost reply must not buffer the signals twice.
+        self.cache.pipe_once::<()>(&pipe).await
+    }
+
+    /// The newest `n` signals (at most the capacity), newest first.
+    pub async fn latest<T: DeserializeOwned>(&self, n: usize) -> Result<Vec<T>> {
+        let n = n.min(self.capacity);
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("LRANGE");
+        cmd.arg(&self.key).arg(0).arg(n as i64 - 1);
+        let raw: Vec<Vec<u8>> = self.cache.query(&cmd).await?;
+        raw.iter().map(|b| self.cache.codec().decode(b)).collect()
+    }
+
+    /// Signals currently buffered.
+    pub async fn len(&self) -> Result<usize> {
+        let mut cmd = redis::cmd("LLEN");
+        cmd.arg(&self.key);
+        self.cache.query(&cmd).await
+    }
+
+    /// True when no signal is buffered.
+    pub async fn is_empty(&self) -> Result<bool> {
+        Ok(self.len().await? == 0)
+    }
+}
+
+/// Expensive query results keyed by a stable hash of their parameters (seed 004): backtests
+/// (24 h) and position sizing (1 min).
+#[derive(Debug, Clone)]
+pub struct QueryCache {
+    cache: Cache,
+}
+
+impl QueryCache {
+    /// Query-result caching over `cache`.
+    pub fn new(cache: Cache) -> Self {
+        QueryCache { cache }
+    }
+
+    /// `query:{kind}:{hash}`, where the hash is the same for equal parameters whatever the order
+    /// of their map keys, in every process and version.
+    pub fn key<P: Serialize + ?Sized>(kind: &str, params: &P) -> Result<String> {
+        let v = serde_json::to_value(params)?;
+        let mut canonical = Vec::new();
+        write_canonical(&v, &mut canonical);
+        Ok(format!(
+            "query:{}:{:032x}",
+            segment("query kind", kind)?,
+            fnv1a_128(&canonical)
+        ))
+    }
+
+    /// A backtest's result, computed once per parameter set and kept 24 h.
+    pub async fn backtest<P, T, F, Fut>(&self, params: &P, compute: F) -> Result<T>
+    where
+        P: Serialize + ?Sized,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let key = Self::key("backtest", params)?;
+        self.cache
+            .typed(DataType::Backtests)
+            .get_or_compute(&key, compute)
+            .await
+    }
+
+    /// A position-sizing result, computed once per parameter set and kept 1 min.
+    pub async fn position_sizing<P, T, F, Fut>(&self, params: &P, compute: F) -> Result<T>
+    where
+        P: Serialize + ?Sized,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let key = Self::key("position_sizing", params)?;
+        self.cache
+            .typed(DataType::PositionSizing)
+            .get_or_compute(&key, compute)
+            .await
+    }
+
+    /// A cached backtest result, if any.
+    pub async fn get_backtest<P: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        params: &P,
+    ) -> Result<Option<T>> {
+        let key = Self::key("backtest", params)?;
+        self.cache.typed(DataType::Backtests).get(&key).await
+    }
+
+    /// Removes every cached backtest; returns the count.
+    pub async fn invalidate_backtests(&self) -> Result<u64> {
+        self.cache.invalidate_pattern("query:backtest:*").await
+    }
+}
+
+/// JSON with object keys sorted at every level, no whitespace.
+fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(serde_json::Value::String(k.clone()).to_string().as_bytes());
+                out.push(b':');
+                write_canonical(&m[k], out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(x, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+/// FNV-1a, 128 bits: stable across processes and Rust versions (unlike `DefaultHasher`).
+fn fnv1a_128(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ b as u128).wrapping_mul(PRIME))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_keys_are_stable_and_order_independent() {
+        let a = serde_json::json!({"strategy": "momentum", "params": {"fast": 10, "slow": 30}});
+        let b = serde_json::json!({"params": {"slow": 30, "fast": 10}, "strategy": "momentum"});
+        let c = serde_json::json!({"params": {"slow": 31, "fast": 10}, "strategy": "momentum"});
+        let ka = QueryCache::key("backtest", &a).unwrap();
+        assert_eq!(ka, QueryCache::key("backtest", &b).unwrap());
+        assert_ne!(ka, QueryCache::key("backtest", &c).unwrap());
+        assert!(ka.starts_with("query:backtest:") && ka.len() == "query:backtest:".len() + 32);
+        // Pinned: the hash must not change between versions (other processes share the keys).
+        assert_eq!(fnv1a_128(b""), 0x6c62272e07bb014262b821756295c58d);
+        assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
+    }
+
+    #[test]
+    fn key_segments_are_checked() {
+        assert_eq!(
+            MarketDataCache::ticker_key("binance", "BTC-USDT").unwrap(),
+            "market:ticker:binance:BTC-USDT"
+        );
+        for (ex, sym) in [("", "BTC"), ("bin:ance", "BTC"), ("binance", "BTC USDT")] {
+            assert_eq!(
+                MarketDataCache::ticker_key(ex, sym).unwrap_err().kind(),
+                crate::ErrorKind::InvalidInput
+            );
+        }
+        let d = NaiveDate::from_ymd_opt(2025, 1, 17).unwrap();
+        assert_eq!(
+            FeatureCache::key("AAPL", d).unwrap(),
+            "features:AAPL:2025-01-17"
+        );
+    }
+}

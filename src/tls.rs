@@ -1,0 +1,109 @@
+//! TLS for `rediss://` through rustls with the `ring` provider: the provider is installed as the
+//! process default once (idempotently) before the first TLS connection, a private CA can be
+//! given as a PEM file (`?ca=/path` in the URL or `REDIS_TLS_CA`), certificates are verified
+//! unless the URL ends in `#insecure`, and a handshake that fails verification becomes a clear,
+//! non-retryable [`Error::Config`] naming the fix.
+
+use std::sync::Once;
+
+use crate::config::{Endpoint, RedisConfig};
+use crate::error::{Error, Result};
+
+static PROVIDER: Once = Once::new();
+
+/// Installs rustls' `ring` provider as the process default, once. Harmless when the
+/// application installed a provider of its own first.
+pub fn install_crypto_provider() {
+    PROVIDER.call_once(|| {
+        if rustls::crypto::ring::default_provider()
+            .install_default()
+            .is_err()
+        {
+            tracing::debug!("a rustls crypto provider was already installed; keeping it");
+        }
+    });
+}
+
+/// True when the configuration connects with TLS.
+pub fn is_tls(cfg: &RedisConfig) -> bool {
+    matches!(cfg.endpoint, Endpoint::Tls { .. })
+}
+
+/// The CA certificates to trust for `cfg` (`None`: the system's roots), read from its CA file.
+pub fn certificates(cfg: &RedisConfig) -> Result<Option<redis::TlsCertificates>> {
+    let Some(path) = cfg.tls_ca.as_ref().filter(|_| is_tls(cfg)) else {
+        return Ok(None);
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::Config(format!(
+            "cannot read the TLS CA file {}: {e}",
+            path.display()
+        ))
+    })?;
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err(Error::Config(format!(
+            "the TLS CA file {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(Some(redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem),
+    }))
+}
+
+/// A redis-rs client for `info`, with the CA of `cfg` when it names one.
+pub fn client(cfg: &RedisConfig, info: redis::ConnectionInfo) -> Result<redis::Client> {
+    if !is_tls(cfg) {
+        return redis::Client::open(info).map_err(Error::from);
+    }
+    install_crypto_provider();
+    match certificates(cfg)? {
+        Some(certs) => redis::Client::build_with_tls(info, certs).map_err(Error::from),
+        None => redis::Client::open(info).map_err(Error::from),
+    }
+}
+
+/// Turns a failed TLS handshake into a clear configuration error; other errors convert as usual.
+pub fn classify(cfg: &RedisConfig, e: redis::RedisError) -> Error {
+    match (is_tls(cfg), rustls_cause(&e)) {
+        (true, Some(cause)) => {
+            let hint = if cfg.tls_ca.is_some() {
+                "check that the CA file signed the server's certificate and that the host name matches it"
+            } else {
+                "give the CA with ?ca=/path/to/ca.pem or REDIS_TLS_CA, or append #insecure to skip verification"
+            };
+            Error::Config(format!(
+                "TLS handshake with {} failed: {cause} ({hint})",
+                cfg.display_url()
+            ))
+        }
+        _ => Error::from(e),
+    }
+}
+
+/// The rustls error behind a redis-rs error, if any (redis-rs wraps it in an `io::Error`).
+fn rustls_cause(e: &redis::RedisError) -> Option<rustls::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    let mut depth = 0;
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(r.clone());
+        }
+        let io = err.downcast_ref::<std::io::Error>().or_else(|| {
+            err.downcast_ref::<std::sync::Arc<dyn std::error::Error + Send + Sync>>()
+                .and_then(|a| a.downcast_ref::<std::io::Error>())
+        });
+        if let Some(inner) = io.and_then(|io| io.get_ref()) {
+            if let Some(r) = inner.downcast_ref::<rustls::Error>() {
+                return Some(r.clone());
+            }
+        }
+        depth += 1;
+        if depth > 8 {
+            break;
+        }
+        cur = err.source();
+    }
+    None
+}
