@@ -1,6 +1,18 @@
 //! The admin service: one Rust API behind both the desktop shell and `redscope serve`.
 //!
 //! Each surface adapts these methods one for one, so the two stay identical.
+//!
+//! Features live in their own files: [`browser`] (keys, values, edits), [`tree`] (the namespace
+//! tree), [`jobs`] (invalidation), [`server`] (INFO, slowlog, clients, config, BGSAVE),
+//! [`console`]; [`bytes`] and [`decode`] are the lossless key/value forms and string decoders.
+
+pub mod browser;
+pub mod bytes;
+pub mod console;
+pub mod decode;
+pub mod jobs;
+pub mod server;
+pub mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +79,11 @@ struct Inner {
     cfg: RedisConfig,
     opts: AdminOptions,
     conn: Mutex<Option<Conn>>,
+    /// Live events (job progress, tree progress, ...) for the event bus, as JSON with a `type`.
+    events: tokio::sync::broadcast::Sender<serde_json::Value>,
+    trees: tree::TreeCache,
+    jobs: jobs::Jobs,
+    commands: console::CommandTable,
 }
 
 impl AdminService {
@@ -77,8 +94,17 @@ impl AdminService {
                 cfg,
                 opts,
                 conn: Mutex::new(None),
+                events: tokio::sync::broadcast::channel(1024).0,
+                trees: Default::default(),
+                jobs: Default::default(),
+                commands: Default::default(),
             }),
         }
+    }
+
+    /// The live event hook: subscribe for job and tree progress (JSON objects with a `type`).
+    pub fn events(&self) -> &tokio::sync::broadcast::Sender<serde_json::Value> {
+        &self.inner.events
     }
 
     /// The configuration this session talks to.

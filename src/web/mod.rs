@@ -5,7 +5,12 @@
 
 mod assets;
 mod auth;
+mod browser;
 mod error;
+mod extract;
+mod jobs;
+pub mod openapi;
+mod server;
 
 use std::net::SocketAddr;
 
@@ -17,7 +22,7 @@ use tokio::net::TcpListener;
 use crate::admin::{AdminService, HealthReport};
 use crate::error::{Error, Result};
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody};
 
 /// How `redscope serve` listens.
 #[derive(Debug, Clone)]
@@ -109,6 +114,17 @@ impl WebServer {
 fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(health))
+        .merge(browser::routes())
+        .merge(jobs::routes())
+        .merge(server::routes())
+        .merge(openapi::routes())
+        .method_not_allowed_fallback(|| async {
+            ApiError::with_status(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                Error::InvalidInput("this route does not take that method".into()),
+                "invalid_input",
+            )
+        })
         .fallback(|| async { ApiError::from(Error::NotFound("no such API route".into())) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
