@@ -1,4 +1,5 @@
-//! Server health: `PING` latency and `INFO` parsed into typed figures.
+//! Server health: `PING` latency, `INFO` parsed into typed figures ([`Stats`]), and the seed 003
+//! alert thresholds ([`alerts`]).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -75,6 +76,201 @@ pub async fn info<C: ConnectionLike + Send>(conn: &mut C, section: Option<&str>)
     Ok(Info::parse(&text))
 }
 
+/// The figures of one `INFO` reply the dashboard, the sampler and the alerts use.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// `used_memory` in bytes.
+    pub used_memory: u64,
+    /// `maxmemory` in bytes (0 = no limit).
+    pub maxmemory: u64,
+    /// `maxmemory_policy` (e.g. `noeviction`, `allkeys-lru`).
+    pub maxmemory_policy: String,
+    /// `mem_fragmentation_ratio`.
+    pub fragmentation: f64,
+    /// Keys per logical database, e.g. `("db0", 42)`.
+    pub keys_per_db: Vec<(String, u64)>,
+    /// `keyspace_hits` since start (or the last `CONFIG RESETSTAT`).
+    pub keyspace_hits: u64,
+    /// `keyspace_misses` since start.
+    pub keyspace_misses: u64,
+    /// `evicted_keys` since start.
+    pub evicted_keys: u64,
+    /// `expired_keys` since start.
+    pub expired_keys: u64,
+    /// `connected_clients`.
+    pub connected_clients: u64,
+    /// `instantaneous_ops_per_sec`.
+    pub ops_per_sec: u64,
+    /// `total_commands_processed`.
+    pub total_commands: u64,
+    /// `instantaneous_input_kbps`.
+    pub net_in_kbps: f64,
+    /// `instantaneous_output_kbps`.
+    pub net_out_kbps: f64,
+    /// `uptime_in_seconds`.
+    pub uptime_s: u64,
+    /// `role` (master / slave).
+    pub role: String,
+    /// `process_id` of the redis-server.
+    pub process_id: Option<u32>,
+}
+
+impl Stats {
+    /// Reads the figures from a parsed `INFO` (all sections); missing fields are zero.
+    pub fn from_info(info: &Info) -> Stats {
+        let n = |f: &str| info.get_u64(f).unwrap_or(0);
+        let keys_per_db = info
+            .sections
+            .get("keyspace")
+            .map(|dbs| {
+                dbs.iter()
+                    .map(|(db, v)| (db.clone(), keyspace_keys(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Stats {
+            used_memory: n("used_memory"),
+            maxmemory: n("maxmemory"),
+            maxmemory_policy: info.get("maxmemory_policy").unwrap_or("").to_string(),
+            fragmentation: info.get_f64("mem_fragmentation_ratio").unwrap_or(0.0),
+            keys_per_db,
+            keyspace_hits: n("keyspace_hits"),
+            keyspace_misses: n("keyspace_misses"),
+            evicted_keys: n("evicted_keys"),
+            expired_keys: n("expired_keys"),
+            connected_clients: n("connected_clients"),
+            ops_per_sec: n("instantaneous_ops_per_sec"),
+            total_commands: n("total_commands_processed"),
+            net_in_kbps: info.get_f64("instantaneous_input_kbps").unwrap_or(0.0),
+            net_out_kbps: info.get_f64("instantaneous_output_kbps").unwrap_or(0.0),
+            uptime_s: n("uptime_in_seconds"),
+            role: info.get("role").unwrap_or("").to_string(),
+            process_id: info.get("process_id").and_then(|v| v.trim().parse().ok()),
+        }
+    }
+
+    /// Keys over all databases.
+    pub fn keys(&self) -> u64 {
+        self.keys_per_db.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Lifetime hit rate in 0..=1, `None` before the first read.
+    pub fn hit_rate(&self) -> Option<f64> {
+        let total = self.keyspace_hits + self.keyspace_misses;
+        (total > 0).then(|| self.keyspace_hits as f64 / total as f64)
+    }
+
+    /// Used memory as a fraction of `maxmemory`, `None` without a limit.
+    pub fn memory_ratio(&self) -> Option<f64> {
+        (self.maxmemory > 0).then(|| self.used_memory as f64 / self.maxmemory as f64)
+    }
+}
+
+/// `keys=N,expires=M,avg_ttl=T` -> N.
+fn keyspace_keys(v: &str) -> u64 {
+    v.split(',')
+        .find_map(|kv| kv.strip_prefix("keys="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// How serious an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertLevel {
+    /// Worth a look.
+    Warning,
+    /// Act now.
+    Critical,
+}
+
+/// One firing alert: `{level, code, message}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// Warning or critical.
+    pub level: AlertLevel,
+    /// Stable machine-readable name (`low_hit_rate`, `memory_high`, `memory_critical`,
+    /// `too_many_clients`, `no_eviction_policy`).
+    pub code: &'static str,
+    /// What is wrong, with the figures.
+    pub message: String,
+}
+
+/// Hit rate below this warns (seed 003).
+pub const HIT_RATE_WARNING: f64 = 0.5;
+/// Memory above this fraction of `maxmemory` warns.
+pub const MEMORY_WARNING: f64 = 0.8;
+/// Memory above this fraction of `maxmemory` is critical.
+pub const MEMORY_CRITICAL: f64 = 0.95;
+/// More connected clients than this warns.
+pub const CLIENTS_WARNING: u64 = 50;
+
+/// The seed 003 alert thresholds applied to `stats`: hit rate < 50 % (once there were reads),
+/// memory > 80 % (warning) or > 95 % (critical) of `maxmemory`, more than 50 clients, and no
+/// eviction policy (`noeviction`: writes fail with OOM when memory is full).
+pub fn alerts(stats: &Stats) -> Vec<Alert> {
+    let mut out = Vec::new();
+    if let Some(rate) = stats.hit_rate() {
+        if rate < HIT_RATE_WARNING {
+            out.push(Alert {
+                level: AlertLevel::Warning,
+                code: "low_hit_rate",
+                message: format!(
+                    "cache hit rate {:.1} % is below {:.0} % ({} hits, {} misses)",
+                    rate * 100.0,
+                    HIT_RATE_WARNING * 100.0,
+                    stats.keyspace_hits,
+                    stats.keyspace_misses
+                ),
+            });
+        }
+    }
+    if let Some(ratio) = stats.memory_ratio() {
+        let (level, code, limit) = if ratio > MEMORY_CRITICAL {
+            (
+                Some(AlertLevel::Critical),
+                "memory_critical",
+                MEMORY_CRITICAL,
+            )
+        } else if ratio > MEMORY_WARNING {
+            (Some(AlertLevel::Warning), "memory_high", MEMORY_WARNING)
+        } else {
+            (None, "", 0.0)
+        };
+        if let Some(level) = level {
+            out.push(Alert {
+                level,
+                code,
+                message: format!(
+                    "used memory {} bytes is {:.1} % of maxmemory {} bytes (over {:.0} %)",
+                    stats.used_memory,
+                    ratio * 100.0,
+                    stats.maxmemory,
+                    limit * 100.0
+                ),
+            });
+        }
+    }
+    if stats.connected_clients > CLIENTS_WARNING {
+        out.push(Alert {
+            level: AlertLevel::Warning,
+            code: "too_many_clients",
+            message: format!(
+                "{} connected clients (more than {CLIENTS_WARNING})",
+                stats.connected_clients
+            ),
+        });
+    }
+    if stats.maxmemory_policy.is_empty() || stats.maxmemory_policy == "noeviction" {
+        out.push(Alert {
+            level: AlertLevel::Critical,
+            code: "no_eviction_policy",
+            message: "no eviction policy is set (maxmemory-policy noeviction): writes fail with OOM once memory is full".into(),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +285,40 @@ mod tests {
         assert_eq!(info.get_f64("mem_fragmentation_ratio"), Some(1.5));
         assert_eq!(info.sections["memory"]["used_memory"], "1024");
         assert_eq!(info.get("garbage"), None);
+    }
+
+    #[test]
+    fn stats_and_alerts_follow_the_seed_thresholds() {
+        let info = Info::parse(
+            "# Memory\r\nused_memory:960\r\nmaxmemory:1000\r\nmaxmemory_policy:noeviction\r\n# Stats\r\nkeyspace_hits:1\r\nkeyspace_misses:3\r\n# Clients\r\nconnected_clients:51\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\ndb3:keys=7,expires=1,avg_ttl=9\r\n",
+        );
+        let stats = Stats::from_info(&info);
+        assert_eq!(stats.keys(), 12);
+        assert_eq!(stats.hit_rate(), Some(0.25));
+        let codes: Vec<_> = alerts(&stats).iter().map(|a| (a.code, a.level)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("low_hit_rate", AlertLevel::Warning),
+                ("memory_critical", AlertLevel::Critical),
+                ("too_many_clients", AlertLevel::Warning),
+                ("no_eviction_policy", AlertLevel::Critical),
+            ]
+        );
+        let calm = Stats {
+            used_memory: 100,
+            maxmemory: 1000,
+            maxmemory_policy: "allkeys-lru".into(),
+            keyspace_hits: 9,
+            keyspace_misses: 1,
+            connected_clients: 5,
+            ..Stats::default()
+        };
+        assert!(alerts(&calm).is_empty());
+        let high = Stats {
+            used_memory: 850,
+            ..calm
+        };
+        assert_eq!(alerts(&high)[0].code, "memory_high");
     }
 }

@@ -53,6 +53,7 @@ pub mod market;
 pub mod pool;
 pub mod pubsub;
 pub mod ratelimit;
+pub mod report;
 pub mod retry;
 pub mod session;
 pub mod stream;

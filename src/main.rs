@@ -52,6 +52,37 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Sample a server's metrics for a while and draw them as a PNG or SVG chart.
+    Report {
+        /// Output file (`.png` or `.svg`).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Redis URL; defaults to REDIS_URL or REDIS_HOST/PORT/...
+        #[arg(long)]
+        redis: Option<String>,
+        /// How long to sample, e.g. `30s`, `2m`.
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        duration: std::time::Duration,
+    },
+}
+
+/// `30s`, `2m`, `1h` or plain seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 30s, 2m, 1h)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{s:?} is not a duration (e.g. 30s, 2m, 1h)")),
+    };
+    if secs < 2 {
+        return Err("the duration must be at least 2s".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 fn redis_config(url: Option<&str>) -> anyhow::Result<RedisConfig> {
@@ -138,6 +169,16 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 println!("{}", report.render());
             }
+        }
+        Command::Report {
+            out,
+            redis,
+            duration,
+        } => {
+            let cfg = redis_config(redis.as_deref())?;
+            eprintln!("sampling {} for {duration:?} ...", cfg.display_url());
+            let n = redscope::report::run(cfg, duration, &out).await?;
+            println!("wrote {} ({n} samples)", out.display());
         }
     }
     Ok(())

@@ -106,7 +106,7 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     );
     assert_eq!(dbsize(&redis.url()).await, total);
 
-    let mut events = api.service.events().subscribe();
+    let mut events = api.service.progress_events().subscribe();
     let (st, job) = api
         .post(
             "/api/invalidate",
@@ -149,7 +149,7 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     let n = 300_000u64;
     load(&redis.url(), (0..n).map(|i| format!("cache:{i}"))).await;
     let api = Api::start(redis.config(), false).await;
-    let mut events = api.service.events().subscribe();
+    let mut events = api.service.progress_events().subscribe();
     let (st, job) = api
         .post(
             "/api/invalidate",

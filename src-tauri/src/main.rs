@@ -3,8 +3,14 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod channels;
+mod events;
 mod health;
+mod live_error;
+mod metrics;
+mod profiles;
 mod smoke;
+mod streams;
 
 use redscope::{AdminOptions, AdminService, RedisConfig};
 
@@ -63,12 +69,33 @@ fn main() -> anyhow::Result<()> {
         },
     );
 
+    let bus_service = service.clone();
     tauri::Builder::default()
         .manage(service)
         .manage(smoke::Smoke::new(args.smoke))
-        .invoke_handler(tauri::generate_handler![health::health, smoke::ui_ready])
-        .setup(|app| {
+        .invoke_handler(tauri::generate_handler![
+            health::health,
+            smoke::ui_ready,
+            // live data: channels, streams, metrics, profiles
+            channels::monitor,
+            channels::monitor_stats,
+            channels::monitor_stop,
+            channels::publish,
+            streams::streams,
+            streams::stream_entries,
+            streams::stream_pending,
+            streams::stream_tail,
+            streams::stream_tail_stop,
+            metrics::metrics,
+            profiles::profiles,
+            profiles::profile_save,
+            profiles::profile_delete,
+            profiles::profile_test,
+            profiles::connect,
+        ])
+        .setup(move |app| {
             smoke::arm(app.handle());
+            events::forward(app.handle().clone(), bus_service);
             Ok(())
         })
         .run(tauri::generate_context!())?;

@@ -25,6 +25,13 @@ use crate::conn::Conn;
 use crate::error::Result;
 use crate::health;
 
+pub mod channels;
+pub mod events;
+pub mod metrics;
+pub mod payload;
+pub mod profiles;
+pub mod streams;
+
 /// Options of an admin session.
 #[derive(Debug, Clone, Default)]
 pub struct AdminOptions {
@@ -84,6 +91,8 @@ struct Inner {
     trees: tree::TreeCache,
     jobs: jobs::Jobs,
     commands: console::CommandTable,
+    /// Live data (event bus, sampler, channel monitor, stream tails) and connection profiles.
+    live: events::Live,
 }
 
 impl AdminService {
@@ -98,12 +107,13 @@ impl AdminService {
                 trees: Default::default(),
                 jobs: Default::default(),
                 commands: Default::default(),
+                live: events::Live::default(),
             }),
         }
     }
 
-    /// The live event hook: subscribe for job and tree progress (JSON objects with a `type`).
-    pub fn events(&self) -> &tokio::sync::broadcast::Sender<serde_json::Value> {
+    /// The job and tree progress hook (JSON objects with a `type`); named apart from the live bus.
+    pub fn progress_events(&self) -> &tokio::sync::broadcast::Sender<serde_json::Value> {
         &self.inner.events
     }
 
@@ -114,7 +124,7 @@ impl AdminService {
 
     /// True when writes are refused.
     pub fn read_only(&self) -> bool {
-        self.inner.opts.read_only
+        self.inner.opts.read_only || self.profile_read_only()
     }
 
     /// The shared connection (any topology), opened if needed. Every feature uses this one handle;
@@ -124,7 +134,7 @@ impl AdminService {
         if let Some(c) = guard.as_ref() {
             return Ok(c.clone());
         }
-        let c = Conn::connect(&self.inner.cfg).await?;
+        let c = Conn::connect(&self.active_config()).await?;
         *guard = Some(c.clone());
         Ok(c)
     }
@@ -133,7 +143,7 @@ impl AdminService {
     pub async fn health(&self) -> HealthReport {
         let mut report = HealthReport {
             state: ConnState::Down,
-            url: self.inner.cfg.display_url(),
+            url: self.active_config().display_url(),
             error: None,
             latency_ms: None,
             version: None,

@@ -6,11 +6,16 @@
 mod assets;
 mod auth;
 mod browser;
+mod channels;
 mod error;
+mod events;
 mod extract;
 mod jobs;
+mod metrics;
 pub mod openapi;
+mod profiles;
 mod server;
+mod streams;
 
 use std::net::SocketAddr;
 
@@ -41,6 +46,8 @@ pub struct AppState {
     /// The admin session behind every route.
     pub service: AdminService,
     token: auth::Token,
+    /// Request counts and latencies for `GET /metrics`.
+    http: std::sync::Arc<metrics::HttpMetrics>,
 }
 
 /// A bound, not yet running, web server: tells its URL before it starts serving.
@@ -71,6 +78,7 @@ impl WebServer {
         let state = AppState {
             service,
             token: auth::Token::new(&token),
+            http: Default::default(),
         };
         Ok(WebServer {
             listener,
@@ -118,6 +126,11 @@ fn router(state: AppState) -> Router {
         .merge(jobs::routes())
         .merge(server::routes())
         .merge(openapi::routes())
+        .merge(events::routes())
+        .merge(channels::routes())
+        .merge(streams::routes())
+        .merge(metrics::routes())
+        .merge(profiles::routes())
         .method_not_allowed_fallback(|| async {
             ApiError::with_status(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -126,12 +139,17 @@ fn router(state: AppState) -> Router {
             )
         })
         .fallback(|| async { ApiError::from(Error::NotFound("no such API route".into())) })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ));
     Router::new()
         .nest("/api", api)
+        .merge(metrics::prometheus_routes(state.clone()))
         .fallback(assets::serve)
         .with_state(state)
 }

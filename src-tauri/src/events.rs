@@ -1,0 +1,28 @@
+//! Forwards the admin service's event bus to the webview as the `redscope://event` event (the
+//! desktop twin of `WS /api/events`); a lagging forwarder reports a `lagged` event.
+
+use redscope::admin::events::Event;
+use redscope::AdminService;
+use tauri::{AppHandle, Emitter};
+use tokio::sync::broadcast::error::RecvError;
+
+/// The webview event name carrying bus events.
+pub const EVENT_NAME: &str = "redscope://event";
+
+/// Starts the forwarder; it ends when the bus closes (the service is gone).
+pub fn forward(app: AppHandle, service: AdminService) {
+    tauri::async_runtime::spawn(async move {
+        let mut rx = service.events();
+        drop(service);
+        loop {
+            let event = match rx.recv().await {
+                Ok(e) => e,
+                Err(RecvError::Lagged(n)) => Event::Lagged { count: n },
+                Err(RecvError::Closed) => return,
+            };
+            if let Err(e) = app.emit(EVENT_NAME, &event) {
+                tracing::warn!(error = %e, "cannot forward an event to the webview");
+            }
+        }
+    });
+}

@@ -1,0 +1,17 @@
+//! Metrics command, mirroring `GET /api/metrics`.
+
+use redscope::admin::metrics::{MetricsQuery, MetricsReply};
+use redscope::AdminService;
+use tauri::State;
+
+use crate::live_error::CmdResult;
+
+/// Mirrors `GET /api/metrics`.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn metrics(
+    service: State<'_, AdminService>,
+    range_s: Option<u64>,
+    points: Option<usize>,
+) -> CmdResult<MetricsReply> {
+    Ok(service.metrics(&MetricsQuery { range_s, points })?)
+}

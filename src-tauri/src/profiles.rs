@@ -1,0 +1,48 @@
+//! Connection profile commands, mirroring `/api/profiles`, `/api/profiles/test` and `/api/connect`.
+
+use redscope::admin::profiles::{Profile, ProfileInput, ProfileTest};
+use redscope::admin::HealthReport;
+use redscope::AdminService;
+use tauri::State;
+
+use crate::live_error::CmdResult;
+
+/// Mirrors `GET /api/profiles`.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn profiles(service: State<'_, AdminService>) -> CmdResult<Vec<Profile>> {
+    Ok(service.profiles().await?)
+}
+
+/// Mirrors `PUT /api/profiles` (`profile` is the `Profile` object plus `password?`).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn profile_save(
+    service: State<'_, AdminService>,
+    profile: ProfileInput,
+) -> CmdResult<Profile> {
+    Ok(service.profile_save(profile).await?)
+}
+
+/// Mirrors `DELETE /api/profiles`.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn profile_delete(
+    service: State<'_, AdminService>,
+    name: String,
+) -> CmdResult<serde_json::Value> {
+    service.profile_delete(&name).await?;
+    Ok(serde_json::json!({}))
+}
+
+/// Mirrors `POST /api/profiles/test`.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn profile_test(
+    service: State<'_, AdminService>,
+    profile: ProfileInput,
+) -> CmdResult<ProfileTest> {
+    Ok(service.profile_test(profile).await?)
+}
+
+/// Mirrors `POST /api/connect`.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn connect(service: State<'_, AdminService>, profile: String) -> CmdResult<HealthReport> {
+    Ok(service.connect(&profile).await?)
+}

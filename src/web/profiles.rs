@@ -1,0 +1,61 @@
+//! Connection profile routes: `GET|PUT|DELETE /api/profiles`, `POST /api/profiles/test`,
+//! `POST /api/connect`.
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+use crate::admin::profiles::{Profile, ProfileInput, ProfileTest};
+use crate::admin::HealthReport;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/profiles", get(list).put(save).delete(remove))
+        .route("/profiles/test", post(test))
+        .route("/connect", post(connect))
+}
+
+#[derive(Deserialize)]
+struct NameQuery {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ConnectBody {
+    profile: String,
+}
+
+async fn list(State(s): State<AppState>) -> Result<Json<Vec<Profile>>, ApiError> {
+    Ok(Json(s.service.profiles().await?))
+}
+
+async fn save(
+    State(s): State<AppState>,
+    Json(input): Json<ProfileInput>,
+) -> Result<Json<Profile>, ApiError> {
+    Ok(Json(s.service.profile_save(input).await?))
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    Query(q): Query<NameQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    s.service.profile_delete(&q.name).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+async fn test(
+    State(s): State<AppState>,
+    Json(input): Json<ProfileInput>,
+) -> Result<Json<ProfileTest>, ApiError> {
+    Ok(Json(s.service.profile_test(input).await?))
+}
+
+async fn connect(
+    State(s): State<AppState>,
+    Json(body): Json<ConnectBody>,
+) -> Result<Json<HealthReport>, ApiError> {
+    Ok(Json(s.service.connect(&body.profile).await?))
+}

@@ -1,0 +1,299 @@
+//! Channel monitor: exact counts under load, a bounded ring, batches on the bus and over
+//! `WS /api/events` at most 10 a second, resubscription after a server restart, publish.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use redscope::admin::channels::{MonitorRequest, PublishRequest, RECENT_CAPACITY};
+use redscope::admin::events::Event;
+use redscope::testing::RedisServer;
+use redscope::web::{ServeOptions, WebServer};
+use redscope::{AdminOptions, AdminService};
+
+const TOKEN: &str = "test-token-0123456789abcdef";
+
+async fn serve(service: AdminService) -> SocketAddr {
+    let server = WebServer::bind(
+        service,
+        ServeOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            token: Some(TOKEN.into()),
+            allow_remote: false,
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    addr
+}
+
+fn request(channels: &[&str], patterns: &[&str]) -> MonitorRequest {
+    MonitorRequest {
+        channels: channels.iter().map(|s| s.to_string()).collect(),
+        patterns: patterns.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Publishes `n` messages on `channel` in pipelines of 1000 from a separate connection.
+async fn publish_many(url: &str, channel: &str, n: usize, payload: impl Fn(usize) -> String) {
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let mut i = 0;
+    while i < n {
+        let mut pipe = redis::pipe();
+        for j in i..(i + 1000).min(n) {
+            pipe.cmd("PUBLISH").arg(channel).arg(payload(j)).ignore();
+        }
+        let () = pipe.query_async(&mut c).await.unwrap();
+        i += 1000;
+    }
+}
+
+async fn wait_total(service: &AdminService, want: u64) -> redscope::admin::channels::MonitorStats {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let stats = service.monitor_stats(Some(RECENT_CAPACITY)).unwrap();
+        if stats.total >= want {
+            return stats;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "monitor counted {} of {want}",
+            stats.total
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_message_is_counted_and_batches_account_for_the_rest() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    let mut bus = service.events();
+    let started = service
+        .monitor(request(&["trading:signals"], &["orders.*"]))
+        .await
+        .unwrap();
+    assert!(started.connected, "{started:?}");
+    assert_eq!(started.total, 0);
+
+    const N: usize = 50_000;
+    publish_many(&redis.url(), "trading:signals", N, |i| format!("tick {i}")).await;
+    publish_many(&redis.url(), "orders.executed", 20, |i| {
+        format!(r#"{{"event_type":"orders.executed","n":{i}}}"#)
+    })
+    .await;
+    let stats = wait_total(&service, (N + 20) as u64).await;
+    assert_eq!(stats.total, (N + 20) as u64, "counts are exact, never more");
+    assert_eq!(stats.channels.len(), 2);
+    assert_eq!(
+        (stats.channels[0].name.as_str(), stats.channels[0].count),
+        ("trading:signals", N as u64)
+    );
+    assert_eq!(
+        (
+            stats.channels[1].name.as_str(),
+            stats.channels[1].pattern.as_deref(),
+            stats.channels[1].count
+        ),
+        ("orders.executed", Some("orders.*"), 20)
+    );
+    assert_eq!(stats.recent.len(), RECENT_CAPACITY, "the ring is bounded");
+    let last = stats.recent.last().unwrap();
+    assert_eq!(
+        last.json.as_ref().unwrap()["n"],
+        19,
+        "JSON payloads are decoded"
+    );
+    assert_eq!(stats.recent[0].payload.text, format!("tick {}", N - 980));
+
+    // Batches: what was shown plus what was dropped from view is everything received.
+    let (mut shown, mut dropped, mut batches) = (0u64, 0u64, 0u32);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shown + dropped < (N + 20) as u64 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, bus.recv()).await {
+            Ok(Ok(Event::ChannelBatch {
+                messages,
+                dropped: d,
+                ..
+            })) => {
+                assert!(messages.len() <= 100);
+                shown += messages.len() as u64;
+                dropped += d;
+                batches += 1;
+            }
+            Ok(Ok(_)) => {}
+            other => panic!("bus ended early: {other:?} after {shown}+{dropped}"),
+        }
+    }
+    assert_eq!(shown + dropped, (N + 20) as u64);
+    assert!(batches >= 1);
+    service.monitor_stop().await;
+    assert!(service.monitor_stats(None).is_err(), "stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_websocket_gets_channel_batches_at_most_ten_a_second() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    let addr = serve(service).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/events?token={TOKEN}"))
+            .await
+            .unwrap();
+    let http = reqwest::Client::new();
+    let res = http
+        .post(format!("http://{addr}/api/monitor"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"channels": ["ticks"], "patterns": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let url = redis.url();
+    let publisher = tokio::spawn(async move {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut c = client.get_multiplexed_async_connection().await.unwrap();
+        let until = Instant::now() + Duration::from_millis(2500);
+        while Instant::now() < until {
+            let mut pipe = redis::pipe();
+            for _ in 0..200 {
+                pipe.cmd("PUBLISH").arg("ticks").arg(r#"{"px":1}"#).ignore();
+            }
+            let () = pipe.query_async(&mut c).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    let mut arrivals = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(Some(Ok(msg))) = tokio::time::timeout(left, ws.next()).await else {
+            break;
+        };
+        let Ok(text) = msg.to_text() else { continue };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        if v["type"] == "channel_batch" {
+            assert!(v["messages"].as_array().unwrap().len() <= 100);
+            assert_eq!(v["messages"][0]["json"]["px"], 1, "{v}");
+            assert!(v["dropped"].is_u64());
+            arrivals.push(Instant::now());
+        }
+    }
+    publisher.await.unwrap();
+    assert!(
+        arrivals.len() >= 5,
+        "only {} batches in 2 s",
+        arrivals.len()
+    );
+    // Any one-second window holds at most 10 batches (one extra for timer jitter at the edges).
+    for (i, t) in arrivals.iter().enumerate() {
+        let within = arrivals[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+            .count();
+        assert!(within <= 11, "{within} batches within one second");
+    }
+}
+
+#[tokio::test]
+async fn the_monitor_resubscribes_after_a_server_restart() {
+    let mut redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    service.monitor(request(&["alerts"], &[])).await.unwrap();
+    publish_many(&redis.url(), "alerts", 10, |i| format!("a{i}")).await;
+    wait_total(&service, 10).await;
+
+    redis.restart().unwrap();
+    // Publish until a subscriber receives it: only our monitor subscribes, so 1 receiver means
+    // it is back.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut sent = 0;
+    loop {
+        if let Ok(mut c) = client.get_multiplexed_async_connection().await {
+            let receivers: i64 = redis::cmd("PUBLISH")
+                .arg("alerts")
+                .arg("after restart")
+                .query_async(&mut c)
+                .await
+                .unwrap_or(0);
+            sent += receivers;
+            if receivers == 1 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "the monitor never resubscribed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stats = wait_total(&service, 10 + sent as u64).await;
+    assert_eq!(stats.total, 11);
+    assert_eq!(stats.recent.last().unwrap().payload.text, "after restart");
+    assert!(stats.connected);
+}
+
+#[tokio::test]
+async fn publish_and_bad_requests_over_http() {
+    let redis = RedisServer::start().unwrap();
+    let addr = serve(AdminService::new(redis.config(), AdminOptions::default())).await;
+    let http = reqwest::Client::new();
+    let res = http
+        .post(format!("http://{addr}/api/monitor"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"channels": [], "patterns": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_input");
+    let res = http
+        .get(format!("http://{addr}/api/monitor"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "no monitor yet");
+    let stats: serde_json::Value = http
+        .post(format!("http://{addr}/api/monitor"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"channels": ["news"], "patterns": ["px.*"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["subscribed_patterns"][0], "px.*");
+    let reply: serde_json::Value = http
+        .post(format!("http://{addr}/api/publish"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"channel": "px.btc", "message": "42"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["receivers"], 1, "our own monitor received it");
+    let res = http
+        .delete(format!("http://{addr}/api/monitor"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let ro = AdminService::new(redis.config(), AdminOptions { read_only: true });
+    let err = ro
+        .publish(PublishRequest {
+            channel: "x".into(),
+            message: "y".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), redscope::ErrorKind::ReadOnly);
+}

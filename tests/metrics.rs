@@ -1,0 +1,271 @@
+//! Metrics: the sampler's history grows and the seed 003 alerts fire on a real server, `GET
+//! /metrics` is valid Prometheus text, and `redscope report` draws PNG and SVG files.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use redscope::admin::events::Event;
+use redscope::admin::metrics::MetricsQuery;
+use redscope::testing::{sync_query, RedisServer};
+use redscope::web::{ServeOptions, WebServer};
+use redscope::{AdminOptions, AdminService};
+
+const TOKEN: &str = "test-token-0123456789abcdef";
+
+async fn serve(service: AdminService) -> SocketAddr {
+    let server = WebServer::bind(
+        service,
+        ServeOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            token: Some(TOKEN.into()),
+            allow_remote: false,
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    addr
+}
+
+#[tokio::test]
+async fn history_grows_and_the_seed_alerts_fire() {
+    let redis = RedisServer::start().unwrap();
+    // 200 misses and no hits: hit rate 0 %.
+    for i in 0..200 {
+        sync_query(&redis, &["GET", &format!("missing:{i}")]).unwrap();
+    }
+    // 10 values of 256 KiB, then maxmemory just above what is used: 98 % full.
+    for i in 0..10 {
+        sync_query(
+            &redis,
+            &["SET", &format!("blob:{i}"), &"x".repeat(256 * 1024)],
+        )
+        .unwrap();
+    }
+    let written = 10;
+    let used: u64 = sync_query(&redis, &["INFO", "memory"])
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    let maxmemory = used * 100 / 98;
+    sync_query(
+        &redis,
+        &["CONFIG", "SET", "maxmemory", &maxmemory.to_string()],
+    )
+    .unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    let mut bus = service.events();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut ticks = 0;
+    let (sample, alerts) = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, bus.recv()).await {
+            Ok(Ok(Event::Metrics { sample, alerts })) => {
+                ticks += 1;
+                if ticks == 3 {
+                    break (sample, alerts);
+                }
+            }
+            Ok(Ok(_)) => {}
+            other => panic!("no metrics events: {other:?}"),
+        }
+    };
+    let codes: Vec<&str> = alerts.iter().map(|a| a.code).collect();
+    assert_eq!(
+        codes,
+        vec!["low_hit_rate", "memory_critical", "no_eviction_policy"],
+        "{alerts:?}"
+    );
+    assert_eq!(sample.keys, written);
+    assert_eq!(sample.maxmemory, maxmemory);
+    assert!(sample.used_memory > sample.maxmemory * 95 / 100);
+    assert_eq!(sample.hit_rate_total, Some(0.0));
+    assert!(sample.clients >= 1, "the sampler itself is a client");
+    assert!(sample.host_cpu.is_some() && sample.host_mem_used.unwrap() > 0);
+    let rss = sample.server_rss.expect("local server: its RSS is sampled");
+    assert!(rss > sample.used_memory / 2, "rss {rss}");
+
+    let history = service.metrics(&MetricsQuery::default()).unwrap();
+    assert!(history.samples.len() >= 3, "{}", history.samples.len());
+    assert!(history.samples.windows(2).all(|w| w[0].at_ms < w[1].at_ms));
+    assert_eq!(history.alerts.len(), 3);
+    let one = service
+        .metrics(&MetricsQuery {
+            range_s: Some(3600),
+            points: Some(1),
+        })
+        .unwrap();
+    assert_eq!(one.samples.len(), 1, "downsampled to the points asked for");
+    assert!(service
+        .metrics(&MetricsQuery {
+            range_s: Some(0),
+            points: None
+        })
+        .is_err());
+}
+
+/// Checks every line is a comment or `name{labels} value` with a numeric value.
+fn parse_prometheus(text: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if line.starts_with('#') {
+            assert!(
+                line.starts_with("# HELP ") || line.starts_with("# TYPE "),
+                "bad comment line {line:?}"
+            );
+            continue;
+        }
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value: {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value: {line:?}"));
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name in {line:?}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "unclosed labels in {line:?}");
+        }
+        out.push((series.to_string(), value));
+    }
+    out
+}
+
+#[tokio::test]
+async fn prometheus_metrics_parse_and_need_the_token() {
+    let redis = RedisServer::start().unwrap();
+    sync_query(&redis, &["SET", "k", "v"]).unwrap();
+    let addr = serve(AdminService::new(redis.config(), AdminOptions::default())).await;
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = http
+            .get(format!("http://{addr}/api/health"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let res = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let series = loop {
+        let res = http
+            .get(format!("http://{addr}/metrics"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        let series = parse_prometheus(&res.text().await.unwrap());
+        if series.iter().any(|(s, _)| s == "redscope_redis_keys") {
+            break series;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sampler figures never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let get = |name: &str| {
+        series
+            .iter()
+            .find(|(s, _)| s == name)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(
+        get(r#"redscope_http_requests_total{route="/api/health",method="GET",status="200"}"#),
+        3.0
+    );
+    assert_eq!(
+        get(
+            r#"redscope_http_request_duration_seconds_count{route="/api/health",method="GET",status="200"}"#
+        ),
+        3.0
+    );
+    assert_eq!(get("redscope_redis_keys"), 1.0);
+    assert_eq!(get(r#"redscope_redis_db_keys{db="db0"}"#), 1.0);
+    assert!(get("redscope_redis_used_memory_bytes") > 0.0);
+
+    let (status, body) = {
+        let res = http
+            .get(format!("http://{addr}/api/metrics?range_s=300&points=10"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.json::<serde_json::Value>().await.unwrap())
+    };
+    assert_eq!(status, 200);
+    let samples = body["samples"].as_array().unwrap();
+    assert!(!samples.is_empty() && samples.len() <= 10);
+    assert_eq!(samples[0]["keys"], 1);
+    assert!(body["alerts"].is_array());
+}
+
+#[tokio::test]
+async fn report_draws_png_and_svg() {
+    let redis = RedisServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("report.png");
+    let svg = dir.path().join("report.svg");
+    // The CLI for the PNG, the library for the SVG, side by side.
+    let cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_redscope"))
+        .args(["report", "--out"])
+        .arg(&png)
+        .args(["--redis", &redis.url(), "--duration", "3s"])
+        .output();
+    let lib = redscope::report::run(redis.config(), Duration::from_secs(3), &svg);
+    let (cli, lib) = tokio::join!(cli, lib);
+    let cli = cli.unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    assert!(lib.unwrap() >= 2);
+    let png_bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png_bytes.len() > 10_000, "{} bytes", png_bytes.len());
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg_text.contains("<svg") && svg_text.contains("<polyline"),
+        "{}",
+        &svg_text[..200.min(svg_text.len())]
+    );
+
+    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_redscope"))
+        .args([
+            "report",
+            "--out",
+            "x.gif",
+            "--redis",
+            &redis.url(),
+            "--duration",
+            "2s",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains(".png or .svg"));
+}
