@@ -33,6 +33,8 @@
 //!   itself after an outage and reports the gap.
 //! - [`ratelimit`]: exact sliding-window and fixed-window rate limits, atomic in Lua.
 //! - [`lock`]: distributed locks with owner tokens, retrying acquire, extend and a releasing guard.
+//! - [`demo`]: `redscope demo`, a synthetic trading workload through the library (live data on
+//!   first run).
 //! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
@@ -46,6 +48,7 @@ pub mod cache;
 pub mod codec;
 pub mod config;
 pub mod conn;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -55,11 +58,11 @@ pub mod market;
 pub mod pool;
 pub mod pubsub;
 pub mod ratelimit;
+pub mod report;
 pub mod retry;
 pub mod session;
 pub mod stream;
 pub mod telemetry;
-pub mod report;
 pub mod testing;
 pub mod timeseries;
 pub mod tls;

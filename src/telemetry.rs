@@ -257,8 +257,12 @@ impl Telemetry {
         del.arg(&self.key);
         match tokio::time::timeout(Duration::from_secs(2), del.query_async::<i64>(&mut c)).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(key = %self.key, "telemetry: the hash was not removed: {e}"),
-            Err(_) => tracing::warn!(key = %self.key, "telemetry: the hash was not removed (timeout)"),
+            Ok(Err(e)) => {
+                tracing::warn!(key = %self.key, "telemetry: the hash was not removed: {e}")
+            }
+            Err(_) => {
+                tracing::warn!(key = %self.key, "telemetry: the hash was not removed (timeout)")
+            }
         }
         let mut data = Map::new();
         data.insert("service".into(), self.service.clone().into());
@@ -429,10 +433,7 @@ impl Reporter {
             "uptime_s".into(),
             self.started.elapsed().as_secs().to_string(),
         );
-        m.insert(
-            "interval_ms".into(),
-            self.interval.as_millis().to_string(),
-        );
+        m.insert("interval_ms".into(), self.interval.as_millis().to_string());
         r
     }
 
@@ -474,10 +475,7 @@ impl Reporter {
             "interval_ms".into(),
             (self.interval.as_millis() as u64).into(),
         );
-        data.insert(
-            "uptime_s".into(),
-            self.started.elapsed().as_secs().into(),
-        );
+        data.insert("uptime_s".into(), self.started.elapsed().as_secs().into());
         data.insert("version".into(), VERSION.into());
         publish_heartbeat(&self.conn, &self.service, data).await?;
         Ok(())

@@ -15,7 +15,10 @@ async fn seed(url: &str) {
     let mut c = api::raw_conn(url).await;
     let mut p = redis::pipe();
     for i in 0..30 {
-        p.cmd("SET").arg(format!("market:ticker:binance:S{i}")).arg("1").ignore();
+        p.cmd("SET")
+            .arg(format!("market:ticker:binance:S{i}"))
+            .arg("1")
+            .ignore();
     }
     for i in 0..20 {
         p.cmd("SET")
@@ -52,8 +55,16 @@ async fn seed(url: &str) {
         .query_async(&mut c)
         .await
         .unwrap();
-    let _: Vec<String> = redis::cmd("KEYS").arg("market:*").query_async(&mut c).await.unwrap();
-    let _: Vec<String> = redis::cmd("HGETALL").arg("nohash").query_async(&mut c).await.unwrap();
+    let _: Vec<String> = redis::cmd("KEYS")
+        .arg("market:*")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let _: Vec<String> = redis::cmd("HGETALL")
+        .arg("nohash")
+        .query_async(&mut c)
+        .await
+        .unwrap();
     let () = redis::cmd("CONFIG")
         .arg("SET")
         .arg("slowlog-log-slower-than")
@@ -85,7 +96,10 @@ fn check(report: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .all(|k| k["text"].as_str().unwrap().starts_with("market:ticker:binance:")));
+        .all(|k| k["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("market:ticker:binance:")));
     let drift = by_kind(report, "ttl_drift");
     assert_eq!(drift.len(), 1, "{report}");
     assert_eq!(drift[0]["count"], 5);
@@ -94,7 +108,10 @@ fn check(report: &Value) {
     assert_eq!(big.len(), 1);
     assert_eq!(big[0]["count"], 3);
     let slow = by_kind(report, "slow_command");
-    let cmds: Vec<&str> = slow.iter().map(|f| f["command"].as_str().unwrap()).collect();
+    let cmds: Vec<&str> = slow
+        .iter()
+        .map(|f| f["command"].as_str().unwrap())
+        .collect();
     assert_eq!(cmds, ["KEYS", "HGETALL"]);
     assert_eq!(slow[0]["level"], "critical");
     assert_eq!(slow[1]["keys"][0]["text"], "nohash");
@@ -122,9 +139,11 @@ async fn seeded_anti_patterns_are_found_by_sample_and_by_a_full_job() {
     assert_eq!(job["kind"], "findings");
     let id = job["id"].as_str().unwrap().to_string();
     let done = api
-        .poll(&format!("/api/findings/jobs/{id}"), Duration::from_secs(20), |j| {
-            j["state"] != "running"
-        })
+        .poll(
+            &format!("/api/findings/jobs/{id}"),
+            Duration::from_secs(20),
+            |j| j["state"] != "running",
+        )
         .await;
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!(done["examined"], 158);
@@ -154,16 +173,22 @@ async fn a_full_run_can_be_cancelled_and_keeps_what_it_found() {
     let api = Api::start(redis.config(), false).await;
     let (_, job) = api.get("/api/findings?mode=full").await;
     let id = job["id"].as_str().unwrap().to_string();
-    api.poll(&format!("/api/findings/jobs/{id}"), Duration::from_secs(20), |j| {
-        j["examined"].as_u64() > Some(0) || j["state"] != "running"
-    })
+    api.poll(
+        &format!("/api/findings/jobs/{id}"),
+        Duration::from_secs(20),
+        |j| j["examined"].as_u64() > Some(0) || j["state"] != "running",
+    )
     .await;
-    let (st, _) = api.call("DELETE", &format!("/api/findings/jobs/{id}"), None).await;
+    let (st, _) = api
+        .call("DELETE", &format!("/api/findings/jobs/{id}"), None)
+        .await;
     assert_eq!(st, 200);
     let end = api
-        .poll(&format!("/api/findings/jobs/{id}"), Duration::from_secs(20), |j| {
-            j["state"] != "running"
-        })
+        .poll(
+            &format!("/api/findings/jobs/{id}"),
+            Duration::from_secs(20),
+            |j| j["state"] != "running",
+        )
         .await;
     assert_eq!(end["state"], "cancelled", "{end}");
     let examined = end["examined"].as_u64().unwrap();
@@ -175,7 +200,9 @@ async fn a_full_run_can_be_cancelled_and_keeps_what_it_found() {
 #[tokio::test]
 async fn series_reads_points_with_stats_and_ohlcv_bars() {
     let redis = RedisServer::start().unwrap();
-    let conn = redscope::conn::Conn::connect(&redis.config()).await.unwrap();
+    let conn = redscope::conn::Conn::connect(&redis.config())
+        .await
+        .unwrap();
     let store = TimeSeriesStore::new(conn);
     for i in 0..1000i64 {
         store
@@ -199,17 +226,26 @@ async fn series_reads_points_with_stats_and_ohlcv_bars() {
     let api = Api::start(redis.config(), true).await;
 
     let (st, s) = api
-        .get(&format!("/api/series?key={}&count=100", enc("ts:metrics:latency")))
+        .get(&format!(
+            "/api/series?key={}&count=100",
+            enc("ts:metrics:latency")
+        ))
         .await;
     assert_eq!(st, 200, "{s}");
     assert_eq!(s["kind"], "points");
-    assert_eq!((s["total"].as_u64(), s["truncated"].as_bool()), (Some(1000), Some(true)));
+    assert_eq!(
+        (s["total"].as_u64(), s["truncated"].as_bool()),
+        (Some(1000), Some(true))
+    );
     let points = s["points"].as_array().unwrap();
     assert_eq!(points.len(), 100);
     assert_eq!(points[0]["value"], 900.0);
     assert_eq!(points[99]["value"], 999.0);
     assert_eq!(s["stats"]["count"], 1000);
-    assert_eq!((s["stats"]["min"].as_f64(), s["stats"]["max"].as_f64()), (Some(0.0), Some(999.0)));
+    assert_eq!(
+        (s["stats"]["min"].as_f64(), s["stats"]["max"].as_f64()),
+        (Some(0.0), Some(999.0))
+    );
     assert_eq!(s["stats"]["avg"], 499.5);
 
     let (st, o) = api
@@ -222,7 +258,9 @@ async fn series_reads_points_with_stats_and_ohlcv_bars() {
     assert_eq!(bars[0]["open"], 100.0);
     assert_eq!(bars[49]["close"], 150.0);
     assert_eq!(bars[49]["volume"], 490.0);
-    assert!(bars.windows(2).all(|w| w[0]["ts_ms"].as_i64() < w[1]["ts_ms"].as_i64()));
+    assert!(bars
+        .windows(2)
+        .all(|w| w[0]["ts_ms"].as_i64() < w[1]["ts_ms"].as_i64()));
 
     let (st, e) = api.get("/api/series?key=other").await;
     assert_eq!((st, e["code"].as_str()), (404, Some("not_found")));

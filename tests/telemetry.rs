@@ -40,7 +40,10 @@ async fn cache(server: &RedisServer, name: &str) -> Cache {
 async fn workload(cache: &Cache, t: DataType, prefix: &str, reads: usize, hits: usize) {
     let typed = cache.typed(t);
     for i in 0..hits {
-        typed.set(&format!("{prefix}:{i}"), &(i as f64)).await.unwrap();
+        typed
+            .set(&format!("{prefix}:{i}"), &(i as f64))
+            .await
+            .unwrap();
     }
     for i in 0..reads {
         let _: Option<f64> = typed.get(&format!("{prefix}:{i}")).await.unwrap();
@@ -80,7 +83,14 @@ async fn two_clients_show_their_hit_rates_and_a_killed_one_goes_then_disappears(
 
     let pricer_cache = cache(&redis, "cache").await;
     let risk_cache = cache(&redis, "cache").await;
-    workload(&pricer_cache, DataType::Ticker, "market:ticker:binance", 100, 90).await;
+    workload(
+        &pricer_cache,
+        DataType::Ticker,
+        "market:ticker:binance",
+        100,
+        90,
+    )
+    .await;
     workload(&risk_cache, DataType::Features, "features:AAPL", 100, 20).await;
     let conn = pricer_cache.conn().clone();
     let pricer = Telemetry::builder(conn.clone(), "pricer")
@@ -103,11 +113,23 @@ async fn two_clients_show_their_hit_rates_and_a_killed_one_goes_then_disappears(
     let p = service(&both, "pricer").unwrap();
     let r = service(&both, "risk").unwrap();
     let pt = type_figures(p, "ticker").unwrap();
-    assert_eq!((pt["hits"].as_u64(), pt["misses"].as_u64()), (Some(90), Some(10)));
-    assert!((pt["hit_rate"].as_f64().unwrap() - 0.9).abs() < 1e-3, "{pt}");
+    assert_eq!(
+        (pt["hits"].as_u64(), pt["misses"].as_u64()),
+        (Some(90), Some(10))
+    );
+    assert!(
+        (pt["hit_rate"].as_f64().unwrap() - 0.9).abs() < 1e-3,
+        "{pt}"
+    );
     let rf = type_figures(r, "features").unwrap();
-    assert_eq!((rf["hits"].as_u64(), rf["misses"].as_u64()), (Some(20), Some(80)));
-    assert!((rf["hit_rate"].as_f64().unwrap() - 0.2).abs() < 1e-3, "{rf}");
+    assert_eq!(
+        (rf["hits"].as_u64(), rf["misses"].as_u64()),
+        (Some(20), Some(80))
+    );
+    assert!(
+        (rf["hit_rate"].as_f64().unwrap() - 0.2).abs() < 1e-3,
+        "{rf}"
+    );
     assert_eq!(p["status"], "live");
     assert_eq!(p["interval_ms"], 300);
     assert_eq!(p["version"], env!("CARGO_PKG_VERSION"));
@@ -154,7 +176,11 @@ async fn two_clients_show_their_hit_rates_and_a_killed_one_goes_then_disappears(
     let stopped = Instant::now();
     pricer.stop().await;
     let (_, after) = api.get("/api/services").await;
-    assert_eq!(after["services"].as_array().map(Vec::len), Some(0), "{after}");
+    assert_eq!(
+        after["services"].as_array().map(Vec::len),
+        Some(0),
+        "{after}"
+    );
     assert!(stopped.elapsed() < INTERVAL * 3);
 }
 
@@ -164,8 +190,17 @@ async fn a_breaker_trip_is_visible_within_one_interval() {
     let mut data = RedisServer::start().unwrap();
     let api = Api::start(report.config(), false).await;
     let feed = cache(&data, "feed").await;
-    workload(&feed, DataType::OrderBook, "market:orderbook:kraken", 10, 10).await;
-    let report_conn = redscope::conn::Conn::connect(&report.config()).await.unwrap();
+    workload(
+        &feed,
+        DataType::OrderBook,
+        "market:orderbook:kraken",
+        10,
+        10,
+    )
+    .await;
+    let report_conn = redscope::conn::Conn::connect(&report.config())
+        .await
+        .unwrap();
     let _telemetry = Telemetry::builder(report_conn, "feed-handler")
         .instance("f1")
         .interval(INTERVAL)

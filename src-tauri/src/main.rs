@@ -4,15 +4,15 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod browser;
+mod channels;
+mod events;
 mod health;
 mod ipc;
 mod jobs;
-mod server;
-mod channels;
-mod events;
 mod live_error;
 mod metrics;
 mod profiles;
+mod server;
 mod smoke;
 mod streams;
 mod trading;

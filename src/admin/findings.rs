@@ -39,8 +39,20 @@ const EVENT_EVERY: Duration = Duration::from_millis(250);
 
 /// Commands that are O(N) on the whole keyspace or a whole value, worth a finding in the slowlog.
 const O_N_COMMANDS: [&str; 14] = [
-    "KEYS", "FLUSHALL", "FLUSHDB", "HGETALL", "SMEMBERS", "LRANGE", "ZRANGE", "ZRANGEBYSCORE",
-    "ZREVRANGE", "SORT", "SUNION", "SINTER", "SDIFF", "HKEYS",
+    "KEYS",
+    "FLUSHALL",
+    "FLUSHDB",
+    "HGETALL",
+    "SMEMBERS",
+    "LRANGE",
+    "ZRANGE",
+    "ZRANGEBYSCORE",
+    "ZREVRANGE",
+    "SORT",
+    "SUNION",
+    "SINTER",
+    "SDIFF",
+    "HKEYS",
 ];
 
 /// `GET /api/findings` parameters.
@@ -200,17 +212,37 @@ fn note(slot: &mut (u64, Vec<Vec<u8>>), key: &[u8]) {
 pub fn data_type_of(key: &[u8]) -> Option<(DataType, &'static str)> {
     const TABLE: [(&str, DataType, &str); 13] = [
         ("market:ticker:", DataType::Ticker, "market:ticker:*"),
-        ("market:orderbook:", DataType::OrderBook, "market:orderbook:*"),
+        (
+            "market:orderbook:",
+            DataType::OrderBook,
+            "market:orderbook:*",
+        ),
         ("market:trades:", DataType::Trades, "market:trades:*"),
-        ("market:candles:1m:", DataType::Candles1m, "market:candles:1m:*"),
-        ("market:candles:5m:", DataType::Candles5m, "market:candles:5m:*"),
+        (
+            "market:candles:1m:",
+            DataType::Candles1m,
+            "market:candles:1m:*",
+        ),
+        (
+            "market:candles:5m:",
+            DataType::Candles5m,
+            "market:candles:5m:*",
+        ),
         ("market:signal:", DataType::Signals, "market:signal:*"),
         ("market:data:", DataType::MarketData, "market:data:*"),
         ("market:quote:", DataType::Quotes, "market:quote:*"),
-        ("market:api_calls:", DataType::RateLimits, "market:api_calls:*"),
+        (
+            "market:api_calls:",
+            DataType::RateLimits,
+            "market:api_calls:*",
+        ),
         ("features:", DataType::Features, "features:*"),
         ("query:backtest:", DataType::Backtests, "query:backtest:*"),
-        ("query:position_sizing:", DataType::PositionSizing, "query:position_sizing:*"),
+        (
+            "query:position_sizing:",
+            DataType::PositionSizing,
+            "query:position_sizing:*",
+        ),
         ("signals:buffer", DataType::SignalHistory, "signals:buffer"),
     ];
     TABLE
@@ -277,9 +309,8 @@ impl Collector {
 
     fn findings(&self, size_limit: u64) -> Vec<Finding> {
         let mut out = Vec::new();
-        let type_name = |pattern: &str| {
-            data_type_of(pattern.trim_end_matches('*').as_bytes()).map(|(t, _)| t)
-        };
+        let type_name =
+            |pattern: &str| data_type_of(pattern.trim_end_matches('*').as_bytes()).map(|(t, _)| t);
         for (pattern, (n, keys)) in &self.no_ttl {
             let t = type_name(pattern);
             out.push(Finding {
@@ -428,9 +459,7 @@ impl AdminService {
         let job = snapshot(&entry);
         let service = self.clone();
         tokio::spawn(async move {
-            let outcome = service
-                .findings_run(size_limit, true, Some(&entry))
-                .await;
+            let outcome = service.findings_run(size_limit, true, Some(&entry)).await;
             let job = {
                 let mut j = lock(&entry.job);
                 j.finished_ms = Some(chrono::Utc::now().timestamp_millis());

@@ -73,7 +73,10 @@ impl AdminService {
         let count = q.count.unwrap_or(DEFAULT_COUNT).clamp(1, MAX_COUNT);
         let store = TimeSeriesStore::new(self.conn().await?);
         let mut conn = self.conn().await?;
-        let total: u64 = redis::cmd("ZCARD").arg(&q.key).query_async(&mut conn).await?;
+        let total: u64 = redis::cmd("ZCARD")
+            .arg(&q.key)
+            .query_async(&mut conn)
+            .await?;
         if total == 0 {
             return Err(Error::NotFound(format!("no sorted set at {:?}", q.key)));
         }

@@ -208,7 +208,13 @@ impl AdminService {
                 Some(redis::Value::Int(n)) => *n,
                 _ => -2,
             };
-            services.push(parse_service(key, &fields, ttl_ms, seen.get(key).copied(), now));
+            services.push(parse_service(
+                key,
+                &fields,
+                ttl_ms,
+                seen.get(key).copied(),
+                now,
+            ));
         }
         services.sort_by(|a, b| (&a.service, &a.instance).cmp(&(&b.service, &b.instance)));
         let alerts = services.iter().flat_map(|s| s.alerts.clone()).collect();
@@ -227,9 +233,14 @@ impl AdminService {
         for mut node in conn.masters().await? {
             let mut cursor = 0u64;
             loop {
-                let (next, page) =
-                    crate::keyspace::scan_page(&mut node.conn, cursor, &pattern, 1000, Some("hash"))
-                        .await?;
+                let (next, page) = crate::keyspace::scan_page(
+                    &mut node.conn,
+                    cursor,
+                    &pattern,
+                    1000,
+                    Some("hash"),
+                )
+                .await?;
                 keys.extend(page.into_iter().filter_map(|k| String::from_utf8(k).ok()));
                 if keys.len() > MAX_SERVICES {
                     keys.sort();
@@ -275,7 +286,8 @@ async fn watch(
     };
     let listener = match service.conn().await {
         Ok(conn) => {
-            let mut b = PubSubManager::new(conn, service.active_config(), "redscope-admin").listener();
+            let mut b =
+                PubSubManager::new(conn, service.active_config(), "redscope-admin").listener();
             let rx = b.channel(channels::SYSTEM);
             match b.start(cancel.child_token()).await {
                 Ok(l) => {
@@ -291,7 +303,9 @@ async fn watch(
                     Some(l)
                 }
                 Err(e) => {
-                    tracing::warn!("services: no heartbeat listener ({e}); liveness from the hashes only");
+                    tracing::warn!(
+                        "services: no heartbeat listener ({e}); liveness from the hashes only"
+                    );
                     None
                 }
             }
@@ -442,10 +456,12 @@ pub fn parse_service(
                 }
             }
             "breaker" => {
-                let b = breakers.entry(name.into()).or_insert_with(|| BreakerFigures {
-                    name: name.into(),
-                    ..Default::default()
-                });
+                let b = breakers
+                    .entry(name.into())
+                    .or_insert_with(|| BreakerFigures {
+                        name: name.into(),
+                        ..Default::default()
+                    });
                 match metric {
                     "state" => b.state = value.clone(),
                     "trips" => b.trips = n,
@@ -541,7 +557,10 @@ pub fn alerts_of(s: &ServiceInfo) -> Vec<ServiceAlert> {
             "open" => push(
                 AlertLevel::Critical,
                 "breaker_open",
-                format!("{who}: circuit breaker {} is open ({} trips)", b.name, b.trips),
+                format!(
+                    "{who}: circuit breaker {} is open ({} trips)",
+                    b.name, b.trips
+                ),
             ),
             "half_open" => push(
                 AlertLevel::Warning,
@@ -601,7 +620,10 @@ mod tests {
         assert_eq!(s.types.len(), 1);
         assert_eq!((s.types[0].hits, s.types[0].misses), (2, 18));
         assert_eq!(s.groups[0].stream, "market:data");
-        assert_eq!((s.groups[0].group.as_str(), s.groups[0].lag), ("risk", Some(7)));
+        assert_eq!(
+            (s.groups[0].group.as_str(), s.groups[0].lag),
+            ("risk", Some(7))
+        );
         let codes: Vec<&str> = s.alerts.iter().map(|a| a.code.as_str()).collect();
         assert_eq!(codes, ["breaker_open", "low_hit_rate"]);
     }
@@ -609,8 +631,14 @@ mod tests {
     #[test]
     fn silence_beyond_two_intervals_is_gone() {
         let f = fields(&[("interval_ms", "200"), ("updated_ms", "1000")]);
-        assert_eq!(parse_service("k", &f, 100, None, 1400).status, ServiceStatus::Live);
-        assert_eq!(parse_service("k", &f, 100, None, 1401).status, ServiceStatus::Gone);
+        assert_eq!(
+            parse_service("k", &f, 100, None, 1400).status,
+            ServiceStatus::Live
+        );
+        assert_eq!(
+            parse_service("k", &f, 100, None, 1401).status,
+            ServiceStatus::Gone
+        );
         // A recent heartbeat keeps it live even if the hash's clock lags.
         assert_eq!(
             parse_service("k", &f, 100, Some(5000), 5100).status,

@@ -50,8 +50,10 @@ pub(super) async fn telemetry_overhead(cfg: &RedisConfig) -> Result<BenchReport>
     );
     r.details
         .push(("GETs per side and round".into(), GETS as f64));
-    r.details
-        .push(("telemetry reports during the measured rounds".into(), reports as f64));
+    r.details.push((
+        "telemetry reports during the measured rounds".into(),
+        reports as f64,
+    ));
     Ok(r)
 }
 

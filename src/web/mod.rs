@@ -6,17 +6,17 @@
 mod assets;
 mod auth;
 mod browser;
+mod channels;
 mod error;
+mod events;
 mod extract;
 mod findings;
 mod jobs;
+mod metrics;
 pub mod openapi;
+mod profiles;
 mod server;
 mod services;
-mod channels;
-mod events;
-mod metrics;
-mod profiles;
 mod streams;
 
 use std::net::SocketAddr;
@@ -128,13 +128,6 @@ fn router(state: AppState) -> Router {
         .merge(jobs::routes())
         .merge(server::routes())
         .merge(openapi::routes())
-        .method_not_allowed_fallback(|| async {
-            ApiError::with_status(
-                axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                Error::InvalidInput("this route does not take that method".into()),
-                "invalid_input",
-            )
-        })
         .merge(events::routes())
         .merge(channels::routes())
         .merge(streams::routes())
@@ -142,6 +135,13 @@ fn router(state: AppState) -> Router {
         .merge(profiles::routes())
         .merge(services::routes())
         .merge(findings::routes())
+        .method_not_allowed_fallback(|| async {
+            ApiError::with_status(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                Error::InvalidInput("this route does not take that method".into()),
+                "invalid_input",
+            )
+        })
         .fallback(|| async { ApiError::from(Error::NotFound("no such API route".into())) })
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
