@@ -46,6 +46,8 @@ pub const ORDERS_PER_SECOND: u64 = 5;
 pub const LATENCY_SERIES: [&str; 2] = ["latency:stream_publish_ms", "latency:cache_read_ms"];
 
 const FRAME: Duration = Duration::from_millis(100);
+/// How often the demo's telemetry reports (shorter than the library's 5 s so the app shows it fast).
+const TELEMETRY_EVERY: Duration = Duration::from_secs(2);
 /// Cache-aside keys the reader keeps coming back to; the rest of its reads are one-off queries.
 const HOT_QUERIES: u64 = 40;
 /// Share of cache-aside reads that go to the hot queries (the realistic hit rate is close to it).
@@ -496,6 +498,16 @@ pub async fn run(
             async { Ok::<(), Error>(()) }
         },
     );
+    let limiter = RateLimiter::new(conn.clone());
+    let locks = LockManager::new(conn.clone());
+    // The demo reports itself like any service using the library (the app's Services page).
+    let telemetry = crate::telemetry::Telemetry::builder(conn.clone(), "redscope-demo")
+        .interval(TELEMETRY_EVERY)
+        .cache(cache.clone())
+        .rate_limiter("orders", limiter.clone())
+        .locks("rebalance", locks.clone())
+        .consumer_group(stream.clone(), DEMO_GROUP)
+        .start();
     let mut feed = Feed {
         market: MarketDataCache::new(cache.clone()),
         features: FeatureCache::new(cache.clone()),
@@ -509,8 +521,8 @@ pub async fn run(
                 .max_points(20_000),
         ),
         pubsub: PubSubManager::new(conn.clone(), cfg.clone(), "redscope-demo"),
-        limiter: RateLimiter::new(conn.clone()),
-        locks: LockManager::new(conn),
+        limiter,
+        locks,
         rng,
         instruments,
         summary: DemoSummary::default(),
@@ -567,6 +579,7 @@ pub async fn run(
         Ok(stats) => tracing::debug!(?stats, "demo consumer stopped"),
         Err(e) => tracing::warn!(error = %e, "demo consumer ended with an error"),
     }
+    telemetry.stop().await;
     let summary = feed.snapshot(start);
     tracing::info!("{} (stopped)", summary.line());
     Ok(summary)
