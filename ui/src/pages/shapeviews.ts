@@ -235,7 +235,11 @@ export function showShape(api: Transport, body: HTMLElement, shape: Shape, kv: K
       button('Raw view', onRaw, { 'data-testid': 'shape-raw', class: 'btn small' })),
     view,
   );
-  const fail = (e: unknown) => view.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
+  // A key that looks like a library shape but does not read as one falls back to the raw view.
+  const fail = (e: unknown) => {
+    onRaw();
+    body.prepend(h('div', { class: 'muted', 'data-testid': 'shape-unavailable' }, `${SHAPE_LABEL[shape]} view unavailable: ${errorText(e)}`));
+  };
   switch (shape) {
     case 'candles':
       candles(api, view, kv).catch(fail);
