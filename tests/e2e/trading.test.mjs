@@ -113,7 +113,7 @@ test('the market stream opens as a live quote board, one row per symbol', async 
   assert.deepEqual(symbols, [...symbols].sort());
   assert.ok(symbols.includes('BTC-USDT'), symbols.join(','));
   // Live: the last id of a symbol moves on while the demo publishes.
-  const lastId = async () => page.locator('[data-testid=quote-board] tr[data-symbol=BTC-USDT] td').last().textContent();
+  const lastId = async () => page.locator('[data-testid=quote-board] tr[data-symbol=BTC-USDT]').getAttribute('data-last-id');
   const before = await lastId();
   await until(async () => (await lastId()) !== before, { timeoutMs: 8000, what: 'the quote board to update' });
   await screenshot(page, 'quote-board');

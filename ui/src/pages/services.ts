@@ -27,7 +27,7 @@ function card(s: ServiceInfo): HTMLElement {
             h('td', { class: 'mono' }, t.name),
             h('td', { class: 'num' }, formatCount(t.hits)),
             h('td', { class: 'num' }, formatCount(t.misses)),
-            h('td', { class: `num${low ? ' down' : ''}`, 'data-testid': `hit-rate-${t.name}` }, pct(t.hit_rate), h('span', { class: 'hit-bar' }, h('span', { style: `width:${Math.round(t.hit_rate * 100)}%` }))));
+            h('td', { class: `num${low ? ' down' : ''}`, 'data-testid': `hit-rate-${t.name}` }, t.hits + t.misses ? pct(t.hit_rate) : '—', h('span', { class: 'hit-bar' }, h('span', { style: `width:${Math.round(t.hit_rate * 100)}%` }))));
         })))
     : h('div', { class: 'muted' }, 'no cache reads yet');
   const extra: HTMLElement[] = [];

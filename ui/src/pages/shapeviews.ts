@@ -145,9 +145,10 @@ function quotes(api: Transport, body: HTMLElement, kv: KeyValue): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   body.append(
     note,
-    h('table', { class: 'grid quote-board', 'data-testid': 'quote-board' },
-      h('thead', {}, h('tr', {}, ...['symbol', 'price', 'bid', 'ask', 'spread', 'change', 'volume', 'updates', 'last id'].map((x) => h('th', {}, x)))),
-      rows),
+    h('div', { class: 'table-scroll' },
+      h('table', { class: 'grid quote-board', 'data-testid': 'quote-board' },
+        h('thead', {}, h('tr', {}, ...['symbol', 'price', 'bid', 'ask', 'spread', 'change', 'volume', 'updates'].map((x) => h('th', {}, x)))),
+        rows)),
   );
   async function refresh(): Promise<void> {
     try {
@@ -159,7 +160,7 @@ function quotes(api: Transport, body: HTMLElement, kv: KeyValue): () => void {
         next.set(q.symbol, q.price);
         const prev = last.get(q.symbol);
         const moved = prev === undefined || prev === q.price ? '' : q.price > prev ? ' tick-up' : ' tick-down';
-        return h('tr', { 'data-symbol': q.symbol, class: moved.trim() },
+        return h('tr', { 'data-symbol': q.symbol, 'data-last-id': q.lastId, title: `last entry ${q.lastId}${q.lastTs ? ` at ${q.lastTs}` : ''}`, class: moved.trim() },
           h('td', { class: 'mono' }, q.symbol),
           h('td', { class: `num${moved}` }, fmt(q.price)),
           h('td', { class: 'num' }, fmt(q.bid)),
@@ -167,8 +168,7 @@ function quotes(api: Transport, body: HTMLElement, kv: KeyValue): () => void {
           h('td', { class: 'num' }, fmt(q.spread)),
           h('td', { class: `num ${q.changePct >= 0 ? 'up' : 'down'}` }, `${q.changePct >= 0 ? '+' : ''}${q.changePct.toFixed(2)} %`),
           h('td', { class: 'num' }, fmt(q.volume)),
-          h('td', { class: 'num' }, String(q.updates)),
-          h('td', { class: 'mono muted' }, q.lastId));
+          h('td', { class: 'num' }, String(q.updates)));
       }));
       last = next;
       note.textContent = `${board.rows.length} symbols from the newest ${formatCount(r.entries.length)} entries${board.skipped ? ` (${board.skipped} not quotes)` : ''} · live, every ${QUOTES_EVERY_MS / 1000} s`;
