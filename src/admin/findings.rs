@@ -346,7 +346,7 @@ impl Collector {
         }
         if self.big.0 > 0 {
             let mut big = self.big.1.clone();
-            big.sort_by(|a, b| b.0.cmp(&a.0));
+            big.sort_by_key(|b| std::cmp::Reverse(b.0));
             out.push(Finding {
                 kind: FindingKind::BigValue,
                 level: AlertLevel::Warning,
