@@ -26,6 +26,8 @@ pub const GONE_AFTER_INTERVALS: u64 = 2;
 pub const MIN_READS_FOR_ALERT: u64 = 10;
 /// How often the watcher re-reads the clients to notice changes.
 const WATCH_EVERY: Duration = Duration::from_millis(250);
+/// Ticks between attempts to start the heartbeat listener while it is missing (5 s).
+const LISTENER_RETRY_TICKS: u64 = 20;
 
 /// One data type's cache reads in a client.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -258,6 +260,16 @@ impl AdminService {
         Ok((keys, false))
     }
 
+    /// Restarts the watcher on the now-active connection (after a profile switch).
+    pub(crate) async fn restart_services_watcher(&self) {
+        let old = lock(&self.inner.services.task).take();
+        lock(&self.inner.services.heartbeats).clear();
+        if let Some(t) = old {
+            t.stop().await;
+            self.ensure_services_watcher();
+        }
+    }
+
     /// Starts the heartbeat listener and change detector unless running.
     fn ensure_services_watcher(&self) {
         if tokio::runtime::Handle::try_current().is_err() {
@@ -275,47 +287,18 @@ impl AdminService {
 }
 
 /// Listens for heartbeats and publishes a `services` event whenever the set of clients or
-/// their status changes.
+/// their status changes. The heartbeat listener is retried while Redis is unreachable.
 async fn watch(
     weak: std::sync::Weak<super::Inner>,
     beats: std::sync::Arc<Mutex<HashMap<String, i64>>>,
     cancel: CancellationToken,
 ) {
-    let Some(service) = AdminService::upgrade(&weak) else {
-        return;
-    };
-    let listener = match service.conn().await {
-        Ok(conn) => {
-            let mut b =
-                PubSubManager::new(conn, service.active_config(), "redscope-admin").listener();
-            let rx = b.channel(channels::SYSTEM);
-            match b.start(cancel.child_token()).await {
-                Ok(l) => {
-                    let beats = beats.clone();
-                    let stop = cancel.clone();
-                    crate::pubsub::spawn_handler(rx, stop, move |msg| {
-                        let beats = beats.clone();
-                        async move {
-                            record_heartbeat(&beats, &msg);
-                            Ok(())
-                        }
-                    });
-                    Some(l)
-                }
-                Err(e) => {
-                    tracing::warn!(
-                        "services: no heartbeat listener ({e}); liveness from the hashes only"
-                    );
-                    None
-                }
-            }
-        }
-        Err(_) => None,
-    };
-    drop(service);
+    let mut listener: Option<crate::pubsub::Listener> = None;
     let mut last: Option<Vec<(String, ServiceStatus)>> = None;
     let mut tick = tokio::time::interval(WATCH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u64;
+    let mut warned = false;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -324,6 +307,23 @@ async fn watch(
         let Some(service) = AdminService::upgrade(&weak) else {
             break;
         };
+        // (Re)start the heartbeat listener: at once, then every 20 ticks while it is missing.
+        if listener.is_none() && ticks % LISTENER_RETRY_TICKS == 0 {
+            match start_listener(&service, &beats, &cancel).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    warned = false;
+                }
+                Err(e) if !warned => {
+                    warned = true;
+                    tracing::warn!(
+                        "services: no heartbeat listener yet ({e}); liveness from the hashes only"
+                    );
+                }
+                Err(_) => {}
+            }
+        }
+        ticks += 1;
         let Ok(reply) = service.services_now().await else {
             continue;
         };
@@ -347,6 +347,27 @@ async fn watch(
     if let Some(l) = listener {
         l.stop().await;
     }
+}
+
+/// Subscribes to `trading:system` on the service's active connection and records heartbeats.
+async fn start_listener(
+    service: &AdminService,
+    beats: &std::sync::Arc<Mutex<HashMap<String, i64>>>,
+    cancel: &CancellationToken,
+) -> Result<crate::pubsub::Listener> {
+    let conn = service.conn().await?;
+    let mut b = PubSubManager::new(conn, service.active_config(), "redscope-admin").listener();
+    let rx = b.channel(channels::SYSTEM);
+    let listener = b.start(cancel.child_token()).await?;
+    let beats = beats.clone();
+    crate::pubsub::spawn_handler(rx, cancel.clone(), move |msg| {
+        let beats = beats.clone();
+        async move {
+            record_heartbeat(&beats, &msg);
+            Ok(())
+        }
+    });
+    Ok(listener)
 }
 
 fn set_contains(set: &Option<Vec<(String, ServiceStatus)>>, key: &str) -> bool {
