@@ -265,3 +265,23 @@ async fn series_reads_points_with_stats_and_ohlcv_bars() {
     let (st, e) = api.get("/api/series?key=other").await;
     assert_eq!((st, e["code"].as_str()), (404, Some("not_found")));
 }
+
+#[tokio::test]
+async fn the_trading_routes_are_described_in_openapi() {
+    let redis = RedisServer::start().unwrap();
+    let api = Api::start(redis.config(), false).await;
+    let (st, doc) = api.get("/api/openapi.json").await;
+    assert_eq!(st, 200);
+    for (path, method, op) in [
+        ("/api/services", "get", "services"),
+        ("/api/findings", "get", "findings"),
+        ("/api/findings/jobs/{id}", "get", "findings_job"),
+        ("/api/findings/jobs/{id}", "delete", "findings_job_cancel"),
+        ("/api/series", "get", "series"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["operationId"], op,
+            "{method} {path}"
+        );
+    }
+}
