@@ -15,6 +15,7 @@
 //! | `ratelimit:{name}:allowed` / `:rejected` | each registered rate limiter |
 //! | `lock:{name}:waits` / `:timeouts` / `:lost` / `:acquired` | each registered lock manager |
 //! | `group:{stream}\|{group}:lag` / `:pending` | each watched consumer group |
+//! | `ttl:{data type}:ms` | TTL policy entries that differ from the defaults |
 //!
 //! The reporter never fails its host: a Redis outage is logged once when it starts and once
 //! when it ends. Opt out with [`TelemetryBuilder::enabled`] or `REDSCOPE_TELEMETRY=0`.
@@ -296,6 +297,9 @@ pub struct Report {
     pub locks: BTreeMap<String, (u64, u64, u64, u64)>,
     /// Consumer group per `{stream}|{group}`: (lag, pending); lag is absent when Redis can't tell.
     pub groups: BTreeMap<String, (Option<u64>, u64)>,
+    /// TTL policy entries that differ from the defaults (data type → ms), so the app judges
+    /// this client's keys by the policy it really uses.
+    pub ttl_overrides: BTreeMap<String, u64>,
     /// The other fields (service, instance, version, host, pid, times).
     pub meta: BTreeMap<String, String>,
 }
@@ -327,6 +331,9 @@ impl Report {
             f.push((format!("lock:{name}:waits"), waits.to_string()));
             f.push((format!("lock:{name}:timeouts"), timeouts.to_string()));
             f.push((format!("lock:{name}:lost"), lost.to_string()));
+        }
+        for (name, ms) in &self.ttl_overrides {
+            f.push((format!("ttl:{name}:ms"), ms.to_string()));
         }
         for (name, (lag, pending)) in &self.groups {
             if let Some(lag) = lag {
@@ -402,6 +409,12 @@ impl Reporter {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
             r.breakers.insert(name, (state, b.trips, b.rejected));
+            for (t, ttl) in cache.ttl_policy().snapshot() {
+                let default = crate::ttl::DataType::from_name(&t).map(|d| d.default_ttl());
+                if default != Some(ttl) {
+                    r.ttl_overrides.insert(t, ttl.as_millis() as u64);
+                }
+            }
         }
         for c in r.types.values_mut() {
             let reads = c.hits + c.misses;

@@ -285,3 +285,50 @@ async fn the_trading_routes_are_described_in_openapi() {
         );
     }
 }
+
+#[tokio::test]
+async fn ttls_are_judged_by_the_policy_live_services_report() {
+    let redis = RedisServer::start().unwrap();
+    let mut c = api::raw_conn(&redis.url()).await;
+    for i in 0..5 {
+        // 10 h left: far above the default features policy (1 h), fine under a 24 h one.
+        let () = redis::cmd("SET")
+            .arg(format!("features:S{i}:2025-01-17"))
+            .arg("{}")
+            .arg("EX")
+            .arg(36_000)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+    }
+    let api = Api::start(redis.config(), true).await;
+    let (_, before) = api.get("/api/findings").await;
+    assert_eq!(by_kind(&before, "ttl_drift")[0]["count"], 5, "{before}");
+    assert!(by_kind(&before, "ttl_drift")[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("1 h by default"));
+
+    let cache = redscope::cache::Cache::connect(&redis.config(), Default::default())
+        .await
+        .unwrap();
+    cache
+        .ttl_policy()
+        .set("features", Duration::from_secs(86_400))
+        .unwrap();
+    let _telemetry = redscope::telemetry::Telemetry::builder(cache.conn().clone(), "features-job")
+        .interval(Duration::from_millis(200))
+        .cache(cache.clone())
+        .start();
+    let services = api
+        .poll("/api/services", Duration::from_secs(5), |b| {
+            b["services"].as_array().map(Vec::len) == Some(1)
+        })
+        .await;
+    assert_eq!(
+        services["services"][0]["ttl_overrides"]["features"],
+        86_400_000
+    );
+    let (_, after) = api.get("/api/findings").await;
+    assert!(by_kind(&after, "ttl_drift").is_empty(), "{after}");
+}

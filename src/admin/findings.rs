@@ -194,6 +194,8 @@ impl Drop for FindingsJobs {
 /// Accumulates evidence while keys are examined.
 #[derive(Default)]
 struct Collector {
+    /// TTLs live library clients reported where they differ from the defaults (ms, the longest).
+    overrides: std::collections::HashMap<String, u64>,
     examined: u64,
     measured: u64,
     no_ttl: BTreeMap<&'static str, (u64, Vec<Vec<u8>>)>,
@@ -252,6 +254,25 @@ pub fn data_type_of(key: &[u8]) -> Option<(DataType, &'static str)> {
 }
 
 impl Collector {
+    /// The policy TTL of a data type: what live clients reported, else the default.
+    fn policy_ms(&self, t: DataType) -> u64 {
+        self.overrides
+            .get(t.name())
+            .copied()
+            .unwrap_or(t.default_ttl().as_millis() as u64)
+    }
+
+    fn policy_text(&self, t: Option<DataType>) -> String {
+        match t {
+            Some(t) if self.overrides.contains_key(t.name()) => format!(
+                "{} as live services report it",
+                human(Duration::from_millis(self.policy_ms(t)))
+            ),
+            Some(t) => format!("{} by default", human(t.default_ttl())),
+            None => String::new(),
+        }
+    }
+
     /// Examines one batch of keys: PTTL for the typed ones, MEMORY USAGE for up to `measure`.
     async fn examine(
         &mut self,
@@ -283,7 +304,7 @@ impl Collector {
             match ttl {
                 Some(-1) => note(self.no_ttl.entry(pattern).or_default(), key),
                 Some(ms) if *ms > 0 => {
-                    let policy = t.default_ttl().as_millis() as f64;
+                    let policy = self.policy_ms(*t) as f64;
                     if *t != DataType::RateLimits && *ms as f64 > policy * TTL_DRIFT_FACTOR {
                         note(self.drift.entry(pattern).or_default(), key);
                     }
@@ -318,7 +339,7 @@ impl Collector {
                 level: AlertLevel::Warning,
                 message: format!(
                     "{n} keys under {pattern} have no TTL; their policy is {}",
-                    t.map(|t| human(t.default_ttl())).unwrap_or_default()
+                    self.policy_text(t)
                 ),
                 count: *n,
                 keys: keys.iter().map(|k| Bytes::new(k)).collect(),
@@ -335,7 +356,7 @@ impl Collector {
                 message: format!(
                     "{n} keys under {pattern} expire much later than their policy ({}): \
                      more than {TTL_DRIFT_FACTOR}× left",
-                    t.map(|t| human(t.default_ttl())).unwrap_or_default()
+                    self.policy_text(t)
                 ),
                 count: *n,
                 keys: keys.iter().map(|k| Bytes::new(k)).collect(),
@@ -500,6 +521,15 @@ impl AdminService {
     ) -> Result<FindingsReport> {
         let mut conn = self.conn().await?;
         let mut c = Collector::default();
+        // Judge TTLs by the policy the services really use, where they report one.
+        if let Ok(reply) = self.services_now().await {
+            for s in reply.services {
+                for (t, ms) in s.ttl_overrides {
+                    let e = c.overrides.entry(t).or_insert(ms);
+                    *e = (*e).max(ms);
+                }
+            }
+        }
         let mut complete = true;
         let mut last_event = Instant::now();
         let cancel = job.map(|j| j.cancel.clone()).unwrap_or_default();

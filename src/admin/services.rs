@@ -154,6 +154,8 @@ pub struct ServiceInfo {
     pub locks: Vec<LockFigures>,
     /// Consumer groups.
     pub groups: Vec<GroupFigures>,
+    /// The client's TTL policy where it differs from the defaults (data type → ms).
+    pub ttl_overrides: BTreeMap<String, u64>,
     /// Alerts on this client.
     pub alerts: Vec<ServiceAlert>,
 }
@@ -186,7 +188,7 @@ impl AdminService {
     }
 
     /// [`AdminService::services`] without starting the watcher (the watcher itself calls it).
-    async fn services_now(&self) -> Result<ServicesReply> {
+    pub(crate) async fn services_now(&self) -> Result<ServicesReply> {
         let (keys, truncated) = self.client_keys().await?;
         let mut conn = self.conn().await?;
         let mut pipe = redis::pipe();
@@ -455,6 +457,7 @@ pub fn parse_service(
     let mut limits: BTreeMap<String, LimitFigures> = BTreeMap::new();
     let mut locks: BTreeMap<String, LockFigures> = BTreeMap::new();
     let mut groups: BTreeMap<String, GroupFigures> = BTreeMap::new();
+    let mut ttl_overrides: BTreeMap<String, u64> = BTreeMap::new();
     for (field, value) in f {
         let Some((kind, rest)) = field.split_once(':') else {
             continue;
@@ -514,6 +517,9 @@ pub fn parse_service(
                     _ => {}
                 }
             }
+            "ttl" if metric == "ms" => {
+                ttl_overrides.insert(name.into(), n);
+            }
             "group" => {
                 let (stream, group) = name.rsplit_once('|').unwrap_or((name, ""));
                 let g = groups.entry(name.into()).or_insert_with(|| GroupFigures {
@@ -548,6 +554,7 @@ pub fn parse_service(
         rate_limits: limits.into_values().collect(),
         locks: locks.into_values().collect(),
         groups: groups.into_values().collect(),
+        ttl_overrides,
         alerts: Vec::new(),
     };
     info.alerts = alerts_of(&info);
@@ -635,6 +642,7 @@ mod tests {
             ("breaker:cache:trips", "1"),
             ("group:market:data|risk:lag", "7"),
             ("group:market:data|risk:pending", "3"),
+            ("ttl:features:ms", "86400000"),
         ]);
         let s = parse_service("redscope:clients:pricer:a", &f, 2500, None, 10_500);
         assert_eq!(s.status, ServiceStatus::Live);

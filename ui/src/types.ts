@@ -225,6 +225,7 @@ export interface ServiceInfo {
   rate_limits: { name: string; allowed: number; rejected: number }[];
   locks: { name: string; acquired: number; waits: number; timeouts: number; lost: number }[];
   groups: { stream: string; group: string; lag: number | null; pending: number }[];
+  ttl_overrides: Record<string, number>;
   alerts: ServiceAlert[];
 }
 
