@@ -6,6 +6,7 @@ import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatCount, formatDuration } from '../format';
 import type { Page } from '../router';
+import { formatTtl } from '../ttl';
 import type { ServiceInfo, ServicesReply } from '../types';
 import { empty, errorText } from '../ui';
 
@@ -35,6 +36,8 @@ function card(s: ServiceInfo): HTMLElement {
     extra.push(h('span', { class: `badge breaker-${b.state}`, 'data-testid': `breaker-${b.name}` }, `breaker ${b.name}: ${b.state.replace('_', '-')} · ${b.trips} trips`));
   for (const l of s.rate_limits) extra.push(h('span', { class: 'badge' }, `rate limit ${l.name}: ${formatCount(l.rejected)} rejected / ${formatCount(l.allowed + l.rejected)}`));
   for (const l of s.locks) extra.push(h('span', { class: 'badge' }, `locks ${l.name}: ${formatCount(l.waits)} waits · ${formatCount(l.timeouts)} timeouts · ${formatCount(l.lost)} lost`));
+  const ttls = Object.entries(s.ttl_overrides ?? {});
+  if (ttls.length) extra.push(h('span', { class: 'badge', title: 'TTL policy entries that differ from the defaults' }, `TTL policy: ${ttls.map(([t, ms]) => `${t} ${formatTtl(ms)}`).join(', ')}`));
   for (const g of s.groups) extra.push(h('span', { class: 'badge', 'data-testid': 'service-group' }, `${g.stream} / ${g.group}: lag ${g.lag === null ? '?' : formatCount(g.lag)} · ${formatCount(g.pending)} pending`));
   return h('section', { class: `service-card${gone ? ' gone' : ''}`, 'data-testid': 'service', 'data-service': s.service, 'data-status': s.status },
     h('div', { class: 'service-head' },
