@@ -332,3 +332,47 @@ async fn ttls_are_judged_by_the_policy_live_services_report() {
     let (_, after) = api.get("/api/findings").await;
     assert!(by_kind(&after, "ttl_drift").is_empty(), "{after}");
 }
+
+#[tokio::test]
+async fn services_and_findings_span_every_cluster_master() {
+    let cluster = redscope::testing::RedisCluster::start().unwrap();
+    let cfg = cluster.config();
+    let cache = redscope::cache::Cache::connect(&cfg, Default::default())
+        .await
+        .unwrap();
+    // Keys on every master: 300 tickers without a TTL spread over the slots.
+    let mut conn = cache.conn().clone();
+    let mut p = redis::pipe();
+    for i in 0..300 {
+        p.cmd("SET")
+            .arg(format!("market:ticker:binance:C{i}"))
+            .arg("1")
+            .ignore();
+    }
+    let () = p.query_async(&mut conn).await.unwrap();
+    let telemetry = redscope::telemetry::Telemetry::builder(conn.clone(), "cluster-svc")
+        .instance("c1")
+        .interval(Duration::from_millis(200))
+        .cache(cache.clone())
+        .start();
+    let api = Api::start(cfg, true).await;
+    let services = api
+        .poll("/api/services", Duration::from_secs(10), |b| {
+            b["services"].as_array().map(Vec::len) == Some(1)
+        })
+        .await;
+    assert_eq!(
+        services["services"][0]["key"],
+        "redscope:clients:cluster-svc:c1"
+    );
+    let (st, report) = api.get("/api/findings").await;
+    assert_eq!(st, 200, "{report}");
+    // The telemetry hash has a TTL and is not a library data type: 300 + 1 keys examined.
+    assert_eq!(report["keys_examined"], 301, "{report}");
+    assert_eq!(by_kind(&report, "no_ttl")[0]["count"], 300);
+    // Three masters, each with the default noeviction policy.
+    assert_eq!(by_kind(&report, "no_eviction")[0]["count"], 3);
+    telemetry.stop().await;
+    let (_, gone) = api.get("/api/services").await;
+    assert_eq!(gone["services"].as_array().map(Vec::len), Some(0), "{gone}");
+}

@@ -105,9 +105,12 @@ async fn two_clients_show_their_hit_rates_and_a_killed_one_goes_then_disappears(
         .start();
     assert_eq!(pricer.key(), "redscope:clients:pricer:p1");
 
+    // Both listed, with liveness from their HEARTBEATs on trading:system (seen by the watcher).
     let both = api
         .poll("/api/services", Duration::from_secs(10), |b| {
-            b["services"].as_array().map(Vec::len) == Some(2)
+            b["services"].as_array().is_some_and(|s| {
+                s.len() == 2 && s.iter().all(|x| x["heartbeat_ms"].as_i64().is_some())
+            })
         })
         .await;
     let p = service(&both, "pricer").unwrap();
