@@ -115,7 +115,12 @@ impl TelemetryBuilder {
 
     /// Starts reporting (needs a tokio runtime). A disabled reporter does nothing.
     pub fn start(self) -> Telemetry {
-        let enabled = self.enabled && env_allows(std::env::var(ENV_SWITCH).ok().as_deref());
+        let mut enabled = self.enabled && env_allows(std::env::var(ENV_SWITCH).ok().as_deref());
+        if enabled && tokio::runtime::Handle::try_current().is_err() {
+            // Never fail the host: without a runtime there is nothing to report from.
+            tracing::warn!(service = %self.service, "telemetry needs a tokio runtime; not reporting");
+            enabled = false;
+        }
         let instance = self.instance.clone().unwrap_or_else(default_instance);
         let key = client_key(&self.service, &instance);
         let cancel = CancellationToken::new();
@@ -536,6 +541,18 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn starting_outside_a_runtime_disables_instead_of_panicking() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = crate::testing::RedisServer::start().unwrap();
+        let conn = rt.block_on(Conn::connect(&server.config())).unwrap();
+        let t = Telemetry::builder(conn, "svc").start();
+        assert!(!t.is_enabled());
+    }
 
     #[test]
     fn the_switch_reads_common_spellings() {
