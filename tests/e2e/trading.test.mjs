@@ -102,6 +102,7 @@ test('a metric series opens as a line chart with its stats', async () => {
   assert.ok(count >= 10, `${count} points`);
   assert.match(await page.getByTestId('series-avg').textContent(), /^\d/);
   await page.locator('[data-testid=series-canvas][data-drawn=true]').waitFor(T);
+  await screenshot(page, 'series');
 });
 
 test('the market stream opens as a live quote board, one row per symbol', async () => {
@@ -125,10 +126,12 @@ test('the signal buffer and feature vectors open as tables', async () => {
   const head = await page.getByTestId('signals-table').locator('th').allTextContents();
   assert.ok(head.includes('symbol'), head.join(','));
   assert.ok((await page.getByTestId('signals-table').locator('tbody tr').count()) >= 1);
+  await screenshot(page, 'signals');
   const fkey = (await scan('features:*')).at(-1);
   await openKey(fkey);
   await page.getByTestId('features-table').waitFor(T);
   assert.ok((await page.getByTestId('features-table').locator('tbody tr').count()) >= 3);
+  await screenshot(page, 'features');
 });
 
 test('the Services page shows the demo with its hit rates and figures, live', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candleLayout, compareIds, detectShape, featureRows, linePoints, quoteBoard, signalColumns } from './shapes';
+import { candleLayout, cellText, compareIds, detectShape, featureRows, linePoints, quoteBoard, signalColumns } from './shapes';
 import type { StreamEntry } from './types';
 
 const b = (text: string) => ({ text, b64: '' });
@@ -93,6 +93,11 @@ describe('features and signals', () => {
       ['n', '—'],
     ]);
     expect(featureRows(3)).toEqual([['value', '3']]);
+  });
+  it('shows epoch-ms times in time columns as UTC', () => {
+    expect(cellText(1795513306829, 'timestamp')).toBe('2026-11-24 09:41:46.829Z');
+    expect(cellText(1795513306829, 'price')).toBe('1795513306829');
+    expect(cellText('BUY', 'timestamp')).toBe('BUY');
   });
   it('picks the usual signal fields first', () => {
     const cols = signalColumns([

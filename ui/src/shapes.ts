@@ -199,8 +199,11 @@ export function signalColumns(signals: Record<string, unknown>[], max = 8): stri
     .slice(0, max);
 }
 
-/** A cell of the signal table. */
-export function cellText(v: unknown): string {
+/** A cell of the signal table; epoch-millisecond times in time columns read as UTC times. */
+export function cellText(v: unknown, column = ''): string {
+  if (typeof v === 'number' && /time|_at$|^ts/.test(column) && v > 1e12 && v < 1e14) {
+    return new Date(v).toISOString().replace('T', ' ').replace('Z', '').replace(/\.(\d{3})$/, '.$1Z');
+  }
   return fmtValue(v);
 }
 

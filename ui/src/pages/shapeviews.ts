@@ -200,7 +200,7 @@ function signals(body: HTMLElement, kv: KeyValue): void {
   const cols = signalColumns(objs);
   body.append(
     h('div', { class: 'muted' }, `newest ${formatCount(items.length)} of ${formatCount(kv.size ?? 0)} signals${objs.length < items.length ? ` · ${items.length - objs.length} not JSON objects` : ''}`),
-    objs.length ? table(['#', ...cols], objs.map((o, i) => [String(i), ...cols.map((c) => cellText(o[c]))]), 'signals-table') : empty('No JSON signals in the first page.'),
+    objs.length ? table(['#', ...cols], objs.map((o, i) => [String(i), ...cols.map((c) => cellText(o[c], c))]), 'signals-table') : empty('No JSON signals in the first page.'),
   );
 }
 
