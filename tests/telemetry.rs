@@ -290,3 +290,48 @@ async fn telemetry_can_be_turned_off_and_survives_a_dead_server() {
         .expect("stop hung on a dead server");
     off.stop().await;
 }
+
+#[tokio::test]
+async fn a_python_service_reporting_the_same_format_is_listed() {
+    let redis = RedisServer::start().unwrap();
+    let api = Api::start(redis.config(), true).await;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/telemetry_client.py");
+    let child = tokio::process::Command::new(redscope::testing::python())
+        .arg(script)
+        .arg(redis.url())
+        .arg("8")
+        .arg("300")
+        .output();
+    let poll = api.poll("/api/services", Duration::from_secs(10), |b| {
+        service(b, "py-risk").is_some_and(|s| s["heartbeat_ms"].as_i64().is_some())
+    });
+    let (out, seen) = tokio::join!(child, poll);
+    let out = out.expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = service(&seen, "py-risk").unwrap();
+    assert_eq!(s["key"], "redscope:clients:py-risk:worker-1");
+    let f = type_figures(s, "features").unwrap();
+    assert_eq!(
+        (f["hits"].as_u64(), f["misses"].as_u64()),
+        (Some(30), Some(70))
+    );
+    assert_eq!(s["groups"][0]["stream"], "market:data");
+    assert_eq!(
+        (
+            s["groups"][0]["lag"].as_u64(),
+            s["groups"][0]["pending"].as_u64()
+        ),
+        (Some(12), Some(4))
+    );
+    assert_eq!(codes(s), ["low_hit_rate"]);
+    // It exited without cleanup: gone from the list once its hash expires.
+    api.poll("/api/services", Duration::from_secs(5), |b| {
+        service(b, "py-risk").is_none()
+    })
+    .await;
+}
