@@ -376,3 +376,24 @@ async fn services_and_findings_span_every_cluster_master() {
     let (_, gone) = api.get("/api/services").await;
     assert_eq!(gone["services"].as_array().map(Vec::len), Some(0), "{gone}");
 }
+
+#[tokio::test]
+async fn a_sample_stays_within_its_bounds_on_a_larger_keyspace() {
+    let redis = RedisServer::start().unwrap();
+    let mut c = api::raw_conn(&redis.url()).await;
+    let mut p = redis::pipe();
+    for i in 0..5000 {
+        p.cmd("SET")
+            .arg(format!("market:quote:Q{i}"))
+            .arg("1")
+            .ignore();
+    }
+    let () = p.query_async(&mut c).await.unwrap();
+    let api = Api::start(redis.config(), true).await;
+    let (st, r) = api.get("/api/findings").await;
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["keys_examined"], 2000);
+    assert_eq!(r["sizes_measured"], 300);
+    assert_eq!(r["complete"], false);
+    assert_eq!(by_kind(&r, "no_ttl")[0]["count"], 2000);
+}

@@ -533,8 +533,12 @@ impl AdminService {
         let mut complete = true;
         let mut last_event = Instant::now();
         let cancel = job.map(|j| j.cancel.clone()).unwrap_or_default();
-        'nodes: for mut node in conn.masters().await? {
+        let masters = conn.masters().await?;
+        // A sample takes an even share of keys (and of sizes) from every master.
+        let share = |total: usize| (total / masters.len().max(1)).max(1) as u64;
+        'nodes: for mut node in masters.iter().cloned() {
             let mut cursor = 0u64;
+            let (mut node_keys, mut node_sizes) = (0u64, 0u64);
             loop {
                 if cancel.is_cancelled() {
                     complete = false;
@@ -543,18 +547,19 @@ impl AdminService {
                 let (next, keys) =
                     crate::keyspace::scan_page(&mut node.conn, cursor, "*", SCAN_COUNT, None)
                         .await?;
-                let measure = if full {
-                    keys.len()
+                let (room, measure) = if full {
+                    (keys.len(), keys.len())
                 } else {
-                    (SAMPLE_SIZES as u64).saturating_sub(c.measured) as usize
-                };
-                let room = if full {
-                    keys.len()
-                } else {
-                    (SAMPLE_KEYS as u64).saturating_sub(c.examined) as usize
+                    (
+                        share(SAMPLE_KEYS).saturating_sub(node_keys) as usize,
+                        share(SAMPLE_SIZES).saturating_sub(node_sizes) as usize,
+                    )
                 };
                 let batch = &keys[..room.min(keys.len())];
+                let (before_keys, before_sizes) = (c.examined, c.measured);
                 c.examine(&mut conn, batch, measure, size_limit).await?;
+                node_keys += c.examined - before_keys;
+                node_sizes += c.measured - before_sizes;
                 if let Some(j) = job {
                     let snap = {
                         let mut g = lock(&j.job);
@@ -567,9 +572,12 @@ impl AdminService {
                         self.publish_findings_job(&snap);
                     }
                 }
-                if !full && c.examined >= SAMPLE_KEYS as u64 {
-                    complete = next == 0 && batch.len() == keys.len();
-                    break 'nodes;
+                if batch.len() < keys.len()
+                    || (!full && node_keys >= share(SAMPLE_KEYS) && next != 0)
+                {
+                    // This master's share is taken and keys are left unexamined.
+                    complete = false;
+                    break;
                 }
                 if next == 0 {
                     break;
