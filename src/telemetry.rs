@@ -122,54 +122,34 @@ impl TelemetryBuilder {
             enabled = false;
         }
         let instance = self.instance.clone().unwrap_or_else(default_instance);
-        let key = client_key(&self.service, &instance);
-        let cancel = CancellationToken::new();
-        if !enabled {
-            tracing::debug!(service = %self.service, "telemetry disabled");
-            return Telemetry {
-                key,
-                enabled,
-                conn: self.conn,
-                cancel,
-                task: None,
-                source: Sources::default(),
-                service: self.service,
-                instance,
-                interval: self.interval,
-                started: Instant::now(),
-                started_ms: now_ms(),
-            };
-        }
-        let source = Sources {
-            caches: self.caches,
-            limiters: self.limiters,
-            locks: self.locks,
-            groups: self.groups,
-        };
         let reporter = Reporter {
-            conn: self.conn.clone(),
-            key: key.clone(),
-            service: self.service.clone(),
-            instance: instance.clone(),
-            interval: self.interval,
-            started: Instant::now(),
-            started_ms: now_ms(),
-            source: source.clone(),
-        };
-        let token = cancel.clone();
-        let task = tokio::spawn(async move { reporter.run(token).await });
-        Telemetry {
-            key,
-            enabled,
             conn: self.conn,
-            cancel,
-            task: Some(task),
-            source,
+            key: client_key(&self.service, &instance),
             service: self.service,
             instance,
             interval: self.interval,
             started: Instant::now(),
             started_ms: now_ms(),
+            source: Sources {
+                caches: self.caches,
+                limiters: self.limiters,
+                locks: self.locks,
+                groups: self.groups,
+            },
+        };
+        let cancel = CancellationToken::new();
+        let task = if enabled {
+            let (r, token) = (reporter.clone(), cancel.clone());
+            Some(tokio::spawn(async move { r.run(token).await }))
+        } else {
+            tracing::debug!(service = %reporter.service, "telemetry disabled");
+            None
+        };
+        Telemetry {
+            enabled,
+            cancel,
+            task,
+            reporter,
         }
     }
 }
@@ -186,17 +166,10 @@ struct Sources {
 /// A running telemetry reporter. [`Telemetry::stop`] removes its hash; dropping it stops
 /// reporting without cleanup (the hash then expires after its TTL, as for a crashed process).
 pub struct Telemetry {
-    key: String,
     enabled: bool,
-    conn: Conn,
     cancel: CancellationToken,
     task: Option<JoinHandle<()>>,
-    source: Sources,
-    service: String,
-    instance: String,
-    interval: Duration,
-    started: Instant,
-    started_ms: i64,
+    reporter: Reporter,
 }
 
 impl Telemetry {
@@ -217,7 +190,7 @@ impl Telemetry {
 
     /// The hash this reporter keeps.
     pub fn key(&self) -> &str {
-        &self.key
+        &self.reporter.key
     }
 
     /// Whether it reports (false when disabled by the builder or the environment).
@@ -227,17 +200,7 @@ impl Telemetry {
 
     /// The figures a report would carry now (without consumer groups, which need Redis).
     pub fn snapshot(&self) -> Report {
-        let r = Reporter {
-            conn: self.conn.clone(),
-            key: self.key.clone(),
-            service: self.service.clone(),
-            instance: self.instance.clone(),
-            interval: self.interval,
-            started: self.started,
-            started_ms: self.started_ms,
-            source: self.source.clone(),
-        };
-        r.local_report()
+        self.reporter.local_report()
     }
 
     /// Stops reporting without cleanup, like a crash: the hash expires after its TTL.
@@ -258,26 +221,23 @@ impl Telemetry {
         if !self.enabled {
             return;
         }
-        let mut c = self.conn.clone();
+        let r = &self.reporter;
+        let mut c = r.conn.clone();
         let mut del = redis::cmd("DEL");
-        del.arg(&self.key);
+        del.arg(&r.key);
         match tokio::time::timeout(Duration::from_secs(2), del.query_async::<i64>(&mut c)).await {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(key = %self.key, "telemetry: the hash was not removed: {e}")
-            }
-            Err(_) => {
-                tracing::warn!(key = %self.key, "telemetry: the hash was not removed (timeout)")
-            }
+            Ok(Err(e)) => tracing::warn!(key = %r.key, "telemetry: the hash was not removed: {e}"),
+            Err(_) => tracing::warn!(key = %r.key, "telemetry: the hash was not removed (timeout)"),
         }
         let mut data = Map::new();
-        data.insert("service".into(), self.service.clone().into());
-        data.insert("instance".into(), self.instance.clone().into());
-        data.insert("key".into(), self.key.clone().into());
+        data.insert("service".into(), r.service.clone().into());
+        data.insert("instance".into(), r.instance.clone().into());
+        data.insert("key".into(), r.key.clone().into());
         data.insert("status".into(), "stopped".into());
         let _ = tokio::time::timeout(
             Duration::from_secs(2),
-            publish_heartbeat(&self.conn, &self.service, data),
+            publish_heartbeat(&r.conn, &r.service, data),
         )
         .await;
     }
@@ -350,6 +310,7 @@ impl Report {
     }
 }
 
+#[derive(Clone)]
 struct Reporter {
     conn: Conn,
     key: String,
