@@ -297,17 +297,34 @@ async fn a_python_service_reporting_the_same_format_is_listed() {
     let api = Api::start(redis.config(), true).await;
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/telemetry_client.py");
-    let child = tokio::process::Command::new(redscope::testing::python())
+    let mut child = tokio::process::Command::new(redscope::testing::python())
         .arg(script)
         .arg(redis.url())
         .arg("8")
         .arg("300")
-        .output();
-    let poll = api.poll("/api/services", Duration::from_secs(10), |b| {
-        service(b, "py-risk").is_some_and(|s| s["heartbeat_ms"].as_i64().is_some())
-    });
-    let (out, seen) = tokio::join!(child, poll);
-    let out = out.expect("python runs");
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let (_, b) = api.get("/api/services").await;
+        if service(&b, "py-risk").is_some_and(|s| s["heartbeat_ms"].as_i64().is_some()) {
+            break b;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use tokio::io::AsyncReadExt;
+                let _ = e.read_to_string(&mut err).await;
+            }
+            assert!(status.success(), "the Python client failed: {err}");
+        }
+        assert!(Instant::now() < deadline, "py-risk never listed: {b}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let out = child.wait_with_output().await.expect("python runs");
     assert!(
         out.status.success(),
         "{}",
