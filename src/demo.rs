@@ -579,7 +579,8 @@ pub async fn run(
         Ok(stats) => tracing::debug!(?stats, "demo consumer stopped"),
         Err(e) => tracing::warn!(error = %e, "demo consumer ended with an error"),
     }
-    telemetry.stop().await;
+    // Its heartbeats on trading:system are messages the demo sent too.
+    feed.summary.messages += telemetry.stop().await.heartbeats;
     let summary = feed.snapshot(start);
     tracing::info!("{} (stopped)", summary.line());
     Ok(summary)

@@ -33,6 +33,8 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -130,6 +132,7 @@ impl TelemetryBuilder {
             interval: self.interval,
             started: Instant::now(),
             started_ms: now_ms(),
+            counts: Arc::default(),
             source: Sources {
                 caches: self.caches,
                 limiters: self.limiters,
@@ -203,6 +206,16 @@ impl Telemetry {
         self.reporter.local_report()
     }
 
+    /// Reports, heartbeats and failures so far.
+    pub fn stats(&self) -> TelemetryStats {
+        let c = &self.reporter.counts;
+        TelemetryStats {
+            reports: c.reports.load(Ordering::Relaxed),
+            heartbeats: c.heartbeats.load(Ordering::Relaxed),
+            failures: c.failures.load(Ordering::Relaxed),
+        }
+    }
+
     /// Stops reporting without cleanup, like a crash: the hash expires after its TTL.
     pub fn abort(mut self) {
         self.cancel.cancel();
@@ -211,15 +224,15 @@ impl Telemetry {
         }
     }
 
-    /// Stops reporting, deletes the hash and publishes a last heartbeat with `status: stopped`.
-    /// Errors are logged, never returned: stopping must not fail the host.
-    pub async fn stop(mut self) {
+    /// Stops reporting, deletes the hash and publishes a last heartbeat with `status: stopped`;
+    /// returns what it did. Errors are logged, never returned: stopping must not fail the host.
+    pub async fn stop(mut self) -> TelemetryStats {
         self.cancel.cancel();
         if let Some(t) = self.task.take() {
             let _ = t.await;
         }
         if !self.enabled {
-            return;
+            return self.stats();
         }
         let r = &self.reporter;
         let mut c = r.conn.clone();
@@ -235,11 +248,15 @@ impl Telemetry {
         data.insert("instance".into(), r.instance.clone().into());
         data.insert("key".into(), r.key.clone().into());
         data.insert("status".into(), "stopped".into());
-        let _ = tokio::time::timeout(
+        if let Ok(Ok(())) = tokio::time::timeout(
             Duration::from_secs(2),
             publish_heartbeat(&r.conn, &r.service, data),
         )
-        .await;
+        .await
+        {
+            r.counts.heartbeats.fetch_add(1, Ordering::Relaxed);
+        }
+        self.stats()
     }
 }
 
@@ -310,8 +327,27 @@ impl Report {
     }
 }
 
+/// What a reporter has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TelemetryStats {
+    /// Hash writes that succeeded.
+    pub reports: u64,
+    /// `HEARTBEAT`s published (the last one says `stopped` after [`Telemetry::stop`]).
+    pub heartbeats: u64,
+    /// Reports that failed (Redis down or slow).
+    pub failures: u64,
+}
+
+#[derive(Default)]
+struct Counts {
+    reports: AtomicU64,
+    heartbeats: AtomicU64,
+    failures: AtomicU64,
+}
+
 #[derive(Clone)]
 struct Reporter {
+    counts: Arc<Counts>,
     conn: Conn,
     key: String,
     service: String,
@@ -333,12 +369,14 @@ impl Reporter {
                 _ = cancel.cancelled() => break,
                 _ = tick.tick() => {}
             }
-            // A report never takes longer than one interval (a paused server must not pile up).
-            let outcome = tokio::select! {
-                _ = cancel.cancelled() => break,
-                r = tokio::time::timeout(self.interval, self.report_once()) => r,
-            };
-            let outcome = outcome.unwrap_or(Err(Error::Timeout(self.interval)));
+            // A report never takes longer than one interval (a paused server must not pile up);
+            // one under way finishes before a stop, so what was published is counted.
+            let outcome = tokio::time::timeout(self.interval, self.report_once())
+                .await
+                .unwrap_or(Err(Error::Timeout(self.interval)));
+            if outcome.is_err() {
+                self.counts.failures.fetch_add(1, Ordering::Relaxed);
+            }
             match (outcome, up) {
                 (Ok(()), false) => {
                     up = true;
@@ -445,6 +483,7 @@ impl Reporter {
             .ignore();
         let mut c = self.conn.clone();
         pipe.query_async::<()>(&mut c).await?;
+        self.counts.reports.fetch_add(1, Ordering::Relaxed);
         let mut data = Map::new();
         data.insert("service".into(), self.service.clone().into());
         data.insert("instance".into(), self.instance.clone().into());
@@ -457,6 +496,7 @@ impl Reporter {
         data.insert("uptime_s".into(), self.started.elapsed().as_secs().into());
         data.insert("version".into(), VERSION.into());
         publish_heartbeat(&self.conn, &self.service, data).await?;
+        self.counts.heartbeats.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -285,9 +285,21 @@ async fn telemetry_can_be_turned_off_and_survives_a_dead_server() {
     assert!(quiet.is_empty(), "a disabled reporter wrote {quiet:?}");
     redis.kill();
     assert_eq!(on.snapshot().meta["service"], "survivor");
-    tokio::time::timeout(Duration::from_secs(5), on.stop())
+    // It keeps trying (and counting failures) without disturbing the host.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while on.stats().failures < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no failed report: {:?}",
+            on.stats()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = tokio::time::timeout(Duration::from_secs(5), on.stop())
         .await
         .expect("stop hung on a dead server");
+    assert!(stats.reports >= 1 && stats.heartbeats >= 1, "{stats:?}");
+    assert!(stats.failures >= 2, "{stats:?}");
     off.stop().await;
 }
 
