@@ -658,6 +658,29 @@ mod tests {
     }
 
     #[test]
+    fn hgetall_replies_read_in_resp2_and_resp3() {
+        use redis::Value as V;
+        let bulk = |s: &str| V::BulkString(s.as_bytes().to_vec());
+        let resp2 = V::Array(vec![
+            bulk("service"),
+            bulk("pricer"),
+            bulk("pid"),
+            V::Int(7),
+        ]);
+        let resp3 = V::Map(vec![
+            (bulk("service"), bulk("pricer")),
+            (bulk("pid"), V::Int(7)),
+        ]);
+        for v in [resp2, resp3] {
+            let f = hash_fields(Some(&v));
+            assert_eq!(f.len(), 2);
+            assert_eq!((f["service"].as_str(), f["pid"].as_str()), ("pricer", "7"));
+        }
+        assert!(hash_fields(Some(&V::Nil)).is_empty());
+        assert!(hash_fields(None).is_empty());
+    }
+
+    #[test]
     fn silence_beyond_two_intervals_is_gone() {
         let f = fields(&[("interval_ms", "200"), ("updated_ms", "1000")]);
         assert_eq!(
