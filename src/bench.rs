@@ -170,6 +170,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "telemetry-overhead",
         "cache-get throughput with telemetry at a 1 s interval vs without, same run",
     ),
+    (
+        "monitor-publish",
+        "channel monitor counting 2,000,000 PUBLISHes (redis-benchmark -P 64) vs a bare subscriber",
+    ),
 ];
 
 /// Runs one scenario against an empty database of `cfg`.
@@ -185,6 +189,7 @@ pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
         "app-memory" => blocking(cfg, app::app_memory).await,
         "desktop" => blocking(cfg, app::desktop).await,
         "telemetry-overhead" => telemetry::telemetry_overhead(cfg).await,
+        "monitor-publish" => crate::bench_monitor::monitor_publish(cfg).await,
         other => Err(Error::InvalidInput(format!(
             "unknown scenario {other:?}; known: {}",
             SCENARIOS

@@ -255,7 +255,7 @@ impl Decoded {
 pub fn inspect(bytes: &[u8]) -> Result<Decoded> {
     let (payload, compression) = Codec::default().unwrap_compression(bytes)?;
     let (format, json) = if is_msgpack(&payload) {
-        match rmp_serde::from_slice::<serde_json::Value>(&payload[2..]) {
+        match msgpack_from_slice::<serde_json::Value>(&payload[2..]) {
             Ok(v) => (PayloadFormat::Msgpack, Some(v)),
             Err(_) => (PayloadFormat::Binary, None),
         }
@@ -525,9 +525,22 @@ fn msgpack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Deepest MessagePack nesting decoded (serde_json's own limit): deeper values, which only a
+/// hostile or corrupt writer produces, are refused instead of overflowing the stack.
+pub const MAX_MSGPACK_DEPTH: usize = 128;
+
+/// `rmp_serde::from_slice` with the nesting limited to [`MAX_MSGPACK_DEPTH`].
+pub(crate) fn msgpack_from_slice<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+) -> std::result::Result<T, rmp_serde::decode::Error> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+    de.set_max_depth(MAX_MSGPACK_DEPTH);
+    T::deserialize(&mut de)
+}
+
 fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
     if is_msgpack(payload) {
-        return rmp_serde::from_slice(&payload[2..])
+        return msgpack_from_slice(&payload[2..])
             .map_err(|e| Error::Codec(format!("MessagePack decoding failed: {e}")));
     }
     let json_err = match serde_json::from_slice::<T>(payload) {
@@ -612,6 +625,20 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    #[test]
+    fn deeply_nested_msgpack_is_refused_not_a_stack_overflow() {
+        let mut hostile = vec![MARKER, TAG_MSGPACK];
+        hostile.extend(std::iter::repeat_n(0x91u8, 100_000));
+        hostile.push(0xC0);
+        let d = inspect(&hostile).expect("inspect never fails on content");
+        assert_eq!(d.format, PayloadFormat::Binary);
+        assert!(decode_any(&hostile).is_err());
+        assert!(Codec::default()
+            .decode::<serde_json::Value>(&hostile)
+            .is_err());
+        assert!(crate::admin::decode::decode(&hostile, true).json.is_none());
+    }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Ticker {

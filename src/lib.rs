@@ -38,11 +38,13 @@
 //! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
+//! - [`fuzzing`]: the fuzz targets' bodies (`fuzz/`), shared with the corpus replay test.
 //! - [`testing`]: private redis-server processes for tests and benchmarks, and real local
 //!   Cluster (3 masters + 3 replicas) and Sentinel (master, replica, 3 Sentinels) deployments.
 
 pub mod admin;
 pub mod bench;
+pub mod bench_monitor;
 pub mod breaker;
 pub mod cache;
 pub mod codec;
@@ -51,6 +53,7 @@ pub mod conn;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod fuzzing;
 pub mod health;
 pub mod keyspace;
 pub mod lock;

@@ -34,7 +34,6 @@ use serde::Serialize;
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
-use crate::keyspace::glob_escape;
 use crate::ttl::{DataType, Expiry};
 
 /// Namespace of the market data keys.
@@ -352,30 +351,23 @@ impl MarketDataCache {
     /// Removes every cached item of an exchange (tickers, books, trades, candles, API counters);
     /// returns the count.
     pub async fn invalidate_exchange(&self, exchange: &str) -> Result<u64> {
-        let ex = glob_escape(segment("exchange", exchange)?);
         self.cache
-            .invalidate_pattern(&format!("{MARKET_PREFIX}:*:{ex}:*"))
+            .invalidate_pattern(&patterns::exchange(exchange)?)
             .await
     }
 
     /// Removes every cached item of a symbol on any exchange, its signals, market data and quote.
     pub async fn invalidate_symbol(&self, symbol: &str) -> Result<u64> {
-        let sym = glob_escape(segment("symbol", symbol)?);
         self.cache
-            .invalidate_pattern(&format!("{MARKET_PREFIX}:*:{sym}"))
+            .invalidate_pattern(&patterns::symbol(symbol)?)
             .await
     }
 
     /// Removes the signals of one strategy, or of all strategies with `None`.
     pub async fn invalidate_signals(&self, strategy: Option<&str>) -> Result<u64> {
-        let pattern = match strategy {
-            Some(s) => format!(
-                "{MARKET_PREFIX}:signal:{}:*",
-                glob_escape(segment("strategy", s)?)
-            ),
-            None => format!("{MARKET_PREFIX}:signal:*"),
-        };
-        self.cache.invalidate_pattern(&pattern).await
+        self.cache
+            .invalidate_pattern(&patterns::signals(strategy)?)
+            .await
     }
 
     /// Removes the market keys matching a glob relative to `market:` (e.g. `ticker:binance:*`).
@@ -386,6 +378,49 @@ impl MarketDataCache {
         self.cache
             .invalidate_pattern(&format!("{MARKET_PREFIX}:{pattern}"))
             .await
+    }
+}
+
+/// The invalidation globs of the key layout above, with names matched literally. The caches'
+/// `invalidate_*` methods and the admin service's presets both use these, so they cannot drift.
+pub mod patterns {
+    use super::{segment, MARKET_PREFIX};
+    use crate::error::Result;
+    use crate::keyspace::glob_escape;
+
+    /// Everything cached for an exchange: `market:*:{exchange}:*`.
+    pub fn exchange(exchange: &str) -> Result<String> {
+        let ex = glob_escape(segment("exchange", exchange)?);
+        Ok(format!("{MARKET_PREFIX}:*:{ex}:*"))
+    }
+
+    /// Everything cached for a symbol on any exchange: `market:*:{symbol}`.
+    pub fn symbol(symbol: &str) -> Result<String> {
+        let sym = glob_escape(segment("symbol", symbol)?);
+        Ok(format!("{MARKET_PREFIX}:*:{sym}"))
+    }
+
+    /// The signals of one strategy (`market:signal:{strategy}:*`), or of all with `None`.
+    pub fn signals(strategy: Option<&str>) -> Result<String> {
+        Ok(match strategy {
+            Some(s) => format!(
+                "{MARKET_PREFIX}:signal:{}:*",
+                glob_escape(segment("strategy", s)?)
+            ),
+            None => format!("{MARKET_PREFIX}:signal:*"),
+        })
+    }
+
+    /// Every cached day of a symbol's features: `features:{symbol}:*`.
+    pub fn features_of_symbol(symbol: &str) -> Result<String> {
+        let sym = glob_escape(segment("symbol", symbol)?);
+        Ok(format!("features:{sym}:*"))
+    }
+
+    /// Every symbol's features of one day: `features:*:{date}`.
+    pub fn features_of_date(date: &str) -> Result<String> {
+        let d = glob_escape(segment("date", date)?);
+        Ok(format!("features:*:{d}"))
     }
 }
 
@@ -481,9 +516,8 @@ impl FeatureCache {
 
     /// Removes every cached day of a symbol; returns the count.
     pub async fn invalidate_symbol(&self, symbol: &str) -> Result<u64> {
-        let sym = glob_escape(segment("symbol", symbol)?);
         self.cache
-            .invalidate_pattern(&format!("features:{sym}:*"))
+            .invalidate_pattern(&patterns::features_of_symbol(symbol)?)
             .await
     }
 }

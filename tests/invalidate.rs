@@ -41,8 +41,8 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
             .chain((0..2000).map(|i| format!("market:orderbook:kraken:S{i}")))
             .chain((0..500).map(|i| format!("features:AAPL:2025-01-{:02}", i % 28 + 1)))
             .chain((0..700).map(|i| format!("features:S{i}:2025-01-17")))
-            .chain((0..40).map(|i| format!("signal:momentum:S{i}")))
-            .chain((0..60).map(|i| format!("signal:meanrev:S{i}"))),
+            .chain((0..40).map(|i| format!("market:signal:momentum:S{i}")))
+            .chain((0..60).map(|i| format!("market:signal:meanrev:S{i}"))),
     )
     .await;
     let total = dbsize(&redis.url()).await;
@@ -70,9 +70,10 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
         .as_str()
         .unwrap()
         .starts_with("market:ticker:binance:")));
+    // S7's ticker, order book and its signals from both strategies.
     assert_eq!(
         dry(json!({"kind": "symbol", "value": "S7"})).await["count"],
-        2
+        4
     );
     assert_eq!(
         dry(json!({"kind": "signals", "value": "momentum"})).await["count"],
@@ -130,7 +131,7 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     // The final state also went out as a `job` event.
     let last = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
-            let e = serde_json::to_value(events.recv().await.unwrap()).unwrap();
+            let e = api::next_event(&mut events).await;
             if e["type"] == "job" && e["state"] == "done" {
                 return e;
             }
@@ -161,7 +162,7 @@ async fn a_job_reports_progress_and_stops_when_cancelled() {
     // Wait for a progress event that shows deletion under way, then cancel.
     let progress = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let e = serde_json::to_value(events.recv().await.unwrap()).unwrap();
+            let e = api::next_event(&mut events).await;
             if e["type"] == "job" && e["state"] == "running" && e["deleted"].as_u64() > Some(0) {
                 return e;
             }

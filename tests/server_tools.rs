@@ -218,6 +218,17 @@ async fn the_console_returns_typed_replies_and_guards_dangerous_commands() {
             "{refused}: {b}"
         );
     }
+    // A reply longer than 10,000 elements is cut, and says so.
+    let mut push = vec![json!("RPUSH"), json!("big")];
+    push.extend((0..10_050).map(|i| json!(i.to_string())));
+    let (_, b) = run(Value::Array(push)).await;
+    assert_eq!(reply(&b)["value"], 10_050);
+    let (_, b) = run(json!(["LRANGE", "big", "0", "-1"])).await;
+    assert_eq!(b["truncated"], true);
+    assert_eq!(reply(&b)["value"].as_array().unwrap().len(), 10_000);
+    let (_, b) = run(json!(["LRANGE", "big", "0", "9"])).await;
+    assert!(b["truncated"].is_null(), "{b}");
+
     let (st, b) = api
         .post(
             "/api/console",

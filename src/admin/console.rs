@@ -171,30 +171,17 @@ pub(crate) struct CommandTable {
 impl AdminService {
     /// Runs one command and returns its typed reply (see the module doc for what is refused).
     pub async fn console(&self, req: ConsoleRequest) -> Result<ConsoleReply> {
-        let Some(first) = req.args.first() else {
-            return Err(Error::InvalidInput("args must name a command".into()));
-        };
-        let name = first.to_ascii_uppercase();
-        let sub = req.args.get(1).map(|s| s.to_ascii_uppercase());
-        let full = match &sub {
-            Some(s) => format!("{name} {s}"),
-            None => name.clone(),
-        };
-        let listed = |list: &[&str]| list.iter().any(|d| *d == name || *d == full);
-        if listed(BLOCKING) || blocks(&name, &req.args) {
-            return Err(Error::InvalidInput(format!(
-                "{name} blocks or subscribes, and a console call must return: use the stream tail or the channel monitor instead"
-            )));
-        }
-        if listed(STATEFUL) {
-            return Err(Error::InvalidInput(format!(
-                "{full} changes the connection's state, which the console shares: not available here"
-            )));
-        }
-        let dangerous = listed(DANGEROUS);
+        let Screened {
+            first,
+            name,
+            sub,
+            full,
+            dangerous,
+            may_write,
+        } = screen(&req.args)?;
         let mut conn = self.conn().await?;
         let writes =
-            dangerous || listed(MAY_WRITE) || self.writes(&mut conn, &name, sub.as_deref()).await?;
+            dangerous || may_write || self.writes(&mut conn, &name, sub.as_deref()).await?;
         if self.read_only() && writes {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
@@ -203,7 +190,7 @@ impl AdminService {
                 "{full} is dangerous: pass confirm: true to run it"
             )));
         }
-        let mut cmd = redis::cmd(first);
+        let mut cmd = redis::cmd(&first);
         for a in &req.args[1..] {
             cmd.arg(a);
         }
@@ -218,7 +205,10 @@ impl AdminService {
             // Tree counts cached from before this command may be stale now.
             self.inner.trees.clear();
         }
-        let mut budget = MAX_REPLY_ITEMS;
+        let mut budget = Budget {
+            left: MAX_REPLY_ITEMS,
+            cut: false,
+        };
         let reply = match result {
             Ok(v) if full == "CONFIG GET" => hide_secrets(to_reply(v, &mut budget)),
             Ok(v) => to_reply(v, &mut budget),
@@ -230,7 +220,7 @@ impl AdminService {
         Ok(ConsoleReply {
             reply,
             elapsed_ms,
-            truncated: budget == 0,
+            truncated: budget.cut,
         })
     }
 
@@ -331,19 +321,75 @@ fn hide_secrets(reply: Reply) -> Reply {
     }
 }
 
+/// A console command's arguments, checked before anything is sent.
+pub(crate) struct Screened {
+    /// The command name as given.
+    pub first: String,
+    /// The command name, upper case.
+    pub name: String,
+    /// The second argument, upper case (a subcommand for containers).
+    pub sub: Option<String>,
+    /// `NAME SUB` (or `NAME`), as the lists spell it.
+    pub full: String,
+    /// Listed as dangerous: needs `confirm`, refused read-only.
+    pub dangerous: bool,
+    /// Listed as possibly writing (scripts, publishing).
+    pub may_write: bool,
+}
+
+/// Checks a console call's arguments without touching Redis: a command must be named, and
+/// blocking or connection-state commands are refused. Shared with [`crate::fuzzing`].
+pub(crate) fn screen(args: &[String]) -> Result<Screened> {
+    let Some(first) = args.first() else {
+        return Err(Error::InvalidInput("args must name a command".into()));
+    };
+    let name = first.to_ascii_uppercase();
+    let sub = args.get(1).map(|s| s.to_ascii_uppercase());
+    let full = match &sub {
+        Some(s) => format!("{name} {s}"),
+        None => name.clone(),
+    };
+    let listed = |list: &[&str]| list.iter().any(|d| *d == name || *d == full);
+    if listed(BLOCKING) || blocks(&name, args) {
+        return Err(Error::InvalidInput(format!(
+            "{name} blocks or subscribes, and a console call must return: use the stream tail or the channel monitor instead"
+        )));
+    }
+    if listed(STATEFUL) {
+        return Err(Error::InvalidInput(format!(
+            "{full} changes the connection's state, which the console shares: not available here"
+        )));
+    }
+    Ok(Screened {
+        first: first.clone(),
+        dangerous: listed(DANGEROUS),
+        may_write: listed(MAY_WRITE),
+        name,
+        sub,
+        full,
+    })
+}
+
 /// `XREAD`/`XREADGROUP` with a `BLOCK` argument block.
 fn blocks(name: &str, args: &[String]) -> bool {
     matches!(name, "XREAD" | "XREADGROUP") && args.iter().any(|a| a.eq_ignore_ascii_case("BLOCK"))
 }
 
-fn to_reply(v: Value, budget: &mut usize) -> Reply {
-    let list = |items: Vec<Value>, budget: &mut usize| {
+/// Elements a reply may still show, and whether some were left out.
+struct Budget {
+    left: usize,
+    cut: bool,
+}
+
+fn to_reply(v: Value, budget: &mut Budget) -> Reply {
+    let list = |items: Vec<Value>, budget: &mut Budget| {
         let mut out = Vec::new();
         for x in items {
-            if *budget == 0 {
+            if budget.left == 0 {
+                budget.cut = true;
                 break;
             }
-            *budget -= 1;
+            budget.left -= 1;
             out.push(to_reply(x, budget));
         }
         out
@@ -360,10 +406,11 @@ fn to_reply(v: Value, budget: &mut usize) -> Reply {
         Value::Map(pairs) => {
             let mut out = Vec::new();
             for (k, val) in pairs {
-                if *budget == 0 {
+                if budget.left == 0 {
+                    budget.cut = true;
                     break;
                 }
-                *budget -= 1;
+                budget.left -= 1;
                 out.push((to_reply(k, budget), to_reply(val, budget)));
             }
             Reply::Map(out)
@@ -391,7 +438,10 @@ mod tests {
 
     #[test]
     fn replies_serialize_typed() {
-        let mut budget = 10;
+        let mut budget = Budget {
+            left: 3,
+            cut: false,
+        };
         let r = to_reply(
             Value::Array(vec![
                 Value::Int(1),
@@ -408,11 +458,15 @@ mod tests {
                 {"type": "nil"}
             ]})
         );
-        let mut small = 2;
+        assert!(!budget.cut, "exactly the budget is not a cut");
+        let mut small = Budget {
+            left: 2,
+            cut: false,
+        };
         let Reply::Array(cut) = to_reply(Value::Array(vec![Value::Int(1); 5]), &mut small) else {
             panic!("not an array")
         };
-        assert_eq!((cut.len(), small), (2, 0));
+        assert_eq!((cut.len(), small.cut), (2, true));
     }
 
     #[test]

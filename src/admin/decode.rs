@@ -113,6 +113,7 @@ fn msgpack(raw: &[u8]) -> Option<serde_json::Value> {
     let mut cursor = std::io::Cursor::new(raw);
     let v: serde_json::Value = {
         let mut de = rmp_serde::Deserializer::new(&mut cursor);
+        de.set_max_depth(crate::codec::MAX_MSGPACK_DEPTH);
         serde::Deserialize::deserialize(&mut de).ok()?
     };
     (cursor.position() as usize == raw.len()).then_some(v)

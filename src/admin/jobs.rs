@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::bytes::Bytes;
 use super::AdminService;
 use crate::error::{Error, Result};
-use crate::keyspace::{self, glob_escape, ScanOptions, ScanProgress};
+use crate::keyspace::{self, ScanOptions, ScanProgress};
 
 /// Most jobs remembered (the oldest finished ones are forgotten first).
 pub const MAX_JOBS: usize = 100;
@@ -30,9 +30,9 @@ const EVENT_EVERY: Duration = Duration::from_millis(100);
 pub enum PresetKind {
     /// Everything cached for an exchange: `market:*:{exchange}:*`.
     Exchange,
-    /// Everything cached for a symbol: `market:*:*:{symbol}` and `market:*:*:{symbol}:*`.
+    /// Everything cached for a symbol on any exchange: `market:*:{symbol}`.
     Symbol,
-    /// Strategy signals: `signal:{strategy}:*` (every strategy when the value is empty).
+    /// Strategy signals: `market:signal:{strategy}:*` (every strategy when the value is empty).
     Signals,
     /// Feature vectors of a symbol: `features:{symbol}:*`.
     FeaturesSymbol,
@@ -151,15 +151,14 @@ pub fn patterns_of(pattern: Option<&str>, preset: Option<&Preset>) -> Result<Vec
                     preset.kind
                 )));
             }
-            let v = glob_escape(v);
-            Ok(match preset.kind {
-                PresetKind::Exchange => vec![format!("market:*:{v}:*")],
-                PresetKind::Symbol => vec![format!("market:*:*:{v}"), format!("market:*:*:{v}:*")],
-                PresetKind::Signals if v.is_empty() => vec!["signal:*".into()],
-                PresetKind::Signals => vec![format!("signal:{v}:*")],
-                PresetKind::FeaturesSymbol => vec![format!("features:{v}:*")],
-                PresetKind::FeaturesDate => vec![format!("features:*:{v}")],
-            })
+            use crate::market::patterns;
+            Ok(vec![match preset.kind {
+                PresetKind::Exchange => patterns::exchange(v)?,
+                PresetKind::Symbol => patterns::symbol(v)?,
+                PresetKind::Signals => patterns::signals(Some(v).filter(|v| !v.is_empty()))?,
+                PresetKind::FeaturesSymbol => patterns::features_of_symbol(v)?,
+                PresetKind::FeaturesDate => patterns::features_of_date(v)?,
+            }])
         }
         (Some(_), Some(_)) => Err(Error::InvalidInput(
             "give either pattern or preset, not both".into(),
@@ -377,12 +376,12 @@ mod tests {
             .unwrap()
         };
         assert_eq!(p(PresetKind::Exchange, "binance"), ["market:*:binance:*"]);
+        assert_eq!(p(PresetKind::Symbol, "BTC-USDT"), ["market:*:BTC-USDT"]);
+        assert_eq!(p(PresetKind::Signals, ""), ["market:signal:*"]);
         assert_eq!(
-            p(PresetKind::Symbol, "BTC-USDT"),
-            ["market:*:*:BTC-USDT", "market:*:*:BTC-USDT:*"]
+            p(PresetKind::Signals, "momentum"),
+            ["market:signal:momentum:*"]
         );
-        assert_eq!(p(PresetKind::Signals, ""), ["signal:*"]);
-        assert_eq!(p(PresetKind::Signals, "momentum"), ["signal:momentum:*"]);
         assert_eq!(p(PresetKind::FeaturesSymbol, "AAPL"), ["features:AAPL:*"]);
         assert_eq!(
             p(PresetKind::FeaturesDate, "2025-01-17"),

@@ -12,6 +12,7 @@ mod events;
 mod extract;
 mod findings;
 mod jobs;
+mod live_extract;
 mod metrics;
 pub mod openapi;
 mod profiles;

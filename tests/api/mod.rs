@@ -127,3 +127,16 @@ pub async fn raw_conn(url: &str) -> redis::aio::MultiplexedConnection {
         .await
         .unwrap()
 }
+
+/// The next event on the service's bus as JSON (its wire shape), skipping over a lag.
+pub async fn next_event(
+    rx: &mut tokio::sync::broadcast::Receiver<redscope::admin::events::Event>,
+) -> Value {
+    loop {
+        match rx.recv().await {
+            Ok(e) => return serde_json::to_value(e).expect("events serialise"),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(e) => panic!("event bus closed: {e}"),
+        }
+    }
+}
