@@ -60,8 +60,12 @@ test('dashboard: server facts, charts for every metric, ranges', async () => {
   await page.getByTestId('range-3600').click();
   await until(async () => (await page.getByTestId('range-3600').getAttribute('class')).includes('on'), { what: '1 h range selected' });
   await page.getByTestId('range-300').click();
-  // The sampler history arrives: at least one sample drawn (the last value shows beside the title).
-  await until(async () => ((await page.locator('.chart-last').first().textContent()) ?? '').length > 0, { timeoutMs: 20000, what: 'a metrics sample' });
+  // The sampler's history arrives, then live `metrics` events keep adding samples (one a second).
+  const drawn = async () => Number(await page.getByTestId('charts').getAttribute('data-samples'));
+  await until(async () => (await drawn()) >= 1, { timeoutMs: 20000, what: 'a metrics sample' });
+  const first = await drawn();
+  await until(async () => (await drawn()) >= first + 2, { timeoutMs: 20000, what: 'live metrics events' });
+  assert.match(await page.locator('.chart-last').nth(3).textContent(), /^\d+$/, 'the clients chart shows its latest value');
   await page.getByTestId('alerts').locator('.badge').first().waitFor(T);
   await screenshot(page, 'dashboard');
 });
@@ -248,5 +252,40 @@ test('connections dialog and keyboard shortcuts', async () => {
   assert.match(await page.getByTestId('profile-test-result').textContent(), /OK · Redis 7/);
   await screenshot(page, 'connections');
   await page.getByTestId('connections-close').click();
+  // `t` switches between the light and dark themes.
+  const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+  const before = await theme();
+  await page.keyboard.press('t');
+  assert.notEqual(await theme(), before);
+  await page.keyboard.press('g');
+  await page.keyboard.press('d');
+  await page.getByTestId('chart-hit').locator('canvas').waitFor(T);
+  await screenshot(page, `dashboard-${await theme()}`);
   assert.deepEqual(pageErrors, []);
+});
+
+test('read-only mode: the badge shows and an edit is refused with a readable error', async () => {
+  const ro = await startServe(redis.url, ['--read-only']);
+  try {
+    const p = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await p.goto(ro.url + '#/keys');
+    await p.getByTestId('read-only').waitFor(T);
+    const search = p.getByTestId('key-search');
+    await search.fill('session:monitor:abc123');
+    await search.press('Enter');
+    await p.getByTestId('key-row').first().click();
+    const row = p.locator('tr[data-field="user"]');
+    await row.waitFor(T);
+    await row.getByTestId('hash-edit').click();
+    await p.getByTestId('prompt-input').fill('intruder');
+    await p.getByTestId('prompt-ok').click();
+    const err = p.getByTestId('toast-error').first();
+    await err.waitFor(T);
+    assert.match(await err.textContent(), /read.only/i);
+    assert.doesNotMatch(await err.textContent(), /[{}]/, 'no raw JSON');
+    assert.equal(await r.str('HGET', 'session:monitor:abc123', 'user'), 'trader-1');
+    await p.close();
+  } finally {
+    ro.stop();
+  }
 });

@@ -9,7 +9,7 @@ import { Shortcuts } from './shortcuts';
 import { applyTheme, currentTheme, toggleTheme } from './theme';
 import { createTransport, type ApiError, type Transport } from './transport';
 import type { HealthReport, ServerEvent } from './types';
-import { showError } from './ui';
+import { openModal, showError, table } from './ui';
 
 /** Everything a page needs from the shell. */
 export interface AppContext {
@@ -72,7 +72,7 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
     links.set(p.id, a);
     nav.append(a);
   }
-  nav.append(h('div', { class: 'nav-help' }, h('div', {}, h('kbd', {}, '/'), ' search'), h('div', {}, h('kbd', {}, 'r'), ' refresh'), h('div', {}, h('kbd', {}, 't'), ' theme')));
+  nav.append(h('div', { class: 'nav-help' }, h('div', {}, h('kbd', {}, '/'), ' search'), h('div', {}, h('kbd', {}, 'r'), ' refresh'), h('div', {}, h('kbd', {}, 't'), ' theme'), h('div', {}, h('kbd', {}, '?'), ' all shortcuts')));
   router = new Router(pages, outlet, (page) => {
     for (const [id, a] of links) a.classList.toggle('active', id === page.id);
     document.title = `${page.title} · Redscope`;
@@ -91,6 +91,10 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
   keys.bind('r', 'Refresh the page', () => router.refresh());
   keys.bind('/', 'Search on this page', () => outlet.querySelector<HTMLInputElement>('input[type=search]')?.focus());
   for (const p of pages) if (p.shortcut) keys.bind(`g ${p.shortcut}`, `Go to ${p.title}`, () => router.go(p.id));
+  keys.bind('?', 'Show these shortcuts', () => {
+    if (document.querySelector('[data-testid=shortcuts]')) return;
+    openModal('Keyboard shortcuts', table(['keys', 'action'], keys.list().map((k) => [k.keys, k.description])), undefined, 'shortcuts');
+  });
 
   function setState(state: string, error: string | null | undefined): void {
     const l = connLabel(state);

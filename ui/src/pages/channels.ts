@@ -75,16 +75,14 @@ export function channelsPage(ctx: AppContext): Page {
   }
 
   function renderStats(): void {
-    const local = buffer.stats();
-    const byName = new Map((serverStats?.channels ?? []).map((c) => [c.name, c]));
-    const names = new Set([...byName.keys(), ...local.map((c) => c.channel)]);
-    const rows = [...names].map((n) => {
-      const s = byName.get(n);
-      const l = local.find((c) => c.channel === n);
-      return [n, s?.pattern ? `via ${s.pattern}` : 'channel', formatCount(Math.max(s?.count ?? 0, l?.count ?? 0)), `${(l?.rate ?? s?.rate ?? 0).toFixed(1)}/s`];
-    });
+    // The service counts per channel and subscription (a message matched by a channel and a
+    // pattern is counted under each); without its figures, the local buffer's.
+    const server = serverStats?.channels ?? [];
+    const rows = server.length
+      ? server.map((c) => [c.name, c.pattern ? `via ${c.pattern}` : 'channel', formatCount(c.count), `${c.rate.toFixed(1)}/s`])
+      : buffer.stats().map((c) => [c.channel, '', formatCount(c.count), `${c.rate.toFixed(1)}/s`]);
     const total = Math.max(serverStats?.total ?? 0, buffer.total);
-    status.textContent = `${formatCount(total)} messages · ${formatCount(buffer.view().length)} shown${buffer.pending ? ` · ${formatCount(buffer.pending)} held while paused` : ''}${buffer.dropped || serverStats?.dropped ? ` · ${formatCount(buffer.dropped + (serverStats?.dropped ?? 0))} not drawn` : ''}`;
+    status.textContent = `${formatCount(total)} messages · ${formatCount(buffer.view().length)} shown${buffer.pending ? ` · ${formatCount(buffer.pending)} held while paused` : ''}${buffer.dropped ? ` · ${formatCount(buffer.dropped)} counted but not drawn` : ''}`;
     const subs = [...(serverStats?.subscribed_channels ?? []), ...(serverStats?.subscribed_patterns ?? [])];
     statsBox.replaceChildren(rows.length || subs.length ? table(['channel', 'subscription', 'messages', 'rate'], rows.length ? rows : [[h('span', { class: 'muted' }, `listening on ${subs.join(', ')}; no messages yet`), '', '', '']], 'stats-table') : empty('Not subscribed. Pick presets or type channels/patterns, then Subscribe.'));
   }

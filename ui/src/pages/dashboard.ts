@@ -8,22 +8,10 @@ import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatBytes, formatCount, formatDuration, formatMs } from '../format';
 import type { Page } from '../router';
+import { chartData, hitPercent, type ChartSpec } from '../metrics';
 import type { Alert, HealthReport, MetricsSample } from '../types';
 import { errorText } from '../ui';
 
-/** The chart panels: title, series labels, and how to read each series from a sample. */
-interface ChartSpec {
-  id: string;
-  title: string;
-  series: { label: string; color: string; get: (s: MetricsSample) => number | null; delta?: boolean }[];
-  fmt: (v: number) => string;
-}
-
-/** Hit rate as a percentage (the sampler reports a 0..1 fraction). */
-export function hitPercent(v: number | null | undefined): number | null {
-  if (v === null || v === undefined || !Number.isFinite(v)) return null;
-  return v <= 1 ? v * 100 : v;
-}
 
 const CHARTS: ChartSpec[] = [
   { id: 'hit', title: 'Hit rate', series: [{ label: 'hit rate %', color: '#3fb950', get: (s) => hitPercent(s.hit_rate) }], fmt: (v) => `${v.toFixed(0)}%` },
@@ -45,7 +33,7 @@ const CHARTS: ChartSpec[] = [
       { label: 'evicted', color: '#f85149', get: (s) => s.evicted_keys, delta: true },
       { label: 'expired', color: '#a371f7', get: (s) => s.expired_keys, delta: true },
     ],
-    fmt: (v) => formatCount(v),
+    fmt: (v) => (Number.isInteger(v) ? formatCount(v) : v.toFixed(1)),
   },
   {
     id: 'net',
@@ -57,24 +45,6 @@ const CHARTS: ChartSpec[] = [
     fmt: (v) => `${v.toFixed(1)}`,
   },
 ];
-
-/** Columns for uPlot: x (seconds) then one array per series; counters since start (`delta`)
- * become the change from the previous sample (a server restart counts as 0). */
-export function chartData(samples: MetricsSample[], spec: Pick<ChartSpec, 'series'>): (number | null)[][] {
-  const xs = samples.map((s) => s.at_ms / 1000);
-  return [
-    xs,
-    ...spec.series.map((se) =>
-      samples.map((s, i) => {
-        const v = se.get(s);
-        if (!se.delta || v === null) return v;
-        if (i === 0) return null;
-        const prev = se.get(samples[i - 1]);
-        return prev === null ? null : Math.max(0, v - prev);
-      }),
-    ),
-  ];
-}
 
 const RANGES: [string, number][] = [
   ['5 min', 300],
@@ -99,7 +69,7 @@ export function dashboardPage(ctx: AppContext): Page {
   let resize: (() => void) | null = null;
   const factsBox = h('div', { class: 'facts', 'data-testid': 'facts' });
   const alertsBox = h('div', { class: 'alerts', 'data-testid': 'alerts' });
-  const chartsBox = h('div', { class: 'charts' });
+  const chartsBox = h('div', { class: 'charts', 'data-testid': 'charts' });
   const banner = h('div', { class: 'banner-slot' });
   const rangeBar = h('div', { class: 'seg', 'data-testid': 'ranges' });
 
@@ -130,7 +100,7 @@ export function dashboardPage(ctx: AppContext): Page {
 
   function renderAlerts(alerts: Alert[]): void {
     alertsBox.replaceChildren(
-      ...(alerts.length === 0 ? [h('span', { class: 'badge ok' }, 'no alerts')] : alerts.map((a) => h('span', { class: `badge ${a.level}`, title: a.code, 'data-testid': `alert-${a.code}` }, `${a.level === 'critical' ? '⛔' : '⚠'} ${a.message}`))),
+      ...(alerts.length === 0 ? [h('span', { class: 'badge ok' }, 'no alerts')] : alerts.map((a) => h('span', { class: `badge ${a.level}`, title: a.code, 'data-testid': `alert-${a.code}` }, `${a.level === 'critical' ? 'CRITICAL' : 'WARNING'} · ${a.message}`))),
     );
   }
 
@@ -149,7 +119,18 @@ export function dashboardPage(ctx: AppContext): Page {
           height: 150,
           legend: { show: true },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: true } },
+          // The x axis always spans the chosen range, ending at the newest sample (or now).
+          scales: {
+            x: {
+              time: true,
+              range: () => {
+                const end = samples.length ? samples[samples.length - 1].at_ms / 1000 : Date.now() / 1000;
+                return [end - range, end];
+              },
+            },
+            // From zero, so a flat series does not look like noise; hit rate is always 0-100 %.
+            y: { range: (_u: uPlot, _min: number | null, max: number | null): uPlot.Range.MinMax => (spec.id === 'hit' ? [0, 100] : [0, max !== null && max > 0 ? max * 1.15 : 1]) },
+          },
           axes: [
             { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' } },
             { stroke: '#8b92a3', grid: { stroke: 'rgba(139,146,163,0.15)' }, size: 72, values: (_u, vals) => vals.map((v) => (v === null ? '' : spec.fmt(v))) },
@@ -165,6 +146,7 @@ export function dashboardPage(ctx: AppContext): Page {
   }
 
   function updateCharts(): void {
+    chartsBox.dataset.samples = String(samples.length);
     for (const { spec, plot } of plots) plot.setData(chartData(samples, spec) as uPlot.AlignedData);
     for (const { spec, box } of plots) {
       const lastSample = samples[samples.length - 1];

@@ -31,6 +31,8 @@ export function keysPage(ctx: AppContext): Page {
   let selected: string | null = null;
   const tree = new TreeModel();
   const treeTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Rows whose counts are still growing (their level is being scanned): shown with a "+". */
+  const partial = new Set<string>();
   const treeStatus = h('div', { class: 'tree-status', 'data-testid': 'tree-status' });
   const listStatus = h('div', { class: 'list-status', 'data-testid': 'list-status' });
   const detail = h('section', { class: 'key-detail', 'data-testid': 'key-detail' });
@@ -49,7 +51,7 @@ export function keysPage(ctx: AppContext): Page {
       mount(row, 
         h('span', { class: 'twisty' }, r.leaf ? '·' : r.loading ? '…' : r.expanded ? '▾' : '▸'),
         h('span', { class: 'tree-name' }, r.name),
-        r.leaf ? null : h('span', { class: 'count', 'data-testid': 'tree-count' }, formatCount(r.count)),
+        r.leaf ? null : h('span', { class: 'count', 'data-testid': 'tree-count', title: partial.has(r.path) ? 'still counting' : '' }, formatCount(r.count) + (partial.has(r.path) ? '+' : '')),
       );
     },
   });
@@ -136,7 +138,12 @@ export function keysPage(ctx: AppContext): Page {
     try {
       const lvl = await ctx.api.call<TreeLevel>('tree', { prefix, separator: ':', match: undefined, type: type || undefined });
       if (!alive) return;
-      tree.setLevel(prefix, levelEntries(lvl.children));
+      const entries = levelEntries(lvl.children);
+      for (const e of entries) {
+        if (lvl.complete) partial.delete(e.path);
+        else partial.add(e.path);
+      }
+      tree.setLevel(prefix, entries);
       drawTree();
       if (prefix === '') {
         treeStatus.textContent = lvl.complete ? `${formatCount(lvl.total_keys)} keys` : `scanning… ${formatCount(lvl.scanned)}`;
@@ -169,7 +176,7 @@ export function keysPage(ctx: AppContext): Page {
       }
       if (!alive) return;
       keyList.setItems(keys);
-      listStatus.textContent = `${formatCount(keys.length)} keys${cursor === null ? '' : ' · scroll for more'}`;
+      listStatus.textContent = `${formatCount(keys.length)} ${keys.length === 1 ? 'key' : 'keys'}${cursor === null ? '' : ' · scroll for more'}`;
       if (keys.length === 0 && cursor === null) listStatus.textContent = `No keys match ${pattern}${type ? ` of type ${type}` : ''}. Try a broader pattern such as *.`;
     } catch (e) {
       listStatus.textContent = errorText(e);

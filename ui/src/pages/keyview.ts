@@ -146,10 +146,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       const area = h('textarea', { class: 'editor', rows: 6, 'data-testid': 'string-editor' });
       area.value = v.preview.text;
       children.push(
-        h('details', { class: 'edit-box' }, h('summary', {}, 'Edit value'), area, h('div', { class: 'row' }, button('Save', () => {
-          const ttl = current && current.ttl_ms > 0 ? remainingTtl(current.ttl_ms, readAt, Date.now()) : undefined;
-          return edit({ op: 'set', value_b64: typedB64(area.value), ttl_ms: ttl && ttl > 0 ? ttl : undefined });
-        }, { 'data-testid': 'string-save', class: 'btn primary' }), h('span', { class: 'muted' }, v.preview.binary ? 'binary bytes are shown as \\xNN and saved back as bytes' : ''))),
+        h('details', { class: 'edit-box' }, h('summary', {}, 'Edit value'), area, h('div', { class: 'row' }, button('Save', () => edit({ op: 'set', value_b64: typedB64(area.value) }) /* the service keeps the TTL */, { 'data-testid': 'string-save', class: 'btn primary' }), h('span', { class: 'muted' }, v.preview.binary ? 'binary bytes are shown as \\xNN and saved back as bytes' : ''))),
       );
     }
     body.replaceChildren(...children);

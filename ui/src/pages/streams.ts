@@ -97,7 +97,7 @@ export function streamsPage(ctx: AppContext): Page {
   async function loadEntries(reset: boolean): Promise<void> {
     if (!current) return;
     try {
-      const r = await ctx.api.call<{ entries: StreamEntry[]; next: string | null }>('stream_entries', { key: current.text, start: '-', end: reset || !next ? '+' : next, count: PAGE, rev: true });
+      const r = await ctx.api.call<{ entries: StreamEntry[]; next: string | null }>('stream_entries', { key_b64: current.b64, start: '-', end: reset || !next ? '+' : next, count: PAGE, rev: true });
       if (reset) rows.replaceChildren();
       for (const e of r.entries) rows.append(entryRow(e));
       next = r.next && r.next !== '0' && r.entries.length === PAGE ? r.next : null;
@@ -110,7 +110,7 @@ export function streamsPage(ctx: AppContext): Page {
   async function showPending(group: string): Promise<void> {
     if (!current) return;
     try {
-      const r = await ctx.api.call<PendingEntry[]>('stream_pending', { key: current.text, group, count: 100 });
+      const r = await ctx.api.call<PendingEntry[]>('stream_pending', { key_b64: current.b64, group, count: 100 });
       pending.replaceChildren(h('h3', {}, `Pending in ${group}`), r.length ? table(['id', 'consumer', 'idle', 'deliveries'], r.map((p) => [p.id, p.consumer, formatMs(p.idle_ms), p.deliveries]), 'pending-table') : empty('Nothing pending: every delivered entry was acknowledged.'));
     } catch (e) {
       showError(e);
@@ -120,7 +120,7 @@ export function streamsPage(ctx: AppContext): Page {
   async function loadInfo(): Promise<void> {
     if (!current) return;
     try {
-      const s = await ctx.api.call<StreamInfo>('streams', { key: current.text });
+      const s = await ctx.api.call<StreamInfo>('streams', { key_b64: current.b64 });
       info.replaceChildren(
         h('div', { class: 'facts' },
           h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, 'Length'), h('div', { class: 'fact-value', 'data-testid': 'stream-length' }, formatCount(s.length))),
@@ -163,7 +163,7 @@ export function streamsPage(ctx: AppContext): Page {
 
   async function startTail(): Promise<void> {
     if (!current) return;
-    const r = await ctx.api.call<{ tail_id: string | number }>('stream_tail', { key: current.text, from: '$' });
+    const r = await ctx.api.call<{ tail_id: string | number }>('stream_tail', { key_b64: current.b64, from: '$' });
     tailId = r.tail_id;
     tailBtn.textContent = 'Stop tail';
     tailBtn.classList.add('on');
