@@ -27,7 +27,7 @@ const ABANDON_AFTER: Duration = Duration::from_secs(60);
 /// Most scans (running or cached) kept at once.
 const MAX_SCANS: usize = 32;
 /// How long a call waits for a scan to finish before answering with a partial level.
-const FIRST_ANSWER: Duration = Duration::from_millis(200);
+const FIRST_ANSWER: Duration = Duration::from_millis(50);
 /// `SCAN ... COUNT` of tree scans.
 const SCAN_COUNT: usize = 2000;
 
