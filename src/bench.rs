@@ -431,6 +431,12 @@ impl RawResp {
         Ok(c)
     }
 
+    /// The socket and any bytes already read past the last reply (for a custom reader).
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        let pending = self.r.buffer().to_vec();
+        (self.r.into_inner(), pending)
+    }
+
     /// Sends one command and reads its reply.
     pub fn call(&mut self, args: &[&str]) -> Result<Resp> {
         let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();

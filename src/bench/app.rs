@@ -184,11 +184,12 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         load_tree_1m(&mut conn).await
     })?;
 
-    let token = format!("bench-{}", std::process::id());
+    let token = format!("bench{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
     let mut cmd = Command::new(&bin);
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--token", &token])
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
+        .env("REDSCOPE_TOKEN", &token)
         .env("REDSCOPE_LOG", "warn");
     redis_env(&mut cmd, cfg)?;
     let mut child = Reaped(cmd.spawn()?);
@@ -204,8 +205,22 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         .split("http://")
         .nth(1)
         .and_then(|rest| rest.split('/').next())
-        .ok_or_else(|| Error::Server(format!("redscope serve printed {line:?}")))?
-        .to_string();
+        .map(str::to_string);
+    let Some(addr) = addr else {
+        let _ = child.0.kill();
+        let mut err = String::new();
+        if let Some(mut e) = child.0.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        return Err(Error::Server(format!(
+            "redscope serve did not start: {}",
+            err.lines().next().unwrap_or("no output")
+        )));
+    };
+    // Drain its log so a chatty server never blocks on a full pipe.
+    if let Some(mut e) = child.0.stderr.take() {
+        std::thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
+    }
     let rss_start = rss_mb(pid).unwrap_or(0.0);
 
     // Browse: the top level, then down the biggest branch to a level of 300,000 keys.
