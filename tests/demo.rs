@@ -203,12 +203,7 @@ async fn demo_feed_fills_every_shape_and_counts_add_up() {
         .expect("XLEN");
     assert_eq!(len, summary.ticks);
     assert_eq!(summary.acked, summary.ticks, "{summary:?}");
-    let pending: (
-        u64,
-        Option<String>,
-        Option<String>,
-        Option<Vec<(String, String)>>,
-    ) = redis::cmd("XPENDING")
+    let pending: (u64, redis::Value, redis::Value, redis::Value) = redis::cmd("XPENDING")
         .arg("market:data")
         .arg(DEMO_GROUP)
         .query_async(&mut c)

@@ -184,7 +184,11 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         load_tree_1m(&mut conn).await
     })?;
 
-    let token = format!("bench{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
+    let token = format!(
+        "bench{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    );
     let mut cmd = Command::new(&bin);
     cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())

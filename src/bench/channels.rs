@@ -149,7 +149,10 @@ fn frame_len(b: &[u8]) -> Option<usize> {
             return None;
         }
         let end = at + b[at..].iter().position(|&c| c == b'\n')?;
-        let n = std::str::from_utf8(&b[at + 1..end - 1]).ok()?.parse().ok()?;
+        let n = std::str::from_utf8(&b[at + 1..end - 1])
+            .ok()?
+            .parse()
+            .ok()?;
         Some((n, end + 1))
     }
     let (items, mut at) = line(b, 0, b'*')?;
