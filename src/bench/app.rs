@@ -81,6 +81,21 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// `Pss` of a process, MB (Linux): resident memory with shared pages split between their users,
+/// so a sum over processes does not count shared libraries several times.
+fn pss_mb(pid: u32) -> Option<f64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kb: f64 = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
 /// `pid` and all its descendants (Linux, from `/proc/*/stat`).
 fn process_tree(pid: u32) -> Vec<u32> {
     let mut parents = Vec::new();
@@ -425,6 +440,7 @@ pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
     std::thread::sleep(Duration::from_secs(3));
     let procs = process_tree(pid);
     let total: f64 = procs.iter().filter_map(|p| rss_mb(*p)).sum();
+    let total_pss: f64 = procs.iter().filter_map(|p| pss_mb(*p)).sum();
     let own = rss_mb(pid).unwrap_or(0.0);
     if let Some(stdin) = app.0.stdin.as_mut() {
         let _ = writeln!(stdin);
@@ -442,6 +458,7 @@ pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
     r.reference_is_budget = true;
     r.details
         .push(("total RSS idle, all processes (MB)".into(), total));
+    r.details.push(("total PSS idle, all processes (MB)".into(), total_pss));
     r.details.push(("RSS of the Rust process (MB)".into(), own));
     r.details.push(("processes".into(), procs.len() as f64));
     r.details
