@@ -458,7 +458,8 @@ pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
     r.reference_is_budget = true;
     r.details
         .push(("total RSS idle, all processes (MB)".into(), total));
-    r.details.push(("total PSS idle, all processes (MB)".into(), total_pss));
+    r.details
+        .push(("total PSS idle, all processes (MB)".into(), total_pss));
     r.details.push(("RSS of the Rust process (MB)".into(), own));
     r.details.push(("processes".into(), procs.len() as f64));
     r.details
