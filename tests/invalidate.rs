@@ -254,6 +254,31 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
     }
     assert_eq!(seen.len(), 2000);
 
+    // Metadata of keys on different masters comes back in request order.
+    let names = [
+        "market:ticker:binance:S1",
+        "features:S2:2025-01-17",
+        "market:ticker:kraken:S3",
+    ];
+    let keys_b64: Vec<String> = names.iter().map(|n| api::b64(n.as_bytes())).collect();
+    let (st, meta) = api
+        .post("/api/keys/meta", json!({ "keys_b64": keys_b64 }))
+        .await;
+    assert_eq!(st, 200, "{meta}");
+    for (i, n) in names.iter().enumerate() {
+        assert_eq!(meta[i]["key"]["text"], *n);
+        assert_eq!(
+            (meta[i]["type"].as_str(), meta[i]["size"].as_u64()),
+            (Some("string"), Some(1))
+        );
+    }
+    let (st, v) = api.get("/api/key?key=features%3AS2%3A2025-01-17").await;
+    assert_eq!(
+        (st, v["value"]["preview"]["text"].as_str()),
+        (200, Some("1")),
+        "{v}"
+    );
+
     let (_, dry) = api
         .post(
             "/api/invalidate",

@@ -115,6 +115,19 @@ async fn info_slowlog_clients_config_and_bgsave() {
     assert_eq!(cfg["requirepass"], "(hidden)");
     assert_eq!(cfg["slowlog-log-slower-than"], "0");
 
+    let (st, r) = api
+        .post(
+            "/api/console",
+            json!({"args": ["CONFIG", "GET", "requirepass"]}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert!(
+        !r.to_string().contains("s3cret-pass-42"),
+        "the console leaked the password: {r}"
+    );
+    assert_eq!(r["reply"]["value"][1]["value"], "(hidden)", "{r}");
+
     let (st, r) = api.post("/api/server", json!({"action": "bgsave"})).await;
     assert_eq!(st, 200, "{r}");
     assert!(
@@ -205,6 +218,17 @@ async fn the_console_returns_typed_replies_and_guards_dangerous_commands() {
             "{refused}: {b}"
         );
     }
+    // A reply longer than 10,000 elements is cut, and says so.
+    let mut push = vec![json!("RPUSH"), json!("big")];
+    push.extend((0..10_050).map(|i| json!(i.to_string())));
+    let (_, b) = run(Value::Array(push)).await;
+    assert_eq!(reply(&b)["value"], 10_050);
+    let (_, b) = run(json!(["LRANGE", "big", "0", "-1"])).await;
+    assert_eq!(b["truncated"], true);
+    assert_eq!(reply(&b)["value"].as_array().unwrap().len(), 10_000);
+    let (_, b) = run(json!(["LRANGE", "big", "0", "9"])).await;
+    assert!(b["truncated"].is_null(), "{b}");
+
     let (st, b) = api
         .post(
             "/api/console",
@@ -380,4 +404,42 @@ async fn openapi_lists_every_route() {
         401,
         "the document needs the token like every /api route"
     );
+}
+
+#[tokio::test]
+async fn every_route_of_the_admin_slice_is_served() {
+    let redis = RedisServer::start().unwrap();
+    let api = Api::start(redis.config(), false).await;
+    for (method, path) in [
+        ("GET", "/api/tree"),
+        ("GET", "/api/keys"),
+        ("POST", "/api/keys/meta"),
+        ("GET", "/api/key"),
+        ("PUT", "/api/key"),
+        ("DELETE", "/api/key"),
+        ("POST", "/api/key/ttl"),
+        ("POST", "/api/key/rename"),
+        ("POST", "/api/invalidate"),
+        ("GET", "/api/jobs"),
+        ("GET", "/api/jobs/1"),
+        ("DELETE", "/api/jobs/1"),
+        ("GET", "/api/info"),
+        ("GET", "/api/slowlog"),
+        ("DELETE", "/api/slowlog"),
+        ("GET", "/api/clients"),
+        ("POST", "/api/clients/kill"),
+        ("GET", "/api/config"),
+        ("POST", "/api/server"),
+        ("POST", "/api/console"),
+        ("GET", "/api/openapi.json"),
+    ] {
+        let body = (method == "POST" || method == "PUT").then(|| json!({}));
+        let (st, b) = api.call(method, path, body).await;
+        assert!(st < 500, "{method} {path}: {st} {b}");
+        assert_ne!(
+            b["message"], "not found: no such API route",
+            "{method} {path} is not routed"
+        );
+        assert!(b.is_object() || b.is_array(), "{method} {path}: {b}");
+    }
 }

@@ -3,12 +3,16 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod browser;
 mod channels;
 mod events;
 mod health;
+mod ipc;
+mod jobs;
 mod live_error;
 mod metrics;
 mod profiles;
+mod server;
 mod smoke;
 mod streams;
 
@@ -92,6 +96,27 @@ fn main() -> anyhow::Result<()> {
             profiles::profile_delete,
             profiles::profile_test,
             profiles::connect,
+            // Key browser, invalidation, server tools and console (admin slice).
+            browser::tree,
+            browser::keys,
+            browser::keys_meta,
+            browser::key,
+            browser::key_set,
+            browser::key_delete,
+            browser::key_ttl,
+            browser::key_rename,
+            jobs::invalidate,
+            jobs::job,
+            jobs::job_cancel,
+            jobs::jobs,
+            server::info,
+            server::slowlog,
+            server::slowlog_reset,
+            server::clients,
+            server::client_kill,
+            server::config_get,
+            server::server_action,
+            server::console,
         ])
         .setup(move |app| {
             smoke::arm(app.handle());

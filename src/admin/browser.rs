@@ -26,6 +26,8 @@ pub const MAX_MAX_BYTES: usize = 1 << 20;
 pub const MAX_META_KEYS: usize = 1000;
 /// A RedisJSON document larger than this (by MEMORY USAGE) is not fetched.
 const MAX_JSON_MEMORY: u64 = 8 << 20;
+/// Bytes one page of a collection should stay under, judged by the key's average element size.
+const PAGE_BUDGET: u64 = 8 << 20;
 /// How long one `keys` call keeps scanning to fill its page.
 const KEYS_BUDGET: Duration = Duration::from_millis(250);
 
@@ -381,6 +383,7 @@ impl AdminService {
             return Ok(None);
         }
         let offset = q.offset.unwrap_or(0);
+        let count = page_count(count, &meta);
         let value = match meta.key_type.as_str() {
             "string" => {
                 let length = meta.size.unwrap_or(0);
@@ -793,6 +796,19 @@ async fn meta_of(c: &mut Conn, keys: &[Vec<u8>], memory: bool) -> Result<Vec<Key
     Ok(metas)
 }
 
+/// The page size for a collection: `count`, lowered so that `count` elements of the key's
+/// average size (MEMORY USAGE / cardinality) stay under [`PAGE_BUDGET`]. Redis cannot cut one
+/// element short, so a page of big hash values or list items is made shorter instead.
+fn page_count(count: usize, meta: &KeyMeta) -> usize {
+    match (meta.memory, meta.size) {
+        (Some(memory), Some(size)) if size > 0 => {
+            let average = (memory / size).max(1);
+            count.min((PAGE_BUDGET / average).max(1) as usize)
+        }
+        _ => count,
+    }
+}
+
 fn v_str(v: &Value) -> Option<String> {
     match v {
         Value::SimpleString(s) => Some(s.clone()),
@@ -865,6 +881,21 @@ fn parse_cursor(c: Option<&str>) -> Result<(usize, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_of_big_elements_are_shorter() {
+        let meta = |memory, size| KeyMeta {
+            key: Bytes::new(b"k"),
+            key_type: "hash".into(),
+            ttl_ms: -1,
+            encoding: None,
+            size: Some(size),
+            memory: Some(memory),
+        };
+        assert_eq!(page_count(100, &meta(10_000, 100)), 100);
+        assert_eq!(page_count(100, &meta(100 << 20, 100)), 8);
+        assert_eq!(page_count(100, &meta(4 << 30, 2)), 1);
+    }
 
     #[test]
     fn cursors_and_counts_are_checked() {

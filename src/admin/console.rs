@@ -193,11 +193,9 @@ impl AdminService {
         }
         let dangerous = listed(DANGEROUS);
         let mut conn = self.conn().await?;
-        if self.read_only()
-            && (dangerous
-                || listed(MAY_WRITE)
-                || self.writes(&mut conn, &name, sub.as_deref()).await?)
-        {
+        let writes =
+            dangerous || listed(MAY_WRITE) || self.writes(&mut conn, &name, sub.as_deref()).await?;
+        if self.read_only() && writes {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
         if dangerous && !req.confirm {
@@ -216,8 +214,16 @@ impl AdminService {
         if dangerous {
             tracing::warn!(command = %full, "dangerous console command run (confirmed)");
         }
-        let mut budget = MAX_REPLY_ITEMS;
+        if writes {
+            // Tree counts cached from before this command may be stale now.
+            self.inner.trees.clear();
+        }
+        let mut budget = Budget {
+            left: MAX_REPLY_ITEMS,
+            cut: false,
+        };
         let reply = match result {
+            Ok(v) if full == "CONFIG GET" => hide_secrets(to_reply(v, &mut budget)),
             Ok(v) => to_reply(v, &mut budget),
             Err(e) => match Error::from(e) {
                 Error::Server(msg) => Reply::Error(msg),
@@ -227,7 +233,7 @@ impl AdminService {
         Ok(ConsoleReply {
             reply,
             elapsed_ms,
-            truncated: budget == 0,
+            truncated: budget.cut,
         })
     }
 
@@ -301,19 +307,53 @@ fn parse_command_flags(v: &Value) -> Vec<String> {
     flags
 }
 
+/// Replaces the values of secret parameters in a CONFIG GET reply (flat array or RESP3 map).
+fn hide_secrets(reply: Reply) -> Reply {
+    let secret = |r: &Reply| match r {
+        Reply::Bulk(b) => super::server::SECRET_CONFIG.contains(&b.text.as_str()),
+        Reply::String(s) => super::server::SECRET_CONFIG.contains(&s.as_str()),
+        _ => false,
+    };
+    let hidden = || Reply::String("(hidden)".into());
+    match reply {
+        Reply::Array(mut items) => {
+            for i in (1..items.len()).step_by(2) {
+                if secret(&items[i - 1]) {
+                    items[i] = hidden();
+                }
+            }
+            Reply::Array(items)
+        }
+        Reply::Map(pairs) => Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| if secret(&k) { (k, hidden()) } else { (k, v) })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// `XREAD`/`XREADGROUP` with a `BLOCK` argument block.
 fn blocks(name: &str, args: &[String]) -> bool {
     matches!(name, "XREAD" | "XREADGROUP") && args.iter().any(|a| a.eq_ignore_ascii_case("BLOCK"))
 }
 
-fn to_reply(v: Value, budget: &mut usize) -> Reply {
-    let list = |items: Vec<Value>, budget: &mut usize| {
+/// Elements a reply may still show, and whether some were left out.
+struct Budget {
+    left: usize,
+    cut: bool,
+}
+
+fn to_reply(v: Value, budget: &mut Budget) -> Reply {
+    let list = |items: Vec<Value>, budget: &mut Budget| {
         let mut out = Vec::new();
         for x in items {
-            if *budget == 0 {
+            if budget.left == 0 {
+                budget.cut = true;
                 break;
             }
-            *budget -= 1;
+            budget.left -= 1;
             out.push(to_reply(x, budget));
         }
         out
@@ -330,10 +370,11 @@ fn to_reply(v: Value, budget: &mut usize) -> Reply {
         Value::Map(pairs) => {
             let mut out = Vec::new();
             for (k, val) in pairs {
-                if *budget == 0 {
+                if budget.left == 0 {
+                    budget.cut = true;
                     break;
                 }
-                *budget -= 1;
+                budget.left -= 1;
                 out.push((to_reply(k, budget), to_reply(val, budget)));
             }
             Reply::Map(out)
@@ -361,7 +402,10 @@ mod tests {
 
     #[test]
     fn replies_serialize_typed() {
-        let mut budget = 10;
+        let mut budget = Budget {
+            left: 3,
+            cut: false,
+        };
         let r = to_reply(
             Value::Array(vec![
                 Value::Int(1),
@@ -378,11 +422,15 @@ mod tests {
                 {"type": "nil"}
             ]})
         );
-        let mut small = 2;
+        assert!(!budget.cut, "exactly the budget is not a cut");
+        let mut small = Budget {
+            left: 2,
+            cut: false,
+        };
         let Reply::Array(cut) = to_reply(Value::Array(vec![Value::Int(1); 5]), &mut small) else {
             panic!("not an array")
         };
-        assert_eq!((cut.len(), small), (2, 0));
+        assert_eq!((cut.len(), small.cut), (2, true));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::conn::NodeConn;
 use crate::error::{Error, Result};
 
 /// `CONFIG GET` parameters whose values are secrets, never returned.
-const SECRET_CONFIG: &[&str] = &[
+pub(crate) const SECRET_CONFIG: &[&str] = &[
     "requirepass",
     "masterauth",
     "masteruser",

@@ -1,0 +1,39 @@
+//! Invalidation commands (mirror `POST /api/invalidate`, `GET|DELETE /api/jobs/{id}`, `GET /api/jobs`).
+
+use redscope::admin::jobs::{InvalidateReply, Job};
+use redscope::web::ErrorBody;
+use redscope::AdminService;
+use tauri::ipc::Request;
+use tauri::State;
+
+use crate::ipc::{args, reject, Id};
+
+/// Mirrors `POST /api/invalidate`.
+#[tauri::command]
+pub async fn invalidate(
+    s: State<'_, AdminService>,
+    request: Request<'_>,
+) -> Result<InvalidateReply, ErrorBody> {
+    s.invalidate(args(&request)?).await.map_err(reject)
+}
+
+/// Mirrors `GET /api/jobs/{id}`.
+#[tauri::command]
+pub async fn job(s: State<'_, AdminService>, request: Request<'_>) -> Result<Job, ErrorBody> {
+    s.job(&args::<Id>(&request)?.text()).map_err(reject)
+}
+
+/// Mirrors `DELETE /api/jobs/{id}`.
+#[tauri::command]
+pub async fn job_cancel(
+    s: State<'_, AdminService>,
+    request: Request<'_>,
+) -> Result<Job, ErrorBody> {
+    s.job_cancel(&args::<Id>(&request)?.text()).map_err(reject)
+}
+
+/// Mirrors `GET /api/jobs`.
+#[tauri::command]
+pub async fn jobs(s: State<'_, AdminService>) -> Result<Vec<Job>, ErrorBody> {
+    Ok(s.jobs())
+}
