@@ -164,6 +164,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "desktop",
         "under Xvfb: desktop app start-to-first-paint and total RSS of its processes",
     ),
+    (
+        "monitor-publish",
+        "channel monitor counting 2,000,000 PUBLISHes (redis-benchmark -P 64) vs a bare subscriber",
+    ),
 ];
 
 /// Runs one scenario against an empty database of `cfg`.
@@ -178,6 +182,7 @@ pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
         "invalidate-1m" => invalidate_1m(cfg).await,
         "app-memory" => blocking(cfg, app::app_memory).await,
         "desktop" => blocking(cfg, app::desktop).await,
+        "monitor-publish" => crate::bench_monitor::monitor_publish(cfg).await,
         other => Err(Error::InvalidInput(format!(
             "unknown scenario {other:?}; known: {}",
             SCENARIOS

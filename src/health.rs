@@ -149,6 +149,31 @@ impl Stats {
         }
     }
 
+    /// Adds another node's figures (a Cluster's masters): counters, memory and clients are summed,
+    /// fragmentation is the largest, the rest is kept from the first node.
+    pub fn merge(&mut self, other: &Stats) {
+        self.used_memory += other.used_memory;
+        self.maxmemory += other.maxmemory;
+        self.fragmentation = self.fragmentation.max(other.fragmentation);
+        for (db, n) in &other.keys_per_db {
+            match self.keys_per_db.iter_mut().find(|(d, _)| d == db) {
+                Some((_, m)) => *m += n,
+                None => self.keys_per_db.push((db.clone(), *n)),
+            }
+        }
+        self.keyspace_hits += other.keyspace_hits;
+        self.keyspace_misses += other.keyspace_misses;
+        self.evicted_keys += other.evicted_keys;
+        self.expired_keys += other.expired_keys;
+        self.connected_clients += other.connected_clients;
+        self.ops_per_sec += other.ops_per_sec;
+        self.total_commands += other.total_commands;
+        self.net_in_kbps += other.net_in_kbps;
+        self.net_out_kbps += other.net_out_kbps;
+        self.uptime_s = self.uptime_s.min(other.uptime_s);
+        self.process_id = None;
+    }
+
     /// Keys over all databases.
     pub fn keys(&self) -> u64 {
         self.keys_per_db.iter().map(|(_, n)| n).sum()

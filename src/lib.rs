@@ -41,6 +41,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_monitor;
 pub mod breaker;
 pub mod cache;
 pub mod codec;

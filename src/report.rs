@@ -171,12 +171,16 @@ fn panels<DB: DrawingBackend>(
     let areas = root.split_evenly((2, 2));
     let x_end = x(&samples[samples.len() - 1]).max(1.0);
     for (area, (title, lines)) in areas.iter().zip(charts) {
-        let y_max = lines
-            .iter()
-            .flat_map(|(_, _, pts)| pts.iter().map(|p| p.1))
-            .fold(0.0f64, f64::max)
-            .max(1.0)
-            * 1.1;
+        let y_max = if title.ends_with("(%)") {
+            105.0
+        } else {
+            lines
+                .iter()
+                .flat_map(|(_, _, pts)| pts.iter().map(|p| p.1))
+                .fold(0.0f64, f64::max)
+                .max(1.0)
+                * 1.1
+        };
         let mut builder = ChartBuilder::on(area);
         builder.margin(12);
         if text {

@@ -251,6 +251,20 @@ async fn publish_and_bad_requests_over_http() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["code"], "invalid_input");
     let res = http
+        .post(format!("http://{addr}/api/monitor"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{\"channels\": 7}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["code"], "invalid_input",
+        "a malformed body is a JSON error"
+    );
+    let res = http
         .get(format!("http://{addr}/api/monitor"))
         .bearer_auth(TOKEN)
         .send()
@@ -296,4 +310,102 @@ async fn publish_and_bad_requests_over_http() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), redscope::ErrorKind::ReadOnly);
+}
+
+async fn next_state(
+    bus: &mut tokio::sync::broadcast::Receiver<Event>,
+) -> (redscope::admin::ConnState, Option<String>) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, bus.recv()).await {
+            Ok(Ok(Event::ConnState { state, error, .. })) => return (state, error),
+            Ok(Ok(_)) => {}
+            other => panic!("no conn_state event: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn conn_state_events_follow_the_server() {
+    use redscope::admin::ConnState;
+    let mut redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    let mut bus = service.events();
+    assert_eq!(next_state(&mut bus).await.0, ConnState::Connected);
+    redis.kill();
+    let (state, error) = next_state(&mut bus).await;
+    assert_eq!(state, ConnState::Down);
+    assert!(error.is_some());
+    redis.restart().unwrap();
+    assert_eq!(next_state(&mut bus).await.0, ConnState::Connected);
+}
+
+#[tokio::test]
+async fn a_huge_binary_payload_is_counted_and_shown_truncated() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    service.monitor(request(&["blobs"], &[])).await.unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("blobs")
+        .arg(&big)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("blobs")
+        .arg(b"\xff\x00small")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let stats = wait_total(&service, 2).await;
+    assert_eq!(stats.total, 2);
+    let (first, second) = (&stats.recent[0], &stats.recent[1]);
+    assert_eq!(first.length, big.len());
+    let kept = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        &first.payload.b64,
+    )
+    .unwrap();
+    assert_eq!(kept, big[..redscope::admin::channels::PAYLOAD_KEEP]);
+    assert!(first.payload.binary && first.json.is_none());
+    assert_eq!(
+        (second.length, second.payload.text.as_str()),
+        (7, "\\xff\\x00small")
+    );
+}
+
+#[tokio::test]
+async fn a_hung_server_is_noticed_and_the_monitor_recovers() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    service.monitor(request(&["hb"], &[])).await.unwrap();
+    redis.pause().unwrap();
+    let wait_connected = |want: bool| {
+        let service = service.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while service.monitor_stats(None).unwrap().connected != want {
+                assert!(Instant::now() < deadline, "connected never became {want}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_connected(false).await;
+    redis.resume().unwrap();
+    wait_connected(true).await;
+    let receivers: i64 = sync_publish(&redis, "hb", "alive");
+    assert_eq!(receivers, 1);
+    assert_eq!(wait_total(&service, 1).await.total, 1);
+}
+
+fn sync_publish(redis: &RedisServer, channel: &str, message: &str) -> i64 {
+    redscope::testing::sync_query(redis, &["PUBLISH", channel, message])
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }

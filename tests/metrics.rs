@@ -269,3 +269,85 @@ async fn report_draws_png_and_svg() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains(".png or .svg"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_is_sampled_and_listed_on_every_master() {
+    let cluster = redscope::testing::RedisCluster::start().unwrap();
+    let service = AdminService::new(cluster.config(), AdminOptions::default());
+    let mut c = service.conn().await.unwrap();
+    for i in 0..30 {
+        let () = redis::cmd("SET")
+            .arg(format!("k:{i}"))
+            .arg(i)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+    }
+    for i in 0..6 {
+        let _: String = redis::cmd("XADD")
+            .arg(format!("s:{i}"))
+            .arg("*")
+            .arg("f")
+            .arg("v")
+            .query_async(&mut c)
+            .await
+            .unwrap();
+    }
+    let mut bus = service.events();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let sample = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, bus.recv()).await {
+            Ok(Ok(Event::Metrics { sample, .. })) => break sample,
+            Ok(Ok(_)) => {}
+            other => panic!("no metrics from the cluster: {other:?}"),
+        }
+    };
+    assert_eq!(sample.keys, 36, "keys summed over the 3 masters");
+    assert!(sample.clients >= 3);
+
+    let mut keys = Vec::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let page = service.stream_keys(Some(&cursor), Some(2)).await.unwrap();
+        keys.extend(page.keys.into_iter().map(|k| k.text));
+        cursor = page.cursor;
+        if cursor == "0" {
+            break;
+        }
+    }
+    keys.sort();
+    assert_eq!(keys, (0..6).map(|i| format!("s:{i}")).collect::<Vec<_>>());
+
+    // A tail reads from whichever master owns its key.
+    for i in 0..3 {
+        let key = format!("s:{i}");
+        let tail = service
+            .stream_tail(&redscope::admin::streams::TailRequest {
+                key: redscope::admin::streams::KeyRef {
+                    key: Some(key.clone()),
+                    key_b64: None,
+                },
+                from: Some("0".into()),
+            })
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, bus.recv()).await {
+                Ok(Ok(Event::StreamEntries {
+                    tail_id,
+                    key: k,
+                    entries,
+                })) if tail_id == tail.tail_id => {
+                    assert_eq!((k.text.as_str(), entries.len()), (key.as_str(), 1));
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => panic!("no entries from the tail of {key}"),
+            }
+        }
+        service.stream_tail_stop(tail.tail_id).await.unwrap();
+    }
+}

@@ -229,3 +229,106 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
         redscope::ErrorKind::NotFound
     );
 }
+
+#[tokio::test]
+async fn profile_routes_over_http_never_return_the_password() {
+    config_dir();
+    const PASSWORD: &str = "an0ther-Web-pa55word";
+    let redis = RedisServer::builder().password(PASSWORD).start().unwrap();
+    let service = unused_service();
+    let server = redscope::web::WebServer::bind(
+        service,
+        redscope::web::ServeOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            token: Some("test-token-0123456789abcdef".into()),
+            allow_remote: false,
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str| {
+        http.request(method, format!("http://{addr}{path}"))
+            .bearer_auth("test-token-0123456789abcdef")
+    };
+    let url = format!("redis://127.0.0.1:{}/0", redis.port());
+    let res = call(reqwest::Method::PUT, "/api/profiles")
+        .json(&serde_json::json!({"name": "web", "url": url, "read_only": true, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains(PASSWORD), "{text}");
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (saved["has_password"].as_bool(), saved["separator"].as_str()),
+        (Some(true), Some(":"))
+    );
+
+    let list = call(reqwest::Method::GET, "/api/profiles")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("\"web\"") && !list.contains(PASSWORD));
+
+    let test: serde_json::Value = call(reqwest::Method::POST, "/api/profiles/test")
+        .json(&serde_json::json!({"name": "web", "url": url}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(test["ok"], true, "the stored password is used: {test}");
+    let test: serde_json::Value = call(reqwest::Method::POST, "/api/profiles/test")
+        .json(&serde_json::json!({"name": "", "url": url, "password": "wrong"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(test["error"]["code"], "auth", "{test}");
+
+    let health: serde_json::Value = call(reqwest::Method::POST, "/api/connect")
+        .json(&serde_json::json!({"profile": "web"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (health["state"].as_str(), health["read_only"].as_bool()),
+        (Some("connected"), Some(true))
+    );
+    let res = call(reqwest::Method::POST, "/api/publish")
+        .json(&serde_json::json!({"channel": "c", "message": "m"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "the read-only profile refuses writes");
+
+    let res = call(reqwest::Method::PUT, "/api/profiles")
+        .json(&serde_json::json!({"name": "bad", "url": "ftp://x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = call(reqwest::Method::DELETE, "/api/profiles?name=web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = call(reqwest::Method::DELETE, "/api/profiles?name=web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}

@@ -136,6 +136,18 @@ async fn xinfo_pending_and_pages_have_the_documented_shapes() {
     assert_eq!(status, 404);
     let (status, _) = get(addr, "/api/stream/entries?key=md:trades&start=bogus").await;
     assert_eq!(status, 400);
+    let (status, err) = get(addr, "/api/stream/entries?key=md:trades&count=many").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("invalid_input")),
+        "{err}"
+    );
+    let (status, err) = get(addr, "/api/stream/entries?key=md:trades&key_b64=bWQ=").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("invalid_input")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -291,6 +303,15 @@ async fn tails_over_http() {
     };
     assert_eq!(del(id).await.unwrap().status(), 200);
     assert_eq!(del(id).await.unwrap().status(), 404);
+    let res = http
+        .delete(format!("http://{addr}/api/stream/tail/not-a-number"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_input");
     let res = http
         .post(format!("http://{addr}/api/stream/tail"))
         .bearer_auth(TOKEN)

@@ -33,6 +33,13 @@ pub const BATCH_EVERY: Duration = Duration::from_millis(100);
 pub const PAYLOAD_KEEP: usize = 16 * 1024;
 /// Most channels plus patterns one monitor takes.
 pub const MAX_SUBSCRIPTIONS: usize = 1000;
+/// Distinct channels counted one by one; beyond this (a `*` pattern on a busy server) further
+/// channels share one [`OTHER_CHANNELS`] counter, so memory stays bounded.
+pub const MAX_CHANNEL_STATS: usize = 10_000;
+/// Name of the shared counter of channels beyond [`MAX_CHANNEL_STATS`].
+pub const OTHER_CHANNELS: &str = "(other channels)";
+/// Busiest channels listed in each `channel_batch` event (`monitor_stats` lists all).
+pub const BATCH_CHANNELS: usize = 200;
 
 /// What `monitor` subscribes to (replaces the previous set).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +189,7 @@ impl Shared {
         };
         let stat = match self.index[p].get(channel) {
             Some(&i) => i,
+            None if self.stats.len() >= MAX_CHANNEL_STATS => self.overflow(),
             None => {
                 let i = self.stats.len();
                 self.stats.push(Stat {
@@ -215,6 +223,23 @@ impl Shared {
             slot.payload.extend_from_slice(kept);
             self.head = (self.head + 1) % RECENT_CAPACITY;
         }
+    }
+
+    /// The shared counter of channels beyond [`MAX_CHANNEL_STATS`], created on first use.
+    fn overflow(&mut self) -> usize {
+        if let Some(&i) = self.index[0].get(OTHER_CHANNELS.as_bytes()) {
+            return i;
+        }
+        let i = self.stats.len();
+        self.stats.push(Stat {
+            name: OTHER_CHANNELS.as_bytes().to_vec(),
+            pattern: None,
+            count: 0,
+            count_at_rate: 0,
+            rate: 0.0,
+        });
+        self.index[0].insert(OTHER_CHANNELS.as_bytes().to_vec(), i);
+        i
     }
 
     /// The newest `n` messages, oldest first.
@@ -252,7 +277,7 @@ impl Shared {
         self.rate_at = Instant::now();
     }
 
-    fn stats(&self, request: &MonitorRequest, recent: usize) -> MonitorStats {
+    fn stats(&self, request: &MonitorRequest, recent: usize, top: usize) -> MonitorStats {
         let mut channels: Vec<ChannelStat> = self
             .stats
             .iter()
@@ -264,6 +289,7 @@ impl Shared {
             })
             .collect();
         channels.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        channels.truncate(top);
         MonitorStats {
             channels,
             total: self.total,
@@ -333,7 +359,7 @@ impl AdminService {
         while !lock(&shared).connected && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let stats = lock(&shared).stats(&request, 0);
+        let stats = lock(&shared).stats(&request, 0, MAX_CHANNEL_STATS + 1);
         Ok(stats)
     }
 
@@ -343,7 +369,11 @@ impl AdminService {
         let m = slot
             .as_ref()
             .ok_or_else(|| Error::NotFound("no channel monitor is running".into()))?;
-        let stats = lock(&m.shared).stats(&m.request, recent.unwrap_or(100).min(RECENT_CAPACITY));
+        let stats = lock(&m.shared).stats(
+            &m.request,
+            recent.unwrap_or(100).min(RECENT_CAPACITY),
+            MAX_CHANNEL_STATS + 1,
+        );
         Ok(stats)
     }
 
@@ -437,7 +467,7 @@ async fn flush_forever(
             Event::ChannelBatch {
                 messages,
                 dropped,
-                stats: s.stats(&request, 0),
+                stats: s.stats(&request, 0, BATCH_CHANNELS),
             }
         };
         let _ = bus.send(event);
@@ -541,10 +571,22 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
     stream.write_all(&out).await?;
     let expected = request.channels.len() + request.patterns.len();
     let mut confirmed = 0;
+    let mut ping_sent = false;
     loop {
-        if buf.fill(&mut stream).await? == 0 {
+        // A silent connection is probed with PING; a second silence means the server hangs.
+        let n = match tokio::time::timeout(KEEPALIVE, buf.fill(&mut stream)).await {
+            Ok(n) => n?,
+            Err(_) if ping_sent => return Err(Error::Timeout(KEEPALIVE * 2)),
+            Err(_) => {
+                stream.write_all(&encode(&[b"PING"])).await?;
+                ping_sent = true;
+                continue;
+            }
+        };
+        if n == 0 {
             return Ok(());
         }
+        ping_sent = false;
         let at_ms = now_ms();
         let mut s = lock(shared);
         loop {
@@ -624,6 +666,12 @@ fn encode(args: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// After this long without a byte the subscriber sends a PING; after twice this, it reconnects.
+pub const KEEPALIVE: Duration = Duration::from_secs(3);
+
+/// Initial size of the subscriber's read buffer.
+const READ_BUFFER: usize = 256 * 1024;
+
 /// A byte range inside [`RespBuf`]'s unread data.
 type Span = (usize, usize);
 
@@ -663,7 +711,7 @@ struct RespBuf {
 impl RespBuf {
     fn new() -> RespBuf {
         RespBuf {
-            data: vec![0; 256 * 1024],
+            data: vec![0; READ_BUFFER],
             start: 0,
             end: 0,
         }
@@ -678,6 +726,11 @@ impl RespBuf {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            // Give back the room a huge message needed.
+            if self.data.len() > 4 * READ_BUFFER {
+                self.data.truncate(READ_BUFFER);
+                self.data.shrink_to_fit();
+            }
         }
     }
 
@@ -890,8 +943,24 @@ mod tests {
         assert_eq!(newest[0].payload.text, format!("{}", RECENT_CAPACITY + 4));
         assert_eq!(newest[1].json, Some(serde_json::json!({"k": 1})));
         assert_eq!(newest[1].pattern.as_deref(), Some("p:*"));
-        let stats = s.stats(&MonitorRequest::default(), 0);
+        let stats = s.stats(&MonitorRequest::default(), 0, 10);
         assert_eq!(stats.channels[0].count, RECENT_CAPACITY as u64 + 5);
         assert_eq!(stats.channels[1].count, 1);
+    }
+
+    #[test]
+    fn distinct_channels_beyond_the_cap_share_one_counter() {
+        let mut s = Shared::new(&["*".to_string()]);
+        for i in 0..(MAX_CHANNEL_STATS + 50) {
+            s.record(Some(b"*"), format!("c{i}").as_bytes(), b"x", 1);
+        }
+        assert_eq!(s.stats.len(), MAX_CHANNEL_STATS + 1);
+        let stats = s.stats(&MonitorRequest::default(), 0, 3);
+        assert_eq!(stats.channels.len(), 3);
+        assert_eq!(
+            (stats.channels[0].name.as_str(), stats.channels[0].count),
+            (OTHER_CHANNELS, 50)
+        );
+        assert_eq!(stats.total, (MAX_CHANNEL_STATS + 50) as u64);
     }
 }

@@ -217,6 +217,9 @@ fn now_ms() -> u64 {
 impl AdminService {
     /// Starts the sampler if it is not running (it stops when the service is dropped).
     pub fn ensure_sampler(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return; // no runtime to run it on (a sync caller); the next async caller starts it
+        }
         let slot = &self.inner.live.sampler;
         let mut task = lock(&slot.task);
         if task.as_ref().is_some_and(Task::is_running) {
@@ -468,22 +471,31 @@ async fn sample_forever(
             return;
         };
         let read = async {
-            let mut c = service.conn().await?;
-            health::info(&mut c, None).await
+            // Every master of a Cluster, summed; the one server otherwise.
+            let masters = service.conn().await?.masters().await?;
+            let mut total: Option<Stats> = None;
+            for node in masters {
+                let mut c = node.conn;
+                let stats = Stats::from_info(&health::info(&mut c, None).await?);
+                match total.as_mut() {
+                    Some(t) => t.merge(&stats),
+                    None => total = Some(stats),
+                }
+            }
+            total.ok_or_else(|| Error::Connection("no master to sample".into()))
         };
-        let info = tokio::select! {
+        let stats = tokio::select! {
             _ = cancel.cancelled() => return,
             r = read => r,
         };
-        let info = match info {
-            Ok(i) => i,
+        let stats = match stats {
+            Ok(s) => s,
             Err(e) => {
                 tracing::debug!(error = %e, "metrics sample skipped");
                 prev = None;
                 continue;
             }
         };
-        let stats = Stats::from_info(&info);
         let local = service.active_config().is_local();
         let now = Instant::now();
         let (host_cpu, host_mem_used, server_cpu, server_rss) =

@@ -109,8 +109,11 @@ struct Active {
 pub(crate) struct ProfilesState {
     active: RwLock<Option<Active>>,
     open: tokio::sync::Mutex<Vec<(String, Conn)>>,
-    files: tokio::sync::Mutex<()>,
 }
+
+/// Serialises read-modify-write of profiles.json and secrets.json within this process (the files
+/// are shared by every service in it).
+static FILES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Where profiles.json and secrets.json live.
 pub fn config_dir() -> Result<PathBuf> {
@@ -369,7 +372,7 @@ impl AdminService {
 
     /// Saved profiles, sorted by name, with `has_password` (never the password).
     pub async fn profiles(&self) -> Result<Vec<Profile>> {
-        let _files = self.inner.live.profiles.files.lock().await;
+        let _files = FILES.lock().await;
         let mut list = load_profiles()?;
         list.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(list)
@@ -380,7 +383,7 @@ impl AdminService {
         let mut p = input.profile;
         p.name = p.name.trim().to_string();
         validate(&p)?;
-        let _files = self.inner.live.profiles.files.lock().await;
+        let _files = FILES.lock().await;
         let mut list = load_profiles()?;
         let previous = list.iter().position(|x| x.name == p.name);
         match input.password.as_deref() {
@@ -406,7 +409,7 @@ impl AdminService {
     /// Deletes a profile and its stored password.
     pub async fn profile_delete(&self, name: &str) -> Result<()> {
         check_name(name)?;
-        let _files = self.inner.live.profiles.files.lock().await;
+        let _files = FILES.lock().await;
         let mut list = load_profiles()?;
         let before = list.len();
         list.retain(|p| p.name != name);
@@ -433,7 +436,11 @@ impl AdminService {
             None if input.profile.name.trim().is_empty() => None,
             None => secret_get(input.profile.name.trim()).await?,
         };
-        let cfg = profile_config(&input.profile, password)?;
+        let mut profile = input.profile;
+        if profile.name.trim().is_empty() {
+            profile.name = "(unsaved)".into(); // testing before saving needs no name
+        }
+        let cfg = profile_config(&profile, password)?;
         let attempt = async {
             let mut c = Conn::connect(&cfg).await?;
             let rtt = crate::health::ping(&mut c).await?;
@@ -466,7 +473,7 @@ impl AdminService {
     pub async fn connect(&self, name: &str) -> Result<HealthReport> {
         check_name(name)?;
         let profile = {
-            let _files = self.inner.live.profiles.files.lock().await;
+            let _files = FILES.lock().await;
             load_profiles()?
                 .into_iter()
                 .find(|p| p.name == name)

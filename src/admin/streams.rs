@@ -452,7 +452,7 @@ impl AdminService {
                 "at most {MAX_TAILS} tails at once: stop one first"
             )));
         }
-        let conn = crate::conn::connect_blocking(&self.active_config()).await?;
+        let conn = tail_connection(&self.active_config(), &key).await?;
         let tail_id = slot.next.fetch_add(1, Ordering::Relaxed) + 1;
         let bus = self.inner.live.bus.clone();
         let task = Task::spawn(move |cancel| tail(conn, key, from, tail_id, bus, cancel));
@@ -482,6 +482,45 @@ impl AdminService {
             t.stop().await;
         }
     }
+}
+
+/// A dedicated connection for `XREAD BLOCK` on `key`: in a Cluster, to the master owning the key
+/// (found from the MOVED redirect a probe gets).
+async fn tail_connection(
+    cfg: &crate::config::RedisConfig,
+    key: &[u8],
+) -> Result<redis::aio::MultiplexedConnection> {
+    use crate::config::{Endpoint, Topology};
+    let mut conn = crate::conn::connect_blocking(cfg).await?;
+    if !matches!(cfg.topology, Topology::Cluster { .. }) {
+        return Ok(conn);
+    }
+    let probe = redis::cmd("EXISTS")
+        .arg(key)
+        .query_async::<i64>(&mut conn)
+        .await;
+    let err = match probe {
+        Ok(_) => return Ok(conn),
+        Err(e) => e,
+    };
+    let Some((addr, _slot)) = err.redirect_node() else {
+        return Err(err.into());
+    };
+    let (host, port) = addr
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)))
+        .ok_or_else(|| Error::Codec(format!("bad redirect address {addr:?}")))?;
+    let mut node = cfg.clone();
+    node.topology = Topology::Standalone;
+    node.endpoint = match &cfg.endpoint {
+        Endpoint::Tls { insecure, .. } => Endpoint::Tls {
+            host,
+            port,
+            insecure: *insecure,
+        },
+        _ => Endpoint::Tcp { host, port },
+    };
+    crate::conn::connect_blocking(&node).await
 }
 
 async fn tail(

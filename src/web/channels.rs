@@ -1,10 +1,11 @@
 //! Channel monitor and publish routes: `POST|GET|DELETE /api/monitor`, `POST /api/publish`.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::live_extract::{J, Q};
 use super::{ApiError, AppState};
 use crate::admin::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
 
@@ -21,14 +22,14 @@ struct RecentQuery {
 
 async fn monitor(
     State(s): State<AppState>,
-    Json(req): Json<MonitorRequest>,
+    J(req): J<MonitorRequest>,
 ) -> Result<Json<MonitorStats>, ApiError> {
     Ok(Json(s.service.monitor(req).await?))
 }
 
 async fn stats(
     State(s): State<AppState>,
-    Query(q): Query<RecentQuery>,
+    Q(q): Q<RecentQuery>,
 ) -> Result<Json<MonitorStats>, ApiError> {
     Ok(Json(s.service.monitor_stats(q.recent)?))
 }
@@ -40,7 +41,7 @@ async fn stop(State(s): State<AppState>) -> Json<serde_json::Value> {
 
 async fn publish(
     State(s): State<AppState>,
-    Json(req): Json<PublishRequest>,
+    J(req): J<PublishRequest>,
 ) -> Result<Json<PublishReply>, ApiError> {
     Ok(Json(s.service.publish(req).await?))
 }

@@ -7,13 +7,14 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Query, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use super::live_extract::Q;
 use super::{ApiError, AppState};
 use crate::admin::metrics::{label, MetricsQuery, MetricsReply};
 
@@ -137,7 +138,7 @@ pub(crate) fn prometheus_routes(state: AppState) -> Router<AppState> {
 
 async fn metrics(
     State(s): State<AppState>,
-    Query(q): Query<MetricsQuery>,
+    Q(q): Q<MetricsQuery>,
 ) -> Result<Json<MetricsReply>, ApiError> {
     Ok(Json(s.service.metrics(&q)?))
 }

@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod extract;
 mod jobs;
+mod live_extract;
 mod metrics;
 pub mod openapi;
 mod profiles;

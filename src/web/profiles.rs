@@ -1,11 +1,12 @@
 //! Connection profile routes: `GET|PUT|DELETE /api/profiles`, `POST /api/profiles/test`,
 //! `POST /api/connect`.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::live_extract::{J, Q};
 use super::{ApiError, AppState};
 use crate::admin::profiles::{Profile, ProfileInput, ProfileTest};
 use crate::admin::HealthReport;
@@ -33,14 +34,14 @@ async fn list(State(s): State<AppState>) -> Result<Json<Vec<Profile>>, ApiError>
 
 async fn save(
     State(s): State<AppState>,
-    Json(input): Json<ProfileInput>,
+    J(input): J<ProfileInput>,
 ) -> Result<Json<Profile>, ApiError> {
     Ok(Json(s.service.profile_save(input).await?))
 }
 
 async fn remove(
     State(s): State<AppState>,
-    Query(q): Query<NameQuery>,
+    Q(q): Q<NameQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     s.service.profile_delete(&q.name).await?;
     Ok(Json(serde_json::json!({})))
@@ -48,14 +49,14 @@ async fn remove(
 
 async fn test(
     State(s): State<AppState>,
-    Json(input): Json<ProfileInput>,
+    J(input): J<ProfileInput>,
 ) -> Result<Json<ProfileTest>, ApiError> {
     Ok(Json(s.service.profile_test(input).await?))
 }
 
 async fn connect(
     State(s): State<AppState>,
-    Json(body): Json<ConnectBody>,
+    J(body): J<ConnectBody>,
 ) -> Result<Json<HealthReport>, ApiError> {
     Ok(Json(s.service.connect(&body.profile).await?))
 }

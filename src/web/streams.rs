@@ -1,10 +1,11 @@
 //! Stream viewer routes: `GET /api/streams`, `GET /api/stream/entries`, `GET /api/stream/pending`,
 //! `POST /api/stream/tail`, `DELETE /api/stream/tail/{tail_id}`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
+use super::live_extract::{J, Q};
 use super::{ApiError, AppState};
 use crate::admin::streams::{
     EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
@@ -22,36 +23,39 @@ pub(crate) fn routes() -> Router<AppState> {
 
 async fn streams(
     State(s): State<AppState>,
-    Query(q): Query<StreamsQuery>,
+    Q(q): Q<StreamsQuery>,
 ) -> Result<Json<StreamsReply>, ApiError> {
     Ok(Json(s.service.streams(&q).await?))
 }
 
 async fn entries(
     State(s): State<AppState>,
-    Query(q): Query<EntriesQuery>,
+    Q(q): Q<EntriesQuery>,
 ) -> Result<Json<EntriesPage>, ApiError> {
     Ok(Json(s.service.stream_entries(&q).await?))
 }
 
 async fn pending(
     State(s): State<AppState>,
-    Query(q): Query<PendingQuery>,
+    Q(q): Q<PendingQuery>,
 ) -> Result<Json<Vec<PendingEntry>>, ApiError> {
     Ok(Json(s.service.stream_pending(&q).await?))
 }
 
 async fn tail(
     State(s): State<AppState>,
-    Json(req): Json<TailRequest>,
+    J(req): J<TailRequest>,
 ) -> Result<Json<TailStarted>, ApiError> {
     Ok(Json(s.service.stream_tail(&req).await?))
 }
 
 async fn tail_stop(
     State(s): State<AppState>,
-    Path(tail_id): Path<u64>,
+    Path(tail_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let tail_id = tail_id
+        .parse()
+        .map_err(|_| crate::error::Error::InvalidInput(format!("{tail_id:?} is not a tail id")))?;
     s.service.stream_tail_stop(tail_id).await?;
     Ok(Json(serde_json::json!({})))
 }
