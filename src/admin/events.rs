@@ -155,6 +155,7 @@ impl AdminService {
         if tokio::runtime::Handle::try_current().is_ok() {
             self.ensure_watcher();
             self.ensure_sampler();
+            self.ensure_progress_bridge();
         }
         rx
     }

@@ -30,6 +30,7 @@ pub mod events;
 pub mod metrics;
 pub mod payload;
 pub mod profiles;
+mod progress;
 pub mod streams;
 
 /// Options of an admin session.
@@ -93,6 +94,8 @@ struct Inner {
     commands: console::CommandTable,
     /// Live data (event bus, sampler, channel monitor, stream tails) and connection profiles.
     live: events::Live,
+    /// Forwards job and tree progress to the live bus.
+    progress_bridge: std::sync::Mutex<Option<events::Task>>,
 }
 
 impl AdminService {
@@ -108,6 +111,7 @@ impl AdminService {
                 jobs: Default::default(),
                 commands: Default::default(),
                 live: events::Live::default(),
+                progress_bridge: Default::default(),
             }),
         }
     }
