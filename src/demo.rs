@@ -653,14 +653,12 @@ impl Feed {
                 .increment_api_calls(exchange, "ticker", Duration::from_secs(60))
                 .await?;
         }
-        for i in 0..self.instruments.len() {
-            if traded[i] {
-                let book = self.instruments[i].book(&mut self.rng, now_ms);
-                let inst = &self.instruments[i];
-                self.market
-                    .set_orderbook(inst.exchange, &inst.symbol, &book)
-                    .await?;
-            }
+        for (i, _) in traded.iter().enumerate().filter(|(_, t)| **t) {
+            let book = self.instruments[i].book(&mut self.rng, now_ms);
+            let inst = &self.instruments[i];
+            self.market
+                .set_orderbook(inst.exchange, &inst.symbol, &book)
+                .await?;
         }
         Ok(())
     }

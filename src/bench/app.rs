@@ -81,6 +81,21 @@ fn rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// `Pss` of a process, MB (Linux): resident memory with shared pages split between their users,
+/// so a sum over processes does not count shared libraries several times.
+fn pss_mb(pid: u32) -> Option<f64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kb: f64 = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
 /// `pid` and all its descendants (Linux, from `/proc/*/stat`).
 fn process_tree(pid: u32) -> Vec<u32> {
     let mut parents = Vec::new();
@@ -184,11 +199,16 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         load_tree_1m(&mut conn).await
     })?;
 
-    let token = format!("bench-{}", std::process::id());
+    let token = format!(
+        "bench{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    );
     let mut cmd = Command::new(&bin);
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--token", &token])
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
+        .env("REDSCOPE_TOKEN", &token)
         .env("REDSCOPE_LOG", "warn");
     redis_env(&mut cmd, cfg)?;
     let mut child = Reaped(cmd.spawn()?);
@@ -204,8 +224,22 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         .split("http://")
         .nth(1)
         .and_then(|rest| rest.split('/').next())
-        .ok_or_else(|| Error::Server(format!("redscope serve printed {line:?}")))?
-        .to_string();
+        .map(str::to_string);
+    let Some(addr) = addr else {
+        let _ = child.0.kill();
+        let mut err = String::new();
+        if let Some(mut e) = child.0.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        return Err(Error::Server(format!(
+            "redscope serve did not start: {}",
+            err.lines().next().unwrap_or("no output")
+        )));
+    };
+    // Drain its log so a chatty server never blocks on a full pipe.
+    if let Some(mut e) = child.0.stderr.take() {
+        std::thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
+    }
     let rss_start = rss_mb(pid).unwrap_or(0.0);
 
     // Browse: the top level, then down the biggest branch to a level of 300,000 keys.
@@ -406,6 +440,7 @@ pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
     std::thread::sleep(Duration::from_secs(3));
     let procs = process_tree(pid);
     let total: f64 = procs.iter().filter_map(|p| rss_mb(*p)).sum();
+    let total_pss: f64 = procs.iter().filter_map(|p| pss_mb(*p)).sum();
     let own = rss_mb(pid).unwrap_or(0.0);
     if let Some(stdin) = app.0.stdin.as_mut() {
         let _ = writeln!(stdin);
@@ -423,6 +458,8 @@ pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
     r.reference_is_budget = true;
     r.details
         .push(("total RSS idle, all processes (MB)".into(), total));
+    r.details
+        .push(("total PSS idle, all processes (MB)".into(), total_pss));
     r.details.push(("RSS of the Rust process (MB)".into(), own));
     r.details.push(("processes".into(), procs.len() as f64));
     r.details

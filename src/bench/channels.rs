@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{run_redis_benchmark, tcp_addr, BenchReport, RawResp, Resp};
+use super::{run_redis_benchmark, tcp_addr, BenchReport, RawResp};
 use crate::admin::channels::MonitorRequest;
 use crate::config::RedisConfig;
 use crate::error::{Error, Result};
@@ -74,15 +74,9 @@ pub(super) async fn channel_monitor(cfg: &RedisConfig) -> Result<BenchReport> {
     let subscriber = std::thread::spawn(move || -> Result<(u64, Instant)> {
         let mut c = RawResp::connect(&host, port, &cfg2)?;
         c.call(&["PSUBSCRIBE", PATTERN])?;
+        let (socket, pending) = c.into_parts();
         let _ = ready_tx.send(());
-        let mut received = 0u64;
-        while received < MESSAGES {
-            match c.read() {
-                Ok(Resp::Array(parts)) if parts.len() == 4 => received += 1,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
+        let received = count_messages(socket, pending, MESSAGES);
         Ok((received, Instant::now()))
     });
     ready_rx
@@ -123,7 +117,70 @@ pub(super) async fn channel_monitor(cfg: &RedisConfig) -> Result<BenchReport> {
     Ok(r)
 }
 
+/// The bare subscriber's loop: large reads, RESP frames counted in place, no allocation per
+/// message. Stops at `want` messages, or when the server closes the connection or goes quiet.
+fn count_messages(mut socket: std::net::TcpStream, mut buf: Vec<u8>, want: u64) -> u64 {
+    use std::io::Read;
+    let _ = socket.set_read_timeout(Some(STALL));
+    let mut received = 0u64;
+    let mut start = 0usize;
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        while let Some(len) = frame_len(&buf[start..]) {
+            start += len;
+            received += 1;
+            if received >= want {
+                return received;
+            }
+        }
+        buf.drain(..start);
+        start = 0;
+        match socket.read(&mut chunk) {
+            Ok(0) | Err(_) => return received,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// The length of one complete `*N` frame of bulk strings at the start of `b`, if complete.
+fn frame_len(b: &[u8]) -> Option<usize> {
+    fn line(b: &[u8], at: usize, tag: u8) -> Option<(i64, usize)> {
+        if *b.get(at)? != tag {
+            return None;
+        }
+        let end = at + b[at..].iter().position(|&c| c == b'\n')?;
+        let n = std::str::from_utf8(&b[at + 1..end - 1])
+            .ok()?
+            .parse()
+            .ok()?;
+        Some((n, end + 1))
+    }
+    let (items, mut at) = line(b, 0, b'*')?;
+    for _ in 0..items {
+        let (len, body) = line(b, at, b'$')?;
+        at = body + len.max(0) as usize + 2;
+        if at > b.len() {
+            return None;
+        }
+    }
+    Some(at)
+}
+
 fn join(h: std::thread::JoinHandle<Result<f64>>) -> Result<f64> {
     h.join()
         .map_err(|_| Error::Io(std::io::Error::other("redis-benchmark thread panicked")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_len;
+
+    #[test]
+    fn frames_are_counted_only_when_complete() {
+        let msg = b"*4\r\n$8\r\npmessage\r\n$7\r\nbench:*\r\n$9\r\nbench:abc\r\n$2\r\nhi\r\n";
+        assert_eq!(frame_len(msg), Some(msg.len()));
+        for cut in 0..msg.len() {
+            assert_eq!(frame_len(&msg[..cut]), None, "cut at {cut}");
+        }
+    }
 }

@@ -23,6 +23,8 @@ pub(super) async fn tree_1m(cfg: &RedisConfig) -> Result<BenchReport> {
             .map_err(|e| Error::Io(std::io::Error::other(e)))??;
 
     let service = AdminService::new(cfg.clone(), AdminOptions::default());
+    // Connected before the clock starts, like the bare loop.
+    service.conn().await?;
     let t = Instant::now();
     let mut first_level = None;
     let level = loop {
