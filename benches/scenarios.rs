@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    let mut failed = Vec::new();
     for (name, _) in SCENARIOS {
         if !wanted.is_empty() && !wanted.iter().any(|w| w == name) {
             continue;
@@ -18,8 +19,14 @@ async fn main() -> anyhow::Result<()> {
         let server = RedisServer::builder()
             .raw_args(&["--enable-debug-command", "yes"])
             .start()?;
-        let report = bench::run(name, &server.config()).await?;
-        println!("{}\n", report.render());
+        match bench::run(name, &server.config()).await {
+            Ok(report) => println!("{}\n", report.render()),
+            Err(e) => {
+                println!("{name}\n  FAILED: {e}\n");
+                failed.push(*name);
+            }
+        }
     }
+    anyhow::ensure!(failed.is_empty(), "scenarios failed: {}", failed.join(", "));
     Ok(())
 }

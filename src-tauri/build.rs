@@ -43,6 +43,11 @@ const COMMANDS: &[&str] = &[
     "profile_delete",
     "profile_test",
     "connect",
+    "services",
+    "findings",
+    "findings_job",
+    "findings_job_cancel",
+    "series",
 ];
 
 fn main() {

@@ -93,5 +93,8 @@ pub async fn monitor_publish(cfg: &RedisConfig) -> Result<BenchReport> {
             ("counted".into(), stats.total as f64),
             ("dropped_from_view".into(), stats.dropped as f64),
         ],
+        reference_is_budget: false,
+        notes: Vec::new(),
+        skipped: None,
     })
 }

@@ -158,6 +158,10 @@ impl Codec {
     /// Decodes any supported format into `T`. A UTF-8 value that is not JSON is read as a JSON
     /// string, so `SET k hello` written by another language decodes as `String`.
     pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        // Uncompressed values (the common case) are decoded in place, without a copy.
+        if detect_compression(bytes).is_none() {
+            return decode_payload(bytes);
+        }
         let (payload, _) = self.unwrap_compression(bytes)?;
         decode_payload(&payload)
     }

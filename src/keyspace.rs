@@ -35,11 +35,12 @@ pub async fn scan_page<C: ConnectionLike + Send>(
     key_type: Option<&str>,
 ) -> Result<(u64, Vec<Vec<u8>>)> {
     let mut cmd = redis::cmd("SCAN");
-    cmd.arg(cursor)
-        .arg("MATCH")
-        .arg(pattern)
-        .arg("COUNT")
-        .arg(count.max(1));
+    cmd.arg(cursor);
+    // `MATCH *` selects everything: leave it out and spare the server a glob test per key.
+    if pattern != "*" {
+        cmd.arg("MATCH").arg(pattern);
+    }
+    cmd.arg("COUNT").arg(count.max(1));
     if let Some(t) = key_type {
         cmd.arg("TYPE").arg(t);
     }

@@ -23,6 +23,8 @@
 //! - [`stream`]: market data on Redis Streams: [`stream::MarketDataStream`] publishes
 //!   [`stream::MarketTick`]s (`XADD MAXLEN ~`), runs consumer groups with ack-after-success and
 //!   `XAUTOCLAIM` recovery, replays by id or time, and reports lag and pending counts.
+//! - [`telemetry`]: every library client reports its cache hit rates, breakers, limits, locks
+//!   and consumer lag in `redscope:clients:{service}:{instance}` and `HEARTBEAT`s.
 //! - [`timeseries`]: [`timeseries::TimeSeriesStore`], points and OHLCV bars in sorted sets scored by
 //!   epoch milliseconds, with ranges, stats, downsampling and retention by age and count.
 //! - [`events`]: typed pub/sub messages: seed 000's `{type, timestamp, source, data}` envelope
@@ -31,6 +33,8 @@
 //!   itself after an outage and reports the gap.
 //! - [`ratelimit`]: exact sliding-window and fixed-window rate limits, atomic in Lua.
 //! - [`lock`]: distributed locks with owner tokens, retrying acquire, extend and a releasing guard.
+//! - [`demo`]: `redscope demo`, a synthetic trading workload through the library (live data on
+//!   first run).
 //! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
@@ -46,6 +50,7 @@ pub mod cache;
 pub mod codec;
 pub mod config;
 pub mod conn;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod fuzzing;
@@ -60,6 +65,7 @@ pub mod report;
 pub mod retry;
 pub mod session;
 pub mod stream;
+pub mod telemetry;
 pub mod testing;
 pub mod timeseries;
 pub mod tls;

@@ -38,6 +38,21 @@ enum Command {
         #[arg(long)]
         read_only: bool,
     },
+    /// Run a synthetic trading workload (ticks, caches, bars, signals, orders) until Ctrl-C.
+    Demo {
+        /// Redis URL; defaults to REDIS_URL or REDIS_HOST/PORT/...
+        #[arg(long)]
+        redis: Option<String>,
+        /// Ticks per second on the market stream.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// How many symbols trade.
+        #[arg(long, default_value_t = 12)]
+        symbols: usize,
+        /// Stop after this long (e.g. `30s`, `5m`); runs until Ctrl-C when omitted.
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<std::time::Duration>,
+    },
     /// Measure a scenario side by side with redis-benchmark or a bare loop (see `--list`).
     Bench {
         /// Scenario name; omit with --list.
@@ -128,6 +143,44 @@ async fn main() -> anyhow::Result<()> {
                     let _ = tokio::signal::ctrl_c().await;
                 })
                 .await?;
+        }
+        Command::Demo {
+            redis,
+            rate,
+            symbols,
+            duration,
+        } => {
+            let cfg = redis_config(redis.as_deref())?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            let on_signal = stop.clone();
+            // Ctrl-C, or SIGTERM from `scripts/dev run` when the app exits.
+            tokio::spawn(async move {
+                #[cfg(unix)]
+                {
+                    use tokio::signal::unix::{signal, SignalKind};
+                    match signal(SignalKind::terminate()) {
+                        Ok(mut term) => {
+                            tokio::select! {
+                                _ = tokio::signal::ctrl_c() => {}
+                                _ = term.recv() => {}
+                            }
+                        }
+                        Err(_) => {
+                            let _ = tokio::signal::ctrl_c().await;
+                        }
+                    }
+                }
+                #[cfg(not(unix))]
+                let _ = tokio::signal::ctrl_c().await;
+                on_signal.cancel();
+            });
+            let opts = redscope::demo::DemoOptions {
+                rate,
+                symbols,
+                duration,
+                ..Default::default()
+            };
+            redscope::demo::run(&cfg, &opts, stop).await?;
         }
         Command::Bench {
             scenario,

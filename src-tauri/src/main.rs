@@ -15,6 +15,7 @@ mod profiles;
 mod server;
 mod smoke;
 mod streams;
+mod trading;
 
 use redscope::{AdminOptions, AdminService, RedisConfig};
 
@@ -101,7 +102,7 @@ fn main() -> anyhow::Result<()> {
             server::config_get,
             server::server_action,
             server::console,
-            // Live data: channels, streams, metrics, profiles.: channels, streams, metrics, profiles
+            // live data: channels, streams, metrics, profiles
             channels::monitor,
             channels::monitor_stats,
             channels::monitor_stop,
@@ -117,6 +118,12 @@ fn main() -> anyhow::Result<()> {
             profiles::profile_delete,
             profiles::profile_test,
             profiles::connect,
+            // trading-aware views: services, findings, series
+            trading::services,
+            trading::findings,
+            trading::findings_job,
+            trading::findings_job_cancel,
+            trading::series,
         ])
         .setup(move |app| {
             smoke::arm(app.handle());

@@ -82,6 +82,13 @@ pub enum Event {
         /// Whether the scan is finished.
         complete: bool,
     },
+    /// The set of library clients (Services view) or their liveness changed.
+    Services {
+        /// Every client with its figures.
+        services: Vec<super::services::ServiceInfo>,
+        /// Their alerts.
+        alerts: Vec<super::services::ServiceAlert>,
+    },
     /// Sent to one subscriber that fell behind: `count` events were skipped for it.
     Lagged {
         /// How many events this subscriber missed.

@@ -10,8 +10,11 @@ pub mod browser;
 pub mod bytes;
 pub mod console;
 pub mod decode;
+pub mod findings;
 pub mod jobs;
+pub mod series;
 pub mod server;
+pub mod services;
 pub mod tree;
 
 use std::sync::Arc;
@@ -96,6 +99,10 @@ struct Inner {
     commands: console::CommandTable,
     /// Live data (event bus, sampler, channel monitor, stream tails) and connection profiles.
     live: events::Live,
+    /// The Services view's heartbeat watcher.
+    services: services::ServicesSlot,
+    /// Full hygiene-findings runs.
+    findings: findings::FindingsJobs,
 }
 
 impl AdminService {
@@ -110,6 +117,8 @@ impl AdminService {
                 jobs: Default::default(),
                 commands: Default::default(),
                 live: events::Live::default(),
+                services: Default::default(),
+                findings: Default::default(),
             }),
         }
     }

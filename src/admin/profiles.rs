@@ -519,6 +519,7 @@ impl AdminService {
         tracing::info!(profile = %name, "switched the active connection");
         self.stop_all_tails().await;
         self.clear_metrics();
+        self.restart_services_watcher().await;
         self.restart_monitor().await?;
         self.publish_conn_state().await;
         Ok(self.health().await)

@@ -27,7 +27,7 @@ const ABANDON_AFTER: Duration = Duration::from_secs(60);
 /// Most scans (running or cached) kept at once.
 const MAX_SCANS: usize = 32;
 /// How long a call waits for a scan to finish before answering with a partial level.
-const FIRST_ANSWER: Duration = Duration::from_millis(200);
+const FIRST_ANSWER: Duration = Duration::from_millis(50);
 /// `SCAN ... COUNT` of tree scans.
 const SCAN_COUNT: usize = 2000;
 
@@ -270,6 +270,8 @@ async fn walk(
         None => prefix_pattern(&k.prefix),
     };
     let mut cursor = 0u64;
+    // The previous page, folded while the next SCAN is in flight (the server never waits on us).
+    let mut previous: Vec<Vec<u8>> = Vec::new();
     loop {
         if scan.cancel.is_cancelled() {
             return Ok(());
@@ -284,20 +286,23 @@ async fn walk(
             scan.cancel.cancel();
             return Ok(());
         }
-        let (next, keys) = keyspace::scan_page(
-            &mut node,
-            cursor,
-            &pattern,
-            SCAN_COUNT,
-            k.key_type.as_deref(),
-        )
-        .await?;
-        {
-            let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
-            agg.scanned += keys.len() as u64;
-            for key in &keys {
-                fold(&mut agg, key, &k.prefix, &k.separator);
-            }
+        let fold_previous = async {
+            fold_page(scan, &previous);
+        };
+        let (page, ()) = tokio::join!(
+            keyspace::scan_page(
+                &mut node,
+                cursor,
+                &pattern,
+                SCAN_COUNT,
+                k.key_type.as_deref(),
+            ),
+            fold_previous
+        );
+        let (next, keys) = page?;
+        previous = keys;
+        if next == 0 {
+            fold_page(scan, &previous);
         }
         let due = {
             let mut last = scan.last_event.lock().unwrap_or_else(|p| p.into_inner());
@@ -314,6 +319,19 @@ async fn walk(
         if cursor == 0 {
             return Ok(());
         }
+    }
+}
+
+/// Counts one SCAN page into the level.
+fn fold_page(scan: &Scan, keys: &[Vec<u8>]) {
+    if keys.is_empty() {
+        return;
+    }
+    let k = &scan.key;
+    let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+    agg.scanned += keys.len() as u64;
+    for key in keys {
+        fold(&mut agg, key, &k.prefix, &k.separator);
     }
 }
 

@@ -10,12 +10,14 @@ mod channels;
 mod error;
 mod events;
 mod extract;
+mod findings;
 mod jobs;
 mod live_extract;
 mod metrics;
 pub mod openapi;
 mod profiles;
 mod server;
+mod services;
 mod streams;
 
 use std::net::SocketAddr;
@@ -132,6 +134,8 @@ fn router(state: AppState) -> Router {
         .merge(streams::routes())
         .merge(metrics::routes())
         .merge(profiles::routes())
+        .merge(services::routes())
+        .merge(findings::routes())
         .method_not_allowed_fallback(|| async {
             ApiError::with_status(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,

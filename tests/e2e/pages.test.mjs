@@ -98,7 +98,11 @@ test('keys: namespace tree with counts, and a key of each type', async () => {
     await openKey(key);
     await until(async () => (await page.getByTestId('key-name').textContent()).startsWith(key), { what: `${key} opened` });
     assert.equal(await page.getByTestId('key-type').textContent(), type, key);
-    await page.getByTestId(table).waitFor(T);
+    // Library data shapes (signal buffer, ts: series) open in their own view; switch to raw.
+    const raw = page.getByTestId(table);
+    await until(async () => (await raw.count()) > 0 || (await page.getByTestId('shape-raw').count()) > 0, { what: `${key} view` });
+    if (!(await raw.count())) await page.getByTestId('shape-raw').click();
+    await raw.waitFor(T);
   }
   assert.equal(await page.getByTestId('list-table').count(), 0);
 

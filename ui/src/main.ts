@@ -18,11 +18,22 @@ import { channelsPage } from './pages/channels';
 import { dashboardPage } from './pages/dashboard';
 import { invalidatePage } from './pages/invalidate';
 import { keysPage } from './pages/keys';
+import { findingsPage } from './pages/findings';
 import { serverPage } from './pages/server';
+import { servicesPage } from './pages/services';
 import { streamsPage } from './pages/streams';
 
 try {
-  startApp((ctx) => [dashboardPage(ctx), keysPage(ctx), streamsPage(ctx), channelsPage(ctx), invalidatePage(ctx), serverPage(ctx)]);
+  startApp((ctx) => [
+    dashboardPage(ctx),
+    keysPage(ctx),
+    streamsPage(ctx),
+    channelsPage(ctx),
+    invalidatePage(ctx),
+    serverPage(ctx),
+    servicesPage(ctx),
+    findingsPage(ctx),
+  ]);
 } catch (e) {
   showFatal(e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));
 }

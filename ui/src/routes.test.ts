@@ -38,12 +38,17 @@ const CONTRACT: [Command, string, string][] = [
   ['profile_delete', 'DELETE', '/api/profiles'],
   ['profile_test', 'POST', '/api/profiles/test'],
   ['connect', 'POST', '/api/connect'],
+  ['services', 'GET', '/api/services'],
+  ['findings', 'GET', '/api/findings'],
+  ['findings_job', 'GET', '/api/findings/jobs/{id}'],
+  ['findings_job_cancel', 'DELETE', '/api/findings/jobs/{id}'],
+  ['series', 'GET', '/api/series'],
 ];
 
 describe('ROUTES', () => {
-  it('holds exactly the 35 commands of the contract, each with its method and path', () => {
+  it('holds exactly the 40 commands of the contract, each with its method and path', () => {
     expect(Object.keys(ROUTES).sort()).toEqual(CONTRACT.map(([c]) => c).sort());
-    expect(Object.keys(ROUTES)).toHaveLength(35);
+    expect(Object.keys(ROUTES)).toHaveLength(40);
     for (const [command, method, path] of CONTRACT) expect(ROUTES[command], command).toEqual({ method, path });
   });
 

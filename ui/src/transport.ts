@@ -49,6 +49,11 @@ export const ROUTES = {
   profile_delete: { method: 'DELETE', path: '/api/profiles' },
   profile_test: { method: 'POST', path: '/api/profiles/test' },
   connect: { method: 'POST', path: '/api/connect' },
+  services: { method: 'GET', path: '/api/services' },
+  findings: { method: 'GET', path: '/api/findings' },
+  findings_job: { method: 'GET', path: '/api/findings/jobs/{id}' },
+  findings_job_cancel: { method: 'DELETE', path: '/api/findings/jobs/{id}' },
+  series: { method: 'GET', path: '/api/series' },
 } as const satisfies Record<string, Route>;
 
 export type Command = keyof typeof ROUTES;

@@ -195,4 +195,75 @@ export type ServerEvent =
   | { type: 'channel_batch'; messages: Message[]; dropped: number; stats?: MonitorStats | null }
   | { type: 'stream_entries'; tail_id: string | number; key: string | Bytes; entries: StreamEntry[] }
   | ({ type: 'job' } & Job)
-  | { type: 'tree_progress'; prefix: string; scanned: number; complete: boolean };
+  | { type: 'tree_progress'; prefix: string; scanned: number; complete: boolean }
+  | { type: 'services'; services: ServiceInfo[]; alerts: ServiceAlert[] };
+
+/** An alert on a library client (Services page). */
+export interface ServiceAlert {
+  level: 'warning' | 'critical';
+  code: string;
+  message: string;
+  key: string;
+}
+
+/** One library client, from its telemetry hash (docs/API.md, `ServiceInfo`). */
+export interface ServiceInfo {
+  key: string;
+  service: string;
+  instance: string;
+  version: string;
+  host: string;
+  pid: number | null;
+  status: 'live' | 'gone';
+  uptime_s: number;
+  interval_ms: number;
+  updated_ms: number;
+  heartbeat_ms: number | null;
+  ttl_ms: number;
+  types: { name: string; hits: number; misses: number; hit_rate: number }[];
+  breakers: { name: string; state: string; trips: number; rejected: number }[];
+  rate_limits: { name: string; allowed: number; rejected: number }[];
+  locks: { name: string; acquired: number; waits: number; timeouts: number; lost: number }[];
+  groups: { stream: string; group: string; lag: number | null; pending: number }[];
+  ttl_overrides: Record<string, number>;
+  alerts: ServiceAlert[];
+}
+
+export interface ServicesReply {
+  services: ServiceInfo[];
+  alerts: ServiceAlert[];
+  truncated: boolean;
+}
+
+/** A hygiene finding (docs/API.md, `Finding`). */
+export interface Finding {
+  kind: 'no_ttl' | 'ttl_drift' | 'big_value' | 'slow_command' | 'no_eviction';
+  level: 'warning' | 'critical';
+  message: string;
+  count: number;
+  keys: Bytes[];
+  data_type?: string;
+  pattern?: string;
+  command?: string;
+}
+
+export interface FindingsReport {
+  mode: 'sample' | 'full';
+  keys_examined: number;
+  sizes_measured: number;
+  complete: boolean;
+  size_limit: number;
+  findings: Finding[];
+}
+
+export interface FindingsJob {
+  id: string;
+  kind: 'findings';
+  state: 'running' | 'done' | 'cancelled' | 'failed';
+  scanned: number;
+  examined: number;
+  error?: string;
+  started_ms: number;
+  finished_ms?: number;
+  report?: FindingsReport;
+}

@@ -124,7 +124,7 @@ export function invalidatePage(ctx: AppContext): Page {
     id: 'invalidate',
     title: 'Invalidate',
     shortcut: 'i',
-    mount(el) {
+    mount(el, pctx) {
       mount(
         el,
         h('div', { class: 'page-head' }, h('h1', {}, 'Invalidate')),
@@ -134,6 +134,13 @@ export function invalidatePage(ctx: AppContext): Page {
         progress,
       );
       if (job) renderJob(job);
+      // A link from elsewhere (e.g. a hygiene finding) can prefill the pattern: preview it.
+      const prefill = pctx?.params.get('pattern');
+      if (prefill) {
+        mode.value = 'pattern';
+        value.value = prefill;
+        void dryRun();
+      }
       offEvents = ctx.events((e) => {
         if (e.type === 'job' && job && e.id === job.id) {
           const { type: _t, ...j } = e;

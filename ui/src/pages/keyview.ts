@@ -10,6 +10,8 @@ import { formatTtl, parseTtl, remainingTtl } from '../ttl';
 import type { Bytes, KeyValue, StreamEntry } from '../types';
 import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast } from '../ui';
 import { bytesViewer, preview } from '../values';
+import { detectShape } from '../shapes';
+import { shapeSwitch, showShape } from './shapeviews';
 
 const PAGE = 100;
 
@@ -52,6 +54,9 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   let disposed = false;
   let current: KeyValue | null = null;
   let readAt = 0;
+  // Library data shapes (candles, quote board, ...) show as such unless the user picked raw.
+  let rawView = false;
+  let stopShape: () => void = () => undefined;
   const ttlLabel = h('span', { class: 'ttl', 'data-testid': 'key-ttl' });
   const body = h('div', { class: 'key-body', 'data-testid': 'key-body' });
   const head = h('div', { class: 'key-head' });
@@ -297,6 +302,16 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     header(kv);
     tick();
     host.dataset.type = kv.type;
+    stopShape();
+    stopShape = () => undefined;
+    const shape = detectShape(kv.key.text, kv.type);
+    if (shape && !rawView) {
+      stopShape = showShape(api, body, shape, kv, () => {
+        rawView = true;
+        render(kv);
+      });
+      return;
+    }
     switch (kv.type) {
       case 'none':
         body.replaceChildren(empty('This key no longer exists (it expired or was deleted).'));
@@ -325,6 +340,11 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       default:
         body.replaceChildren(empty(`Redscope cannot show values of type ${kv.value?.unsupported ?? kv.type} yet; use the console (Server page).`));
     }
+    if (shape)
+      body.prepend(shapeSwitch(shape, () => {
+        rawView = false;
+        render(kv);
+      }));
   }
 
   async function reload(): Promise<void> {
@@ -334,6 +354,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
 
   function dispose(): void {
     disposed = true;
+    stopShape();
     if (timer) clearInterval(timer);
     timer = null;
   }

@@ -1,0 +1,58 @@
+//! Trading-aware commands (mirror `GET /api/services`, `GET /api/findings`,
+//! `GET|DELETE /api/findings/jobs/{id}`, `GET /api/series`).
+
+use redscope::admin::findings::{FindingsJob, FindingsQuery, FindingsReply};
+use redscope::admin::series::{SeriesQuery, SeriesReply};
+use redscope::admin::services::ServicesReply;
+use redscope::web::ErrorBody;
+use redscope::AdminService;
+use tauri::ipc::Request;
+use tauri::State;
+
+use crate::ipc::{args, reject, Id};
+
+/// Mirrors `GET /api/services`.
+#[tauri::command]
+pub async fn services(s: State<'_, AdminService>) -> Result<ServicesReply, ErrorBody> {
+    s.services().await.map_err(reject)
+}
+
+/// Mirrors `GET /api/findings`.
+#[tauri::command]
+pub async fn findings(
+    s: State<'_, AdminService>,
+    request: Request<'_>,
+) -> Result<FindingsReply, ErrorBody> {
+    let q: FindingsQuery = args(&request)?;
+    s.findings(&q).await.map_err(reject)
+}
+
+/// Mirrors `GET /api/findings/jobs/{id}`.
+#[tauri::command]
+pub async fn findings_job(
+    s: State<'_, AdminService>,
+    request: Request<'_>,
+) -> Result<FindingsJob, ErrorBody> {
+    s.findings_job(&args::<Id>(&request)?.text())
+        .map_err(reject)
+}
+
+/// Mirrors `DELETE /api/findings/jobs/{id}`.
+#[tauri::command]
+pub async fn findings_job_cancel(
+    s: State<'_, AdminService>,
+    request: Request<'_>,
+) -> Result<FindingsJob, ErrorBody> {
+    s.findings_job_cancel(&args::<Id>(&request)?.text())
+        .map_err(reject)
+}
+
+/// Mirrors `GET /api/series`.
+#[tauri::command]
+pub async fn series(
+    s: State<'_, AdminService>,
+    request: Request<'_>,
+) -> Result<SeriesReply, ErrorBody> {
+    let q: SeriesQuery = args(&request)?;
+    s.series(&q).await.map_err(reject)
+}
