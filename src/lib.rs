@@ -35,7 +35,7 @@
 //! - [`lock`]: distributed locks with owner tokens, retrying acquire, extend and a releasing guard.
 //! - [`demo`]: `redscope demo`, a synthetic trading workload through the library (live data on
 //!   first run).
-//! - [`bench`]: benchmarks measured side by side with redis-benchmark or bare RESP loops.
+//! - [`bench`](mod@bench): benchmarks measured side by side with redis-benchmark or bare RESP loops.
 //! - [`admin`]: the admin service both app surfaces adapt (desktop shell, web mode).
 //! - [`web`]: `redscope serve`, the admin API over HTTP + WebSocket with the embedded UI.
 //! - [`fuzzing`]: the fuzz targets' bodies (`fuzz/`), shared with the corpus replay test.

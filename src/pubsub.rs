@@ -9,7 +9,7 @@
 //! Payloads that do not decode are delivered as [`Body::Undecodable`] with their raw bytes.
 //! Sharded pub/sub (Redis 7, Cluster): [`PubSubManager::publish_sharded`] sends `SPUBLISH`, and
 //! [`ListenerBuilder::shard_channel`] subscribes with `SSUBSCRIBE` on the master owning the
-//! channel's slot, re-resolving the owner after a failover or slot move ([`sharded`]).
+//! channel's slot, re-resolving the owner after a failover or slot move (the `sharded` submodule).
 
 mod sharded;
 

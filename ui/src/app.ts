@@ -28,6 +28,13 @@ export function afterPaint(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
 }
 
+/** What the top bar names: the URL, plus the topology and, behind Sentinel, the current master. */
+export function connTarget(r: Pick<HealthReport, 'url' | 'topology' | 'master'>): string {
+  if (r.master) return `${r.url} · master ${r.master}`;
+  if (r.topology === 'cluster') return `${r.url} · cluster`;
+  return r.url;
+}
+
 /** The badge text and class for a connection state. */
 export function connLabel(state: string): { text: string; cls: string } {
   if (state === 'connected') return { text: 'connected', cls: 'conn-connected' };
@@ -108,7 +115,7 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
     last = r;
     setState(r.state, r.error);
     roBadge.hidden = !r.read_only;
-    urlLabel.textContent = r.url;
+    urlLabel.textContent = connTarget(r);
     for (const fn of listeners) fn(r);
   }
 

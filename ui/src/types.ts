@@ -15,6 +15,10 @@ export interface HealthReport {
   used_memory: number | null;
   connected_clients: number | null;
   read_only: boolean;
+  /** `standalone`, `cluster` or `sentinel`. */
+  topology?: string;
+  /** The master's `host:port` behind Sentinel (changes after a failover). */
+  master?: string | null;
 }
 
 /** A key or value, lossless: `text` for display, `b64` for the exact bytes. */

@@ -63,6 +63,9 @@ export function dashboardPage(ctx: AppContext): Page {
   let offEvents: (() => void) | null = null;
   let el: HTMLElement | null = null;
   let range = 300;
+  // On a Cluster: the master whose figures are charted (`null`: the cluster total).
+  let node: string | null = null;
+  let lastNodeLoad = 0;
   let samples: MetricsSample[] = [];
   let plots: { spec: ChartSpec; plot: uPlot; box: HTMLElement }[] = [];
   let info: Info | null = null;
@@ -72,6 +75,23 @@ export function dashboardPage(ctx: AppContext): Page {
   const chartsBox = h('div', { class: 'charts', 'data-testid': 'charts' });
   const banner = h('div', { class: 'banner-slot' });
   const rangeBar = h('div', { class: 'seg', 'data-testid': 'ranges' });
+  const nodeSelect = h('select', { class: 'node-select', 'data-testid': 'node-select', hidden: true, title: 'Cluster master to chart' }) as HTMLSelectElement;
+  nodeSelect.addEventListener('change', () => {
+    node = nodeSelect.value || null;
+    void loadMetrics();
+  });
+
+  /** Lists the Cluster's masters (hidden outside a Cluster), keeping the current choice. */
+  function renderNodes(nodes: string[]): void {
+    nodeSelect.hidden = nodes.length === 0;
+    const want = ['', ...nodes];
+    const have = Array.from(nodeSelect.options).map((o) => o.value);
+    if (want.join('\n') !== have.join('\n')) {
+      nodeSelect.replaceChildren(...want.map((n) => h('option', { value: n }, n === '' ? 'cluster total' : n)));
+    }
+    if (node !== null && !nodes.includes(node)) node = null;
+    nodeSelect.value = node ?? '';
+  }
 
   function renderFacts(r: HealthReport | null): void {
     if (!r) {
@@ -158,8 +178,10 @@ export function dashboardPage(ctx: AppContext): Page {
 
   async function loadMetrics(): Promise<void> {
     try {
-      const r = await ctx.api.call<{ samples: MetricsSample[]; alerts: Alert[] }>('metrics', { range_s: range, points: 600 });
+      lastNodeLoad = Date.now();
+      const r = await ctx.api.call<{ samples: MetricsSample[]; alerts: Alert[]; nodes?: string[] }>('metrics', { range_s: range, points: 600, ...(node ? { node } : {}) });
       samples = r.samples ?? [];
+      renderNodes(r.nodes ?? []);
       renderAlerts(r.alerts ?? []);
       if (samples.length === 0) chartsBox.dataset.empty = 'true';
       updateCharts();
@@ -213,12 +235,17 @@ export function dashboardPage(ctx: AppContext): Page {
     async mount(target) {
       el = target;
       renderRanges();
-      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Dashboard'), rangeBar, exportHint()), banner, alertsBox, factsBox, chartsBox);
+      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Dashboard'), rangeBar, nodeSelect, exportHint()), banner, alertsBox, factsBox, chartsBox);
       renderFacts(ctx.health());
       offHealth = ctx.onHealth(renderFacts);
       buildCharts();
       offEvents = ctx.events((e) => {
         if (e.type !== 'metrics') return;
+        if (node !== null) {
+          // Live ticks carry the cluster total; a chosen master's history is polled instead.
+          if (Date.now() - lastNodeLoad > 2000) void loadMetrics();
+          return;
+        }
         samples.push(e.sample);
         const cutoff = e.sample.at_ms - range * 1000;
         while (samples.length && samples[0].at_ms < cutoff) samples.shift();
