@@ -17,8 +17,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use super::bytes::{escape, Bytes};
 use super::events::{lock, Event, Task};
-use super::payload::{escape, Bytes};
 use super::AdminService;
 use crate::config::{Endpoint, RedisConfig, Topology};
 use crate::error::{Error, Result};

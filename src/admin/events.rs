@@ -10,9 +10,9 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::bytes::Bytes;
 use super::channels::{Message, MonitorSlot, MonitorStats};
 use super::metrics::{MetricsSample, SamplerSlot};
-use super::payload::Bytes;
 use super::profiles::ProfilesState;
 use super::streams::{StreamEntry, TailSlot};
 use super::{AdminService, ConnState, Inner};

@@ -32,7 +32,6 @@ pub mod channels;
 pub mod events;
 pub mod metrics;
 pub mod node_metrics;
-pub mod payload;
 pub mod profiles;
 pub mod streams;
 

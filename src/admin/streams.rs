@@ -13,8 +13,8 @@ use redis::Value;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::bytes::Bytes;
 use super::events::{lock, Event, Task};
-use super::payload::Bytes;
 use super::AdminService;
 use crate::error::{Error, Result};
 
