@@ -92,6 +92,24 @@ impl ErrorKind {
     }
 }
 
+/// Error replies that clear up by themselves (loading, a busy script, a Cluster or master in
+/// failover, a slot that moved and is looked up again), as Redis codes and redis-rs kind names.
+const TRANSIENT_REPLIES: &[&str] = &[
+    "LOADING",
+    "BUSY",
+    "TRYAGAIN",
+    "CLUSTERDOWN",
+    "MASTERDOWN",
+    "MOVED",
+    "ASK",
+    "BusyLoading",
+    "TryAgain",
+    "ClusterDown",
+    "MasterDown",
+    "Moved",
+    "Ask:",
+];
+
 impl Error {
     /// The error's kind.
     pub fn kind(&self) -> ErrorKind {
@@ -127,7 +145,10 @@ impl Error {
         match self {
             Error::Connection(_) | Error::Timeout(_) => true,
             Error::Server(msg) => {
-                msg.starts_with("LOADING") || msg.starts_with("BUSY") || msg.starts_with("TRYAGAIN")
+                // redis-rs shows a reply it knows by its kind's name (`ClusterDown: …`) and an
+                // other one by its quoted code (`"BUSY": …`); both spellings are checked.
+                let msg = msg.trim_start_matches('"');
+                TRANSIENT_REPLIES.iter().any(|code| msg.starts_with(code))
             }
             _ => false,
         }
@@ -168,5 +189,33 @@ impl From<redis::RedisError> for Error {
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Codec(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failover_and_loading_replies_are_transient_in_both_spellings() {
+        for msg in [
+            "ClusterDown: The cluster is down",
+            "MasterDown: Link with MASTER is down",
+            "TryAgain: Multiple keys request during rehashing of slot",
+            "BusyLoading: Redis is loading the dataset in memory",
+            "\"BUSY\": Redis is busy running a script",
+            "CLUSTERDOWN The cluster is down",
+            "Moved: 212 127.0.0.1:34371",
+            "Ask: 212 127.0.0.1:34371",
+        ] {
+            assert!(Error::Server(msg.into()).is_transient(), "{msg}");
+        }
+        for msg in [
+            "ReadOnly: You can't write against a read only replica.",
+            "\"OOM\": command not allowed when used memory > 'maxmemory'.",
+            "\"WRONGTYPE\": Operation against a key holding the wrong kind of value",
+        ] {
+            assert!(!Error::Server(msg.into()).is_transient(), "{msg}");
+        }
     }
 }

@@ -607,6 +607,10 @@ async fn tree_counts_100k_keys_exactly(admin: &AdminService, conn: &Conn) {
 /// promoted, the library follows, and every published entry is processed and acknowledged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_group_keeps_consuming_across_a_master_failover() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("redscope::stream=debug,redscope::conn=debug")
+        .with_test_writer()
+        .try_init();
     let mut cluster = RedisCluster::start().unwrap();
     let cfg = cluster.config();
     let conn = Conn::connect(&cfg).await.unwrap();

@@ -217,6 +217,41 @@ pub(crate) struct SamplerSlot {
     pub(super) nodes: Arc<Mutex<super::node_metrics::NodeHistories>>,
 }
 
+impl MetricsSample {
+    /// The figures of one INFO taken at `at_ms`. Given the previous INFO and the seconds since,
+    /// ops/s and hit rate are the interval's (the sampler's own INFO not counted as load); else
+    /// INFO's instantaneous ops/s and no interval hit rate. Host and process figures stay empty.
+    pub(crate) fn from_stats(stats: &Stats, prev: Option<(&Stats, f64)>, at_ms: u64) -> Self {
+        let (ops_per_sec, hit_rate) = match prev {
+            Some((p, dt)) if stats.total_commands >= p.total_commands => {
+                let dt = dt.max(1e-3);
+                let hits = stats.keyspace_hits.saturating_sub(p.keyspace_hits);
+                let misses = stats.keyspace_misses.saturating_sub(p.keyspace_misses);
+                let rate = (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64);
+                let ops = stats.total_commands.saturating_sub(p.total_commands + 1) as f64 / dt;
+                (ops, rate)
+            }
+            _ => (stats.ops_per_sec as f64, None),
+        };
+        MetricsSample {
+            at_ms,
+            ops_per_sec,
+            hit_rate,
+            hit_rate_total: stats.hit_rate(),
+            used_memory: stats.used_memory,
+            maxmemory: stats.maxmemory,
+            fragmentation: stats.fragmentation,
+            clients: stats.connected_clients,
+            evicted_keys: stats.evicted_keys,
+            expired_keys: stats.expired_keys,
+            keys: stats.keys(),
+            net_in_kbps: stats.net_in_kbps,
+            net_out_kbps: stats.net_out_kbps,
+            ..MetricsSample::default()
+        }
+    }
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -525,36 +560,15 @@ async fn sample_forever(
         let now = Instant::now();
         let (host_cpu, host_mem_used, server_cpu, server_rss) =
             probe.read(if local { stats.process_id } else { None });
-        let (ops_per_sec, hit_rate) = match &prev {
-            Some((p, at)) if stats.total_commands >= p.total_commands => {
-                let dt = now.duration_since(*at).as_secs_f64().max(1e-3);
-                let hits = stats.keyspace_hits.saturating_sub(p.keyspace_hits);
-                let misses = stats.keyspace_misses.saturating_sub(p.keyspace_misses);
-                let rate = (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64);
-                // INFO itself is one command: not counted as load.
-                let ops = stats.total_commands.saturating_sub(p.total_commands + 1) as f64 / dt;
-                (ops, rate)
-            }
-            _ => (stats.ops_per_sec as f64, None),
-        };
+        let prev_dt = prev
+            .as_ref()
+            .map(|(p, at)| (p, now.duration_since(*at).as_secs_f64()));
         let sample = MetricsSample {
-            at_ms: now_ms(),
-            ops_per_sec,
-            hit_rate,
-            hit_rate_total: stats.hit_rate(),
-            used_memory: stats.used_memory,
-            maxmemory: stats.maxmemory,
-            fragmentation: stats.fragmentation,
-            clients: stats.connected_clients,
-            evicted_keys: stats.evicted_keys,
-            expired_keys: stats.expired_keys,
-            keys: stats.keys(),
-            net_in_kbps: stats.net_in_kbps,
-            net_out_kbps: stats.net_out_kbps,
             host_cpu,
             host_mem_used,
             server_cpu,
             server_rss,
+            ..MetricsSample::from_stats(&stats, prev_dt, now_ms())
         };
         let alerts = health::alerts(&stats);
         {

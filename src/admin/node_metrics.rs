@@ -47,34 +47,12 @@ impl NodeHistories {
             .retain(|addr, _| per_node.iter().any(|(a, _)| a == addr));
         for (addr, stats) in per_node {
             let series = self.nodes.entry(addr).or_default();
-            let (ops_per_sec, hit_rate) = match &series.prev {
-                Some((p, at)) if stats.total_commands >= p.total_commands && at_ms > *at => {
-                    let dt = (at_ms - at) as f64 / 1000.0;
-                    let hits = stats.keyspace_hits.saturating_sub(p.keyspace_hits);
-                    let misses = stats.keyspace_misses.saturating_sub(p.keyspace_misses);
-                    let rate = (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64);
-                    // The sampler's INFO is one command: not counted as load.
-                    let ops = stats.total_commands.saturating_sub(p.total_commands + 1) as f64 / dt;
-                    (ops, rate)
-                }
-                _ => (stats.ops_per_sec as f64, None),
-            };
-            let sample = MetricsSample {
-                at_ms,
-                ops_per_sec,
-                hit_rate,
-                hit_rate_total: stats.hit_rate(),
-                used_memory: stats.used_memory,
-                maxmemory: stats.maxmemory,
-                fragmentation: stats.fragmentation,
-                clients: stats.connected_clients,
-                evicted_keys: stats.evicted_keys,
-                expired_keys: stats.expired_keys,
-                keys: stats.keys(),
-                net_in_kbps: stats.net_in_kbps,
-                net_out_kbps: stats.net_out_kbps,
-                ..MetricsSample::default()
-            };
+            let prev = series
+                .prev
+                .as_ref()
+                .filter(|(_, at)| at_ms > *at)
+                .map(|(p, at)| (p, (at_ms - at) as f64 / 1000.0));
+            let sample = MetricsSample::from_stats(&stats, prev, at_ms);
             if series.ring.len() == NODE_HISTORY {
                 series.ring.pop_front();
             }
