@@ -1,33 +1,16 @@
 //! Channel monitor: exact counts under load, a bounded ring, batches on the bus and over
 //! `WS /api/events` at most 10 a second, resubscription after a server restart, publish.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use redscope::admin::channels::{MonitorRequest, PublishRequest, RECENT_CAPACITY};
 use redscope::admin::events::Event;
 use redscope::testing::RedisServer;
-use redscope::web::{ServeOptions, WebServer};
 use redscope::{AdminOptions, AdminService};
 
-const TOKEN: &str = "test-token-0123456789abcdef";
-
-async fn serve(service: AdminService) -> SocketAddr {
-    let server = WebServer::bind(
-        service,
-        ServeOptions {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            token: Some(TOKEN.into()),
-            allow_remote: false,
-        },
-    )
-    .await
-    .unwrap();
-    let addr = server.local_addr().unwrap();
-    tokio::spawn(server.run(std::future::pending()));
-    addr
-}
+mod api;
+use api::{serve, TOKEN};
 
 fn request(channels: &[&str], patterns: &[&str]) -> MonitorRequest {
     MonitorRequest {

@@ -1,32 +1,15 @@
 //! Metrics: the sampler's history grows and the seed 003 alerts fire on a real server, `GET
 //! /metrics` is valid Prometheus text, and `redscope report` draws PNG and SVG files.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use redscope::admin::events::Event;
 use redscope::admin::metrics::MetricsQuery;
 use redscope::testing::{sync_query, RedisServer};
-use redscope::web::{ServeOptions, WebServer};
 use redscope::{AdminOptions, AdminService};
 
-const TOKEN: &str = "test-token-0123456789abcdef";
-
-async fn serve(service: AdminService) -> SocketAddr {
-    let server = WebServer::bind(
-        service,
-        ServeOptions {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            token: Some(TOKEN.into()),
-            allow_remote: false,
-        },
-    )
-    .await
-    .unwrap();
-    let addr = server.local_addr().unwrap();
-    tokio::spawn(server.run(std::future::pending()));
-    addr
-}
+mod api;
+use api::{serve, TOKEN};
 
 #[tokio::test]
 async fn history_grows_and_the_seed_alerts_fire() {

@@ -8,26 +8,10 @@ use base64::Engine;
 use redscope::admin::events::Event;
 use redscope::admin::streams::{KeyRef, TailRequest};
 use redscope::testing::{sync_query, RedisServer};
-use redscope::web::{ServeOptions, WebServer};
 use redscope::{AdminOptions, AdminService};
 
-const TOKEN: &str = "test-token-0123456789abcdef";
-
-async fn serve(service: AdminService) -> SocketAddr {
-    let server = WebServer::bind(
-        service,
-        ServeOptions {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            token: Some(TOKEN.into()),
-            allow_remote: false,
-        },
-    )
-    .await
-    .unwrap();
-    let addr = server.local_addr().unwrap();
-    tokio::spawn(server.run(std::future::pending()));
-    addr
-}
+mod api;
+use api::{serve, TOKEN};
 
 async fn get(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
     let res = reqwest::Client::new()

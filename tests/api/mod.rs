@@ -11,6 +11,23 @@ use serde_json::Value;
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 
+/// Serves `service` in web mode on a free loopback port with [`TOKEN`]; returns the address.
+pub async fn serve(service: AdminService) -> SocketAddr {
+    let server = WebServer::bind(
+        service,
+        ServeOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            token: Some(TOKEN.into()),
+            allow_remote: false,
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    addr
+}
+
 /// A client of one running web server.
 pub struct Api {
     pub addr: SocketAddr,
@@ -22,18 +39,7 @@ impl Api {
     /// Starts web mode on `cfg` (read-only when asked).
     pub async fn start(cfg: RedisConfig, read_only: bool) -> Api {
         let service = AdminService::new(cfg, AdminOptions { read_only });
-        let server = WebServer::bind(
-            service.clone(),
-            ServeOptions {
-                bind: "127.0.0.1:0".parse().unwrap(),
-                token: Some(TOKEN.into()),
-                allow_remote: false,
-            },
-        )
-        .await
-        .unwrap();
-        let addr = server.local_addr().unwrap();
-        tokio::spawn(server.run(std::future::pending()));
+        let addr = serve(service.clone()).await;
         Api {
             addr,
             service,
