@@ -285,29 +285,7 @@ async fn populate(conn: &mut crate::conn::Conn, prefix: &str, n: u64) -> Result<
 async fn load_two_namespaces(conn: &mut crate::conn::Conn, half: u64) -> Result<()> {
     let _: () = redis::cmd("FLUSHDB").query_async(conn).await?;
     for prefix in ["market:ticker:binance", "features"] {
-        let r: redis::RedisResult<()> = redis::cmd("DEBUG")
-            .arg("POPULATE")
-            .arg(half)
-            .arg(prefix)
-            .arg(16)
-            .query_async(conn)
-            .await;
-        if let Err(e) = r {
-            // DEBUG may be disabled: fall back to pipelines.
-            tracing::debug!("DEBUG POPULATE unavailable ({e}); loading with pipelines");
-            let mut i = 0;
-            while i < half {
-                let mut pipe = redis::pipe();
-                for j in i..(i + 10_000).min(half) {
-                    pipe.cmd("SET")
-                        .arg(format!("{prefix}:{j}"))
-                        .arg("0123456789abcdef")
-                        .ignore();
-                }
-                let _: () = pipe.query_async(conn).await?;
-                i += 10_000;
-            }
-        }
+        populate(conn, prefix, half).await?;
     }
     Ok(())
 }
