@@ -1,8 +1,8 @@
 //! `cargo bench --bench scenarios [-- NAME…]`: the same side-by-side scenarios as `redscope bench`,
 //! each on a private redis-server, printing ours, reference and ratio.
 
-use redscope::bench::{self, SCENARIOS};
-use redscope::testing::RedisServer;
+use redscope_cli::bench::{self, SCENARIOS};
+use redscope_testing::RedisServer;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -52,7 +52,10 @@ const COMMANDS: &[&str] = &[
 
 fn main() {
     // The UI is embedded from ../ui/dist; make sure the folder exists even before the first UI build.
-    std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/dist"))
+    // The path is read at run time: a build script compiled in one clone may run for another.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    std::fs::create_dir_all(std::path::Path::new(&manifest_dir).join("../ui/dist"))
         .expect("create ui/dist");
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -5,7 +5,7 @@
 mod api;
 
 use api::TOKEN;
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Error as WsError;
 

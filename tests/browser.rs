@@ -7,7 +7,7 @@ mod api;
 use std::time::{Duration, Instant};
 
 use api::{b64, enc, Api};
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 use serde_json::{json, Value};
 
 async fn redis_conn(server: &RedisServer) -> redis::aio::MultiplexedConnection {
@@ -546,7 +546,7 @@ async fn bad_requests_get_4xx_json_errors_and_keys_pages_follow_the_cursor() {
 
 #[tokio::test]
 async fn the_browser_works_through_sentinel_on_the_resolved_master() {
-    let set = redscope::testing::SentinelSet::start().unwrap();
+    let set = redscope_testing::SentinelSet::start().unwrap();
     let mut c = api::raw_conn(&set.master.url()).await;
     let mut p = redis::pipe();
     for i in 0..30 {

@@ -10,9 +10,9 @@ use redscope::breaker::{BreakerConfig, BreakerState};
 use redscope::cache::{Cache, CacheOptions};
 use redscope::conn::Conn;
 use redscope::retry::RetryPolicy;
-use redscope::testing::RedisServer;
 use redscope::ttl::DataType;
 use redscope::{Error, ErrorKind};
+use redscope_testing::RedisServer;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -648,7 +648,7 @@ async fn values_over_the_threshold_are_stored_compressed() {
 
 #[tokio::test]
 async fn batches_invalidation_and_single_flight_work_on_a_cluster() {
-    let cluster = tokio::task::spawn_blocking(redscope::testing::RedisCluster::start)
+    let cluster = tokio::task::spawn_blocking(redscope_testing::RedisCluster::start)
         .await
         .unwrap()
         .unwrap();

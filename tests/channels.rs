@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use redscope::admin::channels::{MonitorRequest, PublishRequest, RECENT_CAPACITY};
-use redscope::admin::events::Event;
-use redscope::testing::RedisServer;
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::channels::{MonitorRequest, PublishRequest, RECENT_CAPACITY};
+use redscope_admin::events::Event;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::RedisServer;
 
 mod api;
 use api::{serve, TOKEN};
@@ -34,7 +34,7 @@ async fn publish_many(url: &str, channel: &str, n: usize, payload: impl Fn(usize
     }
 }
 
-async fn wait_total(service: &AdminService, want: u64) -> redscope::admin::channels::MonitorStats {
+async fn wait_total(service: &AdminService, want: u64) -> redscope_admin::channels::MonitorStats {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let stats = service.monitor_stats(Some(RECENT_CAPACITY)).unwrap();
@@ -297,7 +297,7 @@ async fn publish_and_bad_requests_over_http() {
 
 async fn next_state(
     bus: &mut tokio::sync::broadcast::Receiver<Event>,
-) -> (redscope::admin::ConnState, Option<String>) {
+) -> (redscope_admin::ConnState, Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -311,7 +311,7 @@ async fn next_state(
 
 #[tokio::test]
 async fn conn_state_events_follow_the_server() {
-    use redscope::admin::ConnState;
+    use redscope_admin::ConnState;
     let mut redis = RedisServer::start().unwrap();
     let service = AdminService::new(redis.config(), AdminOptions::default());
     let mut bus = service.events();
@@ -353,7 +353,7 @@ async fn a_huge_binary_payload_is_counted_and_shown_truncated() {
         &first.payload.b64,
     )
     .unwrap();
-    assert_eq!(kept, big[..redscope::admin::channels::PAYLOAD_KEEP]);
+    assert_eq!(kept, big[..redscope_admin::channels::PAYLOAD_KEEP]);
     assert!(first.payload.binary && first.json.is_none());
     assert_eq!(
         (second.length, second.payload.text.as_str()),
@@ -386,7 +386,7 @@ async fn a_hung_server_is_noticed_and_the_monitor_recovers() {
 }
 
 fn sync_publish(redis: &RedisServer, channel: &str, message: &str) -> i64 {
-    redscope::testing::sync_query(redis, &["PUBLISH", channel, message])
+    redscope_testing::sync_query(redis, &["PUBLISH", channel, message])
         .unwrap()
         .trim()
         .parse()

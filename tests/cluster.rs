@@ -12,11 +12,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use redis::AsyncCommands;
-use redscope::admin::browser::KeysMetaRequest;
-use redscope::admin::channels::MonitorRequest;
-use redscope::admin::jobs::{InvalidateReply, InvalidateRequest, JobState};
-use redscope::admin::node_metrics::NodeMetricsQuery;
-use redscope::admin::tree::TreeQuery;
 use redscope::cache::{Cache, CacheOptions};
 use redscope::config::RedisConfig;
 use redscope::conn::{key_slot, slot_owner, Conn};
@@ -25,9 +20,14 @@ use redscope::lock::LockManager;
 use redscope::pubsub::{ListenerStatus, PubSubManager};
 use redscope::ratelimit::RateLimiter;
 use redscope::stream::{ConsumerOptions, MarketDataStream, MarketTick};
-use redscope::testing::{sync_query, RedisCluster};
 use redscope::timeseries::{Point, TimeSeriesStore};
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::browser::KeysMetaRequest;
+use redscope_admin::channels::MonitorRequest;
+use redscope_admin::jobs::{InvalidateReply, InvalidateRequest, JobState};
+use redscope_admin::node_metrics::NodeMetricsQuery;
+use redscope_admin::tree::TreeQuery;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::{sync_query, RedisCluster};
 use tokio_util::sync::CancellationToken;
 
 /// Keys per master, by the slot map.
@@ -73,9 +73,9 @@ async fn library_and_admin_on_one_cluster() {
 async fn web_mode_shows_topology_nodes_and_slots(cfg: &RedisConfig) {
     const TOKEN: &str = "cluster-test-token-0123456789";
     let service = AdminService::new(cfg.clone(), AdminOptions::default());
-    let server = redscope::web::WebServer::bind(
+    let server = redscope_cli::web::WebServer::bind(
         service,
-        redscope::web::ServeOptions {
+        redscope_cli::web::ServeOptions {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some(TOKEN.into()),
             allow_remote: false,
@@ -416,7 +416,7 @@ async fn sharded_pubsub_reaches_shard_subscribers(cfg: &RedisConfig, conn: &Conn
         redscope::config::Endpoint::Tcp { host, port } => (host.clone(), *port),
         other => panic!("unexpected endpoint {other:?}"),
     };
-    let out = tokio::process::Command::new(redscope::testing::python())
+    let out = tokio::process::Command::new(redscope_testing::python())
         .arg(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/python/sharded_publish.py"),

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use redscope::demo::{self, DemoOptions, DemoSummary, DEMO_GROUP, REBALANCE_LOCK};
-use redscope::testing::RedisServer;
+use redscope_cli::demo::{self, DemoOptions, DemoSummary, DEMO_GROUP, REBALANCE_LOCK};
+use redscope_testing::RedisServer;
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(15);

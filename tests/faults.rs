@@ -3,15 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use redscope::admin::ConnState;
-use redscope::testing::RedisServer;
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::ConnState;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::RedisServer;
 
 async fn wait_for_state(
     service: &AdminService,
     want: ConnState,
     within: Duration,
-) -> redscope::admin::HealthReport {
+) -> redscope_admin::HealthReport {
     let deadline = Instant::now() + within;
     loop {
         let report = service.health().await;

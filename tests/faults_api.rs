@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use api::{b64, next_event, raw_conn, Api};
 use futures::StreamExt;
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 use serde_json::{json, Value};
 
 /// The response timeout the service is given in these tests.

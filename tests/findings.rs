@@ -7,8 +7,8 @@ mod api;
 use std::time::Duration;
 
 use api::{enc, Api};
-use redscope::testing::RedisServer;
 use redscope::timeseries::{OHLCVBar, TimeSeriesStore};
+use redscope_testing::RedisServer;
 use serde_json::Value;
 
 async fn seed(url: &str) {
@@ -335,7 +335,7 @@ async fn ttls_are_judged_by_the_policy_live_services_report() {
 
 #[tokio::test]
 async fn services_and_findings_span_every_cluster_master() {
-    let cluster = redscope::testing::RedisCluster::start().unwrap();
+    let cluster = redscope_testing::RedisCluster::start().unwrap();
     let cfg = cluster.config();
     let cache = redscope::cache::Cache::connect(&cfg, Default::default())
         .await

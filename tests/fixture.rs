@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 
 fn ping(url: &str) -> redis::RedisResult<String> {
     let client = redis::Client::open(url)?;

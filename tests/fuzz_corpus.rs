@@ -1,5 +1,5 @@
 //! Replays every seed in `fuzz/corpus/<target>/` through the fuzz target's body
-//! (`redscope::fuzzing`, the same function `fuzz/fuzz_targets/<target>.rs` calls), plus a
+//! (`redscope_cli::fuzzing`, the same function `fuzz/fuzz_targets/<target>.rs` calls), plus a
 //! 10 MiB input and deterministic truncations and bit flips of the small seeds: no input may
 //! panic, and each must finish quickly. The counts are printed (`--nocapture`).
 
@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use redscope::fuzzing::TARGETS;
+use redscope_cli::fuzzing::TARGETS;
 
 /// Truncations and bit flips of seeds up to this size.
 const MUTATE_BELOW: usize = 4096;
@@ -119,8 +119,8 @@ fn every_target_has_a_fuzz_target_file_and_a_corpus() {
         let src = std::fs::read_to_string(root.join(format!("fuzz_targets/{name}.rs")))
             .unwrap_or_else(|e| panic!("fuzz target {name}: {e}"));
         assert!(
-            src.contains(&format!("redscope::fuzzing::{name}(")),
-            "fuzz_targets/{name}.rs must call redscope::fuzzing::{name}"
+            src.contains(&format!("redscope_cli::fuzzing::{name}(")),
+            "fuzz_targets/{name}.rs must call redscope_cli::fuzzing::{name}"
         );
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),

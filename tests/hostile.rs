@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use api::{b64, enc, TOKEN};
 use futures::StreamExt;
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

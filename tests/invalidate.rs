@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use api::Api;
-use redscope::testing::{RedisCluster, RedisServer};
+use redscope_testing::{RedisCluster, RedisServer};
 use serde_json::{json, Value};
 
 async fn load(url: &str, keys: impl Iterator<Item = String>) {

@@ -2,7 +2,7 @@
 
 use redis::AsyncCommands;
 use redscope::keyspace::{self, ScanOptions};
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 use tokio_util::sync::CancellationToken;
 
 async fn load(conn: &mut redis::aio::ConnectionManager, prefix: &str, n: usize) {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use redscope::conn::Conn;
 use redscope::lock::{AcquireOptions, LockManager};
-use redscope::testing::RedisServer;
 use redscope::ErrorKind;
+use redscope_testing::RedisServer;
 
 const ROUNDS_PER_TASK: u64 = 5_000;
 

@@ -11,8 +11,8 @@ use redscope::cache::Cache;
 use redscope::conn::Conn;
 use redscope::market::{CandleInterval, FeatureCache, MarketDataCache, QueryCache, SignalBuffer};
 use redscope::session::SessionStore;
-use redscope::testing::{python, RedisServer};
 use redscope::ErrorKind;
+use redscope_testing::{python, RedisServer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use redscope::admin::events::Event;
-use redscope::admin::metrics::MetricsQuery;
-use redscope::testing::{sync_query, RedisServer};
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::events::Event;
+use redscope_admin::metrics::MetricsQuery;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::{sync_query, RedisServer};
 
 mod api;
 use api::{serve, TOKEN};
@@ -205,57 +205,9 @@ async fn prometheus_metrics_parse_and_need_the_token() {
     assert!(body["alerts"].is_array());
 }
 
-#[tokio::test]
-async fn report_draws_png_and_svg() {
-    let redis = RedisServer::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let png = dir.path().join("report.png");
-    let svg = dir.path().join("report.svg");
-    // The CLI for the PNG, the library for the SVG, side by side.
-    let cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_redscope"))
-        .args(["report", "--out"])
-        .arg(&png)
-        .args(["--redis", &redis.url(), "--duration", "3s"])
-        .output();
-    let lib = redscope::report::run(redis.config(), Duration::from_secs(3), &svg);
-    let (cli, lib) = tokio::join!(cli, lib);
-    let cli = cli.unwrap();
-    assert!(
-        cli.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cli.stderr)
-    );
-    assert!(lib.unwrap() >= 2);
-    let png_bytes = std::fs::read(&png).unwrap();
-    assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
-    assert!(png_bytes.len() > 10_000, "{} bytes", png_bytes.len());
-    let svg_text = std::fs::read_to_string(&svg).unwrap();
-    assert!(
-        svg_text.contains("<svg") && svg_text.contains("<polyline"),
-        "{}",
-        &svg_text[..200.min(svg_text.len())]
-    );
-
-    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_redscope"))
-        .args([
-            "report",
-            "--out",
-            "x.gif",
-            "--redis",
-            &redis.url(),
-            "--duration",
-            "2s",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains(".png or .svg"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_is_sampled_and_listed_on_every_master() {
-    let cluster = redscope::testing::RedisCluster::start().unwrap();
+    let cluster = redscope_testing::RedisCluster::start().unwrap();
     let service = AdminService::new(cluster.config(), AdminOptions::default());
     let mut c = service.conn().await.unwrap();
     for i in 0..30 {
@@ -306,8 +258,8 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
     for i in 0..3 {
         let key = format!("s:{i}");
         let tail = service
-            .stream_tail(&redscope::admin::streams::TailRequest {
-                key: redscope::admin::streams::KeyRef {
+            .stream_tail(&redscope_admin::streams::TailRequest {
+                key: redscope_admin::streams::KeyRef {
                     key: Some(key.clone()),
                     key_b64: None,
                 },

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use redscope::admin::events::Event;
-use redscope::admin::profiles::{Profile, ProfileInput};
-use redscope::admin::ConnState;
-use redscope::testing::{free_port, sync_query, RedisServer};
-use redscope::{AdminOptions, AdminService, RedisConfig};
+use redscope::RedisConfig;
+use redscope_admin::events::Event;
+use redscope_admin::profiles::{Profile, ProfileInput};
+use redscope_admin::ConnState;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::{free_port, sync_query, RedisServer};
 
 const PASSWORD: &str = "s3cret-Pa55word-xyz";
 
@@ -178,7 +179,7 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
     let service = AdminService::new(a.config(), AdminOptions::default());
     let mut bus = service.events();
     service
-        .monitor(redscope::admin::channels::MonitorRequest {
+        .monitor(redscope_admin::channels::MonitorRequest {
             channels: vec!["news".into()],
             patterns: vec![],
         })
@@ -236,9 +237,9 @@ async fn profile_routes_over_http_never_return_the_password() {
     const PASSWORD: &str = "an0ther-Web-pa55word";
     let redis = RedisServer::builder().password(PASSWORD).start().unwrap();
     let service = unused_service();
-    let server = redscope::web::WebServer::bind(
+    let server = redscope_cli::web::WebServer::bind(
         service,
-        redscope::web::ServeOptions {
+        redscope_cli::web::ServeOptions {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some("test-token-0123456789abcdef".into()),
             allow_remote: false,

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use redscope::admin::events::Event;
-use redscope::admin::tree::TreeQuery;
-use redscope::testing::RedisServer;
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::events::Event;
+use redscope_admin::tree::TreeQuery;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::RedisServer;
 
 #[tokio::test]
 async fn tree_progress_arrives_on_the_bus() {

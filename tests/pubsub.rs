@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use redscope::events::{channels, Body, FlatEvent, MessageType, Payload, Severity, TradeSignal};
 use redscope::pubsub::{ListenerOptions, ListenerStatus, PubSubManager, Received};
-use redscope::testing::{self, RedisServer};
+use redscope_testing::{self as testing, RedisServer};
 use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use redscope::conn::Conn;
 use redscope::ratelimit::{Decision, RateLimiter};
-use redscope::testing::RedisServer;
 use redscope::ErrorKind;
+use redscope_testing::RedisServer;
 
 const CLIENTS: usize = 8;
 

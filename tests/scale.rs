@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
 use redscope::conn::{key_slot, Conn, TopologyKind};
-use redscope::testing::{RedisCluster, SentinelSet};
+use redscope_testing::{RedisCluster, SentinelSet};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_routes_by_slot_and_lists_every_master() {

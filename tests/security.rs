@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use redscope::testing::RedisServer;
-use redscope::web::{ServeOptions, WebServer};
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_cli::web::{ServeOptions, WebServer};
+use redscope_testing::RedisServer;
 
 const TOKEN: &str = "security-token-0123456789";
 

@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use redscope::admin::events::Event;
-use redscope::admin::ConnState;
 use redscope::breaker::BreakerConfig;
 use redscope::cache::{Cache, CacheOptions};
 use redscope::conn::TopologyKind;
-use redscope::testing::{sync_query, SentinelSet, SENTINEL_MASTER_NAME};
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::events::Event;
+use redscope_admin::ConnState;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::{sync_query, SentinelSet, SENTINEL_MASTER_NAME};
 
 /// The master address the first live Sentinel names.
 fn sentinel_master(set: &SentinelSet) -> Option<String> {

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use redscope::testing::RedisServer;
-use redscope::web::{ServeOptions, WebServer};
-use redscope::{AdminOptions, AdminService, RedisConfig};
+use redscope::RedisConfig;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_cli::web::{ServeOptions, WebServer};
+use redscope_testing::RedisServer;
 
 const TOKEN: &str = "test-token-0123456789abcdef";
 
@@ -124,7 +125,7 @@ async fn wrong_password_is_an_auth_error() {
     let report = AdminService::new(cfg, AdminOptions::default())
         .health()
         .await;
-    assert_eq!(report.state, redscope::admin::ConnState::Down);
+    assert_eq!(report.state, redscope_admin::ConnState::Down);
     let err = report.error.unwrap();
     assert!(err.starts_with("authentication failed"), "{err}");
     assert!(!err.contains("wrong-password"));

@@ -4,7 +4,7 @@
 mod api;
 
 use api::Api;
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 use serde_json::{json, Value};
 
 async fn conn(url: &str) -> redis::aio::MultiplexedConnection {

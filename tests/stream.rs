@@ -13,7 +13,7 @@ use chrono::{TimeZone, Utc};
 use redscope::stream::{
     ConsumerOptions, MalformedPolicy, MarketDataStream, MarketTick, ReplayFrom, StreamTick,
 };
-use redscope::testing::{self, RedisServer};
+use redscope_testing::{self as testing, RedisServer};
 use tokio::sync::Notify;
 
 /// Polls `check` every 20 ms until it is true or `limit` passes; returns whether it became true.

@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use redscope::admin::events::Event;
-use redscope::admin::streams::{KeyRef, TailRequest};
-use redscope::testing::{sync_query, RedisServer};
-use redscope::{AdminOptions, AdminService};
+use redscope_admin::events::Event;
+use redscope_admin::streams::{KeyRef, TailRequest};
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_testing::{sync_query, RedisServer};
 
 mod api;
 use api::{serve, TOKEN};

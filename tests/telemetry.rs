@@ -12,8 +12,8 @@ use redscope::breaker::{BreakerConfig, BreakerState};
 use redscope::cache::{Cache, CacheOptions};
 use redscope::retry::RetryPolicy;
 use redscope::telemetry::Telemetry;
-use redscope::testing::RedisServer;
 use redscope::ttl::DataType;
+use redscope_testing::RedisServer;
 use serde_json::Value;
 
 const INTERVAL: Duration = Duration::from_millis(300);
@@ -309,7 +309,7 @@ async fn a_python_service_reporting_the_same_format_is_listed() {
     let api = Api::start(redis.config(), true).await;
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/telemetry_client.py");
-    let mut child = tokio::process::Command::new(redscope::testing::python())
+    let mut child = tokio::process::Command::new(redscope_testing::python())
         .arg(script)
         .arg(redis.url())
         .arg("8")
@@ -363,4 +363,18 @@ async fn a_python_service_reporting_the_same_format_is_listed() {
         service(b, "py-risk").is_none()
     })
     .await;
+}
+
+#[test]
+fn starting_outside_a_runtime_disables_instead_of_panicking() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = redscope_testing::RedisServer::start().unwrap();
+    let conn = rt
+        .block_on(redscope::conn::Conn::connect(&server.config()))
+        .unwrap();
+    let t = redscope::telemetry::Telemetry::builder(conn, "svc").start();
+    assert!(!t.is_enabled());
 }

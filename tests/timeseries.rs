@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use redscope::conn::Conn;
-use redscope::testing::RedisServer;
 use redscope::timeseries::{OHLCVBar, Point, TimeSeriesOptions, TimeSeriesStore};
 use redscope::ErrorKind;
+use redscope_testing::RedisServer;
 
 const T0: i64 = 1_700_000_000_000;
 

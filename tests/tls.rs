@@ -6,8 +6,8 @@ use std::process::Command;
 
 use redscope::cache::Cache;
 use redscope::conn::Conn;
-use redscope::testing::{free_port, RedisServer};
 use redscope::{ErrorKind, RedisConfig};
+use redscope_testing::{free_port, RedisServer};
 
 /// The servers' password: it must never show in an error.
 const PASSWORD: &str = "tls-s3cret-pw";

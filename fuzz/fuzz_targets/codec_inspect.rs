@@ -1,5 +1,5 @@
-//! Fuzz target `codec_inspect`: the body is `redscope::fuzzing::codec_inspect`, replayed over
+//! Fuzz target `codec_inspect`: the body is `redscope_cli::fuzzing::codec_inspect`, replayed over
 //! `fuzz/corpus/codec_inspect/` by `tests/fuzz_corpus.rs` in the normal test command.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| redscope::fuzzing::codec_inspect(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| redscope_cli::fuzzing::codec_inspect(data));

@@ -1,5 +1,5 @@
-//! Fuzz target `console_args`: the body is `redscope::fuzzing::console_args`, replayed over
+//! Fuzz target `console_args`: the body is `redscope_cli::fuzzing::console_args`, replayed over
 //! `fuzz/corpus/console_args/` by `tests/fuzz_corpus.rs` in the normal test command.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| redscope::fuzzing::console_args(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| redscope_cli::fuzzing::console_args(data));

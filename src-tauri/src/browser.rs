@@ -1,9 +1,9 @@
 //! Key browser commands (mirror `/api/tree`, `/api/keys`, `/api/keys/meta`, `/api/key*`).
 
-use redscope::admin::browser::{Deleted, KeyMeta, KeyPage, KeyValue, Renamed, TtlReply};
-use redscope::admin::tree::TreeLevel;
-use redscope::web::ErrorBody;
-use redscope::AdminService;
+use redscope_admin::browser::{Deleted, KeyMeta, KeyPage, KeyValue, Renamed, TtlReply};
+use redscope_admin::tree::TreeLevel;
+use redscope_admin::AdminService;
+use redscope_admin::ErrorBody;
 use tauri::ipc::Request;
 use tauri::State;
 

@@ -1,7 +1,7 @@
 //! Channel monitor commands, mirroring `/api/monitor` and `/api/publish`.
 
-use redscope::admin::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
-use redscope::AdminService;
+use redscope_admin::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
+use redscope_admin::AdminService;
 use tauri::State;
 
 use crate::live_error::CmdResult;

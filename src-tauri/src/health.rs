@@ -1,6 +1,6 @@
 //! Connection health commands.
 
-use redscope::admin::{AdminService, HealthReport};
+use redscope_admin::{AdminService, HealthReport};
 use tauri::State;
 
 /// Mirrors `GET /api/health`.

@@ -2,8 +2,8 @@
 //! web mode parses (so `invoke("keys", {match, count})` and `GET /api/keys?match=&count=` take
 //! the same names), and errors become the `{code, message}` body both surfaces reject with.
 
-use redscope::web::ErrorBody;
 use redscope::Error;
+use redscope_admin::ErrorBody;
 use serde::de::DeserializeOwned;
 use tauri::ipc::{InvokeBody, Request};
 

@@ -1,8 +1,8 @@
 //! Invalidation commands (mirror `POST /api/invalidate`, `GET|DELETE /api/jobs/{id}`, `GET /api/jobs`).
 
-use redscope::admin::jobs::{InvalidateReply, Job};
-use redscope::web::ErrorBody;
-use redscope::AdminService;
+use redscope_admin::jobs::{InvalidateReply, Job};
+use redscope_admin::AdminService;
+use redscope_admin::ErrorBody;
 use tauri::ipc::Request;
 use tauri::State;
 

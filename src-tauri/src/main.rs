@@ -17,7 +17,8 @@ mod smoke;
 mod streams;
 mod trading;
 
-use redscope::{AdminOptions, AdminService, RedisConfig};
+use redscope::RedisConfig;
+use redscope_admin::{AdminOptions, AdminService};
 
 /// Command-line options of the desktop app.
 struct Args {

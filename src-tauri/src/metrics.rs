@@ -1,7 +1,7 @@
 //! Metrics command, mirroring `GET /api/metrics`.
 
-use redscope::admin::metrics::{MetricsQuery, MetricsReply};
-use redscope::AdminService;
+use redscope_admin::metrics::{MetricsQuery, MetricsReply};
+use redscope_admin::AdminService;
 use tauri::State;
 
 use crate::live_error::CmdResult;

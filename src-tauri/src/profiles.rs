@@ -1,8 +1,8 @@
 //! Connection profile commands, mirroring `/api/profiles`, `/api/profiles/test` and `/api/connect`.
 
-use redscope::admin::profiles::{Profile, ProfileInput, ProfileTest};
-use redscope::admin::HealthReport;
-use redscope::AdminService;
+use redscope_admin::profiles::{Profile, ProfileInput, ProfileTest};
+use redscope_admin::AdminService;
+use redscope_admin::HealthReport;
 use tauri::State;
 
 use crate::live_error::CmdResult;

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use redscope::admin::console::ConsoleReply;
-use redscope::admin::server::{ActionReply, ClientInfo, Empty, InfoReply, Killed, SlowlogEntry};
-use redscope::web::ErrorBody;
-use redscope::AdminService;
+use redscope_admin::console::ConsoleReply;
+use redscope_admin::server::{ActionReply, ClientInfo, Empty, InfoReply, Killed, SlowlogEntry};
+use redscope_admin::AdminService;
+use redscope_admin::ErrorBody;
 use tauri::ipc::Request;
 use tauri::State;
 

@@ -1,10 +1,10 @@
 //! Stream viewer commands, mirroring `/api/streams` and `/api/stream/*`.
 
-use redscope::admin::streams::{
+use redscope_admin::streams::{
     EntriesPage, EntriesQuery, KeyRef, PendingEntry, PendingQuery, StreamsQuery, StreamsReply,
     TailRequest, TailStarted,
 };
-use redscope::AdminService;
+use redscope_admin::AdminService;
 use tauri::State;
 
 use crate::live_error::CmdResult;

@@ -1,11 +1,11 @@
 //! Trading-aware commands (mirror `GET /api/services`, `GET /api/findings`,
 //! `GET|DELETE /api/findings/jobs/{id}`, `GET /api/series`).
 
-use redscope::admin::findings::{FindingsJob, FindingsQuery, FindingsReply};
-use redscope::admin::series::{SeriesQuery, SeriesReply};
-use redscope::admin::services::ServicesReply;
-use redscope::web::ErrorBody;
-use redscope::AdminService;
+use redscope_admin::findings::{FindingsJob, FindingsQuery, FindingsReply};
+use redscope_admin::series::{SeriesQuery, SeriesReply};
+use redscope_admin::services::ServicesReply;
+use redscope_admin::AdminService;
+use redscope_admin::ErrorBody;
 use tauri::ipc::Request;
 use tauri::State;
 

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use redscope::testing::RedisServer;
+use redscope_testing::RedisServer;
 
 /// An Xvfb server on a free display number, killed on drop.
 struct Xvfb {

@@ -5,8 +5,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use redscope::web::{ServeOptions, WebServer};
-use redscope::{AdminOptions, AdminService, RedisConfig};
+use redscope::RedisConfig;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_cli::web::{ServeOptions, WebServer};
 use serde_json::Value;
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
@@ -136,7 +137,7 @@ pub async fn raw_conn(url: &str) -> redis::aio::MultiplexedConnection {
 
 /// The next event on the service's bus as JSON (its wire shape), skipping over a lag.
 pub async fn next_event(
-    rx: &mut tokio::sync::broadcast::Receiver<redscope::admin::events::Event>,
+    rx: &mut tokio::sync::broadcast::Receiver<redscope_admin::events::Event>,
 ) -> Value {
     loop {
         match rx.recv().await {

@@ -1,0 +1,934 @@
+//! The key browser: `SCAN` pages over every master behind one opaque cursor, per-key metadata
+//! (TYPE, PTTL, OBJECT ENCODING, length, MEMORY USAGE) in pipelines, paged value views for every
+//! core type with bounded string previews, and edits (each refused in read-only mode).
+
+use std::time::{Duration, Instant};
+
+use redis::Value;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::bytes::{decode_b64, escape, key_arg, opt_arg, Bytes};
+use super::decode::{decode, Decoded};
+use super::AdminService;
+use redscope::conn::Conn;
+use redscope::error::{Error, Result};
+use redscope::keyspace;
+
+/// Default page size of listings.
+pub const DEFAULT_COUNT: usize = 100;
+/// Largest page size of listings.
+pub const MAX_COUNT: usize = 10_000;
+/// Default string preview size.
+pub const DEFAULT_MAX_BYTES: usize = 64 << 10;
+/// Largest string preview size.
+pub const MAX_MAX_BYTES: usize = 1 << 20;
+/// Most keys one `keys_meta` call describes.
+pub const MAX_META_KEYS: usize = 1000;
+/// A RedisJSON document larger than this (by MEMORY USAGE) is not fetched.
+const MAX_JSON_MEMORY: u64 = 8 << 20;
+/// Bytes one page of a collection should stay under, judged by the key's average element size.
+const PAGE_BUDGET: u64 = 8 << 20;
+/// How long one `keys` call keeps scanning to fill its page.
+const KEYS_BUDGET: Duration = Duration::from_millis(250);
+
+/// Request of `keys`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeysQuery {
+    /// Glob pattern (default `*`).
+    #[serde(rename = "match")]
+    pub pattern: Option<String>,
+    /// Only keys of this type.
+    #[serde(rename = "type")]
+    pub key_type: Option<String>,
+    /// Cursor from the previous page (`"0"` or absent to start).
+    pub cursor: Option<String>,
+    /// Page size hint (default 100, max 10,000).
+    pub count: Option<usize>,
+}
+
+/// A page of keys; `cursor` is `"0"` when the walk of every master is complete.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyPage {
+    /// Opaque cursor of the next page: `"<master-index>:<scan-cursor>"`, `"0"` when done.
+    pub cursor: String,
+    /// The keys of this page.
+    pub keys: Vec<Bytes>,
+}
+
+/// Request of `keys_meta`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeysMetaRequest {
+    /// The keys, base64 (at most 1000).
+    pub keys_b64: Vec<String>,
+}
+
+/// Type, TTL, encoding and size of one key.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyMeta {
+    /// The key.
+    pub key: Bytes,
+    /// `string`, `hash`, ..., or `none` when the key does not exist.
+    #[serde(rename = "type")]
+    pub key_type: String,
+    /// Milliseconds to live; -1 without expiry, -2 when gone.
+    pub ttl_ms: i64,
+    /// OBJECT ENCODING.
+    pub encoding: Option<String>,
+    /// Length (strings) or cardinality (collections).
+    pub size: Option<u64>,
+    /// MEMORY USAGE in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+    /// Cluster only: the key's hash slot (`CLUSTER KEYSLOT`, computed locally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u16>,
+    /// Cluster only: `host:port` of the master serving that slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+/// Request of `key`: which key and which page of its value.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeyQuery {
+    /// The key as UTF-8 text.
+    pub key: Option<String>,
+    /// The key as base64.
+    pub key_b64: Option<String>,
+    /// Lists, sorted sets: index of the first item; strings: first byte of the preview.
+    pub offset: Option<u64>,
+    /// Hashes, sets: HSCAN/SSCAN cursor; streams: first entry ID (`-` by default).
+    pub cursor: Option<String>,
+    /// Page size (default 100, max 10,000).
+    pub count: Option<usize>,
+    /// String preview size (default 64 KiB, max 1 MiB).
+    pub max_bytes: Option<usize>,
+}
+
+/// A key, its metadata and one page of its value.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyValue {
+    /// The key.
+    pub key: Bytes,
+    /// Its type (`none` after an edit removed it).
+    #[serde(rename = "type")]
+    pub key_type: String,
+    /// Milliseconds to live (-1 none, -2 gone).
+    pub ttl_ms: i64,
+    /// OBJECT ENCODING.
+    pub encoding: Option<String>,
+    /// Length or cardinality.
+    pub size: Option<u64>,
+    /// The page of the value, shaped by type.
+    pub value: ValueView,
+}
+
+/// One page of a value, by type.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ValueView {
+    /// A string: a `GETRANGE` preview of at most `max_bytes`.
+    String {
+        length: u64,
+        offset: u64,
+        preview: Bytes,
+        truncated: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        decoded: Option<Decoded>,
+    },
+    /// A hash: one HSCAN page.
+    Hash {
+        cursor: String,
+        fields: Vec<FieldValue>,
+    },
+    /// A list: one LRANGE window.
+    List {
+        offset: u64,
+        items: Vec<Bytes>,
+        next: Option<u64>,
+    },
+    /// A set: one SSCAN page.
+    Set { cursor: String, members: Vec<Bytes> },
+    /// A sorted set: one ZRANGE window, with scores.
+    Zset {
+        offset: u64,
+        members: Vec<ScoredMember>,
+        next: Option<u64>,
+    },
+    /// A stream: one XRANGE page; `next` is the start of the following page.
+    Stream {
+        entries: Vec<StreamEntry>,
+        next: Option<String>,
+    },
+    /// A RedisJSON document (`null` and `truncated` when too large to fetch).
+    Json {
+        json: serde_json::Value,
+        truncated: bool,
+    },
+    /// A type the browser does not page (module types); `none` when the key is gone.
+    Unsupported { unsupported: String },
+}
+
+/// A hash field and its value.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldValue {
+    pub field: Bytes,
+    pub value: Bytes,
+}
+
+/// A sorted-set member and its score.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredMember {
+    pub member: Bytes,
+    pub score: f64,
+}
+
+/// A stream entry: its ID and field/value pairs.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamEntry {
+    pub id: String,
+    pub fields: Vec<[Bytes; 2]>,
+}
+
+/// What an edit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EditOp {
+    Set,
+    Hset,
+    Hdel,
+    Lpush,
+    Rpush,
+    Lset,
+    Lrem,
+    Sadd,
+    Srem,
+    Zadd,
+    Zrem,
+    Xadd,
+    Xdel,
+}
+
+/// Request of `key_set`: one edit of one key.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyEdit {
+    pub key: Option<String>,
+    pub key_b64: Option<String>,
+    /// The edit.
+    pub op: EditOp,
+    pub value: Option<String>,
+    pub value_b64: Option<String>,
+    pub field: Option<String>,
+    pub field_b64: Option<String>,
+    pub member: Option<String>,
+    pub member_b64: Option<String>,
+    /// `lset`: the index.
+    pub index: Option<i64>,
+    /// `zadd`: the score.
+    pub score: Option<f64>,
+    /// `set`: a TTL in ms (without it an existing TTL is kept).
+    pub ttl_ms: Option<u64>,
+    /// `xadd`: field/value pairs.
+    pub fields: Option<Vec<(String, String)>>,
+    /// `xdel`: the entry ID.
+    pub id: Option<String>,
+}
+
+/// Names one key (`key` or `key_b64`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeyRef {
+    pub key: Option<String>,
+    pub key_b64: Option<String>,
+}
+
+/// Request of `key_ttl`: `ttl_ms: null` removes the expiry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyTtl {
+    pub key: Option<String>,
+    pub key_b64: Option<String>,
+    /// Milliseconds to live, or `null` for PERSIST (the field is required).
+    #[serde(default, deserialize_with = "present")]
+    pub ttl_ms: Option<Option<u64>>,
+}
+
+/// Request of `key_rename`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyRename {
+    pub key: Option<String>,
+    pub key_b64: Option<String>,
+    pub new_key: Option<String>,
+    pub new_key_b64: Option<String>,
+    /// Replace an existing key of the new name (RENAME instead of RENAMENX).
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+/// Reply of `key_delete`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deleted {
+    pub deleted: u64,
+}
+
+/// Reply of `key_ttl`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TtlReply {
+    pub ttl_ms: i64,
+}
+
+/// Reply of `key_rename`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Renamed {
+    pub key: Bytes,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<u64>>, D::Error> {
+    Option::<u64>::deserialize(d).map(Some)
+}
+
+impl AdminService {
+    /// Refuses `what` when the session is read-only.
+    pub(crate) fn ensure_writable(&self, what: &str) -> Result<()> {
+        if self.read_only() {
+            return Err(Error::ReadOnly(what.to_string()));
+        }
+        Ok(())
+    }
+
+    /// One page of keys matching `match` (and `type`), walking every master in turn.
+    pub async fn keys(&self, q: KeysQuery) -> Result<KeyPage> {
+        let count = count_arg(q.count)?;
+        if let Some(t) = &q.key_type {
+            check_type_name(t)?;
+        }
+        let pattern = q
+            .pattern
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "*".into());
+        let (mut node, mut cursor) = parse_cursor(q.cursor.as_deref())?;
+        let masters = self.conn().await?.masters().await?;
+        if node >= masters.len() {
+            return Err(Error::InvalidInput(format!(
+                "the cursor names master {node} but there are {} (the topology changed): start again from cursor 0",
+                masters.len()
+            )));
+        }
+        let deadline = Instant::now() + KEYS_BUDGET;
+        let mut keys = Vec::new();
+        let done = loop {
+            let mut c = masters[node].conn.clone();
+            let (next, page) =
+                keyspace::scan_page(&mut c, cursor, &pattern, count, q.key_type.as_deref()).await?;
+            keys.extend(page);
+            if next == 0 {
+                node += 1;
+                cursor = 0;
+                if node == masters.len() {
+                    break true;
+                }
+            } else {
+                cursor = next;
+            }
+            if keys.len() >= count || Instant::now() >= deadline {
+                break false;
+            }
+        };
+        Ok(KeyPage {
+            cursor: if done {
+                "0".into()
+            } else {
+                format!("{node}:{cursor}")
+            },
+            keys: keys.iter().map(|k| Bytes::new(k)).collect(),
+        })
+    }
+
+    /// TYPE, PTTL, OBJECT ENCODING, length and MEMORY USAGE of up to 1000 keys, in two pipelines.
+    pub async fn keys_meta(&self, req: KeysMetaRequest) -> Result<Vec<KeyMeta>> {
+        if req.keys_b64.len() > MAX_META_KEYS {
+            return Err(Error::InvalidInput(format!(
+                "at most {MAX_META_KEYS} keys per call ({} given)",
+                req.keys_b64.len()
+            )));
+        }
+        let keys = req
+            .keys_b64
+            .iter()
+            .map(|k| decode_b64(k, "keys_b64"))
+            .collect::<Result<Vec<_>>>()?;
+        let mut c = self.conn().await?;
+        let mut metas = meta_of(&mut c, &keys, true).await?;
+        let slots = c.slot_map().await?;
+        if !slots.is_empty() {
+            for (m, k) in metas.iter_mut().zip(&keys) {
+                let slot = redscope::conn::key_slot(k);
+                m.slot = Some(slot);
+                m.node = redscope::conn::slot_owner(&slots, slot).map(str::to_string);
+            }
+        }
+        Ok(metas)
+    }
+
+    /// A key's metadata and one page of its value.
+    pub async fn key(&self, q: KeyQuery) -> Result<KeyValue> {
+        let key = key_arg(q.key.as_deref(), q.key_b64.as_deref(), "key")?;
+        match self.key_value(&key, &q).await? {
+            Some(v) => Ok(v),
+            None => Err(Error::NotFound(format!(
+                "key {:?} does not exist",
+                escape(&key)
+            ))),
+        }
+    }
+
+    async fn key_value(&self, key: &[u8], q: &KeyQuery) -> Result<Option<KeyValue>> {
+        let count = count_arg(q.count)?;
+        let max_bytes = match q.max_bytes {
+            None => DEFAULT_MAX_BYTES,
+            Some(n) if (1..=MAX_MAX_BYTES).contains(&n) => n,
+            Some(n) => {
+                return Err(Error::InvalidInput(format!(
+                    "max_bytes must be 1 to {MAX_MAX_BYTES} ({n} given)"
+                )))
+            }
+        };
+        let mut c = self.conn().await?;
+        let Some(meta) = meta_of(&mut c, &[key.to_vec()], true).await?.pop() else {
+            return Ok(None);
+        };
+        if meta.key_type == "none" {
+            return Ok(None);
+        }
+        let offset = q.offset.unwrap_or(0);
+        let count = page_count(count, &meta);
+        let value = match meta.key_type.as_str() {
+            "string" => {
+                let length = meta.size.unwrap_or(0);
+                let offset = offset.min(length);
+                let preview: Vec<u8> = redis::cmd("GETRANGE")
+                    .arg(key)
+                    .arg(offset)
+                    .arg(offset + max_bytes as u64 - 1)
+                    .query_async(&mut c)
+                    .await?;
+                let truncated = offset > 0 || offset + (preview.len() as u64) < length;
+                ValueView::String {
+                    length,
+                    offset,
+                    decoded: Some(decode(&preview, !truncated)),
+                    preview: Bytes::new(&preview),
+                    truncated,
+                }
+            }
+            "hash" => {
+                let cursor = scan_cursor(q.cursor.as_deref())?;
+                let (next, flat): (u64, Vec<Vec<u8>>) = redis::cmd("HSCAN")
+                    .arg(key)
+                    .arg(cursor)
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut c)
+                    .await?;
+                ValueView::Hash {
+                    cursor: next.to_string(),
+                    fields: flat
+                        .chunks_exact(2)
+                        .map(|p| FieldValue {
+                            field: Bytes::new(&p[0]),
+                            value: Bytes::new(&p[1]),
+                        })
+                        .collect(),
+                }
+            }
+            "list" => {
+                let items: Vec<Vec<u8>> = redis::cmd("LRANGE")
+                    .arg(key)
+                    .arg(offset)
+                    .arg(offset + count as u64 - 1)
+                    .query_async(&mut c)
+                    .await?;
+                let end = offset + items.len() as u64;
+                ValueView::List {
+                    offset,
+                    next: (end < meta.size.unwrap_or(0)).then_some(end),
+                    items: items.iter().map(|i| Bytes::new(i)).collect(),
+                }
+            }
+            "set" => {
+                let cursor = scan_cursor(q.cursor.as_deref())?;
+                let (next, members): (u64, Vec<Vec<u8>>) = redis::cmd("SSCAN")
+                    .arg(key)
+                    .arg(cursor)
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut c)
+                    .await?;
+                ValueView::Set {
+                    cursor: next.to_string(),
+                    members: members.iter().map(|m| Bytes::new(m)).collect(),
+                }
+            }
+            "zset" => {
+                let members: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGE")
+                    .arg(key)
+                    .arg(offset)
+                    .arg(offset + count as u64 - 1)
+                    .arg("WITHSCORES")
+                    .query_async(&mut c)
+                    .await?;
+                let end = offset + members.len() as u64;
+                ValueView::Zset {
+                    offset,
+                    next: (end < meta.size.unwrap_or(0)).then_some(end),
+                    members: members
+                        .iter()
+                        .map(|(m, s)| ScoredMember {
+                            member: Bytes::new(m),
+                            score: *s,
+                        })
+                        .collect(),
+                }
+            }
+            "stream" => {
+                let start = q.cursor.as_deref().filter(|s| !s.is_empty()).unwrap_or("-");
+                let (entries, next) = xrange(&mut c, key, start, "+", count).await?;
+                ValueView::Stream { entries, next }
+            }
+            "ReJSON-RL" => {
+                if meta.memory.unwrap_or(0) > MAX_JSON_MEMORY {
+                    ValueView::Json {
+                        json: serde_json::Value::Null,
+                        truncated: true,
+                    }
+                } else {
+                    let text: Option<String> =
+                        redis::cmd("JSON.GET").arg(key).query_async(&mut c).await?;
+                    let json = match text {
+                        Some(t) => serde_json::from_str(&t)?,
+                        None => serde_json::Value::Null,
+                    };
+                    ValueView::Json {
+                        json,
+                        truncated: false,
+                    }
+                }
+            }
+            other => ValueView::Unsupported {
+                unsupported: other.to_string(),
+            },
+        };
+        Ok(Some(KeyValue {
+            key: meta.key,
+            key_type: meta.key_type,
+            ttl_ms: meta.ttl_ms,
+            encoding: meta.encoding,
+            size: meta.size,
+            value,
+        }))
+    }
+
+    /// Applies one edit and returns the key's first page afterwards.
+    pub async fn key_set(&self, e: KeyEdit) -> Result<KeyValue> {
+        self.ensure_writable("editing a key")?;
+        let key = key_arg(e.key.as_deref(), e.key_b64.as_deref(), "key")?;
+        let value = || {
+            need(
+                opt_arg(e.value.as_deref(), e.value_b64.as_deref(), "value")?,
+                "value",
+            )
+        };
+        let field = || {
+            need(
+                opt_arg(e.field.as_deref(), e.field_b64.as_deref(), "field")?,
+                "field",
+            )
+        };
+        let member = || {
+            need(
+                opt_arg(e.member.as_deref(), e.member_b64.as_deref(), "member")?,
+                "member",
+            )
+        };
+        let mut cmd;
+        match e.op {
+            EditOp::Set => {
+                cmd = redis::cmd("SET");
+                cmd.arg(&key).arg(value()?);
+                match e.ttl_ms {
+                    Some(0) => return Err(Error::InvalidInput("ttl_ms must be positive".into())),
+                    Some(ms) => cmd.arg("PX").arg(ms),
+                    None => cmd.arg("KEEPTTL"),
+                };
+            }
+            EditOp::Hset => {
+                cmd = redis::cmd("HSET");
+                cmd.arg(&key).arg(field()?).arg(value()?);
+            }
+            EditOp::Hdel => {
+                cmd = redis::cmd("HDEL");
+                cmd.arg(&key).arg(field()?);
+            }
+            EditOp::Lpush | EditOp::Rpush => {
+                cmd = redis::cmd(if e.op == EditOp::Lpush {
+                    "LPUSH"
+                } else {
+                    "RPUSH"
+                });
+                cmd.arg(&key).arg(value()?);
+            }
+            EditOp::Lset => {
+                let index = e
+                    .index
+                    .ok_or_else(|| Error::InvalidInput("lset needs index".into()))?;
+                cmd = redis::cmd("LSET");
+                cmd.arg(&key).arg(index).arg(value()?);
+            }
+            EditOp::Lrem => {
+                // The first occurrence only: the UI removes the row the user picked.
+                cmd = redis::cmd("LREM");
+                cmd.arg(&key).arg(1).arg(value()?);
+            }
+            EditOp::Sadd | EditOp::Srem => {
+                cmd = redis::cmd(if e.op == EditOp::Sadd { "SADD" } else { "SREM" });
+                cmd.arg(&key).arg(member()?);
+            }
+            EditOp::Zadd => {
+                let score = e
+                    .score
+                    .filter(|s| s.is_finite())
+                    .ok_or_else(|| Error::InvalidInput("zadd needs a finite score".into()))?;
+                cmd = redis::cmd("ZADD");
+                cmd.arg(&key).arg(score).arg(member()?);
+            }
+            EditOp::Zrem => {
+                cmd = redis::cmd("ZREM");
+                cmd.arg(&key).arg(member()?);
+            }
+            EditOp::Xadd => {
+                let fields = e.fields.as_deref().unwrap_or_default();
+                if fields.is_empty() {
+                    return Err(Error::InvalidInput(
+                        "xadd needs at least one [field, value] pair".into(),
+                    ));
+                }
+                cmd = redis::cmd("XADD");
+                cmd.arg(&key).arg("*");
+                for (f, v) in fields {
+                    cmd.arg(f).arg(v);
+                }
+            }
+            EditOp::Xdel => {
+                let id =
+                    e.id.as_deref()
+                        .ok_or_else(|| Error::InvalidInput("xdel needs id".into()))?;
+                cmd = redis::cmd("XDEL");
+                cmd.arg(&key).arg(id);
+            }
+        }
+        let mut c = self.conn().await?;
+        let _: Value = cmd.query_async(&mut c).await?;
+        tracing::info!(op = ?e.op, key = %escape(&key), "key edited");
+        self.inner.trees.clear();
+        let q = KeyQuery::default();
+        Ok(match self.key_value(&key, &q).await? {
+            Some(v) => v,
+            None => KeyValue {
+                key: Bytes::new(&key),
+                key_type: "none".into(),
+                ttl_ms: -2,
+                encoding: None,
+                size: None,
+                value: ValueView::Unsupported {
+                    unsupported: "none".into(),
+                },
+            },
+        })
+    }
+
+    /// Deletes one key (UNLINK).
+    pub async fn key_delete(&self, k: KeyRef) -> Result<Deleted> {
+        self.ensure_writable("deleting a key")?;
+        let key = key_arg(k.key.as_deref(), k.key_b64.as_deref(), "key")?;
+        let mut c = self.conn().await?;
+        let deleted: u64 = redis::cmd("UNLINK").arg(&key).query_async(&mut c).await?;
+        tracing::info!(key = %escape(&key), deleted, "key deleted");
+        self.inner.trees.clear();
+        Ok(Deleted { deleted })
+    }
+
+    /// Sets (PEXPIRE) or removes (PERSIST) a key's expiry; returns the TTL afterwards.
+    pub async fn key_ttl(&self, r: KeyTtl) -> Result<TtlReply> {
+        self.ensure_writable("changing a TTL")?;
+        let key = key_arg(r.key.as_deref(), r.key_b64.as_deref(), "key")?;
+        let ttl = r.ttl_ms.ok_or_else(|| {
+            Error::InvalidInput("ttl_ms is required (a number of ms, or null to persist)".into())
+        })?;
+        let mut c = self.conn().await?;
+        let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
+        if exists == 0 {
+            return Err(Error::NotFound(format!(
+                "key {:?} does not exist",
+                escape(&key)
+            )));
+        }
+        match ttl {
+            Some(0) => return Err(Error::InvalidInput("ttl_ms must be positive".into())),
+            Some(ms) => {
+                let _: i64 = redis::cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(ms)
+                    .query_async(&mut c)
+                    .await?;
+            }
+            None => {
+                let _: i64 = redis::cmd("PERSIST").arg(&key).query_async(&mut c).await?;
+            }
+        }
+        let ttl_ms: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut c).await?;
+        Ok(TtlReply { ttl_ms })
+    }
+
+    /// Renames a key: RENAMENX (409 when the new name exists) unless `overwrite`.
+    pub async fn key_rename(&self, r: KeyRename) -> Result<Renamed> {
+        self.ensure_writable("renaming a key")?;
+        let key = key_arg(r.key.as_deref(), r.key_b64.as_deref(), "key")?;
+        let new_key = key_arg(r.new_key.as_deref(), r.new_key_b64.as_deref(), "new_key")?;
+        let mut c = self.conn().await?;
+        let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
+        if exists == 0 {
+            return Err(Error::NotFound(format!(
+                "key {:?} does not exist",
+                escape(&key)
+            )));
+        }
+        if r.overwrite {
+            let _: Value = redis::cmd("RENAME")
+                .arg(&key)
+                .arg(&new_key)
+                .query_async(&mut c)
+                .await?;
+        } else {
+            let done: u64 = redis::cmd("RENAMENX")
+                .arg(&key)
+                .arg(&new_key)
+                .query_async(&mut c)
+                .await?;
+            if done == 0 {
+                return Err(Error::ConfirmationRequired(format!(
+                    "key {:?} already exists: pass overwrite: true to replace it",
+                    escape(&new_key)
+                )));
+            }
+        }
+        self.inner.trees.clear();
+        Ok(Renamed {
+            key: Bytes::new(&new_key),
+        })
+    }
+}
+
+/// One XRANGE page and the (exclusive) start of the next one, if the page was full.
+pub(crate) async fn xrange(
+    c: &mut Conn,
+    key: &[u8],
+    start: &str,
+    end: &str,
+    count: usize,
+) -> Result<(Vec<StreamEntry>, Option<String>)> {
+    let raw: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
+        .arg(key)
+        .arg(start)
+        .arg(end)
+        .arg("COUNT")
+        .arg(count)
+        .query_async(c)
+        .await?;
+    let next = (raw.len() == count)
+        .then(|| raw.last().map(|(id, _)| format!("({id}")))
+        .flatten();
+    let entries = raw
+        .into_iter()
+        .map(|(id, flat)| StreamEntry {
+            id,
+            fields: flat
+                .chunks_exact(2)
+                .map(|p| [Bytes::new(&p[0]), Bytes::new(&p[1])])
+                .collect(),
+        })
+        .collect();
+    Ok((entries, next))
+}
+
+/// Metadata of `keys` in two pipelines (TYPE/PTTL/ENCODING/MEMORY, then the length by type).
+async fn meta_of(c: &mut Conn, keys: &[Vec<u8>], memory: bool) -> Result<Vec<KeyMeta>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let per = if memory { 4 } else { 3 };
+    let mut p = redis::pipe();
+    p.ignore_errors();
+    for k in keys {
+        p.cmd("TYPE").arg(k);
+        p.cmd("PTTL").arg(k);
+        p.cmd("OBJECT").arg("ENCODING").arg(k);
+        if memory {
+            p.cmd("MEMORY").arg("USAGE").arg(k);
+        }
+    }
+    let first: Vec<Value> = p.query_async(c).await?;
+    let mut metas: Vec<KeyMeta> = keys
+        .iter()
+        .zip(first.chunks(per))
+        .map(|(k, v)| KeyMeta {
+            key: Bytes::new(k),
+            key_type: v.first().and_then(v_str).unwrap_or_else(|| "none".into()),
+            ttl_ms: v.get(1).and_then(v_int).unwrap_or(-2),
+            encoding: v.get(2).and_then(v_str),
+            size: None,
+            memory: v.get(3).and_then(v_int).and_then(|m| u64::try_from(m).ok()),
+            slot: None,
+            node: None,
+        })
+        .collect();
+    let mut p = redis::pipe();
+    p.ignore_errors();
+    let mut asked = Vec::new();
+    for (i, m) in metas.iter().enumerate() {
+        let len_cmd = match m.key_type.as_str() {
+            "string" => "STRLEN",
+            "hash" => "HLEN",
+            "list" => "LLEN",
+            "set" => "SCARD",
+            "zset" => "ZCARD",
+            "stream" => "XLEN",
+            _ => continue,
+        };
+        p.cmd(len_cmd).arg(&keys[i]);
+        asked.push(i);
+    }
+    if !asked.is_empty() {
+        let lens: Vec<Value> = p.query_async(c).await?;
+        for (i, v) in asked.into_iter().zip(lens) {
+            metas[i].size = v_int(&v).and_then(|n| u64::try_from(n).ok());
+        }
+    }
+    Ok(metas)
+}
+
+/// The page size for a collection: `count`, lowered so that `count` elements of the key's
+/// average size (MEMORY USAGE / cardinality) stay under [`PAGE_BUDGET`]. Redis cannot cut one
+/// element short, so a page of big hash values or list items is made shorter instead.
+fn page_count(count: usize, meta: &KeyMeta) -> usize {
+    match (meta.memory, meta.size) {
+        (Some(memory), Some(size)) if size > 0 => {
+            let average = (memory / size).max(1);
+            count.min((PAGE_BUDGET / average).max(1) as usize)
+        }
+        _ => count,
+    }
+}
+
+fn v_str(v: &Value) -> Option<String> {
+    match v {
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::VerbatimString { text, .. } => Some(text.clone()),
+        Value::Okay => Some("OK".into()),
+        _ => None,
+    }
+}
+
+fn v_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(*n),
+        Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
+fn need<T>(v: Option<T>, name: &str) -> Result<T> {
+    v.ok_or_else(|| Error::InvalidInput(format!("this edit needs {name} (or {name}_b64)")))
+}
+
+/// A page size: default 100, 1 to 10,000.
+pub(crate) fn count_arg(count: Option<usize>) -> Result<usize> {
+    match count {
+        None => Ok(DEFAULT_COUNT),
+        Some(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
+        Some(n) => Err(Error::InvalidInput(format!(
+            "count must be 1 to {MAX_COUNT} ({n} given)"
+        ))),
+    }
+}
+
+/// Refuses type names that are not plain words (they go into `SCAN ... TYPE`).
+#[doc(hidden)]
+pub fn check_type_name(t: &str) -> Result<()> {
+    if t.is_empty()
+        || t.len() > 32
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::InvalidInput(format!("{t:?} is not a key type")));
+    }
+    Ok(())
+}
+
+#[doc(hidden)]
+pub fn scan_cursor(c: Option<&str>) -> Result<u64> {
+    match c.filter(|s| !s.is_empty()) {
+        None => Ok(0),
+        Some(s) => s
+            .parse()
+            .map_err(|_| Error::InvalidInput(format!("cursor {s:?} is not a number"))),
+    }
+}
+
+/// Parses `"<master-index>:<scan-cursor>"` (`"0"` or nothing: the start).
+#[doc(hidden)]
+pub fn parse_cursor(c: Option<&str>) -> Result<(usize, u64)> {
+    let c = c.unwrap_or("0");
+    if c == "0" || c.is_empty() {
+        return Ok((0, 0));
+    }
+    let bad = || Error::InvalidInput(format!("cursor {c:?} is not one this API returned"));
+    let (node, cursor) = c.split_once(':').ok_or_else(bad)?;
+    Ok((
+        node.parse().map_err(|_| bad())?,
+        cursor.parse().map_err(|_| bad())?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_of_big_elements_are_shorter() {
+        let meta = |memory, size| KeyMeta {
+            key: Bytes::new(b"k"),
+            key_type: "hash".into(),
+            ttl_ms: -1,
+            encoding: None,
+            size: Some(size),
+            memory: Some(memory),
+            slot: None,
+            node: None,
+        };
+        assert_eq!(page_count(100, &meta(10_000, 100)), 100);
+        assert_eq!(page_count(100, &meta(100 << 20, 100)), 8);
+        assert_eq!(page_count(100, &meta(4 << 30, 2)), 1);
+    }
+
+    #[test]
+    fn cursors_and_counts_are_checked() {
+        assert_eq!(parse_cursor(None).unwrap(), (0, 0));
+        assert_eq!(parse_cursor(Some("2:1234")).unwrap(), (2, 1234));
+        assert!(parse_cursor(Some("x")).is_err());
+        assert!(parse_cursor(Some("1:-3")).is_err());
+        assert_eq!(count_arg(None).unwrap(), 100);
+        assert!(count_arg(Some(0)).is_err());
+        assert!(count_arg(Some(10_001)).is_err());
+        assert!(check_type_name("ReJSON-RL").is_ok());
+        assert!(check_type_name("string x").is_err());
+    }
+}

@@ -1,0 +1,973 @@
+//! Channel monitor: SUBSCRIBE/PSUBSCRIBE on a dedicated connection, exact per-channel counts and
+//! rates, a bounded ring of recent messages, and `channel_batch` events at most 10 times a second
+//! (`dropped` counts messages not shown, never messages not counted); plus `publish`.
+//!
+//! The hot path parses RESP straight from the socket buffer: per message it does one hash lookup
+//! and copies the payload into a reused ring slot, taking a (std, never awaited) lock once per
+//! socket read, not per message. TLS endpoints use redis-rs's pub/sub connection instead.
+//! The reader reconnects with backoff and re-subscribes after a server restart.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::bytes::{escape, Bytes};
+use super::events::{lock, Event, Task};
+use super::AdminService;
+use redscope::config::{Endpoint, RedisConfig, Topology};
+use redscope::error::{Error, Result};
+
+/// How many recent messages the ring keeps.
+pub const RECENT_CAPACITY: usize = 1000;
+/// At most this many messages per `channel_batch` event.
+pub const BATCH_MAX: usize = 100;
+/// Batches go out at most this often (10 a second).
+pub const BATCH_EVERY: Duration = Duration::from_millis(100);
+/// Payload bytes kept per recent message (the full length is reported).
+pub const PAYLOAD_KEEP: usize = 16 * 1024;
+/// Most channels plus patterns one monitor takes.
+pub const MAX_SUBSCRIPTIONS: usize = 1000;
+/// Distinct channels counted one by one; beyond this (a `*` pattern on a busy server) further
+/// channels share one [`OTHER_CHANNELS`] counter, so memory stays bounded.
+pub const MAX_CHANNEL_STATS: usize = 10_000;
+/// Name of the shared counter of channels beyond [`MAX_CHANNEL_STATS`].
+pub const OTHER_CHANNELS: &str = "(other channels)";
+/// Busiest channels listed in each `channel_batch` event (`monitor_stats` lists all).
+pub const BATCH_CHANNELS: usize = 200;
+
+/// What `monitor` subscribes to (replaces the previous set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorRequest {
+    /// Exact channel names (SUBSCRIBE).
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Glob patterns (PSUBSCRIBE).
+    #[serde(default)]
+    pub patterns: Vec<String>,
+}
+
+/// One received message as the UI shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    /// The channel it was published on.
+    pub channel: String,
+    /// The pattern that matched it, for PSUBSCRIBE deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// The payload (at most [`PAYLOAD_KEEP`] bytes of it).
+    pub payload: Bytes,
+    /// The payload's full length in bytes.
+    pub length: usize,
+    /// The payload parsed as JSON, when it is JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
+    /// When it was received (ms since the Unix epoch).
+    pub at_ms: u64,
+}
+
+/// Count and rate of one channel (per matching pattern).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelStat {
+    /// The channel.
+    pub name: String,
+    /// The pattern it matched, for PSUBSCRIBE deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Messages received since the monitor started (exact).
+    pub count: u64,
+    /// Messages per second over the last second or so.
+    pub rate: f64,
+}
+
+/// What `monitor`, `monitor_stats` and each `channel_batch` report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MonitorStats {
+    /// Per-channel counts, busiest first.
+    pub channels: Vec<ChannelStat>,
+    /// Messages received in all.
+    pub total: u64,
+    /// Messages received but never sent to the view in a batch.
+    pub dropped: u64,
+    /// The most recent messages, oldest first (empty in `channel_batch` events).
+    pub recent: Vec<Message>,
+    /// Whether the subscriber connection is up.
+    pub connected: bool,
+    /// The monitored channels.
+    pub subscribed_channels: Vec<String>,
+    /// The monitored patterns.
+    pub subscribed_patterns: Vec<String>,
+}
+
+/// `{channel, message}` for `publish`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublishRequest {
+    /// Channel name.
+    pub channel: String,
+    /// Message text.
+    pub message: String,
+}
+
+/// `{receivers}`: how many subscribers got the message.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishReply {
+    /// Subscribers that received it.
+    pub receivers: u64,
+}
+
+/// The service's one running monitor, if any.
+#[derive(Default)]
+pub(crate) struct MonitorSlot(Mutex<Option<Monitor>>);
+
+struct Monitor {
+    request: MonitorRequest,
+    shared: Arc<Mutex<Shared>>,
+    _reader: Task,
+    _flusher: Task,
+}
+
+struct Stat {
+    name: Vec<u8>,
+    pattern: Option<usize>,
+    count: u64,
+    count_at_rate: u64,
+    rate: f64,
+}
+
+struct Slot {
+    stat: usize,
+    at_ms: u64,
+    length: usize,
+    payload: Vec<u8>,
+}
+
+/// Counts and the ring, shared by the reader (one lock per socket read) and readers of stats.
+struct Shared {
+    patterns: Vec<Vec<u8>>,
+    stats: Vec<Stat>,
+    /// `[0]`: direct subscriptions; `[1 + i]`: deliveries through pattern `i`.
+    index: Vec<HashMap<Vec<u8>, usize>>,
+    ring: Vec<Slot>,
+    /// Next ring slot to overwrite once the ring is full.
+    head: usize,
+    total: u64,
+    dropped: u64,
+    since_flush: u64,
+    connected: bool,
+    rate_at: Instant,
+}
+
+impl Shared {
+    fn new(patterns: &[String]) -> Shared {
+        Shared {
+            patterns: patterns.iter().map(|p| p.as_bytes().to_vec()).collect(),
+            stats: Vec::new(),
+            index: vec![HashMap::new(); patterns.len() + 1],
+            ring: Vec::new(),
+            head: 0,
+            total: 0,
+            dropped: 0,
+            since_flush: 0,
+            connected: false,
+            rate_at: Instant::now(),
+        }
+    }
+
+    /// Counts one message and keeps it in the ring (reusing the evicted slot's buffer).
+    fn record(&mut self, pattern: Option<&[u8]>, channel: &[u8], payload: &[u8], at_ms: u64) {
+        let p = match pattern {
+            None => 0,
+            Some(pat) => match self.patterns.iter().position(|x| x == pat) {
+                Some(i) => i + 1,
+                None => 0,
+            },
+        };
+        let stat = match self.index[p].get(channel) {
+            Some(&i) => i,
+            None if self.stats.len() >= MAX_CHANNEL_STATS => self.overflow(),
+            None => {
+                let i = self.stats.len();
+                self.stats.push(Stat {
+                    name: channel.to_vec(),
+                    pattern: p.checked_sub(1),
+                    count: 0,
+                    count_at_rate: 0,
+                    rate: 0.0,
+                });
+                self.index[p].insert(channel.to_vec(), i);
+                i
+            }
+        };
+        self.stats[stat].count += 1;
+        self.total += 1;
+        self.since_flush += 1;
+        let kept = &payload[..payload.len().min(PAYLOAD_KEEP)];
+        if self.ring.len() < RECENT_CAPACITY {
+            self.ring.push(Slot {
+                stat,
+                at_ms,
+                length: payload.len(),
+                payload: kept.to_vec(),
+            });
+        } else {
+            let slot = &mut self.ring[self.head];
+            slot.stat = stat;
+            slot.at_ms = at_ms;
+            slot.length = payload.len();
+            slot.payload.clear();
+            slot.payload.extend_from_slice(kept);
+            self.head = (self.head + 1) % RECENT_CAPACITY;
+        }
+    }
+
+    /// The shared counter of channels beyond [`MAX_CHANNEL_STATS`], created on first use.
+    fn overflow(&mut self) -> usize {
+        if let Some(&i) = self.index[0].get(OTHER_CHANNELS.as_bytes()) {
+            return i;
+        }
+        let i = self.stats.len();
+        self.stats.push(Stat {
+            name: OTHER_CHANNELS.as_bytes().to_vec(),
+            pattern: None,
+            count: 0,
+            count_at_rate: 0,
+            rate: 0.0,
+        });
+        self.index[0].insert(OTHER_CHANNELS.as_bytes().to_vec(), i);
+        i
+    }
+
+    /// The newest `n` messages, oldest first.
+    fn newest(&self, n: usize) -> Vec<Message> {
+        let len = self.ring.len();
+        let n = n.min(len);
+        // Oldest slot is `head` once the ring wrapped, 0 before.
+        let oldest = if len < RECENT_CAPACITY { 0 } else { self.head };
+        (len - n..len)
+            .map(|i| self.message(&self.ring[(oldest + i) % len]))
+            .collect()
+    }
+
+    fn message(&self, slot: &Slot) -> Message {
+        let stat = &self.stats[slot.stat];
+        Message {
+            channel: display(&stat.name),
+            pattern: stat.pattern.map(|p| display(&self.patterns[p])),
+            payload: Bytes::new(&slot.payload),
+            length: slot.length,
+            json: decode_json(&slot.payload, slot.length),
+            at_ms: slot.at_ms,
+        }
+    }
+
+    fn update_rates(&mut self) {
+        let elapsed = self.rate_at.elapsed().as_secs_f64();
+        if elapsed < 1.0 {
+            return;
+        }
+        for s in &mut self.stats {
+            s.rate = (s.count - s.count_at_rate) as f64 / elapsed;
+            s.count_at_rate = s.count;
+        }
+        self.rate_at = Instant::now();
+    }
+
+    fn stats(&self, request: &MonitorRequest, recent: usize, top: usize) -> MonitorStats {
+        let mut channels: Vec<ChannelStat> = self
+            .stats
+            .iter()
+            .map(|s| ChannelStat {
+                name: display(&s.name),
+                pattern: s.pattern.map(|p| display(&self.patterns[p])),
+                count: s.count,
+                rate: s.rate,
+            })
+            .collect();
+        channels.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        channels.truncate(top);
+        MonitorStats {
+            channels,
+            total: self.total,
+            dropped: self.dropped,
+            recent: self.newest(recent),
+            connected: self.connected,
+            subscribed_channels: request.channels.clone(),
+            subscribed_patterns: request.patterns.clone(),
+        }
+    }
+}
+
+fn display(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok(s) => s.to_string(),
+        Err(_) => escape(raw),
+    }
+}
+
+/// JSON objects and arrays (whole payloads only) are decoded for the view.
+fn decode_json(kept: &[u8], length: usize) -> Option<serde_json::Value> {
+    if kept.len() != length {
+        return None;
+    }
+    let first = kept.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' && *first != b'[' {
+        return None;
+    }
+    serde_json::from_slice(kept).ok()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl AdminService {
+    /// Monitors `request`'s channels and patterns on a dedicated connection, replacing any
+    /// previous monitor (counts start from zero).
+    pub async fn monitor(&self, request: MonitorRequest) -> Result<MonitorStats> {
+        validate(&request)?;
+        let cfg = self.active_config();
+        let shared = Arc::new(Mutex::new(Shared::new(&request.patterns)));
+        let bus = self.inner.live.bus.clone();
+        let reader = {
+            let (shared, request, cfg) = (shared.clone(), request.clone(), cfg.clone());
+            Task::spawn(move |cancel| read_forever(cfg, request, shared, cancel))
+        };
+        let flusher = {
+            let (shared, request) = (shared.clone(), request.clone());
+            Task::spawn(move |cancel| flush_forever(shared, request, bus, cancel))
+        };
+        let old = lock(&self.inner.live.monitor.0).replace(Monitor {
+            request: request.clone(),
+            shared: shared.clone(),
+            _reader: reader,
+            _flusher: flusher,
+        });
+        if let Some(old) = old {
+            old._reader.stop().await;
+            old._flusher.stop().await;
+        }
+        // Report once the subscription is live (or after a short wait if the server is down).
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !lock(&shared).connected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let stats = lock(&shared).stats(&request, 0, MAX_CHANNEL_STATS + 1);
+        Ok(stats)
+    }
+
+    /// Counts, rates and the `recent` newest messages of the running monitor.
+    pub fn monitor_stats(&self, recent: Option<usize>) -> Result<MonitorStats> {
+        let slot = lock(&self.inner.live.monitor.0);
+        let m = slot
+            .as_ref()
+            .ok_or_else(|| Error::NotFound("no channel monitor is running".into()))?;
+        let stats = lock(&m.shared).stats(
+            &m.request,
+            recent.unwrap_or(100).min(RECENT_CAPACITY),
+            MAX_CHANNEL_STATS + 1,
+        );
+        Ok(stats)
+    }
+
+    /// Stops the channel monitor (a no-op when none runs).
+    pub async fn monitor_stop(&self) {
+        let old = lock(&self.inner.live.monitor.0).take();
+        if let Some(m) = old {
+            m._reader.stop().await;
+            m._flusher.stop().await;
+        }
+    }
+
+    /// Restarts the running monitor (same set) on the now-active connection.
+    pub(crate) async fn restart_monitor(&self) -> Result<()> {
+        let request = lock(&self.inner.live.monitor.0)
+            .as_ref()
+            .map(|m| m.request.clone());
+        if let Some(request) = request {
+            self.monitor(request).await?;
+        }
+        Ok(())
+    }
+
+    /// `PUBLISH channel message`; refused in read-only mode.
+    pub async fn publish(&self, request: PublishRequest) -> Result<PublishReply> {
+        if self.read_only() {
+            return Err(Error::ReadOnly("PUBLISH".into()));
+        }
+        if request.channel.is_empty() {
+            return Err(Error::InvalidInput("the channel name is empty".into()));
+        }
+        let mut c = self.conn().await?;
+        let receivers: u64 = redis::cmd("PUBLISH")
+            .arg(&request.channel)
+            .arg(&request.message)
+            .query_async(&mut c)
+            .await?;
+        Ok(PublishReply { receivers })
+    }
+}
+
+fn validate(request: &MonitorRequest) -> Result<()> {
+    let n = request.channels.len() + request.patterns.len();
+    if n == 0 {
+        return Err(Error::InvalidInput(
+            "give at least one channel or pattern to monitor".into(),
+        ));
+    }
+    if n > MAX_SUBSCRIPTIONS {
+        return Err(Error::InvalidInput(format!(
+            "at most {MAX_SUBSCRIPTIONS} channels and patterns, got {n}"
+        )));
+    }
+    if request
+        .channels
+        .iter()
+        .chain(&request.patterns)
+        .any(String::is_empty)
+    {
+        return Err(Error::InvalidInput("empty channel or pattern name".into()));
+    }
+    Ok(())
+}
+
+/// Sends a batch every [`BATCH_EVERY`] when messages arrived since the last one.
+async fn flush_forever(
+    shared: Arc<Mutex<Shared>>,
+    request: MonitorRequest,
+    bus: broadcast::Sender<Event>,
+    cancel: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(BATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let event = {
+            let mut s = lock(&shared);
+            s.update_rates();
+            if s.since_flush == 0 {
+                continue;
+            }
+            let fresh = s.since_flush;
+            let shown = (fresh as usize).min(BATCH_MAX).min(s.ring.len());
+            let messages = s.newest(shown);
+            let dropped = fresh - shown as u64;
+            s.dropped += dropped;
+            s.since_flush = 0;
+            Event::ChannelBatch {
+                messages,
+                dropped,
+                stats: s.stats(&request, 0, BATCH_CHANNELS),
+            }
+        };
+        let _ = bus.send(event);
+    }
+}
+
+/// Connects, subscribes and reads until cancelled, reconnecting with backoff.
+async fn read_forever(
+    cfg: RedisConfig,
+    request: MonitorRequest,
+    shared: Arc<Mutex<Shared>>,
+    cancel: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(50);
+    // A Cluster's classic messages reach every node: after a lost session, the next seed is tried.
+    let mut seed = 0usize;
+    loop {
+        let this_seed = seed;
+        seed = seed.wrapping_add(1);
+        let run = async {
+            let cfg = match cfg.topology {
+                Topology::Sentinel { .. } => redscope::conn::resolve_sentinel_master(&cfg).await?,
+                Topology::Cluster { .. } => {
+                    redscope::conn::cluster_seed(&cfg, this_seed).unwrap_or_else(|| cfg.clone())
+                }
+                _ => cfg.clone(),
+            };
+            match &cfg.endpoint {
+                Endpoint::Tcp { host, port } => {
+                    let stream = tokio::time::timeout(
+                        cfg.connect_timeout,
+                        tokio::net::TcpStream::connect((host.as_str(), *port)),
+                    )
+                    .await
+                    .map_err(|_| Error::Timeout(cfg.connect_timeout))?
+                    .map_err(|e| Error::Connection(e.to_string()))?;
+                    let _ = stream.set_nodelay(true);
+                    raw_session(stream, &cfg, &request, &shared).await
+                }
+                #[cfg(unix)]
+                Endpoint::Unix { path } => {
+                    let stream = tokio::net::UnixStream::connect(path)
+                        .await
+                        .map_err(|e| Error::Connection(e.to_string()))?;
+                    raw_session(stream, &cfg, &request, &shared).await
+                }
+                _ => client_session(&cfg, &request, &shared).await,
+            }
+        };
+        let started = Instant::now();
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = run => {
+                lock(&shared).connected = false;
+                match r {
+                    Ok(()) => tracing::warn!("channel monitor: the server closed the connection"),
+                    Err(e) => tracing::warn!(error = %e, "channel monitor: connection lost"),
+                }
+            }
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            backoff = Duration::from_millis(50);
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// One subscriber connection speaking RESP2 directly; returns when the connection ends.
+async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    cfg: &RedisConfig,
+    request: &MonitorRequest,
+    shared: &Mutex<Shared>,
+) -> Result<()> {
+    let mut buf = RespBuf::new();
+    if let Some(pw) = &cfg.password {
+        let mut args: Vec<&[u8]> = vec![b"AUTH"];
+        if let Some(u) = &cfg.username {
+            args.push(u.as_bytes());
+        }
+        args.push(pw.expose().as_bytes());
+        stream.write_all(&encode(&args)).await?;
+        match buf.next_reply(&mut stream).await? {
+            Reply::Error(e) => {
+                return Err(Error::Auth(format!(
+                    "the subscriber connection was refused: {}",
+                    e.split_whitespace().next().unwrap_or("AUTH failed")
+                )))
+            }
+            Reply::Other => {}
+        }
+    }
+    let mut out = Vec::new();
+    if !request.channels.is_empty() {
+        let mut args: Vec<&[u8]> = vec![b"SUBSCRIBE"];
+        args.extend(request.channels.iter().map(|c| c.as_bytes()));
+        out.extend(encode(&args));
+    }
+    if !request.patterns.is_empty() {
+        let mut args: Vec<&[u8]> = vec![b"PSUBSCRIBE"];
+        args.extend(request.patterns.iter().map(|c| c.as_bytes()));
+        out.extend(encode(&args));
+    }
+    stream.write_all(&out).await?;
+    let expected = request.channels.len() + request.patterns.len();
+    let mut confirmed = 0;
+    let mut ping_sent = false;
+    loop {
+        // A silent connection is probed with PING; a second silence means the server hangs.
+        let n = match tokio::time::timeout(KEEPALIVE, buf.fill(&mut stream)).await {
+            Ok(n) => n?,
+            Err(_) if ping_sent => return Err(Error::Timeout(KEEPALIVE * 2)),
+            Err(_) => {
+                stream.write_all(&encode(&[b"PING"])).await?;
+                ping_sent = true;
+                continue;
+            }
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        ping_sent = false;
+        let at_ms = now_ms();
+        let mut s = lock(shared);
+        loop {
+            match buf.parse()? {
+                None => break,
+                Some(Push::Message {
+                    pattern,
+                    channel,
+                    payload,
+                    consumed,
+                }) => {
+                    let (p, c, pl) = (
+                        buf.slice(pattern),
+                        buf.slice(Some(channel)).unwrap_or_default(),
+                        buf.slice(Some(payload)).unwrap_or_default(),
+                    );
+                    s.record(p, c, pl, at_ms);
+                    buf.consume(consumed);
+                }
+                Some(Push::Subscribed { consumed }) => {
+                    confirmed += 1;
+                    if confirmed >= expected {
+                        s.connected = true;
+                    }
+                    buf.consume(consumed);
+                }
+                Some(Push::Other { consumed }) => buf.consume(consumed),
+                Some(Push::Error { message, consumed }) => {
+                    let text =
+                        String::from_utf8_lossy(buf.slice(Some(message)).unwrap_or_default())
+                            .into_owned();
+                    buf.consume(consumed);
+                    return Err(Error::Server(text));
+                }
+            }
+        }
+    }
+}
+
+/// The redis-rs subscriber, for endpoints the raw reader does not speak (TLS).
+async fn client_session(
+    cfg: &RedisConfig,
+    request: &MonitorRequest,
+    shared: &Mutex<Shared>,
+) -> Result<()> {
+    let client = redscope::conn::client(cfg)?;
+    let mut pubsub = client.get_async_pubsub().await?;
+    if !request.channels.is_empty() {
+        pubsub.subscribe(&request.channels).await?;
+    }
+    if !request.patterns.is_empty() {
+        pubsub.psubscribe(&request.patterns).await?;
+    }
+    lock(shared).connected = true;
+    let mut messages = pubsub.on_message();
+    while let Some(msg) = messages.next().await {
+        let pattern: Option<Vec<u8>> = msg.get_pattern().unwrap_or(None);
+        let channel: Vec<u8> = msg.get_channel().unwrap_or_default();
+        lock(shared).record(
+            pattern.as_deref(),
+            &channel,
+            msg.get_payload_bytes(),
+            now_ms(),
+        );
+    }
+    Ok(())
+}
+
+/// A RESP array of bulk strings.
+fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// After this long without a byte the subscriber sends a PING; after twice this, it reconnects.
+pub const KEEPALIVE: Duration = Duration::from_secs(3);
+
+/// Initial size of the subscriber's read buffer.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// A byte range inside [`RespBuf`]'s unread data.
+type Span = (usize, usize);
+
+/// One parsed frame of a subscriber connection (spans point into the buffer).
+#[derive(Debug, PartialEq, Eq)]
+enum Push {
+    Message {
+        pattern: Option<Span>,
+        channel: Span,
+        payload: Span,
+        consumed: usize,
+    },
+    Subscribed {
+        consumed: usize,
+    },
+    Error {
+        message: Span,
+        consumed: usize,
+    },
+    Other {
+        consumed: usize,
+    },
+}
+
+enum Reply {
+    Error(String),
+    Other,
+}
+
+/// Read buffer with a moving start; compacted when a frame straddles its end.
+struct RespBuf {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl RespBuf {
+    fn new() -> RespBuf {
+        RespBuf {
+            data: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    fn slice(&self, span: Option<Span>) -> Option<&[u8]> {
+        span.map(|(a, b)| &self.data[self.start + a..self.start + b])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            // Give back the room a huge message needed.
+            if self.data.len() > 4 * READ_BUFFER {
+                self.data.truncate(READ_BUFFER);
+                self.data.shrink_to_fit();
+            }
+        }
+    }
+
+    /// Reads more bytes; 0 at end of stream.
+    async fn fill<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<usize> {
+        if self.end == self.data.len() {
+            if self.start > 0 {
+                self.data.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else {
+                // One frame larger than the buffer (a big payload): grow for it.
+                let len = self.data.len();
+                self.data.resize(len * 2, 0);
+            }
+        }
+        let n = stream.read(&mut self.data[self.end..]).await?;
+        self.end += n;
+        Ok(n)
+    }
+
+    /// The next reply of a command sent before subscribing (AUTH).
+    async fn next_reply<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<Reply> {
+        loop {
+            match self.parse()? {
+                Some(Push::Error { message, consumed }) => {
+                    let text =
+                        String::from_utf8_lossy(self.slice(Some(message)).unwrap_or_default())
+                            .into_owned();
+                    self.consume(consumed);
+                    return Ok(Reply::Error(text));
+                }
+                Some(
+                    Push::Other { consumed }
+                    | Push::Subscribed { consumed }
+                    | Push::Message { consumed, .. },
+                ) => {
+                    self.consume(consumed);
+                    return Ok(Reply::Other);
+                }
+                None => {
+                    if self.fill(stream).await? == 0 {
+                        return Err(Error::Connection("connection closed".into()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parses one frame from the unread data, `None` when it is incomplete.
+    fn parse(&self) -> Result<Option<Push>> {
+        parse_frame(&self.data[self.start..self.end])
+    }
+}
+
+/// Position just past the next CRLF from `pos`, and the line's end.
+fn line(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let rel = buf.get(pos..)?.iter().position(|&b| b == b'\r')?;
+    let end = pos + rel;
+    (buf.get(end + 1) == Some(&b'\n')).then_some((end, end + 2))
+}
+
+fn int(raw: &[u8]) -> Result<i64> {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::Codec("malformed RESP length".into()))
+}
+
+/// Parses a RESP2 frame: a push array of bulk strings/integers, or a simple reply.
+fn parse_frame(buf: &[u8]) -> Result<Option<Push>> {
+    let Some(&kind) = buf.first() else {
+        return Ok(None);
+    };
+    let Some((end, next)) = line(buf, 1) else {
+        return Ok(None);
+    };
+    match kind {
+        b'+' | b':' => return Ok(Some(Push::Other { consumed: next })),
+        b'-' => {
+            return Ok(Some(Push::Error {
+                message: (1, end),
+                consumed: next,
+            }))
+        }
+        b'*' => {}
+        other => {
+            return Err(Error::Codec(format!(
+                "unexpected RESP type byte {other:#04x} on the subscriber connection"
+            )))
+        }
+    }
+    let n = int(&buf[1..end])?;
+    let mut pos = next;
+    let mut items: [Span; 4] = [(0, 0); 4];
+    for i in 0..n.max(0) as usize {
+        let Some(&t) = buf.get(pos) else {
+            return Ok(None);
+        };
+        let Some((end, after)) = line(buf, pos + 1) else {
+            return Ok(None);
+        };
+        let span = match t {
+            b'$' => {
+                let len = int(&buf[pos + 1..end])?;
+                if len < 0 {
+                    pos = after;
+                    (after, after)
+                } else {
+                    let stop = after + len as usize;
+                    if buf.len() < stop + 2 {
+                        return Ok(None);
+                    }
+                    pos = stop + 2;
+                    (after, stop)
+                }
+            }
+            b':' | b'+' => {
+                let span = (pos + 1, end);
+                pos = after;
+                span
+            }
+            other => {
+                return Err(Error::Codec(format!(
+                    "unexpected RESP type byte {other:#04x} in a push"
+                )))
+            }
+        };
+        if let Some(slot) = items.get_mut(i) {
+            *slot = span;
+        }
+    }
+    let word = |s: Span| &buf[s.0..s.1];
+    let push = match (n, word(items[0])) {
+        (3, b"message") => Push::Message {
+            pattern: None,
+            channel: items[1],
+            payload: items[2],
+            consumed: pos,
+        },
+        (4, b"pmessage") => Push::Message {
+            pattern: Some(items[1]),
+            channel: items[2],
+            payload: items[3],
+            consumed: pos,
+        },
+        (3, b"subscribe") | (3, b"psubscribe") => Push::Subscribed { consumed: pos },
+        _ => Push::Other { consumed: pos },
+    };
+    Ok(Some(push))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_messages_pmessages_and_partial_frames() {
+        let frame = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nhello\r\n";
+        let Some(Push::Message {
+            pattern: None,
+            channel,
+            payload,
+            consumed,
+        }) = parse_frame(frame).unwrap()
+        else {
+            panic!("not a message");
+        };
+        assert_eq!(
+            (&frame[channel.0..channel.1], &frame[payload.0..payload.1]),
+            (&b"ch"[..], &b"hello"[..])
+        );
+        assert_eq!(consumed, frame.len());
+        for cut in 0..frame.len() {
+            assert_eq!(parse_frame(&frame[..cut]).unwrap(), None, "cut at {cut}");
+        }
+        let p = b"*4\r\n$8\r\npmessage\r\n$3\r\nt:*\r\n$3\r\nt:a\r\n$0\r\n\r\n";
+        let Some(Push::Message {
+            pattern: Some(pat),
+            payload,
+            ..
+        }) = parse_frame(p).unwrap()
+        else {
+            panic!("not a pmessage");
+        };
+        assert_eq!(
+            (&p[pat.0..pat.1], payload.0 == payload.1),
+            (&b"t:*"[..], true)
+        );
+        let sub = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
+        assert_eq!(
+            parse_frame(sub).unwrap(),
+            Some(Push::Subscribed {
+                consumed: sub.len()
+            })
+        );
+        assert!(parse_frame(b"?x\r\n").is_err());
+    }
+
+    #[test]
+    fn the_ring_keeps_the_newest_and_counts_everything() {
+        let mut s = Shared::new(&["p:*".to_string()]);
+        for i in 0..(RECENT_CAPACITY + 5) {
+            s.record(None, b"a", format!("{i}").as_bytes(), 1);
+        }
+        s.record(Some(b"p:*"), b"p:x", b"{\"k\":1}", 2);
+        assert_eq!(s.total, RECENT_CAPACITY as u64 + 6);
+        assert_eq!(s.ring.len(), RECENT_CAPACITY);
+        let newest = s.newest(2);
+        assert_eq!(newest[0].payload.text, format!("{}", RECENT_CAPACITY + 4));
+        assert_eq!(newest[1].json, Some(serde_json::json!({"k": 1})));
+        assert_eq!(newest[1].pattern.as_deref(), Some("p:*"));
+        let stats = s.stats(&MonitorRequest::default(), 0, 10);
+        assert_eq!(stats.channels[0].count, RECENT_CAPACITY as u64 + 5);
+        assert_eq!(stats.channels[1].count, 1);
+    }
+
+    #[test]
+    fn distinct_channels_beyond_the_cap_share_one_counter() {
+        let mut s = Shared::new(&["*".to_string()]);
+        for i in 0..(MAX_CHANNEL_STATS + 50) {
+            s.record(Some(b"*"), format!("c{i}").as_bytes(), b"x", 1);
+        }
+        assert_eq!(s.stats.len(), MAX_CHANNEL_STATS + 1);
+        let stats = s.stats(&MonitorRequest::default(), 0, 3);
+        assert_eq!(stats.channels.len(), 3);
+        assert_eq!(
+            (stats.channels[0].name.as_str(), stats.channels[0].count),
+            (OTHER_CHANNELS, 50)
+        );
+        assert_eq!(stats.total, (MAX_CHANNEL_STATS + 50) as u64);
+    }
+}

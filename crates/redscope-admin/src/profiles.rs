@@ -1,0 +1,558 @@
+//! Connection profiles: named connections (URL without password, username, TLS options, db,
+//! read-only flag, key separator) saved as JSON in the user's config dir; their passwords in the
+//! OS keyring, or — when no keyring is available (headless machines) — in a 0600 `secrets.json`
+//! beside it. `profile_test` classifies failures (refused, timeout, wrong password, TLS);
+//! `connect` switches the service's active connection, keeping earlier ones open.
+//!
+//! Files: `$REDSCOPE_CONFIG_DIR` or `<config dir>/redscope`. `REDSCOPE_SECRET_STORE=file|keyring`
+//! forces one secret store (default: keyring, falling back to the file).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AdminService, HealthReport};
+use redscope::config::{Endpoint, RedisConfig, Secret};
+use redscope::conn::Conn;
+use redscope::error::{Error, Result};
+
+/// The keyring service name under which passwords are stored.
+pub const KEYRING_SERVICE: &str = "redscope";
+/// Most connections kept open at once (the least recently activated is closed first).
+pub const MAX_OPEN: usize = 8;
+/// How long a keyring call may take before we fall back to the file.
+const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A saved connection. Never holds a password: `has_password` says whether one is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Unique name.
+    pub name: String,
+    /// `redis://host:port/db`, `rediss://…`, `unix://…`, `redis+cluster://…`, `redis+sentinel://…`
+    /// — without a password.
+    pub url: String,
+    /// ACL user name (overrides the URL's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Use TLS even for a `redis://` URL.
+    #[serde(default)]
+    pub tls: bool,
+    /// Skip TLS certificate verification (self-signed servers).
+    #[serde(default)]
+    pub tls_insecure: bool,
+    /// Database index (overrides the URL's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db: Option<i64>,
+    /// Refuse writes on this connection.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Key namespace separator for the tree.
+    #[serde(default = "default_separator")]
+    pub separator: String,
+    /// Whether a password is stored for it (ignored on input).
+    #[serde(default)]
+    pub has_password: bool,
+}
+
+fn default_separator() -> String {
+    ":".into()
+}
+
+/// A profile with an optional password, as `profile_save` and `profile_test` take it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProfileInput {
+    /// The profile.
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// New password; `None` keeps the stored one, `""` removes it.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `{code, message}` of a failed test.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TestError {
+    /// `connection` (refused/unreachable), `timeout`, `auth`, `tls`, `config`, ...
+    pub code: String,
+    /// What went wrong, without secrets.
+    pub message: String,
+}
+
+/// Result of `profile_test`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileTest {
+    /// Whether the server answered.
+    pub ok: bool,
+    /// PING round trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// `redis_version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<TestError>,
+}
+
+struct Active {
+    name: String,
+    cfg: RedisConfig,
+    read_only: bool,
+}
+
+/// The active profile and the connections opened so far.
+#[derive(Default)]
+pub(crate) struct ProfilesState {
+    active: RwLock<Option<Active>>,
+    open: tokio::sync::Mutex<Vec<(String, Conn)>>,
+}
+
+/// Serialises read-modify-write of profiles.json and secrets.json within this process (the files
+/// are shared by every service in it).
+static FILES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Where profiles.json and secrets.json live.
+pub fn config_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("REDSCOPE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::config_dir()
+        .map(|d| d.join("redscope"))
+        .ok_or_else(|| Error::Config("no user config directory; set REDSCOPE_CONFIG_DIR".into()))
+}
+
+fn profiles_path() -> Result<PathBuf> {
+    Ok(config_dir()?.join("profiles.json"))
+}
+
+fn secrets_path() -> Result<PathBuf> {
+    Ok(config_dir()?.join("secrets.json"))
+}
+
+/// Writes `bytes` to `path` atomically (temp file + rename), with `mode` on Unix.
+fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::Config(format!("{} has no parent directory", path.display())))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(&tmp)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn read_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Config(format!("{} is not valid: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn load_profiles() -> Result<Vec<Profile>> {
+    read_json(&profiles_path()?)
+}
+
+fn store_profiles(list: &[Profile]) -> Result<()> {
+    write_atomic(&profiles_path()?, &serde_json::to_vec_pretty(list)?, 0o600)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Store {
+    Auto,
+    File,
+    Keyring,
+}
+
+fn store_choice() -> Store {
+    match std::env::var("REDSCOPE_SECRET_STORE").as_deref() {
+        Ok("file") => Store::File,
+        Ok("keyring") => Store::Keyring,
+        _ => Store::Auto,
+    }
+}
+
+/// Runs a keyring call on a plain thread (the secret-service client may start its own runtime)
+/// with a deadline.
+async fn keyring_call<T: Send + 'static>(
+    f: impl FnOnce() -> keyring::Result<T> + Send + 'static,
+) -> Result<keyring::Result<T>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match tokio::time::timeout(KEYRING_TIMEOUT, rx).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(_)) => Err(Error::Config("the keyring call failed".into())),
+        Err(_) => Err(Error::Timeout(KEYRING_TIMEOUT)),
+    }
+}
+
+async fn secret_set(name: &str, password: &str) -> Result<()> {
+    let store = store_choice();
+    if store != Store::File {
+        let (n, p) = (name.to_string(), password.to_string());
+        let r =
+            keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.set_password(&p)).await;
+        match r {
+            Ok(Ok(())) => return file_secret_update(name, None),
+            Ok(Err(e)) if store == Store::Keyring => {
+                return Err(Error::Config(format!("keyring: {e}")))
+            }
+            Err(e) if store == Store::Keyring => return Err(e),
+            Ok(Err(e)) => {
+                tracing::info!(error = %e, "no keyring; storing the password in the 0600 secrets file")
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "keyring unavailable; storing the password in the 0600 secrets file")
+            }
+        }
+    }
+    file_secret_update(name, Some(password))
+}
+
+async fn secret_get(name: &str) -> Result<Option<String>> {
+    let store = store_choice();
+    if store != Store::File {
+        let n = name.to_string();
+        match keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.get_password()).await {
+            Ok(Ok(p)) => return Ok(Some(p)),
+            Ok(Err(keyring::Error::NoEntry)) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "keyring read failed; trying the secrets file")
+            }
+            Err(e) => tracing::debug!(error = %e, "keyring unavailable; trying the secrets file"),
+        }
+    }
+    let secrets: BTreeMap<String, String> = read_json(&secrets_path()?)?;
+    Ok(secrets.get(name).cloned())
+}
+
+async fn secret_delete(name: &str) -> Result<()> {
+    if store_choice() != Store::File {
+        let n = name.to_string();
+        let _ = keyring_call(move || keyring::Entry::new(KEYRING_SERVICE, &n)?.delete_credential())
+            .await;
+    }
+    file_secret_update(name, None)
+}
+
+/// Sets (`Some`) or removes (`None`) one password in secrets.json (mode 0600, atomic).
+fn file_secret_update(name: &str, password: Option<&str>) -> Result<()> {
+    let path = secrets_path()?;
+    let mut secrets: BTreeMap<String, String> = read_json(&path)?;
+    let changed = match password {
+        Some(p) => secrets.insert(name.to_string(), p.to_string()).as_deref() != Some(p),
+        None => secrets.remove(name).is_some(),
+    };
+    if changed {
+        write_atomic(&path, &serde_json::to_vec(&secrets)?, 0o600)?;
+    }
+    Ok(())
+}
+
+fn validate(p: &Profile) -> Result<RedisConfig> {
+    let name = p.name.trim();
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(
+            "a profile needs a name of 1 to 100 printable characters".into(),
+        ));
+    }
+    if p.separator.is_empty() || p.separator.len() > 8 {
+        return Err(Error::InvalidInput(
+            "the separator must be 1 to 8 bytes".into(),
+        ));
+    }
+    let cfg = RedisConfig::from_url(&p.url)?;
+    if cfg.password.is_some() {
+        return Err(Error::InvalidInput(
+            "put the password in the `password` field, not in the URL (URLs are stored in plain text)"
+                .into(),
+        ));
+    }
+    Ok(cfg)
+}
+
+/// The profile's configuration with its password applied.
+fn profile_config(p: &Profile, password: Option<String>) -> Result<RedisConfig> {
+    let mut cfg = validate(p)?;
+    if let Some(u) = p.username.as_ref().filter(|u| !u.is_empty()) {
+        cfg.username = Some(u.clone());
+    }
+    if let Some(db) = p.db {
+        if db < 0 {
+            return Err(Error::InvalidInput("db must not be negative".into()));
+        }
+        cfg.db = db;
+    }
+    cfg.endpoint = match cfg.endpoint {
+        Endpoint::Tcp { host, port } if p.tls => Endpoint::Tls {
+            host,
+            port,
+            insecure: p.tls_insecure,
+        },
+        Endpoint::Tls {
+            host,
+            port,
+            insecure,
+        } => Endpoint::Tls {
+            host,
+            port,
+            insecure: insecure || p.tls_insecure,
+        },
+        other => other,
+    };
+    cfg.password = password.filter(|p| !p.is_empty()).map(Secret::new);
+    Ok(cfg)
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::InvalidInput("give the profile `name`".into()));
+    }
+    Ok(())
+}
+
+impl AdminService {
+    /// The configuration in use: the connected profile's, or the one the service started with.
+    pub fn active_config(&self) -> RedisConfig {
+        match self.inner.live.profiles.active.read() {
+            Ok(a) => a.as_ref().map(|a| a.cfg.clone()),
+            Err(p) => p.into_inner().as_ref().map(|a| a.cfg.clone()),
+        }
+        .unwrap_or_else(|| self.inner.cfg.clone())
+    }
+
+    /// Name of the connected profile, if one was connected.
+    pub fn active_profile(&self) -> Option<String> {
+        self.inner
+            .live
+            .profiles
+            .active
+            .read()
+            .ok()
+            .and_then(|a| a.as_ref().map(|a| a.name.clone()))
+    }
+
+    pub(crate) fn profile_read_only(&self) -> bool {
+        self.inner
+            .live
+            .profiles
+            .active
+            .read()
+            .map(|a| a.as_ref().is_some_and(|a| a.read_only))
+            .unwrap_or(true)
+    }
+
+    /// Saved profiles, sorted by name, with `has_password` (never the password).
+    pub async fn profiles(&self) -> Result<Vec<Profile>> {
+        let _files = FILES.lock().await;
+        let mut list = load_profiles()?;
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+
+    /// Creates or replaces a profile; a given password goes to the keyring (or the 0600 file).
+    pub async fn profile_save(&self, input: ProfileInput) -> Result<Profile> {
+        let mut p = input.profile;
+        p.name = p.name.trim().to_string();
+        validate(&p)?;
+        let _files = FILES.lock().await;
+        let mut list = load_profiles()?;
+        let previous = list.iter().position(|x| x.name == p.name);
+        match input.password.as_deref() {
+            Some("") => {
+                secret_delete(&p.name).await?;
+                p.has_password = false;
+            }
+            Some(pw) => {
+                secret_set(&p.name, pw).await?;
+                p.has_password = true;
+            }
+            None => p.has_password = previous.is_some_and(|i| list[i].has_password),
+        }
+        match previous {
+            Some(i) => list[i] = p.clone(),
+            None => list.push(p.clone()),
+        }
+        store_profiles(&list)?;
+        tracing::info!(profile = %p.name, "profile saved");
+        Ok(p)
+    }
+
+    /// Deletes a profile and its stored password.
+    pub async fn profile_delete(&self, name: &str) -> Result<()> {
+        check_name(name)?;
+        let _files = FILES.lock().await;
+        let mut list = load_profiles()?;
+        let before = list.len();
+        list.retain(|p| p.name != name);
+        if list.len() == before {
+            return Err(Error::NotFound(format!("no profile {name:?}")));
+        }
+        store_profiles(&list)?;
+        secret_delete(name).await?;
+        self.inner
+            .live
+            .profiles
+            .open
+            .lock()
+            .await
+            .retain(|(n, _)| n != name);
+        Ok(())
+    }
+
+    /// Connects with a profile (saved or not) and reports latency and version, or a classified
+    /// error: `connection` (refused/unreachable), `timeout`, `auth`, `tls`, `config`.
+    pub async fn profile_test(&self, input: ProfileInput) -> Result<ProfileTest> {
+        let password = match input.password {
+            Some(p) => Some(p),
+            None if input.profile.name.trim().is_empty() => None,
+            None => secret_get(input.profile.name.trim()).await?,
+        };
+        let mut profile = input.profile;
+        if profile.name.trim().is_empty() {
+            profile.name = "(unsaved)".into(); // testing before saving needs no name
+        }
+        let cfg = profile_config(&profile, password)?;
+        let attempt = async {
+            let mut c = Conn::connect(&cfg).await?;
+            let rtt = redscope::health::ping(&mut c).await?;
+            let info = redscope::health::info(&mut c, Some("server")).await?;
+            Ok::<_, Error>((rtt, info.get("redis_version").map(str::to_string)))
+        };
+        let limit = cfg.connect_timeout + cfg.response_timeout;
+        let result = match tokio::time::timeout(limit, attempt).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout(limit)),
+        };
+        Ok(match result {
+            Ok((rtt, version)) => ProfileTest {
+                ok: true,
+                latency_ms: Some(rtt.as_secs_f64() * 1000.0),
+                version,
+                error: None,
+            },
+            Err(e) => ProfileTest {
+                ok: false,
+                latency_ms: None,
+                version: None,
+                error: Some(classify(&cfg, &e).await),
+            },
+        })
+    }
+
+    /// Makes a saved profile the active connection: later calls, the sampler and the channel
+    /// monitor use it; stream tails of the previous connection stop. Earlier connections stay open.
+    pub async fn connect(&self, name: &str) -> Result<HealthReport> {
+        check_name(name)?;
+        let profile = {
+            let _files = FILES.lock().await;
+            load_profiles()?
+                .into_iter()
+                .find(|p| p.name == name)
+                .ok_or_else(|| Error::NotFound(format!("no profile {name:?}")))?
+        };
+        let password = if profile.has_password {
+            secret_get(name).await?
+        } else {
+            None
+        };
+        let cfg = profile_config(&profile, password)?;
+        let conn = {
+            let mut open = self.inner.live.profiles.open.lock().await;
+            let found = open
+                .iter()
+                .position(|(n, _)| n == name)
+                .map(|i| open.remove(i).1);
+            let conn = match found {
+                Some(c) => c,
+                None => Conn::connect(&cfg).await?,
+            };
+            open.push((name.to_string(), conn.clone()));
+            if open.len() > MAX_OPEN {
+                open.remove(0);
+            }
+            conn
+        };
+        {
+            let mut active = self
+                .inner
+                .live
+                .profiles
+                .active
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            *active = Some(Active {
+                name: name.to_string(),
+                cfg,
+                read_only: profile.read_only,
+            });
+        }
+        *self.inner.conn.lock().await = Some(conn);
+        tracing::info!(profile = %name, "switched the active connection");
+        self.stop_all_tails().await;
+        self.clear_metrics();
+        self.restart_services_watcher().await;
+        self.restart_monitor().await?;
+        self.publish_conn_state().await;
+        Ok(self.health().await)
+    }
+
+    /// Names of the connections currently open, least recently activated first.
+    pub async fn open_connections(&self) -> Vec<String> {
+        let open = self.inner.live.profiles.open.lock().await;
+        open.iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+/// The error's code, with TLS failures told apart: the TCP port answers but the TLS session fails.
+async fn classify(cfg: &RedisConfig, e: &Error) -> TestError {
+    let mut code = e.kind().as_str().to_string();
+    if let Endpoint::Tls { host, port, .. } = &cfg.endpoint {
+        if e.is_connection() || matches!(e.kind(), redscope::ErrorKind::Io) {
+            let tcp = tokio::time::timeout(
+                cfg.connect_timeout,
+                tokio::net::TcpStream::connect((host.as_str(), *port)),
+            )
+            .await;
+            if matches!(tcp, Ok(Ok(_))) {
+                code = "tls".into();
+            }
+        }
+    }
+    let message = match code.as_str() {
+        "tls" => format!("the TLS handshake with {} failed: {e}", cfg.display_url()),
+        "auth" => format!("the server refused the credentials: {e}"),
+        "timeout" => format!("no answer from {} in time: {e}", cfg.display_url()),
+        "connection" => format!("cannot reach {}: {e}", cfg.display_url()),
+        _ => e.to_string(),
+    };
+    TestError { code, message }
+}

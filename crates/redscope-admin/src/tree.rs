@@ -1,0 +1,462 @@
+//! The key browser's namespace tree: one level under a prefix with key counts, aggregated in Rust
+//! by a background SCAN of every master. Scans are shared by callers asking for the same
+//! (prefix, separator, match, type), cached briefly once complete, and only hold the counts of
+//! the requested level, never the keys. A call waits a moment, then returns what is known so far
+//! with `complete: false`; `tree_progress` events follow the scan.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::bytes::{opt_arg, Bytes};
+use super::AdminService;
+use redscope::conn::Conn;
+use redscope::error::{Error, ErrorKind, Result};
+use redscope::keyspace;
+
+/// Most distinct children one level keeps; keys under further children are counted in `omitted`.
+pub const MAX_CHILDREN: usize = 10_000;
+/// How long a finished scan answers repeat calls.
+const CACHE_FOR: Duration = Duration::from_secs(5);
+/// A running scan nobody asked about for this long is cancelled.
+const ABANDON_AFTER: Duration = Duration::from_secs(60);
+/// Most scans (running or cached) kept at once.
+const MAX_SCANS: usize = 32;
+/// How long a call waits for a scan to finish before answering with a partial level.
+const FIRST_ANSWER: Duration = Duration::from_millis(50);
+/// `SCAN ... COUNT` of tree scans.
+const SCAN_COUNT: usize = 2000;
+
+/// Request of `tree`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TreeQuery {
+    /// The level's prefix, separator included (`"market:"`); empty for the top level.
+    pub prefix: Option<String>,
+    /// The prefix as base64, for binary prefixes.
+    pub prefix_b64: Option<String>,
+    /// Namespace separator (default `:`).
+    pub separator: Option<String>,
+    /// Only keys matching this glob (default: everything under the prefix).
+    #[serde(rename = "match")]
+    pub pattern: Option<String>,
+    /// Only keys of this type (`string`, `hash`, ...).
+    #[serde(rename = "type")]
+    pub key_type: Option<String>,
+}
+
+/// One level of the namespace tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeLevel {
+    /// The level's prefix (display text; `\xNN` escapes when binary).
+    pub prefix: String,
+    /// The level's prefix, base64.
+    pub prefix_b64: String,
+    /// The separator used.
+    pub separator: String,
+    /// False while the scan is still running; call again for more.
+    pub complete: bool,
+    /// Keys the scan has returned so far (before the prefix filter).
+    pub scanned: u64,
+    /// Keys found under the prefix so far.
+    pub total_keys: u64,
+    /// The next level, sorted by name.
+    pub children: Vec<TreeChild>,
+    /// Keys under children not listed because the level has more than [`MAX_CHILDREN`] names.
+    pub omitted: u64,
+}
+
+/// A child of a tree level: a namespace (with `count` keys below) or a key.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeChild {
+    /// The name between the prefix and the next separator (display text).
+    pub name: String,
+    /// The child's own prefix (for a namespace) or the full key (for a key), display text.
+    pub prefix: String,
+    /// The same prefix, base64: pass it back as `prefix_b64` to open a binary namespace.
+    pub prefix_b64: String,
+    /// Number of keys below (1 for a key).
+    pub count: u64,
+    /// Set when the child is itself a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Bytes>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ScanKey {
+    prefix: Vec<u8>,
+    separator: Vec<u8>,
+    pattern: Option<String>,
+    key_type: Option<String>,
+}
+
+#[derive(Default)]
+struct Agg {
+    /// (name, is_key) -> keys below.
+    children: BTreeMap<(Vec<u8>, bool), u64>,
+    omitted: u64,
+    scanned: u64,
+    total: u64,
+    complete: bool,
+    error: Option<(ErrorKind, String)>,
+}
+
+struct Scan {
+    key: ScanKey,
+    agg: Mutex<Agg>,
+    done: watch::Sender<bool>,
+    cancel: CancellationToken,
+    finished: Mutex<Option<Instant>>,
+    last_access: Mutex<Instant>,
+    last_event: Mutex<Instant>,
+}
+
+/// The shared scans of one admin session (a field of the service).
+#[derive(Default)]
+pub(crate) struct TreeCache {
+    scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
+}
+
+impl Drop for TreeCache {
+    fn drop(&mut self) {
+        if let Ok(scans) = self.scans.lock() {
+            for s in scans.values() {
+                s.cancel.cancel();
+            }
+        }
+    }
+}
+
+impl AdminService {
+    /// One level of the namespace tree under `prefix`, with key counts (see the module doc).
+    pub async fn tree(&self, q: TreeQuery) -> Result<TreeLevel> {
+        let prefix =
+            opt_arg(q.prefix.as_deref(), q.prefix_b64.as_deref(), "prefix")?.unwrap_or_default();
+        let separator = q.separator.unwrap_or_else(|| ":".into());
+        if separator.is_empty() || separator.len() > 16 {
+            return Err(Error::InvalidInput(
+                "the separator must be 1 to 16 characters".into(),
+            ));
+        }
+        if let Some(t) = &q.key_type {
+            super::browser::check_type_name(t)?;
+        }
+        let key = ScanKey {
+            prefix,
+            separator: separator.into_bytes(),
+            pattern: q.pattern.filter(|p| !p.is_empty()),
+            key_type: q.key_type.filter(|t| !t.is_empty()),
+        };
+        let conn = self.conn().await?;
+        let scan = self
+            .inner
+            .trees
+            .get_or_start(key, conn, self.inner.live.bus.clone());
+        let mut done = scan.done.subscribe();
+        let _ = tokio::time::timeout(FIRST_ANSWER, done.wait_for(|d| *d)).await;
+        let level = scan.snapshot();
+        let failed = scan.agg.lock().map(|a| a.error.clone()).ok().flatten();
+        if let Some((kind, msg)) = failed {
+            self.inner.trees.remove(&scan.key);
+            return Err(rebuild_error(kind, msg));
+        }
+        Ok(level)
+    }
+}
+
+impl TreeCache {
+    fn get_or_start(
+        &self,
+        key: ScanKey,
+        conn: Conn,
+        events: tokio::sync::broadcast::Sender<super::events::Event>,
+    ) -> Arc<Scan> {
+        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        scans.retain(|_, s| {
+            let finished = *s.finished.lock().unwrap_or_else(|p| p.into_inner());
+            let stale = finished.is_some_and(|f| now.duration_since(f) > CACHE_FOR);
+            let cancelled = s.cancel.is_cancelled();
+            !(stale || cancelled)
+        });
+        if let Some(s) = scans.get(&key) {
+            *s.last_access.lock().unwrap_or_else(|p| p.into_inner()) = now;
+            return s.clone();
+        }
+        while scans.len() >= MAX_SCANS {
+            let oldest = scans
+                .iter()
+                .min_by_key(|(_, s)| *s.last_access.lock().unwrap_or_else(|p| p.into_inner()))
+                .map(|(k, _)| k.clone());
+            match oldest.and_then(|k| scans.remove(&k)) {
+                Some(s) => s.cancel.cancel(),
+                None => break,
+            }
+        }
+        let (done, _) = watch::channel(false);
+        let scan = Arc::new(Scan {
+            key: key.clone(),
+            agg: Mutex::new(Agg::default()),
+            done,
+            cancel: CancellationToken::new(),
+            finished: Mutex::new(None),
+            last_access: Mutex::new(now),
+            last_event: Mutex::new(now),
+        });
+        scans.insert(key, scan.clone());
+        tokio::spawn(run(scan.clone(), conn, events));
+        scan
+    }
+
+    /// Forgets every scan (after a write: counts must not be served stale from the cache).
+    pub(crate) fn clear(&self) {
+        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+        for s in scans.values() {
+            s.cancel.cancel();
+        }
+        scans.clear();
+    }
+
+    fn remove(&self, key: &ScanKey) {
+        self.scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+/// The background scan: every master at once, folding each page into the level's counts.
+async fn run(
+    scan: Arc<Scan>,
+    conn: Conn,
+    events: tokio::sync::broadcast::Sender<super::events::Event>,
+) {
+    let result = async {
+        let masters = conn.masters().await?;
+        let walks = masters.into_iter().map(|m| walk(&scan, m.conn, &events));
+        for r in futures::future::join_all(walks).await {
+            r?;
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    {
+        let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(()) if !scan.cancel.is_cancelled() => agg.complete = true,
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "tree scan failed");
+                agg.error = Some((e.kind(), e.to_string()));
+            }
+        }
+    }
+    *scan.finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    emit_progress(&scan, &events);
+    scan.done.send_replace(true);
+}
+
+async fn walk(
+    scan: &Scan,
+    mut node: redis::aio::ConnectionManager,
+    events: &tokio::sync::broadcast::Sender<super::events::Event>,
+) -> Result<()> {
+    let k = &scan.key;
+    let pattern = match &k.pattern {
+        Some(p) => p.clone(),
+        None => prefix_pattern(&k.prefix),
+    };
+    let mut cursor = 0u64;
+    // The previous page, folded while the next SCAN is in flight (the server never waits on us).
+    let mut previous: Vec<Vec<u8>> = Vec::new();
+    loop {
+        if scan.cancel.is_cancelled() {
+            return Ok(());
+        }
+        let idle = scan
+            .last_access
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed();
+        if idle > ABANDON_AFTER {
+            tracing::debug!("tree scan abandoned: nobody asked for it in {idle:?}");
+            scan.cancel.cancel();
+            return Ok(());
+        }
+        let fold_previous = async {
+            fold_page(scan, &previous);
+        };
+        let (page, ()) = tokio::join!(
+            keyspace::scan_page(
+                &mut node,
+                cursor,
+                &pattern,
+                SCAN_COUNT,
+                k.key_type.as_deref(),
+            ),
+            fold_previous
+        );
+        let (next, keys) = page?;
+        previous = keys;
+        if next == 0 {
+            fold_page(scan, &previous);
+        }
+        let due = {
+            let mut last = scan.last_event.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last.elapsed() >= Duration::from_millis(250);
+            if due {
+                *last = Instant::now();
+            }
+            due
+        };
+        if due {
+            emit_progress(scan, events);
+        }
+        cursor = next;
+        if cursor == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Counts one SCAN page into the level.
+fn fold_page(scan: &Scan, keys: &[Vec<u8>]) {
+    if keys.is_empty() {
+        return;
+    }
+    let k = &scan.key;
+    let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+    agg.scanned += keys.len() as u64;
+    for key in keys {
+        fold(&mut agg, key, &k.prefix, &k.separator);
+    }
+}
+
+/// Counts `key` into the level under `prefix`.
+fn fold(agg: &mut Agg, key: &[u8], prefix: &[u8], sep: &[u8]) {
+    let Some(rest) = key.strip_prefix(prefix) else {
+        return;
+    };
+    agg.total += 1;
+    let entry = match find(rest, sep) {
+        Some(i) => (rest[..i].to_vec(), false),
+        None => (rest.to_vec(), true),
+    };
+    if let Some(n) = agg.children.get_mut(&entry) {
+        *n += 1;
+    } else if agg.children.len() < MAX_CHILDREN {
+        agg.children.insert(entry, 1);
+    } else {
+        agg.omitted += 1;
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+impl Scan {
+    fn snapshot(&self) -> TreeLevel {
+        let agg = self.agg.lock().unwrap_or_else(|p| p.into_inner());
+        let k = &self.key;
+        let children = agg
+            .children
+            .iter()
+            .map(|((name, is_key), count)| {
+                let mut full = k.prefix.clone();
+                full.extend_from_slice(name);
+                let key = is_key.then(|| Bytes::new(&full));
+                if !is_key {
+                    full.extend_from_slice(&k.separator);
+                }
+                let prefix = Bytes::new(&full);
+                TreeChild {
+                    name: Bytes::new(name).text,
+                    prefix: prefix.text,
+                    prefix_b64: prefix.b64,
+                    count: *count,
+                    key,
+                }
+            })
+            .collect();
+        let prefix = Bytes::new(&k.prefix);
+        TreeLevel {
+            prefix: prefix.text,
+            prefix_b64: prefix.b64,
+            separator: String::from_utf8_lossy(&k.separator).into_owned(),
+            complete: agg.complete,
+            scanned: agg.scanned,
+            total_keys: agg.total,
+            children,
+            omitted: agg.omitted,
+        }
+    }
+}
+
+fn emit_progress(scan: &Scan, events: &tokio::sync::broadcast::Sender<super::events::Event>) {
+    if events.receiver_count() == 0 {
+        return;
+    }
+    let agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = events.send(super::events::Event::TreeProgress {
+        prefix: Bytes::new(&scan.key.prefix).text,
+        separator: String::from_utf8_lossy(&scan.key.separator).into_owned(),
+        scanned: agg.scanned,
+        total_keys: agg.total,
+        complete: agg.complete,
+    });
+}
+
+/// `SCAN MATCH` pattern of everything under `prefix`: the escaped prefix and `*`, or just `*`
+/// for a non-UTF-8 prefix (then the prefix filter happens in Rust only).
+fn prefix_pattern(prefix: &[u8]) -> String {
+    match std::str::from_utf8(prefix) {
+        Ok(p) => format!("{}*", keyspace::glob_escape(p)),
+        Err(_) => "*".into(),
+    }
+}
+
+fn rebuild_error(kind: ErrorKind, msg: String) -> Error {
+    match kind {
+        ErrorKind::Server => Error::Server(msg),
+        ErrorKind::Auth => Error::Auth(msg),
+        ErrorKind::InvalidInput => Error::InvalidInput(msg),
+        _ => Error::Connection(msg),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_keys_into_one_level() {
+        let mut agg = Agg::default();
+        for k in [&b"a:b:c"[..], b"a:b:d", b"a:x", b"a", b"b:1", b"zz"] {
+            fold(&mut agg, k, b"", b":");
+        }
+        let got: Vec<_> = agg
+            .children
+            .iter()
+            .map(|((n, leaf), c)| (n.as_slice(), *leaf, *c))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (&b"a"[..], false, 3),
+                (&b"a"[..], true, 1),
+                (&b"b"[..], false, 1),
+                (&b"zz"[..], true, 1)
+            ]
+        );
+        let mut sub = Agg::default();
+        for k in [&b"a::b"[..], b"a::c::d", b"b::x"] {
+            fold(&mut sub, k, b"a::", b"::");
+        }
+        assert_eq!(sub.total, 2);
+        assert_eq!(sub.children.len(), 2);
+    }
+}

@@ -1,0 +1,478 @@
+//! `app-memory` and `desktop`: the resident memory of the app surfaces, spawned from the same
+//! target dir — `redscope serve` after browsing a 1,000,000-key tree over HTTP and monitoring
+//! 1,000,000 messages, and the desktop app's first paint and idle RSS under Xvfb. There is no
+//! reference tool for these; `reference` is the budget from the issue.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{load_tree_1m, run_redis_benchmark, tcp_addr, BenchReport, TREE_KEYS};
+use redscope::config::RedisConfig;
+use redscope::error::{Error, Result};
+
+/// `redscope serve` budget after both workloads, MB.
+const SERVE_BUDGET_MB: f64 = 150.0;
+/// Desktop first paint budget, seconds.
+const PAINT_BUDGET_S: f64 = 2.0;
+/// Desktop total RSS budget, MB.
+const DESKTOP_BUDGET_MB: f64 = 250.0;
+/// Messages monitored in `app-memory`.
+const MESSAGES: u64 = 1_000_000;
+
+/// A binary built next to the running one: `target/<profile>/<name>` (also from `deps/`), else
+/// the same name in the other profile's folder. Returns the path and the profile it came from.
+pub fn sibling_binary(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let mut dir = exe.parent()?.to_path_buf();
+    if dir.ends_with("deps") {
+        dir = dir.parent()?.to_path_buf();
+    }
+    let here = dir.join(name);
+    if here.is_file() {
+        return Some(here);
+    }
+    let target = dir.parent()?;
+    ["release", "debug"]
+        .iter()
+        .map(|p| target.join(p).join(name))
+        .find(|p| p.is_file())
+}
+
+/// Sets the child's Redis settings through `REDIS_*` variables (the password never on argv).
+fn redis_env(cmd: &mut Command, cfg: &RedisConfig) -> Result<()> {
+    let (host, port) = tcp_addr(cfg)?;
+    cmd.env_remove("REDIS_URL")
+        .env("REDIS_HOST", host)
+        .env("REDIS_PORT", port.to_string())
+        .env("REDIS_DB", cfg.db.to_string());
+    if let Some(pw) = &cfg.password {
+        cmd.env("REDIS_PASSWORD", pw.expose());
+    }
+    if let Some(u) = &cfg.username {
+        cmd.env("REDIS_USERNAME", u);
+    }
+    Ok(())
+}
+
+/// Kills the child when dropped (a failed bench leaves no process behind).
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `VmRSS` of a process, MB (Linux).
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// `Pss` of a process, MB (Linux): resident memory with shared pages split between their users,
+/// so a sum over processes does not count shared libraries several times.
+fn pss_mb(pid: u32) -> Option<f64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kb: f64 = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// `pid` and all its descendants (Linux, from `/proc/*/stat`).
+fn process_tree(pid: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            // The command name may hold spaces; fields resume after the last ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|s| s.parse::<u32>().ok());
+            if let Some(pp) = ppid {
+                parents.push((p, pp));
+            }
+        }
+    }
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let cur = tree[i];
+        tree.extend(parents.iter().filter(|(_, pp)| *pp == cur).map(|(p, _)| *p));
+        i += 1;
+    }
+    tree
+}
+
+/// A minimal HTTP/1.1 request with the bearer token; returns the status and body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+) -> Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| Error::Codec("HTTP reply without headers".into()))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::Codec("HTTP reply without a status".into()))?;
+    Ok((status, body.to_string()))
+}
+
+fn json_get(addr: &str, path: &str, token: &str) -> Result<serde_json::Value> {
+    let (status, body) = http(addr, "GET", path, token, None)?;
+    if status != 200 {
+        return Err(Error::Server(format!("GET {path}: HTTP {status}: {body}")));
+    }
+    Ok(serde_json::from_str(&body)?)
+}
+
+/// Opens a tree level over HTTP and polls until it is complete; returns its total key count.
+fn browse_level(addr: &str, token: &str, prefix: &str) -> Result<u64> {
+    let path = format!("/api/tree?prefix={}", prefix.replace(':', "%3A"));
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let level = json_get(addr, &path, token)?;
+        if level["complete"].as_bool() == Some(true) {
+            return Ok(level["total_keys"].as_u64().unwrap_or(0));
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Timeout(Duration::from_secs(300)));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `app-memory` (see the module doc). Blocking: run it on a blocking thread.
+pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
+    let Some(bin) = sibling_binary("redscope") else {
+        return Ok(BenchReport::skipped(
+            "app-memory",
+            "no redscope binary next to this one: run `cargo build --release` first",
+        ));
+    };
+    let (_, port) = tcp_addr(cfg)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut conn = redscope::conn::Conn::connect(cfg).await?;
+        load_tree_1m(&mut conn).await
+    })?;
+
+    let token = format!(
+        "bench{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    );
+    let mut cmd = Command::new(&bin);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("REDSCOPE_TOKEN", &token)
+        .env("REDSCOPE_LOG", "warn");
+    redis_env(&mut cmd, cfg)?;
+    let mut child = Reaped(cmd.spawn()?);
+    let pid = child.0.id();
+    let stdout = child
+        .0
+        .stdout
+        .take()
+        .ok_or_else(|| Error::Io(std::io::Error::other("no stdout")))?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .map(str::to_string);
+    let Some(addr) = addr else {
+        let _ = child.0.kill();
+        let mut err = String::new();
+        if let Some(mut e) = child.0.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        return Err(Error::Server(format!(
+            "redscope serve did not start: {}",
+            err.lines().next().unwrap_or("no output")
+        )));
+    };
+    // Drain its log so a chatty server never blocks on a full pipe.
+    if let Some(mut e) = child.0.stderr.take() {
+        std::thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
+    }
+    let rss_start = rss_mb(pid).unwrap_or(0.0);
+
+    // Browse: the top level, then down the biggest branch to a level of 300,000 keys.
+    let t = Instant::now();
+    let top = browse_level(&addr, &token, "")?;
+    for prefix in [
+        "market:",
+        "market:ticker:",
+        "market:ticker:binance:",
+        "features:",
+    ] {
+        browse_level(&addr, &token, prefix)?;
+    }
+    let browse_s = t.elapsed().as_secs_f64();
+    if top != TREE_KEYS {
+        return Err(Error::Server(format!(
+            "the tree counted {top} of {TREE_KEYS} keys"
+        )));
+    }
+    let rss_tree = rss_mb(pid).unwrap_or(0.0);
+
+    // Monitor 1,000,000 messages.
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/monitor",
+        &token,
+        Some(r#"{"patterns":["bench:*"]}"#),
+    )?;
+    if status != 200 {
+        return Err(Error::Server(format!(
+            "POST /api/monitor: HTTP {status}: {body}"
+        )));
+    }
+    let n = MESSAGES.to_string();
+    let payload = r#"{"type":"PRICE_ALERT","timestamp":"2025-01-17T12:00:00.123Z","source":"bench","data":{"alert_type":"price","message":"BTC-USDT crossed 65000","severity":"warning"}}"#;
+    run_redis_benchmark(
+        port,
+        &[
+            "-c",
+            "1",
+            "-P",
+            "64",
+            "-n",
+            &n,
+            "PUBLISH",
+            "bench:alerts",
+            payload,
+        ],
+    )?;
+    let mut last = (0u64, Instant::now());
+    let received = loop {
+        let stats = json_get(&addr, "/api/monitor?recent=0", &token)?;
+        let total = stats["total"].as_u64().unwrap_or(0);
+        if total >= MESSAGES {
+            break total;
+        }
+        if total != last.0 {
+            last = (total, Instant::now());
+        } else if last.1.elapsed() > Duration::from_secs(5) {
+            break total;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let rss_end = rss_mb(pid).unwrap_or(0.0);
+    let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0);
+    drop(child);
+
+    let mut r = BenchReport::new(
+        "app-memory",
+        "MB RSS",
+        rss_end,
+        SERVE_BUDGET_MB,
+        false,
+        Some(1.0),
+    );
+    r.reference_is_budget = true;
+    r.details.push(("RSS at start (MB)".into(), rss_start));
+    r.details
+        .push(("RSS after the 1M-key tree (MB)".into(), rss_tree));
+    r.details.push(("peak RSS, VmHWM (MB)".into(), hwm));
+    r.details
+        .push(("tree browse, 5 levels (s)".into(), browse_s));
+    r.details
+        .push(("messages monitored".into(), received as f64));
+    if received != MESSAGES {
+        r.met = Some(false);
+    }
+    Ok(r)
+}
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A free X display number (no socket and no lock file yet).
+fn free_display() -> u32 {
+    (100..400)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .unwrap_or(399)
+}
+
+/// `desktop` (see the module doc). Blocking: run it on a blocking thread.
+pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
+    let Some(xvfb) = find_in_path("Xvfb") else {
+        return Ok(BenchReport::skipped(
+            "desktop",
+            "Xvfb is not installed (apt-get install xvfb)",
+        ));
+    };
+    let Some(bin) = sibling_binary("redscope-desktop") else {
+        return Ok(BenchReport::skipped(
+            "desktop",
+            "no redscope-desktop binary in this target dir: build it with `cargo build -p redscope-desktop --release`",
+        ));
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut conn = redscope::conn::Conn::connect(cfg).await?;
+        load_tree_1m(&mut conn).await
+    })?;
+
+    let display = free_display();
+    let _x = Reaped(
+        Command::new(xvfb)
+            .args([
+                &format!(":{display}"),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        if Instant::now() > deadline {
+            return Ok(BenchReport::skipped(
+                "desktop",
+                "Xvfb did not start within 10 s",
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let mut cmd = Command::new(&bin);
+    cmd.arg("--smoke")
+        .env("DISPLAY", format!(":{display}"))
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .env("REDSCOPE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    redis_env(&mut cmd, cfg)?;
+    let start = Instant::now();
+    let mut app = Reaped(cmd.spawn()?);
+    let pid = app.0.id();
+    let stdout = app
+        .0
+        .stdout
+        .take()
+        .ok_or_else(|| Error::Io(std::io::Error::other("no stdout")))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut paint = None;
+    for line in lines.by_ref() {
+        if line?.contains("SMOKE READY") {
+            paint = Some(start.elapsed().as_secs_f64());
+            break;
+        }
+    }
+    let Some(paint) = paint else {
+        return Err(Error::Server(
+            "the desktop app exited without reporting a rendered window (SMOKE READY)".into(),
+        ));
+    };
+    // Idle on the dashboard: let the first metrics ticks land, then sum the process tree.
+    std::thread::sleep(Duration::from_secs(3));
+    let procs = process_tree(pid);
+    let total: f64 = procs.iter().filter_map(|p| rss_mb(*p)).sum();
+    let total_pss: f64 = procs.iter().filter_map(|p| pss_mb(*p)).sum();
+    let own = rss_mb(pid).unwrap_or(0.0);
+    if let Some(stdin) = app.0.stdin.as_mut() {
+        let _ = writeln!(stdin);
+    }
+    drop(app);
+
+    let mut r = BenchReport::new(
+        "desktop",
+        "seconds to first paint",
+        paint,
+        PAINT_BUDGET_S,
+        false,
+        Some(1.0),
+    );
+    r.reference_is_budget = true;
+    r.details
+        .push(("total RSS idle, all processes (MB)".into(), total));
+    r.details
+        .push(("total PSS idle, all processes (MB)".into(), total_pss));
+    r.details.push(("RSS of the Rust process (MB)".into(), own));
+    r.details.push(("processes".into(), procs.len() as f64));
+    r.details
+        .push(("RSS budget (MB)".into(), DESKTOP_BUDGET_MB));
+    r.details
+        .push(("keys in the database".into(), TREE_KEYS as f64));
+    r.notes.push(format!("binary: {}", bin.display()));
+    r.notes.push(
+        "RSS after opening the 1M-key tree is not measured: the --smoke flow cannot navigate the UI"
+            .into(),
+    );
+    if total > DESKTOP_BUDGET_MB {
+        r.met = Some(false);
+    }
+    Ok(r)
+}

@@ -1,0 +1,237 @@
+//! The `redscope` command line: web mode and the tools around the library.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use redscope::RedisConfig;
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_cli::web::{ServeOptions, WebServer};
+
+#[derive(Parser)]
+#[command(
+    name = "redscope",
+    version,
+    about = "Inspect and operate Redis; the Redis layer of a trading platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Web mode: serve the admin API and the UI on a loopback address.
+    Serve {
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:7379")]
+        bind: SocketAddr,
+        /// Redis URL (redis://, rediss://, unix://); defaults to REDIS_URL or REDIS_HOST/PORT/...
+        #[arg(long)]
+        redis: Option<String>,
+        /// Access token required by every /api route; random when not given.
+        #[arg(long, env = "REDSCOPE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Allow listening on a non-loopback address.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Refuse every write and dangerous command.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// Run a synthetic trading workload (ticks, caches, bars, signals, orders) until Ctrl-C.
+    Demo {
+        /// Redis URL; defaults to REDIS_URL or REDIS_HOST/PORT/...
+        #[arg(long)]
+        redis: Option<String>,
+        /// Ticks per second on the market stream.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// How many symbols trade.
+        #[arg(long, default_value_t = 12)]
+        symbols: usize,
+        /// Stop after this long (e.g. `30s`, `5m`); runs until Ctrl-C when omitted.
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<std::time::Duration>,
+    },
+    /// Measure a scenario side by side with redis-benchmark or a bare loop (see `--list`).
+    Bench {
+        /// Scenario name; omit with --list.
+        scenario: Option<String>,
+        /// An EMPTY database to use; by default a private redis-server is started.
+        #[arg(long)]
+        redis: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// List the scenarios.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Sample a server's metrics for a while and draw them as a PNG or SVG chart.
+    Report {
+        /// Output file (`.png` or `.svg`).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Redis URL; defaults to REDIS_URL or REDIS_HOST/PORT/...
+        #[arg(long)]
+        redis: Option<String>,
+        /// How long to sample, e.g. `30s`, `2m`.
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        duration: std::time::Duration,
+    },
+}
+
+/// `30s`, `2m`, `1h` or plain seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 30s, 2m, 1h)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{s:?} is not a duration (e.g. 30s, 2m, 1h)")),
+    };
+    if secs < 2 {
+        return Err("the duration must be at least 2s".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+fn redis_config(url: Option<&str>) -> anyhow::Result<RedisConfig> {
+    Ok(match url {
+        Some(u) => RedisConfig::from_url(u)?,
+        None => RedisConfig::from_env()?,
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REDSCOPE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            bind,
+            redis,
+            token,
+            allow_remote,
+            read_only,
+        } => {
+            let cfg = redis_config(redis.as_deref())?;
+            tracing::info!(redis = %cfg.display_url(), read_only, "starting web mode");
+            let service = AdminService::new(cfg, AdminOptions { read_only });
+            let server = WebServer::bind(
+                service,
+                ServeOptions {
+                    bind,
+                    token,
+                    allow_remote,
+                },
+            )
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
+            println!("Redscope is serving on {}", server.url()?);
+            server
+                .run(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::Demo {
+            redis,
+            rate,
+            symbols,
+            duration,
+        } => {
+            let cfg = redis_config(redis.as_deref())?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            let on_signal = stop.clone();
+            // Ctrl-C, or SIGTERM from `scripts/dev run` when the app exits.
+            tokio::spawn(async move {
+                #[cfg(unix)]
+                {
+                    use tokio::signal::unix::{signal, SignalKind};
+                    match signal(SignalKind::terminate()) {
+                        Ok(mut term) => {
+                            tokio::select! {
+                                _ = tokio::signal::ctrl_c() => {}
+                                _ = term.recv() => {}
+                            }
+                        }
+                        Err(_) => {
+                            let _ = tokio::signal::ctrl_c().await;
+                        }
+                    }
+                }
+                #[cfg(not(unix))]
+                let _ = tokio::signal::ctrl_c().await;
+                on_signal.cancel();
+            });
+            let opts = redscope_cli::demo::DemoOptions {
+                rate,
+                symbols,
+                duration,
+                ..Default::default()
+            };
+            redscope_cli::demo::run(&cfg, &opts, stop).await?;
+        }
+        Command::Bench {
+            scenario,
+            redis,
+            json,
+            list,
+        } => {
+            if list || scenario.is_none() {
+                for (name, what) in redscope_cli::bench::SCENARIOS {
+                    println!("{name:<18} {what}");
+                }
+                return Ok(());
+            }
+            let scenario = scenario.unwrap_or_default();
+            // A private server unless one is given; a given one must be empty (we flush it).
+            let private;
+            let cfg = match redis {
+                Some(url) => {
+                    let cfg = RedisConfig::from_url(&url)?;
+                    let mut c = redscope::conn::Conn::connect(&cfg).await?;
+                    let n: u64 = redis::cmd("DBSIZE").query_async(&mut c).await?;
+                    anyhow::ensure!(
+                        n == 0,
+                        "benchmarks flush their database: {} holds {n} keys",
+                        cfg.display_url()
+                    );
+                    cfg
+                }
+                None => {
+                    private = redscope_cli::bench::server::BenchServer::start()?;
+                    private.config()
+                }
+            };
+            let report = redscope_cli::bench::run(&scenario, &cfg).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.render());
+            }
+        }
+        Command::Report {
+            out,
+            redis,
+            duration,
+        } => {
+            let cfg = redis_config(redis.as_deref())?;
+            eprintln!("sampling {} for {duration:?} ...", cfg.display_url());
+            let n = redscope_cli::report::run(cfg, duration, &out).await?;
+            println!("wrote {} ({n} samples)", out.display());
+        }
+    }
+    Ok(())
+}

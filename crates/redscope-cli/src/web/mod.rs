@@ -1,0 +1,164 @@
+//! Web mode (`redscope serve`): the admin API over HTTP + WebSocket, and the UI embedded in the binary.
+//!
+//! Handlers are one-line adapters over [`redscope_admin::AdminService`]. Every `/api` route needs the
+//! access token, as `Authorization: Bearer <token>` or `?token=<token>`.
+
+mod assets;
+mod auth;
+mod browser;
+mod channels;
+mod error;
+mod events;
+mod extract;
+mod findings;
+mod jobs;
+mod live_extract;
+mod metrics;
+pub mod openapi;
+mod profiles;
+mod server;
+mod services;
+mod streams;
+
+use std::net::SocketAddr;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+
+use redscope::error::{Error, Result};
+use redscope_admin::{AdminService, HealthReport};
+
+pub use error::{ApiError, ErrorBody};
+
+/// How `redscope serve` listens.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to bind; loopback unless `allow_remote`.
+    pub bind: SocketAddr,
+    /// The access token; a random one is made when `None`.
+    pub token: Option<String>,
+    /// Allow binding a non-loopback address.
+    pub allow_remote: bool,
+}
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The admin session behind every route.
+    pub service: AdminService,
+    token: auth::Token,
+    /// Request counts and latencies for `GET /metrics`.
+    http: std::sync::Arc<metrics::HttpMetrics>,
+}
+
+/// A bound, not yet running, web server: tells its URL before it starts serving.
+pub struct WebServer {
+    listener: TcpListener,
+    router: Router,
+    token: String,
+    guard: auth::HostGuard,
+}
+
+impl WebServer {
+    /// Binds the listener (refusing non-loopback addresses unless allowed) and builds the routes.
+    pub async fn bind(service: AdminService, opts: ServeOptions) -> Result<WebServer> {
+        if !opts.bind.ip().is_loopback() && !opts.allow_remote {
+            return Err(Error::InvalidInput(format!(
+                "refusing to listen on {} (not loopback): pass --allow-remote to expose the API to the network",
+                opts.bind
+            )));
+        }
+        let token = opts.token.unwrap_or_else(auth::random_token);
+        if token.len() < 16 {
+            return Err(Error::InvalidInput(
+                "the access token must be at least 16 characters".into(),
+            ));
+        }
+        let listener = TcpListener::bind(opts.bind).await?;
+        let guard = auth::HostGuard::new(listener.local_addr()?, opts.allow_remote);
+        let state = AppState {
+            service,
+            token: auth::Token::new(&token),
+            http: Default::default(),
+        };
+        Ok(WebServer {
+            listener,
+            router: router(state),
+            token,
+            guard,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The URL a browser opens, token included.
+    pub fn url(&self) -> Result<String> {
+        Ok(format!(
+            "http://{}/?token={}",
+            self.local_addr()?,
+            self.token
+        ))
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        // Every route, UI files included, first passes the Host/Origin check (DNS rebinding, CSRF).
+        let router = self.router.layer(axum::middleware::from_fn_with_state(
+            self.guard,
+            auth::check_host_and_origin,
+        ));
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .merge(browser::routes())
+        .merge(jobs::routes())
+        .merge(server::routes())
+        .merge(openapi::routes())
+        .merge(events::routes())
+        .merge(channels::routes())
+        .merge(streams::routes())
+        .merge(metrics::routes())
+        .merge(profiles::routes())
+        .merge(services::routes())
+        .merge(findings::routes())
+        .method_not_allowed_fallback(|| async {
+            ApiError::with_status(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                Error::InvalidInput("this route does not take that method".into()),
+                "invalid_input",
+            )
+        })
+        .fallback(|| async { ApiError::from(Error::NotFound("no such API route".into())) })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .nest("/api", api)
+        .merge(metrics::prometheus_routes(state.clone()))
+        .fallback(assets::serve)
+        .with_state(state)
+}
+
+async fn health(State(s): State<AppState>) -> Json<HealthReport> {
+    Json(s.service.health().await)
+}
