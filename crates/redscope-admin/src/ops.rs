@@ -1,0 +1,356 @@
+//! The operation table: every admin operation declared once — name, HTTP method and path,
+//! request and reply types, whether it writes to Redis, one doc line — and the one dispatcher
+//! both surfaces call. Web mode's routes, the desktop's commands and capability, OpenAPI, the
+//! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`].
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::browser::{
+    Deleted, KeyEdit, KeyMeta, KeyPage, KeyQuery, KeyRename, KeyTtl, KeyValue, KeysMetaRequest,
+    KeysQuery, Renamed, TtlReply,
+};
+use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
+use crate::console::{ConsoleReply, ConsoleRequest};
+use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
+use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
+use crate::metrics::MetricsReply;
+use crate::node_metrics::NodeMetricsQuery;
+use crate::profiles::{Profile, ProfileInput, ProfileTest};
+use crate::series::{SeriesQuery, SeriesReply};
+use crate::server::{
+    ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply,
+    Killed, ServerAction, SlowlogEntry, SlowlogQuery,
+};
+use crate::services::ServicesReply;
+use crate::streams::{
+    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply,
+    TailRequest, TailStarted,
+};
+use crate::tree::{TreeLevel, TreeQuery};
+use crate::{AdminService, HealthReport};
+use redscope::{Error, Result};
+
+/// The HTTP method of an operation in web mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// Reads; arguments in the query string.
+    Get,
+    /// Creates or acts; arguments in a JSON body.
+    Post,
+    /// Replaces; arguments in a JSON body.
+    Put,
+    /// Removes or stops; arguments in the query string.
+    Delete,
+}
+
+impl Method {
+    /// The method's name as HTTP spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// True when the arguments travel in the query string (GET, DELETE), not a JSON body.
+    pub fn takes_query(self) -> bool {
+        matches!(self, Method::Get | Method::Delete)
+    }
+}
+
+/// Whether an operation changes what is stored in Redis; read-only mode follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Writes {
+    /// Never writes to Redis (it may change this session's own state, e.g. stop a tail).
+    No,
+    /// Always writes: refused in read-only mode before the service is called.
+    Yes,
+    /// Depends on the arguments (a console command, an invalidation that is not a dry run):
+    /// the service screens each call and refuses the writing ones in read-only mode.
+    PerCall,
+}
+
+/// One row of the operation table.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    /// The command name (Tauri command, TypeScript client method).
+    pub name: &'static str,
+    /// The HTTP method in web mode.
+    pub method: Method,
+    /// The path under `/api`; `{name}` segments are request fields.
+    pub path: &'static str,
+    /// The request type as declared (`KeysQuery`, `crate::browser::KeyRef`).
+    pub request: &'static str,
+    /// The reply type as declared (`Vec<KeyMeta>`).
+    pub reply: &'static str,
+    /// Whether it writes to Redis.
+    pub writes: Writes,
+    /// One line for the docs.
+    pub doc: &'static str,
+}
+
+impl Operation {
+    /// The names of the `{param}` segments of the path.
+    pub fn path_params(&self) -> impl Iterator<Item = &'static str> {
+        self.path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    }
+}
+
+/// An operation's arguments as a surface received them.
+#[derive(Debug, Clone)]
+pub enum Args {
+    /// A JSON object: a desktop command's arguments, or a web request's body.
+    Json(serde_json::Value),
+    /// A URL-encoded query string (web mode's GET and DELETE), path parameters included.
+    Query(String),
+}
+
+impl Args {
+    /// The arguments as the operation's request type; a mismatch is an `invalid_input` error.
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T> {
+        match self {
+            Args::Json(serde_json::Value::Null) => serde_json::from_value(serde_json::json!({})),
+            Args::Json(v) => serde_json::from_value(v),
+            Args::Query(q) => return serde_urlencoded::from_str(&q).map_err(bad_args),
+        }
+        .map_err(bad_args)
+    }
+}
+
+fn bad_args(e: impl std::fmt::Display) -> Error {
+    Error::InvalidInput(format!("bad arguments: {e}"))
+}
+
+/// The request of operations that take no arguments.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct NoArgs {}
+
+/// A job's id (`/jobs/{id}`, `/findings/jobs/{id}`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct JobId {
+    /// The id a job was started with.
+    pub id: String,
+}
+
+/// A live tail's id (`/stream/tail/{tail_id}`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct TailId {
+    /// The id `stream_tail` answered with.
+    pub tail_id: String,
+}
+
+/// How many recent messages per channel `monitor_stats` returns.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct RecentQuery {
+    /// Messages per channel (default and bound set by the monitor).
+    pub recent: Option<usize>,
+}
+
+/// A saved profile's name.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ProfileName {
+    /// The profile's name.
+    pub name: String,
+}
+
+/// The profile to switch this session to.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ConnectRequest {
+    /// The profile's name.
+    pub profile: String,
+}
+
+/// Declares the table: each line is `name: METHOD "path", Request => Reply, writes,
+/// "doc", |service, request| body;` and yields [`OPERATIONS`] and [`call`].
+macro_rules! operations {
+    ($(
+        $name:ident : $method:ident $path:literal, $req:ty => $reply:ty, $writes:ident,
+        $doc:literal, |$svc:ident, $r:pat_param| $body:expr;
+    )*) => {
+        /// Every admin operation, in the order the docs list them.
+        pub const OPERATIONS: &[Operation] = &[$(
+            Operation {
+                name: stringify!($name),
+                method: Method::$method,
+                path: $path,
+                request: stringify!($req),
+                reply: stringify!($reply),
+                writes: Writes::$writes,
+                doc: $doc,
+            },
+        )*];
+
+        /// Runs operation `name` with `args` on `service` and answers the reply as JSON text.
+        /// Operations that always write are refused in read-only mode here, before the service
+        /// sees them; the service screens the others itself.
+        pub async fn call(service: &AdminService, name: &str, args: Args) -> Result<String> {
+            match name {
+                $(stringify!($name) => {
+                    let $r: $req = args.parse()?;
+                    if Writes::$writes == Writes::Yes {
+                        service.ensure_writable(stringify!($name))?;
+                    }
+                    let $svc = service;
+                    let reply: $reply = $body;
+                    Ok(serde_json::to_string(&reply)?)
+                })*
+                other => Err(Error::NotFound(format!("no operation {other:?}"))),
+            }
+        }
+
+        /// The typed form of each operation, for Rust callers and the parity tests.
+        pub mod typed {
+            use super::*;
+            $(
+                #[doc = $doc]
+                pub async fn $name(service: &AdminService, request: $req) -> Result<$reply> {
+                    let $r = request;
+                    if Writes::$writes == Writes::Yes {
+                        service.ensure_writable(stringify!($name))?;
+                    }
+                    let $svc = service;
+                    Ok($body)
+                }
+            )*
+        }
+    };
+}
+
+operations! {
+    health: Get "/health", NoArgs => HealthReport, No,
+        "Connection state, latency and server facts",
+        |s, _r| s.health().await;
+    info: Get "/info", InfoQuery => InfoReply, No,
+        "INFO parsed by section",
+        |s, r| s.info(r).await?;
+    tree: Get "/tree", TreeQuery => TreeLevel, No,
+        "One level of the namespace tree with key counts (partial while scanning)",
+        |s, r| s.tree(r).await?;
+    keys: Get "/keys", KeysQuery => KeyPage, No,
+        "A SCAN page over every master",
+        |s, r| s.keys(r).await?;
+    keys_meta: Post "/keys/meta", KeysMetaRequest => Vec<KeyMeta>, No,
+        "TYPE, TTL, encoding, size and memory of up to 1000 keys",
+        |s, r| s.keys_meta(r).await?;
+    key: Get "/key", KeyQuery => KeyValue, No,
+        "A key's metadata and one page of its value",
+        |s, r| s.key(r).await?;
+    key_set: Put "/key", KeyEdit => KeyValue, Yes,
+        "Edit a key (set, hset, lpush, zadd, xadd, ...)",
+        |s, r| s.key_set(r).await?;
+    key_delete: Delete "/key", crate::browser::KeyRef => Deleted, Yes,
+        "Delete one key (UNLINK)",
+        |s, r| s.key_delete(r).await?;
+    key_ttl: Post "/key/ttl", KeyTtl => TtlReply, Yes,
+        "Set (PEXPIRE) or remove (PERSIST) a TTL",
+        |s, r| s.key_ttl(r).await?;
+    key_rename: Post "/key/rename", KeyRename => Renamed, Yes,
+        "Rename a key (RENAMENX unless overwrite)",
+        |s, r| s.key_rename(r).await?;
+    invalidate: Post "/invalidate", InvalidateRequest => InvalidateReply, PerCall,
+        "Dry run (count, sample) or a confirmed deletion job by pattern or preset",
+        |s, r| s.invalidate(r).await?;
+    jobs: Get "/jobs", NoArgs => Vec<Job>, No,
+        "Every remembered job, newest first",
+        |s, _r| s.jobs();
+    job: Get "/jobs/{id}", JobId => Job, No,
+        "A job's progress or final report",
+        |s, r| s.job(&r.id)?;
+    job_cancel: Delete "/jobs/{id}", JobId => Job, No,
+        "Cancel a running job",
+        |s, r| s.job_cancel(&r.id)?;
+    streams: Get "/streams", StreamsQuery => StreamsReply, No,
+        "Stream keys, or one stream's XINFO",
+        |s, r| s.streams(&r).await?;
+    stream_entries: Get "/stream/entries", EntriesQuery => EntriesPage, No,
+        "An XRANGE page",
+        |s, r| s.stream_entries(&r).await?;
+    stream_pending: Get "/stream/pending", PendingQuery => Vec<PendingEntry>, No,
+        "Pending entries of a group",
+        |s, r| s.stream_pending(&r).await?;
+    stream_tail: Post "/stream/tail", TailRequest => TailStarted, No,
+        "Start a live tail (entries arrive as events)",
+        |s, r| s.stream_tail(&r).await?;
+    stream_tail_stop: Delete "/stream/tail/{tail_id}", TailId => Empty, No,
+        "Stop a live tail",
+        |s, r| {
+            let id = r.tail_id.parse().map_err(|_| {
+                Error::InvalidInput(format!("{:?} is not a tail id", r.tail_id))
+            })?;
+            s.stream_tail_stop(id).await?;
+            Empty {}
+        };
+    monitor: Post "/monitor", MonitorRequest => MonitorStats, No,
+        "Monitor channels and patterns (replaces the set)",
+        |s, r| s.monitor(r).await?;
+    monitor_stats: Get "/monitor", RecentQuery => MonitorStats, No,
+        "Per-channel counts, rates and recent messages",
+        |s, r| s.monitor_stats(r.recent)?;
+    monitor_stop: Delete "/monitor", NoArgs => Empty, No,
+        "Stop monitoring",
+        |s, _r| { s.monitor_stop().await; Empty {} };
+    publish: Post "/publish", PublishRequest => PublishReply, Yes,
+        "Publish a message",
+        |s, r| s.publish(r).await?;
+    metrics: Get "/metrics", NodeMetricsQuery => MetricsReply, No,
+        "Sampled metrics history and alerts, of the whole deployment or one Cluster master",
+        |s, r| s.metrics_for(&r)?;
+    services: Get "/services", NoArgs => ServicesReply, No,
+        "Library clients reporting telemetry: hit rates, breakers, limits, locks, lag, liveness",
+        |s, _r| s.services().await?;
+    findings: Get "/findings", FindingsQuery => FindingsReply, No,
+        "Hygiene findings: a sampled report, or a full run as a job",
+        |s, r| s.findings(&r).await?;
+    findings_job: Get "/findings/jobs/{id}", JobId => FindingsJob, No,
+        "A findings job's progress and report",
+        |s, r| s.findings_job(&r.id)?;
+    findings_job_cancel: Delete "/findings/jobs/{id}", JobId => FindingsJob, No,
+        "Stop a findings job (keeps what it found)",
+        |s, r| s.findings_job_cancel(&r.id)?;
+    series: Get "/series", SeriesQuery => SeriesReply, No,
+        "Newest points and stats of a time series key, or bars of an OHLCV key",
+        |s, r| s.series(&r).await?;
+    slowlog: Get "/slowlog", SlowlogQuery => Vec<SlowlogEntry>, No,
+        "Slowlog entries of every master",
+        |s, r| s.slowlog(r).await?;
+    slowlog_reset: Delete "/slowlog", Confirm => Empty, Yes,
+        "Reset the slowlog (confirm=true)",
+        |s, r| s.slowlog_reset(r).await?;
+    clients: Get "/clients", NoArgs => Vec<ClientInfo>, No,
+        "CLIENT LIST, parsed",
+        |s, _r| s.clients().await?;
+    client_kill: Post "/clients/kill", ClientKill => Killed, Yes,
+        "Kill a client by id (confirm)",
+        |s, r| s.client_kill(r).await?;
+    config_get: Get "/config", ConfigQuery => std::collections::BTreeMap<String, String>, No,
+        "CONFIG GET by pattern, secrets masked",
+        |s, r| s.config_get(r).await?;
+    server_action: Post "/server", ServerAction => ActionReply, Yes,
+        "BGSAVE or BGREWRITEAOF (confirm)",
+        |s, r| s.server_action(r).await?;
+    console: Post "/console", ConsoleRequest => ConsoleReply, PerCall,
+        "Run one command: screened, dangerous ones need confirm, read-only refuses writes",
+        |s, r| s.console(r).await?;
+    profiles: Get "/profiles", NoArgs => Vec<Profile>, No,
+        "Saved connection profiles (never a password)",
+        |s, _r| s.profiles().await?;
+    profile_save: Put "/profiles", ProfileInput => Profile, No,
+        "Save a profile; its password goes to the OS keyring",
+        |s, r| s.profile_save(r).await?;
+    profile_delete: Delete "/profiles", ProfileName => Empty, No,
+        "Delete a profile and its stored password",
+        |s, r| { s.profile_delete(&r.name).await?; Empty {} };
+    profile_test: Post "/profiles/test", ProfileInput => ProfileTest, No,
+        "Try a profile's connection without saving it",
+        |s, r| s.profile_test(r).await?;
+    connect: Post "/connect", ConnectRequest => HealthReport, No,
+        "Switch this session to a saved profile",
+        |s, r| s.connect(&r.profile).await?;
+}
