@@ -1,6 +1,16 @@
-//! Test support: a private `redis-server` on a free loopback port with its own temp dir,
-//! killed on drop. It can be restarted on the same port, paused and resumed, for fault tests.
-//! Never uses port 6379. Used by the workspace's tests and available to users' own tests (a dev-dependency only).
+//! Real Redis deployments for tests: nothing here is a mock.
+//!
+//! # Layout
+//!
+//! - [`RedisServer`]: a private `redis-server` on a free loopback port with its own temp dir,
+//!   killed on drop; it can be restarted on the same port, paused (SIGSTOP) and resumed, for
+//!   fault tests. Never port 6379.
+//! - [`RedisCluster`]: 3 masters and 3 replicas made by `redis-cli --cluster create`.
+//! - [`SentinelSet`]: a master, a replica and 3 Sentinels, for failover tests.
+//! - [`python`], [`sync_query`], [`redis_cli_binary`]: the redis-py interpreter of the interop
+//!   checks and blocking helpers to check a server from outside the library.
+//!
+//! A dev-dependency only: no crate of the workspace ships it.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
