@@ -108,6 +108,33 @@ fn redis_config(url: Option<&str>) -> anyhow::Result<RedisConfig> {
     })
 }
 
+/// How long `serve` waits for in-flight requests after a stop signal before it exits anyway.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Cancels `stop` on Ctrl-C (SIGINT) or, on Unix, SIGTERM (a service manager, `scripts/dev run`).
+async fn cancel_on_signal(stop: tokio_util::sync::CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("stop signal received");
+    stop.cancel();
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -139,11 +166,21 @@ async fn main() -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
             println!("Redscope is serving on {}", server.url()?);
-            server
-                .run(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            tokio::spawn(cancel_on_signal(stop.clone()));
+            let serving = server.run(stop.clone().cancelled_owned());
+            // In-flight requests get DRAIN to finish (one may wait on a hung server).
+            let drain_deadline = async {
+                stop.cancelled().await;
+                tokio::time::sleep(DRAIN).await;
+            };
+            tokio::select! {
+                served = serving => served?,
+                _ = drain_deadline => {
+                    tracing::warn!(drain = ?DRAIN, "requests still running at the drain deadline; exiting");
+                }
+            }
+            tracing::info!("web mode stopped");
         }
         Command::Demo {
             redis,
@@ -153,28 +190,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let cfg = redis_config(redis.as_deref())?;
             let stop = tokio_util::sync::CancellationToken::new();
-            let on_signal = stop.clone();
             // Ctrl-C, or SIGTERM from `scripts/dev run` when the app exits.
-            tokio::spawn(async move {
-                #[cfg(unix)]
-                {
-                    use tokio::signal::unix::{signal, SignalKind};
-                    match signal(SignalKind::terminate()) {
-                        Ok(mut term) => {
-                            tokio::select! {
-                                _ = tokio::signal::ctrl_c() => {}
-                                _ = term.recv() => {}
-                            }
-                        }
-                        Err(_) => {
-                            let _ = tokio::signal::ctrl_c().await;
-                        }
-                    }
-                }
-                #[cfg(not(unix))]
-                let _ = tokio::signal::ctrl_c().await;
-                on_signal.cancel();
-            });
+            tokio::spawn(cancel_on_signal(stop.clone()));
             let opts = redscope_cli::demo::DemoOptions {
                 rate,
                 symbols,

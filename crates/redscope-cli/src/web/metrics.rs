@@ -1,6 +1,6 @@
-//! Metrics routes: `GET /api/metrics` (sampler history and alerts) and `GET /metrics`, the
-//! Prometheus text format: request counts and latency histograms per route (from the [`track`]
-//! middleware) plus the sampler's latest Redis figures.
+//! `GET /metrics`, the Prometheus text format: request counts and latency histograms per route
+//! (from the [`track`] middleware) plus the sampler's latest Redis figures. (`GET /api/metrics`,
+//! the sampler's history, is an operation of the table.)
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,12 +12,10 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 
-use super::live_extract::Q;
-use super::{ApiError, AppState};
-use redscope_admin::metrics::{label, MetricsReply};
-use redscope_admin::node_metrics::NodeMetricsQuery;
+use super::AppState;
+use redscope_admin::metrics::label;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 9] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];
@@ -123,10 +121,6 @@ pub(crate) async fn track(State(s): State<AppState>, req: Request, next: Next) -
     res
 }
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics))
-}
-
 /// `GET /metrics` (outside `/api`), behind the same token.
 pub(crate) fn prometheus_routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -135,13 +129,6 @@ pub(crate) fn prometheus_routes(state: AppState) -> Router<AppState> {
             state,
             super::auth::require_token,
         ))
-}
-
-async fn metrics(
-    State(s): State<AppState>,
-    Q(q): Q<NodeMetricsQuery>,
-) -> Result<Json<MetricsReply>, ApiError> {
-    Ok(Json(s.service.metrics_for(&q)?))
 }
 
 async fn prometheus(State(s): State<AppState>) -> Response {

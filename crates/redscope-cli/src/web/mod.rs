@@ -1,34 +1,25 @@
 //! Web mode (`redscope serve`): the admin API over HTTP + WebSocket, and the UI embedded in the binary.
 //!
-//! Handlers are one-line adapters over [`redscope_admin::AdminService`]. Every `/api` route needs the
-//! access token, as `Authorization: Bearer <token>` or `?token=<token>`.
+//! The `/api` routes come from the operation table ([`redscope_admin::ops::OPERATIONS`]): one
+//! generic handler per operation (`routes.rs`); beside them only `/api/events` (WebSocket),
+//! `/api/openapi.json` and Prometheus `/metrics`. Every `/api` route needs the access token, as
+//! `Authorization: Bearer <token>` or `?token=<token>`.
 
 mod assets;
 mod auth;
-mod browser;
-mod channels;
 mod error;
 mod events;
-mod extract;
-mod findings;
-mod jobs;
-mod live_extract;
 mod metrics;
 pub mod openapi;
-mod profiles;
-mod server;
-mod services;
-mod streams;
+mod routes;
 
 use std::net::SocketAddr;
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use tokio::net::TcpListener;
 
 use redscope::error::{Error, Result};
-use redscope_admin::{AdminService, HealthReport};
+use redscope_admin::AdminService;
 
 pub use error::{ApiError, ErrorBody};
 
@@ -123,19 +114,9 @@ impl WebServer {
 }
 
 fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/health", get(health))
-        .merge(browser::routes())
-        .merge(jobs::routes())
-        .merge(server::routes())
+    let api = routes::routes()
         .merge(openapi::routes())
         .merge(events::routes())
-        .merge(channels::routes())
-        .merge(streams::routes())
-        .merge(metrics::routes())
-        .merge(profiles::routes())
-        .merge(services::routes())
-        .merge(findings::routes())
         .method_not_allowed_fallback(|| async {
             ApiError::with_status(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -157,8 +138,4 @@ fn router(state: AppState) -> Router {
         .merge(metrics::prometheus_routes(state.clone()))
         .fallback(assets::serve)
         .with_state(state)
-}
-
-async fn health(State(s): State<AppState>) -> Json<HealthReport> {
-    Json(s.service.health().await)
 }
