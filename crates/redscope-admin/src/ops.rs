@@ -142,8 +142,8 @@ pub struct JobId {
 /// A live tail's id (`/stream/tail/{tail_id}`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct TailId {
-    /// The id `stream_tail` answered with.
-    pub tail_id: String,
+    /// The id `stream_tail` answered with (a number, as it answered it).
+    pub tail_id: u64,
 }
 
 /// How many recent messages per channel `monitor_stats` returns.
@@ -280,13 +280,7 @@ operations! {
         |s, r| s.stream_tail(&r).await?;
     stream_tail_stop: Delete "/stream/tail/{tail_id}", TailId => Empty, No,
         "Stop a live tail",
-        |s, r| {
-            let id = r.tail_id.parse().map_err(|_| {
-                Error::InvalidInput(format!("{:?} is not a tail id", r.tail_id))
-            })?;
-            s.stream_tail_stop(id).await?;
-            Empty {}
-        };
+        |s, r| { s.stream_tail_stop(r.tail_id).await?; Empty {} };
     monitor: Post "/monitor", MonitorRequest => MonitorStats, No,
         "Monitor channels and patterns (replaces the set)",
         |s, r| s.monitor(r).await?;
