@@ -1,73 +1,82 @@
-//! The desktop shell exposes only its own commands, and the window may call exactly those: the
-//! commands `generate_handler!` registers (`src-tauri/src/main.rs`), the app manifest's list
-//! (`src-tauri/build.rs`) and the capability's `allow-*` permissions must be the same set, and
-//! the capability grants nothing else beyond listening to events. The CSP stays strict.
-//! Text checks only: no Tauri build needed.
+//! The desktop shell exposes only the operation table's commands and its own `ui_ready`, and the
+//! window may call exactly those: `src-tauri/commands.txt` (the app manifest's list, read by
+//! `src-tauri/build.rs`) holds every operation in table order and then `ui_ready`; the capability
+//! grants `allow-*` for each of them plus listening to events, and nothing else. The CSP stays
+//! strict. Text checks only: no Tauri build needed.
 
 use std::collections::BTreeSet;
 use std::path::Path;
+
+use redscope_admin::ops::OPERATIONS;
+
+/// Commands the shell adds to the table.
+const DESKTOP_COMMANDS: &[&str] = &["ui_ready"];
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel))
         .unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-/// The text between the first `open` and the next `close`.
-fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
-    let start = text.find(open).unwrap_or_else(|| panic!("no {open}")) + open.len();
-    let end = text[start..]
-        .find(close)
-        .unwrap_or_else(|| panic!("no {close}"))
-        + start;
-    &text[start..end]
+/// Every command the window knows: the operations in table order, then the shell's own.
+fn commands() -> Vec<&'static str> {
+    OPERATIONS
+        .iter()
+        .map(|op| op.name)
+        .chain(DESKTOP_COMMANDS.iter().copied())
+        .collect()
 }
 
 #[test]
-fn handler_manifest_and_capability_list_the_same_commands() {
-    let main = read("src-tauri/src/main.rs");
-    let handler: BTreeSet<String> = between(&main, "generate_handler![", "])")
-        .lines()
-        .map(|l| l.trim().trim_end_matches(','))
-        .filter(|l| !l.is_empty() && !l.starts_with("//"))
-        .map(|l| l.rsplit("::").next().unwrap().to_string())
-        .collect();
-    let build = read("src-tauri/build.rs");
-    let manifest: BTreeSet<String> = between(&build, "const COMMANDS: &[&str] = &[", "];")
-        .lines()
-        .map(|l| l.trim().trim_end_matches(',').trim_matches('"'))
-        .filter(|l| !l.is_empty() && !l.starts_with("//"))
-        .map(str::to_string)
-        .collect();
-    assert!(
-        build.contains(".app_manifest("),
-        "build.rs must declare the app manifest"
+fn the_command_list_is_the_operation_table_plus_ui_ready() {
+    let expected: String = commands().iter().map(|c| format!("{c}\n")).collect();
+    assert_eq!(
+        read("src-tauri/commands.txt"),
+        expected,
+        "src-tauri/commands.txt is stale: one command per line, table order, then ui_ready"
     );
+    let build = read("src-tauri/build.rs");
+    assert!(
+        build.contains(".app_manifest(") && build.contains("\"commands.txt\""),
+        "build.rs must declare the app manifest from commands.txt"
+    );
+}
+
+#[test]
+fn the_capability_allows_exactly_the_commands_and_events() {
     let cap: serde_json::Value =
         serde_json::from_str(&read("src-tauri/capabilities/default.json")).unwrap();
-    let perms: Vec<String> = cap["permissions"]
+    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    let perms: Vec<&str> = cap["permissions"]
         .as_array()
-        .unwrap()
+        .expect("a permissions list")
         .iter()
-        .map(|p| p.as_str().expect("plain permission names").to_string())
+        .map(|p| p.as_str().expect("plain permission names"))
         .collect();
     let allowed: BTreeSet<String> = perms
         .iter()
         .filter_map(|p| p.strip_prefix("allow-"))
         .map(|p| p.replace('-', "_"))
         .collect();
-    let others: Vec<&String> = perms.iter().filter(|p| !p.starts_with("allow-")).collect();
-    assert!(handler.len() >= 30, "commands: {handler:?}");
-    assert_eq!(handler, manifest, "generate_handler! vs build.rs COMMANDS");
+    let expected: BTreeSet<String> = commands().iter().map(|c| c.to_string()).collect();
     assert_eq!(
-        handler, allowed,
-        "generate_handler! vs capability allow-* permissions"
+        allowed, expected,
+        "the capability's allow-* permissions vs the commands"
     );
+    assert_eq!(
+        perms.len(),
+        expected.len() + 2,
+        "a command is granted twice: {perms:?}"
+    );
+    let others: Vec<&str> = perms
+        .iter()
+        .copied()
+        .filter(|p| !p.starts_with("allow-"))
+        .collect();
     assert_eq!(
         others,
         ["core:event:allow-listen", "core:event:allow-unlisten"],
         "the capability grants more than our commands and events"
     );
-    assert_eq!(cap["windows"], serde_json::json!(["main"]));
 }
 
 #[test]

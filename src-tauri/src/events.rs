@@ -3,14 +3,14 @@
 
 use redscope_admin::events::Event;
 use redscope_admin::AdminService;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
 /// The webview event name carrying bus events.
 pub const EVENT_NAME: &str = "redscope://event";
 
 /// Starts the forwarder; it ends when the bus closes (the service is gone).
-pub fn forward(app: AppHandle, service: AdminService) {
+pub fn forward<R: Runtime>(app: AppHandle<R>, service: AdminService) {
     tauri::async_runtime::spawn(async move {
         let mut rx = service.events();
         drop(service);

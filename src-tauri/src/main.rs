@@ -1,21 +1,7 @@
-//! Redscope desktop: a thin Tauri 2 shell. Each feature module adapts the admin service's
-//! methods as one-line commands; the UI is the same build web mode serves.
+//! The `redscope-desktop` binary: parses its options and runs the app of the library's
+//! [`redscope_desktop::app`] in a window.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
-
-mod browser;
-mod channels;
-mod events;
-mod health;
-mod ipc;
-mod jobs;
-mod live_error;
-mod metrics;
-mod profiles;
-mod server;
-mod smoke;
-mod streams;
-mod trading;
 
 use redscope::RedisConfig;
 use redscope_admin::{AdminOptions, AdminService};
@@ -75,62 +61,7 @@ fn main() -> anyhow::Result<()> {
         },
     );
 
-    let bus_service = service.clone();
-    tauri::Builder::default()
-        .manage(service)
-        .manage(smoke::Smoke::new(args.smoke))
-        .invoke_handler(tauri::generate_handler![
-            health::health,
-            smoke::ui_ready,
-            // Key browser, invalidation, server tools and console (admin slice).
-            browser::tree,
-            browser::keys,
-            browser::keys_meta,
-            browser::key,
-            browser::key_set,
-            browser::key_delete,
-            browser::key_ttl,
-            browser::key_rename,
-            jobs::invalidate,
-            jobs::job,
-            jobs::job_cancel,
-            jobs::jobs,
-            server::info,
-            server::slowlog,
-            server::slowlog_reset,
-            server::clients,
-            server::client_kill,
-            server::config_get,
-            server::server_action,
-            server::console,
-            // live data: channels, streams, metrics, profiles
-            channels::monitor,
-            channels::monitor_stats,
-            channels::monitor_stop,
-            channels::publish,
-            streams::streams,
-            streams::stream_entries,
-            streams::stream_pending,
-            streams::stream_tail,
-            streams::stream_tail_stop,
-            metrics::metrics,
-            profiles::profiles,
-            profiles::profile_save,
-            profiles::profile_delete,
-            profiles::profile_test,
-            profiles::connect,
-            // trading-aware views: services, findings, series
-            trading::services,
-            trading::findings,
-            trading::findings_job,
-            trading::findings_job_cancel,
-            trading::series,
-        ])
-        .setup(move |app| {
-            smoke::arm(app.handle());
-            events::forward(app.handle().clone(), bus_service);
-            Ok(())
-        })
-        .run(tauri::generate_context!())?;
+    redscope_desktop::app(tauri::Builder::default(), service, args.smoke)
+        .run(redscope_desktop::context())?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Runtime, State};
 
 /// Whether smoke mode is on, and whether it has already succeeded.
 pub struct Smoke {
@@ -16,6 +16,7 @@ pub struct Smoke {
 }
 
 impl Smoke {
+    /// Smoke mode on (`--smoke`) or off.
     pub fn new(enabled: bool) -> Self {
         Smoke {
             enabled,
@@ -32,7 +33,7 @@ pub struct ReadyReport {
 }
 
 /// Starts the 30 s deadline in smoke mode.
-pub fn arm(app: &AppHandle) {
+pub fn arm<R: Runtime>(app: &AppHandle<R>) {
     let smoke: State<'_, Smoke> = tauri::Manager::state(app);
     if !smoke.enabled {
         return;
@@ -48,7 +49,7 @@ pub fn arm(app: &AppHandle) {
 
 /// Called by the UI after it has rendered the connection state.
 #[tauri::command]
-pub fn ui_ready(app: AppHandle, smoke: State<'_, Smoke>, report: ReadyReport) {
+pub fn ui_ready<R: Runtime>(app: AppHandle<R>, smoke: State<'_, Smoke>, report: ReadyReport) {
     tracing::info!(redis = %report.redis, "UI rendered");
     if !smoke.enabled || report.redis != "connected" || smoke.done.swap(true, Ordering::SeqCst) {
         return;
