@@ -1,0 +1,635 @@
+//! Parity of the two surfaces: every operation of the table, called with the same arguments
+//! through the desktop's invoke handler (Tauri's mock runtime with the app's own context, so the
+//! call passes the app's ACL and capability exactly as the window's does) and through web mode's
+//! HTTP API (`redscope serve` in-process), gives the same JSON answer or the same `{code, message}`
+//! error. Both surfaces serve one admin session on one private redis-server, so they see the same
+//! state; an operation that writes is prepared the same way before each surface's call.
+//!
+//! A new operation without a case here fails `every_operation_has_a_parity_case`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use redscope_admin::bytes::Bytes;
+use redscope_admin::ops::{self, Args, OPERATIONS};
+use redscope_admin::{AdminOptions, AdminService};
+use redscope_cli::web::{ServeOptions, WebServer};
+use redscope_testing::{sync_query, RedisServer};
+use serde_json::{json, Value};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{WebviewWindow, WebviewWindowBuilder};
+
+const TOKEN: &str = "parity-token-0123456789abcdef";
+
+/// What a case expects both surfaces to answer.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// A reply.
+    Ok,
+    /// The error body with this code.
+    Err(&'static str),
+}
+
+/// A step around each surface's call, so both calls meet the same state.
+enum Prep {
+    /// A Redis command on a fresh connection.
+    Redis(&'static [&'static str]),
+    /// An operation called on the service directly (arguments may name variables).
+    Call(&'static str, Value),
+    /// Polls an operation (on the service directly) until its reply satisfies the check.
+    Until(&'static str, Value, fn(&Value) -> bool),
+    /// Opens an idle client connection and keeps its id as `$client_id`.
+    IdleClient,
+}
+
+/// One call of one operation on both surfaces.
+struct Case {
+    op: &'static str,
+    /// The arguments; a string `"$name"` is the surface's own variable `name`.
+    args: Value,
+    expect: Expect,
+    prep: Vec<Prep>,
+    /// Done after each surface's call (with the variables it kept), e.g. wait for its job.
+    then: Vec<Prep>,
+    /// Reply fields kept as variables of the surface (`name`, JSON pointer).
+    keep: &'static [(&'static str, &'static str)],
+    /// Reply fields that legitimately differ between two calls, blanked before comparing
+    /// (JSON pointers; `*` is every element or member).
+    varies: &'static [&'static str],
+}
+
+fn case(op: &'static str, args: Value) -> Case {
+    Case {
+        op,
+        args,
+        expect: Expect::Ok,
+        prep: Vec::new(),
+        then: Vec::new(),
+        keep: &[],
+        varies: &[],
+    }
+}
+
+impl Case {
+    fn fails(mut self, code: &'static str) -> Case {
+        self.expect = Expect::Err(code);
+        self
+    }
+    fn prep(mut self, p: Prep) -> Case {
+        self.prep.push(p);
+        self
+    }
+    fn then(mut self, p: Prep) -> Case {
+        self.then.push(p);
+        self
+    }
+    fn keep(mut self, keep: &'static [(&'static str, &'static str)]) -> Case {
+        self.keep = keep;
+        self
+    }
+    fn varies(mut self, varies: &'static [&'static str]) -> Case {
+        self.varies = varies;
+        self
+    }
+}
+
+/// Timing figures of a health report: a PING round trip, the server's clock and memory, and
+/// the connected-client count (the fixture's, the monitor's and the tails' connections come and go).
+const HEALTH_VARIES: &[&str] = &[
+    "/latency_ms",
+    "/uptime_s",
+    "/used_memory",
+    "/connected_clients",
+];
+/// A job's identity and a progress snapshot of a job that runs on its own.
+const JOB_SNAPSHOT_VARIES: &[&str] = &[
+    "/id",
+    "/started_ms",
+    "/finished_ms",
+    "/state",
+    "/scanned",
+    "/matched",
+    "/deleted",
+    "/examined",
+    "/report",
+];
+/// Each surface's own job: its id and when it ran.
+const OWN_JOB_VARIES: &[&str] = &["/id", "/started_ms", "/finished_ms"];
+
+fn state_is_done(v: &Value) -> bool {
+    v["state"] == "done"
+}
+
+/// Every case, in the order they run: reads first, then writes, `connect` last.
+fn cases(redis_url: &str) -> Vec<Case> {
+    let b64 = |raw: &str| Bytes::new(raw.as_bytes()).b64;
+    let profile = |name: &str| json!({"name": name, "url": redis_url});
+    vec![
+        case("health", json!({})).varies(HEALTH_VARIES),
+        case("info", json!({"section": "keyspace"})),
+        case("config_get", json!({"pattern": "maxmemory*"})),
+        case("tree", json!({})),
+        case("tree", json!({"prefix": "parity:", "separator": ":"})),
+        case("keys", json!({"match": "parity:*", "count": 1000})),
+        case("keys", json!({"type": "hash", "count": 1000})),
+        case("tree", json!({"separator": ""})).fails("invalid_input"),
+        case(
+            "keys_meta",
+            json!({"keys_b64": [b64("parity:str"), b64("parity:hash"), b64("parity:none")]}),
+        ),
+        case("key", json!({"key": "parity:hash", "count": 10})),
+        case("key", json!({"key_b64": b64("parity:str"), "max_bytes": 3})),
+        case("key", json!({})).fails("invalid_input"),
+        case("streams", json!({})),
+        case("streams", json!({"key": "parity:stream"}))
+            .varies(&["/groups/*/consumer_list/*/idle_ms"]),
+        case(
+            "stream_entries",
+            json!({"key": "parity:stream", "count": 10, "rev": true}),
+        ),
+        // Idle time of a pending entry grows between the calls.
+        case(
+            "stream_pending",
+            json!({"key": "parity:stream", "group": "g"}),
+        )
+        .varies(&["/*/idle_ms"]),
+        case(
+            "stream_pending",
+            json!({"key": "parity:stream", "group": "nope"}),
+        )
+        .fails("not_found"),
+        // Each surface starts its own tail, numbered in turn.
+        case("stream_tail", json!({"key": "parity:stream", "from": "$"}))
+            .keep(&[("tail_id", "/tail_id")])
+            .varies(&["/tail_id"]),
+        // The id exactly as `stream_tail` answered it.
+        case("stream_tail_stop", json!({"tail_id": "$tail_id"})),
+        case("stream_tail_stop", json!({"tail_id": 999_999})).fails("not_found"),
+        case("series", json!({"key": "ts:parity", "count": 10})),
+        case("series", json!({"key": "ts:missing"})).fails("not_found"),
+        case("services", json!({})),
+        case("findings", json!({})),
+        case("findings", json!({"mode": "full"}))
+            .keep(&[("findings_job", "/id")])
+            .then(Prep::Until(
+                "findings_job",
+                json!({"id": "$findings_job"}),
+                state_is_done,
+            ))
+            .varies(JOB_SNAPSHOT_VARIES),
+        case("findings_job", json!({"id": "$findings_job"})).varies(OWN_JOB_VARIES),
+        case("findings_job_cancel", json!({"id": "$findings_job"})).varies(OWN_JOB_VARIES),
+        case("findings_job", json!({"id": "nope"})).fails("not_found"),
+        // The sampler ticks each second: its samples and their alerts are a moving window.
+        case("metrics", json!({"range_s": 60, "points": 10})).varies(&["/samples", "/alerts"]),
+        // A node that is not a sampled master is an error on both surfaces, never the total.
+        case("metrics", json!({"node": "127.0.0.1:1"})).fails("not_found"),
+        case("metrics", json!({"range_s": 0})).fails("invalid_input"),
+        case("slowlog_reset", json!({"confirm": true})),
+        case("slowlog_reset", json!({})).fails("confirmation_required"),
+        case("slowlog", json!({"count": 10})).varies(&["/*/at_s", "/*/duration_us"]),
+        // Ages, idle times, last commands and buffer sizes change with every command.
+        case("clients", json!({})).varies(&["/*/age_s", "/*/idle_s", "/*/cmd", "/*/fields"]),
+        case("console", json!({"args": ["HGET", "parity:hash", "f1"]})).varies(&["/elapsed_ms"]),
+        case("console", json!({"args": ["FLUSHALL"]})).fails("confirmation_required"),
+        case(
+            "key_set",
+            json!({"key": "parity:set", "op": "set", "value": "v1"}),
+        ),
+        case(
+            "key_set",
+            json!({"key": "parity:set-hash", "op": "hset", "field": "f", "value": "v"}),
+        ),
+        case("key_set", json!({"key": "parity:set", "op": "nope"})).fails("invalid_input"),
+        case("key_ttl", json!({"key": "parity:set", "ttl_ms": null})),
+        case(
+            "key_rename",
+            json!({"key": "parity:from", "new_key": "parity:to"}),
+        )
+        .prep(Prep::Redis(&["SET", "parity:from", "x"]))
+        .prep(Prep::Redis(&["DEL", "parity:to"])),
+        case("key_delete", json!({"key": "parity:gone"})).prep(Prep::Redis(&[
+            "SET",
+            "parity:gone",
+            "x",
+        ])),
+        case("invalidate", json!({"pattern": "parity:inv:*"})),
+        case(
+            "invalidate",
+            json!({"pattern": "parity:inv:*", "dry_run": false, "confirm": true}),
+        )
+        .prep(Prep::Redis(&[
+            "MSET",
+            "parity:inv:1",
+            "a",
+            "parity:inv:2",
+            "b",
+            "parity:inv:3",
+            "c",
+        ]))
+        .keep(&[("job_id", "/id")])
+        .then(Prep::Until("job", json!({"id": "$job_id"}), state_is_done))
+        .varies(JOB_SNAPSHOT_VARIES),
+        case(
+            "invalidate",
+            json!({"pattern": "parity:inv:*", "dry_run": false}),
+        )
+        .fails("confirmation_required"),
+        case("job", json!({"id": "$job_id"})).varies(OWN_JOB_VARIES),
+        case("jobs", json!({})),
+        case("job_cancel", json!({"id": "$job_id"})).varies(OWN_JOB_VARIES),
+        case("job", json!({"id": "nope"})).fails("not_found"),
+        case(
+            "monitor",
+            json!({"channels": ["parity:chan"], "patterns": ["parity:p:*"]}),
+        ),
+        case(
+            "publish",
+            json!({"channel": "parity:chan", "message": "{\"n\": 1}"}),
+        ),
+        // Both surfaces' messages have arrived before either reads the counts; arrival times
+        // and per-second rates move with the clock.
+        case("monitor_stats", json!({"recent": 10}))
+            .prep(Prep::Until("monitor_stats", json!({}), |v| v["total"] == 2))
+            .varies(&["/recent/*/at_ms", "/channels/*/rate"]),
+        case("monitor_stop", json!({})),
+        case("monitor_stats", json!({})).fails("not_found"),
+        case("client_kill", json!({"id": "$client_id", "confirm": true})).prep(Prep::IdleClient),
+        case("client_kill", json!({"id": 1, "confirm": false})).fails("confirmation_required"),
+        case("server_action", json!({"action": "bgsave"})).prep(Prep::Until(
+            "info",
+            json!({"section": "persistence"}),
+            |v| v["sections"]["persistence"]["rdb_bgsave_in_progress"] == "0",
+        )),
+        case("server_action", json!({"action": "shutdown"})).fails("invalid_input"),
+        case("profiles", json!({})),
+        case("profile_save", profile("parity")),
+        case("profile_test", profile("parity-test")).varies(&["/latency_ms"]),
+        case("profile_delete", json!({"name": "parity-del"}))
+            .prep(Prep::Call("profile_save", profile("parity-del"))),
+        case("profile_delete", json!({"name": "parity-missing"})).fails("not_found"),
+        case("connect", json!({"profile": "parity"})).varies(HEALTH_VARIES),
+        case("connect", json!({"profile": "parity-missing"})).fails("not_found"),
+    ]
+}
+
+/// The two surfaces over one admin session.
+struct Surfaces {
+    redis: RedisServer,
+    service: AdminService,
+    /// The mock app (its managed state lives as long as it).
+    app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    http: reqwest::Client,
+    base: String,
+}
+
+/// A surface's answer: the reply, or the error body.
+type Answer = Result<Value, Value>;
+
+impl Surfaces {
+    fn start(redis: RedisServer) -> Surfaces {
+        let service = AdminService::new(redis.config(), AdminOptions::default());
+        let app = redscope_desktop::app(mock_builder(), service.clone(), false)
+            .build(redscope_desktop::context())
+            .expect("the app builds on the mock runtime");
+        // The window of the app's configuration (label `main`, the one its capability names);
+        // the mock runtime creates it here rather than on a run loop's start.
+        let config = app.config().app.windows[0].clone();
+        let window = WebviewWindowBuilder::from_config(&app, &config)
+            .and_then(|w| w.build())
+            .expect("the configured main window");
+        let server = tauri::async_runtime::block_on(WebServer::bind(
+            service.clone(),
+            ServeOptions {
+                bind: "127.0.0.1:0".parse().unwrap(),
+                token: Some(TOKEN.into()),
+                allow_remote: false,
+            },
+        ))
+        .expect("web mode binds");
+        let base = format!("http://{}/api", server.local_addr().unwrap());
+        tauri::async_runtime::spawn(server.run(std::future::pending()));
+        Surfaces {
+            redis,
+            service,
+            app,
+            window,
+            http: reqwest::Client::new(),
+            base,
+        }
+    }
+
+    /// `invoke(command, args)` from the main window, through the app's handler and ACL.
+    fn desktop(&self, command: &str, args: &Value) -> Answer {
+        invoke(&self.window, command, args)
+    }
+}
+
+/// `invoke(command, args)` from `window` at the app's own origin.
+fn invoke(window: &WebviewWindow<MockRuntime>, command: &str, args: &Value) -> Answer {
+    let request = InvokeRequest {
+        cmd: command.into(),
+        callback: tauri::ipc::CallbackFn(0),
+        error: tauri::ipc::CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: tauri::ipc::InvokeBody::Json(args.clone()),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(window, request).map(|body| {
+        body.deserialize::<Value>()
+            .expect("the handler resolves with JSON")
+    })
+}
+
+impl Surfaces {
+    /// The operation's route as the table declares it: `{param}` segments from the arguments,
+    /// the rest in the query string (GET, DELETE) or a JSON body (POST, PUT).
+    fn web(&self, name: &str, args: &Value) -> Answer {
+        let op = OPERATIONS
+            .iter()
+            .find(|op| op.name == name)
+            .expect("an operation of the table");
+        let mut rest = args.as_object().cloned().unwrap_or_default();
+        let mut path = op.path.to_string();
+        for param in op.path_params() {
+            let value = rest.remove(param).unwrap_or(Value::Null);
+            let text = match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            path = path.replace(&format!("{{{param}}}"), &text);
+        }
+        let method = reqwest::Method::from_bytes(op.method.as_str().as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(TOKEN);
+        request = if op.method.takes_query() {
+            rest.retain(|_, v| !v.is_null());
+            request.query(&rest)
+        } else {
+            request.json(&Value::Object(rest))
+        };
+        tauri::async_runtime::block_on(async move {
+            let response = request.send().await.expect("web mode answers");
+            let ok = response.status().is_success();
+            let text = response.text().await.expect("a body");
+            let body: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {text}"));
+            if ok {
+                Ok(body)
+            } else {
+                Err(body)
+            }
+        })
+    }
+
+    /// Runs `step` for one surface, whose variables are `vars`.
+    fn run(&self, step: &Prep, vars: &mut Vars, keep_alive: &mut Vec<TcpStream>) {
+        match step {
+            Prep::Redis(cmd) => {
+                sync_query(&self.redis, cmd).unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+            }
+            Prep::Call(op, args) => {
+                self.call_direct(op, &vars.fill(args))
+                    .unwrap_or_else(|e| panic!("{op}: {e}"));
+            }
+            Prep::Until(op, args, done) => {
+                let args = vars.fill(args);
+                let deadline = Instant::now() + Duration::from_secs(15);
+                loop {
+                    let reply = self.call_direct(op, &args);
+                    if reply.as_ref().is_ok_and(done) {
+                        break;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "{op} {args} did not settle in 15 s: {reply:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Prep::IdleClient => {
+                let mut stream = TcpStream::connect(("127.0.0.1", self.redis.port())).unwrap();
+                stream.write_all(b"CLIENT ID\r\n").unwrap();
+                let mut line = String::new();
+                BufReader::new(&stream).read_line(&mut line).unwrap();
+                let id: u64 = line
+                    .trim()
+                    .strip_prefix(':')
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("CLIENT ID answered {line:?}"));
+                vars.0.insert("client_id".into(), json!(id));
+                keep_alive.push(stream);
+            }
+        }
+    }
+
+    /// An operation on the service itself (for preparation, not compared).
+    fn call_direct(&self, op: &str, args: &Value) -> Result<Value, String> {
+        tauri::async_runtime::block_on(ops::call(&self.service, op, Args::Json(args.clone())))
+            .map(|json| serde_json::from_str(&json).unwrap())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// One surface's variables (`$name` in arguments).
+#[derive(Default)]
+struct Vars(HashMap<String, Value>);
+
+impl Vars {
+    /// `args` with every `"$name"` string replaced by the variable.
+    fn fill(&self, args: &Value) -> Value {
+        match args {
+            Value::String(s) if is_variable(s) => self
+                .0
+                .get(&s[1..])
+                .cloned()
+                .unwrap_or_else(|| panic!("no variable {s}: an earlier case must keep it")),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.fill(v)).collect()),
+            Value::Object(map) => {
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), self.fill(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+/// `$name` (a lone `$` is a stream id, not a variable).
+fn is_variable(s: &str) -> bool {
+    s.strip_prefix('$').is_some_and(|name| {
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// Replaces what `pointer` names (with `*` segments) by a marker, where present.
+fn blank(value: &mut Value, pointer: &str) {
+    fn walk(value: &mut Value, segments: &[&str]) {
+        let Some((first, rest)) = segments.split_first() else {
+            *value = json!("<varies>");
+            return;
+        };
+        match (value, *first) {
+            (Value::Array(items), "*") => items.iter_mut().for_each(|v| walk(v, rest)),
+            (Value::Object(map), "*") => map.values_mut().for_each(|v| walk(v, rest)),
+            (Value::Object(map), key) => {
+                if let Some(v) = map.get_mut(key) {
+                    walk(v, rest)
+                }
+            }
+            (Value::Array(items), index) => {
+                if let Some(v) = index.parse().ok().and_then(|i: usize| items.get_mut(i)) {
+                    walk(v, rest)
+                }
+            }
+            _ => {}
+        }
+    }
+    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
+    walk(value, &segments);
+}
+
+/// Seeds what the cases read: a string, a hash, a stream with a group and a pending entry,
+/// a `ts:` series and keys under `parity:inv:`.
+fn seed(redis: &RedisServer) {
+    let commands: &[&[&str]] = &[
+        &["SET", "parity:str", "hello"],
+        &["HSET", "parity:hash", "f1", "v1", "f2", "v2"],
+        &["XADD", "parity:stream", "1-1", "sym", "BTC", "px", "100"],
+        &["XADD", "parity:stream", "2-1", "sym", "ETH", "px", "10"],
+        &["XGROUP", "CREATE", "parity:stream", "g", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c1",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "parity:stream",
+            ">",
+        ],
+        &[
+            "ZADD",
+            "ts:parity",
+            "1700000000000",
+            "1.5",
+            "1700000001000",
+            "2.5",
+            "1700000002000",
+            "4",
+        ],
+        &["MSET", "parity:inv:1", "a", "parity:inv:2", "b"],
+    ];
+    for cmd in commands {
+        sync_query(redis, cmd).unwrap_or_else(|e| panic!("seed {cmd:?}: {e}"));
+    }
+}
+
+#[test]
+fn every_operation_has_a_parity_case() {
+    let covered: BTreeSet<&str> = cases("redis://127.0.0.1:1").iter().map(|c| c.op).collect();
+    let table: BTreeSet<&str> = OPERATIONS.iter().map(|op| op.name).collect();
+    let missing: Vec<&&str> = table.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "operations without a parity case: {missing:?}"
+    );
+    let unknown: Vec<&&str> = covered.difference(&table).collect();
+    assert!(unknown.is_empty(), "cases of no operation: {unknown:?}");
+}
+
+#[test]
+fn desktop_and_web_answer_every_operation_alike() {
+    let redis = RedisServer::start().expect("a private redis-server");
+    // Profiles and their secrets live in the fixture's folder, never the user's.
+    std::env::set_var("REDSCOPE_CONFIG_DIR", redis.dir().join("config"));
+    std::env::set_var("REDSCOPE_SECRET_STORE", "file");
+    seed(&redis);
+    let url = redis.url();
+    let s = Surfaces::start(redis);
+
+    // The window's calls pass the app's ACL: a command outside the capability is refused.
+    for command in ["no_such_command", "plugin:shell|open"] {
+        let refused = s.desktop(command, &json!({}));
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("not allowed")),
+            "the ACL let {command} through: {refused:?}"
+        );
+    }
+    // The capability names the main window only: another window may call nothing.
+    let other = WebviewWindowBuilder::new(&s.app, "other", Default::default())
+        .build()
+        .expect("a second window");
+    let refused = invoke(&other, "health", &json!({}));
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("not allowed")),
+        "a window outside the capability called health: {refused:?}"
+    );
+
+    let (mut desktop_vars, mut web_vars) = (Vars::default(), Vars::default());
+    let mut keep_alive = Vec::new();
+    let mut mismatches = Vec::new();
+    for c in cases(&url) {
+        let mut answers = Vec::new();
+        for (side, vars) in [("desktop", &mut desktop_vars), ("web", &mut web_vars)] {
+            for step in &c.prep {
+                s.run(step, vars, &mut keep_alive);
+            }
+            let args = vars.fill(&c.args);
+            let answer = match side {
+                "desktop" => s.desktop(c.op, &args),
+                _ => s.web(c.op, &args),
+            };
+            if let Ok(reply) = &answer {
+                for (name, pointer) in c.keep {
+                    if let Some(v) = reply.pointer(pointer) {
+                        vars.0.insert(name.to_string(), v.clone());
+                    }
+                }
+            }
+            for step in &c.then {
+                s.run(step, vars, &mut keep_alive);
+            }
+            let as_expected = match (c.expect, &answer) {
+                (Expect::Ok, Ok(_)) => true,
+                (Expect::Err(code), Err(body)) => body["code"] == code,
+                _ => false,
+            };
+            if !as_expected {
+                mismatches.push(format!(
+                    "{} {} on {side}: expected {:?}, got {answer:?}",
+                    c.op, c.args, c.expect
+                ));
+            }
+            answers.push(answer.map(|mut v| {
+                for pointer in c.varies {
+                    blank(&mut v, pointer);
+                }
+                v
+            }));
+        }
+        if answers[0] != answers[1] {
+            mismatches.push(format!(
+                "{} {}:\n  desktop: {:?}\n  web:     {:?}",
+                c.op, c.args, answers[0], answers[1]
+            ));
+        }
+    }
+    drop(keep_alive);
+    assert!(
+        mismatches.is_empty(),
+        "{} differences between the surfaces:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
