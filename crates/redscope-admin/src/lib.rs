@@ -46,7 +46,7 @@ pub struct AdminOptions {
 }
 
 /// Connection state as shown to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnState {
     /// Answering commands.
@@ -56,7 +56,7 @@ pub enum ConnState {
 }
 
 /// What `GET /api/health` and the `health` command return.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct HealthReport {
     /// Connected or down.
     pub state: ConnState,

@@ -19,13 +19,13 @@ use crate::node_metrics::NodeMetricsQuery;
 use crate::profiles::{Profile, ProfileInput, ProfileTest};
 use crate::series::{SeriesQuery, SeriesReply};
 use crate::server::{
-    ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply,
-    Killed, ServerAction, SlowlogEntry, SlowlogQuery,
+    ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply, Killed,
+    ServerAction, SlowlogEntry, SlowlogQuery,
 };
 use crate::services::ServicesReply;
 use crate::streams::{
-    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply,
-    TailRequest, TailStarted,
+    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
+    TailStarted,
 };
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::{AdminService, HealthReport};
@@ -129,39 +129,39 @@ fn bad_args(e: impl std::fmt::Display) -> Error {
 }
 
 /// The request of operations that take no arguments.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct NoArgs {}
 
 /// A job's id (`/jobs/{id}`, `/findings/jobs/{id}`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct JobId {
     /// The id a job was started with.
     pub id: String,
 }
 
 /// A live tail's id (`/stream/tail/{tail_id}`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TailId {
     /// The id `stream_tail` answered with.
     pub tail_id: String,
 }
 
 /// How many recent messages per channel `monitor_stats` returns.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct RecentQuery {
     /// Messages per channel (default and bound set by the monitor).
     pub recent: Option<usize>,
 }
 
 /// A saved profile's name.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ProfileName {
     /// The profile's name.
     pub name: String,
 }
 
 /// The profile to switch this session to.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ConnectRequest {
     /// The profile's name.
     pub profile: String,
