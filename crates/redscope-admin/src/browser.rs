@@ -255,13 +255,14 @@ pub struct KeyRef {
 
 /// Request of `key_ttl`: `ttl_ms: null` removes the expiry.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(transform = ttl_ms_required)]
 #[ts(optional_fields)]
 pub struct KeyTtl {
     pub key: Option<String>,
     pub key_b64: Option<String>,
     /// Milliseconds to live, or `null` for PERSIST (the field is required).
     #[serde(default, deserialize_with = "present")]
-    #[schemars(with = "Option<u64>", required)]
+    #[schemars(with = "Option<u64>")]
     #[ts(type = "number | null")]
     pub ttl_ms: Option<Option<u64>>,
 }
@@ -296,6 +297,23 @@ pub struct TtlReply {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Renamed {
     pub key: Bytes,
+}
+
+/// `KeyTtl`'s schema: `ttl_ms` is required (`key_ttl` refuses a missing one); serde's
+/// `default` is only how `present` tells a missing field from `null`.
+fn ttl_ms_required(schema: &mut schemars::Schema) {
+    let o = schema.ensure_object();
+    if let Some(p) = o
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("ttl_ms"))
+        .and_then(|p| p.as_object_mut())
+    {
+        p.remove("default");
+    }
+    let required = o.entry("required").or_insert_with(|| serde_json::json!([]));
+    if let Some(r) = required.as_array_mut() {
+        r.push("ttl_ms".into());
+    }
 }
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<u64>>, D::Error> {

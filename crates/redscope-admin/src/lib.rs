@@ -5,6 +5,8 @@
 //! Features live in their own files: [`browser`] (keys, values, edits), [`tree`] (the namespace
 //! tree), [`jobs`] (invalidation), [`server`] (INFO, slowlog, clients, config, BGSAVE),
 //! [`console`]; [`bytes`] and [`decode`] are the lossless key/value forms and string decoders.
+//! [`ops`] declares every operation once; [`schema`] derives OpenAPI, TypeScript, the docs' route
+//! table and the desktop's command list from it.
 
 pub mod browser;
 pub mod bytes;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod findings;
 pub mod jobs;
 pub mod ops;
+pub mod schema;
 pub mod series;
 pub mod server;
 pub mod services;

@@ -1,7 +1,8 @@
 //! The operation table: every admin operation declared once — name, HTTP method and path,
 //! request and reply types, whether it writes to Redis, one doc line — and the one dispatcher
 //! both surfaces call. Web mode's routes, the desktop's commands and capability, OpenAPI, the
-//! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`].
+//! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`] (see
+//! [`crate::schema`]).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -203,6 +204,13 @@ macro_rules! operations {
                 })*
                 other => Err(Error::NotFound(format!("no operation {other:?}"))),
             }
+        }
+
+        /// Shows every operation with its request and reply types to `visitor`, in table
+        /// order: how the generated artefacts (schemas, TypeScript) reach the declared types.
+        pub fn visit(visitor: &mut impl crate::schema::OperationVisitor) {
+            let mut rows = OPERATIONS.iter();
+            $(visitor.operation::<$req, $reply>(rows.next().expect("one row per operation"));)*
         }
 
         /// The typed form of each operation, for Rust callers and the parity tests.
