@@ -119,6 +119,7 @@ pub fn document() -> Value {
             "operationId": id,
             "summary": summary,
             "x-writes": "no",
+            "parameters": [],
             "responses": {
                 "200": {"description": "OK", "content": {*content: {}}},
                 "401": {"$ref": "#/components/responses/Error"},
