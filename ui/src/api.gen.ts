@@ -313,7 +313,7 @@ key: Bytes,
 /**
  * Entries in id order.
  */
-entries: Array<StreamEntry>, } | { "type": "job" } & JsonValue | { "type": "tree_progress", 
+entries: Array<StreamEntry>, } | { "type": "job" } & (Job | FindingsJob) | { "type": "tree_progress", 
 /**
  * The level's prefix.
  */

@@ -70,7 +70,7 @@ pub enum Event {
         entries: Vec<StreamEntry>,
     },
     /// Progress or outcome of a job (a JSON object with the job's fields).
-    Job(serde_json::Value),
+    Job(#[ts(type = "(Job | FindingsJob)")] serde_json::Value),
     /// More of a namespace tree level has been scanned.
     TreeProgress {
         /// The level's prefix.
