@@ -12,7 +12,8 @@ use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::RedisServer;
 use serde_json::{json, Value};
 
-/// The OpenAPI 3.1 schema (2022-10-07) as the OpenAPI Initiative publishes it.
+/// The OpenAPI 3.1 schema (2022-10-07, Apache-2.0) as the OpenAPI Initiative publishes it at
+/// https://spec.openapis.org/oas/3.1/schema/2022-10-07.
 const OAS_3_1: &str = include_str!("data/openapi-3.1.schema.json");
 
 fn errors(schema: &Value, instance: &Value) -> Vec<String> {
