@@ -1699,9 +1699,9 @@ export type StreamsReply = StreamKeys | StreamInfo;
  */
 export type TailId = { 
 /**
- * The id `stream_tail` answered with.
+ * The id `stream_tail` answered with (a number, as it answered it).
  */
-tail_id: string, };
+tail_id: number, };
 
 /**
  * Body of `stream_tail`.
