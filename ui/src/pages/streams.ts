@@ -160,7 +160,7 @@ export function streamsPage(ctx: AppContext): Page {
     tailBtn.textContent = 'Live tail';
     tailBtn.classList.remove('on');
     tailState.textContent = '';
-    if (id) await ctx.api.call('stream_tail_stop', { tail_id: String(id) }).catch(() => undefined);
+    if (id) await ctx.api.call('stream_tail_stop', { tail_id: id }).catch(() => undefined);
   }
 
   async function startTail(): Promise<void> {
