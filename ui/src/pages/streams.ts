@@ -41,7 +41,7 @@ export function idTime(id: string): string {
 export function streamsPage(ctx: AppContext): Page {
   let alive = false;
   let current: Bytes | null = null;
-  let tailId: string | number | null = null;
+  let tailId: number | null = null;
   let next: string | null = null;
   let offEvents: (() => void) | null = null;
   const list = h('div', { class: 'stream-list', 'data-testid': 'stream-list' });
@@ -160,7 +160,7 @@ export function streamsPage(ctx: AppContext): Page {
     tailBtn.textContent = 'Live tail';
     tailBtn.classList.remove('on');
     tailState.textContent = '';
-    if (id) await ctx.api.call('stream_tail_stop', { tail_id: id }).catch(() => undefined);
+    if (id !== null) await ctx.api.call('stream_tail_stop', { tail_id: id }).catch(() => undefined);
   }
 
   async function startTail(): Promise<void> {
@@ -172,7 +172,7 @@ export function streamsPage(ctx: AppContext): Page {
     tailState.textContent = 'tailing — new entries appear at the top';
   }
 
-  tailBtn.addEventListener('click', () => void (tailId ? stopTail() : startTail()).catch(showError));
+  tailBtn.addEventListener('click', () => void (tailId !== null ? stopTail() : startTail()).catch(showError));
 
   async function open(k: Bytes): Promise<void> {
     await stopTail();
