@@ -16,6 +16,7 @@ pub mod error;
 pub mod findings;
 pub mod jobs;
 pub mod ops;
+pub mod resp;
 pub mod schema;
 pub mod series;
 pub mod server;
