@@ -18,7 +18,8 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::{escape, Bytes};
-use super::events::{lock, Event, Task};
+use super::events::{Event, Task};
+use super::sync::lock;
 use super::AdminService;
 use redscope::config::{Endpoint, RedisConfig, Topology};
 use redscope::error::{Error, Result};

@@ -12,6 +12,7 @@ use redis::Value;
 use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
+use super::sync::lock;
 use super::AdminService;
 use redscope::error::{Error, Result};
 
@@ -246,14 +247,7 @@ impl AdminService {
         conn: &mut redscope::conn::Conn,
         name: &str,
     ) -> Result<Vec<String>> {
-        if let Some(f) = self
-            .inner
-            .commands
-            .flags
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-        {
+        if let Some(f) = lock(&self.inner.commands.flags).get(name) {
             return Ok(f.clone());
         }
         let v: Value = redis::cmd("COMMAND")
@@ -262,12 +256,7 @@ impl AdminService {
             .query_async(conn)
             .await?;
         let flags = parse_command_flags(&v);
-        self.inner
-            .commands
-            .flags
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), flags.clone());
+        lock(&self.inner.commands.flags).insert(name.to_string(), flags.clone());
         Ok(flags)
     }
 }

@@ -15,6 +15,7 @@ use super::channels::{Message, MonitorSlot, MonitorStats};
 use super::metrics::{MetricsSample, SamplerSlot};
 use super::profiles::ProfilesState;
 use super::streams::{StreamEntry, TailSlot};
+use super::sync::lock;
 use super::{AdminService, ConnState, Inner};
 use redscope::health::Alert;
 
@@ -249,11 +250,6 @@ async fn watch_health(weak: Weak<Inner>, cancel: CancellationToken) {
             _ = tokio::time::sleep(WATCH_EVERY) => {}
         }
     }
-}
-
-/// Locks a std mutex, recovering the data if a panicking thread poisoned it.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::Bytes;
-use super::events::{lock, Event};
+use super::events::Event;
 use super::server::SlowlogQuery;
+use super::sync::lock;
 use super::AdminService;
 use redscope::error::{Error, Result};
 use redscope::health::AlertLevel;

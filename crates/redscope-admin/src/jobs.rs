@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::Bytes;
+use super::sync::lock;
 use super::AdminService;
 use redscope::error::{Error, Result};
 use redscope::keyspace::{self, ScanOptions, ScanProgress};
@@ -131,10 +132,8 @@ pub(crate) struct Jobs {
 
 impl Drop for Jobs {
     fn drop(&mut self) {
-        if let Ok(list) = self.list.lock() {
-            for e in list.iter() {
-                e.cancel.cancel();
-            }
+        for e in lock(&self.list).iter() {
+            e.cancel.cancel();
         }
     }
 }
@@ -261,7 +260,7 @@ impl AdminService {
                 }
             }
             let final_job = {
-                let mut job = entry.job.lock().unwrap_or_else(|p| p.into_inner());
+                let mut job = lock(&entry.job);
                 job.finished_ms = Some(chrono::Utc::now().timestamp_millis());
                 match outcome {
                     Ok(false) => job.state = JobState::Done,
@@ -299,23 +298,18 @@ impl AdminService {
 
     /// Every remembered job, newest first.
     pub fn jobs(&self) -> Vec<Job> {
-        let list = self
-            .inner
-            .jobs
-            .list
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let list = lock(&self.inner.jobs.list);
         list.iter().rev().map(|e| snapshot(e)).collect()
     }
 }
 
 impl Jobs {
     fn push(&self, e: Arc<Entry>) {
-        let mut list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list = lock(&self.list);
         while list.len() >= MAX_JOBS {
-            let finished = list.iter().position(|e| {
-                e.job.lock().unwrap_or_else(|p| p.into_inner()).state != JobState::Running
-            });
+            let finished = list
+                .iter()
+                .position(|e| lock(&e.job).state != JobState::Running);
             match finished {
                 Some(i) => {
                     list.remove(i);
@@ -327,9 +321,9 @@ impl Jobs {
     }
 
     fn find(&self, id: &str) -> Result<Arc<Entry>> {
-        let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
+        let list = lock(&self.list);
         list.iter()
-            .find(|e| e.job.lock().unwrap_or_else(|p| p.into_inner()).id == id)
+            .find(|e| lock(&e.job).id == id)
             .cloned()
             .ok_or_else(|| {
                 Error::NotFound(format!(
@@ -340,14 +334,14 @@ impl Jobs {
 }
 
 fn update(entry: &Entry, base: &ScanProgress, sp: &ScanProgress) {
-    let mut job = entry.job.lock().unwrap_or_else(|p| p.into_inner());
+    let mut job = lock(&entry.job);
     job.scanned = base.pages + sp.pages;
     job.matched = base.matched + sp.matched;
     job.deleted = base.deleted + sp.deleted;
 }
 
 fn snapshot(entry: &Entry) -> Job {
-    entry.job.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    lock(&entry.job).clone()
 }
 
 fn publish(events: &tokio::sync::broadcast::Sender<super::events::Event>, job: &Job) {

@@ -37,6 +37,7 @@ pub mod metrics;
 pub mod node_metrics;
 pub mod profiles;
 pub mod streams;
+mod sync;
 
 /// Options of an admin session.
 #[derive(Debug, Clone, Default)]

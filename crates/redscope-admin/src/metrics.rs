@@ -11,7 +11,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::events::{lock, Event, Task};
+use super::events::{Event, Task};
+use super::sync::lock;
 use super::{AdminService, Inner};
 use redscope::error::{Error, Result};
 use redscope::health::{self, Alert, Stats};

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Deserialize;
 
-use super::events::lock;
 use super::metrics::{downsample, Compact, MetricsQuery, MetricsReply, MetricsSample};
+use super::sync::lock;
 use super::AdminService;
 use redscope::error::{Error, Result};
 use redscope::health::{self, Stats};

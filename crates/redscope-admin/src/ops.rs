@@ -19,13 +19,13 @@ use crate::node_metrics::NodeMetricsQuery;
 use crate::profiles::{Profile, ProfileInput, ProfileTest};
 use crate::series::{SeriesQuery, SeriesReply};
 use crate::server::{
-    ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply,
-    Killed, ServerAction, SlowlogEntry, SlowlogQuery,
+    ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply, Killed,
+    ServerAction, SlowlogEntry, SlowlogQuery,
 };
 use crate::services::ServicesReply;
 use crate::streams::{
-    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply,
-    TailRequest, TailStarted,
+    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
+    TailStarted,
 };
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::{AdminService, HealthReport};

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::sync::{read, write};
 use super::{AdminService, HealthReport};
 use redscope::config::{Endpoint, RedisConfig, Secret};
 use redscope::conn::Conn;
@@ -342,32 +343,23 @@ fn check_name(name: &str) -> Result<()> {
 impl AdminService {
     /// The configuration in use: the connected profile's, or the one the service started with.
     pub fn active_config(&self) -> RedisConfig {
-        match self.inner.live.profiles.active.read() {
-            Ok(a) => a.as_ref().map(|a| a.cfg.clone()),
-            Err(p) => p.into_inner().as_ref().map(|a| a.cfg.clone()),
-        }
-        .unwrap_or_else(|| self.inner.cfg.clone())
+        read(&self.inner.live.profiles.active)
+            .as_ref()
+            .map(|a| a.cfg.clone())
+            .unwrap_or_else(|| self.inner.cfg.clone())
     }
 
     /// Name of the connected profile, if one was connected.
     pub fn active_profile(&self) -> Option<String> {
-        self.inner
-            .live
-            .profiles
-            .active
-            .read()
-            .ok()
-            .and_then(|a| a.as_ref().map(|a| a.name.clone()))
+        read(&self.inner.live.profiles.active)
+            .as_ref()
+            .map(|a| a.name.clone())
     }
 
     pub(crate) fn profile_read_only(&self) -> bool {
-        self.inner
-            .live
-            .profiles
-            .active
-            .read()
-            .map(|a| a.as_ref().is_some_and(|a| a.read_only))
-            .unwrap_or(true)
+        read(&self.inner.live.profiles.active)
+            .as_ref()
+            .is_some_and(|a| a.read_only)
     }
 
     /// Saved profiles, sorted by name, with `has_password` (never the password).
@@ -502,13 +494,7 @@ impl AdminService {
             conn
         };
         {
-            let mut active = self
-                .inner
-                .live
-                .profiles
-                .active
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut active = write(&self.inner.live.profiles.active);
             *active = Some(Active {
                 name: name.to_string(),
                 cfg,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::events::{lock, Event, Task};
+use super::events::{Event, Task};
+use super::sync::lock;
 use super::AdminService;
 use redscope::error::Result;
 use redscope::events::{channels, MessageType};

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::Bytes;
-use super::events::{lock, Event, Task};
+use super::events::{Event, Task};
+use super::sync::lock;
 use super::AdminService;
 use redscope::error::{Error, Result};
 

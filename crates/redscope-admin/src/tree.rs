@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::{opt_arg, Bytes};
+use super::sync::lock;
 use super::AdminService;
 use redscope::conn::Conn;
 use redscope::error::{Error, ErrorKind, Result};
@@ -122,10 +123,8 @@ pub(crate) struct TreeCache {
 
 impl Drop for TreeCache {
     fn drop(&mut self) {
-        if let Ok(scans) = self.scans.lock() {
-            for s in scans.values() {
-                s.cancel.cancel();
-            }
+        for s in lock(&self.scans).values() {
+            s.cancel.cancel();
         }
     }
 }
@@ -158,7 +157,7 @@ impl AdminService {
         let mut done = scan.done.subscribe();
         let _ = tokio::time::timeout(FIRST_ANSWER, done.wait_for(|d| *d)).await;
         let level = scan.snapshot();
-        let failed = scan.agg.lock().map(|a| a.error.clone()).ok().flatten();
+        let failed = lock(&scan.agg).error.clone();
         if let Some((kind, msg)) = failed {
             self.inner.trees.remove(&scan.key);
             return Err(rebuild_error(kind, msg));
@@ -174,22 +173,22 @@ impl TreeCache {
         conn: Conn,
         events: tokio::sync::broadcast::Sender<super::events::Event>,
     ) -> Arc<Scan> {
-        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+        let mut scans = lock(&self.scans);
         let now = Instant::now();
         scans.retain(|_, s| {
-            let finished = *s.finished.lock().unwrap_or_else(|p| p.into_inner());
+            let finished = *lock(&s.finished);
             let stale = finished.is_some_and(|f| now.duration_since(f) > CACHE_FOR);
             let cancelled = s.cancel.is_cancelled();
             !(stale || cancelled)
         });
         if let Some(s) = scans.get(&key) {
-            *s.last_access.lock().unwrap_or_else(|p| p.into_inner()) = now;
+            *lock(&s.last_access) = now;
             return s.clone();
         }
         while scans.len() >= MAX_SCANS {
             let oldest = scans
                 .iter()
-                .min_by_key(|(_, s)| *s.last_access.lock().unwrap_or_else(|p| p.into_inner()))
+                .min_by_key(|(_, s)| *lock(&s.last_access))
                 .map(|(k, _)| k.clone());
             match oldest.and_then(|k| scans.remove(&k)) {
                 Some(s) => s.cancel.cancel(),
@@ -213,7 +212,7 @@ impl TreeCache {
 
     /// Forgets every scan (after a write: counts must not be served stale from the cache).
     pub(crate) fn clear(&self) {
-        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+        let mut scans = lock(&self.scans);
         for s in scans.values() {
             s.cancel.cancel();
         }
@@ -221,10 +220,7 @@ impl TreeCache {
     }
 
     fn remove(&self, key: &ScanKey) {
-        self.scans
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+        lock(&self.scans).remove(key);
     }
 }
 
@@ -244,7 +240,7 @@ async fn run(
     }
     .await;
     {
-        let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+        let mut agg = lock(&scan.agg);
         match result {
             Ok(()) if !scan.cancel.is_cancelled() => agg.complete = true,
             Ok(()) => {}
@@ -254,7 +250,7 @@ async fn run(
             }
         }
     }
-    *scan.finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    *lock(&scan.finished) = Some(Instant::now());
     emit_progress(&scan, &events);
     scan.done.send_replace(true);
 }
@@ -276,11 +272,7 @@ async fn walk(
         if scan.cancel.is_cancelled() {
             return Ok(());
         }
-        let idle = scan
-            .last_access
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .elapsed();
+        let idle = lock(&scan.last_access).elapsed();
         if idle > ABANDON_AFTER {
             tracing::debug!("tree scan abandoned: nobody asked for it in {idle:?}");
             scan.cancel.cancel();
@@ -305,7 +297,7 @@ async fn walk(
             fold_page(scan, &previous);
         }
         let due = {
-            let mut last = scan.last_event.lock().unwrap_or_else(|p| p.into_inner());
+            let mut last = lock(&scan.last_event);
             let due = last.elapsed() >= Duration::from_millis(250);
             if due {
                 *last = Instant::now();
@@ -328,7 +320,7 @@ fn fold_page(scan: &Scan, keys: &[Vec<u8>]) {
         return;
     }
     let k = &scan.key;
-    let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+    let mut agg = lock(&scan.agg);
     agg.scanned += keys.len() as u64;
     for key in keys {
         fold(&mut agg, key, &k.prefix, &k.separator);
@@ -360,7 +352,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 impl Scan {
     fn snapshot(&self) -> TreeLevel {
-        let agg = self.agg.lock().unwrap_or_else(|p| p.into_inner());
+        let agg = lock(&self.agg);
         let k = &self.key;
         let children = agg
             .children
@@ -400,7 +392,7 @@ fn emit_progress(scan: &Scan, events: &tokio::sync::broadcast::Sender<super::eve
     if events.receiver_count() == 0 {
         return;
     }
-    let agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+    let agg = lock(&scan.agg);
     let _ = events.send(super::events::Event::TreeProgress {
         prefix: Bytes::new(&scan.key.prefix).text,
         separator: String::from_utf8_lossy(&scan.key.separator).into_owned(),
