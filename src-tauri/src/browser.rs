@@ -15,13 +15,13 @@ pub async fn tree(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<TreeLevel, ErrorBody> {
-    s.tree(args(&request)?).await.map_err(reject)
+    s.tree().level(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `GET /api/keys`.
 #[tauri::command]
 pub async fn keys(s: State<'_, AdminService>, request: Request<'_>) -> Result<KeyPage, ErrorBody> {
-    s.keys(args(&request)?).await.map_err(reject)
+    s.browser().keys(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `POST /api/keys/meta`.
@@ -30,13 +30,13 @@ pub async fn keys_meta(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<Vec<KeyMeta>, ErrorBody> {
-    s.keys_meta(args(&request)?).await.map_err(reject)
+    s.browser().keys_meta(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `GET /api/key`.
 #[tauri::command]
 pub async fn key(s: State<'_, AdminService>, request: Request<'_>) -> Result<KeyValue, ErrorBody> {
-    s.key(args(&request)?).await.map_err(reject)
+    s.browser().key(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `PUT /api/key`.
@@ -45,7 +45,7 @@ pub async fn key_set(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<KeyValue, ErrorBody> {
-    s.key_set(args(&request)?).await.map_err(reject)
+    s.browser().key_set(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `DELETE /api/key`.
@@ -54,7 +54,10 @@ pub async fn key_delete(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<Deleted, ErrorBody> {
-    s.key_delete(args(&request)?).await.map_err(reject)
+    s.browser()
+        .key_delete(args(&request)?)
+        .await
+        .map_err(reject)
 }
 
 /// Mirrors `POST /api/key/ttl`.
@@ -63,7 +66,7 @@ pub async fn key_ttl(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<TtlReply, ErrorBody> {
-    s.key_ttl(args(&request)?).await.map_err(reject)
+    s.browser().key_ttl(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `POST /api/key/rename`.
@@ -72,5 +75,8 @@ pub async fn key_rename(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<Renamed, ErrorBody> {
-    s.key_rename(args(&request)?).await.map_err(reject)
+    s.browser()
+        .key_rename(args(&request)?)
+        .await
+        .map_err(reject)
 }

@@ -17,7 +17,7 @@ pub async fn monitor(
         channels: channels.unwrap_or_default(),
         patterns: patterns.unwrap_or_default(),
     };
-    Ok(service.monitor(req).await?)
+    Ok(service.channels().monitor(req).await?)
 }
 
 /// Mirrors `GET /api/monitor`.
@@ -26,13 +26,13 @@ pub async fn monitor_stats(
     service: State<'_, AdminService>,
     recent: Option<usize>,
 ) -> CmdResult<MonitorStats> {
-    Ok(service.monitor_stats(recent)?)
+    Ok(service.channels().monitor_stats(recent)?)
 }
 
 /// Mirrors `DELETE /api/monitor`.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn monitor_stop(service: State<'_, AdminService>) -> CmdResult<serde_json::Value> {
-    service.monitor_stop().await;
+    service.channels().monitor_stop().await;
     Ok(serde_json::json!({}))
 }
 
@@ -43,5 +43,8 @@ pub async fn publish(
     channel: String,
     message: String,
 ) -> CmdResult<PublishReply> {
-    Ok(service.publish(PublishRequest { channel, message }).await?)
+    Ok(service
+        .channels()
+        .publish(PublishRequest { channel, message })
+        .await?)
 }

@@ -14,13 +14,13 @@ pub async fn invalidate(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<InvalidateReply, ErrorBody> {
-    s.invalidate(args(&request)?).await.map_err(reject)
+    s.jobs().invalidate(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `GET /api/jobs/{id}`.
 #[tauri::command]
 pub async fn job(s: State<'_, AdminService>, request: Request<'_>) -> Result<Job, ErrorBody> {
-    s.job(&args::<Id>(&request)?.text()).map_err(reject)
+    s.jobs().get(&args::<Id>(&request)?.text()).map_err(reject)
 }
 
 /// Mirrors `DELETE /api/jobs/{id}`.
@@ -29,11 +29,13 @@ pub async fn job_cancel(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<Job, ErrorBody> {
-    s.job_cancel(&args::<Id>(&request)?.text()).map_err(reject)
+    s.jobs()
+        .cancel(&args::<Id>(&request)?.text())
+        .map_err(reject)
 }
 
 /// Mirrors `GET /api/jobs`.
 #[tauri::command]
 pub async fn jobs(s: State<'_, AdminService>) -> Result<Vec<Job>, ErrorBody> {
-    Ok(s.jobs())
+    Ok(s.jobs().list())
 }

@@ -13,5 +13,5 @@ pub async fn metrics(
     range_s: Option<u64>,
     points: Option<usize>,
 ) -> CmdResult<MetricsReply> {
-    Ok(service.metrics(&MetricsQuery { range_s, points })?)
+    Ok(service.metrics().total(&MetricsQuery { range_s, points })?)
 }

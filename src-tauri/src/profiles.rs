@@ -10,7 +10,7 @@ use crate::live_error::CmdResult;
 /// Mirrors `GET /api/profiles`.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn profiles(service: State<'_, AdminService>) -> CmdResult<Vec<Profile>> {
-    Ok(service.profiles().await?)
+    Ok(service.profiles().list().await?)
 }
 
 /// Mirrors `PUT /api/profiles` (`profile` is the `Profile` object plus `password?`).
@@ -19,7 +19,7 @@ pub async fn profile_save(
     service: State<'_, AdminService>,
     profile: ProfileInput,
 ) -> CmdResult<Profile> {
-    Ok(service.profile_save(profile).await?)
+    Ok(service.profiles().save(profile).await?)
 }
 
 /// Mirrors `DELETE /api/profiles`.
@@ -28,7 +28,7 @@ pub async fn profile_delete(
     service: State<'_, AdminService>,
     name: String,
 ) -> CmdResult<serde_json::Value> {
-    service.profile_delete(&name).await?;
+    service.profiles().delete(&name).await?;
     Ok(serde_json::json!({}))
 }
 
@@ -38,7 +38,7 @@ pub async fn profile_test(
     service: State<'_, AdminService>,
     profile: ProfileInput,
 ) -> CmdResult<ProfileTest> {
-    Ok(service.profile_test(profile).await?)
+    Ok(service.profiles().test(profile).await?)
 }
 
 /// Mirrors `POST /api/connect`.

@@ -18,7 +18,7 @@ pub async fn info(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<InfoReply, ErrorBody> {
-    s.info(args(&request)?).await.map_err(reject)
+    s.server().info(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `GET /api/slowlog`.
@@ -27,7 +27,7 @@ pub async fn slowlog(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<Vec<SlowlogEntry>, ErrorBody> {
-    s.slowlog(args(&request)?).await.map_err(reject)
+    s.server().slowlog(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `DELETE /api/slowlog`.
@@ -36,13 +36,16 @@ pub async fn slowlog_reset(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<Empty, ErrorBody> {
-    s.slowlog_reset(args(&request)?).await.map_err(reject)
+    s.server()
+        .slowlog_reset(args(&request)?)
+        .await
+        .map_err(reject)
 }
 
 /// Mirrors `GET /api/clients`.
 #[tauri::command]
 pub async fn clients(s: State<'_, AdminService>) -> Result<Vec<ClientInfo>, ErrorBody> {
-    s.clients().await.map_err(reject)
+    s.server().clients().await.map_err(reject)
 }
 
 /// Mirrors `POST /api/clients/kill`.
@@ -51,7 +54,10 @@ pub async fn client_kill(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<Killed, ErrorBody> {
-    s.client_kill(args(&request)?).await.map_err(reject)
+    s.server()
+        .client_kill(args(&request)?)
+        .await
+        .map_err(reject)
 }
 
 /// Mirrors `GET /api/config`.
@@ -60,7 +66,7 @@ pub async fn config_get(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<BTreeMap<String, String>, ErrorBody> {
-    s.config_get(args(&request)?).await.map_err(reject)
+    s.server().config_get(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `POST /api/server`.
@@ -69,7 +75,7 @@ pub async fn server_action(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<ActionReply, ErrorBody> {
-    s.server_action(args(&request)?).await.map_err(reject)
+    s.server().action(args(&request)?).await.map_err(reject)
 }
 
 /// Mirrors `POST /api/console`.
@@ -78,5 +84,5 @@ pub async fn console(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<ConsoleReply, ErrorBody> {
-    s.console(args(&request)?).await.map_err(reject)
+    s.console().run(args(&request)?).await.map_err(reject)
 }

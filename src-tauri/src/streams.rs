@@ -23,7 +23,7 @@ pub async fn streams(
         cursor,
         count,
     };
-    Ok(service.streams(&q).await?)
+    Ok(service.streams().list(&q).await?)
 }
 
 /// Mirrors `GET /api/stream/entries`.
@@ -45,7 +45,7 @@ pub async fn stream_entries(
         count,
         rev: rev.unwrap_or(false),
     };
-    Ok(service.stream_entries(&q).await?)
+    Ok(service.streams().entries(&q).await?)
 }
 
 /// Mirrors `GET /api/stream/pending`.
@@ -62,7 +62,7 @@ pub async fn stream_pending(
         group,
         count,
     };
-    Ok(service.stream_pending(&q).await?)
+    Ok(service.streams().pending(&q).await?)
 }
 
 /// Mirrors `POST /api/stream/tail`.
@@ -77,7 +77,7 @@ pub async fn stream_tail(
         key: KeyRef { key, key_b64 },
         from,
     };
-    Ok(service.stream_tail(&req).await?)
+    Ok(service.streams().tail(&req).await?)
 }
 
 /// Mirrors `DELETE /api/stream/tail/{tail_id}`.
@@ -86,6 +86,6 @@ pub async fn stream_tail_stop(
     service: State<'_, AdminService>,
     tail_id: u64,
 ) -> CmdResult<serde_json::Value> {
-    service.stream_tail_stop(tail_id).await?;
+    service.streams().tail_stop(tail_id).await?;
     Ok(serde_json::json!({}))
 }

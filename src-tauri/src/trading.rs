@@ -14,7 +14,7 @@ use crate::ipc::{args, reject, Id};
 /// Mirrors `GET /api/services`.
 #[tauri::command]
 pub async fn services(s: State<'_, AdminService>) -> Result<ServicesReply, ErrorBody> {
-    s.services().await.map_err(reject)
+    s.services().list().await.map_err(reject)
 }
 
 /// Mirrors `GET /api/findings`.
@@ -24,7 +24,7 @@ pub async fn findings(
     request: Request<'_>,
 ) -> Result<FindingsReply, ErrorBody> {
     let q: FindingsQuery = args(&request)?;
-    s.findings(&q).await.map_err(reject)
+    s.findings().run(&q).await.map_err(reject)
 }
 
 /// Mirrors `GET /api/findings/jobs/{id}`.
@@ -33,7 +33,8 @@ pub async fn findings_job(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<FindingsJob, ErrorBody> {
-    s.findings_job(&args::<Id>(&request)?.text())
+    s.findings()
+        .job(&args::<Id>(&request)?.text())
         .map_err(reject)
 }
 
@@ -43,7 +44,8 @@ pub async fn findings_job_cancel(
     s: State<'_, AdminService>,
     request: Request<'_>,
 ) -> Result<FindingsJob, ErrorBody> {
-    s.findings_job_cancel(&args::<Id>(&request)?.text())
+    s.findings()
+        .cancel(&args::<Id>(&request)?.text())
         .map_err(reject)
 }
 
@@ -54,5 +56,5 @@ pub async fn series(
     request: Request<'_>,
 ) -> Result<SeriesReply, ErrorBody> {
     let q: SeriesQuery = args(&request)?;
-    s.series(&q).await.map_err(reject)
+    s.series().read(&q).await.map_err(reject)
 }

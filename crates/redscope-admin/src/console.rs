@@ -5,15 +5,16 @@
 //! state are refused: a console call must return, and must not disturb other callers.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
+use super::session::Session;
 use super::sync::lock;
-use super::AdminService;
+use super::tree::Trees;
 use redscope::error::{Error, Result};
 
 /// Most elements of a reply shown (deeper ones are cut and `truncated` is set).
@@ -163,15 +164,26 @@ pub struct ConsoleReply {
     pub truncated: bool,
 }
 
-/// `COMMAND INFO` flags by lowercase command name (or `container|sub`), cached per session.
-#[derive(Default)]
-pub(crate) struct CommandTable {
+/// The console of one session.
+pub struct Console {
+    session: Arc<Session>,
+    /// Writes make cached tree counts stale.
+    trees: Arc<Trees>,
+    /// `COMMAND INFO` flags by lowercase command name (or `container|sub`), cached per session.
     flags: Mutex<HashMap<String, Vec<String>>>,
 }
 
-impl AdminService {
+impl Console {
+    pub(crate) fn new(session: Arc<Session>, trees: Arc<Trees>) -> Self {
+        Console {
+            session,
+            trees,
+            flags: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Runs one command and returns its typed reply (see the module doc for what is refused).
-    pub async fn console(&self, req: ConsoleRequest) -> Result<ConsoleReply> {
+    pub async fn run(&self, req: ConsoleRequest) -> Result<ConsoleReply> {
         let Screened {
             first,
             name,
@@ -180,10 +192,10 @@ impl AdminService {
             dangerous,
             may_write,
         } = screen(&req.args)?;
-        let mut conn = self.conn().await?;
+        let mut conn = self.session.conn().await?;
         let writes =
             dangerous || may_write || self.writes(&mut conn, &name, sub.as_deref()).await?;
-        if self.read_only() && writes {
+        if self.session.read_only() && writes {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
         if dangerous && !req.confirm {
@@ -204,7 +216,7 @@ impl AdminService {
         }
         if writes {
             // Tree counts cached from before this command may be stale now.
-            self.inner.trees.clear();
+            self.trees.clear();
         }
         let mut budget = Budget {
             left: MAX_REPLY_ITEMS,
@@ -247,7 +259,7 @@ impl AdminService {
         conn: &mut redscope::conn::Conn,
         name: &str,
     ) -> Result<Vec<String>> {
-        if let Some(f) = lock(&self.inner.commands.flags).get(name) {
+        if let Some(f) = lock(&self.flags).get(name) {
             return Ok(f.clone());
         }
         let v: Value = redis::cmd("COMMAND")
@@ -256,7 +268,7 @@ impl AdminService {
             .query_async(conn)
             .await?;
         let flags = parse_command_flags(&v);
-        lock(&self.inner.commands.flags).insert(name.to_string(), flags.clone());
+        lock(&self.flags).insert(name.to_string(), flags.clone());
         Ok(flags)
     }
 }

@@ -2,9 +2,11 @@
 //! series (points + [`SeriesStats`]) or an `ohlcv:{symbol}:{timeframe}` series (bars), newest
 //! `count` at most, through [`TimeSeriesStore`] so the member format is decoded in one place.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::AdminService;
+use super::session::Session;
 use redscope::error::{Error, Result};
 use redscope::timeseries::{SeriesStats, TimeSeriesStore};
 
@@ -67,12 +69,21 @@ pub struct SeriesReply {
     pub truncated: bool,
 }
 
-impl AdminService {
+/// The time-series view of one session.
+pub struct Series {
+    session: Arc<Session>,
+}
+
+impl Series {
+    pub(crate) fn new(session: Arc<Session>) -> Self {
+        Series { session }
+    }
+
     /// A time series key's newest points with stats, or its newest OHLCV bars.
-    pub async fn series(&self, q: &SeriesQuery) -> Result<SeriesReply> {
+    pub async fn read(&self, q: &SeriesQuery) -> Result<SeriesReply> {
         let count = q.count.unwrap_or(DEFAULT_COUNT).clamp(1, MAX_COUNT);
-        let store = TimeSeriesStore::new(self.conn().await?);
-        let mut conn = self.conn().await?;
+        let mut conn = self.session.conn().await?;
+        let store = TimeSeriesStore::new(conn.clone());
         let total: u64 = redis::cmd("ZCARD")
             .arg(&q.key)
             .query_async(&mut conn)

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::Bytes;
-use super::events::{Event, Task};
+use super::events::Publisher;
+use super::session::Session;
 use super::sync::lock;
-use super::AdminService;
+use super::task::Task;
 use redscope::error::{Error, Result};
 
 /// Default and largest page sizes.
@@ -210,11 +211,23 @@ pub enum StreamsReply {
     Info(StreamInfo),
 }
 
-/// The service's running tails.
-#[derive(Default)]
-pub(crate) struct TailSlot {
-    next: AtomicU64,
+/// `stream_entries`: new entries of a live-tailed stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct TailEntries {
+    /// The tail that read them.
+    pub tail_id: u64,
+    /// The stream key.
+    pub key: Bytes,
+    /// Entries in id order.
+    pub entries: Vec<StreamEntry>,
+}
+
+/// The stream viewer of one session and its running tails.
+pub struct Streams {
+    session: Arc<Session>,
+    next_tail: AtomicU64,
     tails: Mutex<HashMap<u64, Task>>,
+    events: Publisher<TailEntries>,
 }
 
 fn page_count(count: Option<usize>) -> Result<usize> {
@@ -244,24 +257,29 @@ fn valid_id(id: &str) -> Result<()> {
     }
 }
 
-impl AdminService {
+impl Streams {
+    pub(crate) fn new(session: Arc<Session>, events: Publisher<TailEntries>) -> Self {
+        Streams {
+            session,
+            next_tail: AtomicU64::new(0),
+            tails: Mutex::new(HashMap::new()),
+            events,
+        }
+    }
+
     /// `GET /api/streams`: stream keys without a key, the stream's info with one.
-    pub async fn streams(&self, q: &StreamsQuery) -> Result<StreamsReply> {
+    pub async fn list(&self, q: &StreamsQuery) -> Result<StreamsReply> {
         if q.key.key.is_none() && q.key.key_b64.is_none() {
             Ok(StreamsReply::Keys(
-                self.stream_keys(q.cursor.as_deref(), q.count).await?,
+                self.keys(q.cursor.as_deref(), q.count).await?,
             ))
         } else {
-            Ok(StreamsReply::Info(self.stream_info(&q.key).await?))
+            Ok(StreamsReply::Info(self.info(&q.key).await?))
         }
     }
 
     /// One page of stream keys over every master (`cursor` `"<master>:<cursor>"`, `"0"` first).
-    pub async fn stream_keys(
-        &self,
-        cursor: Option<&str>,
-        count: Option<usize>,
-    ) -> Result<StreamKeys> {
+    pub async fn keys(&self, cursor: Option<&str>, count: Option<usize>) -> Result<StreamKeys> {
         let count = page_count(count)?;
         let (mut node, mut cur) = match cursor.unwrap_or("0") {
             "0" | "" => (0usize, 0u64),
@@ -277,7 +295,7 @@ impl AdminService {
                 )
             }
         };
-        let masters = self.conn().await?.masters().await?;
+        let masters = self.session.conn().await?.masters().await?;
         let mut keys = Vec::new();
         while node < masters.len() && keys.len() < count {
             let mut c = masters[node].conn.clone();
@@ -301,9 +319,9 @@ impl AdminService {
     }
 
     /// `XINFO STREAM`, `XINFO GROUPS` and `XINFO CONSUMERS` of `key`.
-    pub async fn stream_info(&self, key: &KeyRef) -> Result<StreamInfo> {
+    pub async fn info(&self, key: &KeyRef) -> Result<StreamInfo> {
         let key = key.bytes()?;
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let kind: String = redis::cmd("TYPE").arg(&key).query_async(&mut c).await?;
         match kind.as_str() {
             "stream" => {}
@@ -376,7 +394,7 @@ impl AdminService {
     }
 
     /// One page of entries (`XRANGE`, or `XREVRANGE` with `rev`).
-    pub async fn stream_entries(&self, q: &EntriesQuery) -> Result<EntriesPage> {
+    pub async fn entries(&self, q: &EntriesQuery) -> Result<EntriesPage> {
         let key = q.key.bytes()?;
         let count = page_count(q.count)?;
         let start = q.start.clone().unwrap_or_else(|| "-".into());
@@ -393,7 +411,7 @@ impl AdminService {
             c
         };
         cmd.arg("COUNT").arg(count + 1);
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let reply: Value = cmd.query_async(&mut c).await?;
         let mut entries = parse_entries(reply)?;
         let next = if entries.len() > count {
@@ -405,13 +423,13 @@ impl AdminService {
     }
 
     /// `XPENDING key group - + count`: pending entries with their consumer, idle time and deliveries.
-    pub async fn stream_pending(&self, q: &PendingQuery) -> Result<Vec<PendingEntry>> {
+    pub async fn pending(&self, q: &PendingQuery) -> Result<Vec<PendingEntry>> {
         let key = q.key.bytes()?;
         let count = page_count(q.count)?;
         if q.group.is_empty() {
             return Err(Error::InvalidInput("give the consumer `group`".into()));
         }
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let reply: Vec<Value> = redis::cmd("XPENDING")
             .arg(&key)
             .arg(&q.group)
@@ -443,28 +461,28 @@ impl AdminService {
 
     /// Starts a live tail of a stream: new entries (after `from`, default `$`) arrive as
     /// `stream_entries` events, at most 10 batches a second.
-    pub async fn stream_tail(&self, req: &TailRequest) -> Result<TailStarted> {
+    pub async fn tail(&self, req: &TailRequest) -> Result<TailStarted> {
         let key = req.key.bytes()?;
         let from = req.from.clone().unwrap_or_else(|| "$".into());
         valid_id(&from)?;
-        let slot = &self.inner.live.tails;
-        if lock(&slot.tails).len() >= MAX_TAILS {
+        self.session.ensure_open("a stream tail")?;
+        if lock(&self.tails).len() >= MAX_TAILS {
             return Err(Error::InvalidInput(format!(
                 "at most {MAX_TAILS} tails at once: stop one first"
             )));
         }
-        let conn = tail_connection(&self.active_config(), &key).await?;
-        let tail_id = slot.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let bus = self.inner.live.bus.clone();
-        let cfg = self.active_config();
-        let task = Task::spawn(move |cancel| tail(cfg, conn, key, from, tail_id, bus, cancel));
-        lock(&slot.tails).insert(tail_id, task);
+        let cfg = self.session.active_config();
+        let conn = tail_connection(&cfg, &key).await?;
+        let tail_id = self.next_tail.fetch_add(1, Ordering::Relaxed) + 1;
+        let events = self.events.clone();
+        let task = Task::spawn(move |cancel| tail(cfg, conn, key, from, tail_id, events, cancel));
+        lock(&self.tails).insert(tail_id, task);
         Ok(TailStarted { tail_id })
     }
 
     /// Stops a tail; `not_found` when there is no such tail.
-    pub async fn stream_tail_stop(&self, tail_id: u64) -> Result<()> {
-        let task = lock(&self.inner.live.tails.tails).remove(&tail_id);
+    pub async fn tail_stop(&self, tail_id: u64) -> Result<()> {
+        let task = lock(&self.tails).remove(&tail_id);
         match task {
             Some(t) => {
                 t.stop().await;
@@ -475,11 +493,8 @@ impl AdminService {
     }
 
     /// Stops every tail (on a switch of the active connection).
-    pub(crate) async fn stop_all_tails(&self) {
-        let tails: Vec<Task> = lock(&self.inner.live.tails.tails)
-            .drain()
-            .map(|(_, t)| t)
-            .collect();
+    pub async fn stop_all(&self) {
+        let tails: Vec<Task> = lock(&self.tails).drain().map(|(_, t)| t).collect();
         for t in tails {
             t.stop().await;
         }
@@ -531,7 +546,7 @@ async fn tail(
     key: Vec<u8>,
     mut last: String,
     tail_id: u64,
-    bus: tokio::sync::broadcast::Sender<Event>,
+    events: Publisher<TailEntries>,
     cancel: CancellationToken,
 ) {
     let shown = Bytes::new(&key);
@@ -556,7 +571,7 @@ async fn tail(
                 errors = 0;
                 if let Some(e) = entries.last() {
                     last = e.id.clone();
-                    let _ = bus.send(Event::StreamEntries {
+                    events.publish(TailEntries {
                         tail_id,
                         key: shown.clone(),
                         entries,

@@ -13,8 +13,9 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::{opt_arg, Bytes};
+use super::events::Publisher;
+use super::session::Session;
 use super::sync::lock;
-use super::AdminService;
 use redscope::conn::Conn;
 use redscope::error::{Error, ErrorKind, Result};
 use redscope::keyspace;
@@ -115,13 +116,29 @@ struct Scan {
     last_event: Mutex<Instant>,
 }
 
-/// The shared scans of one admin session (a field of the service).
-#[derive(Default)]
-pub(crate) struct TreeCache {
-    scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
+/// `tree_progress`: more of a namespace tree level has been scanned.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    /// The level's prefix.
+    pub prefix: String,
+    /// The separator the tree splits keys on.
+    pub separator: String,
+    /// Keys seen so far under this prefix.
+    pub total_keys: u64,
+    /// Keys scanned so far.
+    pub scanned: u64,
+    /// Whether the scan is finished.
+    pub complete: bool,
 }
 
-impl Drop for TreeCache {
+/// The namespace tree of one session: its shared scans, running or briefly cached.
+pub struct Trees {
+    session: Arc<Session>,
+    scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
+    events: Publisher<Progress>,
+}
+
+impl Drop for Trees {
     fn drop(&mut self) {
         for s in lock(&self.scans).values() {
             s.cancel.cancel();
@@ -129,9 +146,17 @@ impl Drop for TreeCache {
     }
 }
 
-impl AdminService {
+impl Trees {
+    pub(crate) fn new(session: Arc<Session>, events: Publisher<Progress>) -> Self {
+        Trees {
+            session,
+            scans: Mutex::new(HashMap::new()),
+            events,
+        }
+    }
+
     /// One level of the namespace tree under `prefix`, with key counts (see the module doc).
-    pub async fn tree(&self, q: TreeQuery) -> Result<TreeLevel> {
+    pub async fn level(&self, q: TreeQuery) -> Result<TreeLevel> {
         let prefix =
             opt_arg(q.prefix.as_deref(), q.prefix_b64.as_deref(), "prefix")?.unwrap_or_default();
         let separator = q.separator.unwrap_or_else(|| ":".into());
@@ -149,30 +174,20 @@ impl AdminService {
             pattern: q.pattern.filter(|p| !p.is_empty()),
             key_type: q.key_type.filter(|t| !t.is_empty()),
         };
-        let conn = self.conn().await?;
-        let scan = self
-            .inner
-            .trees
-            .get_or_start(key, conn, self.inner.live.bus.clone());
+        let conn = self.session.conn().await?;
+        let scan = self.get_or_start(key, conn);
         let mut done = scan.done.subscribe();
         let _ = tokio::time::timeout(FIRST_ANSWER, done.wait_for(|d| *d)).await;
         let level = scan.snapshot();
         let failed = lock(&scan.agg).error.clone();
         if let Some((kind, msg)) = failed {
-            self.inner.trees.remove(&scan.key);
+            self.remove(&scan.key);
             return Err(rebuild_error(kind, msg));
         }
         Ok(level)
     }
-}
 
-impl TreeCache {
-    fn get_or_start(
-        &self,
-        key: ScanKey,
-        conn: Conn,
-        events: tokio::sync::broadcast::Sender<super::events::Event>,
-    ) -> Arc<Scan> {
+    fn get_or_start(&self, key: ScanKey, conn: Conn) -> Arc<Scan> {
         let mut scans = lock(&self.scans);
         let now = Instant::now();
         scans.retain(|_, s| {
@@ -206,7 +221,7 @@ impl TreeCache {
             last_event: Mutex::new(now),
         });
         scans.insert(key, scan.clone());
-        tokio::spawn(run(scan.clone(), conn, events));
+        tokio::spawn(run(scan.clone(), conn, self.events.clone()));
         scan
     }
 
@@ -225,11 +240,7 @@ impl TreeCache {
 }
 
 /// The background scan: every master at once, folding each page into the level's counts.
-async fn run(
-    scan: Arc<Scan>,
-    conn: Conn,
-    events: tokio::sync::broadcast::Sender<super::events::Event>,
-) {
+async fn run(scan: Arc<Scan>, conn: Conn, events: Publisher<Progress>) {
     let result = async {
         let masters = conn.masters().await?;
         let walks = masters.into_iter().map(|m| walk(&scan, m.conn, &events));
@@ -258,7 +269,7 @@ async fn run(
 async fn walk(
     scan: &Scan,
     mut node: redis::aio::ConnectionManager,
-    events: &tokio::sync::broadcast::Sender<super::events::Event>,
+    events: &Publisher<Progress>,
 ) -> Result<()> {
     let k = &scan.key;
     let pattern = match &k.pattern {
@@ -388,18 +399,21 @@ impl Scan {
     }
 }
 
-fn emit_progress(scan: &Scan, events: &tokio::sync::broadcast::Sender<super::events::Event>) {
-    if events.receiver_count() == 0 {
+fn emit_progress(scan: &Scan, events: &Publisher<Progress>) {
+    if !events.is_listened() {
         return;
     }
-    let agg = lock(&scan.agg);
-    let _ = events.send(super::events::Event::TreeProgress {
-        prefix: Bytes::new(&scan.key.prefix).text,
-        separator: String::from_utf8_lossy(&scan.key.separator).into_owned(),
-        scanned: agg.scanned,
-        total_keys: agg.total,
-        complete: agg.complete,
-    });
+    let progress = {
+        let agg = lock(&scan.agg);
+        Progress {
+            prefix: Bytes::new(&scan.key.prefix).text,
+            separator: String::from_utf8_lossy(&scan.key.separator).into_owned(),
+            scanned: agg.scanned,
+            total_keys: agg.total,
+            complete: agg.complete,
+        }
+    };
+    events.publish(progress);
 }
 
 /// `SCAN MATCH` pattern of everything under `prefix`: the escaped prefix and `*`, or just `*`

@@ -25,42 +25,42 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn tree(State(s): State<AppState>, ApiQuery(q): ApiQuery<TreeQuery>) -> ApiResult<TreeLevel> {
-    Ok(Json(s.service.tree(q).await?))
+    Ok(Json(s.service.tree().level(q).await?))
 }
 
 async fn keys(State(s): State<AppState>, ApiQuery(q): ApiQuery<KeysQuery>) -> ApiResult<KeyPage> {
-    Ok(Json(s.service.keys(q).await?))
+    Ok(Json(s.service.browser().keys(q).await?))
 }
 
 async fn keys_meta(
     State(s): State<AppState>,
     ApiJson(r): ApiJson<KeysMetaRequest>,
 ) -> ApiResult<Vec<KeyMeta>> {
-    Ok(Json(s.service.keys_meta(r).await?))
+    Ok(Json(s.service.browser().keys_meta(r).await?))
 }
 
 async fn key(State(s): State<AppState>, ApiQuery(q): ApiQuery<KeyQuery>) -> ApiResult<KeyValue> {
-    Ok(Json(s.service.key(q).await?))
+    Ok(Json(s.service.browser().key(q).await?))
 }
 
 async fn key_set(State(s): State<AppState>, ApiJson(e): ApiJson<KeyEdit>) -> ApiResult<KeyValue> {
-    Ok(Json(s.service.key_set(e).await?))
+    Ok(Json(s.service.browser().key_set(e).await?))
 }
 
 async fn key_delete(
     State(s): State<AppState>,
     ApiQuery(k): ApiQuery<KeyRef>,
 ) -> ApiResult<Deleted> {
-    Ok(Json(s.service.key_delete(k).await?))
+    Ok(Json(s.service.browser().key_delete(k).await?))
 }
 
 async fn key_ttl(State(s): State<AppState>, ApiJson(r): ApiJson<KeyTtl>) -> ApiResult<TtlReply> {
-    Ok(Json(s.service.key_ttl(r).await?))
+    Ok(Json(s.service.browser().key_ttl(r).await?))
 }
 
 async fn key_rename(
     State(s): State<AppState>,
     ApiJson(r): ApiJson<KeyRename>,
 ) -> ApiResult<Renamed> {
-    Ok(Json(s.service.key_rename(r).await?))
+    Ok(Json(s.service.browser().key_rename(r).await?))
 }

@@ -24,18 +24,18 @@ async fn monitor(
     State(s): State<AppState>,
     J(req): J<MonitorRequest>,
 ) -> Result<Json<MonitorStats>, ApiError> {
-    Ok(Json(s.service.monitor(req).await?))
+    Ok(Json(s.service.channels().monitor(req).await?))
 }
 
 async fn stats(
     State(s): State<AppState>,
     Q(q): Q<RecentQuery>,
 ) -> Result<Json<MonitorStats>, ApiError> {
-    Ok(Json(s.service.monitor_stats(q.recent)?))
+    Ok(Json(s.service.channels().monitor_stats(q.recent)?))
 }
 
 async fn stop(State(s): State<AppState>) -> Json<serde_json::Value> {
-    s.service.monitor_stop().await;
+    s.service.channels().monitor_stop().await;
     Json(serde_json::json!({}))
 }
 
@@ -43,5 +43,5 @@ async fn publish(
     State(s): State<AppState>,
     J(req): J<PublishRequest>,
 ) -> Result<Json<PublishReply>, ApiError> {
-    Ok(Json(s.service.publish(req).await?))
+    Ok(Json(s.service.channels().publish(req).await?))
 }

@@ -22,23 +22,23 @@ async fn findings(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> ApiResult<FindingsReply> {
-    Ok(Json(s.service.findings(&q).await?))
+    Ok(Json(s.service.findings().run(&q).await?))
 }
 
 async fn job(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<FindingsJob> {
-    Ok(Json(s.service.findings_job(&id)?))
+    Ok(Json(s.service.findings().job(&id)?))
 }
 
 async fn job_cancel(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<FindingsJob> {
-    Ok(Json(s.service.findings_job_cancel(&id)?))
+    Ok(Json(s.service.findings().cancel(&id)?))
 }
 
 async fn series(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<SeriesQuery>,
 ) -> ApiResult<SeriesReply> {
-    Ok(Json(s.service.series(&q).await?))
+    Ok(Json(s.service.series().read(&q).await?))
 }

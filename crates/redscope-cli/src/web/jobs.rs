@@ -20,17 +20,17 @@ async fn invalidate(
     State(s): State<AppState>,
     ApiJson(r): ApiJson<InvalidateRequest>,
 ) -> ApiResult<InvalidateReply> {
-    Ok(Json(s.service.invalidate(r).await?))
+    Ok(Json(s.service.jobs().invalidate(r).await?))
 }
 
 async fn jobs(State(s): State<AppState>) -> ApiResult<Vec<Job>> {
-    Ok(Json(s.service.jobs()))
+    Ok(Json(s.service.jobs().list()))
 }
 
 async fn job(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Job> {
-    Ok(Json(s.service.job(&id)?))
+    Ok(Json(s.service.jobs().get(&id)?))
 }
 
 async fn job_cancel(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Job> {
-    Ok(Json(s.service.job_cancel(&id)?))
+    Ok(Json(s.service.jobs().cancel(&id)?))
 }

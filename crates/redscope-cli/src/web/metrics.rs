@@ -141,13 +141,13 @@ async fn metrics(
     State(s): State<AppState>,
     Q(q): Q<NodeMetricsQuery>,
 ) -> Result<Json<MetricsReply>, ApiError> {
-    Ok(Json(s.service.metrics_for(&q)?))
+    Ok(Json(s.service.metrics().history(&q)?))
 }
 
 async fn prometheus(State(s): State<AppState>) -> Response {
     let mut out = String::new();
     s.http.render(&mut out);
-    out.push_str(&s.service.prometheus_text());
+    out.push_str(&s.service.metrics().prometheus_text());
     (
         [(
             header::CONTENT_TYPE,

@@ -29,21 +29,21 @@ struct ConnectBody {
 }
 
 async fn list(State(s): State<AppState>) -> Result<Json<Vec<Profile>>, ApiError> {
-    Ok(Json(s.service.profiles().await?))
+    Ok(Json(s.service.profiles().list().await?))
 }
 
 async fn save(
     State(s): State<AppState>,
     J(input): J<ProfileInput>,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(s.service.profile_save(input).await?))
+    Ok(Json(s.service.profiles().save(input).await?))
 }
 
 async fn remove(
     State(s): State<AppState>,
     Q(q): Q<NameQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    s.service.profile_delete(&q.name).await?;
+    s.service.profiles().delete(&q.name).await?;
     Ok(Json(serde_json::json!({})))
 }
 
@@ -51,7 +51,7 @@ async fn test(
     State(s): State<AppState>,
     J(input): J<ProfileInput>,
 ) -> Result<Json<ProfileTest>, ApiError> {
-    Ok(Json(s.service.profile_test(input).await?))
+    Ok(Json(s.service.profiles().test(input).await?))
 }
 
 async fn connect(

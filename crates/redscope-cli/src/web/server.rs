@@ -28,51 +28,51 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn info(State(s): State<AppState>, ApiQuery(q): ApiQuery<InfoQuery>) -> ApiResult<InfoReply> {
-    Ok(Json(s.service.info(q).await?))
+    Ok(Json(s.service.server().info(q).await?))
 }
 
 async fn slowlog(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<SlowlogQuery>,
 ) -> ApiResult<Vec<SlowlogEntry>> {
-    Ok(Json(s.service.slowlog(q).await?))
+    Ok(Json(s.service.server().slowlog(q).await?))
 }
 
 async fn slowlog_reset(
     State(s): State<AppState>,
     ApiQuery(c): ApiQuery<Confirm>,
 ) -> ApiResult<Empty> {
-    Ok(Json(s.service.slowlog_reset(c).await?))
+    Ok(Json(s.service.server().slowlog_reset(c).await?))
 }
 
 async fn clients(State(s): State<AppState>) -> ApiResult<Vec<ClientInfo>> {
-    Ok(Json(s.service.clients().await?))
+    Ok(Json(s.service.server().clients().await?))
 }
 
 async fn client_kill(
     State(s): State<AppState>,
     ApiJson(k): ApiJson<ClientKill>,
 ) -> ApiResult<Killed> {
-    Ok(Json(s.service.client_kill(k).await?))
+    Ok(Json(s.service.server().client_kill(k).await?))
 }
 
 async fn config_get(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<ConfigQuery>,
 ) -> ApiResult<BTreeMap<String, String>> {
-    Ok(Json(s.service.config_get(q).await?))
+    Ok(Json(s.service.server().config_get(q).await?))
 }
 
 async fn server_action(
     State(s): State<AppState>,
     ApiJson(a): ApiJson<ServerAction>,
 ) -> ApiResult<ActionReply> {
-    Ok(Json(s.service.server_action(a).await?))
+    Ok(Json(s.service.server().action(a).await?))
 }
 
 async fn console(
     State(s): State<AppState>,
     ApiJson(r): ApiJson<ConsoleRequest>,
 ) -> ApiResult<ConsoleReply> {
-    Ok(Json(s.service.console(r).await?))
+    Ok(Json(s.service.console().run(r).await?))
 }

@@ -14,5 +14,5 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 async fn services(State(s): State<AppState>) -> ApiResult<ServicesReply> {
-    Ok(Json(s.service.services().await?))
+    Ok(Json(s.service.services().list().await?))
 }

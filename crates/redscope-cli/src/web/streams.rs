@@ -26,28 +26,28 @@ async fn streams(
     State(s): State<AppState>,
     Q(q): Q<StreamsQuery>,
 ) -> Result<Json<StreamsReply>, ApiError> {
-    Ok(Json(s.service.streams(&q).await?))
+    Ok(Json(s.service.streams().list(&q).await?))
 }
 
 async fn entries(
     State(s): State<AppState>,
     Q(q): Q<EntriesQuery>,
 ) -> Result<Json<EntriesPage>, ApiError> {
-    Ok(Json(s.service.stream_entries(&q).await?))
+    Ok(Json(s.service.streams().entries(&q).await?))
 }
 
 async fn pending(
     State(s): State<AppState>,
     Q(q): Q<PendingQuery>,
 ) -> Result<Json<Vec<PendingEntry>>, ApiError> {
-    Ok(Json(s.service.stream_pending(&q).await?))
+    Ok(Json(s.service.streams().pending(&q).await?))
 }
 
 async fn tail(
     State(s): State<AppState>,
     J(req): J<TailRequest>,
 ) -> Result<Json<TailStarted>, ApiError> {
-    Ok(Json(s.service.stream_tail(&req).await?))
+    Ok(Json(s.service.streams().tail(&req).await?))
 }
 
 async fn tail_stop(
@@ -57,6 +57,6 @@ async fn tail_stop(
     let tail_id = tail_id.parse().map_err(|_| {
         redscope::error::Error::InvalidInput(format!("{tail_id:?} is not a tail id"))
     })?;
-    s.service.stream_tail_stop(tail_id).await?;
+    s.service.streams().tail_stop(tail_id).await?;
     Ok(Json(serde_json::json!({})))
 }
