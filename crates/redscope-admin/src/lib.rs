@@ -5,7 +5,9 @@
 //! [`AdminService`] is a cheap-to-clone handle composing one service per feature, each owning
 //! its state and background loops; both surfaces call them through the operation table.
 //!
-//! - [`ops`]: the operation table — every operation declared once, each row calling a feature.
+//! - [`ops`]: the operation table — every operation declared once, each row calling a feature;
+//!   [`schema`] derives OpenAPI, TypeScript, the docs' route table and the desktop's command
+//!   list from it.
 //! - [`session`]: the configuration, active profile and the one shared connection; `health`.
 //! - [`events`]: the live-data bus and the per-feature [`events::Publisher`]; [`live`]: the
 //!   [`Event`] subscribers receive. [`task`]: background loops with an explicit stop;
@@ -36,6 +38,7 @@ pub mod node_metrics;
 pub mod ops;
 pub mod profiles;
 pub mod registry;
+pub mod schema;
 pub mod series;
 pub mod server;
 pub mod services;
@@ -79,7 +82,7 @@ pub struct AdminOptions {
 }
 
 /// Connection state as shown to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnState {
     /// Answering commands.
@@ -89,7 +92,7 @@ pub enum ConnState {
 }
 
 /// What `GET /api/health` and the `health` command return.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct HealthReport {
     /// Connected or down.
     pub state: ConnState,

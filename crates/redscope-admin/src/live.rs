@@ -12,7 +12,7 @@ use crate::streams::TailEntries;
 use crate::tree::Progress;
 
 /// One message of the live-data bus.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
@@ -25,7 +25,7 @@ pub enum Event {
     /// New entries of a live-tailed stream.
     StreamEntries(TailEntries),
     /// Progress or outcome of a job (a JSON object with the job's fields).
-    Job(serde_json::Value),
+    Job(#[ts(type = "(Job | FindingsJob)")] serde_json::Value),
     /// More of a namespace tree level has been scanned.
     TreeProgress(Progress),
     /// The set of library clients (Services view) or their liveness changed.

@@ -3,7 +3,8 @@
 //! both surfaces call. Each row calls the feature service that owns the operation
 //! (`s.browser().keys(r)`); only `health` and `connect`, which span the session, call the
 //! service itself. Web mode's routes, the desktop's commands and capability, OpenAPI, the
-//! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`].
+//! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`] (see
+//! [`crate::schema`]).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -131,39 +132,39 @@ fn bad_args(e: impl std::fmt::Display) -> Error {
 }
 
 /// The request of operations that take no arguments.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct NoArgs {}
 
 /// A job's id (`/jobs/{id}`, `/findings/jobs/{id}`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct JobId {
     /// The id a job was started with.
     pub id: String,
 }
 
 /// A live tail's id (`/stream/tail/{tail_id}`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TailId {
     /// The id `stream_tail` answered with.
     pub tail_id: String,
 }
 
 /// How many recent messages per channel `monitor_stats` returns.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct RecentQuery {
     /// Messages per channel (default and bound set by the monitor).
     pub recent: Option<usize>,
 }
 
 /// A saved profile's name.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ProfileName {
     /// The profile's name.
     pub name: String,
 }
 
 /// The profile to switch this session to.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ConnectRequest {
     /// The profile's name.
     pub profile: String,
@@ -205,6 +206,13 @@ macro_rules! operations {
                 })*
                 other => Err(Error::NotFound(format!("no operation {other:?}"))),
             }
+        }
+
+        /// Shows every operation with its request and reply types to `visitor`, in table
+        /// order: how the generated artefacts (schemas, TypeScript) reach the declared types.
+        pub fn visit(visitor: &mut impl crate::schema::OperationVisitor) {
+            let mut rows = OPERATIONS.iter();
+            $(visitor.operation::<$req, $reply>(rows.next().expect("one row per operation"));)*
         }
 
         /// The typed form of each operation, for Rust callers and the parity tests.

@@ -20,7 +20,9 @@ use redscope::health;
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// The connection state as the `conn_state` event carries it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "ConnStateEvent")]
+#[ts(rename = "ConnStateEvent")]
 pub struct ConnChange {
     /// Connected or down.
     pub state: ConnState,
@@ -28,9 +30,11 @@ pub struct ConnChange {
     pub url: String,
     /// Why it is down.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
     /// For Sentinel: the master's `host:port`; a new value means a failover happened.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub master: Option<String>,
 }
 
