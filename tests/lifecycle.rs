@@ -5,9 +5,10 @@ mod api;
 
 use std::time::{Duration, Instant};
 
+use redscope_admin::bytes::KeyRef;
 use redscope_admin::channels::MonitorRequest;
 use redscope_admin::jobs::{InvalidateReply, InvalidateRequest, JobState};
-use redscope_admin::streams::{KeyRef, TailRequest};
+use redscope_admin::streams::TailRequest;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::RedisServer;
 
@@ -109,10 +110,7 @@ async fn shutdown_stops_every_loop_and_job_and_starts_no_more() {
     };
     service.channels().monitor(monitor.clone()).await.unwrap();
     let tail_of = || TailRequest {
-        key: KeyRef {
-            key: Some("md:quotes".into()),
-            key_b64: None,
-        },
+        key: KeyRef::text("md:quotes"),
         from: None,
     };
     let tail = service.streams().tail(&tail_of()).await.unwrap();

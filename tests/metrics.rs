@@ -266,7 +266,7 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
         let tail = service
             .streams()
             .tail(&redscope_admin::streams::TailRequest {
-                key: redscope_admin::streams::KeyRef {
+                key: redscope_admin::bytes::KeyRef {
                     key: Some(key.clone()),
                     key_b64: None,
                 },

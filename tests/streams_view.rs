@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use redscope_admin::streams::{KeyRef, TailRequest};
+use redscope_admin::bytes::KeyRef;
+use redscope_admin::streams::TailRequest;
 use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::{sync_query, RedisServer};

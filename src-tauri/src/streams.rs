@@ -1,8 +1,9 @@
 //! Stream viewer commands, mirroring `/api/streams` and `/api/stream/*`.
 
+use redscope_admin::bytes::KeyRef;
 use redscope_admin::streams::{
-    EntriesPage, EntriesQuery, KeyRef, PendingEntry, PendingQuery, StreamsQuery, StreamsReply,
-    TailRequest, TailStarted,
+    EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
+    TailStarted,
 };
 use redscope_admin::AdminService;
 use tauri::State;

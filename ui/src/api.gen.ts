@@ -279,7 +279,7 @@ count?: number,
  */
 rev?: boolean, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -762,9 +762,17 @@ count?: number,
 max_bytes?: number, };
 
 /**
- * Names one key (`key` or `key_b64`).
+ * Names one key in a request: `key` (UTF-8 text) or `key_b64` (base64 of any bytes), exactly one.
  */
-export type KeyRef = { key?: string, key_b64?: string, };
+export type KeyRef = { 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
 
 /**
  * Request of `key_rename`.
@@ -1124,7 +1132,7 @@ group: string,
  */
 count?: number, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -1614,7 +1622,8 @@ key: Bytes,
 entries: Array<StreamEntry>, };
 
 /**
- * One stream entry: `{id, fields: [[field, value]]}`.
+ * One stream entry: `{id, fields: [[field, value]]}`, made from the library's parsed entry
+ * (`redscope::stream::RawEntry`) for pages, live tails and the key browser alike.
  */
 export type StreamEntry = { 
 /**
@@ -1669,11 +1678,6 @@ cursor: string,
 keys: Array<Bytes>, };
 
 /**
- * A stream entry: its ID and field/value pairs.
- */
-export type StreamValueEntry = { id: string, fields: Array<[Bytes, Bytes]>, };
-
-/**
  * Query of `streams`: with a key, that stream's info; without, a page of stream keys.
  */
 export type StreamsQuery = { 
@@ -1686,7 +1690,7 @@ cursor?: string,
  */
 count?: number, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -1717,7 +1721,7 @@ export type TailRequest = {
  */
 from?: string, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -1893,7 +1897,7 @@ hit_rate: number, };
 /**
  * One page of a value, by type.
  */
-export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamValueEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { unsupported: string, };
+export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { unsupported: string, };
 
 /** The HTTP method of an operation in web mode. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';

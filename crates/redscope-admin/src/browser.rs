@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use redis::Value;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::bytes::{decode_b64, escape, key_arg, opt_arg, Bytes};
+use super::bytes::{decode_b64, escape, key_arg, opt_arg, Bytes, KeyRef};
 use super::decode::{decode, Decoded};
 use super::session::Session;
+use super::streams::{range_entries, StreamEntry};
 use super::tree::Trees;
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
@@ -191,15 +192,6 @@ pub struct ScoredMember {
     pub score: f64,
 }
 
-/// A stream entry: its ID and field/value pairs.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
-#[schemars(rename = "StreamValueEntry")]
-#[ts(rename = "StreamValueEntry")]
-pub struct StreamEntry {
-    pub id: String,
-    pub fields: Vec<[Bytes; 2]>,
-}
-
 /// What an edit does.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS,
@@ -245,14 +237,6 @@ pub struct KeyEdit {
     pub fields: Option<Vec<(String, String)>>,
     /// `xdel`: the entry ID.
     pub id: Option<String>,
-}
-
-/// Names one key (`key` or `key_b64`).
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
-#[ts(optional_fields)]
-pub struct KeyRef {
-    pub key: Option<String>,
-    pub key_b64: Option<String>,
 }
 
 /// Request of `key_ttl`: `ttl_ms: null` removes the expiry.
@@ -687,7 +671,7 @@ impl Browser {
     /// Deletes one key (UNLINK).
     pub async fn key_delete(&self, k: KeyRef) -> Result<Deleted> {
         self.session.ensure_writable("deleting a key")?;
-        let key = key_arg(k.key.as_deref(), k.key_b64.as_deref(), "key")?;
+        let key = k.bytes()?;
         let mut c = self.session.conn().await?;
         let deleted: u64 = redis::cmd("UNLINK").arg(&key).query_async(&mut c).await?;
         tracing::info!(key = %escape(&key), deleted, "key deleted");
@@ -767,14 +751,14 @@ impl Browser {
 }
 
 /// One XRANGE page and the (exclusive) start of the next one, if the page was full.
-pub(crate) async fn xrange(
+async fn xrange(
     c: &mut Conn,
     key: &[u8],
     start: &str,
     end: &str,
     count: usize,
 ) -> Result<(Vec<StreamEntry>, Option<String>)> {
-    let raw: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
+    let reply: Value = redis::cmd("XRANGE")
         .arg(key)
         .arg(start)
         .arg(end)
@@ -782,19 +766,10 @@ pub(crate) async fn xrange(
         .arg(count)
         .query_async(c)
         .await?;
-    let next = (raw.len() == count)
-        .then(|| raw.last().map(|(id, _)| format!("({id}")))
+    let entries = range_entries(&reply)?;
+    let next = (entries.len() == count)
+        .then(|| entries.last().map(|e| format!("({}", e.id)))
         .flatten();
-    let entries = raw
-        .into_iter()
-        .map(|(id, flat)| StreamEntry {
-            id,
-            fields: flat
-                .chunks_exact(2)
-                .map(|p| [Bytes::new(&p[0]), Bytes::new(&p[1])])
-                .collect(),
-        })
-        .collect();
     Ok((entries, next))
 }
 

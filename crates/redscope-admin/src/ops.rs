@@ -13,6 +13,7 @@ use crate::browser::{
     Deleted, KeyEdit, KeyMeta, KeyPage, KeyQuery, KeyRename, KeyTtl, KeyValue, KeysMetaRequest,
     KeysQuery, Renamed, TtlReply,
 };
+use crate::bytes::KeyRef;
 use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
@@ -87,7 +88,7 @@ pub struct Operation {
     pub method: Method,
     /// The path under `/api`; `{name}` segments are request fields.
     pub path: &'static str,
-    /// The request type as declared (`KeysQuery`, `crate::browser::KeyRef`).
+    /// The request type as declared (`KeysQuery`, `KeyRef`).
     pub request: &'static str,
     /// The reply type as declared (`Vec<KeyMeta>`).
     pub reply: &'static str,
@@ -255,7 +256,7 @@ operations! {
     key_set: Put "/key", KeyEdit => KeyValue, Yes,
         "Edit a key (set, hset, lpush, zadd, xadd, ...)",
         |s, r| s.browser().key_set(r).await?;
-    key_delete: Delete "/key", crate::browser::KeyRef => Deleted, Yes,
+    key_delete: Delete "/key", KeyRef => Deleted, Yes,
         "Delete one key (UNLINK)",
         |s, r| s.browser().key_delete(r).await?;
     key_ttl: Post "/key/ttl", KeyTtl => TtlReply, Yes,

@@ -8,9 +8,10 @@ use axum::{Json, Router};
 use super::extract::{ApiJson, ApiQuery, ApiResult};
 use super::AppState;
 use redscope_admin::browser::{
-    Deleted, KeyEdit, KeyMeta, KeyPage, KeyQuery, KeyRef, KeyRename, KeyTtl, KeyValue,
-    KeysMetaRequest, KeysQuery, Renamed, TtlReply,
+    Deleted, KeyEdit, KeyMeta, KeyPage, KeyQuery, KeyRename, KeyTtl, KeyValue, KeysMetaRequest,
+    KeysQuery, Renamed, TtlReply,
 };
+use redscope_admin::bytes::KeyRef;
 use redscope_admin::tree::{TreeLevel, TreeQuery};
 
 /// The routes, merged into `/api`.
