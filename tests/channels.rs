@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use redscope_admin::channels::{MonitorRequest, PublishRequest, RECENT_CAPACITY};
-use redscope_admin::events::Event;
+use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::RedisServer;
 
@@ -37,7 +37,10 @@ async fn publish_many(url: &str, channel: &str, n: usize, payload: impl Fn(usize
 async fn wait_total(service: &AdminService, want: u64) -> redscope_admin::channels::MonitorStats {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let stats = service.monitor_stats(Some(RECENT_CAPACITY)).unwrap();
+        let stats = service
+            .channels()
+            .monitor_stats(Some(RECENT_CAPACITY))
+            .unwrap();
         if stats.total >= want {
             return stats;
         }
@@ -56,6 +59,7 @@ async fn every_message_is_counted_and_batches_account_for_the_rest() {
     let service = AdminService::new(redis.config(), AdminOptions::default());
     let mut bus = service.events();
     let started = service
+        .channels()
         .monitor(request(&["trading:signals"], &["orders.*"]))
         .await
         .unwrap();
@@ -98,11 +102,11 @@ async fn every_message_is_counted_and_batches_account_for_the_rest() {
     while shown + dropped < (N + 20) as u64 {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
-            Ok(Ok(Event::ChannelBatch {
+            Ok(Ok(Event::ChannelBatch(redscope_admin::channels::Batch {
                 messages,
                 dropped: d,
                 ..
-            })) => {
+            }))) => {
                 assert!(messages.len() <= 100);
                 shown += messages.len() as u64;
                 dropped += d;
@@ -114,8 +118,8 @@ async fn every_message_is_counted_and_batches_account_for_the_rest() {
     }
     assert_eq!(shown + dropped, (N + 20) as u64);
     assert!(batches >= 1);
-    service.monitor_stop().await;
-    assert!(service.monitor_stats(None).is_err(), "stopped");
+    service.channels().monitor_stop().await;
+    assert!(service.channels().monitor_stats(None).is_err(), "stopped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,7 +190,11 @@ async fn the_websocket_gets_channel_batches_at_most_ten_a_second() {
 async fn the_monitor_resubscribes_after_a_server_restart() {
     let mut redis = RedisServer::start().unwrap();
     let service = AdminService::new(redis.config(), AdminOptions::default());
-    service.monitor(request(&["alerts"], &[])).await.unwrap();
+    service
+        .channels()
+        .monitor(request(&["alerts"], &[]))
+        .await
+        .unwrap();
     publish_many(&redis.url(), "alerts", 10, |i| format!("a{i}")).await;
     wait_total(&service, 10).await;
 
@@ -286,6 +294,7 @@ async fn publish_and_bad_requests_over_http() {
 
     let ro = AdminService::new(redis.config(), AdminOptions { read_only: true });
     let err = ro
+        .channels()
         .publish(PublishRequest {
             channel: "x".into(),
             message: "y".into(),
@@ -302,7 +311,9 @@ async fn next_state(
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
-            Ok(Ok(Event::ConnState { state, error, .. })) => return (state, error),
+            Ok(Ok(Event::ConnState(redscope_admin::session::ConnChange {
+                state, error, ..
+            }))) => return (state, error),
             Ok(Ok(_)) => {}
             other => panic!("no conn_state event: {other:?}"),
         }
@@ -328,7 +339,11 @@ async fn conn_state_events_follow_the_server() {
 async fn a_huge_binary_payload_is_counted_and_shown_truncated() {
     let redis = RedisServer::start().unwrap();
     let service = AdminService::new(redis.config(), AdminOptions::default());
-    service.monitor(request(&["blobs"], &[])).await.unwrap();
+    service
+        .channels()
+        .monitor(request(&["blobs"], &[]))
+        .await
+        .unwrap();
     let client = redis::Client::open(redis.url()).unwrap();
     let mut c = client.get_multiplexed_async_connection().await.unwrap();
     let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
@@ -365,13 +380,17 @@ async fn a_huge_binary_payload_is_counted_and_shown_truncated() {
 async fn a_hung_server_is_noticed_and_the_monitor_recovers() {
     let redis = RedisServer::start().unwrap();
     let service = AdminService::new(redis.config(), AdminOptions::default());
-    service.monitor(request(&["hb"], &[])).await.unwrap();
+    service
+        .channels()
+        .monitor(request(&["hb"], &[]))
+        .await
+        .unwrap();
     redis.pause().unwrap();
     let wait_connected = |want: bool| {
         let service = service.clone();
         async move {
             let deadline = Instant::now() + Duration::from_secs(20);
-            while service.monitor_stats(None).unwrap().connected != want {
+            while service.channels().monitor_stats(None).unwrap().connected != want {
                 assert!(Instant::now() < deadline, "connected never became {want}");
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }

@@ -55,7 +55,7 @@ async fn library_and_admin_on_one_cluster() {
     sharded_pubsub_reaches_shard_subscribers(&cfg, &conn).await;
     eprintln!("sharded pub/sub: {:?}", started.elapsed());
     let admin = AdminService::new(cfg.clone(), AdminOptions::default());
-    admin.ensure_sampler();
+    admin.metrics().ensure_started();
     channel_monitor_sees_messages_from_every_node(&cluster, &admin).await;
     eprintln!("channel monitor: {:?}", started.elapsed());
     keys_meta_names_slot_and_node(&admin, &conn).await;
@@ -154,16 +154,16 @@ async fn invalidation_job_clears_every_master(admin: &AdminService, conn: &Conn)
         dry_run,
         confirm: !dry_run,
     };
-    match admin.invalidate(req(true)).await.unwrap() {
+    match admin.jobs().invalidate(req(true)).await.unwrap() {
         InvalidateReply::DryRun { count, .. } => assert_eq!(count, 25_000),
         other => panic!("expected a dry run, got {other:?}"),
     }
-    let InvalidateReply::Started(job) = admin.invalidate(req(false)).await.unwrap() else {
+    let InvalidateReply::Started(job) = admin.jobs().invalidate(req(false)).await.unwrap() else {
         panic!("expected a job");
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     let job = loop {
-        let j = admin.job(&job.id).unwrap();
+        let j = admin.jobs().get(&job.id).unwrap();
         if j.state != JobState::Running {
             break j;
         }
@@ -200,13 +200,13 @@ async fn metrics_per_node_add_up_to_the_total(admin: &AdminService) {
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let total = admin.metrics_for(&q(None)).unwrap();
+        let total = admin.metrics().history(&q(None)).unwrap();
         let last = total.samples.last().cloned();
         if let (3, Some(last)) = (total.nodes.len(), last) {
             let mut keys = 0;
             let mut same_tick = true;
             for node in &total.nodes {
-                let one = admin.metrics_for(&q(Some(node))).unwrap();
+                let one = admin.metrics().history(&q(Some(node))).unwrap();
                 assert_eq!(one.nodes, total.nodes);
                 let s = one.samples.last().expect("a sample per node");
                 same_tick &= s.at_ms == last.at_ms;
@@ -222,7 +222,10 @@ async fn metrics_per_node_add_up_to_the_total(admin: &AdminService) {
         assert!(Instant::now() < deadline, "no per-node samples");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let err = admin.metrics_for(&q(Some("127.0.0.1:1"))).unwrap_err();
+    let err = admin
+        .metrics()
+        .history(&q(Some("127.0.0.1:1")))
+        .unwrap_err();
     assert_eq!(err.kind(), redscope::ErrorKind::NotFound);
 }
 
@@ -464,6 +467,7 @@ async fn channel_monitor_sees_messages_from_every_node(
     admin: &AdminService,
 ) {
     admin
+        .channels()
         .monitor(MonitorRequest {
             channels: vec!["trading:signals".into()],
             patterns: vec!["orders.*".into()],
@@ -479,7 +483,7 @@ async fn channel_monitor_sees_messages_from_every_node(
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let stats = admin.monitor_stats(Some(0)).unwrap();
+        let stats = admin.channels().monitor_stats(Some(0)).unwrap();
         if stats.total == 120 {
             let by: BTreeMap<String, u64> = stats
                 .channels
@@ -497,7 +501,7 @@ async fn channel_monitor_sees_messages_from_every_node(
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    admin.monitor_stop().await;
+    admin.channels().monitor_stop().await;
 }
 
 async fn keys_meta_names_slot_and_node(admin: &AdminService, conn: &Conn) {
@@ -508,6 +512,7 @@ async fn keys_meta_names_slot_and_node(admin: &AdminService, conn: &Conn) {
     }
     let b64 = base64::engine::general_purpose::STANDARD;
     let metas = admin
+        .browser()
         .keys_meta(KeysMetaRequest {
             keys_b64: keys.iter().map(|k| b64.encode(k)).collect(),
         })
@@ -573,7 +578,7 @@ async fn tree_counts_100k_keys_exactly(admin: &AdminService, conn: &Conn) {
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     let top = loop {
-        let l = admin.tree(level("tick:")).await.unwrap();
+        let l = admin.tree().level(level("tick:")).await.unwrap();
         if l.complete {
             break l;
         }
@@ -592,7 +597,7 @@ async fn tree_counts_100k_keys_exactly(admin: &AdminService, conn: &Conn) {
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     let one = loop {
-        let l = admin.tree(level("tick:kraken:S17:")).await.unwrap();
+        let l = admin.tree().level(level("tick:kraken:S17:")).await.unwrap();
         if l.complete {
             break l;
         }
@@ -655,6 +660,7 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         Some(redscope::conn::TopologyKind::Cluster)
     );
     admin
+        .channels()
         .monitor(MonitorRequest {
             channels: vec!["trading:system".into()],
             patterns: vec![],
@@ -814,18 +820,18 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
     listener.stop().await;
 
     // The channel monitor reconnected to another node and counts messages again.
-    let counted = admin.monitor_stats(Some(0)).unwrap().total;
+    let counted = admin.channels().monitor_stats(Some(0)).unwrap().total;
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut c = conn.clone();
     loop {
         let _: redis::RedisResult<u64> = c.publish("trading:system", "heartbeat").await;
-        if admin.monitor_stats(Some(0)).unwrap().total > counted {
+        if admin.channels().monitor_stats(Some(0)).unwrap().total > counted {
             break;
         }
         assert!(Instant::now() < deadline, "the monitor never came back");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    admin.monitor_stop().await;
+    admin.channels().monitor_stop().await;
 
     let before = processed.lock().unwrap().len();
     wait_for(before + 100).await;

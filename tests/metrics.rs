@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use redscope_admin::events::Event;
 use redscope_admin::metrics::MetricsQuery;
+use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::{sync_query, RedisServer};
 
@@ -46,7 +46,7 @@ async fn history_grows_and_the_seed_alerts_fire() {
     let (sample, alerts) = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
-            Ok(Ok(Event::Metrics { sample, alerts })) => {
+            Ok(Ok(Event::Metrics(redscope_admin::metrics::Tick { sample, alerts }))) => {
                 ticks += 1;
                 if ticks == 3 {
                     break (sample, alerts);
@@ -71,19 +71,21 @@ async fn history_grows_and_the_seed_alerts_fire() {
     let rss = sample.server_rss.expect("local server: its RSS is sampled");
     assert!(rss > sample.used_memory / 2, "rss {rss}");
 
-    let history = service.metrics(&MetricsQuery::default()).unwrap();
+    let history = service.metrics().total(&MetricsQuery::default()).unwrap();
     assert!(history.samples.len() >= 3, "{}", history.samples.len());
     assert!(history.samples.windows(2).all(|w| w[0].at_ms < w[1].at_ms));
     assert_eq!(history.alerts.len(), 3);
     let one = service
-        .metrics(&MetricsQuery {
+        .metrics()
+        .total(&MetricsQuery {
             range_s: Some(3600),
             points: Some(1),
         })
         .unwrap();
     assert_eq!(one.samples.len(), 1, "downsampled to the points asked for");
     assert!(service
-        .metrics(&MetricsQuery {
+        .metrics()
+        .total(&MetricsQuery {
             range_s: Some(0),
             points: None
         })
@@ -233,7 +235,7 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
     let sample = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
-            Ok(Ok(Event::Metrics { sample, .. })) => break sample,
+            Ok(Ok(Event::Metrics(redscope_admin::metrics::Tick { sample, .. }))) => break sample,
             Ok(Ok(_)) => {}
             other => panic!("no metrics from the cluster: {other:?}"),
         }
@@ -244,7 +246,11 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
     let mut keys = Vec::new();
     let mut cursor = "0".to_string();
     loop {
-        let page = service.stream_keys(Some(&cursor), Some(2)).await.unwrap();
+        let page = service
+            .streams()
+            .keys(Some(&cursor), Some(2))
+            .await
+            .unwrap();
         keys.extend(page.keys.into_iter().map(|k| k.text));
         cursor = page.cursor;
         if cursor == "0" {
@@ -258,8 +264,9 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
     for i in 0..3 {
         let key = format!("s:{i}");
         let tail = service
-            .stream_tail(&redscope_admin::streams::TailRequest {
-                key: redscope_admin::streams::KeyRef {
+            .streams()
+            .tail(&redscope_admin::streams::TailRequest {
+                key: redscope_admin::bytes::KeyRef {
                     key: Some(key.clone()),
                     key_b64: None,
                 },
@@ -271,11 +278,11 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match tokio::time::timeout(left, bus.recv()).await {
-                Ok(Ok(Event::StreamEntries {
+                Ok(Ok(Event::StreamEntries(redscope_admin::streams::TailEntries {
                     tail_id,
                     key: k,
                     entries,
-                })) if tail_id == tail.tail_id => {
+                }))) if tail_id == tail.tail_id => {
                     assert_eq!((k.text.as_str(), entries.len()), (key.as_str(), 1));
                     break;
                 }
@@ -283,6 +290,6 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
                 Err(_) => panic!("no entries from the tail of {key}"),
             }
         }
-        service.stream_tail_stop(tail.tail_id).await.unwrap();
+        service.streams().tail_stop(tail.tail_id).await.unwrap();
     }
 }

@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use redscope::RedisConfig;
-use redscope_admin::events::Event;
 use redscope_admin::profiles::{Profile, ProfileInput};
 use redscope_admin::ConnState;
+use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::{free_port, sync_query, RedisServer};
 
@@ -61,7 +61,8 @@ async fn profiles_persist_and_the_password_stays_out_of_the_profiles_file() {
     {
         let service = unused_service();
         let saved = service
-            .profile_save(input(profile("persist", &url), Some(PASSWORD)))
+            .profiles()
+            .save(input(profile("persist", &url), Some(PASSWORD)))
             .await
             .unwrap();
         assert!(saved.has_password);
@@ -87,7 +88,7 @@ async fn profiles_persist_and_the_password_stays_out_of_the_profiles_file() {
 
     // A new service (an app restart) sees the profile and connects with the stored password.
     let service = unused_service();
-    let list = service.profiles().await.unwrap();
+    let list = service.profiles().list().await.unwrap();
     let p = list.iter().find(|p| p.name == "persist").unwrap();
     assert!(p.has_password);
     assert!(!serde_json::to_string(&list).unwrap().contains(PASSWORD));
@@ -97,31 +98,40 @@ async fn profiles_persist_and_the_password_stays_out_of_the_profiles_file() {
 
     // Saving without a password keeps it; an empty one removes it.
     service
-        .profile_save(input(profile("persist", &url), None))
+        .profiles()
+        .save(input(profile("persist", &url), None))
         .await
         .unwrap();
     assert!(service
         .profiles()
+        .list()
         .await
         .unwrap()
         .iter()
         .any(|p| p.name == "persist" && p.has_password));
     service
-        .profile_save(input(profile("persist", &url), Some("")))
+        .profiles()
+        .save(input(profile("persist", &url), Some("")))
         .await
         .unwrap();
     assert!(!std::fs::read_to_string(&secrets)
         .unwrap()
         .contains(PASSWORD));
-    service.profile_delete("persist").await.unwrap();
+    service.profiles().delete("persist").await.unwrap();
     assert_eq!(
-        service.profile_delete("persist").await.unwrap_err().kind(),
+        service
+            .profiles()
+            .delete("persist")
+            .await
+            .unwrap_err()
+            .kind(),
         redscope::ErrorKind::NotFound
     );
 
     // A password in the URL is refused rather than written to disk.
     let err = service
-        .profile_save(input(
+        .profiles()
+        .save(input(
             profile("leaky", &format!("redis://:{PASSWORD}@127.0.0.1:1/0")),
             None,
         ))
@@ -139,14 +149,16 @@ async fn profile_test_classifies_failures() {
     let service = unused_service();
 
     let ok = service
-        .profile_test(input(profile("t-ok", &url), Some(PASSWORD)))
+        .profiles()
+        .test(input(profile("t-ok", &url), Some(PASSWORD)))
         .await
         .unwrap();
     assert!(ok.ok, "{ok:?}");
     assert!(ok.version.as_deref().unwrap().starts_with("7."));
 
     let wrong = service
-        .profile_test(input(profile("t-wrong", &url), Some("nope")))
+        .profiles()
+        .test(input(profile("t-wrong", &url), Some("nope")))
         .await
         .unwrap();
     let err = wrong.error.expect("a wrong password fails");
@@ -155,7 +167,8 @@ async fn profile_test_classifies_failures() {
 
     let refused_url = format!("redis://127.0.0.1:{}/0", free_port().unwrap());
     let refused = service
-        .profile_test(input(profile("t-refused", &refused_url), None))
+        .profiles()
+        .test(input(profile("t-refused", &refused_url), None))
         .await
         .unwrap();
     assert_eq!(refused.error.expect("nothing listens").code, "connection");
@@ -163,7 +176,8 @@ async fn profile_test_classifies_failures() {
     let mut tls = profile("t-tls", &url);
     tls.tls = true;
     let tls = service
-        .profile_test(input(tls, Some(PASSWORD)))
+        .profiles()
+        .test(input(tls, Some(PASSWORD)))
         .await
         .unwrap();
     let err = tls.error.expect("a plain server fails the TLS handshake");
@@ -179,6 +193,7 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
     let service = AdminService::new(a.config(), AdminOptions::default());
     let mut bus = service.events();
     service
+        .channels()
         .monitor(redscope_admin::channels::MonitorRequest {
             channels: vec!["news".into()],
             patterns: vec![],
@@ -189,7 +204,7 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
     for (name, server, ro) in [("conn-a", &a, false), ("conn-b", &b, true)] {
         let mut p = profile(name, &format!("redis://127.0.0.1:{}/0", server.port()));
         p.read_only = ro;
-        service.profile_save(input(p, None)).await.unwrap();
+        service.profiles().save(input(p, None)).await.unwrap();
     }
     let report = service.connect("conn-b").await.unwrap();
     assert_eq!(report.url, format!("redis://127.0.0.1:{}/0", b.port()));
@@ -201,7 +216,7 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
         .unwrap();
     assert_eq!(exists, 1, "commands go to b now");
     assert!(service.read_only(), "b's profile is read-only");
-    assert_eq!(service.active_profile().as_deref(), Some("conn-b"));
+    assert_eq!(service.profiles().active().as_deref(), Some("conn-b"));
 
     // The monitor moved to b: a PUBLISH on b reaches it.
     let receivers: i64 = sync_query(&b, &["PUBLISH", "news", "on b"])
@@ -213,9 +228,9 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
     let state = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
-            Ok(Ok(Event::ConnState { state, url, .. })) if url.contains(&b.port().to_string()) => {
-                break state
-            }
+            Ok(Ok(Event::ConnState(redscope_admin::session::ConnChange {
+                state, url, ..
+            }))) if url.contains(&b.port().to_string()) => break state,
             Ok(Ok(_)) => {}
             other => panic!("no conn_state for b: {other:?}"),
         }
@@ -224,7 +239,10 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
 
     service.connect("conn-a").await.unwrap();
     assert!(!service.read_only());
-    assert_eq!(service.open_connections().await, vec!["conn-b", "conn-a"]);
+    assert_eq!(
+        service.profiles().open_connections().await,
+        vec!["conn-b", "conn-a"]
+    );
     assert_eq!(
         service.connect("no-such").await.unwrap_err().kind(),
         redscope::ErrorKind::NotFound

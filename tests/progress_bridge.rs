@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use redscope_admin::events::Event;
 use redscope_admin::tree::TreeQuery;
+use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::RedisServer;
 
@@ -27,19 +27,23 @@ async fn tree_progress_arrives_on_the_bus() {
 
     let service = AdminService::new(server.config(), AdminOptions::default());
     let mut bus = service.events();
-    let level = service.tree(TreeQuery::default()).await.expect("tree");
+    let level = service
+        .tree()
+        .level(TreeQuery::default())
+        .await
+        .expect("tree");
     assert_eq!(level.children.len(), 1);
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let scanned = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
-            Ok(Ok(Event::TreeProgress {
+            Ok(Ok(Event::TreeProgress(redscope_admin::tree::Progress {
                 complete: true,
                 scanned,
                 prefix,
                 ..
-            })) => {
+            }))) => {
                 assert_eq!(prefix, "");
                 break scanned;
             }

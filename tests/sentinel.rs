@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use redscope::breaker::BreakerConfig;
 use redscope::cache::{Cache, CacheOptions};
 use redscope::conn::TopologyKind;
-use redscope_admin::events::Event;
 use redscope_admin::ConnState;
+use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::{sync_query, SentinelSet, SENTINEL_MASTER_NAME};
 
@@ -136,11 +136,11 @@ async fn cache_and_app_follow_a_sentinel_failover() {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, events.recv()).await {
-            Ok(Ok(Event::ConnState {
+            Ok(Ok(Event::ConnState(redscope_admin::session::ConnChange {
                 state: ConnState::Connected,
                 master: Some(m),
                 ..
-            })) if m == new_master => break,
+            }))) if m == new_master => break,
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             other => panic!("no conn_state naming {new_master}: {other:?}"),
         }

@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use redscope_admin::events::Event;
-use redscope_admin::streams::{KeyRef, TailRequest};
+use redscope_admin::bytes::KeyRef;
+use redscope_admin::streams::TailRequest;
+use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_testing::{sync_query, RedisServer};
 
@@ -201,7 +202,8 @@ async fn a_live_tail_delivers_new_entries_and_stops() {
         key_b64: None,
     };
     let tail = service
-        .stream_tail(&TailRequest {
+        .streams()
+        .tail(&TailRequest {
             key: key.clone(),
             from: None,
         })
@@ -216,11 +218,11 @@ async fn a_live_tail_delivers_new_entries_and_stops() {
     let entries = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, bus.recv()).await {
-            Ok(Ok(Event::StreamEntries {
+            Ok(Ok(Event::StreamEntries(redscope_admin::streams::TailEntries {
                 tail_id,
                 key,
                 entries,
-            })) => {
+            }))) => {
                 assert_eq!((tail_id, key.text.as_str()), (tail.tail_id, "md:quotes"));
                 break entries;
             }
@@ -232,10 +234,11 @@ async fn a_live_tail_delivers_new_entries_and_stops() {
     assert_eq!(entries[0].id, id);
     assert_eq!(entries[0].fields[1].1.text, "3000.5");
 
-    service.stream_tail_stop(tail.tail_id).await.unwrap();
+    service.streams().tail_stop(tail.tail_id).await.unwrap();
     assert_eq!(
         service
-            .stream_tail_stop(tail.tail_id)
+            .streams()
+            .tail_stop(tail.tail_id)
             .await
             .unwrap_err()
             .kind(),
@@ -245,11 +248,13 @@ async fn a_live_tail_delivers_new_entries_and_stops() {
 
     // Tails end with the service that owns them.
     service
-        .stream_tail(&TailRequest { key, from: None })
+        .streams()
+        .tail(&TailRequest { key, from: None })
         .await
         .unwrap();
     service
-        .stream_tail(&TailRequest {
+        .streams()
+        .tail(&TailRequest {
             key: KeyRef {
                 key: Some("other".into()),
                 key_b64: None,

@@ -1,8 +1,8 @@
 //! Forwards the admin service's event bus to the webview as the `redscope://event` event (the
 //! desktop twin of `WS /api/events`); a lagging forwarder reports a `lagged` event.
 
-use redscope_admin::events::Event;
 use redscope_admin::AdminService;
+use redscope_admin::Event;
 use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 

@@ -136,9 +136,7 @@ pub async fn raw_conn(url: &str) -> redis::aio::MultiplexedConnection {
 }
 
 /// The next event on the service's bus as JSON (its wire shape), skipping over a lag.
-pub async fn next_event(
-    rx: &mut tokio::sync::broadcast::Receiver<redscope_admin::events::Event>,
-) -> Value {
+pub async fn next_event(rx: &mut tokio::sync::broadcast::Receiver<redscope_admin::Event>) -> Value {
     loop {
         match rx.recv().await {
             Ok(e) => return serde_json::to_value(e).expect("events serialise"),

@@ -70,6 +70,23 @@ b64: string,
 binary?: boolean, };
 
 /**
+ * `channel_batch`: recent messages, at most 10 batches a second.
+ */
+export type ChannelBatchEvent = { 
+/**
+ * Messages shown in this batch.
+ */
+messages: Array<Message>, 
+/**
+ * Messages received since the previous batch and not in this one (still counted).
+ */
+dropped: number, 
+/**
+ * Per-channel counts and rates (its `recent` is empty: the messages are above).
+ */
+stats: MonitorStats, };
+
+/**
  * Count and rate of one channel (per matching pattern).
  */
 export type ChannelStat = { 
@@ -126,6 +143,27 @@ export type Confirm = { confirm?: boolean, };
  * Connection state as shown to the user.
  */
 export type ConnState = "connected" | "down";
+
+/**
+ * The connection state as the `conn_state` event carries it.
+ */
+export type ConnStateEvent = { 
+/**
+ * Connected or down.
+ */
+state: ConnState, 
+/**
+ * The server, password removed.
+ */
+url: string, 
+/**
+ * Why it is down.
+ */
+error?: string, 
+/**
+ * For Sentinel: the master's `host:port`; a new value means a failover happened.
+ */
+master?: string, };
 
 /**
  * The profile to switch this session to.
@@ -241,7 +279,7 @@ count?: number,
  */
 rev?: boolean, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -263,85 +301,9 @@ code: string,
 message: string, };
 
 /**
- * One message of the live-data bus; serialised with a `type` field (docs/API.md, "Events").
+ * One message of the live-data bus.
  */
-export type Event = { "type": "conn_state", 
-/**
- * Connected or down.
- */
-state: ConnState, 
-/**
- * The server, password removed.
- */
-url: string, 
-/**
- * Why it is down.
- */
-error?: string, 
-/**
- * For Sentinel: the master's `host:port`; a new value means a failover happened.
- */
-master?: string, } | { "type": "metrics", 
-/**
- * The figures of this tick.
- */
-sample: MetricsSample, 
-/**
- * Alerts currently firing.
- */
-alerts: Array<Alert>, } | { "type": "channel_batch", 
-/**
- * Messages shown in this batch.
- */
-messages: Array<Message>, 
-/**
- * Messages received since the previous batch and not in this one (still counted).
- */
-dropped: number, 
-/**
- * Per-channel counts and rates (its `recent` is empty: the messages are above).
- */
-stats: MonitorStats, } | { "type": "stream_entries", 
-/**
- * The tail that read them.
- */
-tail_id: number, 
-/**
- * The stream key.
- */
-key: Bytes, 
-/**
- * Entries in id order.
- */
-entries: Array<StreamEntry>, } | { "type": "job" } & (Job | FindingsJob) | { "type": "tree_progress", 
-/**
- * The level's prefix.
- */
-prefix: string, 
-/**
- * The separator the tree splits keys on.
- */
-separator: string, 
-/**
- * Keys seen so far under this prefix.
- */
-total_keys: number, 
-/**
- * Keys scanned so far.
- */
-scanned: number, 
-/**
- * Whether the scan is finished.
- */
-complete: boolean, } | { "type": "services", 
-/**
- * Every client with its figures.
- */
-services: Array<ServiceInfo>, 
-/**
- * Their alerts.
- */
-alerts: Array<ServiceAlert>, } | { "type": "lagged", 
+export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
 /**
  * How many events this subscriber missed.
  */
@@ -800,9 +762,17 @@ count?: number,
 max_bytes?: number, };
 
 /**
- * Names one key (`key` or `key_b64`).
+ * Names one key in a request: `key` (UTF-8 text) or `key_b64` (base64 of any bytes), exactly one.
  */
-export type KeyRef = { key?: string, key_b64?: string, };
+export type KeyRef = { 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
 
 /**
  * Request of `key_rename`.
@@ -956,6 +926,19 @@ json?: JsonValue,
  * When it was received (ms since the Unix epoch).
  */
 at_ms: number, };
+
+/**
+ * `metrics`: one sampler tick with the alerts firing.
+ */
+export type MetricsEvent = { 
+/**
+ * The figures of this tick.
+ */
+sample: MetricsSample, 
+/**
+ * Alerts currently firing.
+ */
+alerts: Array<Alert>, };
 
 /**
  * `{samples, alerts}`.
@@ -1149,7 +1132,7 @@ group: string,
  */
 count?: number, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -1163,7 +1146,7 @@ key_b64?: string, };
 export type Preset = { kind: PresetKind, value: string, };
 
 /**
- * The seeds' invalidation presets, each expanding to key patterns.
+ * The market-data invalidation presets, each expanding to key patterns.
  */
 export type PresetKind = "exchange" | "symbol" | "signals" | "features_symbol" | "features_date";
 
@@ -1570,6 +1553,19 @@ alerts: Array<ServiceAlert>, };
 export type ServiceStatus = "live" | "gone";
 
 /**
+ * `services`: the set of library clients or their liveness changed.
+ */
+export type ServicesEvent = { 
+/**
+ * Every client with its figures.
+ */
+services: Array<ServiceInfo>, 
+/**
+ * Their alerts.
+ */
+alerts: Array<ServiceAlert>, };
+
+/**
  * `GET /api/services`.
  */
 export type ServicesReply = { 
@@ -1609,7 +1605,25 @@ node: string, };
 export type SlowlogQuery = { count?: number, };
 
 /**
- * One stream entry: `{id, fields: [[field, value]]}`.
+ * `stream_entries`: new entries of a live-tailed stream.
+ */
+export type StreamEntriesEvent = { 
+/**
+ * The tail that read them.
+ */
+tail_id: number, 
+/**
+ * The stream key.
+ */
+key: Bytes, 
+/**
+ * Entries in id order.
+ */
+entries: Array<StreamEntry>, };
+
+/**
+ * One stream entry: `{id, fields: [[field, value]]}`, made from the library's parsed entry
+ * (`redscope::stream::RawEntry`) for pages, live tails and the key browser alike.
  */
 export type StreamEntry = { 
 /**
@@ -1664,11 +1678,6 @@ cursor: string,
 keys: Array<Bytes>, };
 
 /**
- * A stream entry: its ID and field/value pairs.
- */
-export type StreamValueEntry = { id: string, fields: Array<[Bytes, Bytes]>, };
-
-/**
  * Query of `streams`: with a key, that stream's info; without, a page of stream keys.
  */
 export type StreamsQuery = { 
@@ -1681,7 +1690,7 @@ cursor?: string,
  */
 count?: number, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -1712,7 +1721,7 @@ export type TailRequest = {
  */
 from?: string, 
 /**
- * The key as text.
+ * The key as UTF-8 text.
  */
 key?: string, 
 /**
@@ -1810,6 +1819,31 @@ children: Array<TreeChild>,
 omitted: number, };
 
 /**
+ * `tree_progress`: more of a namespace tree level has been scanned.
+ */
+export type TreeProgressEvent = { 
+/**
+ * The level's prefix.
+ */
+prefix: string, 
+/**
+ * The separator the tree splits keys on.
+ */
+separator: string, 
+/**
+ * Keys seen so far under this prefix.
+ */
+total_keys: number, 
+/**
+ * Keys scanned so far.
+ */
+scanned: number, 
+/**
+ * Whether the scan is finished.
+ */
+complete: boolean, };
+
+/**
  * Request of `tree`.
  */
 export type TreeQuery = { 
@@ -1863,7 +1897,7 @@ hit_rate: number, };
 /**
  * One page of a value, by type.
  */
-export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamValueEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { unsupported: string, };
+export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { unsupported: string, };
 
 /** The HTTP method of an operation in web mode. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';

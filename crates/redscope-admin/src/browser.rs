@@ -2,14 +2,17 @@
 //! (TYPE, PTTL, OBJECT ENCODING, length, MEMORY USAGE) in pipelines, paged value views for every
 //! core type with bounded string previews, and edits (each refused in read-only mode).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::Value;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::bytes::{decode_b64, escape, key_arg, opt_arg, Bytes};
+use super::bytes::{decode_b64, escape, key_arg, opt_arg, Bytes, KeyRef};
 use super::decode::{decode, Decoded};
-use super::AdminService;
+use super::session::Session;
+use super::streams::{range_entries, StreamEntry};
+use super::tree::Trees;
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 use redscope::keyspace;
@@ -189,15 +192,6 @@ pub struct ScoredMember {
     pub score: f64,
 }
 
-/// A stream entry: its ID and field/value pairs.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
-#[schemars(rename = "StreamValueEntry")]
-#[ts(rename = "StreamValueEntry")]
-pub struct StreamEntry {
-    pub id: String,
-    pub fields: Vec<[Bytes; 2]>,
-}
-
 /// What an edit does.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS,
@@ -243,14 +237,6 @@ pub struct KeyEdit {
     pub fields: Option<Vec<(String, String)>>,
     /// `xdel`: the entry ID.
     pub id: Option<String>,
-}
-
-/// Names one key (`key` or `key_b64`).
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
-#[ts(optional_fields)]
-pub struct KeyRef {
-    pub key: Option<String>,
-    pub key_b64: Option<String>,
 }
 
 /// Request of `key_ttl`: `ttl_ms: null` removes the expiry.
@@ -320,13 +306,16 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option
     Option::<u64>::deserialize(d).map(Some)
 }
 
-impl AdminService {
-    /// Refuses `what` when the session is read-only.
-    pub(crate) fn ensure_writable(&self, what: &str) -> Result<()> {
-        if self.read_only() {
-            return Err(Error::ReadOnly(what.to_string()));
-        }
-        Ok(())
+/// The key browser of one session (see the module doc).
+pub struct Browser {
+    session: Arc<Session>,
+    /// Edits make cached tree counts stale.
+    trees: Arc<Trees>,
+}
+
+impl Browser {
+    pub(crate) fn new(session: Arc<Session>, trees: Arc<Trees>) -> Self {
+        Browser { session, trees }
     }
 
     /// One page of keys matching `match` (and `type`), walking every master in turn.
@@ -340,7 +329,7 @@ impl AdminService {
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| "*".into());
         let (mut node, mut cursor) = parse_cursor(q.cursor.as_deref())?;
-        let masters = self.conn().await?.masters().await?;
+        let masters = self.session.conn().await?.masters().await?;
         if node >= masters.len() {
             return Err(Error::InvalidInput(format!(
                 "the cursor names master {node} but there are {} (the topology changed): start again from cursor 0",
@@ -390,7 +379,7 @@ impl AdminService {
             .iter()
             .map(|k| decode_b64(k, "keys_b64"))
             .collect::<Result<Vec<_>>>()?;
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let mut metas = meta_of(&mut c, &keys, true).await?;
         let slots = c.slot_map().await?;
         if !slots.is_empty() {
@@ -426,7 +415,7 @@ impl AdminService {
                 )))
             }
         };
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let Some(meta) = meta_of(&mut c, &[key.to_vec()], true).await?.pop() else {
             return Ok(None);
         };
@@ -563,7 +552,7 @@ impl AdminService {
 
     /// Applies one edit and returns the key's first page afterwards.
     pub async fn key_set(&self, e: KeyEdit) -> Result<KeyValue> {
-        self.ensure_writable("editing a key")?;
+        self.session.ensure_writable("editing a key")?;
         let key = key_arg(e.key.as_deref(), e.key_b64.as_deref(), "key")?;
         let value = || {
             need(
@@ -659,10 +648,10 @@ impl AdminService {
                 cmd.arg(&key).arg(id);
             }
         }
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let _: Value = cmd.query_async(&mut c).await?;
         tracing::info!(op = ?e.op, key = %escape(&key), "key edited");
-        self.inner.trees.clear();
+        self.trees.clear();
         let q = KeyQuery::default();
         Ok(match self.key_value(&key, &q).await? {
             Some(v) => v,
@@ -681,23 +670,23 @@ impl AdminService {
 
     /// Deletes one key (UNLINK).
     pub async fn key_delete(&self, k: KeyRef) -> Result<Deleted> {
-        self.ensure_writable("deleting a key")?;
-        let key = key_arg(k.key.as_deref(), k.key_b64.as_deref(), "key")?;
-        let mut c = self.conn().await?;
+        self.session.ensure_writable("deleting a key")?;
+        let key = k.bytes()?;
+        let mut c = self.session.conn().await?;
         let deleted: u64 = redis::cmd("UNLINK").arg(&key).query_async(&mut c).await?;
         tracing::info!(key = %escape(&key), deleted, "key deleted");
-        self.inner.trees.clear();
+        self.trees.clear();
         Ok(Deleted { deleted })
     }
 
     /// Sets (PEXPIRE) or removes (PERSIST) a key's expiry; returns the TTL afterwards.
     pub async fn key_ttl(&self, r: KeyTtl) -> Result<TtlReply> {
-        self.ensure_writable("changing a TTL")?;
+        self.session.ensure_writable("changing a TTL")?;
         let key = key_arg(r.key.as_deref(), r.key_b64.as_deref(), "key")?;
         let ttl = r.ttl_ms.ok_or_else(|| {
             Error::InvalidInput("ttl_ms is required (a number of ms, or null to persist)".into())
         })?;
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
         if exists == 0 {
             return Err(Error::NotFound(format!(
@@ -724,10 +713,10 @@ impl AdminService {
 
     /// Renames a key: RENAMENX (409 when the new name exists) unless `overwrite`.
     pub async fn key_rename(&self, r: KeyRename) -> Result<Renamed> {
-        self.ensure_writable("renaming a key")?;
+        self.session.ensure_writable("renaming a key")?;
         let key = key_arg(r.key.as_deref(), r.key_b64.as_deref(), "key")?;
         let new_key = key_arg(r.new_key.as_deref(), r.new_key_b64.as_deref(), "new_key")?;
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
         if exists == 0 {
             return Err(Error::NotFound(format!(
@@ -754,7 +743,7 @@ impl AdminService {
                 )));
             }
         }
-        self.inner.trees.clear();
+        self.trees.clear();
         Ok(Renamed {
             key: Bytes::new(&new_key),
         })
@@ -762,14 +751,14 @@ impl AdminService {
 }
 
 /// One XRANGE page and the (exclusive) start of the next one, if the page was full.
-pub(crate) async fn xrange(
+async fn xrange(
     c: &mut Conn,
     key: &[u8],
     start: &str,
     end: &str,
     count: usize,
 ) -> Result<(Vec<StreamEntry>, Option<String>)> {
-    let raw: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
+    let reply: Value = redis::cmd("XRANGE")
         .arg(key)
         .arg(start)
         .arg(end)
@@ -777,19 +766,10 @@ pub(crate) async fn xrange(
         .arg(count)
         .query_async(c)
         .await?;
-    let next = (raw.len() == count)
-        .then(|| raw.last().map(|(id, _)| format!("({id}")))
+    let entries = range_entries(&reply)?;
+    let next = (entries.len() == count)
+        .then(|| entries.last().map(|e| format!("({}", e.id)))
         .flatten();
-    let entries = raw
-        .into_iter()
-        .map(|(id, flat)| StreamEntry {
-            id,
-            fields: flat
-                .chunks_exact(2)
-                .map(|p| [Bytes::new(&p[0]), Bytes::new(&p[1])])
-                .collect(),
-        })
-        .collect();
     Ok((entries, next))
 }
 

@@ -1,9 +1,10 @@
 //! Lossless keys and values in the API: [`Bytes`] (UTF-8 text or an escaped display form, plus
-//! base64) in responses, and `key` / `key_b64` pairs in requests resolved by [`key_arg`].
+//! base64) in responses, and `key` / `key_b64` pairs in requests: [`KeyRef`], resolved like
+//! every other `name` / `name_b64` pair by [`key_arg`].
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use redscope::error::{Error, Result};
 
@@ -44,6 +45,44 @@ impl Bytes {
 impl From<&[u8]> for Bytes {
     fn from(raw: &[u8]) -> Self {
         Bytes::new(raw)
+    }
+}
+
+/// Names one key in a request: `key` (UTF-8 text) or `key_b64` (base64 of any bytes), exactly one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
+pub struct KeyRef {
+    /// The key as UTF-8 text.
+    pub key: Option<String>,
+    /// The key as base64 (binary keys).
+    pub key_b64: Option<String>,
+}
+
+impl KeyRef {
+    /// Names a key by its text.
+    pub fn text(key: impl Into<String>) -> KeyRef {
+        KeyRef {
+            key: Some(key.into()),
+            key_b64: None,
+        }
+    }
+
+    /// Names a key by its bytes (sent as base64).
+    pub fn raw(key: &[u8]) -> KeyRef {
+        KeyRef {
+            key: None,
+            key_b64: Some(B64.encode(key)),
+        }
+    }
+
+    /// True when either form is given (requests where the key is optional).
+    pub fn is_given(&self) -> bool {
+        self.key.is_some() || self.key_b64.is_some()
+    }
+
+    /// The key's bytes; `invalid_input` unless exactly one form is given and decodes.
+    pub fn bytes(&self) -> Result<Vec<u8>> {
+        key_arg(self.key.as_deref(), self.key_b64.as_deref(), "key")
     }
 }
 
@@ -117,5 +156,9 @@ mod tests {
         assert!(key_arg(None, None, "key").is_err());
         assert!(key_arg(Some("a"), Some("YQ=="), "key").is_err());
         assert!(key_arg(None, Some("!!"), "key").is_err());
+        assert_eq!(KeyRef::raw(b"\xff\x00").bytes().unwrap(), b"\xff\x00");
+        assert_eq!(KeyRef::text("a:b").bytes().unwrap(), b"a:b");
+        assert!(!KeyRef::default().is_given());
+        assert!(KeyRef::default().bytes().is_err());
     }
 }

@@ -15,13 +15,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::{escape, Bytes};
-use super::events::{lock, Event, Task};
+use super::events::Publisher;
 use super::resp::{encode_command, Frame, Limits, RespBuf};
-use super::AdminService;
+use super::session::Session;
+use super::sync::lock;
+use super::task::Task;
 use redscope::config::{Endpoint, RedisConfig, Topology};
 use redscope::error::{Error, Result};
 
@@ -128,15 +129,31 @@ pub struct PublishReply {
     pub receivers: u64,
 }
 
-/// The service's one running monitor, if any.
-#[derive(Default)]
-pub(crate) struct MonitorSlot(Mutex<Option<Monitor>>);
+/// `channel_batch`: recent messages, at most 10 batches a second.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "ChannelBatchEvent")]
+#[ts(rename = "ChannelBatchEvent")]
+pub struct Batch {
+    /// Messages shown in this batch.
+    pub messages: Vec<Message>,
+    /// Messages received since the previous batch and not in this one (still counted).
+    pub dropped: u64,
+    /// Per-channel counts and rates (its `recent` is empty: the messages are above).
+    pub stats: MonitorStats,
+}
+
+/// The channel monitor of one session (at most one runs) and publishing.
+pub struct Channels {
+    session: Arc<Session>,
+    monitor: Mutex<Option<Monitor>>,
+    events: Publisher<Batch>,
+}
 
 struct Monitor {
     request: MonitorRequest,
     shared: Arc<Mutex<Shared>>,
-    _reader: Task,
-    _flusher: Task,
+    reader: Task,
+    flusher: Task,
 }
 
 struct Stat {
@@ -336,31 +353,40 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-impl AdminService {
+impl Channels {
+    pub(crate) fn new(session: Arc<Session>, events: Publisher<Batch>) -> Self {
+        Channels {
+            session,
+            monitor: Mutex::new(None),
+            events,
+        }
+    }
+
     /// Monitors `request`'s channels and patterns on a dedicated connection, replacing any
     /// previous monitor (counts start from zero).
     pub async fn monitor(&self, request: MonitorRequest) -> Result<MonitorStats> {
         validate(&request)?;
-        let cfg = self.active_config();
+        self.session.ensure_open("a channel monitor")?;
+        let cfg = self.session.active_config();
         let shared = Arc::new(Mutex::new(Shared::new(&request.patterns)));
-        let bus = self.inner.live.bus.clone();
+        let events = self.events.clone();
         let reader = {
             let (shared, request, cfg) = (shared.clone(), request.clone(), cfg.clone());
             Task::spawn(move |cancel| read_forever(cfg, request, shared, cancel))
         };
         let flusher = {
             let (shared, request) = (shared.clone(), request.clone());
-            Task::spawn(move |cancel| flush_forever(shared, request, bus, cancel))
+            Task::spawn(move |cancel| flush_forever(shared, request, events, cancel))
         };
-        let old = lock(&self.inner.live.monitor.0).replace(Monitor {
+        let old = lock(&self.monitor).replace(Monitor {
             request: request.clone(),
             shared: shared.clone(),
-            _reader: reader,
-            _flusher: flusher,
+            reader,
+            flusher,
         });
         if let Some(old) = old {
-            old._reader.stop().await;
-            old._flusher.stop().await;
+            old.reader.stop().await;
+            old.flusher.stop().await;
         }
         // Report once the subscription is live (or after a short wait if the server is down).
         let deadline = Instant::now() + Duration::from_secs(2);
@@ -373,7 +399,7 @@ impl AdminService {
 
     /// Counts, rates and the `recent` newest messages of the running monitor.
     pub fn monitor_stats(&self, recent: Option<usize>) -> Result<MonitorStats> {
-        let slot = lock(&self.inner.live.monitor.0);
+        let slot = lock(&self.monitor);
         let m = slot
             .as_ref()
             .ok_or_else(|| Error::NotFound("no channel monitor is running".into()))?;
@@ -387,18 +413,16 @@ impl AdminService {
 
     /// Stops the channel monitor (a no-op when none runs).
     pub async fn monitor_stop(&self) {
-        let old = lock(&self.inner.live.monitor.0).take();
+        let old = lock(&self.monitor).take();
         if let Some(m) = old {
-            m._reader.stop().await;
-            m._flusher.stop().await;
+            m.reader.stop().await;
+            m.flusher.stop().await;
         }
     }
 
     /// Restarts the running monitor (same set) on the now-active connection.
-    pub(crate) async fn restart_monitor(&self) -> Result<()> {
-        let request = lock(&self.inner.live.monitor.0)
-            .as_ref()
-            .map(|m| m.request.clone());
+    pub(crate) async fn restart(&self) -> Result<()> {
+        let request = lock(&self.monitor).as_ref().map(|m| m.request.clone());
         if let Some(request) = request {
             self.monitor(request).await?;
         }
@@ -407,13 +431,13 @@ impl AdminService {
 
     /// `PUBLISH channel message`; refused in read-only mode.
     pub async fn publish(&self, request: PublishRequest) -> Result<PublishReply> {
-        if self.read_only() {
+        if self.session.read_only() {
             return Err(Error::ReadOnly("PUBLISH".into()));
         }
         if request.channel.is_empty() {
             return Err(Error::InvalidInput("the channel name is empty".into()));
         }
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let receivers: u64 = redis::cmd("PUBLISH")
             .arg(&request.channel)
             .arg(&request.message)
@@ -450,7 +474,7 @@ fn validate(request: &MonitorRequest) -> Result<()> {
 async fn flush_forever(
     shared: Arc<Mutex<Shared>>,
     request: MonitorRequest,
-    bus: broadcast::Sender<Event>,
+    events: Publisher<Batch>,
     cancel: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(BATCH_EVERY);
@@ -472,13 +496,13 @@ async fn flush_forever(
             let dropped = fresh - shown as u64;
             s.dropped += dropped;
             s.since_flush = 0;
-            Event::ChannelBatch {
+            Batch {
                 messages,
                 dropped,
                 stats: s.stats(&request, 0, BATCH_CHANNELS),
             }
         };
-        let _ = bus.send(event);
+        events.publish(event);
     }
 }
 

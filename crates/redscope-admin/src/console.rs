@@ -5,14 +5,16 @@
 //! state are refused: a console call must return, and must not disturb other callers.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
-use super::AdminService;
+use super::session::Session;
+use super::sync::lock;
+use super::tree::Trees;
 use redscope::error::{Error, Result};
 
 /// Most elements of a reply shown (deeper ones are cut and `truncated` is set).
@@ -165,15 +167,26 @@ pub struct ConsoleReply {
     pub truncated: bool,
 }
 
-/// `COMMAND INFO` flags by lowercase command name (or `container|sub`), cached per session.
-#[derive(Default)]
-pub(crate) struct CommandTable {
+/// The console of one session.
+pub struct Console {
+    session: Arc<Session>,
+    /// Writes make cached tree counts stale.
+    trees: Arc<Trees>,
+    /// `COMMAND INFO` flags by lowercase command name (or `container|sub`), cached per session.
     flags: Mutex<HashMap<String, Vec<String>>>,
 }
 
-impl AdminService {
+impl Console {
+    pub(crate) fn new(session: Arc<Session>, trees: Arc<Trees>) -> Self {
+        Console {
+            session,
+            trees,
+            flags: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Runs one command and returns its typed reply (see the module doc for what is refused).
-    pub async fn console(&self, req: ConsoleRequest) -> Result<ConsoleReply> {
+    pub async fn run(&self, req: ConsoleRequest) -> Result<ConsoleReply> {
         let Screened {
             first,
             name,
@@ -182,10 +195,10 @@ impl AdminService {
             dangerous,
             may_write,
         } = screen(&req.args)?;
-        let mut conn = self.conn().await?;
+        let mut conn = self.session.conn().await?;
         let writes =
             dangerous || may_write || self.writes(&mut conn, &name, sub.as_deref()).await?;
-        if self.read_only() && writes {
+        if self.session.read_only() && writes {
             return Err(Error::ReadOnly(format!("{full} may write")));
         }
         if dangerous && !req.confirm {
@@ -206,7 +219,7 @@ impl AdminService {
         }
         if writes {
             // Tree counts cached from before this command may be stale now.
-            self.inner.trees.clear();
+            self.trees.clear();
         }
         let mut budget = Budget {
             left: MAX_REPLY_ITEMS,
@@ -249,14 +262,7 @@ impl AdminService {
         conn: &mut redscope::conn::Conn,
         name: &str,
     ) -> Result<Vec<String>> {
-        if let Some(f) = self
-            .inner
-            .commands
-            .flags
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-        {
+        if let Some(f) = lock(&self.flags).get(name) {
             return Ok(f.clone());
         }
         let v: Value = redis::cmd("COMMAND")
@@ -265,12 +271,7 @@ impl AdminService {
             .query_async(conn)
             .await?;
         let flags = parse_command_flags(&v);
-        self.inner
-            .commands
-            .flags
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), flags.clone());
+        lock(&self.flags).insert(name.to_string(), flags.clone());
         Ok(flags)
     }
 }

@@ -1,21 +1,21 @@
-//! Hygiene findings: seed 003's anti-patterns found in the keyspace and server. Keys without a
+//! Hygiene findings: caching anti-patterns found in the keyspace and server. Keys without a
 //! TTL in a namespace whose policy has one, TTLs far above the policy for their data type,
 //! values over a size limit (`MEMORY USAGE`), `KEYS` and other O(N) commands in the slowlog, and
 //! no eviction policy. `mode=sample` answers from a bounded scan; `mode=full` walks every key as
 //! a job with progress events and cancel, like invalidation.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
 use super::bytes::Bytes;
-use super::events::{lock, Event};
-use super::server::SlowlogQuery;
-use super::AdminService;
+use super::events::Publisher;
+use super::registry::{JobHandle, Policy, Record, Registry};
+use super::server::{ServerTools, SlowlogQuery};
+use super::services;
+use super::session::Session;
 use redscope::error::{Error, Result};
 use redscope::health::AlertLevel;
 use redscope::market::layout;
@@ -181,24 +181,29 @@ pub enum FindingsReply {
     Job(FindingsJob),
 }
 
-struct JobEntry {
-    job: Mutex<FindingsJob>,
-    cancel: CancellationToken,
-}
-
-/// The service's findings jobs (a field of the service).
-#[derive(Default)]
-pub(crate) struct FindingsJobs {
-    next: AtomicU64,
-    list: Mutex<VecDeque<Arc<JobEntry>>>,
-}
-
-impl Drop for FindingsJobs {
-    fn drop(&mut self) {
-        for e in lock(&self.list).iter() {
-            e.cancel.cancel();
-        }
+impl Record for FindingsJob {
+    fn id(&self) -> &str {
+        &self.id
     }
+
+    fn is_running(&self) -> bool {
+        self.state == FindingsJobState::Running
+    }
+}
+
+/// Hygiene findings of one session: sampled reports and full runs as jobs.
+pub struct Findings {
+    scope: Scope,
+    registry: Registry<FindingsJob>,
+}
+
+/// What a findings run reads: the keyspace, the clients' TTL policies and the slowlog. A full
+/// run's job holds a clone of this, never the service.
+#[derive(Clone)]
+struct Scope {
+    session: Arc<Session>,
+    services: services::Reader,
+    server: ServerTools,
 }
 
 /// Accumulates evidence while keys are examined.
@@ -382,15 +387,37 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-impl AdminService {
+impl Findings {
+    pub(crate) fn new(
+        session: Arc<Session>,
+        services: services::Reader,
+        server: ServerTools,
+        events: Publisher<serde_json::Value>,
+    ) -> Self {
+        let policy = Policy {
+            what: "findings job",
+            id_prefix: "f",
+            keep: MAX_JOBS,
+            event_every: EVENT_EVERY,
+        };
+        Findings {
+            scope: Scope {
+                session,
+                services,
+                server,
+            },
+            registry: Registry::new(policy, events),
+        }
+    }
+
     /// Hygiene findings: a sampled report now, or a full run started as a job.
-    pub async fn findings(&self, q: &FindingsQuery) -> Result<FindingsReply> {
+    pub async fn run(&self, q: &FindingsQuery) -> Result<FindingsReply> {
         let size_limit = q.size_limit.unwrap_or(DEFAULT_SIZE_LIMIT).max(1);
         match q.mode.as_deref().unwrap_or("sample") {
             "sample" => Ok(FindingsReply::Report(
-                self.findings_run(size_limit, false, None).await?,
+                self.scope.run(size_limit, false, None).await?,
             )),
-            "full" => Ok(FindingsReply::Job(self.findings_start(size_limit).await?)),
+            "full" => Ok(FindingsReply::Job(self.start(size_limit).await?)),
             other => Err(Error::InvalidInput(format!(
                 "mode must be sample or full ({other:?} given)"
             ))),
@@ -398,68 +425,43 @@ impl AdminService {
     }
 
     /// A findings job by id.
-    pub fn findings_job(&self, id: &str) -> Result<FindingsJob> {
-        Ok(snapshot(&*self.findings_entry(id)?))
+    pub fn job(&self, id: &str) -> Result<FindingsJob> {
+        self.registry.get(id)
     }
 
     /// Asks a findings job to stop; it keeps what it found so far.
-    pub fn findings_job_cancel(&self, id: &str) -> Result<FindingsJob> {
-        let e = self.findings_entry(id)?;
-        e.cancel.cancel();
-        Ok(snapshot(&e))
+    pub fn cancel(&self, id: &str) -> Result<FindingsJob> {
+        self.registry.cancel(id)
     }
 
-    fn findings_entry(&self, id: &str) -> Result<Arc<JobEntry>> {
-        lock(&self.inner.findings.list)
-            .iter()
-            .find(|e| lock(&e.job).id == id)
-            .cloned()
-            .ok_or_else(|| Error::NotFound(format!("no findings job {id:?}")))
+    /// Cancels every running findings job and waits for it to stop.
+    pub(crate) async fn shutdown(&self) {
+        self.registry.shutdown().await;
     }
 
-    async fn findings_start(&self, size_limit: u64) -> Result<FindingsJob> {
-        self.conn().await?; // a dead server is an error now, not a failed job later
-        let jobs = &self.inner.findings;
-        let id = format!("f{}", jobs.next.fetch_add(1, Ordering::Relaxed) + 1);
-        let entry = Arc::new(JobEntry {
-            job: Mutex::new(FindingsJob {
-                id,
-                kind: "findings",
-                state: FindingsJobState::Running,
-                scanned: 0,
-                examined: 0,
-                error: None,
-                started_ms: chrono::Utc::now().timestamp_millis(),
-                finished_ms: None,
-                report: None,
-            }),
-            cancel: CancellationToken::new(),
-        });
-        {
-            let mut list = lock(&jobs.list);
-            while list.len() >= MAX_JOBS {
-                match list
-                    .iter()
-                    .position(|e| lock(&e.job).state != FindingsJobState::Running)
-                {
-                    Some(i) => {
-                        list.remove(i);
-                    }
-                    None => break,
-                }
-            }
-            list.push_back(entry.clone());
-        }
-        let job = snapshot(&entry);
-        let service = self.clone();
-        tokio::spawn(async move {
-            let outcome = service.findings_run(size_limit, true, Some(&entry)).await;
-            let job = {
-                let mut j = lock(&entry.job);
+    async fn start(&self, size_limit: u64) -> Result<FindingsJob> {
+        self.scope.session.ensure_open("a findings job")?;
+        self.scope.session.conn().await?; // a dead server is an error now, not a failed job later
+        let record = |id| FindingsJob {
+            id,
+            kind: "findings",
+            state: FindingsJobState::Running,
+            scanned: 0,
+            examined: 0,
+            error: None,
+            started_ms: chrono::Utc::now().timestamp_millis(),
+            finished_ms: None,
+            report: None,
+        };
+        let scope = self.scope.clone();
+        Ok(self.registry.start(record, move |job| async move {
+            let outcome = scope.run(size_limit, true, Some(&job)).await;
+            let cancelled = job.is_cancelled();
+            let job = job.finish(|j| {
                 j.finished_ms = Some(chrono::Utc::now().timestamp_millis());
                 match outcome {
                     Ok(report) => {
-                        j.state = if entry.cancel.is_cancelled() {
+                        j.state = if cancelled {
                             FindingsJobState::Cancelled
                         } else {
                             FindingsJobState::Done
@@ -471,31 +473,24 @@ impl AdminService {
                         j.error = Some(e.to_string());
                     }
                 }
-                j.clone()
-            };
+            });
             tracing::info!(id = %job.id, state = ?job.state, examined = job.examined, "findings job finished");
-            service.publish_findings_job(&job);
-        });
-        Ok(job)
+        }))
     }
+}
 
-    fn publish_findings_job(&self, job: &FindingsJob) {
-        if let Ok(v @ serde_json::Value::Object(_)) = serde_json::to_value(job) {
-            self.publish_event(Event::Job(v));
-        }
-    }
-
+impl Scope {
     /// Walks keys (bounded unless `full`) on every master, then reads slowlog and config.
-    async fn findings_run(
+    async fn run(
         &self,
         size_limit: u64,
         full: bool,
-        job: Option<&Arc<JobEntry>>,
+        job: Option<&JobHandle<FindingsJob>>,
     ) -> Result<FindingsReport> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.session.conn().await?;
         let mut c = Collector::default();
         // Judge TTLs by the policy the services really use, where they report one.
-        if let Ok(reply) = self.services_now().await {
+        if let Ok(reply) = self.services.now().await {
             for s in reply.services {
                 for (t, ms) in s.ttl_overrides {
                     let e = c.overrides.entry(t).or_insert(ms);
@@ -504,8 +499,7 @@ impl AdminService {
             }
         }
         let mut complete = true;
-        let mut last_event = Instant::now();
-        let cancel = job.map(|j| j.cancel.clone()).unwrap_or_default();
+        let cancel = job.map(|j| j.cancel_token().clone()).unwrap_or_default();
         let masters = conn.masters().await?;
         // A sample takes an even share of keys (and of sizes) from every master.
         let share = |total: usize| (total / masters.len().max(1)).max(1) as u64;
@@ -534,16 +528,10 @@ impl AdminService {
                 node_keys += c.examined - before_keys;
                 node_sizes += c.measured - before_sizes;
                 if let Some(j) = job {
-                    let snap = {
-                        let mut g = lock(&j.job);
+                    j.update(|g| {
                         g.scanned += 1;
                         g.examined = c.examined;
-                        g.clone()
-                    };
-                    if last_event.elapsed() >= EVENT_EVERY {
-                        last_event = Instant::now();
-                        self.publish_findings_job(&snap);
-                    }
+                    });
                 }
                 if batch.len() < keys.len()
                     || (!full && node_keys >= share(SAMPLE_KEYS) && next != 0)
@@ -578,7 +566,10 @@ impl AdminService {
 
     /// `KEYS` and other O(N) commands in every master's slowlog, one finding per command.
     async fn slowlog_findings(&self) -> Result<Vec<Finding>> {
-        let entries = self.slowlog(SlowlogQuery { count: Some(128) }).await?;
+        let entries = self
+            .server
+            .slowlog(SlowlogQuery { count: Some(128) })
+            .await?;
         let mut by_cmd: BTreeMap<String, (u64, Vec<Vec<u8>>, i64)> = BTreeMap::new();
         for e in &entries {
             let Some(cmd) = e.args.first().map(|a| a.to_ascii_uppercase()) else {
@@ -658,10 +649,6 @@ async fn eviction_findings(conn: &redscope::conn::Conn) -> Result<Vec<Finding>> 
         pattern: None,
         command: None,
     }])
-}
-
-fn snapshot(e: &JobEntry) -> FindingsJob {
-    lock(&e.job).clone()
 }
 
 #[cfg(test)]

@@ -1,19 +1,21 @@
-//! Invalidation: delete keys by pattern or by one of the seeds' presets (exchange, symbol,
+//! Invalidation: delete keys by pattern or by one of the market-data presets (exchange, symbol,
 //! strategy signals, features of a symbol or of a date). A dry run counts and samples with
 //! SCAN only; a confirmed run is a [`Job`] (progress, cancel, final report) running
 //! [`keyspace::unlink_matching_all`] in the background. Jobs are kept in memory, the most
 //! recent [`MAX_JOBS`], and every change is published as a `job` event.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::Bytes;
-use super::AdminService;
+use super::events::Publisher;
+use super::registry::{JobHandle, Policy, Record, Registry};
+use super::session::Session;
+use super::tree::Trees;
+use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 use redscope::keyspace::{self, ScanOptions, ScanProgress};
 
@@ -24,7 +26,7 @@ pub const SAMPLE: usize = 20;
 /// Least time between two progress events of a job.
 const EVENT_EVERY: Duration = Duration::from_millis(100);
 
-/// The seeds' invalidation presets, each expanding to key patterns.
+/// The market-data invalidation presets, each expanding to key patterns.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS,
 )]
@@ -124,26 +126,22 @@ pub struct Job {
     pub finished_ms: Option<i64>,
 }
 
-struct Entry {
-    job: Mutex<Job>,
-    cancel: CancellationToken,
-}
-
-/// The session's jobs (a field of the service).
-#[derive(Default)]
-pub(crate) struct Jobs {
-    next_id: AtomicU64,
-    list: Mutex<VecDeque<Arc<Entry>>>,
-}
-
-impl Drop for Jobs {
-    fn drop(&mut self) {
-        if let Ok(list) = self.list.lock() {
-            for e in list.iter() {
-                e.cancel.cancel();
-            }
-        }
+impl Record for Job {
+    fn id(&self) -> &str {
+        &self.id
     }
+
+    fn is_running(&self) -> bool {
+        self.state == JobState::Running
+    }
+}
+
+/// Invalidation of one session: dry runs and deletion jobs.
+pub struct Jobs {
+    session: Arc<Session>,
+    /// Counts cached before a deletion are stale after it (weak: a job never keeps it alive).
+    trees: Weak<Trees>,
+    registry: Registry<Job>,
 }
 
 /// The patterns a request names (a pattern, or a preset's expansion with its value escaped).
@@ -174,12 +172,30 @@ pub fn patterns_of(pattern: Option<&str>, preset: Option<&Preset>) -> Result<Vec
     }
 }
 
-impl AdminService {
+impl Jobs {
+    pub(crate) fn new(
+        session: Arc<Session>,
+        trees: &Arc<Trees>,
+        events: Publisher<serde_json::Value>,
+    ) -> Self {
+        let policy = Policy {
+            what: "job",
+            id_prefix: "",
+            keep: MAX_JOBS,
+            event_every: EVENT_EVERY,
+        };
+        Jobs {
+            session,
+            trees: Arc::downgrade(trees),
+            registry: Registry::new(policy, events),
+        }
+    }
+
     /// A dry run (count and sample) or, with `confirm`, a background job deleting the keys.
     pub async fn invalidate(&self, req: InvalidateRequest) -> Result<InvalidateReply> {
         let patterns = patterns_of(req.pattern.as_deref(), req.preset.as_ref())?;
         if req.dry_run {
-            let conn = self.conn().await?;
+            let conn = self.session.conn().await?;
             let never = CancellationToken::new();
             let mut count = 0;
             let mut sample = Vec::new();
@@ -201,169 +217,110 @@ impl AdminService {
                 patterns,
             });
         }
-        self.ensure_writable("deleting keys by pattern")?;
+        self.session.ensure_writable("deleting keys by pattern")?;
         if !req.confirm {
             return Err(Error::ConfirmationRequired(format!(
                 "deleting every key matching {} needs confirm: true (try dry_run first)",
                 patterns.join(" ")
             )));
         }
-        let conn = self.conn().await?;
-        let entry = Arc::new(Entry {
-            job: Mutex::new(Job {
-                id: (self.inner.jobs.next_id.fetch_add(1, Ordering::Relaxed) + 1).to_string(),
-                kind: "invalidate".into(),
-                state: JobState::Running,
-                pattern: patterns.join(" "),
-                patterns: patterns.clone(),
-                scanned: 0,
-                matched: 0,
-                deleted: 0,
-                error: None,
-                started_ms: chrono::Utc::now().timestamp_millis(),
-                finished_ms: None,
-            }),
-            cancel: CancellationToken::new(),
-        });
-        self.inner.jobs.push(entry.clone());
-        let job = snapshot(&entry);
+        self.session.ensure_open("an invalidation job")?;
+        let conn = self.session.conn().await?;
+        let trees = self.trees.clone();
+        let listed = patterns.clone();
+        let record = |id| Job {
+            id,
+            kind: "invalidate".into(),
+            state: JobState::Running,
+            pattern: listed.join(" "),
+            patterns: listed,
+            scanned: 0,
+            matched: 0,
+            deleted: 0,
+            error: None,
+            started_ms: chrono::Utc::now().timestamp_millis(),
+            finished_ms: None,
+        };
+        let job = self
+            .registry
+            .start(record, |job| unlink_all(job, conn, patterns, trees));
         tracing::info!(id = %job.id, pattern = %job.pattern, "invalidation job started");
-        let events = self.inner.live.bus.clone();
-        let service = self.clone();
-        tokio::spawn(async move {
-            let mut base = ScanProgress::default();
-            let mut last_event = Instant::now();
-            let mut outcome = Ok(false);
-            for p in &patterns {
-                let on_progress = |sp: &ScanProgress| {
-                    update(&entry, &base, sp);
-                    if last_event.elapsed() >= EVENT_EVERY {
-                        last_event = Instant::now();
-                        publish(&events, &snapshot(&entry));
-                    }
-                };
-                match keyspace::unlink_matching_all(
-                    &conn,
-                    p,
-                    &ScanOptions::default(),
-                    &entry.cancel,
-                    on_progress,
-                )
-                .await
-                {
-                    Ok(sp) => {
-                        update(&entry, &base, &sp);
-                        base.pages += sp.pages;
-                        base.matched += sp.matched;
-                        base.deleted += sp.deleted;
-                        if sp.cancelled {
-                            outcome = Ok(true);
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        outcome = Err(e);
-                        break;
-                    }
-                }
-            }
-            let final_job = {
-                let mut job = entry.job.lock().unwrap_or_else(|p| p.into_inner());
-                job.finished_ms = Some(chrono::Utc::now().timestamp_millis());
-                match outcome {
-                    Ok(false) => job.state = JobState::Done,
-                    Ok(true) => job.state = JobState::Cancelled,
-                    Err(e) => {
-                        job.state = JobState::Failed;
-                        job.error = Some(e.to_string());
-                    }
-                }
-                job.clone()
-            };
-            service.inner.trees.clear();
-            tracing::info!(
-                id = %final_job.id,
-                state = ?final_job.state,
-                deleted = final_job.deleted,
-                "invalidation job finished"
-            );
-            publish(&events, &final_job);
-        });
         Ok(InvalidateReply::Started(job))
     }
 
     /// A job by id.
-    pub fn job(&self, id: &str) -> Result<Job> {
-        self.inner.jobs.find(id).map(|e| snapshot(&e))
+    pub fn get(&self, id: &str) -> Result<Job> {
+        self.registry.get(id)
     }
 
     /// Asks a running job to stop; returns its state (it becomes `cancelled` shortly after).
-    pub fn job_cancel(&self, id: &str) -> Result<Job> {
-        let e = self.inner.jobs.find(id)?;
-        e.cancel.cancel();
-        Ok(snapshot(&e))
+    pub fn cancel(&self, id: &str) -> Result<Job> {
+        self.registry.cancel(id)
     }
 
     /// Every remembered job, newest first.
-    pub fn jobs(&self) -> Vec<Job> {
-        let list = self
-            .inner
-            .jobs
-            .list
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        list.iter().rev().map(|e| snapshot(e)).collect()
+    pub fn list(&self) -> Vec<Job> {
+        self.registry.list()
+    }
+
+    /// Cancels every running job and waits for it to stop.
+    pub(crate) async fn shutdown(&self) {
+        self.registry.shutdown().await;
     }
 }
 
-impl Jobs {
-    fn push(&self, e: Arc<Entry>) {
-        let mut list = self.list.lock().unwrap_or_else(|p| p.into_inner());
-        while list.len() >= MAX_JOBS {
-            let finished = list.iter().position(|e| {
-                e.job.lock().unwrap_or_else(|p| p.into_inner()).state != JobState::Running
-            });
-            match finished {
-                Some(i) => {
-                    list.remove(i);
+/// The job: UNLINK every key matching each pattern in turn, then report.
+async fn unlink_all(job: JobHandle<Job>, conn: Conn, patterns: Vec<String>, trees: Weak<Trees>) {
+    let mut base = ScanProgress::default();
+    let mut outcome = Ok(false);
+    let cancel = job.cancel_token().clone();
+    for p in &patterns {
+        let on_progress = |sp: &ScanProgress| job.update(|j| count(j, &base, sp));
+        match keyspace::unlink_matching_all(&conn, p, &ScanOptions::default(), &cancel, on_progress)
+            .await
+        {
+            Ok(sp) => {
+                job.update(|j| count(j, &base, &sp));
+                base.pages += sp.pages;
+                base.matched += sp.matched;
+                base.deleted += sp.deleted;
+                if sp.cancelled {
+                    outcome = Ok(true);
+                    break;
                 }
-                None => break,
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
             }
         }
-        list.push_back(e);
     }
-
-    fn find(&self, id: &str) -> Result<Arc<Entry>> {
-        let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
-        list.iter()
-            .find(|e| e.job.lock().unwrap_or_else(|p| p.into_inner()).id == id)
-            .cloned()
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "no job {id:?} (jobs are kept in memory, the last {MAX_JOBS})"
-                ))
-            })
+    if let Some(trees) = trees.upgrade() {
+        trees.clear();
     }
+    let job = job.finish(|j| {
+        j.finished_ms = Some(chrono::Utc::now().timestamp_millis());
+        match outcome {
+            Ok(false) => j.state = JobState::Done,
+            Ok(true) => j.state = JobState::Cancelled,
+            Err(e) => {
+                j.state = JobState::Failed;
+                j.error = Some(e.to_string());
+            }
+        }
+    });
+    tracing::info!(
+        id = %job.id,
+        state = ?job.state,
+        deleted = job.deleted,
+        "invalidation job finished"
+    );
 }
 
-fn update(entry: &Entry, base: &ScanProgress, sp: &ScanProgress) {
-    let mut job = entry.job.lock().unwrap_or_else(|p| p.into_inner());
+fn count(job: &mut Job, base: &ScanProgress, sp: &ScanProgress) {
     job.scanned = base.pages + sp.pages;
     job.matched = base.matched + sp.matched;
     job.deleted = base.deleted + sp.deleted;
-}
-
-fn snapshot(entry: &Entry) -> Job {
-    entry.job.lock().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
-fn publish(events: &tokio::sync::broadcast::Sender<super::events::Event>, job: &Job) {
-    if events.receiver_count() == 0 {
-        return;
-    }
-    if let Ok(v @ serde_json::Value::Object(_)) = serde_json::to_value(job) {
-        let _ = events.send(super::events::Event::Job(v));
-    }
 }
 
 #[cfg(test)]

@@ -1,46 +1,79 @@
 //! The admin service: one Rust API behind both the desktop shell and `redscope serve`.
 //!
-//! Each surface adapts these methods one for one, so the two stay identical.
+//! # Layout
 //!
-//! Features live in their own files: [`browser`] (keys, values, edits), [`tree`] (the namespace
-//! tree), [`jobs`] (invalidation), [`server`] (INFO, slowlog, clients, config, BGSAVE),
-//! [`console`]; [`bytes`] and [`decode`] are the lossless key/value forms and string decoders.
-//! [`ops`] declares every operation once; [`schema`] derives OpenAPI, TypeScript, the docs' route
-//! table and the desktop's command list from it.
+//! [`AdminService`] is a cheap-to-clone handle composing one service per feature, each owning
+//! its state and background loops; both surfaces call them through the operation table.
+//!
+//! - [`ops`]: the operation table — every operation declared once, each row calling a feature;
+//!   [`schema`] derives OpenAPI, TypeScript, the docs' route table and the desktop's command
+//!   list from it.
+//! - [`session`]: the configuration, active profile and the one shared connection; `health`.
+//! - [`events`]: the live-data bus and the per-feature [`events::Publisher`]; [`live`]: the
+//!   [`Event`] subscribers receive. [`task`]: background loops with an explicit stop;
+//!   [`registry`]: long jobs (ids, progress, cancel).
+//! - Features: [`browser`] (keys, values, edits), [`tree`] (the namespace tree), [`jobs`]
+//!   (invalidation), [`streams`] (stream viewer and live tails), [`channels`] (channel monitor,
+//!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
+//!   [`findings`] (hygiene findings), [`series`] (time series), [`server`] (INFO, slowlog,
+//!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections).
+//! - Forms: [`bytes`] (lossless keys and values), [`decode`] (string decoders), [`error`] (the
+//!   one error body).
+//!
+//! Dropping the last handle cancels every loop and job; [`AdminService::shutdown`] stops them
+//! and waits.
 
 pub mod browser;
 pub mod bytes;
+pub mod channels;
 pub mod console;
 pub mod decode;
 pub mod error;
+pub mod events;
 pub mod findings;
 pub mod jobs;
+pub mod live;
+pub mod metrics;
+pub mod node_metrics;
 pub mod ops;
+pub mod profiles;
+pub mod registry;
 pub mod resp;
 pub mod schema;
 pub mod series;
 pub mod server;
 pub mod services;
+pub mod session;
+pub mod streams;
+mod sync;
+pub mod task;
 pub mod tree;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::Mutex;
 
 pub use error::ErrorBody;
+pub use live::Event;
 use redscope::config::RedisConfig;
 use redscope::conn::Conn;
 use redscope::error::Result;
-use redscope::health;
 
-pub mod channels;
-pub mod events;
-pub mod metrics;
-pub mod node_metrics;
-pub mod profiles;
-pub mod streams;
+use browser::Browser;
+use channels::Channels;
+use console::Console;
+use events::{Bus, BUS_CAPACITY};
+use findings::Findings;
+use jobs::Jobs;
+use metrics::Sampler;
+use profiles::Profiles;
+use series::Series;
+use server::ServerTools;
+use services::Services;
+use session::Session;
+use streams::Streams;
+use task::{Task, TaskSlot};
+use tree::Trees;
 
 /// Options of an admin session.
 #[derive(Debug, Clone, Default)]
@@ -96,106 +129,197 @@ pub struct AdminService {
     inner: Arc<Inner>,
 }
 
+/// The features of one session. Nothing in here points back at the service: background loops
+/// and jobs hold only what they use, so dropping the last handle drops this and cancels them.
 struct Inner {
-    cfg: RedisConfig,
-    opts: AdminOptions,
-    conn: Mutex<Option<Conn>>,
-    trees: tree::TreeCache,
-    jobs: jobs::Jobs,
-    commands: console::CommandTable,
-    /// Live data (event bus, sampler, channel monitor, stream tails) and connection profiles.
-    live: events::Live,
-    /// The Services view's heartbeat watcher.
-    services: services::ServicesSlot,
-    /// Full hygiene-findings runs.
-    findings: findings::FindingsJobs,
+    session: Arc<Session>,
+    bus: Bus<Event>,
+    /// Publishes `conn_state` while someone subscribes to the bus.
+    health_watch: TaskSlot,
+    browser: Browser,
+    trees: Arc<Trees>,
+    jobs: Jobs,
+    streams: Streams,
+    channels: Channels,
+    metrics: Sampler,
+    services: Services,
+    findings: Findings,
+    series: Series,
+    server: ServerTools,
+    console: Console,
+    profiles: Profiles,
 }
 
 impl AdminService {
     /// A session on `cfg`; the connection is opened on first use and re-opened after failures.
     pub fn new(cfg: RedisConfig, opts: AdminOptions) -> Self {
+        let session = Arc::new(Session::new(cfg, opts));
+        let bus = Bus::new(BUS_CAPACITY);
+        let trees = Arc::new(Trees::new(
+            session.clone(),
+            bus.publisher(Event::TreeProgress),
+        ));
+        let server = ServerTools::new(session.clone());
+        let services = Services::new(session.clone(), bus.publisher(Event::Services));
+        let inner = Inner {
+            health_watch: TaskSlot::default(),
+            browser: Browser::new(session.clone(), trees.clone()),
+            jobs: Jobs::new(session.clone(), &trees, bus.publisher(Event::Job)),
+            streams: Streams::new(session.clone(), bus.publisher(Event::StreamEntries)),
+            channels: Channels::new(session.clone(), bus.publisher(Event::ChannelBatch)),
+            metrics: Sampler::new(session.clone(), bus.publisher(Event::Metrics)),
+            findings: Findings::new(
+                session.clone(),
+                services.reader(),
+                server.clone(),
+                bus.publisher(Event::Job),
+            ),
+            series: Series::new(session.clone()),
+            console: Console::new(session.clone(), trees.clone()),
+            profiles: Profiles::new(session.clone()),
+            services,
+            server,
+            trees,
+            bus,
+            session,
+        };
         AdminService {
-            inner: Arc::new(Inner {
-                cfg,
-                opts,
-                conn: Mutex::new(None),
-                trees: Default::default(),
-                jobs: Default::default(),
-                commands: Default::default(),
-                live: events::Live::default(),
-                services: Default::default(),
-                findings: Default::default(),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
-    /// The configuration this session talks to.
+    /// The configuration this session started with.
     pub fn config(&self) -> &RedisConfig {
-        &self.inner.cfg
+        self.inner.session.config()
+    }
+
+    /// The configuration in use: the connected profile's, or the one the service started with.
+    pub fn active_config(&self) -> RedisConfig {
+        self.inner.session.active_config()
     }
 
     /// True when writes are refused.
     pub fn read_only(&self) -> bool {
-        self.inner.opts.read_only || self.profile_read_only()
+        self.inner.session.read_only()
     }
 
-    /// The shared connection (any topology), opened if needed. Every feature uses this one handle;
-    /// a Cluster routes by slot, a Sentinel-managed master follows failovers.
+    /// Refuses `what` when the session is read-only (the operation table's check).
+    pub(crate) fn ensure_writable(&self, what: &str) -> Result<()> {
+        self.inner.session.ensure_writable(what)
+    }
+
+    /// The shared connection (any topology), opened if needed. Every feature uses this one handle.
     pub async fn conn(&self) -> Result<Conn> {
-        let mut guard = self.inner.conn.lock().await;
-        if let Some(c) = guard.as_ref() {
-            return Ok(c.clone());
-        }
-        let c = Conn::connect(&self.active_config()).await?;
-        *guard = Some(c.clone());
-        Ok(c)
+        self.inner.session.conn().await
     }
 
     /// Connection state, latency and basic server facts. Never fails: a dead server is a report.
     pub async fn health(&self) -> HealthReport {
-        let mut report = HealthReport {
-            state: ConnState::Down,
-            url: self.active_config().display_url(),
-            error: None,
-            latency_ms: None,
-            version: None,
-            role: None,
-            mode: None,
-            uptime_s: None,
-            used_memory: None,
-            connected_clients: None,
-            read_only: self.read_only(),
-            topology: None,
-            master: None,
-        };
-        let result = async {
-            let mut c = self.conn().await?;
-            report.topology = Some(c.topology());
-            let rtt: Duration = health::ping(&mut c).await?;
-            report.master = c.current_master();
-            let info = health::info(&mut c, None).await?;
-            Ok::<_, redscope::Error>((rtt, info))
-        }
-        .await;
-        match result {
-            Ok((rtt, info)) => {
-                report.state = ConnState::Connected;
-                report.latency_ms = Some(rtt.as_secs_f64() * 1000.0);
-                report.version = info.get("redis_version").map(str::to_string);
-                report.role = info.get("role").map(str::to_string);
-                report.mode = info.get("redis_mode").map(str::to_string);
-                report.uptime_s = info.get_u64("uptime_in_seconds");
-                report.used_memory = info.get_u64("used_memory");
-                report.connected_clients = info.get_u64("connected_clients");
-            }
-            Err(e) => {
-                if e.is_connection() || matches!(e.kind(), redscope::ErrorKind::Auth) {
-                    // Drop the connection so the next call tries afresh (new password, restarted server).
-                    *self.inner.conn.lock().await = None;
-                }
-                report.error = Some(e.to_string());
-            }
-        }
-        report
+        self.inner.session.health().await
+    }
+
+    /// Subscribes to the live-data bus; starts the health watcher and the metrics sampler if they
+    /// are not running yet (they stop on [`AdminService::shutdown`] or when the service is dropped).
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        let rx = self.inner.bus.subscribe();
+        let session = self.inner.session.clone();
+        let events = self.inner.bus.publisher(Event::ConnState);
+        self.inner.health_watch.ensure(move || {
+            Task::spawn(move |cancel| session::watch_health(session, events, cancel))
+        });
+        self.inner.metrics.ensure_started();
+        rx
+    }
+
+    /// Makes a saved profile the active connection: later calls, the sampler, the services
+    /// watcher and the channel monitor use it; stream tails of the previous connection stop.
+    /// Earlier connections stay open.
+    pub async fn connect(&self, profile: &str) -> Result<HealthReport> {
+        let inner = &self.inner;
+        inner.profiles.activate(profile).await?;
+        inner.streams.stop_all().await;
+        inner.metrics.clear();
+        inner.services.restart().await;
+        inner.channels.restart().await?;
+        let report = inner.session.health().await;
+        inner.bus.publish(Event::ConnState(report.clone().into()));
+        Ok(report)
+    }
+
+    /// Stops every background loop (health watcher, sampler, services watcher, channel monitor,
+    /// stream tails, tree scans) and job, and waits for them; nothing new starts afterwards.
+    /// Call it before exiting (web mode on SIGTERM, the desktop on close).
+    pub async fn shutdown(&self) {
+        let inner = &self.inner;
+        inner.session.close();
+        inner.health_watch.shutdown().await;
+        inner.metrics.shutdown().await;
+        inner.services.shutdown().await;
+        inner.channels.monitor_stop().await;
+        inner.streams.stop_all().await;
+        inner.trees.clear();
+        inner.jobs.shutdown().await;
+        inner.findings.shutdown().await;
+        tracing::info!("admin service shut down");
+    }
+
+    /// The key browser: SCAN pages, metadata, values, edits.
+    pub fn browser(&self) -> &Browser {
+        &self.inner.browser
+    }
+
+    /// The namespace tree.
+    pub fn tree(&self) -> &Trees {
+        &self.inner.trees
+    }
+
+    /// Invalidation jobs.
+    pub fn jobs(&self) -> &Jobs {
+        &self.inner.jobs
+    }
+
+    /// The stream viewer and its live tails.
+    pub fn streams(&self) -> &Streams {
+        &self.inner.streams
+    }
+
+    /// The channel monitor and publishing.
+    pub fn channels(&self) -> &Channels {
+        &self.inner.channels
+    }
+
+    /// The metrics sampler and its history.
+    pub fn metrics(&self) -> &Sampler {
+        &self.inner.metrics
+    }
+
+    /// Library clients reporting telemetry, and their watcher.
+    pub fn services(&self) -> &Services {
+        &self.inner.services
+    }
+
+    /// Hygiene findings and their full-run jobs.
+    pub fn findings(&self) -> &Findings {
+        &self.inner.findings
+    }
+
+    /// Time series and OHLCV keys.
+    pub fn series(&self) -> &Series {
+        &self.inner.series
+    }
+
+    /// Server tools: INFO, slowlog, clients, config, BGSAVE.
+    pub fn server(&self) -> &ServerTools {
+        &self.inner.server
+    }
+
+    /// The console.
+    pub fn console(&self) -> &Console {
+        &self.inner.console
+    }
+
+    /// Saved connection profiles.
+    pub fn profiles(&self) -> &Profiles {
+        &self.inner.profiles
     }
 }

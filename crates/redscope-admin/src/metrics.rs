@@ -2,17 +2,20 @@
 //! and lifetime, memory vs maxmemory, fragmentation, clients, evictions, expirations, keys,
 //! network, host CPU/memory and — for a local server — the redis-server process's CPU and RSS),
 //! kept 24 h in a fixed-size ring, downsampled on request, published as `metrics` events with the
-//! seed 003 alerts, and rendered for Prometheus.
+//! health alerts (hit rate, memory, clients, eviction policy), and rendered for Prometheus.
 
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::events::{lock, Event, Task};
-use super::{AdminService, Inner};
+use super::events::Publisher;
+use super::node_metrics::NodeHistories;
+use super::session::Session;
+use super::sync::lock;
+use super::task::{Task, TaskSlot};
 use redscope::error::{Error, Result};
 use redscope::health::{self, Alert, Stats};
 
@@ -214,13 +217,25 @@ impl History {
     }
 }
 
-/// The service's sampler and its history.
-#[derive(Default)]
-pub(crate) struct SamplerSlot {
-    task: Mutex<Option<Task>>,
+/// `metrics`: one sampler tick with the alerts firing.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "MetricsEvent")]
+#[ts(rename = "MetricsEvent")]
+pub struct Tick {
+    /// The figures of this tick.
+    pub sample: MetricsSample,
+    /// Alerts currently firing.
+    pub alerts: Vec<Alert>,
+}
+
+/// The metrics sampler of one session: its loop and its history.
+pub struct Sampler {
+    session: Arc<Session>,
+    task: TaskSlot,
     history: Arc<Mutex<History>>,
     /// Per-master history of a Cluster ([`super::node_metrics`]).
-    pub(super) nodes: Arc<Mutex<super::node_metrics::NodeHistories>>,
+    pub(super) nodes: Arc<Mutex<NodeHistories>>,
+    events: Publisher<Tick>,
 }
 
 impl MetricsSample {
@@ -265,36 +280,45 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-impl AdminService {
-    /// Starts the sampler if it is not running (it stops when the service is dropped).
-    pub fn ensure_sampler(&self) {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return; // no runtime to run it on (a sync caller); the next async caller starts it
+impl Sampler {
+    pub(crate) fn new(session: Arc<Session>, events: Publisher<Tick>) -> Self {
+        Sampler {
+            session,
+            task: TaskSlot::default(),
+            history: Arc::default(),
+            nodes: Arc::default(),
+            events,
         }
-        let slot = &self.inner.live.sampler;
-        let mut task = lock(&slot.task);
-        if task.as_ref().is_some_and(Task::is_running) {
-            return;
-        }
-        let weak = self.downgrade();
-        let history = slot.history.clone();
-        let nodes = slot.nodes.clone();
-        *task = Some(Task::spawn(move |cancel| {
-            sample_forever(weak, history, nodes, cancel)
-        }));
+    }
+
+    /// Starts the sampler unless it runs (it stops on shutdown or when the service is dropped;
+    /// without a tokio runtime the next async caller starts it).
+    pub fn ensure_started(&self) {
+        self.task.ensure(|| {
+            let (session, history, nodes, events) = (
+                self.session.clone(),
+                self.history.clone(),
+                self.nodes.clone(),
+                self.events.clone(),
+            );
+            Task::spawn(move |cancel| sample_forever(session, history, nodes, events, cancel))
+        });
+    }
+
+    /// Stops the sampler for good.
+    pub(crate) async fn shutdown(&self) {
+        self.task.shutdown().await;
     }
 
     /// Forgets the history (after switching to another server).
-    pub(crate) fn clear_metrics(&self) {
-        let mut h = lock(&self.inner.live.sampler.history);
-        *h = History::default();
-        drop(h);
-        *lock(&self.inner.live.sampler.nodes) = Default::default();
+    pub(crate) fn clear(&self) {
+        *lock(&self.history) = History::default();
+        *lock(&self.nodes) = Default::default();
     }
 
     /// The last `range_s` seconds of history downsampled to at most `points`, and the current alerts.
-    pub fn metrics(&self, q: &MetricsQuery) -> Result<MetricsReply> {
-        self.ensure_sampler();
+    pub fn total(&self, q: &MetricsQuery) -> Result<MetricsReply> {
+        self.ensure_started();
         let range_s = q.range_s.unwrap_or(300);
         if range_s == 0 || range_s > HISTORY_CAPACITY as u64 {
             return Err(Error::InvalidInput(format!(
@@ -307,7 +331,7 @@ impl AdminService {
                 "points must be between 1 and {MAX_POINTS}"
             )));
         }
-        let h = lock(&self.inner.live.sampler.history);
+        let h = lock(&self.history);
         let since = now_ms().saturating_sub(range_s * 1000);
         let chosen: Vec<Compact> = h.since(since).copied().collect();
         let samples = downsample(&chosen, points);
@@ -316,20 +340,20 @@ impl AdminService {
         Ok(MetricsReply {
             samples,
             alerts,
-            nodes: self.metrics_nodes(),
+            nodes: self.nodes(),
         })
     }
 
     /// The latest sample, its alerts and the INFO figures behind them, once the sampler ran.
-    pub fn latest_metrics(&self) -> Option<(MetricsSample, Vec<Alert>, Stats)> {
-        lock(&self.inner.live.sampler.history).latest.clone()
+    pub fn latest(&self) -> Option<(MetricsSample, Vec<Alert>, Stats)> {
+        lock(&self.history).latest.clone()
     }
 
     /// The latest sampler figures in the Prometheus text format (`redscope_redis_*` gauges).
     pub fn prometheus_text(&self) -> String {
-        self.ensure_sampler();
+        self.ensure_started();
         let mut out = String::new();
-        let Some((s, alerts, stats)) = self.latest_metrics() else {
+        let Some((s, alerts, stats)) = self.latest() else {
             return out;
         };
         let mut gauge = |name: &str, help: &str, value: Option<f64>| {
@@ -513,9 +537,10 @@ impl HostProbe {
 
 /// Reads INFO every [`SAMPLE_EVERY`] while the service lives.
 async fn sample_forever(
-    weak: Weak<Inner>,
+    session: Arc<Session>,
     history: Arc<Mutex<History>>,
-    nodes: Arc<Mutex<super::node_metrics::NodeHistories>>,
+    nodes: Arc<Mutex<NodeHistories>>,
+    events: Publisher<Tick>,
     cancel: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
@@ -527,12 +552,9 @@ async fn sample_forever(
             _ = cancel.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let Some(service) = AdminService::upgrade(&weak) else {
-            return;
-        };
         let read = async {
             // Every master of a Cluster, summed; the one server otherwise.
-            let masters = service.conn().await?.masters().await?;
+            let masters = session.masters().await?;
             let several = masters.len() > 1;
             let mut total: Option<Stats> = None;
             let mut per_node = Vec::new();
@@ -562,7 +584,7 @@ async fn sample_forever(
                 continue;
             }
         };
-        let local = service.active_config().is_local();
+        let local = session.active_config().is_local();
         let now = Instant::now();
         let (host_cpu, host_mem_used, server_cpu, server_rss) =
             probe.read(if local { stats.process_id } else { None });
@@ -582,7 +604,7 @@ async fn sample_forever(
             h.push(Compact::pack(&sample));
             h.latest = Some((sample.clone(), alerts.clone(), stats.clone()));
         }
-        service.publish_event(Event::Metrics { sample, alerts });
+        events.publish(Tick { sample, alerts });
         prev = Some((stats, now));
     }
 }

@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Deserialize;
 
-use super::events::lock;
-use super::metrics::{downsample, Compact, MetricsQuery, MetricsReply, MetricsSample};
-use super::AdminService;
+use super::metrics::{downsample, Compact, MetricsQuery, MetricsReply, MetricsSample, Sampler};
+use super::sync::lock;
 use redscope::error::{Error, Result};
 use redscope::health::{self, Stats};
 
@@ -64,27 +63,23 @@ impl NodeHistories {
     }
 }
 
-impl AdminService {
+impl Sampler {
     /// The masters `metrics` can show one by one (Cluster only; empty otherwise).
-    pub fn metrics_nodes(&self) -> Vec<String> {
-        lock(&self.inner.live.sampler.nodes)
-            .nodes
-            .keys()
-            .cloned()
-            .collect()
+    pub fn nodes(&self) -> Vec<String> {
+        lock(&self.nodes).nodes.keys().cloned().collect()
     }
 
     /// `metrics` for the cluster total (no `node`) or for one master of a Cluster.
-    pub fn metrics_for(&self, q: &NodeMetricsQuery) -> Result<MetricsReply> {
+    pub fn history(&self, q: &NodeMetricsQuery) -> Result<MetricsReply> {
         let total = MetricsQuery {
             range_s: q.range_s,
             points: q.points,
         };
         let Some(node) = q.node.as_deref().filter(|n| !n.is_empty()) else {
-            return self.metrics(&total);
+            return self.total(&total);
         };
         // Validates range and points the same way, and starts the sampler if needed.
-        let all = self.metrics(&total)?;
+        let all = self.total(&total)?;
         let range_s = q.range_s.unwrap_or(300);
         if range_s > NODE_HISTORY as u64 {
             return Err(Error::InvalidInput(format!(
@@ -92,7 +87,7 @@ impl AdminService {
             )));
         }
         let points = q.points.unwrap_or(super::metrics::DEFAULT_POINTS);
-        let histories = lock(&self.inner.live.sampler.nodes);
+        let histories = lock(&self.nodes);
         let series = histories.nodes.get(node).ok_or_else(|| {
             Error::NotFound(format!(
                 "no master {node:?} is sampled (nodes: {})",

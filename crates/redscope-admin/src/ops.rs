@@ -1,6 +1,8 @@
 //! The operation table: every admin operation declared once — name, HTTP method and path,
 //! request and reply types, whether it writes to Redis, one doc line — and the one dispatcher
-//! both surfaces call. Web mode's routes, the desktop's commands and capability, OpenAPI, the
+//! both surfaces call. Each row calls the feature service that owns the operation
+//! (`s.browser().keys(r)`); only `health` and `connect`, which span the session, call the
+//! service itself. Web mode's routes, the desktop's commands and capability, OpenAPI, the
 //! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`] (see
 //! [`crate::schema`]).
 
@@ -11,6 +13,7 @@ use crate::browser::{
     Deleted, KeyEdit, KeyMeta, KeyPage, KeyQuery, KeyRename, KeyTtl, KeyValue, KeysMetaRequest,
     KeysQuery, Renamed, TtlReply,
 };
+use crate::bytes::KeyRef;
 use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
@@ -85,7 +88,7 @@ pub struct Operation {
     pub method: Method,
     /// The path under `/api`; `{name}` segments are request fields.
     pub path: &'static str,
-    /// The request type as declared (`KeysQuery`, `crate::browser::KeyRef`).
+    /// The request type as declared (`KeysQuery`, `KeyRef`).
     pub request: &'static str,
     /// The reply type as declared (`Vec<KeyMeta>`).
     pub reply: &'static str,
@@ -237,121 +240,121 @@ operations! {
         |s, _r| s.health().await;
     info: Get "/info", InfoQuery => InfoReply, No,
         "INFO parsed by section",
-        |s, r| s.info(r).await?;
+        |s, r| s.server().info(r).await?;
     tree: Get "/tree", TreeQuery => TreeLevel, No,
         "One level of the namespace tree with key counts (partial while scanning)",
-        |s, r| s.tree(r).await?;
+        |s, r| s.tree().level(r).await?;
     keys: Get "/keys", KeysQuery => KeyPage, No,
         "A SCAN page over every master",
-        |s, r| s.keys(r).await?;
+        |s, r| s.browser().keys(r).await?;
     keys_meta: Post "/keys/meta", KeysMetaRequest => Vec<KeyMeta>, No,
         "TYPE, TTL, encoding, size and memory of up to 1000 keys",
-        |s, r| s.keys_meta(r).await?;
+        |s, r| s.browser().keys_meta(r).await?;
     key: Get "/key", KeyQuery => KeyValue, No,
         "A key's metadata and one page of its value",
-        |s, r| s.key(r).await?;
+        |s, r| s.browser().key(r).await?;
     key_set: Put "/key", KeyEdit => KeyValue, Yes,
         "Edit a key (set, hset, lpush, zadd, xadd, ...)",
-        |s, r| s.key_set(r).await?;
-    key_delete: Delete "/key", crate::browser::KeyRef => Deleted, Yes,
+        |s, r| s.browser().key_set(r).await?;
+    key_delete: Delete "/key", KeyRef => Deleted, Yes,
         "Delete one key (UNLINK)",
-        |s, r| s.key_delete(r).await?;
+        |s, r| s.browser().key_delete(r).await?;
     key_ttl: Post "/key/ttl", KeyTtl => TtlReply, Yes,
         "Set (PEXPIRE) or remove (PERSIST) a TTL",
-        |s, r| s.key_ttl(r).await?;
+        |s, r| s.browser().key_ttl(r).await?;
     key_rename: Post "/key/rename", KeyRename => Renamed, Yes,
         "Rename a key (RENAMENX unless overwrite)",
-        |s, r| s.key_rename(r).await?;
+        |s, r| s.browser().key_rename(r).await?;
     invalidate: Post "/invalidate", InvalidateRequest => InvalidateReply, PerCall,
         "Dry run (count, sample) or a confirmed deletion job by pattern or preset",
-        |s, r| s.invalidate(r).await?;
+        |s, r| s.jobs().invalidate(r).await?;
     jobs: Get "/jobs", NoArgs => Vec<Job>, No,
         "Every remembered job, newest first",
-        |s, _r| s.jobs();
+        |s, _r| s.jobs().list();
     job: Get "/jobs/{id}", JobId => Job, No,
         "A job's progress or final report",
-        |s, r| s.job(&r.id)?;
+        |s, r| s.jobs().get(&r.id)?;
     job_cancel: Delete "/jobs/{id}", JobId => Job, No,
         "Cancel a running job",
-        |s, r| s.job_cancel(&r.id)?;
+        |s, r| s.jobs().cancel(&r.id)?;
     streams: Get "/streams", StreamsQuery => StreamsReply, No,
         "Stream keys, or one stream's XINFO",
-        |s, r| s.streams(&r).await?;
+        |s, r| s.streams().list(&r).await?;
     stream_entries: Get "/stream/entries", EntriesQuery => EntriesPage, No,
         "An XRANGE page",
-        |s, r| s.stream_entries(&r).await?;
+        |s, r| s.streams().entries(&r).await?;
     stream_pending: Get "/stream/pending", PendingQuery => Vec<PendingEntry>, No,
         "Pending entries of a group",
-        |s, r| s.stream_pending(&r).await?;
+        |s, r| s.streams().pending(&r).await?;
     stream_tail: Post "/stream/tail", TailRequest => TailStarted, No,
         "Start a live tail (entries arrive as events)",
-        |s, r| s.stream_tail(&r).await?;
+        |s, r| s.streams().tail(&r).await?;
     stream_tail_stop: Delete "/stream/tail/{tail_id}", TailId => Empty, No,
         "Stop a live tail",
-        |s, r| { s.stream_tail_stop(r.tail_id).await?; Empty {} };
+        |s, r| { s.streams().tail_stop(r.tail_id).await?; Empty {} };
     monitor: Post "/monitor", MonitorRequest => MonitorStats, No,
         "Monitor channels and patterns (replaces the set)",
-        |s, r| s.monitor(r).await?;
+        |s, r| s.channels().monitor(r).await?;
     monitor_stats: Get "/monitor", RecentQuery => MonitorStats, No,
         "Per-channel counts, rates and recent messages",
-        |s, r| s.monitor_stats(r.recent)?;
+        |s, r| s.channels().monitor_stats(r.recent)?;
     monitor_stop: Delete "/monitor", NoArgs => Empty, No,
         "Stop monitoring",
-        |s, _r| { s.monitor_stop().await; Empty {} };
+        |s, _r| { s.channels().monitor_stop().await; Empty {} };
     publish: Post "/publish", PublishRequest => PublishReply, Yes,
         "Publish a message",
-        |s, r| s.publish(r).await?;
+        |s, r| s.channels().publish(r).await?;
     metrics: Get "/metrics", NodeMetricsQuery => MetricsReply, No,
         "Sampled metrics history and alerts, of the whole deployment or one Cluster master",
-        |s, r| s.metrics_for(&r)?;
+        |s, r| s.metrics().history(&r)?;
     services: Get "/services", NoArgs => ServicesReply, No,
         "Library clients reporting telemetry: hit rates, breakers, limits, locks, lag, liveness",
-        |s, _r| s.services().await?;
+        |s, _r| s.services().list().await?;
     findings: Get "/findings", FindingsQuery => FindingsReply, No,
         "Hygiene findings: a sampled report, or a full run as a job",
-        |s, r| s.findings(&r).await?;
+        |s, r| s.findings().run(&r).await?;
     findings_job: Get "/findings/jobs/{id}", JobId => FindingsJob, No,
         "A findings job's progress and report",
-        |s, r| s.findings_job(&r.id)?;
+        |s, r| s.findings().job(&r.id)?;
     findings_job_cancel: Delete "/findings/jobs/{id}", JobId => FindingsJob, No,
         "Stop a findings job (keeps what it found)",
-        |s, r| s.findings_job_cancel(&r.id)?;
+        |s, r| s.findings().cancel(&r.id)?;
     series: Get "/series", SeriesQuery => SeriesReply, No,
         "Newest points and stats of a time series key, or bars of an OHLCV key",
-        |s, r| s.series(&r).await?;
+        |s, r| s.series().read(&r).await?;
     slowlog: Get "/slowlog", SlowlogQuery => Vec<SlowlogEntry>, No,
         "Slowlog entries of every master",
-        |s, r| s.slowlog(r).await?;
+        |s, r| s.server().slowlog(r).await?;
     slowlog_reset: Delete "/slowlog", Confirm => Empty, Yes,
         "Reset the slowlog (confirm=true)",
-        |s, r| s.slowlog_reset(r).await?;
+        |s, r| s.server().slowlog_reset(r).await?;
     clients: Get "/clients", NoArgs => Vec<ClientInfo>, No,
         "CLIENT LIST, parsed",
-        |s, _r| s.clients().await?;
+        |s, _r| s.server().clients().await?;
     client_kill: Post "/clients/kill", ClientKill => Killed, Yes,
         "Kill a client by id (confirm)",
-        |s, r| s.client_kill(r).await?;
+        |s, r| s.server().client_kill(r).await?;
     config_get: Get "/config", ConfigQuery => std::collections::BTreeMap<String, String>, No,
         "CONFIG GET by pattern, secrets masked",
-        |s, r| s.config_get(r).await?;
+        |s, r| s.server().config_get(r).await?;
     server_action: Post "/server", ServerAction => ActionReply, Yes,
         "BGSAVE or BGREWRITEAOF (confirm)",
-        |s, r| s.server_action(r).await?;
+        |s, r| s.server().action(r).await?;
     console: Post "/console", ConsoleRequest => ConsoleReply, PerCall,
         "Run one command: screened, dangerous ones need confirm, read-only refuses writes",
-        |s, r| s.console(r).await?;
+        |s, r| s.console().run(r).await?;
     profiles: Get "/profiles", NoArgs => Vec<Profile>, No,
         "Saved connection profiles (never a password)",
-        |s, _r| s.profiles().await?;
+        |s, _r| s.profiles().list().await?;
     profile_save: Put "/profiles", ProfileInput => Profile, No,
         "Save a profile; its password goes to the OS keyring",
-        |s, r| s.profile_save(r).await?;
+        |s, r| s.profiles().save(r).await?;
     profile_delete: Delete "/profiles", ProfileName => Empty, No,
         "Delete a profile and its stored password",
-        |s, r| { s.profile_delete(&r.name).await?; Empty {} };
+        |s, r| { s.profiles().delete(&r.name).await?; Empty {} };
     profile_test: Post "/profiles/test", ProfileInput => ProfileTest, No,
         "Try a profile's connection without saving it",
-        |s, r| s.profile_test(r).await?;
+        |s, r| s.profiles().test(r).await?;
     connect: Post "/connect", ConnectRequest => HealthReport, No,
         "Switch this session to a saved profile",
         |s, r| s.connect(&r.profile).await?;

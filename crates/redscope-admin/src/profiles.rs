@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AdminService, HealthReport};
+use super::session::Session;
 use redscope::config::{Endpoint, RedisConfig, Secret};
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
@@ -104,16 +104,10 @@ pub struct ProfileTest {
     pub error: Option<TestError>,
 }
 
-struct Active {
-    name: String,
-    cfg: RedisConfig,
-    read_only: bool,
-}
-
-/// The active profile and the connections opened so far.
-#[derive(Default)]
-pub(crate) struct ProfilesState {
-    active: RwLock<Option<Active>>,
+/// Saved profiles of one session and the connections opened with them so far.
+pub struct Profiles {
+    session: Arc<Session>,
+    /// Connections by profile name, least recently activated first (at most [`MAX_OPEN`]).
     open: tokio::sync::Mutex<Vec<(String, Conn)>>,
 }
 
@@ -345,39 +339,21 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-impl AdminService {
-    /// The configuration in use: the connected profile's, or the one the service started with.
-    pub fn active_config(&self) -> RedisConfig {
-        match self.inner.live.profiles.active.read() {
-            Ok(a) => a.as_ref().map(|a| a.cfg.clone()),
-            Err(p) => p.into_inner().as_ref().map(|a| a.cfg.clone()),
+impl Profiles {
+    pub(crate) fn new(session: Arc<Session>) -> Self {
+        Profiles {
+            session,
+            open: tokio::sync::Mutex::new(Vec::new()),
         }
-        .unwrap_or_else(|| self.inner.cfg.clone())
     }
 
     /// Name of the connected profile, if one was connected.
-    pub fn active_profile(&self) -> Option<String> {
-        self.inner
-            .live
-            .profiles
-            .active
-            .read()
-            .ok()
-            .and_then(|a| a.as_ref().map(|a| a.name.clone()))
-    }
-
-    pub(crate) fn profile_read_only(&self) -> bool {
-        self.inner
-            .live
-            .profiles
-            .active
-            .read()
-            .map(|a| a.as_ref().is_some_and(|a| a.read_only))
-            .unwrap_or(true)
+    pub fn active(&self) -> Option<String> {
+        self.session.active_profile()
     }
 
     /// Saved profiles, sorted by name, with `has_password` (never the password).
-    pub async fn profiles(&self) -> Result<Vec<Profile>> {
+    pub async fn list(&self) -> Result<Vec<Profile>> {
         let _files = FILES.lock().await;
         let mut list = load_profiles()?;
         list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -385,7 +361,7 @@ impl AdminService {
     }
 
     /// Creates or replaces a profile; a given password goes to the keyring (or the 0600 file).
-    pub async fn profile_save(&self, input: ProfileInput) -> Result<Profile> {
+    pub async fn save(&self, input: ProfileInput) -> Result<Profile> {
         let mut p = input.profile;
         p.name = p.name.trim().to_string();
         validate(&p)?;
@@ -413,7 +389,7 @@ impl AdminService {
     }
 
     /// Deletes a profile and its stored password.
-    pub async fn profile_delete(&self, name: &str) -> Result<()> {
+    pub async fn delete(&self, name: &str) -> Result<()> {
         check_name(name)?;
         let _files = FILES.lock().await;
         let mut list = load_profiles()?;
@@ -424,19 +400,13 @@ impl AdminService {
         }
         store_profiles(&list)?;
         secret_delete(name).await?;
-        self.inner
-            .live
-            .profiles
-            .open
-            .lock()
-            .await
-            .retain(|(n, _)| n != name);
+        self.open.lock().await.retain(|(n, _)| n != name);
         Ok(())
     }
 
     /// Connects with a profile (saved or not) and reports latency and version, or a classified
     /// error: `connection` (refused/unreachable), `timeout`, `auth`, `tls`, `config`.
-    pub async fn profile_test(&self, input: ProfileInput) -> Result<ProfileTest> {
+    pub async fn test(&self, input: ProfileInput) -> Result<ProfileTest> {
         let password = match input.password {
             Some(p) => Some(p),
             None if input.profile.name.trim().is_empty() => None,
@@ -474,9 +444,9 @@ impl AdminService {
         })
     }
 
-    /// Makes a saved profile the active connection: later calls, the sampler and the channel
-    /// monitor use it; stream tails of the previous connection stop. Earlier connections stay open.
-    pub async fn connect(&self, name: &str) -> Result<HealthReport> {
+    /// Makes a saved profile the session's active connection (reusing its connection when one is
+    /// open). `AdminService::connect` then moves every feature over to it.
+    pub(crate) async fn activate(&self, name: &str) -> Result<()> {
         check_name(name)?;
         let profile = {
             let _files = FILES.lock().await;
@@ -492,7 +462,7 @@ impl AdminService {
         };
         let cfg = profile_config(&profile, password)?;
         let conn = {
-            let mut open = self.inner.live.profiles.open.lock().await;
+            let mut open = self.open.lock().await;
             let found = open
                 .iter()
                 .position(|(n, _)| n == name)
@@ -507,33 +477,16 @@ impl AdminService {
             }
             conn
         };
-        {
-            let mut active = self
-                .inner
-                .live
-                .profiles
-                .active
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
-            *active = Some(Active {
-                name: name.to_string(),
-                cfg,
-                read_only: profile.read_only,
-            });
-        }
-        *self.inner.conn.lock().await = Some(conn);
+        self.session
+            .activate(name, cfg, profile.read_only, conn)
+            .await;
         tracing::info!(profile = %name, "switched the active connection");
-        self.stop_all_tails().await;
-        self.clear_metrics();
-        self.restart_services_watcher().await;
-        self.restart_monitor().await?;
-        self.publish_conn_state().await;
-        Ok(self.health().await)
+        Ok(())
     }
 
     /// Names of the connections currently open, least recently activated first.
     pub async fn open_connections(&self) -> Vec<String> {
-        let open = self.inner.live.profiles.open.lock().await;
+        let open = self.open.lock().await;
         open.iter().map(|(n, _)| n.clone()).collect()
     }
 }

@@ -3,9 +3,11 @@
 //! `count` at most, through [`TimeSeriesStore`] so the member format is decoded in one place.
 //! Which kind a key is comes from the library's key layout ([`redscope::market::layout`]).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::AdminService;
+use super::session::Session;
 use redscope::error::{Error, Result};
 use redscope::market::layout::{self, Encoding};
 use redscope::timeseries::{SeriesStats, TimeSeriesStore};
@@ -70,12 +72,21 @@ pub struct SeriesReply {
     pub truncated: bool,
 }
 
-impl AdminService {
+/// The time-series view of one session.
+pub struct Series {
+    session: Arc<Session>,
+}
+
+impl Series {
+    pub(crate) fn new(session: Arc<Session>) -> Self {
+        Series { session }
+    }
+
     /// A time series key's newest points with stats, or its newest OHLCV bars.
-    pub async fn series(&self, q: &SeriesQuery) -> Result<SeriesReply> {
+    pub async fn read(&self, q: &SeriesQuery) -> Result<SeriesReply> {
         let count = q.count.unwrap_or(DEFAULT_COUNT).clamp(1, MAX_COUNT);
-        let store = TimeSeriesStore::new(self.conn().await?);
-        let mut conn = self.conn().await?;
+        let mut conn = self.session.conn().await?;
+        let store = TimeSeriesStore::new(conn.clone());
         let total: u64 = redis::cmd("ZCARD")
             .arg(&q.key)
             .query_async(&mut conn)

@@ -3,11 +3,12 @@
 //! which node answered; resets, kills and saves go to every master.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
-use super::AdminService;
+use super::session::Session;
 use redscope::conn::NodeConn;
 use redscope::error::{Error, Result};
 
@@ -143,9 +144,19 @@ pub struct ActionReply {
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Empty {}
 
-impl AdminService {
+/// The server tools of one session; cheap to clone (findings read the slowlog through it).
+#[derive(Clone)]
+pub struct ServerTools {
+    session: Arc<Session>,
+}
+
+impl ServerTools {
+    pub(crate) fn new(session: Arc<Session>) -> Self {
+        ServerTools { session }
+    }
+
     async fn masters(&self) -> Result<Vec<NodeConn>> {
-        self.conn().await?.masters().await
+        self.session.masters().await
     }
 
     /// INFO, parsed by section.
@@ -204,7 +215,7 @@ impl AdminService {
 
     /// Empties the slowlog of every master (needs `confirm`).
     pub async fn slowlog_reset(&self, c: Confirm) -> Result<Empty> {
-        self.ensure_writable("SLOWLOG RESET")?;
+        self.session.ensure_writable("SLOWLOG RESET")?;
         if !c.confirm {
             return Err(Error::ConfirmationRequired(
                 "SLOWLOG RESET forgets every entry: pass confirm: true".into(),
@@ -235,7 +246,7 @@ impl AdminService {
 
     /// Disconnects the client with this id (needs `confirm`).
     pub async fn client_kill(&self, k: ClientKill) -> Result<Killed> {
-        self.ensure_writable("CLIENT KILL")?;
+        self.session.ensure_writable("CLIENT KILL")?;
         if !k.confirm {
             return Err(Error::ConfirmationRequired(format!(
                 "killing client {} drops its connection: pass confirm: true",
@@ -282,12 +293,12 @@ impl AdminService {
     }
 
     /// Starts BGSAVE or BGREWRITEAOF on every master.
-    pub async fn server_action(&self, a: ServerAction) -> Result<ActionReply> {
+    pub async fn action(&self, a: ServerAction) -> Result<ActionReply> {
         let name = match a.action {
             ServerActionKind::Bgsave => "BGSAVE",
             ServerActionKind::Bgrewriteaof => "BGREWRITEAOF",
         };
-        self.ensure_writable(name)?;
+        self.session.ensure_writable(name)?;
         let mut replies = Vec::new();
         for mut m in self.masters().await? {
             let v: Value = redis::cmd(name).query_async(&mut m.conn).await?;

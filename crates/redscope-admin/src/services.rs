@@ -1,17 +1,19 @@
 //! The Services view: every live library client ([`redscope::telemetry`]) with its figures, read
 //! from the `redscope:clients:*` hashes (SCAN on every master + HGETALL/PTTL in one pipeline),
 //! with liveness from the `HEARTBEAT`s seen on `trading:system` and alerts (open breaker, hit
-//! rate under seed 003's 50 %). A watcher publishes a `services` event when the set changes.
+//! rate under 50 %). A watcher publishes a `services` event when the set changes.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::events::{lock, Event, Task};
-use super::AdminService;
+use super::events::Publisher;
+use super::session::Session;
+use super::sync::lock;
+use super::task::{Task, TaskSlot};
 use redscope::error::Result;
 use redscope::events::{channels, MessageType};
 use redscope::health::{AlertLevel, HIT_RATE_WARNING};
@@ -171,26 +173,83 @@ pub struct ServicesReply {
     pub truncated: bool,
 }
 
-/// The watcher's state (a field of the service).
-#[derive(Default)]
-pub(crate) struct ServicesSlot {
-    task: Mutex<Option<Task>>,
-    /// Hash key → when its last heartbeat was seen (ms).
-    heartbeats: std::sync::Arc<Mutex<HashMap<String, i64>>>,
+/// `services`: the set of library clients or their liveness changed.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "ServicesEvent")]
+#[ts(rename = "ServicesEvent")]
+pub struct Change {
+    /// Every client with its figures.
+    pub services: Vec<ServiceInfo>,
+    /// Their alerts.
+    pub alerts: Vec<ServiceAlert>,
 }
 
-impl AdminService {
-    /// Every library client reporting telemetry, with liveness and alerts. Starts the heartbeat
-    /// watcher (it stops when the service is dropped).
-    pub async fn services(&self) -> Result<ServicesReply> {
-        self.ensure_services_watcher();
-        self.services_now().await
+/// The Services view of one session: the clients' hashes and the heartbeat watcher.
+pub struct Services {
+    reader: Reader,
+    task: TaskSlot,
+    events: Publisher<Change>,
+}
+
+/// Reads the clients' hashes with the heartbeats seen so far; cheap to clone (findings use it).
+#[derive(Clone)]
+pub struct Reader {
+    session: Arc<Session>,
+    /// Hash key → when its last heartbeat was seen (ms).
+    heartbeats: Arc<Mutex<HashMap<String, i64>>>,
+}
+
+impl Services {
+    pub(crate) fn new(session: Arc<Session>, events: Publisher<Change>) -> Self {
+        Services {
+            reader: Reader {
+                session,
+                heartbeats: Arc::default(),
+            },
+            task: TaskSlot::default(),
+            events,
+        }
     }
 
-    /// [`AdminService::services`] without starting the watcher (the watcher itself calls it).
-    pub(crate) async fn services_now(&self) -> Result<ServicesReply> {
+    /// Every library client reporting telemetry, with liveness and alerts. Starts the heartbeat
+    /// watcher (it stops on shutdown or when the service is dropped).
+    pub async fn list(&self) -> Result<ServicesReply> {
+        self.ensure_watcher();
+        self.reader.now().await
+    }
+
+    /// A reader of the clients (without the watcher).
+    pub fn reader(&self) -> Reader {
+        self.reader.clone()
+    }
+
+    /// Restarts the watcher on the now-active connection (after a profile switch).
+    pub(crate) async fn restart(&self) {
+        lock(&self.reader.heartbeats).clear();
+        if self.task.stop().await {
+            self.ensure_watcher();
+        }
+    }
+
+    /// Stops the watcher for good.
+    pub(crate) async fn shutdown(&self) {
+        self.task.shutdown().await;
+    }
+
+    /// Starts the heartbeat listener and change detector unless running.
+    fn ensure_watcher(&self) {
+        self.task.ensure(|| {
+            let (reader, events) = (self.reader.clone(), self.events.clone());
+            Task::spawn(move |cancel| watch(reader, events, cancel))
+        });
+    }
+}
+
+impl Reader {
+    /// Every client now, with liveness from the heartbeats seen so far.
+    pub async fn now(&self) -> Result<ServicesReply> {
         let (keys, truncated) = self.client_keys().await?;
-        let mut conn = self.conn().await?;
+        let mut conn = self.session.conn().await?;
         let mut pipe = redis::pipe();
         for k in &keys {
             pipe.cmd("HGETALL").arg(k).cmd("PTTL").arg(k);
@@ -200,7 +259,7 @@ impl AdminService {
         } else {
             pipe.query_async(&mut conn).await?
         };
-        let seen = lock(&self.inner.services.heartbeats).clone();
+        let seen = lock(&self.heartbeats).clone();
         let now = chrono::Utc::now().timestamp_millis();
         let mut services = Vec::with_capacity(keys.len());
         for (i, key) in keys.iter().enumerate() {
@@ -231,7 +290,7 @@ impl AdminService {
 
     /// Keys of the telemetry hashes on every master (at most [`MAX_SERVICES`]).
     async fn client_keys(&self) -> Result<(Vec<String>, bool)> {
-        let conn = self.conn().await?;
+        let conn = self.session.conn().await?;
         let pattern = format!("{}*", redscope::keyspace::glob_escape(CLIENTS_PREFIX));
         let mut keys = Vec::new();
         for mut node in conn.masters().await? {
@@ -261,40 +320,11 @@ impl AdminService {
         keys.dedup();
         Ok((keys, false))
     }
-
-    /// Restarts the watcher on the now-active connection (after a profile switch).
-    pub(crate) async fn restart_services_watcher(&self) {
-        let old = lock(&self.inner.services.task).take();
-        lock(&self.inner.services.heartbeats).clear();
-        if let Some(t) = old {
-            t.stop().await;
-            self.ensure_services_watcher();
-        }
-    }
-
-    /// Starts the heartbeat listener and change detector unless running.
-    fn ensure_services_watcher(&self) {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return;
-        }
-        let slot = &self.inner.services;
-        let mut task = lock(&slot.task);
-        if task.as_ref().is_some_and(Task::is_running) {
-            return;
-        }
-        let weak = self.downgrade();
-        let beats = slot.heartbeats.clone();
-        *task = Some(Task::spawn(move |cancel| watch(weak, beats, cancel)));
-    }
 }
 
 /// Listens for heartbeats and publishes a `services` event whenever the set of clients or
 /// their status changes. The heartbeat listener is retried while Redis is unreachable.
-async fn watch(
-    weak: std::sync::Weak<super::Inner>,
-    beats: std::sync::Arc<Mutex<HashMap<String, i64>>>,
-    cancel: CancellationToken,
-) {
+async fn watch(reader: Reader, events: Publisher<Change>, cancel: CancellationToken) {
     let mut listener: Option<redscope::pubsub::Listener> = None;
     let mut last: Option<Vec<(String, ServiceStatus)>> = None;
     let mut tick = tokio::time::interval(WATCH_EVERY);
@@ -306,12 +336,13 @@ async fn watch(
             _ = cancel.cancelled() => break,
             _ = tick.tick() => {}
         }
-        let Some(service) = AdminService::upgrade(&weak) else {
-            break;
-        };
         // (Re)start the heartbeat listener: at once, then every 20 ticks while it is missing.
         if listener.is_none() && ticks % LISTENER_RETRY_TICKS == 0 {
-            match start_listener(&service, &beats, &cancel).await {
+            let started = tokio::select! {
+                _ = cancel.cancelled() => break,
+                l = start_listener(&reader, &cancel) => l,
+            };
+            match started {
                 Ok(l) => {
                     listener = Some(l);
                     warned = false;
@@ -326,7 +357,11 @@ async fn watch(
             }
         }
         ticks += 1;
-        let Ok(reply) = service.services_now().await else {
+        let reply = tokio::select! {
+            _ = cancel.cancelled() => break,
+            r = reader.now() => r,
+        };
+        let Ok(reply) = reply else {
             continue;
         };
         let set: Vec<(String, ServiceStatus)> = reply
@@ -336,7 +371,7 @@ async fn watch(
             .collect();
         if last.as_ref() != Some(&set) {
             if last.is_some() {
-                service.publish_event(Event::Services {
+                events.publish(Change {
                     services: reply.services,
                     alerts: reply.alerts,
                 });
@@ -344,7 +379,7 @@ async fn watch(
             last = Some(set);
         }
         // Forget heartbeats of clients whose hash is gone.
-        lock(&beats).retain(|k, _| set_contains(&last, k));
+        lock(&reader.heartbeats).retain(|k, _| set_contains(&last, k));
     }
     if let Some(l) = listener {
         l.stop().await;
@@ -353,15 +388,15 @@ async fn watch(
 
 /// Subscribes to `trading:system` on the service's active connection and records heartbeats.
 async fn start_listener(
-    service: &AdminService,
-    beats: &std::sync::Arc<Mutex<HashMap<String, i64>>>,
+    reader: &Reader,
     cancel: &CancellationToken,
 ) -> Result<redscope::pubsub::Listener> {
-    let conn = service.conn().await?;
-    let mut b = PubSubManager::new(conn, service.active_config(), "redscope-admin").listener();
+    let session = &reader.session;
+    let conn = session.conn().await?;
+    let mut b = PubSubManager::new(conn, session.active_config(), "redscope-admin").listener();
     let rx = b.channel(channels::SYSTEM);
     let listener = b.start(cancel.child_token()).await?;
-    let beats = beats.clone();
+    let beats = reader.heartbeats.clone();
     redscope::pubsub::spawn_handler(rx, cancel.clone(), move |msg| {
         let beats = beats.clone();
         async move {

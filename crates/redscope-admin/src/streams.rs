@@ -5,18 +5,20 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use redis::Value;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::bytes::Bytes;
-use super::events::{lock, Event, Task};
-use super::AdminService;
+use super::bytes::{Bytes, KeyRef};
+use super::events::Publisher;
+use super::session::Session;
+use super::sync::lock;
+use super::task::Task;
 use redscope::error::{Error, Result};
+use redscope::stream::entry::{self, RawEntry};
 
 /// Default and largest page sizes.
 pub const DEFAULT_COUNT: usize = 100;
@@ -30,34 +32,6 @@ const TAIL_READ: usize = 1000;
 const TAIL_EVERY: Duration = Duration::from_millis(100);
 /// How long one `XREAD` blocks (the tail checks for a stop between reads).
 const TAIL_BLOCK_MS: u64 = 1000;
-
-/// A stream key named as UTF-8 text (`key`) or base64 bytes (`key_b64`); exactly one.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
-#[schemars(rename = "StreamKeyRef")]
-#[ts(rename = "StreamKeyRef")]
-#[ts(optional_fields)]
-pub struct KeyRef {
-    /// The key as text.
-    pub key: Option<String>,
-    /// The key as base64 (binary keys).
-    pub key_b64: Option<String>,
-}
-
-impl KeyRef {
-    /// The key's bytes, or an `invalid_input` error.
-    pub fn bytes(&self) -> Result<Vec<u8>> {
-        match (&self.key, &self.key_b64) {
-            (Some(k), None) => Ok(k.as_bytes().to_vec()),
-            (None, Some(b)) => base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .map_err(|e| Error::InvalidInput(format!("key_b64 is not base64: {e}"))),
-            (None, None) => Err(Error::InvalidInput("give `key` or `key_b64`".into())),
-            (Some(_), Some(_)) => Err(Error::InvalidInput(
-                "give `key` or `key_b64`, not both".into(),
-            )),
-        }
-    }
-}
 
 /// A page of stream keys: `{cursor, keys}` (`cursor` "0" when done).
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
@@ -113,13 +87,37 @@ pub struct ConsumerInfo {
     pub idle_ms: u64,
 }
 
-/// One stream entry: `{id, fields: [[field, value]]}`.
+/// One stream entry: `{id, fields: [[field, value]]}`, made from the library's parsed entry
+/// (`redscope::stream::RawEntry`) for pages, live tails and the key browser alike.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct StreamEntry {
     /// Entry id (`ms-seq`).
     pub id: String,
     /// Field/value pairs in order.
     pub fields: Vec<(Bytes, Bytes)>,
+}
+
+impl From<RawEntry> for StreamEntry {
+    fn from(e: RawEntry) -> Self {
+        StreamEntry {
+            id: e.id,
+            // An entry trimmed while pending has no fields left (never in a range or a read).
+            fields: e
+                .fields
+                .unwrap_or_default()
+                .iter()
+                .map(|(f, v)| (Bytes::new(f), Bytes::new(v)))
+                .collect(),
+        }
+    }
+}
+
+/// Entries of an `XRANGE`/`XREVRANGE` reply.
+pub(crate) fn range_entries(reply: &Value) -> Result<Vec<StreamEntry>> {
+    Ok(entry::parse_entries(reply)?
+        .into_iter()
+        .map(StreamEntry::from)
+        .collect())
 }
 
 /// A page of entries; `next` is where the next page starts (inclusive), `None` at the end.
@@ -217,11 +215,25 @@ pub enum StreamsReply {
     Info(StreamInfo),
 }
 
-/// The service's running tails.
-#[derive(Default)]
-pub(crate) struct TailSlot {
-    next: AtomicU64,
+/// `stream_entries`: new entries of a live-tailed stream.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "StreamEntriesEvent")]
+#[ts(rename = "StreamEntriesEvent")]
+pub struct TailEntries {
+    /// The tail that read them.
+    pub tail_id: u64,
+    /// The stream key.
+    pub key: Bytes,
+    /// Entries in id order.
+    pub entries: Vec<StreamEntry>,
+}
+
+/// The stream viewer of one session and its running tails.
+pub struct Streams {
+    session: Arc<Session>,
+    next_tail: AtomicU64,
     tails: Mutex<HashMap<u64, Task>>,
+    events: Publisher<TailEntries>,
 }
 
 fn page_count(count: Option<usize>) -> Result<usize> {
@@ -251,24 +263,29 @@ fn valid_id(id: &str) -> Result<()> {
     }
 }
 
-impl AdminService {
+impl Streams {
+    pub(crate) fn new(session: Arc<Session>, events: Publisher<TailEntries>) -> Self {
+        Streams {
+            session,
+            next_tail: AtomicU64::new(0),
+            tails: Mutex::new(HashMap::new()),
+            events,
+        }
+    }
+
     /// `GET /api/streams`: stream keys without a key, the stream's info with one.
-    pub async fn streams(&self, q: &StreamsQuery) -> Result<StreamsReply> {
-        if q.key.key.is_none() && q.key.key_b64.is_none() {
+    pub async fn list(&self, q: &StreamsQuery) -> Result<StreamsReply> {
+        if !q.key.is_given() {
             Ok(StreamsReply::Keys(
-                self.stream_keys(q.cursor.as_deref(), q.count).await?,
+                self.keys(q.cursor.as_deref(), q.count).await?,
             ))
         } else {
-            Ok(StreamsReply::Info(self.stream_info(&q.key).await?))
+            Ok(StreamsReply::Info(self.info(&q.key).await?))
         }
     }
 
     /// One page of stream keys over every master (`cursor` `"<master>:<cursor>"`, `"0"` first).
-    pub async fn stream_keys(
-        &self,
-        cursor: Option<&str>,
-        count: Option<usize>,
-    ) -> Result<StreamKeys> {
+    pub async fn keys(&self, cursor: Option<&str>, count: Option<usize>) -> Result<StreamKeys> {
         let count = page_count(count)?;
         let (mut node, mut cur) = match cursor.unwrap_or("0") {
             "0" | "" => (0usize, 0u64),
@@ -284,7 +301,7 @@ impl AdminService {
                 )
             }
         };
-        let masters = self.conn().await?.masters().await?;
+        let masters = self.session.conn().await?.masters().await?;
         let mut keys = Vec::new();
         while node < masters.len() && keys.len() < count {
             let mut c = masters[node].conn.clone();
@@ -308,9 +325,9 @@ impl AdminService {
     }
 
     /// `XINFO STREAM`, `XINFO GROUPS` and `XINFO CONSUMERS` of `key`.
-    pub async fn stream_info(&self, key: &KeyRef) -> Result<StreamInfo> {
+    pub async fn info(&self, key: &KeyRef) -> Result<StreamInfo> {
         let key = key.bytes()?;
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let kind: String = redis::cmd("TYPE").arg(&key).query_async(&mut c).await?;
         match kind.as_str() {
             "stream" => {}
@@ -383,7 +400,7 @@ impl AdminService {
     }
 
     /// One page of entries (`XRANGE`, or `XREVRANGE` with `rev`).
-    pub async fn stream_entries(&self, q: &EntriesQuery) -> Result<EntriesPage> {
+    pub async fn entries(&self, q: &EntriesQuery) -> Result<EntriesPage> {
         let key = q.key.bytes()?;
         let count = page_count(q.count)?;
         let start = q.start.clone().unwrap_or_else(|| "-".into());
@@ -400,9 +417,9 @@ impl AdminService {
             c
         };
         cmd.arg("COUNT").arg(count + 1);
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let reply: Value = cmd.query_async(&mut c).await?;
-        let mut entries = parse_entries(reply)?;
+        let mut entries = range_entries(&reply)?;
         let next = if entries.len() > count {
             entries.pop().map(|e| e.id)
         } else {
@@ -412,13 +429,13 @@ impl AdminService {
     }
 
     /// `XPENDING key group - + count`: pending entries with their consumer, idle time and deliveries.
-    pub async fn stream_pending(&self, q: &PendingQuery) -> Result<Vec<PendingEntry>> {
+    pub async fn pending(&self, q: &PendingQuery) -> Result<Vec<PendingEntry>> {
         let key = q.key.bytes()?;
         let count = page_count(q.count)?;
         if q.group.is_empty() {
             return Err(Error::InvalidInput("give the consumer `group`".into()));
         }
-        let mut c = self.conn().await?;
+        let mut c = self.session.conn().await?;
         let reply: Vec<Value> = redis::cmd("XPENDING")
             .arg(&key)
             .arg(&q.group)
@@ -450,28 +467,28 @@ impl AdminService {
 
     /// Starts a live tail of a stream: new entries (after `from`, default `$`) arrive as
     /// `stream_entries` events, at most 10 batches a second.
-    pub async fn stream_tail(&self, req: &TailRequest) -> Result<TailStarted> {
+    pub async fn tail(&self, req: &TailRequest) -> Result<TailStarted> {
         let key = req.key.bytes()?;
         let from = req.from.clone().unwrap_or_else(|| "$".into());
         valid_id(&from)?;
-        let slot = &self.inner.live.tails;
-        if lock(&slot.tails).len() >= MAX_TAILS {
+        self.session.ensure_open("a stream tail")?;
+        if lock(&self.tails).len() >= MAX_TAILS {
             return Err(Error::InvalidInput(format!(
                 "at most {MAX_TAILS} tails at once: stop one first"
             )));
         }
-        let conn = tail_connection(&self.active_config(), &key).await?;
-        let tail_id = slot.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let bus = self.inner.live.bus.clone();
-        let cfg = self.active_config();
-        let task = Task::spawn(move |cancel| tail(cfg, conn, key, from, tail_id, bus, cancel));
-        lock(&slot.tails).insert(tail_id, task);
+        let cfg = self.session.active_config();
+        let conn = tail_connection(&cfg, &key).await?;
+        let tail_id = self.next_tail.fetch_add(1, Ordering::Relaxed) + 1;
+        let events = self.events.clone();
+        let task = Task::spawn(move |cancel| tail(cfg, conn, key, from, tail_id, events, cancel));
+        lock(&self.tails).insert(tail_id, task);
         Ok(TailStarted { tail_id })
     }
 
     /// Stops a tail; `not_found` when there is no such tail.
-    pub async fn stream_tail_stop(&self, tail_id: u64) -> Result<()> {
-        let task = lock(&self.inner.live.tails.tails).remove(&tail_id);
+    pub async fn tail_stop(&self, tail_id: u64) -> Result<()> {
+        let task = lock(&self.tails).remove(&tail_id);
         match task {
             Some(t) => {
                 t.stop().await;
@@ -482,11 +499,8 @@ impl AdminService {
     }
 
     /// Stops every tail (on a switch of the active connection).
-    pub(crate) async fn stop_all_tails(&self) {
-        let tails: Vec<Task> = lock(&self.inner.live.tails.tails)
-            .drain()
-            .map(|(_, t)| t)
-            .collect();
+    pub async fn stop_all(&self) {
+        let tails: Vec<Task> = lock(&self.tails).drain().map(|(_, t)| t).collect();
         for t in tails {
             t.stop().await;
         }
@@ -538,7 +552,7 @@ async fn tail(
     key: Vec<u8>,
     mut last: String,
     tail_id: u64,
-    bus: tokio::sync::broadcast::Sender<Event>,
+    events: Publisher<TailEntries>,
     cancel: CancellationToken,
 ) {
     let shown = Bytes::new(&key);
@@ -558,15 +572,18 @@ async fn tail(
             _ = cancel.cancelled() => return,
             r = read => r,
         };
-        match reply.map_err(Error::from).and_then(tail_entries) {
+        let read = reply
+            .map_err(Error::from)
+            .and_then(|v| entry::parse_read_reply(&v));
+        match read {
             Ok(entries) => {
                 errors = 0;
                 if let Some(e) = entries.last() {
                     last = e.id.clone();
-                    let _ = bus.send(Event::StreamEntries {
+                    events.publish(TailEntries {
                         tail_id,
                         key: shown.clone(),
-                        entries,
+                        entries: entries.into_iter().map(StreamEntry::from).collect(),
                     });
                 }
             }
@@ -604,58 +621,6 @@ async fn tail(
     }
 }
 
-/// `XREAD` reply -> the entries of its one stream (`Nil` when the block timed out).
-fn tail_entries(v: Value) -> Result<Vec<StreamEntry>> {
-    match v {
-        Value::Nil => Ok(Vec::new()),
-        Value::Array(streams) => match streams.into_iter().next() {
-            Some(Value::Array(mut kv)) if kv.len() == 2 => parse_entries(kv.remove(1)),
-            _ => Ok(Vec::new()),
-        },
-        Value::Map(streams) => match streams.into_iter().next() {
-            Some((_, entries)) => parse_entries(entries),
-            None => Ok(Vec::new()),
-        },
-        other => Err(Error::Codec(format!("unexpected XREAD reply {other:?}"))),
-    }
-}
-
-/// `[[id, [f, v, ...]], ...]` -> entries.
-fn parse_entries(v: Value) -> Result<Vec<StreamEntry>> {
-    let Value::Array(rows) = v else {
-        return match v {
-            Value::Nil => Ok(Vec::new()),
-            other => Err(Error::Codec(format!("unexpected entries reply {other:?}"))),
-        };
-    };
-    rows.into_iter()
-        .map(|row| {
-            let Value::Array(mut parts) = row else {
-                return Err(Error::Codec("stream entry is not an array".into()));
-            };
-            if parts.len() != 2 {
-                return Err(Error::Codec("stream entry is not [id, fields]".into()));
-            }
-            let kv = parts.pop().unwrap_or(Value::Nil);
-            let id = text(&parts[0]).unwrap_or_default();
-            let flat = match kv {
-                Value::Array(items) => items,
-                Value::Nil => Vec::new(),
-                _ => return Err(Error::Codec("stream fields are not an array".into())),
-            };
-            let fields = flat
-                .chunks(2)
-                .map(|p| {
-                    let f = raw(&p[0]);
-                    let v = p.get(1).map(raw).unwrap_or_default();
-                    (Bytes::new(&f), Bytes::new(&v))
-                })
-                .collect();
-            Ok(StreamEntry { id, fields })
-        })
-        .collect()
-}
-
 /// A RESP2 flat `[k, v, k, v]` reply or a RESP3 map -> name -> value.
 fn fields(v: Value) -> HashMap<String, Value> {
     match v {
@@ -674,15 +639,6 @@ fn fields(v: Value) -> HashMap<String, Value> {
             .filter_map(|(k, v)| text(&k).map(|k| (k, v)))
             .collect(),
         _ => HashMap::new(),
-    }
-}
-
-fn raw(v: &Value) -> Vec<u8> {
-    match v {
-        Value::BulkString(b) => b.clone(),
-        Value::SimpleString(s) => s.as_bytes().to_vec(),
-        Value::Int(i) => i.to_string().into_bytes(),
-        _ => Vec::new(),
     }
 }
 
@@ -707,6 +663,32 @@ fn number(v: &Value) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_read_from_resp2_and_resp3_keep_their_json_shape() {
+        let b = |s: &[u8]| Value::BulkString(s.to_vec());
+        let resp2 = Value::Array(vec![Value::Array(vec![
+            b(b"1-0"),
+            Value::Array(vec![b(b"symbol"), b(b"BTC"), b(b"raw"), b(b"\xff")]),
+        ])]);
+        let resp3 = Value::Array(vec![Value::Array(vec![
+            b(b"1-0"),
+            Value::Map(vec![(b(b"symbol"), b(b"BTC")), (b(b"raw"), b(b"\xff"))]),
+        ])]);
+        let expected = serde_json::json!([{
+            "id": "1-0",
+            "fields": [
+                [{"text": "symbol", "b64": "c3ltYm9s"}, {"text": "BTC", "b64": "QlRD"}],
+                [{"text": "raw", "b64": "cmF3"}, {"text": "\\xff", "b64": "/w==", "binary": true}]
+            ]
+        }]);
+        for reply in [resp2, resp3] {
+            let entries = range_entries(&reply).unwrap();
+            assert_eq!(serde_json::to_value(&entries).unwrap(), expected);
+        }
+        assert!(range_entries(&Value::Nil).unwrap().is_empty());
+        assert!(range_entries(&Value::Int(1)).is_err());
+    }
 
     #[test]
     fn ids_are_checked_before_reaching_redis() {

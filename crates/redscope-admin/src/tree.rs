@@ -13,7 +13,9 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::bytes::{opt_arg, Bytes};
-use super::AdminService;
+use super::events::Publisher;
+use super::session::Session;
+use super::sync::lock;
 use redscope::conn::Conn;
 use redscope::error::{Error, ErrorKind, Result};
 use redscope::keyspace;
@@ -116,25 +118,49 @@ struct Scan {
     last_event: Mutex<Instant>,
 }
 
-/// The shared scans of one admin session (a field of the service).
-#[derive(Default)]
-pub(crate) struct TreeCache {
-    scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
+/// `tree_progress`: more of a namespace tree level has been scanned.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "TreeProgressEvent")]
+#[ts(rename = "TreeProgressEvent")]
+pub struct Progress {
+    /// The level's prefix.
+    pub prefix: String,
+    /// The separator the tree splits keys on.
+    pub separator: String,
+    /// Keys seen so far under this prefix.
+    pub total_keys: u64,
+    /// Keys scanned so far.
+    pub scanned: u64,
+    /// Whether the scan is finished.
+    pub complete: bool,
 }
 
-impl Drop for TreeCache {
+/// The namespace tree of one session: its shared scans, running or briefly cached.
+pub struct Trees {
+    session: Arc<Session>,
+    scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
+    events: Publisher<Progress>,
+}
+
+impl Drop for Trees {
     fn drop(&mut self) {
-        if let Ok(scans) = self.scans.lock() {
-            for s in scans.values() {
-                s.cancel.cancel();
-            }
+        for s in lock(&self.scans).values() {
+            s.cancel.cancel();
         }
     }
 }
 
-impl AdminService {
+impl Trees {
+    pub(crate) fn new(session: Arc<Session>, events: Publisher<Progress>) -> Self {
+        Trees {
+            session,
+            scans: Mutex::new(HashMap::new()),
+            events,
+        }
+    }
+
     /// One level of the namespace tree under `prefix`, with key counts (see the module doc).
-    pub async fn tree(&self, q: TreeQuery) -> Result<TreeLevel> {
+    pub async fn level(&self, q: TreeQuery) -> Result<TreeLevel> {
         let prefix =
             opt_arg(q.prefix.as_deref(), q.prefix_b64.as_deref(), "prefix")?.unwrap_or_default();
         let separator = q.separator.unwrap_or_else(|| ":".into());
@@ -152,46 +178,36 @@ impl AdminService {
             pattern: q.pattern.filter(|p| !p.is_empty()),
             key_type: q.key_type.filter(|t| !t.is_empty()),
         };
-        let conn = self.conn().await?;
-        let scan = self
-            .inner
-            .trees
-            .get_or_start(key, conn, self.inner.live.bus.clone());
+        let conn = self.session.conn().await?;
+        let scan = self.get_or_start(key, conn);
         let mut done = scan.done.subscribe();
         let _ = tokio::time::timeout(FIRST_ANSWER, done.wait_for(|d| *d)).await;
         let level = scan.snapshot();
-        let failed = scan.agg.lock().map(|a| a.error.clone()).ok().flatten();
+        let failed = lock(&scan.agg).error.clone();
         if let Some((kind, msg)) = failed {
-            self.inner.trees.remove(&scan.key);
+            self.remove(&scan.key);
             return Err(rebuild_error(kind, msg));
         }
         Ok(level)
     }
-}
 
-impl TreeCache {
-    fn get_or_start(
-        &self,
-        key: ScanKey,
-        conn: Conn,
-        events: tokio::sync::broadcast::Sender<super::events::Event>,
-    ) -> Arc<Scan> {
-        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+    fn get_or_start(&self, key: ScanKey, conn: Conn) -> Arc<Scan> {
+        let mut scans = lock(&self.scans);
         let now = Instant::now();
         scans.retain(|_, s| {
-            let finished = *s.finished.lock().unwrap_or_else(|p| p.into_inner());
+            let finished = *lock(&s.finished);
             let stale = finished.is_some_and(|f| now.duration_since(f) > CACHE_FOR);
             let cancelled = s.cancel.is_cancelled();
             !(stale || cancelled)
         });
         if let Some(s) = scans.get(&key) {
-            *s.last_access.lock().unwrap_or_else(|p| p.into_inner()) = now;
+            *lock(&s.last_access) = now;
             return s.clone();
         }
         while scans.len() >= MAX_SCANS {
             let oldest = scans
                 .iter()
-                .min_by_key(|(_, s)| *s.last_access.lock().unwrap_or_else(|p| p.into_inner()))
+                .min_by_key(|(_, s)| *lock(&s.last_access))
                 .map(|(k, _)| k.clone());
             match oldest.and_then(|k| scans.remove(&k)) {
                 Some(s) => s.cancel.cancel(),
@@ -209,13 +225,13 @@ impl TreeCache {
             last_event: Mutex::new(now),
         });
         scans.insert(key, scan.clone());
-        tokio::spawn(run(scan.clone(), conn, events));
+        tokio::spawn(run(scan.clone(), conn, self.events.clone()));
         scan
     }
 
     /// Forgets every scan (after a write: counts must not be served stale from the cache).
     pub(crate) fn clear(&self) {
-        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+        let mut scans = lock(&self.scans);
         for s in scans.values() {
             s.cancel.cancel();
         }
@@ -223,19 +239,12 @@ impl TreeCache {
     }
 
     fn remove(&self, key: &ScanKey) {
-        self.scans
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+        lock(&self.scans).remove(key);
     }
 }
 
 /// The background scan: every master at once, folding each page into the level's counts.
-async fn run(
-    scan: Arc<Scan>,
-    conn: Conn,
-    events: tokio::sync::broadcast::Sender<super::events::Event>,
-) {
+async fn run(scan: Arc<Scan>, conn: Conn, events: Publisher<Progress>) {
     let result = async {
         let masters = conn.masters().await?;
         let walks = masters.into_iter().map(|m| walk(&scan, m.conn, &events));
@@ -246,7 +255,7 @@ async fn run(
     }
     .await;
     {
-        let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+        let mut agg = lock(&scan.agg);
         match result {
             Ok(()) if !scan.cancel.is_cancelled() => agg.complete = true,
             Ok(()) => {}
@@ -256,7 +265,7 @@ async fn run(
             }
         }
     }
-    *scan.finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    *lock(&scan.finished) = Some(Instant::now());
     emit_progress(&scan, &events);
     scan.done.send_replace(true);
 }
@@ -264,7 +273,7 @@ async fn run(
 async fn walk(
     scan: &Scan,
     mut node: redis::aio::ConnectionManager,
-    events: &tokio::sync::broadcast::Sender<super::events::Event>,
+    events: &Publisher<Progress>,
 ) -> Result<()> {
     let k = &scan.key;
     let pattern = match &k.pattern {
@@ -278,11 +287,7 @@ async fn walk(
         if scan.cancel.is_cancelled() {
             return Ok(());
         }
-        let idle = scan
-            .last_access
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .elapsed();
+        let idle = lock(&scan.last_access).elapsed();
         if idle > ABANDON_AFTER {
             tracing::debug!("tree scan abandoned: nobody asked for it in {idle:?}");
             scan.cancel.cancel();
@@ -307,7 +312,7 @@ async fn walk(
             fold_page(scan, &previous);
         }
         let due = {
-            let mut last = scan.last_event.lock().unwrap_or_else(|p| p.into_inner());
+            let mut last = lock(&scan.last_event);
             let due = last.elapsed() >= Duration::from_millis(250);
             if due {
                 *last = Instant::now();
@@ -330,7 +335,7 @@ fn fold_page(scan: &Scan, keys: &[Vec<u8>]) {
         return;
     }
     let k = &scan.key;
-    let mut agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
+    let mut agg = lock(&scan.agg);
     agg.scanned += keys.len() as u64;
     for key in keys {
         fold(&mut agg, key, &k.prefix, &k.separator);
@@ -362,7 +367,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 impl Scan {
     fn snapshot(&self) -> TreeLevel {
-        let agg = self.agg.lock().unwrap_or_else(|p| p.into_inner());
+        let agg = lock(&self.agg);
         let k = &self.key;
         let children = agg
             .children
@@ -398,18 +403,21 @@ impl Scan {
     }
 }
 
-fn emit_progress(scan: &Scan, events: &tokio::sync::broadcast::Sender<super::events::Event>) {
-    if events.receiver_count() == 0 {
+fn emit_progress(scan: &Scan, events: &Publisher<Progress>) {
+    if !events.is_listened() {
         return;
     }
-    let agg = scan.agg.lock().unwrap_or_else(|p| p.into_inner());
-    let _ = events.send(super::events::Event::TreeProgress {
-        prefix: Bytes::new(&scan.key.prefix).text,
-        separator: String::from_utf8_lossy(&scan.key.separator).into_owned(),
-        scanned: agg.scanned,
-        total_keys: agg.total,
-        complete: agg.complete,
-    });
+    let progress = {
+        let agg = lock(&scan.agg);
+        Progress {
+            prefix: Bytes::new(&scan.key.prefix).text,
+            separator: String::from_utf8_lossy(&scan.key.separator).into_owned(),
+            scanned: agg.scanned,
+            total_keys: agg.total,
+            complete: agg.complete,
+        }
+    };
+    events.publish(progress);
 }
 
 /// `SCAN MATCH` pattern of everything under `prefix`: the escaped prefix and `*`, or just `*`

@@ -27,6 +27,7 @@ pub async fn monitor_publish(cfg: &RedisConfig) -> Result<BenchReport> {
     };
     let service = AdminService::new(cfg.clone(), AdminOptions::default());
     service
+        .channels()
         .monitor(MonitorRequest {
             channels: vec![CHANNEL.into()],
             patterns: vec![],
@@ -60,7 +61,7 @@ pub async fn monitor_publish(cfg: &RedisConfig) -> Result<BenchReport> {
     });
     let deadline = start + Duration::from_secs(120);
     let ours_done = loop {
-        let stats = service.monitor_stats(Some(0))?;
+        let stats = service.channels().monitor_stats(Some(0))?;
         if stats.total >= MESSAGES {
             break Instant::now();
         }
@@ -75,8 +76,8 @@ pub async fn monitor_publish(cfg: &RedisConfig) -> Result<BenchReport> {
     let bare_done = bare_thread
         .join()
         .map_err(|_| Error::Io(std::io::Error::other("the bare subscriber panicked")))??;
-    let stats = service.monitor_stats(Some(0))?;
-    service.monitor_stop().await;
+    let stats = service.channels().monitor_stats(Some(0))?;
+    service.channels().monitor_stop().await;
     let rate = |done: Instant| MESSAGES as f64 / done.duration_since(start).as_secs_f64();
     let (ours, reference) = (rate(ours_done), rate(bare_done));
     let ratio = ours / reference;

@@ -53,9 +53,9 @@ pub async fn collect(cfg: RedisConfig, duration: Duration) -> Result<Vec<Metrics
     // Fail fast on a dead server or a wrong password.
     let mut c = service.conn().await?;
     redscope::health::ping(&mut c).await?;
-    service.ensure_sampler();
+    service.metrics().ensure_started();
     tokio::time::sleep(duration).await;
-    let reply = service.metrics(&MetricsQuery {
+    let reply = service.metrics().total(&MetricsQuery {
         range_s: Some(duration.as_secs() + 10),
         points: Some(MAX_POINTS),
     })?;

@@ -9,9 +9,9 @@ use std::fmt::Write;
 use ts_rs::{Config, TypeVisitor, TS};
 
 use super::{Described, OperationVisitor, REGENERATE};
-use crate::events::Event;
 use crate::ops::{self, Operation};
 use crate::ErrorBody;
+use crate::Event;
 
 /// JSON numbers are numbers in TypeScript, whatever the Rust integer width.
 fn config() -> Config {

@@ -41,6 +41,7 @@ pub(super) async fn channel_monitor(cfg: &RedisConfig) -> Result<BenchReport> {
     // Ours: the admin service's monitor, as the app runs it.
     let service = AdminService::new(cfg.clone(), AdminOptions::default());
     let stats = service
+        .channels()
         .monitor(MonitorRequest {
             channels: vec![],
             patterns: vec![PATTERN.into()],
@@ -54,7 +55,7 @@ pub(super) async fn channel_monitor(cfg: &RedisConfig) -> Result<BenchReport> {
     let (start, publisher) = start_publisher(port);
     let mut last = (0u64, Instant::now());
     let ours_received = loop {
-        let total = service.monitor_stats(Some(0))?.total;
+        let total = service.channels().monitor_stats(Some(0))?.total;
         if total >= MESSAGES {
             break total;
         }
@@ -67,7 +68,7 @@ pub(super) async fn channel_monitor(cfg: &RedisConfig) -> Result<BenchReport> {
     };
     let ours_s = start.elapsed().as_secs_f64();
     let ours_publish_rps = join(publisher)?;
-    service.monitor_stop().await;
+    service.channels().monitor_stop().await;
 
     // The reference: a bare RESP subscriber thread on the same load.
     let cfg2 = cfg.clone();

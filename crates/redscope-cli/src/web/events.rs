@@ -13,7 +13,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
-use redscope_admin::events::Event;
+use redscope_admin::Event;
 
 /// A send that takes longer than this ends the connection (the client stopped reading).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);

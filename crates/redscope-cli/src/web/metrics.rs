@@ -134,7 +134,7 @@ pub(crate) fn prometheus_routes(state: AppState) -> Router<AppState> {
 async fn prometheus(State(s): State<AppState>) -> Response {
     let mut out = String::new();
     s.http.render(&mut out);
-    out.push_str(&s.service.prometheus_text());
+    out.push_str(&s.service.metrics().prometheus_text());
     (
         [(
             header::CONTENT_TYPE,

@@ -1,5 +1,6 @@
-//! Raw stream entries read binary-safely from `XREADGROUP`, `XAUTOCLAIM` and `XRANGE` replies
-//! (RESP2 arrays or RESP3 maps), and stream ids (`<ms>-<seq>`).
+//! Raw stream entries read binary-safely from `XRANGE`/`XREVRANGE`, `XREAD`/`XREADGROUP` and
+//! `XAUTOCLAIM` replies (RESP2 arrays or RESP3 maps), and stream ids (`<ms>-<seq>`). The one
+//! parser of entry replies: the admin's stream views read through it too.
 
 use redis::Value;
 use serde::Serialize;
@@ -111,8 +112,8 @@ pub(crate) fn parse_entry(v: &Value) -> Result<RawEntry> {
     Ok(RawEntry { id, fields })
 }
 
-/// An array of entries (`XRANGE`, or one stream of an `XREAD*` reply).
-pub(crate) fn parse_entries(v: &Value) -> Result<Vec<RawEntry>> {
+/// An array of entries (`XRANGE`/`XREVRANGE`, or one stream of an `XREAD*` reply).
+pub fn parse_entries(v: &Value) -> Result<Vec<RawEntry>> {
     match v {
         Value::Nil => Ok(Vec::new()),
         Value::Array(items) => items.iter().map(parse_entry).collect(),
@@ -121,7 +122,7 @@ pub(crate) fn parse_entries(v: &Value) -> Result<Vec<RawEntry>> {
 }
 
 /// The entries of an `XREAD`/`XREADGROUP` reply for a single stream (nil when none arrived).
-pub(crate) fn parse_read_reply(v: &Value) -> Result<Vec<RawEntry>> {
+pub fn parse_read_reply(v: &Value) -> Result<Vec<RawEntry>> {
     let mut out = Vec::new();
     match v {
         Value::Nil => {}

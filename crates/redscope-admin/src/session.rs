@@ -1,0 +1,226 @@
+//! One admin session's connection: the configuration it started with, the profile switched to
+//! by `connect`, the one shared connection every feature uses (opened on first use, re-opened
+//! after failures), read-only mode, the health report, and the watcher that publishes it.
+
+use std::sync::RwLock;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::events::Publisher;
+use crate::sync::{read, write};
+use crate::{AdminOptions, ConnState, HealthReport};
+use redscope::config::RedisConfig;
+use redscope::conn::{Conn, NodeConn};
+use redscope::error::{Error, Result};
+use redscope::health;
+
+/// How often the health watcher checks the connection.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// The connection state as the `conn_state` event carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "ConnStateEvent")]
+#[ts(rename = "ConnStateEvent")]
+pub struct ConnChange {
+    /// Connected or down.
+    pub state: ConnState,
+    /// The server, password removed.
+    pub url: String,
+    /// Why it is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub error: Option<String>,
+    /// For Sentinel: the master's `host:port`; a new value means a failover happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub master: Option<String>,
+}
+
+impl From<HealthReport> for ConnChange {
+    fn from(r: HealthReport) -> Self {
+        ConnChange {
+            state: r.state,
+            url: r.url,
+            error: r.error,
+            master: r.master,
+        }
+    }
+}
+
+/// The profile `connect` made active.
+struct Active {
+    name: String,
+    cfg: RedisConfig,
+    read_only: bool,
+}
+
+/// The session's configuration and shared connection (one per service, shared by every feature).
+pub struct Session {
+    cfg: RedisConfig,
+    opts: AdminOptions,
+    active: RwLock<Option<Active>>,
+    conn: tokio::sync::Mutex<Option<Conn>>,
+    /// Cancelled by `shutdown`: nothing new starts afterwards.
+    closed: CancellationToken,
+}
+
+impl Session {
+    /// A session on `cfg`; nothing is connected yet.
+    pub(crate) fn new(cfg: RedisConfig, opts: AdminOptions) -> Session {
+        Session {
+            cfg,
+            opts,
+            active: RwLock::new(None),
+            conn: tokio::sync::Mutex::new(None),
+            closed: CancellationToken::new(),
+        }
+    }
+
+    /// The configuration the session started with.
+    pub fn config(&self) -> &RedisConfig {
+        &self.cfg
+    }
+
+    /// The configuration in use: the connected profile's, or the one the session started with.
+    pub fn active_config(&self) -> RedisConfig {
+        read(&self.active)
+            .as_ref()
+            .map(|a| a.cfg.clone())
+            .unwrap_or_else(|| self.cfg.clone())
+    }
+
+    /// Name of the connected profile, if one was connected.
+    pub fn active_profile(&self) -> Option<String> {
+        read(&self.active).as_ref().map(|a| a.name.clone())
+    }
+
+    /// True when writes are refused (by the session's options or the connected profile).
+    pub fn read_only(&self) -> bool {
+        self.opts.read_only || read(&self.active).as_ref().is_some_and(|a| a.read_only)
+    }
+
+    /// Refuses `what` when the session is read-only.
+    pub fn ensure_writable(&self, what: &str) -> Result<()> {
+        if self.read_only() {
+            return Err(Error::ReadOnly(what.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The shared connection (any topology), opened if needed. A Cluster routes by slot, a
+    /// Sentinel-managed master follows failovers.
+    pub async fn conn(&self) -> Result<Conn> {
+        let mut guard = self.conn.lock().await;
+        if let Some(c) = guard.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = Conn::connect(&self.active_config()).await?;
+        *guard = Some(c.clone());
+        Ok(c)
+    }
+
+    /// A connection to every master (one for a single server).
+    pub async fn masters(&self) -> Result<Vec<NodeConn>> {
+        self.conn().await?.masters().await
+    }
+
+    /// Makes `name` the active profile, with `conn` as the shared connection.
+    pub(crate) async fn activate(&self, name: &str, cfg: RedisConfig, read_only: bool, conn: Conn) {
+        *write(&self.active) = Some(Active {
+            name: name.to_string(),
+            cfg,
+            read_only,
+        });
+        *self.conn.lock().await = Some(conn);
+    }
+
+    /// Connection state, latency and basic server facts. Never fails: a dead server is a report.
+    pub async fn health(&self) -> HealthReport {
+        let mut report = HealthReport {
+            state: ConnState::Down,
+            url: self.active_config().display_url(),
+            error: None,
+            latency_ms: None,
+            version: None,
+            role: None,
+            mode: None,
+            uptime_s: None,
+            used_memory: None,
+            connected_clients: None,
+            read_only: self.read_only(),
+            topology: None,
+            master: None,
+        };
+        let result = async {
+            let mut c = self.conn().await?;
+            report.topology = Some(c.topology());
+            let rtt: Duration = health::ping(&mut c).await?;
+            report.master = c.current_master();
+            let info = health::info(&mut c, None).await?;
+            Ok::<_, Error>((rtt, info))
+        }
+        .await;
+        match result {
+            Ok((rtt, info)) => {
+                report.state = ConnState::Connected;
+                report.latency_ms = Some(rtt.as_secs_f64() * 1000.0);
+                report.version = info.get("redis_version").map(str::to_string);
+                report.role = info.get("role").map(str::to_string);
+                report.mode = info.get("redis_mode").map(str::to_string);
+                report.uptime_s = info.get_u64("uptime_in_seconds");
+                report.used_memory = info.get_u64("used_memory");
+                report.connected_clients = info.get_u64("connected_clients");
+            }
+            Err(e) => {
+                if e.is_connection() || matches!(e.kind(), redscope::ErrorKind::Auth) {
+                    // Drop the connection so the next call tries afresh (new password, restarted server).
+                    *self.conn.lock().await = None;
+                }
+                report.error = Some(e.to_string());
+            }
+        }
+        report
+    }
+
+    /// Marks the session shut down: features refuse to start loops and jobs afterwards.
+    pub(crate) fn close(&self) {
+        self.closed.cancel();
+    }
+
+    /// Refuses to start `what` once the session is shut down.
+    pub(crate) fn ensure_open(&self, what: &str) -> Result<()> {
+        if self.closed.is_cancelled() {
+            return Err(Error::Connection(format!(
+                "the admin service is shut down: {what} not started"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Publishes `conn_state` at start and whenever the state, URL or (Sentinel) master changes.
+pub(crate) async fn watch_health(
+    session: std::sync::Arc<Session>,
+    events: Publisher<ConnChange>,
+    cancel: CancellationToken,
+) {
+    let mut last: Option<(ConnState, String, Option<String>)> = None;
+    loop {
+        let report = tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = session.health() => r,
+        };
+        let now = (report.state, report.url.clone(), report.master.clone());
+        if last.as_ref() != Some(&now) {
+            tracing::info!(state = ?report.state, url = %report.url, master = ?report.master, "connection state");
+            events.publish(report.into());
+            last = Some(now);
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(WATCH_EVERY) => {}
+        }
+    }
+}
