@@ -156,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(redis = %cfg.display_url(), read_only, "starting web mode");
             let service = AdminService::new(cfg, AdminOptions { read_only });
             let server = WebServer::bind(
-                service,
+                service.clone(),
                 ServeOptions {
                     bind,
                     token,
@@ -179,6 +179,10 @@ async fn main() -> anyhow::Result<()> {
                 _ = drain_deadline => {
                     tracing::warn!(drain = ?DRAIN, "requests still running at the drain deadline; exiting");
                 }
+            }
+            // Background loops (sampler, monitor, tails, jobs) stop and unsubscribe before exit.
+            if tokio::time::timeout(DRAIN, service.shutdown()).await.is_err() {
+                tracing::warn!(drain = ?DRAIN, "background loops still stopping at the deadline; exiting");
             }
             tracing::info!("web mode stopped");
         }
