@@ -52,7 +52,7 @@ impl ClusterState {
 
     /// The current redis-rs connection (cheap clone).
     pub(super) fn current(&self) -> ClusterConnection {
-        self.conn.read().expect("lock").clone()
+        self.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// After a failed call. redis-rs refreshes its slot map on MOVED and on dropped or refused
@@ -65,7 +65,7 @@ impl ClusterState {
             return;
         }
         {
-            let mut last = self.rebuild.last.lock().expect("lock");
+            let mut last = self.rebuild.last.lock().unwrap_or_else(|p| p.into_inner());
             if last.is_some_and(|at| at.elapsed() < REBUILD_EVERY) {
                 return;
             }
@@ -80,7 +80,7 @@ impl ClusterState {
                 match connect_cluster(&this.cfg, nodes).await {
                     Ok(fresh) => {
                         tracing::warn!("Cluster connection rebuilt from the seeds after timeouts");
-                        *this.conn.write().expect("lock") = fresh;
+                        *this.conn.write().unwrap_or_else(|p| p.into_inner()) = fresh;
                     }
                     Err(e) => tracing::debug!("Cluster connection rebuild failed: {e}"),
                 }

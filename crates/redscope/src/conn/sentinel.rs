@@ -39,7 +39,10 @@ impl SentinelState {
 
     /// The current master's `host:port` and connection (cheap clone).
     pub(super) fn current(&self) -> (String, ConnectionManager) {
-        self.current.read().expect("lock").clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// After a failed call: when the master looks gone or demoted, ask the Sentinels again
@@ -55,7 +58,7 @@ impl SentinelState {
             return;
         }
         {
-            let mut last = this.last_resolve.lock().expect("lock");
+            let mut last = this.last_resolve.lock().unwrap_or_else(|p| p.into_inner());
             if last.elapsed() < Duration::from_millis(200) {
                 return;
             }
@@ -86,7 +89,8 @@ impl SentinelState {
                         match connect(&master).await {
                             Ok(conn) => {
                                 tracing::warn!(new_master = %addr, "Sentinel failover: switched to the new master");
-                                *self.current.write().expect("lock") = (addr, conn);
+                                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+                                    (addr, conn);
                                 return;
                             }
                             Err(e) => tracing::debug!("new master not reachable yet: {e}"),
