@@ -626,7 +626,7 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
                         String::from_utf8_lossy(buf.slice(Some(message)).unwrap_or_default())
                             .into_owned();
                     buf.consume(consumed);
-                    return Err(Error::Server(text));
+                    return Err(Error::from_error_reply(&text));
                 }
             }
         }

@@ -308,7 +308,7 @@ async fn invalidate_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     .await?;
     let ours_s = t.elapsed().as_secs_f64();
     if ours.deleted != half {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "ours deleted {} keys, expected {half}",
             ours.deleted
         )));
@@ -322,7 +322,7 @@ async fn invalidate_1m(cfg: &RedisConfig) -> Result<BenchReport> {
             .await
             .map_err(|e| Error::Io(std::io::Error::other(e)))??;
     if ref_deleted != half {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "the bare loop deleted {ref_deleted} keys, expected {half}"
         )));
     }

@@ -48,7 +48,8 @@ impl SentinelState {
     /// After a failed call: when the master looks gone or demoted, ask the Sentinels again
     /// (in the background, at most every 200 ms) and switch to the new master.
     pub(super) fn after_error(this: &Arc<Self>, e: &redis::RedisError) {
-        let demoted = e.to_string().contains("READONLY");
+        // A READONLY reply: the node we write to was demoted to a replica.
+        let demoted = e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly);
         if !(demoted
             || e.is_connection_dropped()
             || e.is_connection_refusal()

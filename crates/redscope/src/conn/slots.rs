@@ -132,10 +132,10 @@ fn range_master(fields: &[Value]) -> Option<String> {
 pub(super) fn split_addr(addr: &str) -> Result<(String, u16)> {
     let (h, p) = addr
         .rsplit_once(':')
-        .ok_or_else(|| Error::Server(format!("bad node address {addr:?}")))?;
+        .ok_or_else(|| Error::server(format!("bad node address {addr:?}")))?;
     let port = p
         .parse()
-        .map_err(|_| Error::Server(format!("bad node address {addr:?}")))?;
+        .map_err(|_| Error::server(format!("bad node address {addr:?}")))?;
     Ok((
         h.trim_start_matches('[').trim_end_matches(']').to_string(),
         port,
