@@ -13,6 +13,7 @@ pub mod decode;
 pub mod error;
 pub mod findings;
 pub mod jobs;
+pub mod resp;
 pub mod series;
 pub mod server;
 pub mod services;
