@@ -172,3 +172,34 @@ events = {
 }
 for name, data in events.items():
     put("event_body", name, data)
+
+# --- RESP replies for the one RESP reader: valid frames, frames cut short, lengths past the
+# limits, bad line endings, unknown type bytes
+message = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nhello\r\n"
+resps = {
+    "simple_ok": b"+OK\r\n",
+    "error_reply": b"-ERR unknown command 'FOO', with args beginning with: \r\n",
+    "integer": b":-1000\r\n",
+    "bulk": b"$5\r\nhello\r\n",
+    "bulk_with_crlf_inside": b"$7\r\na\r\nb\r\nc\r\n",
+    "null_bulk_and_array": b"$-1\r\n*-1\r\n",
+    "pmessage": b"*4\r\n$8\r\npmessage\r\n$7\r\nbench:*\r\n$9\r\nbench:abc\r\n$2\r\nhi\r\n",
+    "subscribe_then_messages": b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n" + message * 3,
+    "xread_nested": b"*1\r\n*2\r\n$11\r\nmarket:data\r\n*2\r\n*2\r\n$3\r\n1-0\r\n*4\r\n$6\r\nsymbol\r\n"
+                    b"$3\r\nBTC\r\n$5\r\nprice\r\n$5\r\n101.5\r\n*2\r\n$3\r\n2-0\r\n*0\r\n",
+    "scan_reply": b"*2\r\n$4\r\n1792\r\n*3\r\n$4\r\nk:01\r\n$4\r\nk:02\r\n$-1\r\n",
+    "truncated_bulk": b"$10\r\nabc",
+    "bulk_without_crlf": b"$3\r\nabcXY",
+    "huge_bulk_len": b"$9223372036854775807\r\n",
+    "overflowing_len": b"*99999999999999999999999999\r\n",
+    "negative_len": b"*-2\r\n",
+    "array_over_limit": b"*1048577\r\n",
+    "deep_nesting": b"*1\r\n" * 100 + b":1\r\n",
+    "bare_cr": b"+ab\rc\r\n",
+    "lf_only": b"+OK\n:1\n",
+    "resp3_map": b"%1\r\n+key\r\n+value\r\n",
+    "long_line_no_crlf": b"+" + b"x" * 70000,
+    "empty": b"",
+}
+for name, data in resps.items():
+    put("resp_reader", name, data)

@@ -2,10 +2,11 @@
 //! rates, a bounded ring of recent messages, and `channel_batch` events at most 10 times a second
 //! (`dropped` counts messages not shown, never messages not counted); plus `publish`.
 //!
-//! The hot path parses RESP straight from the socket buffer: per message it does one hash lookup
-//! and copies the payload into a reused ring slot, taking a (std, never awaited) lock once per
-//! socket read, not per message. TLS endpoints use redis-rs's pub/sub connection instead.
-//! The reader reconnects with backoff and re-subscribes after a server restart.
+//! The hot path parses RESP straight from the socket buffer with [`crate::resp`] (bounded, no
+//! allocation per frame): per message it does one hash lookup and copies the payload into a
+//! reused ring slot, taking a (std, never awaited) lock once per socket read, not per message.
+//! TLS endpoints use redis-rs's pub/sub connection instead. The reader reconnects with backoff
+//! and re-subscribes after a server restart.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::bytes::{escape, Bytes};
 use super::events::{lock, Event, Task};
+use super::resp::{encode_command, Frame, Limits, RespBuf};
 use super::AdminService;
 use redscope::config::{Endpoint, RedisConfig, Topology};
 use redscope::error::{Error, Result};
@@ -546,34 +548,31 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
     request: &MonitorRequest,
     shared: &Mutex<Shared>,
 ) -> Result<()> {
-    let mut buf = RespBuf::new();
+    let mut buf = RespBuf::new(READ_BUFFER, Limits::DEFAULT);
     if let Some(pw) = &cfg.password {
         let mut args: Vec<&[u8]> = vec![b"AUTH"];
         if let Some(u) = &cfg.username {
             args.push(u.as_bytes());
         }
         args.push(pw.expose().as_bytes());
-        stream.write_all(&encode(&args)).await?;
-        match buf.next_reply(&mut stream).await? {
-            Reply::Error(e) => {
-                return Err(Error::Auth(format!(
-                    "the subscriber connection was refused: {}",
-                    e.split_whitespace().next().unwrap_or("AUTH failed")
-                )))
-            }
-            Reply::Other => {}
+        stream.write_all(&encode_command(&args)).await?;
+        if let Some(e) = command_error(&mut buf, &mut stream).await? {
+            return Err(Error::Auth(format!(
+                "the subscriber connection was refused: {}",
+                e.split_whitespace().next().unwrap_or("AUTH failed")
+            )));
         }
     }
     let mut out = Vec::new();
     if !request.channels.is_empty() {
         let mut args: Vec<&[u8]> = vec![b"SUBSCRIBE"];
         args.extend(request.channels.iter().map(|c| c.as_bytes()));
-        out.extend(encode(&args));
+        out.extend(encode_command(&args));
     }
     if !request.patterns.is_empty() {
         let mut args: Vec<&[u8]> = vec![b"PSUBSCRIBE"];
         args.extend(request.patterns.iter().map(|c| c.as_bytes()));
-        out.extend(encode(&args));
+        out.extend(encode_command(&args));
     }
     stream.write_all(&out).await?;
     let expected = request.channels.len() + request.patterns.len();
@@ -581,11 +580,11 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
     let mut ping_sent = false;
     loop {
         // A silent connection is probed with PING; a second silence means the server hangs.
-        let n = match tokio::time::timeout(KEEPALIVE, buf.fill(&mut stream)).await {
+        let n = match tokio::time::timeout(KEEPALIVE, fill(&mut buf, &mut stream)).await {
             Ok(n) => n?,
             Err(_) if ping_sent => return Err(Error::Timeout(KEEPALIVE * 2)),
             Err(_) => {
-                stream.write_all(&encode(&[b"PING"])).await?;
+                stream.write_all(&encode_command(&[b"PING"])).await?;
                 ping_sent = true;
                 continue;
             }
@@ -596,39 +595,25 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
         ping_sent = false;
         let at_ms = now_ms();
         let mut s = lock(shared);
-        loop {
-            match buf.parse()? {
-                None => break,
-                Some(Push::Message {
+        while let Some((frame, used)) = buf.next_frame()? {
+            match Push::of(frame) {
+                Push::Message {
                     pattern,
                     channel,
                     payload,
-                    consumed,
-                }) => {
-                    let (p, c, pl) = (
-                        buf.slice(pattern),
-                        buf.slice(Some(channel)).unwrap_or_default(),
-                        buf.slice(Some(payload)).unwrap_or_default(),
-                    );
-                    s.record(p, c, pl, at_ms);
-                    buf.consume(consumed);
-                }
-                Some(Push::Subscribed { consumed }) => {
+                } => s.record(pattern, channel, payload, at_ms),
+                Push::Subscribed => {
                     confirmed += 1;
                     if confirmed >= expected {
                         s.connected = true;
                     }
-                    buf.consume(consumed);
                 }
-                Some(Push::Other { consumed }) => buf.consume(consumed),
-                Some(Push::Error { message, consumed }) => {
-                    let text =
-                        String::from_utf8_lossy(buf.slice(Some(message)).unwrap_or_default())
-                            .into_owned();
-                    buf.consume(consumed);
-                    return Err(Error::Server(text));
+                Push::Error(text) => {
+                    return Err(Error::from_error_reply(&String::from_utf8_lossy(text)))
                 }
+                Push::Other => {}
             }
+            buf.consume(used);
         }
     }
 }
@@ -662,279 +647,136 @@ async fn client_session(
     Ok(())
 }
 
-/// A RESP array of bulk strings.
-fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// After this long without a byte the subscriber sends a PING; after twice this, it reconnects.
 pub const KEEPALIVE: Duration = Duration::from_secs(3);
 
 /// Initial size of the subscriber's read buffer.
 const READ_BUFFER: usize = 256 * 1024;
 
-/// A byte range inside [`RespBuf`]'s unread data.
-type Span = (usize, usize);
-
-/// One parsed frame of a subscriber connection (spans point into the buffer).
+/// What one frame on a subscriber connection means (slices borrow the read buffer).
 #[derive(Debug, PartialEq, Eq)]
-enum Push {
+enum Push<'a> {
+    /// A `message` (no pattern) or `pmessage` delivery.
     Message {
-        pattern: Option<Span>,
-        channel: Span,
-        payload: Span,
-        consumed: usize,
+        pattern: Option<&'a [u8]>,
+        channel: &'a [u8],
+        payload: &'a [u8],
     },
-    Subscribed {
-        consumed: usize,
-    },
-    Error {
-        message: Span,
-        consumed: usize,
-    },
-    Other {
-        consumed: usize,
-    },
-}
-
-enum Reply {
-    Error(String),
+    /// A `subscribe` or `psubscribe` confirmation.
+    Subscribed,
+    /// An error reply (its text).
+    Error(&'a [u8]),
+    /// Anything else (PONG, unsubscribe confirmations).
     Other,
 }
 
-/// Read buffer with a moving start; compacted when a frame straddles its end.
-struct RespBuf {
-    data: Vec<u8>,
-    start: usize,
-    end: usize,
-}
-
-impl RespBuf {
-    fn new() -> RespBuf {
-        RespBuf {
-            data: vec![0; READ_BUFFER],
-            start: 0,
-            end: 0,
-        }
-    }
-
-    fn slice(&self, span: Option<Span>) -> Option<&[u8]> {
-        span.map(|(a, b)| &self.data[self.start + a..self.start + b])
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.start += n;
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-            // Give back the room a huge message needed.
-            if self.data.len() > 4 * READ_BUFFER {
-                self.data.truncate(READ_BUFFER);
-                self.data.shrink_to_fit();
-            }
-        }
-    }
-
-    /// Reads more bytes; 0 at end of stream.
-    async fn fill<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<usize> {
-        if self.end == self.data.len() {
-            if self.start > 0 {
-                self.data.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            } else {
-                // One frame larger than the buffer (a big payload): grow for it.
-                let len = self.data.len();
-                self.data.resize(len * 2, 0);
-            }
-        }
-        let n = stream.read(&mut self.data[self.end..]).await?;
-        self.end += n;
-        Ok(n)
-    }
-
-    /// The next reply of a command sent before subscribing (AUTH).
-    async fn next_reply<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<Reply> {
-        loop {
-            match self.parse()? {
-                Some(Push::Error { message, consumed }) => {
-                    let text =
-                        String::from_utf8_lossy(self.slice(Some(message)).unwrap_or_default())
-                            .into_owned();
-                    self.consume(consumed);
-                    return Ok(Reply::Error(text));
-                }
-                Some(
-                    Push::Other { consumed }
-                    | Push::Subscribed { consumed }
-                    | Push::Message { consumed, .. },
-                ) => {
-                    self.consume(consumed);
-                    return Ok(Reply::Other);
-                }
-                None => {
-                    if self.fill(stream).await? == 0 {
-                        return Err(Error::Connection("connection closed".into()));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Parses one frame from the unread data, `None` when it is incomplete.
-    fn parse(&self) -> Result<Option<Push>> {
-        parse_frame(&self.data[self.start..self.end])
-    }
-}
-
-/// Position just past the next CRLF from `pos`, and the line's end.
-fn line(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
-    let rel = buf.get(pos..)?.iter().position(|&b| b == b'\r')?;
-    let end = pos + rel;
-    (buf.get(end + 1) == Some(&b'\n')).then_some((end, end + 2))
-}
-
-fn int(raw: &[u8]) -> Result<i64> {
-    std::str::from_utf8(raw)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| Error::Codec("malformed RESP length".into()))
-}
-
-/// Parses a RESP2 frame: a push array of bulk strings/integers, or a simple reply.
-fn parse_frame(buf: &[u8]) -> Result<Option<Push>> {
-    let Some(&kind) = buf.first() else {
-        return Ok(None);
-    };
-    let Some((end, next)) = line(buf, 1) else {
-        return Ok(None);
-    };
-    match kind {
-        b'+' | b':' => return Ok(Some(Push::Other { consumed: next })),
-        b'-' => {
-            return Ok(Some(Push::Error {
-                message: (1, end),
-                consumed: next,
-            }))
-        }
-        b'*' => {}
-        other => {
-            return Err(Error::Codec(format!(
-                "unexpected RESP type byte {other:#04x} on the subscriber connection"
-            )))
-        }
-    }
-    let n = int(&buf[1..end])?;
-    let mut pos = next;
-    let mut items: [Span; 4] = [(0, 0); 4];
-    for i in 0..n.max(0) as usize {
-        let Some(&t) = buf.get(pos) else {
-            return Ok(None);
+impl<'a> Push<'a> {
+    fn of(frame: Frame<'a>) -> Push<'a> {
+        let items = match frame {
+            Frame::Error(text) => return Push::Error(text),
+            Frame::Array(items) => items,
+            _ => return Push::Other,
         };
-        let Some((end, after)) = line(buf, pos + 1) else {
-            return Ok(None);
+        let mut it = items.iter();
+        let mut bulk = || match it.next() {
+            Some(Frame::Bulk(b)) => Some(b),
+            _ => None,
         };
-        let span = match t {
-            b'$' => {
-                let len = int(&buf[pos + 1..end])?;
-                if len < 0 {
-                    pos = after;
-                    (after, after)
-                } else {
-                    let stop = after + len as usize;
-                    if buf.len() < stop + 2 {
-                        return Ok(None);
-                    }
-                    pos = stop + 2;
-                    (after, stop)
-                }
-            }
-            b':' | b'+' => {
-                let span = (pos + 1, end);
-                pos = after;
-                span
-            }
-            other => {
-                return Err(Error::Codec(format!(
-                    "unexpected RESP type byte {other:#04x} in a push"
-                )))
-            }
+        let Some(kind) = bulk() else {
+            return Push::Other;
         };
-        if let Some(slot) = items.get_mut(i) {
-            *slot = span;
+        match (items.len(), kind) {
+            (3, b"message") => match (bulk(), bulk()) {
+                (Some(channel), Some(payload)) => Push::Message {
+                    pattern: None,
+                    channel,
+                    payload,
+                },
+                _ => Push::Other,
+            },
+            (4, b"pmessage") => match (bulk(), bulk(), bulk()) {
+                (Some(pattern), Some(channel), Some(payload)) => Push::Message {
+                    pattern: Some(pattern),
+                    channel,
+                    payload,
+                },
+                _ => Push::Other,
+            },
+            (3, b"subscribe" | b"psubscribe") => Push::Subscribed,
+            _ => Push::Other,
         }
     }
-    let word = |s: Span| &buf[s.0..s.1];
-    let push = match (n, word(items[0])) {
-        (3, b"message") => Push::Message {
-            pattern: None,
-            channel: items[1],
-            payload: items[2],
-            consumed: pos,
-        },
-        (4, b"pmessage") => Push::Message {
-            pattern: Some(items[1]),
-            channel: items[2],
-            payload: items[3],
-            consumed: pos,
-        },
-        (3, b"subscribe") | (3, b"psubscribe") => Push::Subscribed { consumed: pos },
-        _ => Push::Other { consumed: pos },
-    };
-    Ok(Some(push))
+}
+
+/// Reads more bytes into `buf`; 0 at end of stream.
+async fn fill<S: AsyncRead + Unpin>(buf: &mut RespBuf, stream: &mut S) -> Result<usize> {
+    let n = stream.read(buf.spare()?).await?;
+    buf.filled(n);
+    Ok(n)
+}
+
+/// The reply to a command sent before subscribing (AUTH): its text if it is an error.
+async fn command_error<S: AsyncRead + Unpin>(
+    buf: &mut RespBuf,
+    stream: &mut S,
+) -> Result<Option<String>> {
+    loop {
+        if let Some((frame, used)) = buf.next_frame()? {
+            let error = match frame {
+                Frame::Error(text) => Some(String::from_utf8_lossy(text).into_owned()),
+                _ => None,
+            };
+            buf.consume(used);
+            return Ok(error);
+        }
+        if fill(buf, stream).await? == 0 {
+            return Err(Error::Connection("connection closed".into()));
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn push(wire: &[u8]) -> Option<Push<'_>> {
+        let (frame, used) = parsed(wire)?;
+        assert_eq!(used, wire.len());
+        Some(Push::of(frame))
+    }
+
+    fn parsed(wire: &[u8]) -> Option<(Frame<'_>, usize)> {
+        crate::resp::parse(wire, &Limits::DEFAULT).unwrap()
+    }
+
     #[test]
-    fn parses_messages_pmessages_and_partial_frames() {
+    fn reads_messages_pmessages_confirmations_and_errors() {
         let frame = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nhello\r\n";
-        let Some(Push::Message {
-            pattern: None,
-            channel,
-            payload,
-            consumed,
-        }) = parse_frame(frame).unwrap()
-        else {
-            panic!("not a message");
-        };
         assert_eq!(
-            (&frame[channel.0..channel.1], &frame[payload.0..payload.1]),
-            (&b"ch"[..], &b"hello"[..])
-        );
-        assert_eq!(consumed, frame.len());
-        for cut in 0..frame.len() {
-            assert_eq!(parse_frame(&frame[..cut]).unwrap(), None, "cut at {cut}");
-        }
-        let p = b"*4\r\n$8\r\npmessage\r\n$3\r\nt:*\r\n$3\r\nt:a\r\n$0\r\n\r\n";
-        let Some(Push::Message {
-            pattern: Some(pat),
-            payload,
-            ..
-        }) = parse_frame(p).unwrap()
-        else {
-            panic!("not a pmessage");
-        };
-        assert_eq!(
-            (&p[pat.0..pat.1], payload.0 == payload.1),
-            (&b"t:*"[..], true)
-        );
-        let sub = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
-        assert_eq!(
-            parse_frame(sub).unwrap(),
-            Some(Push::Subscribed {
-                consumed: sub.len()
+            push(frame),
+            Some(Push::Message {
+                pattern: None,
+                channel: b"ch",
+                payload: b"hello"
             })
         );
-        assert!(parse_frame(b"?x\r\n").is_err());
+        for cut in 0..frame.len() {
+            assert_eq!(parsed(&frame[..cut]), None, "cut at {cut}");
+        }
+        let p = b"*4\r\n$8\r\npmessage\r\n$3\r\nt:*\r\n$3\r\nt:a\r\n$0\r\n\r\n";
+        assert_eq!(
+            push(p),
+            Some(Push::Message {
+                pattern: Some(b"t:*"),
+                channel: b"t:a",
+                payload: b""
+            })
+        );
+        let sub = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
+        assert_eq!(push(sub), Some(Push::Subscribed));
+        assert_eq!(push(b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"), Some(Push::Other));
+        assert_eq!(push(b"-NOPERM no\r\n"), Some(Push::Error(b"NOPERM no")));
+        assert!(crate::resp::parse(b"?x\r\n", &Limits::DEFAULT).is_err());
     }
 
     #[test]

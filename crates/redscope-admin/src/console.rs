@@ -213,7 +213,7 @@ impl AdminService {
             Ok(v) if full == "CONFIG GET" => hide_secrets(to_reply(v, &mut budget)),
             Ok(v) => to_reply(v, &mut budget),
             Err(e) => match Error::from(e) {
-                Error::Server(msg) => Reply::Error(msg),
+                Error::Server { message, .. } => Reply::Error(message),
                 other => return Err(other),
             },
         };

@@ -18,6 +18,7 @@ use super::server::SlowlogQuery;
 use super::AdminService;
 use redscope::error::{Error, Result};
 use redscope::health::AlertLevel;
+use redscope::market::layout;
 use redscope::ttl::DataType;
 
 /// Keys examined by a sampled run.
@@ -210,47 +211,11 @@ fn note(slot: &mut (u64, Vec<Vec<u8>>), key: &[u8]) {
     }
 }
 
-/// The data type and invalidation pattern of a key written by the library, by its namespace.
+/// The data type and invalidation pattern of a key written by the library, from the library's
+/// key layout ([`redscope::market::layout`]).
 pub fn data_type_of(key: &[u8]) -> Option<(DataType, &'static str)> {
-    const TABLE: [(&str, DataType, &str); 13] = [
-        ("market:ticker:", DataType::Ticker, "market:ticker:*"),
-        (
-            "market:orderbook:",
-            DataType::OrderBook,
-            "market:orderbook:*",
-        ),
-        ("market:trades:", DataType::Trades, "market:trades:*"),
-        (
-            "market:candles:1m:",
-            DataType::Candles1m,
-            "market:candles:1m:*",
-        ),
-        (
-            "market:candles:5m:",
-            DataType::Candles5m,
-            "market:candles:5m:*",
-        ),
-        ("market:signal:", DataType::Signals, "market:signal:*"),
-        ("market:data:", DataType::MarketData, "market:data:*"),
-        ("market:quote:", DataType::Quotes, "market:quote:*"),
-        (
-            "market:api_calls:",
-            DataType::RateLimits,
-            "market:api_calls:*",
-        ),
-        ("features:", DataType::Features, "features:*"),
-        ("query:backtest:", DataType::Backtests, "query:backtest:*"),
-        (
-            "query:position_sizing:",
-            DataType::PositionSizing,
-            "query:position_sizing:*",
-        ),
-        ("signals:buffer", DataType::SignalHistory, "signals:buffer"),
-    ];
-    TABLE
-        .iter()
-        .find(|(p, _, _)| key.starts_with(p.as_bytes()))
-        .map(|(_, t, pat)| (*t, *pat))
+    let entry = layout::classify(key)?;
+    Some((entry.data_type?, entry.glob))
 }
 
 impl Collector {
@@ -330,8 +295,7 @@ impl Collector {
 
     fn findings(&self, size_limit: u64) -> Vec<Finding> {
         let mut out = Vec::new();
-        let type_name =
-            |pattern: &str| data_type_of(pattern.trim_end_matches('*').as_bytes()).map(|(t, _)| t);
+        let type_name = |pattern: &str| layout::by_glob(pattern).and_then(|e| e.data_type);
         for (pattern, (n, keys)) in &self.no_ttl {
             let t = type_name(pattern);
             out.push(Finding {

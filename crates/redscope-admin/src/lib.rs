@@ -14,6 +14,7 @@ pub mod error;
 pub mod findings;
 pub mod jobs;
 pub mod ops;
+pub mod resp;
 pub mod series;
 pub mod server;
 pub mod services;

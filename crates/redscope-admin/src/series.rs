@@ -1,11 +1,13 @@
 //! The time-series view behind the key browser's charts: `GET /api/series` reads a `ts:{name}`
 //! series (points + [`SeriesStats`]) or an `ohlcv:{symbol}:{timeframe}` series (bars), newest
 //! `count` at most, through [`TimeSeriesStore`] so the member format is decoded in one place.
+//! Which kind a key is comes from the library's key layout ([`redscope::market::layout`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::AdminService;
 use redscope::error::{Error, Result};
+use redscope::market::layout::{self, Encoding};
 use redscope::timeseries::{SeriesStats, TimeSeriesStore};
 
 /// Default and largest number of points or bars returned.
@@ -81,9 +83,11 @@ impl AdminService {
             return Err(Error::NotFound(format!("no sorted set at {:?}", q.key)));
         }
         let truncated = total > count as u64;
-        if let Some(rest) = q.key.strip_prefix(&store.options().ohlcv_prefix) {
+        let encoding = layout::classify(q.key.as_bytes()).map(|e| e.encoding);
+        if encoding == Some(Encoding::OhlcvSeries) {
+            let rest = &q.key[layout::OHLCV_SERIES.prefix().len()..];
             let (symbol, tf) = rest.rsplit_once(':').ok_or_else(|| {
-                Error::InvalidInput("an OHLCV key is ohlcv:{symbol}:{timeframe}".into())
+                Error::InvalidInput(format!("an OHLCV key is {}", layout::OHLCV_SERIES.pattern))
             })?;
             let bars = store.get_ohlcv(symbol, tf, count).await?;
             let mut bars: Vec<SeriesBar> = bars
@@ -108,7 +112,8 @@ impl AdminService {
                 truncated,
             });
         }
-        if let Some(name) = q.key.strip_prefix(&store.options().prefix) {
+        if encoding == Some(Encoding::PointSeries) {
+            let name = &q.key[layout::POINT_SERIES.prefix().len()..];
             let mut points: Vec<SeriesPoint> = store
                 .get_latest(name, count)
                 .await?
@@ -131,8 +136,10 @@ impl AdminService {
             });
         }
         Err(Error::InvalidInput(format!(
-            "{:?} is not a time series key (ts:{{name}} or ohlcv:{{symbol}}:{{timeframe}})",
-            q.key
+            "{:?} is not a time series key ({} or {})",
+            q.key,
+            layout::POINT_SERIES.pattern,
+            layout::OHLCV_SERIES.pattern
         )))
     }
 }

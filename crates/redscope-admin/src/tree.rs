@@ -421,7 +421,7 @@ fn prefix_pattern(prefix: &[u8]) -> String {
 
 fn rebuild_error(kind: ErrorKind, msg: String) -> Error {
     match kind {
-        ErrorKind::Server => Error::Server(msg),
+        ErrorKind::Server => Error::server(msg),
         ErrorKind::Auth => Error::Auth(msg),
         ErrorKind::InvalidInput => Error::InvalidInput(msg),
         _ => Error::Connection(msg),

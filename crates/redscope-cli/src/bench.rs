@@ -2,7 +2,7 @@
 //! run: `redis-benchmark`, or a bare loop of raw RESP commands with no library in between. Each
 //! prints `ours`, `reference` and `ratio`; targets live here and in README, never in unit tests.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use redscope::config::{Endpoint, RedisConfig};
 use redscope::error::{Error, Result};
 use redscope::keyspace::{self, ScanOptions};
+use redscope_admin::resp::{encode_command, Limits, RespBuf};
 
 mod app;
 mod cache;
@@ -308,7 +309,7 @@ async fn invalidate_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     .await?;
     let ours_s = t.elapsed().as_secs_f64();
     if ours.deleted != half {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "ours deleted {} keys, expected {half}",
             ours.deleted
         )));
@@ -322,7 +323,7 @@ async fn invalidate_1m(cfg: &RedisConfig) -> Result<BenchReport> {
             .await
             .map_err(|e| Error::Io(std::io::Error::other(e)))??;
     if ref_deleted != half {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "the bare loop deleted {ref_deleted} keys, expected {half}"
         )));
     }
@@ -378,26 +379,13 @@ fn bare_scan_unlink(host: &str, port: u16, cfg: &RedisConfig, pattern: &str) -> 
 }
 
 /// A RESP2 reply, as the bare reference loops read them.
-#[derive(Debug)]
-pub enum Resp {
-    /// `+OK`
-    Simple(String),
-    /// `-ERR …`
-    Error(String),
-    /// `:42`
-    Int(i64),
-    /// `$n …` (`None` for `$-1`)
-    Bulk(Vec<u8>),
-    /// `$-1` / `*-1`
-    Nil,
-    /// `*n …`
-    Array(Vec<Resp>),
-}
+pub use redscope_admin::resp::Value as Resp;
 
-/// A blocking, unabstracted RESP2 client: the "no library" side of comparisons.
+/// A blocking, unabstracted RESP2 client: the "no library" side of comparisons. Replies are
+/// read with the one RESP reader, [`redscope_admin::resp`].
 pub struct RawResp {
-    w: TcpStream,
-    r: BufReader<TcpStream>,
+    s: TcpStream,
+    buf: RespBuf,
 }
 
 impl RawResp {
@@ -407,8 +395,8 @@ impl RawResp {
         s.set_nodelay(true)?;
         s.set_read_timeout(Some(Duration::from_secs(30)))?;
         let mut c = RawResp {
-            r: BufReader::new(s.try_clone()?),
-            w: s,
+            s,
+            buf: RespBuf::new(64 * 1024, Limits::DEFAULT),
         };
         if let Some(pw) = &cfg.password {
             match &cfg.username {
@@ -424,8 +412,8 @@ impl RawResp {
 
     /// The socket and any bytes already read past the last reply (for a custom reader).
     pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
-        let pending = self.r.buffer().to_vec();
-        (self.r.into_inner(), pending)
+        let pending = self.buf.unread().to_vec();
+        (self.s, pending)
     }
 
     /// Sends one command and reads its reply.
@@ -437,68 +425,30 @@ impl RawResp {
     /// Sends one binary-safe command and reads its reply.
     pub fn call_bytes(&mut self, args: &[&[u8]]) -> Result<Resp> {
         self.send(args)?;
-        self.w.flush()?;
+        self.s.flush()?;
         self.read()
     }
 
     /// Writes a command without waiting (for pipelining); call [`RawResp::read`] for each.
     pub fn send(&mut self, args: &[&[u8]]) -> Result<()> {
-        let mut buf = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-        buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-        for a in args {
-            buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            buf.extend_from_slice(a);
-            buf.extend_from_slice(b"\r\n");
-        }
-        self.w.write_all(&buf)?;
+        self.s.write_all(&encode_command(args))?;
         Ok(())
     }
 
     /// Reads one reply.
     pub fn read(&mut self) -> Result<Resp> {
-        let mut line = Vec::new();
-        self.r.read_until(b'\n', &mut line)?;
-        if line.len() < 3 {
-            return Err(Error::Connection("connection closed".into()));
+        loop {
+            if let Some((frame, used)) = self.buf.next_frame()? {
+                let reply = frame.to_value();
+                self.buf.consume(used);
+                return Ok(reply);
+            }
+            let n = self.s.read(self.buf.spare()?)?;
+            if n == 0 {
+                return Err(Error::Connection("connection closed".into()));
+            }
+            self.buf.filled(n);
         }
-        let body = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
-        let num = || {
-            body.parse::<i64>()
-                .map_err(|_| Error::Codec(format!("bad RESP length {body:?}")))
-        };
-        Ok(match line[0] {
-            b'+' => Resp::Simple(body),
-            b'-' => Resp::Error(body),
-            b':' => Resp::Int(num()?),
-            b'$' => {
-                let n = num()?;
-                if n < 0 {
-                    Resp::Nil
-                } else {
-                    let mut data = vec![0; n as usize + 2];
-                    std::io::Read::read_exact(&mut self.r, &mut data)?;
-                    data.truncate(n as usize);
-                    Resp::Bulk(data)
-                }
-            }
-            b'*' => {
-                let n = num()?;
-                if n < 0 {
-                    Resp::Nil
-                } else {
-                    let mut items = Vec::with_capacity(n as usize);
-                    for _ in 0..n {
-                        items.push(self.read()?);
-                    }
-                    Resp::Array(items)
-                }
-            }
-            other => {
-                return Err(Error::Codec(format!(
-                    "unexpected RESP type byte {other:#x}"
-                )))
-            }
-        })
     }
 }
 

@@ -23,6 +23,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("api_query", api_query),
     ("tick_fields", tick_fields),
     ("event_body", event_body),
+    ("resp_reader", resp_reader),
 ];
 
 /// Largest decoded value the default codec may produce.
@@ -177,4 +178,97 @@ pub fn event_body(data: &[u8]) {
         shown.len() <= data.len() * 8 + 4096,
         "debug output unbounded"
     );
+}
+
+/// The RESP reader (`redscope_admin::resp`) under its default limits and under tiny ones: the
+/// frames of the bytes read whole and fed through a [`RespBuf`](redscope_admin::resp::RespBuf) in
+/// small pieces are the same; `frame_len` and `parse` agree; no frame passes a limit.
+pub fn resp_reader(data: &[u8]) {
+    use redscope_admin::resp::{self, Frame, Limits, RespBuf};
+
+    /// Checks a parsed frame against the limits; returns its bytes of content.
+    fn check(frame: Frame<'_>, limits: &Limits, depth: usize) -> usize {
+        match frame {
+            Frame::Bulk(b) => {
+                assert!(b.len() <= limits.max_bulk, "bulk of {}", b.len());
+                b.len()
+            }
+            Frame::Simple(s) | Frame::Error(s) => {
+                assert!(s.len() <= limits.max_line, "line of {}", s.len());
+                s.len()
+            }
+            Frame::Int(_) | Frame::Nil => 0,
+            Frame::Array(items) => {
+                assert!(depth <= limits.max_depth, "nested {depth} deep");
+                assert!(items.len() <= limits.max_array, "array of {}", items.len());
+                assert_eq!(items.iter().count(), items.len(), "array length");
+                items.iter().map(|f| check(f, limits, depth + 1)).sum()
+            }
+        }
+    }
+
+    let tiny = Limits {
+        max_bulk: 64,
+        max_array: 8,
+        max_depth: 4,
+        max_line: 64,
+        max_frame: 512,
+    };
+    for limits in [Limits::DEFAULT, tiny] {
+        let mut whole = 0usize;
+        let mut at = 0usize;
+        while at < data.len() {
+            let counted = resp::frame_len(&data[at..], &limits);
+            match resp::parse(&data[at..], &limits) {
+                Ok(Some((frame, used))) => {
+                    assert_eq!(counted, Ok(Some(used)), "frame_len and parse disagree");
+                    assert!(used > 0 && used <= limits.max_frame, "frame of {used}");
+                    assert!(
+                        check(frame, &limits, 1) <= used,
+                        "content larger than its frame"
+                    );
+                    at += used;
+                    whole += 1;
+                }
+                Ok(None) => {
+                    assert_eq!(counted, Ok(None), "frame_len and parse disagree");
+                    break;
+                }
+                Err(e) => {
+                    assert!(counted.is_err(), "frame_len accepted what parse refused");
+                    assert!(e.to_string().len() < 256, "error message unbounded");
+                    break;
+                }
+            }
+        }
+        // The same bytes as a socket delivers them: small reads for small inputs.
+        let piece = (data.len() / 64).max(7);
+        let mut buf = RespBuf::new(64, limits);
+        let mut pieces = 0usize;
+        let mut rest = data;
+        'feed: while !rest.is_empty() {
+            let Ok(room) = buf.spare() else {
+                break;
+            };
+            let n = room.len().min(rest.len()).min(piece);
+            room[..n].copy_from_slice(&rest[..n]);
+            buf.filled(n);
+            rest = &rest[n..];
+            loop {
+                match buf.next_frame() {
+                    Ok(Some((_, used))) => {
+                        buf.consume(used);
+                        pieces += 1;
+                    }
+                    Ok(None) => break,
+                    Err(_) => break 'feed,
+                }
+            }
+            assert!(
+                buf.unread().len() <= limits.max_frame,
+                "buffer outgrew its limit"
+            );
+        }
+        assert_eq!(whole, pieces, "whole and piecewise reads disagree");
+    }
 }

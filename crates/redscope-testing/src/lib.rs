@@ -357,7 +357,7 @@ impl RedisCluster {
             .stdin(Stdio::null())
             .output()?;
         if !out.status.success() {
-            return Err(Error::Server(format!(
+            return Err(Error::server(format!(
                 "redis-cli --cluster create failed: {}",
                 String::from_utf8_lossy(&out.stdout)
                     .lines()

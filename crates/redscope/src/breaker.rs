@@ -406,7 +406,9 @@ mod tests {
         for _ in 0..5 {
             b.acquire()
                 .unwrap()
-                .record::<()>(&Err(Error::Server("WRONGTYPE".into())));
+                .record::<()>(&Err(Error::from_error_reply(
+                    "WRONGTYPE Operation against a key holding the wrong kind of value",
+                )));
         }
         assert_eq!(b.state(), BreakerState::Closed);
         b.acquire().unwrap().record(&down());

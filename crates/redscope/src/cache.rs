@@ -785,7 +785,10 @@ fn duplicate(e: &Error) -> Error {
         Error::Connection(s) => Error::Connection(s.clone()),
         Error::Auth(s) => Error::Auth(s.clone()),
         Error::Timeout(d) => Error::Timeout(*d),
-        Error::Server(s) => Error::Server(s.clone()),
+        Error::Server { code, message } => Error::Server {
+            code: code.clone(),
+            message: message.clone(),
+        },
         Error::CircuitOpen(d) => Error::CircuitOpen(*d),
         Error::Codec(s) => Error::Codec(s.clone()),
         Error::InvalidInput(s) => Error::InvalidInput(s.clone()),

@@ -22,9 +22,17 @@ pub enum Error {
     /// An operation did not complete in time.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    /// The server answered with an error reply (OOM, READONLY, WRONGTYPE, ...).
-    #[error("server error: {0}")]
-    Server(String),
+    /// The server answered with an error reply (OOM, READONLY, WRONGTYPE, ...), or with a reply
+    /// that makes no sense. [`Error::is_transient`] and the other predicates read `code`, never
+    /// `message`.
+    #[error("server error: {message}")]
+    Server {
+        /// The reply's error code as the server sent it (`WRONGTYPE`, `MOVED`, `BUSY`, …);
+        /// `None` when there was no error reply (an unexpected reply, a check that failed).
+        code: Option<String>,
+        /// The reply as shown to people (redis-rs's rendering, without secrets).
+        message: String,
+    },
     /// The circuit breaker is open: calls are short-circuited until the cool-down ends.
     #[error("circuit open: Redis calls are suspended until {0:?} from now")]
     CircuitOpen(Duration),
@@ -92,9 +100,9 @@ impl ErrorKind {
     }
 }
 
-/// Error replies that clear up by themselves (loading, a busy script, a Cluster or master in
-/// failover, a slot that moved and is looked up again), as Redis codes and redis-rs kind names.
-const TRANSIENT_REPLIES: &[&str] = &[
+/// Error codes of replies that clear up by themselves: the dataset is loading, a script is busy,
+/// a Cluster or its master is in failover, or a slot moved and is looked up again.
+const TRANSIENT_CODES: &[&str] = &[
     "LOADING",
     "BUSY",
     "TRYAGAIN",
@@ -102,15 +110,45 @@ const TRANSIENT_REPLIES: &[&str] = &[
     "MASTERDOWN",
     "MOVED",
     "ASK",
-    "BusyLoading",
-    "TryAgain",
-    "ClusterDown",
-    "MasterDown",
-    "Moved",
-    "Ask:",
 ];
 
+/// Error codes of replies that refuse our credentials (no `AUTH` yet, or a wrong one).
+const AUTH_CODES: &[&str] = &["NOAUTH", "WRONGPASS"];
+
 impl Error {
+    /// A server error without an error code: a reply that makes no sense, or a check of what the
+    /// server answered that failed.
+    pub fn server(message: impl Into<String>) -> Error {
+        Error::Server {
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error reply's text as the server sent it (`CODE detail`, without the leading `-`), for
+    /// readers of raw RESP: the first word is the code.
+    pub fn from_error_reply(text: &str) -> Error {
+        let code = text
+            .split_ascii_whitespace()
+            .next()
+            .filter(|c| !c.is_empty());
+        match code {
+            Some(c) if AUTH_CODES.contains(&c) => Error::Auth(text.to_string()),
+            _ => Error::Server {
+                code: code.map(str::to_string),
+                message: text.to_string(),
+            },
+        }
+    }
+
+    /// The server's error code (`WRONGTYPE`, `MOVED`, `BUSY`, …) of a [`Error::Server`].
+    pub fn server_code(&self) -> Option<&str> {
+        match self {
+            Error::Server { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The error's kind.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -118,7 +156,7 @@ impl Error {
             Error::Connection(_) => ErrorKind::Connection,
             Error::Auth(_) => ErrorKind::Auth,
             Error::Timeout(_) => ErrorKind::Timeout,
-            Error::Server(_) => ErrorKind::Server,
+            Error::Server { .. } => ErrorKind::Server,
             Error::CircuitOpen(_) => ErrorKind::CircuitOpen,
             Error::Codec(_) => ErrorKind::Codec,
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
@@ -140,16 +178,15 @@ impl Error {
         matches!(self, Error::Timeout(_))
     }
 
-    /// True when a retry with backoff may succeed (connection trouble, timeouts, LOADING/BUSY).
+    /// True when a retry with backoff may succeed: connection trouble, timeouts, and error
+    /// replies whose code says the condition clears up (LOADING, BUSY, TRYAGAIN, CLUSTERDOWN,
+    /// MASTERDOWN, MOVED, ASK).
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Connection(_) | Error::Timeout(_) => true,
-            Error::Server(msg) => {
-                // redis-rs shows a reply it knows by its kind's name (`ClusterDown: …`) and an
-                // other one by its quoted code (`"BUSY": …`); both spellings are checked.
-                let msg = msg.trim_start_matches('"');
-                TRANSIENT_REPLIES.iter().any(|code| msg.starts_with(code))
-            }
+            Error::Server { code, .. } => code
+                .as_deref()
+                .is_some_and(|c| TRANSIENT_CODES.contains(&c)),
             _ => false,
         }
     }
@@ -160,28 +197,37 @@ impl Error {
     }
 }
 
+/// The error code of a redis-rs error: its kind's code for replies redis-rs knows (`MOVED`,
+/// `LOADING`, …), the server's code for others (`BUSY`, `NOAUTH`, …), the first failed command's
+/// for a pipeline.
+fn reply_code(e: &redis::RedisError) -> Option<String> {
+    if let Some(code) = e.code() {
+        return Some(code.to_string());
+    }
+    let errors = e.clone().into_server_errors()?;
+    errors.first().map(|(_, err)| err.code().to_string())
+}
+
 impl From<redis::RedisError> for Error {
     fn from(e: redis::RedisError) -> Self {
         use redis::ErrorKind as K;
-        // RedisError's Display never includes the password; keep only its text.
-        let text = e.to_string();
         if e.is_timeout() {
             return Error::Timeout(Duration::ZERO);
         }
+        // RedisError's Display never includes the password; keep only its text.
+        let message = e.to_string();
         if e.is_connection_refusal() || e.is_connection_dropped() || e.is_io_error() {
-            return Error::Connection(text);
+            return Error::Connection(message);
         }
+        let code = reply_code(&e);
         match e.kind() {
-            K::AuthenticationFailed => Error::Auth(text),
-            K::InvalidClientConfig => Error::Config(text),
-            K::Parse | K::UnexpectedReturnType => Error::Codec(text),
-            _ => {
-                if text.contains("NOAUTH") || text.contains("WRONGPASS") {
-                    Error::Auth(text)
-                } else {
-                    Error::Server(text)
-                }
-            }
+            K::AuthenticationFailed => Error::Auth(message),
+            K::InvalidClientConfig | K::EmptySentinelList => Error::Config(message),
+            K::Parse | K::UnexpectedReturnType => Error::Codec(message),
+            // No connection to the node serving a slot (mid-failover): reconnect and retry.
+            K::ClusterConnectionNotFound => Error::Connection(message),
+            _ if code.as_deref().is_some_and(|c| AUTH_CODES.contains(&c)) => Error::Auth(message),
+            _ => Error::Server { code, message },
         }
     }
 }
@@ -196,26 +242,150 @@ impl From<serde_json::Error> for Error {
 mod tests {
     use super::*;
 
+    /// The redis-rs error for an error reply exactly as a server sends it (`-CODE detail\r\n`).
+    fn reply(line: &str) -> redis::RedisError {
+        let wire = format!("-{line}\r\n");
+        let value = redis::parse_redis_value(wire.as_bytes()).expect("an error reply parses");
+        value
+            .extract_error()
+            .expect_err("an error reply is an error")
+    }
+
     #[test]
-    fn failover_and_loading_replies_are_transient_in_both_spellings() {
-        for msg in [
-            "ClusterDown: The cluster is down",
-            "MasterDown: Link with MASTER is down",
-            "TryAgain: Multiple keys request during rehashing of slot",
-            "BusyLoading: Redis is loading the dataset in memory",
-            "\"BUSY\": Redis is busy running a script",
-            "CLUSTERDOWN The cluster is down",
-            "Moved: 212 127.0.0.1:34371",
-            "Ask: 212 127.0.0.1:34371",
+    fn failover_redirect_and_loading_replies_are_transient_with_their_code() {
+        for (line, code) in [
+            ("MOVED 3999 127.0.0.1:6381", "MOVED"),
+            ("ASK 3999 127.0.0.1:6381", "ASK"),
+            ("CLUSTERDOWN The cluster is down", "CLUSTERDOWN"),
+            ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", "MASTERDOWN"),
+            ("TRYAGAIN Multiple keys request during rehashing of slot", "TRYAGAIN"),
+            ("LOADING Redis is loading the dataset in memory", "LOADING"),
+            ("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.", "BUSY"),
         ] {
-            assert!(Error::Server(msg.into()).is_transient(), "{msg}");
+            let e = Error::from(reply(line));
+            assert_eq!(e.kind(), ErrorKind::Server, "{line}");
+            assert_eq!(e.server_code(), Some(code), "{line}");
+            assert!(e.is_transient() && e.is_server_failure(), "{line}");
+            assert!(!e.is_connection(), "{line}");
         }
-        for msg in [
-            "ReadOnly: You can't write against a read only replica.",
-            "\"OOM\": command not allowed when used memory > 'maxmemory'.",
-            "\"WRONGTYPE\": Operation against a key holding the wrong kind of value",
+    }
+
+    #[test]
+    fn permanent_replies_keep_their_code_and_are_not_transient() {
+        for (line, code) in [
+            (
+                "READONLY You can't write against a read only replica.",
+                "READONLY",
+            ),
+            (
+                "OOM command not allowed when used memory > 'maxmemory'.",
+                "OOM",
+            ),
+            (
+                "WRONGTYPE Operation against a key holding the wrong kind of value",
+                "WRONGTYPE",
+            ),
+            (
+                "CROSSSLOT Keys in request don't hash to the same slot",
+                "CROSSSLOT",
+            ),
+            (
+                "NOPERM User bob has no permissions to run the 'set' command",
+                "NOPERM",
+            ),
+            ("ERR unknown command 'FOO'", "ERR"),
+            ("NOSCRIPT No matching script. Please use EVAL.", "NOSCRIPT"),
+            ("BUSYGROUP Consumer Group name already exists", "BUSYGROUP"),
         ] {
-            assert!(!Error::Server(msg.into()).is_transient(), "{msg}");
+            let e = Error::from(reply(line));
+            assert_eq!(e.kind(), ErrorKind::Server, "{line}");
+            assert_eq!(e.server_code(), Some(code), "{line}");
+            assert!(!e.is_transient(), "{line}");
         }
+    }
+
+    #[test]
+    fn classification_reads_the_code_not_the_text() {
+        // A transient-looking word in the detail of a permanent reply changes nothing, and a
+        // message without a code is never transient, whatever it says.
+        let e = Error::from(reply("ERR MOVED LOADING BUSY CLUSTERDOWN in the text"));
+        assert_eq!(e.server_code(), Some("ERR"));
+        assert!(!e.is_transient());
+        assert!(!Error::server("CLUSTERDOWN The cluster is down").is_transient());
+        assert!(!Error::server("\"BUSY\": Redis is busy").is_transient());
+    }
+
+    #[test]
+    fn auth_failures_are_auth_errors() {
+        for line in [
+            "NOAUTH Authentication required.",
+            "WRONGPASS invalid username-password pair or user is disabled.",
+        ] {
+            let e = Error::from(reply(line));
+            assert_eq!(e.kind(), ErrorKind::Auth, "{line}");
+            assert!(!e.is_transient(), "{line}");
+        }
+        let failed = redis::RedisError::from((
+            redis::ErrorKind::AuthenticationFailed,
+            "Password authentication failed",
+        ));
+        assert_eq!(Error::from(failed).kind(), ErrorKind::Auth);
+    }
+
+    #[test]
+    fn io_failures_are_connection_errors_or_timeouts() {
+        use std::io::{Error as IoError, ErrorKind as Io};
+        for kind in [
+            Io::ConnectionRefused,
+            Io::ConnectionReset,
+            Io::BrokenPipe,
+            Io::UnexpectedEof,
+        ] {
+            let e = Error::from(redis::RedisError::from(IoError::from(kind)));
+            assert_eq!(e.kind(), ErrorKind::Connection, "{kind:?}");
+            assert!(e.is_transient() && e.is_connection(), "{kind:?}");
+        }
+        let e = Error::from(redis::RedisError::from(IoError::from(Io::TimedOut)));
+        assert!(e.is_timeout() && e.is_transient());
+        let lost = redis::RedisError::from((
+            redis::ErrorKind::ClusterConnectionNotFound,
+            "no connection to the slot's node",
+        ));
+        assert!(Error::from(lost).is_transient());
+    }
+
+    #[test]
+    fn client_side_kinds_map_to_their_own_kinds() {
+        let parse = redis::RedisError::from((redis::ErrorKind::Parse, "bad reply"));
+        assert_eq!(Error::from(parse).kind(), ErrorKind::Codec);
+        let ty = redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "not a number"));
+        assert_eq!(Error::from(ty).kind(), ErrorKind::Codec);
+        let cfg = redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "bad URL"));
+        assert_eq!(Error::from(cfg).kind(), ErrorKind::Config);
+    }
+
+    #[test]
+    fn raw_error_replies_split_their_code() {
+        let e = Error::from_error_reply("BUSY Redis is busy running a script");
+        assert_eq!(e.server_code(), Some("BUSY"));
+        assert!(e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            "server error: BUSY Redis is busy running a script"
+        );
+        assert_eq!(
+            Error::from_error_reply("WRONGPASS invalid username-password pair").kind(),
+            ErrorKind::Auth
+        );
+        assert_eq!(Error::from_error_reply("").server_code(), None);
+    }
+
+    #[test]
+    fn kind_codes_are_stable() {
+        // The UI and the API's `code` field match on these.
+        assert_eq!(Error::server("x").kind().as_str(), "server");
+        assert_eq!(Error::Auth("x".into()).kind().as_str(), "auth");
+        assert_eq!(Error::Timeout(Duration::ZERO).kind().as_str(), "timeout");
+        assert_eq!(Error::Connection("x".into()).kind().as_str(), "connection");
     }
 }

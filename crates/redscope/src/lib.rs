@@ -17,7 +17,8 @@
 //! - [`cache`]: [`cache::Cache`], typed get/set with TTLs, batches, cache-aside with
 //!   single-flight, a `cached` wrapper, counters, graceful degradation when Redis is down.
 //! - [`market`]: the trading caches on top of it: tickers, order books, trades, candles, signals,
-//!   API-call counters, features, the signal buffer and query results.
+//!   API-call counters, features, the signal buffer and query results; [`market::layout`] is the
+//!   one key-layout registry (pattern, SCAN glob, TTL source, encoding, UI view per kind of key).
 //! - [`session`]: sessions for the monitor UI, hashes with a sliding TTL.
 //! - [`tls`]: `rediss://` via rustls (ring provider), private CA files, `#insecure`.
 //! - [`pool`]: a small pool of dedicated connections for blocking commands.

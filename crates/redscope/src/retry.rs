@@ -130,7 +130,11 @@ mod tests {
         let r: Result<()> = p
             .run(|_| {
                 calls.fetch_add(1, Ordering::SeqCst);
-                async { Err(Error::Server("WRONGTYPE".into())) }
+                async {
+                    Err(Error::from_error_reply(
+                        "WRONGTYPE Operation against a key holding the wrong kind of value",
+                    ))
+                }
             })
             .await;
         assert_eq!(r.unwrap_err().kind(), crate::ErrorKind::Server);

@@ -13,7 +13,7 @@ use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::ttl::Expiry;
 
-/// Default key prefix of sessions.
+/// Default key prefix of sessions (the layout's [`crate::market::layout::SESSION`]).
 pub const SESSION_PREFIX: &str = "session:";
 /// Default idle timeout of a session.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(30 * 60);

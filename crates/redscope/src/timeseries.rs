@@ -25,13 +25,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::conn::Conn;
 use crate::error::{Error, Result};
+use crate::market::layout;
 
 /// Settings of a [`TimeSeriesStore`].
 #[derive(Debug, Clone)]
 pub struct TimeSeriesOptions {
-    /// Prefix of point series keys (default `ts:`).
+    /// Prefix of point series keys (default `ts:`, the layout's [`layout::POINT_SERIES`]).
     pub prefix: String,
-    /// Prefix of OHLCV keys (default `ohlcv:`).
+    /// Prefix of OHLCV keys (default `ohlcv:`, the layout's [`layout::OHLCV_SERIES`]).
     pub ohlcv_prefix: String,
     /// Drop points older than this (relative to the wall clock) when trimming; `None` keeps all.
     pub max_age: Option<Duration>,
@@ -48,8 +49,8 @@ pub struct TimeSeriesOptions {
 impl Default for TimeSeriesOptions {
     fn default() -> Self {
         TimeSeriesOptions {
-            prefix: "ts:".into(),
-            ohlcv_prefix: "ohlcv:".into(),
+            prefix: layout::POINT_SERIES.prefix().into(),
+            ohlcv_prefix: layout::OHLCV_SERIES.prefix().into(),
             max_age: None,
             max_points: None,
             trim_every: 100,

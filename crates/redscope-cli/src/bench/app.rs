@@ -161,7 +161,7 @@ fn http(
 fn json_get(addr: &str, path: &str, token: &str) -> Result<serde_json::Value> {
     let (status, body) = http(addr, "GET", path, token, None)?;
     if status != 200 {
-        return Err(Error::Server(format!("GET {path}: HTTP {status}: {body}")));
+        return Err(Error::server(format!("GET {path}: HTTP {status}: {body}")));
     }
     Ok(serde_json::from_str(&body)?)
 }
@@ -231,7 +231,7 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         if let Some(mut e) = child.0.stderr.take() {
             let _ = e.read_to_string(&mut err);
         }
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "redscope serve did not start: {}",
             err.lines().next().unwrap_or("no output")
         )));
@@ -255,7 +255,7 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
     }
     let browse_s = t.elapsed().as_secs_f64();
     if top != TREE_KEYS {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "the tree counted {top} of {TREE_KEYS} keys"
         )));
     }
@@ -270,7 +270,7 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         Some(r#"{"patterns":["bench:*"]}"#),
     )?;
     if status != 200 {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "POST /api/monitor: HTTP {status}: {body}"
         )));
     }
@@ -432,8 +432,8 @@ pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
         }
     }
     let Some(paint) = paint else {
-        return Err(Error::Server(
-            "the desktop app exited without reporting a rendered window (SMOKE READY)".into(),
+        return Err(Error::server(
+            "the desktop app exited without reporting a rendered window (SMOKE READY)",
         ));
     };
     // Idle on the dashboard: let the first metrics ticks land, then sum the process tree.

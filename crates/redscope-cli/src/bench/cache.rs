@@ -47,7 +47,7 @@ pub(super) async fn cache_get(cfg: &RedisConfig) -> Result<BenchReport> {
         for _ in 0..GETS {
             let got: Option<Ticker> = cache.get(key).await?;
             if got.as_ref() != Some(&value) {
-                return Err(Error::Server(format!("{key} read back as {got:?}")));
+                return Err(Error::server(format!("{key} read back as {got:?}")));
             }
         }
         ours = ours.max(GETS as f64 / t.elapsed().as_secs_f64());
@@ -88,7 +88,7 @@ pub(super) async fn cache_many(cfg: &RedisConfig) -> Result<BenchReport> {
         for _ in 0..calls {
             let got: Vec<Option<Ticker>> = cache.get_many(&refs).await?;
             if got.len() != MANY || got.iter().any(Option::is_none) {
-                return Err(Error::Server("get_many missed keys that exist".into()));
+                return Err(Error::server("get_many missed keys that exist"));
             }
         }
         ours = ours.max(MANY_TOTAL as f64 / t.elapsed().as_secs_f64());

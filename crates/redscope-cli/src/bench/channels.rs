@@ -8,6 +8,7 @@ use super::{run_redis_benchmark, tcp_addr, BenchReport, RawResp};
 use redscope::config::RedisConfig;
 use redscope::error::{Error, Result};
 use redscope_admin::channels::MonitorRequest;
+use redscope_admin::resp::{self, Limits};
 use redscope_admin::{AdminOptions, AdminService};
 
 /// Messages published per side.
@@ -117,8 +118,9 @@ pub(super) async fn channel_monitor(cfg: &RedisConfig) -> Result<BenchReport> {
     Ok(r)
 }
 
-/// The bare subscriber's loop: large reads, RESP frames counted in place, no allocation per
-/// message. Stops at `want` messages, or when the server closes the connection or goes quiet.
+/// The bare subscriber's loop: large reads, RESP frames counted in place with
+/// [`resp::frame_len`], no allocation per message. Stops at `want` messages, or when the server
+/// closes the connection, goes quiet or sends something that is not RESP.
 fn count_messages(mut socket: std::net::TcpStream, mut buf: Vec<u8>, want: u64) -> u64 {
     use std::io::Read;
     let _ = socket.set_read_timeout(Some(STALL));
@@ -126,8 +128,12 @@ fn count_messages(mut socket: std::net::TcpStream, mut buf: Vec<u8>, want: u64) 
     let mut start = 0usize;
     let mut chunk = vec![0u8; 1 << 20];
     loop {
-        while let Some(len) = frame_len(&buf[start..]) {
-            start += len;
+        loop {
+            match resp::frame_len(&buf[start..], &Limits::DEFAULT) {
+                Ok(Some(len)) => start += len,
+                Ok(None) => break,
+                Err(_) => return received,
+            }
             received += 1;
             if received >= want {
                 return received;
@@ -142,45 +148,7 @@ fn count_messages(mut socket: std::net::TcpStream, mut buf: Vec<u8>, want: u64) 
     }
 }
 
-/// The length of one complete `*N` frame of bulk strings at the start of `b`, if complete.
-fn frame_len(b: &[u8]) -> Option<usize> {
-    fn line(b: &[u8], at: usize, tag: u8) -> Option<(i64, usize)> {
-        if *b.get(at)? != tag {
-            return None;
-        }
-        let end = at + b[at..].iter().position(|&c| c == b'\n')?;
-        let n = std::str::from_utf8(&b[at + 1..end - 1])
-            .ok()?
-            .parse()
-            .ok()?;
-        Some((n, end + 1))
-    }
-    let (items, mut at) = line(b, 0, b'*')?;
-    for _ in 0..items {
-        let (len, body) = line(b, at, b'$')?;
-        at = body + len.max(0) as usize + 2;
-        if at > b.len() {
-            return None;
-        }
-    }
-    Some(at)
-}
-
 fn join(h: std::thread::JoinHandle<Result<f64>>) -> Result<f64> {
     h.join()
         .map_err(|_| Error::Io(std::io::Error::other("redis-benchmark thread panicked")))?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::frame_len;
-
-    #[test]
-    fn frames_are_counted_only_when_complete() {
-        let msg = b"*4\r\n$8\r\npmessage\r\n$7\r\nbench:*\r\n$9\r\nbench:abc\r\n$2\r\nhi\r\n";
-        assert_eq!(frame_len(msg), Some(msg.len()));
-        for cut in 0..msg.len() {
-            assert_eq!(frame_len(&msg[..cut]), None, "cut at {cut}");
-        }
-    }
 }

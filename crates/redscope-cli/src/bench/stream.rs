@@ -52,7 +52,7 @@ pub(super) async fn stream_publish(cfg: &RedisConfig) -> Result<BenchReport> {
         for _ in 0..PUBLISH_N / BATCH {
             let ids = stream.publish_batch(&batch).await?;
             if ids.len() != BATCH {
-                return Err(Error::Server(format!(
+                return Err(Error::server(format!(
                     "{} ids for {BATCH} ticks",
                     ids.len()
                 )));
@@ -145,7 +145,7 @@ pub(super) async fn stream_consume(cfg: &RedisConfig) -> Result<BenchReport> {
         .query_async(&mut conn)
         .await?;
     if stats.acked != published || pending.0 != 0 {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "consumer acked {} of {published} entries, {} left pending",
             stats.acked, pending.0
         )));

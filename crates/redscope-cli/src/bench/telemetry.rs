@@ -67,7 +67,7 @@ async fn gets(
     for _ in 0..GETS {
         let got: Option<serde_json::Value> = typed.get(key).await?;
         if got.as_ref() != Some(value) {
-            return Err(Error::Server(format!("{key} read back as {got:?}")));
+            return Err(Error::server(format!("{key} read back as {got:?}")));
         }
     }
     Ok(GETS as f64 / t.elapsed().as_secs_f64())

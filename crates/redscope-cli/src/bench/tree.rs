@@ -42,7 +42,7 @@ pub(super) async fn tree_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     };
     let ours_s = t.elapsed().as_secs_f64();
     if level.total_keys != TREE_KEYS || ref_keys != TREE_KEYS {
-        return Err(Error::Server(format!(
+        return Err(Error::server(format!(
             "the tree counted {} keys and the bare scan {ref_keys}; {TREE_KEYS} were loaded",
             level.total_keys
         )));

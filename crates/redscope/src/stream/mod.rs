@@ -25,8 +25,8 @@ use crate::config::{Endpoint, RedisConfig, Topology};
 use crate::conn::{self, Conn};
 use crate::error::{Error, Result};
 
-/// The seed's stream name.
-pub const DEFAULT_STREAM: &str = "market:data";
+/// The seed's stream name (the layout's [`crate::market::layout::MARKET_STREAM`]).
+pub const DEFAULT_STREAM: &str = crate::market::layout::MARKET_STREAM_KEY;
 /// Default bound on the stream's length (`MAXLEN ~`): about 100,000 entries are kept.
 pub const DEFAULT_MAXLEN: usize = 100_000;
 /// Default `COUNT` of one `XRANGE` page when replaying.

@@ -5,19 +5,9 @@
 //!
 //! # Key layout
 //!
-//! | what | key | TTL |
-//! |---|---|---|
-//! | ticker | `market:ticker:{exchange}:{symbol}` | ticker (2 s) |
-//! | order book | `market:orderbook:{exchange}:{symbol}` | orderbook (500 ms) |
-//! | trades | `market:trades:{exchange}:{symbol}` | trades (10 s) |
-//! | candles | `market:candles:{1m\|5m}:{exchange}:{symbol}` | candles_1m (60 s) / candles_5m (5 min) |
-//! | signal | `market:signal:{strategy}:{symbol}` | signal (30 s) |
-//! | market data (seed 004) | `market:data:{symbol}` | market_data (30 s) |
-//! | quote (seed 000) | `market:quote:{symbol}` | quote (2 s) |
-//! | API calls | `market:api_calls:{exchange}:{endpoint}:{window_s}:{window_index}` | the window |
-//! | features (seed 003) | `features:{symbol}:{YYYY-MM-DD}` | features (1 h) |
-//! | signal buffer (seed 004) | `signals:buffer` (list, newest first, 1000 max) | signal_history (24 h) |
-//! | query results | `query:backtest:{hash}`, `query:position_sizing:{hash}` | 24 h / 1 min |
+//! Every key's pattern, SCAN glob, TTL source, encoding and UI view is in the one registry,
+//! [`layout`] (e.g. `market:ticker:{exchange}:{symbol}`, TTL ticker, JSON); the builders here
+//! fill its patterns and [`patterns`] derives its globs.
 //!
 //! Invalidation patterns (SCAN + UNLINK, names matched literally): by exchange
 //! `market:*:{exchange}:*`, by symbol `market:*:{symbol}`, by strategy
@@ -36,10 +26,10 @@ use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::ttl::{DataType, Expiry};
 
-/// Namespace of the market data keys.
-pub const MARKET_PREFIX: &str = "market";
-/// Key of the signal buffer.
-pub const SIGNAL_BUFFER_KEY: &str = "signals:buffer";
+pub mod layout;
+
+pub use layout::{classify, LayoutEntry, Shape, MARKET_PREFIX, QUERY_PREFIX, SIGNAL_BUFFER_KEY};
+
 /// Signals kept by the buffer.
 pub const SIGNAL_BUFFER_CAPACITY: usize = 1000;
 
@@ -66,6 +56,14 @@ impl CandleInterval {
         match self {
             CandleInterval::M1 => DataType::Candles1m,
             CandleInterval::M5 => DataType::Candles5m,
+        }
+    }
+
+    /// The layout entry of this interval's candle keys.
+    pub fn entry(self) -> &'static LayoutEntry {
+        match self {
+            CandleInterval::M1 => &layout::CANDLES_1M,
+            CandleInterval::M5 => &layout::CANDLES_5M,
         }
     }
 }
@@ -97,17 +95,14 @@ impl MarketDataCache {
         &self.cache
     }
 
-    fn key(kind: &str, exchange: &str, symbol: &str) -> Result<String> {
-        Ok(format!(
-            "{MARKET_PREFIX}:{kind}:{}:{}",
-            segment("exchange", exchange)?,
-            segment("symbol", symbol)?
-        ))
+    /// A key of `entry`, one of the per-exchange-and-symbol caches.
+    fn key(entry: &LayoutEntry, exchange: &str, symbol: &str) -> Result<String> {
+        Ok(entry.key(&[segment("exchange", exchange)?, segment("symbol", symbol)?]))
     }
 
     /// The ticker key of an exchange and symbol.
     pub fn ticker_key(exchange: &str, symbol: &str) -> Result<String> {
-        Self::key("ticker", exchange, symbol)
+        Self::key(&layout::TICKER, exchange, symbol)
     }
 
     /// Caches a ticker (TTL ticker, 2 s by default).
@@ -170,7 +165,7 @@ impl MarketDataCache {
         symbol: &str,
         book: &T,
     ) -> Result<bool> {
-        let key = Self::key("orderbook", exchange, symbol)?;
+        let key = Self::key(&layout::ORDER_BOOK, exchange, symbol)?;
         self.cache.typed(DataType::OrderBook).set(&key, book).await
     }
 
@@ -180,7 +175,7 @@ impl MarketDataCache {
         exchange: &str,
         symbol: &str,
     ) -> Result<Option<T>> {
-        let key = Self::key("orderbook", exchange, symbol)?;
+        let key = Self::key(&layout::ORDER_BOOK, exchange, symbol)?;
         self.cache.typed(DataType::OrderBook).get(&key).await
     }
 
@@ -191,7 +186,7 @@ impl MarketDataCache {
         symbol: &str,
         trades: &T,
     ) -> Result<bool> {
-        let key = Self::key("trades", exchange, symbol)?;
+        let key = Self::key(&layout::TRADES, exchange, symbol)?;
         self.cache.typed(DataType::Trades).set(&key, trades).await
     }
 
@@ -201,12 +196,12 @@ impl MarketDataCache {
         exchange: &str,
         symbol: &str,
     ) -> Result<Option<T>> {
-        let key = Self::key("trades", exchange, symbol)?;
+        let key = Self::key(&layout::TRADES, exchange, symbol)?;
         self.cache.typed(DataType::Trades).get(&key).await
     }
 
     fn candles_key(interval: CandleInterval, exchange: &str, symbol: &str) -> Result<String> {
-        Self::key(&format!("candles:{}", interval.as_str()), exchange, symbol)
+        Self::key(interval.entry(), exchange, symbol)
     }
 
     /// Caches candles of an interval (TTL 60 s for 1m, 5 min for 5m by default).
@@ -236,11 +231,7 @@ impl MarketDataCache {
     }
 
     fn signal_key(strategy: &str, symbol: &str) -> Result<String> {
-        Ok(format!(
-            "{MARKET_PREFIX}:signal:{}:{}",
-            segment("strategy", strategy)?,
-            segment("symbol", symbol)?
-        ))
+        Ok(layout::SIGNAL.key(&[segment("strategy", strategy)?, segment("symbol", symbol)?]))
     }
 
     /// Caches a strategy's signal for a symbol (TTL signal, 30 s by default).
@@ -264,27 +255,35 @@ impl MarketDataCache {
         self.cache.typed(DataType::Signals).get(&key).await
     }
 
+    fn market_data_key(symbol: &str) -> Result<String> {
+        Ok(layout::MARKET_DATA.key(&[segment("symbol", symbol)?]))
+    }
+
+    fn quote_key(symbol: &str) -> Result<String> {
+        Ok(layout::QUOTE.key(&[segment("symbol", symbol)?]))
+    }
+
     /// Caches seed 004's market data for a symbol (TTL market_data, 30 s by default).
     pub async fn set_market_data<T: Serialize>(&self, symbol: &str, data: &T) -> Result<bool> {
-        let key = format!("{MARKET_PREFIX}:data:{}", segment("symbol", symbol)?);
+        let key = Self::market_data_key(symbol)?;
         self.cache.typed(DataType::MarketData).set(&key, data).await
     }
 
     /// Seed 004's cached market data for a symbol.
     pub async fn get_market_data<T: DeserializeOwned>(&self, symbol: &str) -> Result<Option<T>> {
-        let key = format!("{MARKET_PREFIX}:data:{}", segment("symbol", symbol)?);
+        let key = Self::market_data_key(symbol)?;
         self.cache.typed(DataType::MarketData).get(&key).await
     }
 
     /// Caches seed 000's quote (bid/ask) for a symbol (TTL quote, 2 s by default).
     pub async fn cache_quote<T: Serialize>(&self, symbol: &str, quote: &T) -> Result<bool> {
-        let key = format!("{MARKET_PREFIX}:quote:{}", segment("symbol", symbol)?);
+        let key = Self::quote_key(symbol)?;
         self.cache.typed(DataType::Quotes).set(&key, quote).await
     }
 
     /// Seed 000's cached quote for a symbol.
     pub async fn get_cached_quote<T: DeserializeOwned>(&self, symbol: &str) -> Result<Option<T>> {
-        let key = format!("{MARKET_PREFIX}:quote:{}", segment("symbol", symbol)?);
+        let key = Self::quote_key(symbol)?;
         self.cache.typed(DataType::Quotes).get(&key).await
     }
 
@@ -304,14 +303,13 @@ impl MarketDataCache {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
-        Ok((
-            format!(
-                "{MARKET_PREFIX}:api_calls:{}:{endpoint}:{secs}:{}",
-                segment("exchange", exchange)?,
-                now / secs
-            ),
-            secs,
-        ))
+        let key = layout::API_CALLS.key(&[
+            segment("exchange", exchange)?,
+            endpoint,
+            &secs.to_string(),
+            &(now / secs).to_string(),
+        ]);
+        Ok((key, secs))
     }
 
     /// Counts one call to an exchange endpoint in the current fixed window (`INCR` and `EXPIRE`
@@ -381,20 +379,23 @@ impl MarketDataCache {
     }
 }
 
-/// The invalidation globs of the key layout above, with names matched literally. The caches'
-/// `invalidate_*` methods and the admin service's presets both use these, so they cannot drift.
+/// The invalidation globs of the key layout ([`layout`]), with names matched literally. The
+/// caches' `invalidate_*` methods and the admin service's presets both use these, so they
+/// cannot drift.
 pub mod patterns {
-    use super::{segment, MARKET_PREFIX};
+    use super::layout::{FEATURES, MARKET_PREFIX, SIGNAL};
+    use super::segment;
     use crate::error::Result;
     use crate::keyspace::glob_escape;
 
-    /// Everything cached for an exchange: `market:*:{exchange}:*`.
+    /// Everything cached for an exchange, in every per-exchange entry: `market:*:{exchange}:*`.
     pub fn exchange(exchange: &str) -> Result<String> {
         let ex = glob_escape(segment("exchange", exchange)?);
         Ok(format!("{MARKET_PREFIX}:*:{ex}:*"))
     }
 
-    /// Everything cached for a symbol on any exchange: `market:*:{symbol}`.
+    /// Everything cached for a symbol on any exchange, in every market entry:
+    /// `market:*:{symbol}`.
     pub fn symbol(symbol: &str) -> Result<String> {
         let sym = glob_escape(segment("symbol", symbol)?);
         Ok(format!("{MARKET_PREFIX}:*:{sym}"))
@@ -403,24 +404,19 @@ pub mod patterns {
     /// The signals of one strategy (`market:signal:{strategy}:*`), or of all with `None`.
     pub fn signals(strategy: Option<&str>) -> Result<String> {
         Ok(match strategy {
-            Some(s) => format!(
-                "{MARKET_PREFIX}:signal:{}:*",
-                glob_escape(segment("strategy", s)?)
-            ),
-            None => format!("{MARKET_PREFIX}:signal:*"),
+            Some(s) => SIGNAL.glob_with(&[Some(segment("strategy", s)?)]),
+            None => SIGNAL.glob.to_string(),
         })
     }
 
     /// Every cached day of a symbol's features: `features:{symbol}:*`.
     pub fn features_of_symbol(symbol: &str) -> Result<String> {
-        let sym = glob_escape(segment("symbol", symbol)?);
-        Ok(format!("features:{sym}:*"))
+        Ok(FEATURES.glob_with(&[Some(segment("symbol", symbol)?)]))
     }
 
     /// Every symbol's features of one day: `features:*:{date}`.
     pub fn features_of_date(date: &str) -> Result<String> {
-        let d = glob_escape(segment("date", date)?);
-        Ok(format!("features:*:{d}"))
+        Ok(FEATURES.glob_with(&[None, Some(segment("date", date)?)]))
     }
 }
 
@@ -438,11 +434,8 @@ impl FeatureCache {
 
     /// `features:{symbol}:{YYYY-MM-DD}`.
     pub fn key(symbol: &str, date: NaiveDate) -> Result<String> {
-        Ok(format!(
-            "features:{}:{}",
-            segment("symbol", symbol)?,
-            date.format("%Y-%m-%d")
-        ))
+        let date = date.format("%Y-%m-%d").to_string();
+        Ok(layout::FEATURES.key(&[segment("symbol", symbol)?, &date]))
     }
 
     /// Caches a symbol's features for a day (TTL features, 1 h by default).
@@ -621,16 +614,27 @@ impl QueryCache {
     }
 
     /// `query:{kind}:{hash}`, where the hash is the same for equal parameters whatever the order
-    /// of their map keys, in every process and version.
+    /// of their map keys, in every process and version. The kinds the library caches itself
+    /// are [`layout::BACKTEST`] and [`layout::POSITION_SIZING`].
     pub fn key<P: Serialize + ?Sized>(kind: &str, params: &P) -> Result<String> {
+        Ok(format!(
+            "{QUERY_PREFIX}:{}:{}",
+            segment("query kind", kind)?,
+            Self::hash(params)?
+        ))
+    }
+
+    /// The key of a result cached as `entry` ([`layout::BACKTEST`], [`layout::POSITION_SIZING`]).
+    fn entry_key<P: Serialize + ?Sized>(entry: &LayoutEntry, params: &P) -> Result<String> {
+        Ok(entry.key(&[&Self::hash(params)?]))
+    }
+
+    /// 32 hex digits of FNV-1a over the parameters as canonical JSON (map keys sorted).
+    fn hash<P: Serialize + ?Sized>(params: &P) -> Result<String> {
         let v = serde_json::to_value(params)?;
         let mut canonical = Vec::new();
         write_canonical(&v, &mut canonical);
-        Ok(format!(
-            "query:{}:{:032x}",
-            segment("query kind", kind)?,
-            fnv1a_128(&canonical)
-        ))
+        Ok(format!("{:032x}", fnv1a_128(&canonical)))
     }
 
     /// A backtest's result, computed once per parameter set and kept 24 h.
@@ -641,7 +645,7 @@ impl QueryCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let key = Self::key("backtest", params)?;
+        let key = Self::entry_key(&layout::BACKTEST, params)?;
         self.cache
             .typed(DataType::Backtests)
             .get_or_compute(&key, compute)
@@ -656,7 +660,7 @@ impl QueryCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let key = Self::key("position_sizing", params)?;
+        let key = Self::entry_key(&layout::POSITION_SIZING, params)?;
         self.cache
             .typed(DataType::PositionSizing)
             .get_or_compute(&key, compute)
@@ -668,13 +672,13 @@ impl QueryCache {
         &self,
         params: &P,
     ) -> Result<Option<T>> {
-        let key = Self::key("backtest", params)?;
+        let key = Self::entry_key(&layout::BACKTEST, params)?;
         self.cache.typed(DataType::Backtests).get(&key).await
     }
 
     /// Removes every cached backtest; returns the count.
     pub async fn invalidate_backtests(&self) -> Result<u64> {
-        self.cache.invalidate_pattern("query:backtest:*").await
+        self.cache.invalidate_pattern(layout::BACKTEST.glob).await
     }
 }
 
@@ -753,5 +757,87 @@ mod tests {
             FeatureCache::key("AAPL", d).unwrap(),
             "features:AAPL:2025-01-17"
         );
+    }
+
+    #[test]
+    fn every_builder_writes_keys_of_its_layout_entry() {
+        let d = NaiveDate::from_ymd_opt(2025, 1, 17).unwrap();
+        let params = serde_json::json!({"fast": 10});
+        let built: Vec<(String, &LayoutEntry)> = vec![
+            (
+                MarketDataCache::ticker_key("binance", "BTC-USDT").unwrap(),
+                &layout::TICKER,
+            ),
+            (
+                MarketDataCache::key(&layout::ORDER_BOOK, "binance", "BTC").unwrap(),
+                &layout::ORDER_BOOK,
+            ),
+            (
+                MarketDataCache::key(&layout::TRADES, "kraken", "ETH").unwrap(),
+                &layout::TRADES,
+            ),
+            (
+                MarketDataCache::candles_key(CandleInterval::M1, "binance", "BTC").unwrap(),
+                &layout::CANDLES_1M,
+            ),
+            (
+                MarketDataCache::candles_key(CandleInterval::M5, "binance", "BTC").unwrap(),
+                &layout::CANDLES_5M,
+            ),
+            (
+                MarketDataCache::signal_key("momentum", "BTC").unwrap(),
+                &layout::SIGNAL,
+            ),
+            (
+                MarketDataCache::api_calls_key(
+                    "binance",
+                    "/api/v3:ticker",
+                    Duration::from_secs(60),
+                )
+                .unwrap()
+                .0,
+                &layout::API_CALLS,
+            ),
+            (
+                MarketDataCache::market_data_key("BTC").unwrap(),
+                &layout::MARKET_DATA,
+            ),
+            (MarketDataCache::quote_key("BTC").unwrap(), &layout::QUOTE),
+            (FeatureCache::key("AAPL", d).unwrap(), &layout::FEATURES),
+            (
+                QueryCache::entry_key(&layout::BACKTEST, &params).unwrap(),
+                &layout::BACKTEST,
+            ),
+            (
+                QueryCache::key("position_sizing", &params).unwrap(),
+                &layout::POSITION_SIZING,
+            ),
+            (SIGNAL_BUFFER_KEY.to_string(), &layout::SIGNAL_HISTORY),
+        ];
+        for (key, entry) in built {
+            assert_eq!(classify(key.as_bytes()), Some(entry), "{key}");
+        }
+        assert_eq!(
+            QueryCache::key("backtest", &params).unwrap(),
+            QueryCache::entry_key(&layout::BACKTEST, &params).unwrap()
+        );
+    }
+
+    #[test]
+    fn invalidation_globs_come_from_the_layout() {
+        assert_eq!(patterns::signals(None).unwrap(), "market:signal:*");
+        assert_eq!(
+            patterns::signals(Some("mom")).unwrap(),
+            "market:signal:mom:*"
+        );
+        assert_eq!(
+            patterns::features_of_symbol("AAPL").unwrap(),
+            "features:AAPL:*"
+        );
+        assert_eq!(
+            patterns::features_of_date("2025-01-17").unwrap(),
+            "features:*:2025-01-17"
+        );
+        assert_eq!(patterns::exchange("bin*").unwrap(), "market:*:bin\\*:*");
     }
 }

@@ -1,0 +1,78 @@
+//! Connections to one server: the redis-rs client for a configuration, the auto-reconnecting
+//! connection every topology's handle is built from, and dedicated blocking connections.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::AsyncConnectionConfig;
+
+use super::sentinel::resolve_sentinel_master;
+use crate::config::{Endpoint, RedisConfig, Topology};
+use crate::error::{Error, Result};
+
+/// A redis-rs client for this configuration's (first) server.
+pub fn client(cfg: &RedisConfig) -> Result<redis::Client> {
+    crate::tls::client(cfg, cfg.connection_info()?)
+}
+
+/// An auto-reconnecting connection to the one server `cfg.endpoint` names.
+///
+/// Fails fast (within the connect timeout) when the server is unreachable or refuses the credentials.
+pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(cfg.connect_timeout))
+        .set_response_timeout(Some(cfg.response_timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_secs(2));
+    let fut = ConnectionManager::new_with_config(client(cfg)?, config);
+    match tokio::time::timeout(cfg.connect_timeout + cfg.response_timeout, fut).await {
+        Ok(res) => res.map_err(|e| crate::tls::classify(cfg, e)),
+        Err(_) => Err(Error::Timeout(cfg.connect_timeout)),
+    }
+}
+
+/// A dedicated multiplexed connection with no response timeout, for blocking commands
+/// (`XREAD BLOCK`, `BLPOP`) that must not share the main connection's pipeline.
+/// For Sentinel, it goes to the current master; for a Cluster, to the first seed node.
+pub async fn connect_blocking(cfg: &RedisConfig) -> Result<MultiplexedConnection> {
+    let cfg = match &cfg.topology {
+        Topology::Sentinel { .. } => resolve_sentinel_master(cfg).await?,
+        _ => cfg.clone(),
+    };
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(cfg.connect_timeout))
+        .set_response_timeout(None);
+    client(&cfg)?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(|e| crate::tls::classify(&cfg, e))
+}
+
+/// The endpoint `host:port` with `cfg`'s transport: TLS (and its `insecure` flag) when `cfg`
+/// uses TLS, plain TCP otherwise. Node addresses from Sentinels and `CLUSTER SLOTS` go here.
+pub(super) fn endpoint_like(cfg: &RedisConfig, host: String, port: u16) -> Endpoint {
+    match &cfg.endpoint {
+        Endpoint::Tls { insecure, .. } => Endpoint::Tls {
+            host,
+            port,
+            insecure: *insecure,
+        },
+        _ => Endpoint::Tcp { host, port },
+    }
+}
+
+/// `cfg` pointed at the one server `host:port` (standalone, same credentials and transport).
+pub(super) fn standalone_at(cfg: &RedisConfig, host: String, port: u16) -> RedisConfig {
+    let mut c = cfg.clone();
+    c.topology = Topology::Standalone;
+    c.endpoint = endpoint_like(cfg, host, port);
+    c
+}
+
+/// `host:port` of an endpoint (the socket path for a Unix socket).
+pub(super) fn endpoint_addr(e: &Endpoint) -> String {
+    match e {
+        Endpoint::Tcp { host, port } | Endpoint::Tls { host, port, .. } => format!("{host}:{port}"),
+        Endpoint::Unix { path } => path.display().to_string(),
+    }
+}
