@@ -1,5 +1,7 @@
 // Shapes of the admin API's responses, as the Rust side serialises them (docs/API.md, "Shapes").
 
+import type { Shape } from './shapes';
+
 /** Connection state of the active Redis connection. */
 export type ConnState = 'connected' | 'reconnecting' | 'down';
 
@@ -56,6 +58,7 @@ export interface KeyMeta {
   encoding?: string | null;
   size?: number | null;
   memory?: number | null;
+  shape?: Shape | null;
 }
 
 export interface StringValue {
@@ -76,6 +79,8 @@ export interface KeyValue {
   ttl_ms: number;
   encoding?: string | null;
   size?: number | null;
+  /** The library data shape the server recognised (absent for other keys). */
+  shape?: Shape | null;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   value: any;
 }

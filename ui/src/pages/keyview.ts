@@ -10,7 +10,6 @@ import { formatTtl, parseTtl, remainingTtl } from '../ttl';
 import type { Bytes, KeyValue, StreamEntry } from '../types';
 import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast } from '../ui';
 import { bytesViewer, preview } from '../values';
-import { detectShape } from '../shapes';
 import { shapeSwitch, showShape } from './shapeviews';
 
 const PAGE = 100;
@@ -54,7 +53,8 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   let disposed = false;
   let current: KeyValue | null = null;
   let readAt = 0;
-  // Library data shapes (candles, quote board, ...) show as such unless the user picked raw.
+  // Library data shapes (the reply's `shape`: candles, quote board, ...) show as such unless
+  // the user picked raw.
   let rawView = false;
   let stopShape: () => void = () => undefined;
   const ttlLabel = h('span', { class: 'ttl', 'data-testid': 'key-ttl' });
@@ -304,7 +304,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     host.dataset.type = kv.type;
     stopShape();
     stopShape = () => undefined;
-    const shape = detectShape(kv.key.text, kv.type);
+    const shape = kv.shape;
     if (shape && !rawView) {
       stopShape = showShape(api, body, shape, kv, () => {
         rawView = true;
