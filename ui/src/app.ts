@@ -122,7 +122,7 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
   let reported = false;
   async function poll(): Promise<void> {
     try {
-      const r = await api.call<HealthReport>('health');
+      const r = await api.call('health');
       apply(r);
       if (!reported && r.state === 'connected') {
         await afterPaint();

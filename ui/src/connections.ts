@@ -3,7 +3,7 @@
 
 import { h } from './dom';
 import type { Transport } from './transport';
-import type { HealthReport, Profile, ProfileTest } from './types';
+import type { HealthReport, Profile, ProfileInput } from './types';
 import { button, confirmDialog, empty, errorText, openModal, showError, toast } from './ui';
 
 /** Opens the dialog; `onConnected` gets the health of the newly active connection. */
@@ -19,9 +19,8 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   const result = h('div', { class: 'test-result', 'data-testid': 'profile-test-result' });
   let editing: Profile | null = null;
 
-  function form(): Profile & { password?: string } {
-    const p: Profile & { password?: string } = { ...(editing ?? {}), name: name.value.trim(), url: url.value.trim(), read_only: readOnly.checked, tls: tls.checked };
-    delete p.has_password;
+  function form(): ProfileInput {
+    const p: ProfileInput = { tls_insecure: false, separator: ':', ...(editing ?? {}), has_password: false, name: name.value.trim(), url: url.value.trim(), read_only: readOnly.checked, tls: tls.checked };
     if (username.value.trim()) p.username = username.value.trim();
     else delete p.username;
     if (db.value.trim() !== '' && Number.isInteger(Number(db.value))) p.db = Number(db.value);
@@ -45,7 +44,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
 
   async function load(): Promise<void> {
     try {
-      const profiles = await api.call<Profile[]>('profiles');
+      const profiles = await api.call('profiles');
       if (profiles.length === 0) {
         list.replaceChildren(empty('No saved profiles yet. Fill in the form below, test it, then save.'));
         return;
@@ -57,7 +56,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
             { class: 'profile-row', 'data-testid': `profile-${p.name}` },
             h('div', { class: 'profile-main' }, h('strong', {}, p.name), h('span', { class: 'muted' }, ` ${p.url}`), p.read_only ? h('span', { class: 'ro-badge' }, 'read-only') : null, p.has_password ? h('span', { class: 'muted' }, ' · 🔑') : null),
             button('Connect', async () => {
-              const r = await api.call<HealthReport>('connect', { profile: p.name });
+              const r = await api.call('connect', { profile: p.name });
               onConnected(r);
               toast(`Connected to ${p.name}`, 'ok');
               close();
@@ -80,7 +79,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
     result.textContent = 'testing…';
     result.className = 'test-result';
     try {
-      const r = await api.call<ProfileTest>('profile_test', form());
+      const r = await api.call('profile_test', form());
       if (r.ok) {
         result.textContent = `OK · Redis ${r.version ?? '?'} · ${r.latency_ms?.toFixed(2) ?? '?'} ms`;
         result.className = 'test-result ok';
@@ -99,7 +98,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
       showError(new Error('A profile needs a name and a URL.'));
       return;
     }
-    await api.call<Profile>('profile_save', p);
+    await api.call('profile_save', p);
     toast(`Profile ${p.name} saved`, 'ok');
     edit(null);
     await load();

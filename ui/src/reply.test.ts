@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { History, replyText, tokenize } from './reply';
+import type { Reply } from './types';
+
+/** A bulk string reply as the service sends it. */
+const bulk = (text: string): Reply => ({ type: 'bulk', value: { text, b64: btoa(text) } });
 
 describe('console replies', () => {
   it('renders scalars by type like redis-cli', () => {
-    expect(replyText({ type: 'nil', value: null })).toBe('(nil)');
+    expect(replyText({ type: 'nil' })).toBe('(nil)');
     expect(replyText({ type: 'int', value: 42 })).toBe('(integer) 42');
     expect(replyText({ type: 'string', value: 'OK' })).toBe('OK');
-    expect(replyText({ type: 'bulk', value: 'a"b' })).toBe('"a\\"b"');
+    expect(replyText(bulk('a"b'))).toBe('"a\\"b"');
     expect(replyText({ type: 'bulk', value: { text: 'x\\xff', b64: 'eP8=' } })).toBe('"x\\\\xff"');
     expect(replyText({ type: 'error', value: 'WRONGTYPE Operation' })).toBe('(error) WRONGTYPE Operation');
     expect(replyText({ type: 'double', value: 1.5 })).toBe('(double) 1.5');
@@ -14,16 +18,13 @@ describe('console replies', () => {
   });
 
   it('numbers and indents nested arrays and maps', () => {
-    const r = {
+    const r: Reply = {
       type: 'array',
-      value: [
-        { type: 'bulk', value: '0' },
-        { type: 'array', value: [{ type: 'bulk', value: 'k1' }, { type: 'bulk', value: 'k2' }] },
-      ],
+      value: [bulk('0'), { type: 'array', value: [bulk('k1'), bulk('k2')] }],
     };
     expect(replyText(r)).toBe('1) "0"\n2) 1) "k1"\n   2) "k2"');
     expect(replyText({ type: 'array', value: [] })).toBe('(empty array)');
-    const m = { type: 'map', value: [[{ type: 'bulk', value: 'a' }, { type: 'int', value: 1 }], [{ type: 'bulk', value: 'b' }, { type: 'nil', value: null }]] };
+    const m: Reply = { type: 'map', value: [[bulk('a'), { type: 'int', value: 1 }], [bulk('b'), { type: 'nil' }]] };
     expect(replyText(m)).toBe('1# "a" => (integer) 1\n2# "b" => (nil)');
   });
 

@@ -2,61 +2,19 @@
 // HTTP + WebSocket in web mode. Pages call `api.call('health')` and `api.events(fn)` and never see
 // the difference.
 
+import { ROUTES, type Method, type OperationName, type ReplyOf, type RequestOf, type Route } from './api.gen';
 import type { ServerEvent } from './types';
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export { ROUTES };
+export type { Method, Route };
 
-/** How a command maps onto the HTTP API in web mode. */
-export interface Route {
-  method: Method;
-  path: string;
-}
+/** An admin operation's name (also the desktop command's). */
+export type Command = OperationName;
 
-/** Every command the UI uses, with its HTTP route. Tauri commands carry the same names. */
-export const ROUTES = {
-  health: { method: 'GET', path: '/api/health' },
-  info: { method: 'GET', path: '/api/info' },
-  tree: { method: 'GET', path: '/api/tree' },
-  keys: { method: 'GET', path: '/api/keys' },
-  keys_meta: { method: 'POST', path: '/api/keys/meta' },
-  key: { method: 'GET', path: '/api/key' },
-  key_set: { method: 'PUT', path: '/api/key' },
-  key_delete: { method: 'DELETE', path: '/api/key' },
-  key_ttl: { method: 'POST', path: '/api/key/ttl' },
-  key_rename: { method: 'POST', path: '/api/key/rename' },
-  invalidate: { method: 'POST', path: '/api/invalidate' },
-  job: { method: 'GET', path: '/api/jobs/{id}' },
-  job_cancel: { method: 'DELETE', path: '/api/jobs/{id}' },
-  streams: { method: 'GET', path: '/api/streams' },
-  stream_entries: { method: 'GET', path: '/api/stream/entries' },
-  stream_pending: { method: 'GET', path: '/api/stream/pending' },
-  stream_tail: { method: 'POST', path: '/api/stream/tail' },
-  stream_tail_stop: { method: 'DELETE', path: '/api/stream/tail/{tail_id}' },
-  monitor: { method: 'POST', path: '/api/monitor' },
-  monitor_stats: { method: 'GET', path: '/api/monitor' },
-  monitor_stop: { method: 'DELETE', path: '/api/monitor' },
-  publish: { method: 'POST', path: '/api/publish' },
-  metrics: { method: 'GET', path: '/api/metrics' },
-  slowlog: { method: 'GET', path: '/api/slowlog' },
-  slowlog_reset: { method: 'DELETE', path: '/api/slowlog' },
-  clients: { method: 'GET', path: '/api/clients' },
-  client_kill: { method: 'POST', path: '/api/clients/kill' },
-  config_get: { method: 'GET', path: '/api/config' },
-  server_action: { method: 'POST', path: '/api/server' },
-  console: { method: 'POST', path: '/api/console' },
-  profiles: { method: 'GET', path: '/api/profiles' },
-  profile_save: { method: 'PUT', path: '/api/profiles' },
-  profile_delete: { method: 'DELETE', path: '/api/profiles' },
-  profile_test: { method: 'POST', path: '/api/profiles/test' },
-  connect: { method: 'POST', path: '/api/connect' },
-  services: { method: 'GET', path: '/api/services' },
-  findings: { method: 'GET', path: '/api/findings' },
-  findings_job: { method: 'GET', path: '/api/findings/jobs/{id}' },
-  findings_job_cancel: { method: 'DELETE', path: '/api/findings/jobs/{id}' },
-  series: { method: 'GET', path: '/api/series' },
-} as const satisfies Record<string, Route>;
+/** The arguments of `command`: optional when its request has no required field. */
+export type CallArgs<C extends Command> = {} extends RequestOf<C> ? [args?: RequestOf<C>] : [args: RequestOf<C>];
 
-export type Command = keyof typeof ROUTES;
+/** Arguments as they travel: a JSON object. */
 export type Args = Record<string, unknown>;
 
 /** The error shape both surfaces reject with: `{code, message}`. */
@@ -73,7 +31,8 @@ export class ApiError extends Error {
 
 export interface Transport {
   readonly kind: 'tauri' | 'http';
-  call<T>(command: Command, args?: Args): Promise<T>;
+  /** Runs an operation: typed by the operation table (api.gen.ts). */
+  call<C extends Command>(command: C, ...args: CallArgs<C>): Promise<ReplyOf<C>>;
   /** Tells the desktop shell the UI has rendered (its smoke test waits for this). */
   ready(report: { redis: string }): Promise<void>;
   /** Subscribes to the live event stream; returns an unsubscribe function. */
@@ -88,14 +47,14 @@ type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 /** Builds the URL and request for a command in web mode. Exported for tests. */
 export function httpRequest(
   command: Command,
-  args: Args | undefined,
+  args: object | undefined,
   token: string | null,
   base = '',
 ): { url: string; init: RequestInit } {
   const route: Route = ROUTES[command];
   const headers: Record<string, string> = {};
   if (token) headers['Authorization'] = `Bearer ${token}`;
-  const rest: Args = { ...(args ?? {}) };
+  const rest: Args = { ...((args ?? {}) as Args) };
   // Path parameters (`/api/jobs/{id}`) are taken out of the arguments.
   let url =
     base +
@@ -106,17 +65,16 @@ export function httpRequest(
       return encodeURIComponent(String(v));
     });
   let body: string | undefined;
-  args = rest;
-  if (Object.keys(args).length > 0) {
+  if (Object.keys(rest).length > 0) {
     if (route.method === 'GET' || route.method === 'DELETE') {
       const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(args)) {
+      for (const [k, v] of Object.entries(rest)) {
         if (v !== undefined && v !== null) q.set(k, String(v));
       }
       url += (url.includes('?') ? '&' : '?') + q.toString();
     } else {
       headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(args);
+      body = JSON.stringify(rest);
     }
   }
   return { url, init: { method: route.method, headers, body } };
@@ -131,7 +89,7 @@ export class HttpTransport implements Transport {
     private base = '',
   ) {}
 
-  async call<T>(command: Command, args?: Args): Promise<T> {
+  async call<C extends Command>(command: C, ...[args]: CallArgs<C>): Promise<ReplyOf<C>> {
     const { url, init } = httpRequest(command, args, this.token, this.base);
     let res: Response;
     try {
@@ -150,7 +108,7 @@ export class HttpTransport implements Transport {
       const err = data as { code?: string; message?: string } | undefined;
       throw new ApiError(err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`, res.status);
     }
-    return data as T;
+    return data as ReplyOf<C>;
   }
 
   async ready(report: { redis: string }): Promise<void> {
@@ -296,10 +254,10 @@ export class EventSocket {
 /** Desktop: Tauri IPC. Rejections carry the same `{code, message}` as HTTP errors. */
 export class TauriTransport implements Transport {
   readonly kind = 'tauri' as const;
-  async call<T>(command: Command, args?: Args): Promise<T> {
+  async call<C extends Command>(command: C, ...[args]: CallArgs<C>): Promise<ReplyOf<C>> {
     const { invoke } = await import('@tauri-apps/api/core');
     try {
-      return await invoke<T>(command, args ?? {});
+      return await invoke<ReplyOf<C>>(command, (args ?? {}) as Args);
     } catch (e) {
       const err = e as { code?: string; message?: string } | string;
       if (typeof err === 'string') throw new ApiError('error', err);

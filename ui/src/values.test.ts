@@ -34,7 +34,7 @@ describe('page helpers', () => {
   it('builds invalidation requests and progress', () => {
     expect(invalidateRequest('pattern', 'market:*', true)).toEqual({ pattern: 'market:*', dry_run: true });
     expect(invalidateRequest('symbol', 'BTC/USDT', false, true)).toEqual({ preset: { kind: 'symbol', value: 'BTC/USDT' }, dry_run: false, confirm: true });
-    const job = { id: '1', kind: 'invalidate', state: 'running' as const, pattern: 'x', scanned: 10, matched: 8, deleted: 4, started_ms: 0 };
+    const job = { id: '1', kind: 'invalidate', state: 'running' as const, pattern: 'x', patterns: ['x'], scanned: 10, matched: 8, deleted: 4, started_ms: 0 };
     expect(jobProgress(job, 8)).toBe(0.5);
     expect(jobProgress(job, null)).toBeNull();
     expect(jobProgress({ ...job, state: 'done' }, 8)).toBe(1);

@@ -33,7 +33,8 @@ const PAGE_BUDGET: u64 = 8 << 20;
 const KEYS_BUDGET: Duration = Duration::from_millis(250);
 
 /// Request of `keys`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct KeysQuery {
     /// Glob pattern (default `*`).
     #[serde(rename = "match")]
@@ -48,7 +49,7 @@ pub struct KeysQuery {
 }
 
 /// A page of keys; `cursor` is `"0"` when the walk of every master is complete.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct KeyPage {
     /// Opaque cursor of the next page: `"<master-index>:<scan-cursor>"`, `"0"` when done.
     pub cursor: String,
@@ -57,14 +58,15 @@ pub struct KeyPage {
 }
 
 /// Request of `keys_meta`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct KeysMetaRequest {
     /// The keys, base64 (at most 1000).
     pub keys_b64: Vec<String>,
 }
 
 /// Type, TTL, encoding and size of one key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct KeyMeta {
     /// The key.
     pub key: Bytes,
@@ -79,20 +81,25 @@ pub struct KeyMeta {
     pub size: Option<u64>,
     /// MEMORY USAGE in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub memory: Option<u64>,
     /// Cluster only: the key's hash slot (`CLUSTER KEYSLOT`, computed locally).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub slot: Option<u16>,
     /// Cluster only: `host:port` of the master serving that slot.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub node: Option<String>,
     /// The view the UI shows the key in, when it is one of the library's data shapes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub shape: Option<Shape>,
 }
 
 /// Request of `key`: which key and which page of its value.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct KeyQuery {
     /// The key as UTF-8 text.
     pub key: Option<String>,
@@ -109,7 +116,7 @@ pub struct KeyQuery {
 }
 
 /// A key, its metadata and one page of its value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct KeyValue {
     /// The key.
     pub key: Bytes,
@@ -124,13 +131,14 @@ pub struct KeyValue {
     pub size: Option<u64>,
     /// The view the UI shows the key in, when it is one of the library's data shapes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub shape: Option<Shape>,
     /// The page of the value, shaped by type.
     pub value: ValueView,
 }
 
 /// One page of a value, by type.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(untagged)]
 pub enum ValueView {
     /// A string: a `GETRANGE` preview of at most `max_bytes`.
@@ -140,6 +148,7 @@ pub enum ValueView {
         preview: Bytes,
         truncated: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
         decoded: Option<Decoded>,
     },
     /// A hash: one HSCAN page.
@@ -176,28 +185,32 @@ pub enum ValueView {
 }
 
 /// A hash field and its value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct FieldValue {
     pub field: Bytes,
     pub value: Bytes,
 }
 
 /// A sorted-set member and its score.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ScoredMember {
     pub member: Bytes,
     pub score: f64,
 }
 
 /// A stream entry: its ID and field/value pairs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "StreamValueEntry")]
+#[ts(rename = "StreamValueEntry")]
 pub struct StreamEntry {
     pub id: String,
     pub fields: Vec<[Bytes; 2]>,
 }
 
 /// What an edit does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EditOp {
     Set,
@@ -216,7 +229,8 @@ pub enum EditOp {
 }
 
 /// Request of `key_set`: one edit of one key.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct KeyEdit {
     pub key: Option<String>,
     pub key_b64: Option<String>,
@@ -241,24 +255,30 @@ pub struct KeyEdit {
 }
 
 /// Names one key (`key` or `key_b64`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct KeyRef {
     pub key: Option<String>,
     pub key_b64: Option<String>,
 }
 
 /// Request of `key_ttl`: `ttl_ms: null` removes the expiry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(transform = ttl_ms_required)]
+#[ts(optional_fields)]
 pub struct KeyTtl {
     pub key: Option<String>,
     pub key_b64: Option<String>,
     /// Milliseconds to live, or `null` for PERSIST (the field is required).
     #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<u64>")]
+    #[ts(type = "number | null")]
     pub ttl_ms: Option<Option<u64>>,
 }
 
 /// Request of `key_rename`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct KeyRename {
     pub key: Option<String>,
     pub key_b64: Option<String>,
@@ -266,25 +286,43 @@ pub struct KeyRename {
     pub new_key_b64: Option<String>,
     /// Replace an existing key of the new name (RENAME instead of RENAMENX).
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     pub overwrite: bool,
 }
 
 /// Reply of `key_delete`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Deleted {
     pub deleted: u64,
 }
 
 /// Reply of `key_ttl`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TtlReply {
     pub ttl_ms: i64,
 }
 
 /// Reply of `key_rename`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Renamed {
     pub key: Bytes,
+}
+
+/// `KeyTtl`'s schema: `ttl_ms` is required (`key_ttl` refuses a missing one); serde's
+/// `default` is only how `present` tells a missing field from `null`.
+fn ttl_ms_required(schema: &mut schemars::Schema) {
+    let o = schema.ensure_object();
+    if let Some(p) = o
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("ttl_ms"))
+        .and_then(|p| p.as_object_mut())
+    {
+        p.remove("default");
+    }
+    let required = o.entry("required").or_insert_with(|| serde_json::json!([]));
+    if let Some(r) = required.as_array_mut() {
+        r.push("ttl_ms".into());
+    }
 }
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<u64>>, D::Error> {

@@ -44,7 +44,9 @@ pub const OTHER_CHANNELS: &str = "(other channels)";
 pub const BATCH_CHANNELS: usize = 200;
 
 /// What `monitor` subscribes to (replaces the previous set).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS,
+)]
 pub struct MonitorRequest {
     /// Exact channel names (SUBSCRIBE).
     #[serde(default)]
@@ -55,12 +57,13 @@ pub struct MonitorRequest {
 }
 
 /// One received message as the UI shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Message {
     /// The channel it was published on.
     pub channel: String,
     /// The pattern that matched it, for PSUBSCRIBE deliveries.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub pattern: Option<String>,
     /// The payload (at most [`PAYLOAD_KEEP`] bytes of it).
     pub payload: Bytes,
@@ -68,18 +71,20 @@ pub struct Message {
     pub length: usize,
     /// The payload parsed as JSON, when it is JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub json: Option<serde_json::Value>,
     /// When it was received (ms since the Unix epoch).
     pub at_ms: u64,
 }
 
 /// Count and rate of one channel (per matching pattern).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ChannelStat {
     /// The channel.
     pub name: String,
     /// The pattern it matched, for PSUBSCRIBE deliveries.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub pattern: Option<String>,
     /// Messages received since the monitor started (exact).
     pub count: u64,
@@ -88,7 +93,7 @@ pub struct ChannelStat {
 }
 
 /// What `monitor`, `monitor_stats` and each `channel_batch` report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct MonitorStats {
     /// Per-channel counts, busiest first.
     pub channels: Vec<ChannelStat>,
@@ -107,7 +112,8 @@ pub struct MonitorStats {
 }
 
 /// `{channel, message}` for `publish`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct PublishRequest {
     /// Channel name.
     pub channel: String,
@@ -116,7 +122,7 @@ pub struct PublishRequest {
 }
 
 /// `{receivers}`: how many subscribers got the message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct PublishReply {
     /// Subscribers that received it.
     pub receivers: u64,

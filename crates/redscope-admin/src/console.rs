@@ -118,17 +118,19 @@ const STATEFUL: &[&str] = &[
 ];
 
 /// Request of `console`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct ConsoleRequest {
     /// The command and its arguments, as text.
     pub args: Vec<String>,
     /// Confirms a dangerous command.
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     pub confirm: bool,
 }
 
 /// A reply, typed as the server sent it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Reply {
     Nil,
@@ -153,12 +155,13 @@ pub enum Reply {
 }
 
 /// Reply of `console`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ConsoleReply {
     pub reply: Reply,
     pub elapsed_ms: f64,
     /// True when the reply had more than [`MAX_REPLY_ITEMS`] elements and was cut.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
     pub truncated: bool,
 }
 

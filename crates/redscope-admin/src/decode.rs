@@ -12,15 +12,17 @@ pub const MAX_DECOMPRESSED: usize = 8 << 20;
 const MAX_HEX: usize = 64 << 10;
 
 /// What a string value looks like once decoded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Decoded {
     /// `json`, `msgpack`, `codec-msgpack`, `codec-zstd`, `zstd`, `gzip`, `utf8` or `hex`.
     pub format: String,
     /// The value as JSON, when it is structured data.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub json: Option<serde_json::Value>,
     /// Text form: the decompressed UTF-8 text, or the hex dump.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub text: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use redscope::Error;
 use serde::{Deserialize, Serialize};
 
 /// The JSON body of every admin error.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema, ts_rs::TS)]
 pub struct ErrorBody {
     /// Stable machine-readable code (an `ErrorKind` name, or `unauthorized`).
     pub code: String,

@@ -25,7 +25,7 @@ pub const BUS_CAPACITY: usize = 1024;
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// One message of the live-data bus; serialised with a `type` field (docs/API.md, "Events").
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
@@ -37,9 +37,11 @@ pub enum Event {
         url: String,
         /// Why it is down.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
         error: Option<String>,
         /// For Sentinel: the master's `host:port`; a new value means a failover happened.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
         master: Option<String>,
     },
     /// One sampler tick with the alerts it raised.
@@ -68,7 +70,7 @@ pub enum Event {
         entries: Vec<StreamEntry>,
     },
     /// Progress or outcome of a job (a JSON object with the job's fields).
-    Job(serde_json::Value),
+    Job(#[ts(type = "(Job | FindingsJob)")] serde_json::Value),
     /// More of a namespace tree level has been scanned.
     TreeProgress {
         /// The level's prefix.

@@ -57,7 +57,8 @@ const O_N_COMMANDS: [&str; 14] = [
 ];
 
 /// `GET /api/findings` parameters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct FindingsQuery {
     /// `sample` (default) or `full` (a job).
     pub mode: Option<String>,
@@ -66,7 +67,9 @@ pub struct FindingsQuery {
 }
 
 /// What a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// Keys without a TTL in a namespace whose policy has one.
@@ -82,7 +85,7 @@ pub enum FindingKind {
 }
 
 /// One anti-pattern with the evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Finding {
     /// What it is.
     pub kind: FindingKind,
@@ -96,17 +99,20 @@ pub struct Finding {
     pub keys: Vec<Bytes>,
     /// The data type the keys belong to, when the finding is per type.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub data_type: Option<String>,
     /// A pattern to prefill the invalidation page with, where deleting is a fix.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub pattern: Option<String>,
     /// The command, for slowlog findings.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub command: Option<String>,
 }
 
 /// The findings of one run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct FindingsReport {
     /// `sample` or `full`.
     pub mode: String,
@@ -123,7 +129,7 @@ pub struct FindingsReport {
 }
 
 /// State of a findings job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingsJobState {
     /// Walking the keyspace.
@@ -137,7 +143,7 @@ pub enum FindingsJobState {
 }
 
 /// A full findings run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct FindingsJob {
     /// Identifier, for `GET /api/findings/jobs/{id}`.
     pub id: String,
@@ -151,19 +157,22 @@ pub struct FindingsJob {
     pub examined: u64,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
     /// Start, epoch ms.
     pub started_ms: i64,
     /// End, epoch ms.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub finished_ms: Option<i64>,
     /// The findings, once finished (or cancelled).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub report: Option<FindingsReport>,
 }
 
 /// `GET /api/findings` answer: a sampled report, or the started full job.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(untagged)]
 pub enum FindingsReply {
     /// Findings of a sampled scan.

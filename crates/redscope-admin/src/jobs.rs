@@ -25,7 +25,9 @@ pub const SAMPLE: usize = 20;
 const EVENT_EVERY: Duration = Duration::from_millis(100);
 
 /// The seeds' invalidation presets, each expanding to key patterns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PresetKind {
     /// Everything cached for an exchange: `market:*:{exchange}:*`.
@@ -41,7 +43,7 @@ pub enum PresetKind {
 }
 
 /// A preset and its value (exchange name, symbol, strategy, date).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Preset {
     pub kind: PresetKind,
     #[serde(default)]
@@ -49,7 +51,8 @@ pub struct Preset {
 }
 
 /// Request of `invalidate`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct InvalidateRequest {
     /// A glob pattern (exactly one of `pattern` and `preset`).
     pub pattern: Option<String>,
@@ -57,9 +60,11 @@ pub struct InvalidateRequest {
     pub preset: Option<Preset>,
     /// Count and sample only (the default); `false` deletes.
     #[serde(default = "yes")]
+    #[ts(as = "Option<bool>")]
     pub dry_run: bool,
     /// Required for a real run.
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     pub confirm: bool,
 }
 
@@ -68,7 +73,7 @@ fn yes() -> bool {
 }
 
 /// What `invalidate` answers: a dry run's count and sample, or the started job.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(untagged)]
 pub enum InvalidateReply {
     /// Keys that would be deleted.
@@ -82,7 +87,7 @@ pub enum InvalidateReply {
 }
 
 /// State of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Running,
@@ -92,7 +97,7 @@ pub enum JobState {
 }
 
 /// A long operation's progress and outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Job {
     /// Identifier, for `GET /api/jobs/{id}`.
     pub id: String,
@@ -110,10 +115,12 @@ pub struct Job {
     /// Keys removed so far.
     pub deleted: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
     /// Start, ms since the Unix epoch.
     pub started_ms: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub finished_ms: Option<i64>,
 }
 

@@ -5,6 +5,8 @@
 //! Features live in their own files: [`browser`] (keys, values, edits), [`tree`] (the namespace
 //! tree), [`jobs`] (invalidation), [`server`] (INFO, slowlog, clients, config, BGSAVE),
 //! [`console`]; [`bytes`] and [`decode`] are the lossless key/value forms and string decoders.
+//! [`ops`] declares every operation once; [`schema`] derives OpenAPI, TypeScript, the docs' route
+//! table and the desktop's command list from it.
 
 pub mod browser;
 pub mod bytes;
@@ -15,6 +17,7 @@ pub mod findings;
 pub mod jobs;
 pub mod ops;
 pub mod resp;
+pub mod schema;
 pub mod series;
 pub mod server;
 pub mod services;
@@ -47,7 +50,7 @@ pub struct AdminOptions {
 }
 
 /// Connection state as shown to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnState {
     /// Answering commands.
@@ -57,7 +60,7 @@ pub enum ConnState {
 }
 
 /// What `GET /api/health` and the `health` command return.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct HealthReport {
     /// Connected or down.
     pub state: ConnState,

@@ -26,7 +26,7 @@ pub const DEFAULT_POINTS: usize = 300;
 pub const MAX_POINTS: usize = 5_000;
 
 /// One sampler tick as the API shows it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct MetricsSample {
     /// When it was taken (ms since the Unix epoch).
     pub at_ms: u64,
@@ -56,20 +56,25 @@ pub struct MetricsSample {
     pub net_out_kbps: f64,
     /// Host CPU use in percent (all cores).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub host_cpu: Option<f64>,
     /// Host memory in use, bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub host_mem_used: Option<u64>,
     /// redis-server CPU in percent of one core (local servers only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub server_cpu: Option<f64>,
     /// redis-server resident memory, bytes (local servers only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub server_rss: Option<u64>,
 }
 
 /// Query of `metrics`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct MetricsQuery {
     /// How far back, in seconds (default 300, at most 86,400).
     pub range_s: Option<u64>,
@@ -78,7 +83,7 @@ pub struct MetricsQuery {
 }
 
 /// `{samples, alerts}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct MetricsReply {
     /// Downsampled history, oldest first.
     pub samples: Vec<MetricsSample>,
@@ -86,6 +91,7 @@ pub struct MetricsReply {
     pub alerts: Vec<Alert>,
     /// Cluster only: the masters whose own figures `metrics?node=<host:port>` returns.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub nodes: Vec<String>,
 }
 

@@ -16,7 +16,8 @@ use redscope::health::{self, Stats};
 pub const NODE_HISTORY: usize = 3_600;
 
 /// Query of `metrics` with an optional node: `metrics?node=127.0.0.1:7001`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct NodeMetricsQuery {
     /// How far back, in seconds (default 300; at most 3,600 for one node).
     pub range_s: Option<u64>,

@@ -1,7 +1,8 @@
 //! The operation table: every admin operation declared once — name, HTTP method and path,
 //! request and reply types, whether it writes to Redis, one doc line — and the one dispatcher
 //! both surfaces call. Web mode's routes, the desktop's commands and capability, OpenAPI, the
-//! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`].
+//! TypeScript client and docs/API.md's route table are all derived from [`OPERATIONS`] (see
+//! [`crate::schema`]).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -129,39 +130,39 @@ fn bad_args(e: impl std::fmt::Display) -> Error {
 }
 
 /// The request of operations that take no arguments.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct NoArgs {}
 
 /// A job's id (`/jobs/{id}`, `/findings/jobs/{id}`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct JobId {
     /// The id a job was started with.
     pub id: String,
 }
 
 /// A live tail's id (`/stream/tail/{tail_id}`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TailId {
     /// The id `stream_tail` answered with (a number, as it answered it).
     pub tail_id: u64,
 }
 
 /// How many recent messages per channel `monitor_stats` returns.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct RecentQuery {
     /// Messages per channel (default and bound set by the monitor).
     pub recent: Option<usize>,
 }
 
 /// A saved profile's name.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ProfileName {
     /// The profile's name.
     pub name: String,
 }
 
 /// The profile to switch this session to.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ConnectRequest {
     /// The profile's name.
     pub profile: String,
@@ -203,6 +204,13 @@ macro_rules! operations {
                 })*
                 other => Err(Error::NotFound(format!("no operation {other:?}"))),
             }
+        }
+
+        /// Shows every operation with its request and reply types to `visitor`, in table
+        /// order: how the generated artefacts (schemas, TypeScript) reach the declared types.
+        pub fn visit(visitor: &mut impl crate::schema::OperationVisitor) {
+            let mut rows = OPERATIONS.iter();
+            $(visitor.operation::<$req, $reply>(rows.next().expect("one row per operation"));)*
         }
 
         /// The typed form of each operation, for Rust callers and the parity tests.

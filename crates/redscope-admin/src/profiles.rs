@@ -28,7 +28,7 @@ pub const MAX_OPEN: usize = 8;
 const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A saved connection. Never holds a password: `has_password` says whether one is stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Profile {
     /// Unique name.
     pub name: String,
@@ -37,6 +37,7 @@ pub struct Profile {
     pub url: String,
     /// ACL user name (overrides the URL's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub username: Option<String>,
     /// Use TLS even for a `redis://` URL.
     #[serde(default)]
@@ -46,6 +47,7 @@ pub struct Profile {
     pub tls_insecure: bool,
     /// Database index (overrides the URL's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub db: Option<i64>,
     /// Refuse writes on this connection.
     #[serde(default)]
@@ -63,7 +65,8 @@ fn default_separator() -> String {
 }
 
 /// A profile with an optional password, as `profile_save` and `profile_test` take it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct ProfileInput {
     /// The profile.
     #[serde(flatten)]
@@ -74,7 +77,7 @@ pub struct ProfileInput {
 }
 
 /// `{code, message}` of a failed test.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema, ts_rs::TS)]
 pub struct TestError {
     /// `connection` (refused/unreachable), `timeout`, `auth`, `tls`, `config`, ...
     pub code: String,
@@ -83,18 +86,21 @@ pub struct TestError {
 }
 
 /// Result of `profile_test`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ProfileTest {
     /// Whether the server answered.
     pub ok: bool,
     /// PING round trip.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub latency_ms: Option<f64>,
     /// `redis_version`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub version: Option<String>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<TestError>,
 }
 

@@ -16,7 +16,8 @@ pub const DEFAULT_COUNT: usize = 500;
 pub const MAX_COUNT: usize = 10_000;
 
 /// `GET /api/series` parameters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct SeriesQuery {
     /// The key: `ts:{name}` or `ohlcv:{symbol}:{timeframe}`.
     pub key: String,
@@ -25,7 +26,7 @@ pub struct SeriesQuery {
 }
 
 /// One point of a metric series.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct SeriesPoint {
     /// Epoch milliseconds.
     pub ts_ms: i64,
@@ -34,7 +35,7 @@ pub struct SeriesPoint {
 }
 
 /// One OHLCV bar.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct SeriesBar {
     /// Bar start, epoch milliseconds.
     pub ts_ms: i64,
@@ -51,7 +52,7 @@ pub struct SeriesBar {
 }
 
 /// `GET /api/series` answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct SeriesReply {
     /// The key read.
     pub key: String,

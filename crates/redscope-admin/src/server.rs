@@ -24,7 +24,8 @@ const SLOWLOG_DEFAULT: usize = 128;
 const SLOWLOG_MAX: usize = 10_000;
 
 /// Request of `info`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct InfoQuery {
     /// One section (`server`, `memory`, ...); all when absent.
     pub section: Option<String>,
@@ -34,22 +35,24 @@ pub struct InfoQuery {
 pub type Sections = BTreeMap<String, BTreeMap<String, String>>;
 
 /// Reply of `info`: the first master's sections, and every master's when there are several.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct InfoReply {
     pub sections: Sections,
     /// Per master (`host:port` → sections), for a Cluster.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(as = "Option<BTreeMap<String, Sections>>", optional)]
     pub nodes: BTreeMap<String, Sections>,
 }
 
 /// Request of `slowlog`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct SlowlogQuery {
     pub count: Option<usize>,
 }
 
 /// One slow command.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct SlowlogEntry {
     pub id: i64,
     /// When it ran, Unix seconds.
@@ -64,14 +67,16 @@ pub struct SlowlogEntry {
 }
 
 /// A confirmation flag (query string or body).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct Confirm {
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     pub confirm: bool,
 }
 
 /// One connected client, from CLIENT LIST.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ClientInfo {
     pub id: u64,
     pub addr: String,
@@ -89,27 +94,32 @@ pub struct ClientInfo {
 }
 
 /// Request of `client_kill`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct ClientKill {
     pub id: u64,
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     pub confirm: bool,
 }
 
 /// Reply of `client_kill`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Killed {
     pub killed: u64,
 }
 
 /// Request of `config_get`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct ConfigQuery {
     pub pattern: Option<String>,
 }
 
 /// Which background persistence to start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerActionKind {
     Bgsave,
@@ -117,19 +127,20 @@ pub enum ServerActionKind {
 }
 
 /// Request of `server_action`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct ServerAction {
     pub action: ServerActionKind,
 }
 
 /// Reply of `server_action`: the server's status line (per master, joined with `; `).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ActionReply {
     pub reply: String,
 }
 
 /// Empty reply.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Empty {}
 
 impl AdminService {

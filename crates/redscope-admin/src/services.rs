@@ -30,7 +30,7 @@ const WATCH_EVERY: Duration = Duration::from_millis(250);
 const LISTENER_RETRY_TICKS: u64 = 20;
 
 /// One data type's cache reads in a client.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TypeFigures {
     /// Data type (`ticker`, `orderbook`, `features`, …).
     pub name: String,
@@ -43,7 +43,7 @@ pub struct TypeFigures {
 }
 
 /// A cache's circuit breaker in a client.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct BreakerFigures {
     /// The cache's name.
     pub name: String,
@@ -56,7 +56,7 @@ pub struct BreakerFigures {
 }
 
 /// A rate limiter in a client.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct LimitFigures {
     /// The limiter's name.
     pub name: String,
@@ -67,7 +67,7 @@ pub struct LimitFigures {
 }
 
 /// A lock manager in a client.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct LockFigures {
     /// The manager's name.
     pub name: String,
@@ -82,7 +82,7 @@ pub struct LockFigures {
 }
 
 /// A consumer group a client watches.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct GroupFigures {
     /// The stream key.
     pub stream: String,
@@ -95,7 +95,7 @@ pub struct GroupFigures {
 }
 
 /// An alert on a client.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ServiceAlert {
     /// Warning or critical.
     pub level: AlertLevel,
@@ -108,7 +108,7 @@ pub struct ServiceAlert {
 }
 
 /// Whether a client still reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceStatus {
     /// Reported within the last two intervals.
@@ -118,7 +118,7 @@ pub enum ServiceStatus {
 }
 
 /// One library client, as its telemetry hash describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ServiceInfo {
     /// `redscope:clients:{service}:{instance}`.
     pub key: String,
@@ -161,7 +161,7 @@ pub struct ServiceInfo {
 }
 
 /// `GET /api/services`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ServicesReply {
     /// Every client, by service then instance.
     pub services: Vec<ServiceInfo>,

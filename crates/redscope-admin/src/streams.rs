@@ -32,7 +32,10 @@ const TAIL_EVERY: Duration = Duration::from_millis(100);
 const TAIL_BLOCK_MS: u64 = 1000;
 
 /// A stream key named as UTF-8 text (`key`) or base64 bytes (`key_b64`); exactly one.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[schemars(rename = "StreamKeyRef")]
+#[ts(rename = "StreamKeyRef")]
+#[ts(optional_fields)]
 pub struct KeyRef {
     /// The key as text.
     pub key: Option<String>,
@@ -57,7 +60,7 @@ impl KeyRef {
 }
 
 /// A page of stream keys: `{cursor, keys}` (`cursor` "0" when done).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct StreamKeys {
     /// Opaque cursor for the next page, `"0"` when finished.
     pub cursor: String,
@@ -66,7 +69,7 @@ pub struct StreamKeys {
 }
 
 /// `XINFO STREAM` plus its groups and their consumers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct StreamInfo {
     /// The key.
     pub key: Bytes,
@@ -83,7 +86,7 @@ pub struct StreamInfo {
 }
 
 /// One consumer group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct GroupInfo {
     /// Group name.
     pub name: String,
@@ -100,7 +103,7 @@ pub struct GroupInfo {
 }
 
 /// One consumer of a group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct ConsumerInfo {
     /// Consumer name.
     pub name: String,
@@ -111,7 +114,7 @@ pub struct ConsumerInfo {
 }
 
 /// One stream entry: `{id, fields: [[field, value]]}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct StreamEntry {
     /// Entry id (`ms-seq`).
     pub id: String,
@@ -120,7 +123,7 @@ pub struct StreamEntry {
 }
 
 /// A page of entries; `next` is where the next page starts (inclusive), `None` at the end.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct EntriesPage {
     /// Entries of this page.
     pub entries: Vec<StreamEntry>,
@@ -129,7 +132,7 @@ pub struct EntriesPage {
 }
 
 /// One pending entry of a group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct PendingEntry {
     /// Entry id.
     pub id: String,
@@ -142,7 +145,8 @@ pub struct PendingEntry {
 }
 
 /// Query of `stream_entries`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct EntriesQuery {
     /// The stream.
     #[serde(flatten)]
@@ -155,11 +159,13 @@ pub struct EntriesQuery {
     pub count: Option<usize>,
     /// Newest first.
     #[serde(default)]
+    #[ts(as = "Option<bool>")]
     pub rev: bool,
 }
 
 /// Query of `stream_pending`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct PendingQuery {
     /// The stream.
     #[serde(flatten)]
@@ -171,7 +177,8 @@ pub struct PendingQuery {
 }
 
 /// Body of `stream_tail`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct TailRequest {
     /// The stream.
     #[serde(flatten)]
@@ -181,14 +188,15 @@ pub struct TailRequest {
 }
 
 /// `{tail_id}` of a started tail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TailStarted {
     /// Id to stop it with.
     pub tail_id: u64,
 }
 
 /// Query of `streams`: with a key, that stream's info; without, a page of stream keys.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct StreamsQuery {
     /// The stream, when asking for its info.
     #[serde(flatten)]
@@ -200,7 +208,7 @@ pub struct StreamsQuery {
 }
 
 /// What `streams` answers: a key page, or one stream's info.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[serde(untagged)]
 pub enum StreamsReply {
     /// No key given: stream keys.

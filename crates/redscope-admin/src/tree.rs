@@ -32,7 +32,8 @@ const FIRST_ANSWER: Duration = Duration::from_millis(50);
 const SCAN_COUNT: usize = 2000;
 
 /// Request of `tree`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct TreeQuery {
     /// The level's prefix, separator included (`"market:"`); empty for the top level.
     pub prefix: Option<String>,
@@ -49,7 +50,7 @@ pub struct TreeQuery {
 }
 
 /// One level of the namespace tree.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TreeLevel {
     /// The level's prefix (display text; `\xNN` escapes when binary).
     pub prefix: String,
@@ -70,7 +71,7 @@ pub struct TreeLevel {
 }
 
 /// A child of a tree level: a namespace (with `count` keys below) or a key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct TreeChild {
     /// The name between the prefix and the next separator (display text).
     pub name: String,
@@ -82,6 +83,7 @@ pub struct TreeChild {
     pub count: u64,
     /// Set when the child is itself a key.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub key: Option<Bytes>,
 }
 

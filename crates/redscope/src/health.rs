@@ -200,6 +200,7 @@ fn keyspace_keys(v: &str) -> u64 {
 }
 
 /// How serious an alert is.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertLevel {
@@ -210,6 +211,7 @@ pub enum AlertLevel {
 }
 
 /// One firing alert: `{level, code, message}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
     /// Warning or critical.

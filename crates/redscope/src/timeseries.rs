@@ -109,6 +109,7 @@ pub struct Point {
 }
 
 /// Aggregates over a range.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct SeriesStats {
     /// Points in the range.

@@ -94,7 +94,7 @@ export function channelsPage(ctx: AppContext): Page {
       await stop();
       return;
     }
-    serverStats = await ctx.api.call<MonitorStats>('monitor', { channels, patterns });
+    serverStats = await ctx.api.call('monitor', { channels, patterns });
     toast(`Listening on ${channels.length} channel(s), ${patterns.length} pattern(s)`, 'ok');
     renderStats();
   }
@@ -166,7 +166,7 @@ export function channelsPage(ctx: AppContext): Page {
           pubChannel,
           pubMessage,
           button('Publish', async () => {
-            const r = await ctx.api.call<{ receivers: number }>('publish', { channel: pubChannel.value.trim(), message: pubMessage.value });
+            const r = await ctx.api.call('publish', { channel: pubChannel.value.trim(), message: pubMessage.value });
             pubResult.textContent = `delivered to ${r.receivers} subscriber(s)`;
           }, { class: 'btn primary', 'data-testid': 'publish' }),
           pubResult,
@@ -181,7 +181,7 @@ export function channelsPage(ctx: AppContext): Page {
       });
       statsTimer = setInterval(renderStats, 1000);
       try {
-        const s = await ctx.api.call<MonitorStats>('monitor_stats', { recent: 500 });
+        const s = await ctx.api.call('monitor_stats', { recent: 500 });
         serverStats = s;
         if (buffer.total === 0 && s.recent?.length) buffer.push([...s.recent].sort((a, b) => a.at_ms - b.at_ms));
         const chans = s.subscribed_channels ?? [];

@@ -9,7 +9,7 @@ import { h, mount } from '../dom';
 import { formatBytes, formatCount, formatDuration, formatMs } from '../format';
 import type { Page } from '../router';
 import { chartData, hitPercent, type ChartSpec } from '../metrics';
-import type { Alert, HealthReport, MetricsSample } from '../types';
+import type { Alert, HealthReport, InfoReply, MetricsSample } from '../types';
 import { errorText } from '../ui';
 
 
@@ -56,8 +56,6 @@ function fact(label: string, value: string, testid?: string): HTMLElement {
   return h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, label), h('div', { class: 'fact-value', 'data-testid': testid }, value));
 }
 
-type Info = { sections: Record<string, Record<string, string>> };
-
 export function dashboardPage(ctx: AppContext): Page {
   let offHealth: (() => void) | null = null;
   let offEvents: (() => void) | null = null;
@@ -68,7 +66,7 @@ export function dashboardPage(ctx: AppContext): Page {
   let lastNodeLoad = 0;
   let samples: MetricsSample[] = [];
   let plots: { spec: ChartSpec; plot: uPlot; box: HTMLElement }[] = [];
-  let info: Info | null = null;
+  let info: InfoReply | null = null;
   let resize: (() => void) | null = null;
   const factsBox = h('div', { class: 'facts', 'data-testid': 'facts' });
   const alertsBox = h('div', { class: 'alerts', 'data-testid': 'alerts' });
@@ -179,7 +177,7 @@ export function dashboardPage(ctx: AppContext): Page {
   async function loadMetrics(): Promise<void> {
     try {
       lastNodeLoad = Date.now();
-      const r = await ctx.api.call<{ samples: MetricsSample[]; alerts: Alert[]; nodes?: string[] }>('metrics', { range_s: range, points: 600, ...(node ? { node } : {}) });
+      const r = await ctx.api.call('metrics', { range_s: range, points: 600, ...(node ? { node } : {}) });
       samples = r.samples ?? [];
       renderNodes(r.nodes ?? []);
       renderAlerts(r.alerts ?? []);
@@ -192,7 +190,7 @@ export function dashboardPage(ctx: AppContext): Page {
 
   async function loadInfo(): Promise<void> {
     try {
-      info = await ctx.api.call<Info>('info');
+      info = await ctx.api.call('info');
     } catch {
       info = null;
     }

@@ -7,7 +7,7 @@ import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatCount } from '../format';
 import type { Page } from '../router';
-import type { Finding, FindingsJob, FindingsReport } from '../types';
+import { isFindingsJob, type Finding, type FindingsJob, type FindingsReport } from '../types';
 import { button, empty, errorText, showError } from '../ui';
 
 const KIND_LABEL: Record<Finding['kind'], string> = {
@@ -48,7 +48,7 @@ export function findingsPage(ctx: AppContext): Page {
     job = j;
     if (j.state === 'running') {
       status.textContent = `Full scan running: ${formatCount(j.examined)} keys examined…`;
-      cancelBox.replaceChildren(button('Cancel', async () => renderJob(await ctx.api.call<FindingsJob>('findings_job_cancel', { id: j.id })), { 'data-testid': 'findings-cancel' }));
+      cancelBox.replaceChildren(button('Cancel', async () => renderJob(await ctx.api.call('findings_job_cancel', { id: j.id })), { 'data-testid': 'findings-cancel' }));
       return;
     }
     cancelBox.replaceChildren();
@@ -66,19 +66,22 @@ export function findingsPage(ctx: AppContext): Page {
   async function sample(): Promise<void> {
     status.textContent = 'Sampling…';
     try {
-      render(await ctx.api.call<FindingsReport>('findings', { mode: 'sample' }));
+      const r = await ctx.api.call('findings', { mode: 'sample' });
+      if (isFindingsJob(r)) throw new Error('the service started a job instead of sampling');
+      render(r);
     } catch (e) {
       list.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
     }
   }
 
   async function full(): Promise<void> {
-    const j = await ctx.api.call<FindingsJob>('findings', { mode: 'full' });
+    const j = await ctx.api.call('findings', { mode: 'full' });
+    if (!isFindingsJob(j)) throw new Error('the service answered a sample instead of starting a job');
     renderJob(j);
     stopPoll();
     poll = setInterval(() => {
       if (!job || job.state !== 'running') return stopPoll();
-      ctx.api.call<FindingsJob>('findings_job', { id: job.id }).then(renderJob, showError);
+      ctx.api.call('findings_job', { id: job.id }).then(renderJob, showError);
     }, 1000);
   }
 

@@ -5,7 +5,7 @@ import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatCount, formatMs } from '../format';
 import type { Page } from '../router';
-import type { DryRun, Job } from '../types';
+import { isJob, type DryRun, type Job } from '../types';
 import { button, confirmDialog, empty, errorText, showError } from '../ui';
 
 /** Preset kinds the service understands, with what to type. */
@@ -65,7 +65,8 @@ export function invalidatePage(ctx: AppContext): Page {
     }
     preview.replaceChildren(h('div', { class: 'muted' }, 'counting…'));
     try {
-      const r = await ctx.api.call<DryRun>('invalidate', invalidateRequest(mode.value, value.value.trim(), true));
+      const r = await ctx.api.call('invalidate', invalidateRequest(mode.value, value.value.trim(), true));
+      if (isJob(r)) throw new Error('the service started a job instead of a dry run');
       expected = r.count;
       preview.replaceChildren(
         h('div', { class: 'inv-count' }, h('strong', { 'data-testid': 'inv-count' }, formatCount(r.count)), ` keys match ${describe()}`),
@@ -84,7 +85,7 @@ export function invalidatePage(ctx: AppContext): Page {
     bar.style.width = frac === null ? '100%' : `${(frac * 100).toFixed(1)}%`;
     bar.classList.toggle('indeterminate', frac === null);
     const elapsed = (j.finished_ms ?? Date.now()) - j.started_ms;
-    const cancel = j.state === 'running' ? button('Cancel', async () => renderJob(await ctx.api.call<Job>('job_cancel', { id: j.id })), { class: 'btn', 'data-testid': 'inv-cancel' }) : null;
+    const cancel = j.state === 'running' ? button('Cancel', async () => renderJob(await ctx.api.call('job_cancel', { id: j.id })), { class: 'btn', 'data-testid': 'inv-cancel' }) : null;
     mount(progress, 
       h('div', { class: 'bar' }, bar),
       h('div', { class: 'row' }, h('span', { 'data-testid': 'job-state', class: `job-${j.state}` }, j.state), h('span', { class: 'muted' }, `scanned ${formatCount(j.scanned)} · matched ${formatCount(j.matched)} · deleted `), h('strong', { 'data-testid': 'job-deleted' }, formatCount(j.deleted)), h('span', { class: 'muted' }, ` · ${formatMs(elapsed)}`), cancel),
@@ -104,14 +105,15 @@ export function invalidatePage(ctx: AppContext): Page {
     if (dry.count === 0) return;
     const ok = await confirmDialog('Delete keys', `Delete ${formatCount(dry.count)} keys matching ${describe()}? This runs SCAN + UNLINK in batches and cannot be undone.`, `Delete ${formatCount(dry.count)} keys`);
     if (!ok) return;
-    const j = await ctx.api.call<Job>('invalidate', invalidateRequest(mode.value, value.value.trim(), false, true));
+    const j = await ctx.api.call('invalidate', invalidateRequest(mode.value, value.value.trim(), false, true));
+    if (!isJob(j)) throw new Error('the service answered a dry run instead of starting a job');
     renderJob(j);
     stopPoll();
     if (j.state === 'running') {
       poll = setInterval(async () => {
         if (!job || job.state !== 'running') return stopPoll();
         try {
-          renderJob(await ctx.api.call<Job>('job', { id: job.id }));
+          renderJob(await ctx.api.call('job', { id: job.id }));
         } catch (e) {
           stopPoll();
           showError(e);
@@ -154,7 +156,7 @@ export function invalidatePage(ctx: AppContext): Page {
       stopPoll();
     },
     refresh() {
-      if (job) void ctx.api.call<Job>('job', { id: job.id }).then(renderJob, showError);
+      if (job) void ctx.api.call('job', { id: job.id }).then(renderJob, showError);
     },
   };
 }

@@ -8,7 +8,7 @@ import { formatBytes, formatCount } from '../format';
 import type { Page } from '../router';
 import { TreeModel, levelEntries, type TreeRow } from '../tree';
 import { formatTtl } from '../ttl';
-import type { Bytes, KeyMeta, KeyPage, TreeLevel } from '../types';
+import type { Bytes, KeyMeta, KeyPage } from '../types';
 import { debounce, empty, errorText, showError } from '../ui';
 import { VirtualList } from '../virtual';
 import { showKey } from './keyview';
@@ -119,7 +119,7 @@ export function keysPage(ctx: AppContext): Page {
     }
     if (batch.length === 0) return;
     try {
-      const rows = await ctx.api.call<KeyMeta[]>('keys_meta', { keys_b64: batch });
+      const rows = await ctx.api.call('keys_meta', { keys_b64: batch });
       for (const m of rows) meta.set(m.key.b64, m);
       if (alive) keyList.setItems(keys);
     } catch (e) {
@@ -136,7 +136,7 @@ export function keysPage(ctx: AppContext): Page {
     tree.setLoading(prefix);
     drawTree();
     try {
-      const lvl = await ctx.api.call<TreeLevel>('tree', { prefix, separator: ':', match: undefined, type: type || undefined });
+      const lvl = await ctx.api.call('tree', { prefix, separator: ':', match: undefined, type: type || undefined });
       if (!alive) return;
       const entries = levelEntries(lvl.children);
       for (const e of entries) {
@@ -168,7 +168,7 @@ export function keysPage(ctx: AppContext): Page {
       // SCAN with MATCH may return few keys per call: keep going until a screenful or the end.
       let got = 0;
       while (cursor !== null && got < 200 && gen === generation) {
-        const r: KeyPage = await ctx.api.call<KeyPage>('keys', { match: pattern, type: type || undefined, cursor, count: 1000 });
+        const r: KeyPage = await ctx.api.call('keys', { match: pattern, type: type || undefined, cursor, count: 1000 });
         if (gen !== generation) return;
         for (const k of r.keys) keys.push(k);
         got += r.keys.length;

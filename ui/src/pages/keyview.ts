@@ -7,7 +7,8 @@ import { formatBytes, formatCount } from '../format';
 import { fromBase64, unescapeBytes, toBase64 } from '../keys';
 import type { Transport } from '../transport';
 import { formatTtl, parseTtl, remainingTtl } from '../ttl';
-import type { Bytes, KeyValue, StreamEntry } from '../types';
+import type { KeyEdit } from '../api.gen';
+import { valuePage, type Bytes, type KeyValue, type StreamEntry } from '../types';
 import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast } from '../ui';
 import { bytesViewer, preview } from '../values';
 import { shapeSwitch, showShape } from './shapeviews';
@@ -21,22 +22,23 @@ function typedB64(text: string): string {
 
 /** Text of a value for the clipboard. */
 function valueToText(kv: KeyValue): string {
-  const v = kv.value ?? {};
   switch (kv.type) {
     case 'string':
-      return v.preview?.text ?? '';
+      return valuePage(kv, 'string').preview.text;
     case 'hash':
-      return JSON.stringify(Object.fromEntries((v.fields ?? []).map((f: { field: Bytes; value: Bytes }) => [f.field.text, f.value.text])), null, 2);
+      return JSON.stringify(Object.fromEntries(valuePage(kv, 'hash').fields.map((f) => [f.field.text, f.value.text])), null, 2);
     case 'list':
-      return JSON.stringify((v.items ?? []).map((b: Bytes) => b.text), null, 2);
+      return JSON.stringify(valuePage(kv, 'list').items.map((b) => b.text), null, 2);
     case 'set':
-      return JSON.stringify((v.members ?? []).map((b: Bytes) => b.text), null, 2);
+      return JSON.stringify(valuePage(kv, 'set').members.map((b) => b.text), null, 2);
     case 'zset':
-      return JSON.stringify((v.members ?? []).map((m: { member: Bytes; score: number }) => [m.member.text, m.score]), null, 2);
+      return JSON.stringify(valuePage(kv, 'zset').members.map((m) => [m.member.text, m.score]), null, 2);
     case 'stream':
-      return JSON.stringify((v.entries ?? []).map((e: StreamEntry) => ({ id: e.id, fields: Object.fromEntries(e.fields.map(([f, x]) => [f.text, x.text])) })), null, 2);
-    default:
+      return JSON.stringify(valuePage(kv, 'stream').entries.map((e) => ({ id: e.id, fields: Object.fromEntries(e.fields.map(([f, x]) => [f.text, x.text])) })), null, 2);
+    default: {
+      const v = kv.value as { json?: unknown };
       return JSON.stringify(v.json ?? v, null, 2);
+    }
   }
 }
 
@@ -72,15 +74,15 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     ttlLabel.classList.toggle('expiring', left >= 0 && left < 10_000);
   }
 
-  async function edit(op: Record<string, unknown>): Promise<void> {
-    const kv = await api.call<KeyValue>('key_set', { ...key(), ...op });
+  async function edit(op: Omit<KeyEdit, 'key' | 'key_b64'>): Promise<void> {
+    const kv = await api.call('key_set', { ...key(), ...op });
     toast('Saved', 'ok');
     render(kv);
   }
 
   async function load(extra: Record<string, unknown> = {}): Promise<KeyValue | null> {
     try {
-      return await api.call<KeyValue>('key', { ...key(), count: PAGE, ...extra });
+      return await api.call('key', { ...key(), count: PAGE, ...extra });
     } catch (e) {
       if (!disposed) body.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
       return null;
@@ -94,7 +96,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       if (input === null) return;
       const ttl = input.trim() === '' ? null : parseTtl(input);
       if (input.trim() !== '' && ttl === null) throw new Error(`"${input}" is not a duration (try 90s, 5m, 2h)`);
-      const r = await api.call<{ ttl_ms: number }>('key_ttl', { ...key(), ttl_ms: ttl });
+      const r = await api.call('key_ttl', { ...key(), ttl_ms: ttl });
       if (current) {
         current.ttl_ms = r.ttl_ms;
         readAt = Date.now();
@@ -105,7 +107,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     const renameBtn = button('Rename', async () => {
       const input = await promptDialog('New name (\\xNN for binary bytes):', kv.key.text);
       if (input === null || input === kv.key.text) return;
-      const r = await api.call<{ key: Bytes }>('key_rename', { ...key(), new_key_b64: typedB64(input), overwrite: false });
+      const r = await api.call('key_rename', { ...key(), new_key_b64: typedB64(input), overwrite: false });
       keyB64 = r.key.b64;
       toast(`Renamed to ${r.key.text}`, 'ok');
       hooks.changed();
@@ -113,7 +115,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     }, { 'data-testid': 'key-rename' });
     const delBtn = button('Delete', async () => {
       if (!(await confirmDialog('Delete key', `Delete "${kv.key.text}" (${kv.type}, ${formatCount(kv.size ?? 0)} items)? This cannot be undone.`, 'Delete'))) return;
-      const r = await api.call<{ deleted: number }>('key_delete', key());
+      const r = await api.call('key_delete', key());
       toast(r.deleted ? 'Key deleted' : 'Key was already gone', 'ok');
       hooks.changed();
       dispose();
@@ -126,7 +128,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         { class: 'key-facts' },
         h('span', { class: `type-badge t-${kv.type}`, 'data-testid': 'key-type' }, kv.type),
         kv.encoding ? h('span', { class: 'muted' }, kv.encoding) : null,
-        h('span', { class: 'muted', 'data-testid': 'key-size' }, kv.type === 'string' ? formatBytes(kv.value?.length ?? kv.size ?? 0) : `${formatCount(kv.size ?? 0)} items`),
+        h('span', { class: 'muted', 'data-testid': 'key-size' }, kv.type === 'string' ? formatBytes(valuePage(kv, 'string').length) : `${formatCount(kv.size ?? 0)} items`),
         ttlLabel,
       ),
       h('div', { class: 'row' }, button('Copy key', () => copyText(kv.key.text, 'Key')), button('Copy value', () => copyText(valueToText(current ?? kv), 'Value')), ttlBtn, renameBtn, delBtn, button('Reload', () => reload())),
@@ -138,7 +140,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   }
 
   function renderString(kv: KeyValue): void {
-    const v = kv.value;
+    const v = valuePage(kv, 'string');
     const viewer = bytesViewer(v.preview, v.decoded?.json);
     const notes = h('div', { class: 'muted' }, v.decoded?.format ? `decoded from ${v.decoded.format} · ` : '', v.truncated ? `showing the first ${formatBytes(fromBase64(v.preview.b64).length)} of ${formatBytes(v.length)}` : formatBytes(v.length));
     const children: Node[] = [notes, viewer];
@@ -175,14 +177,14 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         rows.append(tr);
       }
     };
-    addRows(kv.value.fields ?? []);
-    let cursor: string = kv.value.cursor ?? '0';
+    addRows(valuePage(kv, 'hash').fields ?? []);
+    let cursor: string = valuePage(kv, 'hash').cursor ?? '0';
     const more = h('div', { class: 'row' });
     const updateMore = () => more.replaceChildren(cursor !== '0' ? moreButton('Load more', async () => {
       const next = await load({ cursor });
       if (!next) return;
-      addRows(next.value.fields ?? []);
-      cursor = next.value.cursor ?? '0';
+      addRows(valuePage(next, 'hash').fields ?? []);
+      cursor = valuePage(next, 'hash').cursor ?? '0';
       updateMore();
     }) : h('span', { class: 'muted' }, `${formatCount(rows.childElementCount)} of ${formatCount(kv.size ?? 0)} fields`));
     updateMore();
@@ -214,12 +216,12 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       });
       offset = start + items.length;
     };
-    addRows(kv.value.items ?? [], kv.value.offset ?? 0);
+    addRows(valuePage(kv, 'list').items ?? [], valuePage(kv, 'list').offset ?? 0);
     const more = h('div', { class: 'row' });
     const updateMore = () => more.replaceChildren(offset < (kv.size ?? 0) ? moreButton('Load more', async () => {
       const next = await load({ offset });
       if (!next) return;
-      addRows(next.value.items ?? [], next.value.offset ?? offset);
+      addRows(valuePage(next, 'list').items ?? [], valuePage(next, 'list').offset ?? offset);
       updateMore();
     }) : h('span', { class: 'muted' }, `${formatCount(offset)} of ${formatCount(kv.size ?? 0)} items`));
     updateMore();
@@ -239,14 +241,14 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         await edit({ op: 'srem', member_b64: m.b64 });
       }, { class: 'btn small danger' }))));
     };
-    addRows(kv.value.members ?? []);
-    let cursor: string = kv.value.cursor ?? '0';
+    addRows(valuePage(kv, 'set').members ?? []);
+    let cursor: string = valuePage(kv, 'set').cursor ?? '0';
     const more = h('div', { class: 'row' });
     const updateMore = () => more.replaceChildren(cursor !== '0' ? moreButton('Load more', async () => {
       const next = await load({ cursor });
       if (!next) return;
-      addRows(next.value.members ?? []);
-      cursor = next.value.cursor ?? '0';
+      addRows(valuePage(next, 'set').members ?? []);
+      cursor = valuePage(next, 'set').cursor ?? '0';
       updateMore();
     }) : h('span', { class: 'muted' }, `${formatCount(rows.childElementCount)} of ${formatCount(kv.size ?? 0)} members`));
     updateMore();
@@ -272,12 +274,12 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         }, { class: 'btn small danger' })))));
       offset = start + members.length;
     };
-    addRows(kv.value.members ?? [], kv.value.offset ?? 0);
+    addRows(valuePage(kv, 'zset').members ?? [], valuePage(kv, 'zset').offset ?? 0);
     const more = h('div', { class: 'row' });
     const updateMore = () => more.replaceChildren(offset < (kv.size ?? 0) ? moreButton('Load more', async () => {
       const next = await load({ offset });
       if (!next) return;
-      addRows(next.value.members ?? [], next.value.offset ?? offset);
+      addRows(valuePage(next, 'zset').members ?? [], valuePage(next, 'zset').offset ?? offset);
       updateMore();
     }) : h('span', { class: 'muted' }, `${formatCount(offset)} of ${formatCount(kv.size ?? 0)} members`));
     updateMore();
@@ -288,7 +290,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   }
 
   function renderStream(kv: KeyValue): void {
-    const entries: StreamEntry[] = kv.value.entries ?? [];
+    const entries: StreamEntry[] = valuePage(kv, 'stream').entries ?? [];
     body.replaceChildren(
       h('div', { class: 'row' }, button('Open in Streams (live tail, groups)', () => hooks.openStream(keyB64), { 'data-testid': 'open-stream' })),
       entries.length ? table(['id', 'fields'], entries.map((e) => [h('span', { class: 'mono' }, e.id), e.fields.map(([f, v]) => `${f.text}=${preview(v, 60)}`).join('  ')]), 'stream-table') : empty('The stream is empty.'),
@@ -335,10 +337,10 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         renderStream(kv);
         break;
       case 'ReJSON-RL':
-        body.replaceChildren(bytesViewer({ text: JSON.stringify(kv.value.json), b64: '' }, kv.value.json));
+        body.replaceChildren(bytesViewer({ text: JSON.stringify(valuePage(kv, 'json').json), b64: '' }, valuePage(kv, 'json').json));
         break;
       default:
-        body.replaceChildren(empty(`Redscope cannot show values of type ${kv.value?.unsupported ?? kv.type} yet; use the console (Server page).`));
+        body.replaceChildren(empty(`Redscope cannot show values of type ${(kv.value as { unsupported?: string }).unsupported ?? kv.type} yet; use the console (Server page).`));
     }
     if (shape)
       body.prepend(shapeSwitch(shape, () => {

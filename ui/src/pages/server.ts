@@ -6,7 +6,6 @@ import { h, mount } from '../dom';
 import { formatMs } from '../format';
 import { History, replyNode, replyText, tokenize } from '../reply';
 import type { Page } from '../router';
-import type { Reply } from '../types';
 import { ApiError } from '../transport';
 import { button, confirmDialog, copyText, empty, errorText, showError, table, toast, withConfirmation } from '../ui';
 
@@ -44,7 +43,7 @@ export function serverPage(ctx: AppContext): Page {
 
   async function slowlog(): Promise<void> {
     try {
-      const rows = await ctx.api.call<Row[]>('slowlog', { count: 128 });
+      const rows: Row[] = await ctx.api.call('slowlog', { count: 128 });
       const cols = columns(rows, ['id', 'at_s', 'duration_us', 'args', 'client', 'client_name', 'node']);
       mount(
         body,
@@ -63,7 +62,7 @@ export function serverPage(ctx: AppContext): Page {
 
   async function clients(): Promise<void> {
     try {
-      const rows = await ctx.api.call<Row[]>('clients');
+      const rows = await ctx.api.call('clients');
       const cols = columns(rows, ['id', 'addr', 'name', 'age_s', 'idle_s', 'db', 'cmd', 'flags', 'node']).filter((c) => c !== 'fields');
       mount(
         body,
@@ -71,10 +70,10 @@ export function serverPage(ctx: AppContext): Page {
         table(
           [...cols, ''],
           rows.map((r) => [
-            ...cols.map((c) => cell(r[c])),
+            ...cols.map((c) => cell((r as Row)[c])),
             button('Kill', async () => {
               if (!(await confirmDialog('Kill client', `Disconnect client ${cell(r.id)} (${cell(r.addr)}${r.name ? `, ${cell(r.name)}` : ''})?`, 'Kill'))) return;
-              const res = await ctx.api.call<{ killed: number | boolean }>('client_kill', { id: r.id, confirm: true });
+              const res = await ctx.api.call('client_kill', { id: r.id, confirm: true });
               toast(res.killed ? 'Client killed' : 'Client was already gone', 'ok');
               await clients();
             }, { class: 'btn small danger', 'data-testid': 'client-kill' }),
@@ -91,11 +90,11 @@ export function serverPage(ctx: AppContext): Page {
   async function config(): Promise<void> {
     try {
       const pattern = cfgFilter.value.trim() || '*';
-      const r = await ctx.api.call<Record<string, string>>('config_get', { pattern: pattern.includes('*') ? pattern : `*${pattern}*` });
+      const r = await ctx.api.call('config_get', { pattern: pattern.includes('*') ? pattern : `*${pattern}*` });
       const entries = Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
       mount(
         body,
-        h('div', { class: 'row' }, cfgFilter, button('Filter', config), h('span', { class: 'muted' }, `${entries.length} parameters`), button('BGSAVE', async () => toast(cell((await ctx.api.call<{ reply: unknown }>('server_action', { action: 'bgsave' })).reply), 'ok')), button('BGREWRITEAOF', async () => toast(cell((await ctx.api.call<{ reply: unknown }>('server_action', { action: 'bgrewriteaof' })).reply), 'ok'))),
+        h('div', { class: 'row' }, cfgFilter, button('Filter', config), h('span', { class: 'muted' }, `${entries.length} parameters`), button('BGSAVE', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgsave' })).reply), 'ok')), button('BGREWRITEAOF', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgrewriteaof' })).reply), 'ok'))),
         entries.length ? table(['parameter', 'value'], entries.map(([k, v]) => [h('span', { class: 'mono' }, k), h('span', { class: 'mono' }, v)]), 'config-table') : empty(`No parameter matches ${pattern}.`),
       );
       cfgFilter.focus();
@@ -121,7 +120,7 @@ export function serverPage(ctx: AppContext): Page {
     const entry = h('div', { class: 'console-entry', 'data-testid': 'console-entry' }, h('div', { class: 'console-cmd' }, '> ', line));
     consoleOut.append(entry);
     try {
-      const r = await withConfirmation((confirm) => ctx.api.call<{ reply: Reply; elapsed_ms: number }>('console', { args, ...(confirm ? { confirm: true } : {}) }), 'Dangerous command', `Run "${args.join(' ')}"?`);
+      const r = await withConfirmation((confirm) => ctx.api.call('console', { args, ...(confirm ? { confirm: true } : {}) }), 'Dangerous command', `Run "${args.join(' ')}"?`);
       if (r === null) entry.append(h('div', { class: 'muted' }, '(not run: cancelled)'));
       else {
         const copy = h('button', { class: 'btn small', title: 'Copy reply' }, 'copy');

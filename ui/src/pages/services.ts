@@ -68,7 +68,7 @@ export function servicesPage(ctx: AppContext): Page {
 
   async function load(): Promise<void> {
     try {
-      render(await ctx.api.call<ServicesReply>('services'));
+      render(await ctx.api.call('services'));
     } catch (e) {
       list.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
     }

@@ -5,20 +5,10 @@
 
 import { h } from '../dom';
 import { formatCount } from '../format';
-import { candleLayout, cellText, featureRows, linePoints, quoteBoard, SHAPE_LABEL, signalColumns, type Bar, type Shape } from '../shapes';
+import { candleLayout, cellText, featureRows, linePoints, quoteBoard, SHAPE_LABEL, signalColumns, type Shape } from '../shapes';
 import type { Transport } from '../transport';
-import type { Bytes, KeyValue, StreamEntry } from '../types';
+import { valuePage, type Bytes, type KeyValue } from '../types';
 import { button, empty, errorText, table } from '../ui';
-
-interface SeriesReply {
-  key: string;
-  kind: 'points' | 'ohlcv';
-  total: number;
-  points: { ts_ms: number; value: number }[];
-  bars: Bar[];
-  stats: { count: number; min: number | null; max: number | null; avg: number | null; last: number | null; first_ts_ms: number | null; last_ts_ms: number | null } | null;
-  truncated: boolean;
-}
 
 const UP = '#3fb950';
 const DOWN = '#f85149';
@@ -62,7 +52,7 @@ function time(ms: number): string {
 }
 
 async function candles(api: Transport, body: HTMLElement, kv: KeyValue): Promise<void> {
-  const r = await api.call<SeriesReply>('series', { key: kv.key.text, count: 300 });
+  const r = await api.call('series', { key: kv.key.text, count: 300 });
   if (!r.bars.length) {
     body.append(empty('No bars in this series.'));
     return;
@@ -114,7 +104,7 @@ async function candles(api: Transport, body: HTMLElement, kv: KeyValue): Promise
 }
 
 async function series(api: Transport, body: HTMLElement, kv: KeyValue): Promise<void> {
-  const r = await api.call<SeriesReply>('series', { key: kv.key.text, count: 1000 });
+  const r = await api.call('series', { key: kv.key.text, count: 1000 });
   const s = r.stats;
   const chart = canvas(800, 260, 'series-canvas', (c, w, height) => {
     const pts = linePoints(r.points, w, height);
@@ -153,7 +143,7 @@ function quotes(api: Transport, body: HTMLElement, kv: KeyValue): () => void {
   );
   async function refresh(): Promise<void> {
     try {
-      const r = await api.call<{ entries: StreamEntry[] }>('stream_entries', { key_b64: kv.key.b64, start: '-', end: '+', count: QUOTES_TAIL, rev: true });
+      const r = await api.call('stream_entries', { key_b64: kv.key.b64, start: '-', end: '+', count: QUOTES_TAIL, rev: true });
       if (stopped) return;
       const board = quoteBoard(r.entries);
       const next = new Map<string, number>();
@@ -195,7 +185,7 @@ function parseJson(b: Bytes): Record<string, unknown> | null {
 }
 
 function signals(body: HTMLElement, kv: KeyValue): void {
-  const items: Bytes[] = kv.value?.items ?? [];
+  const items: Bytes[] = valuePage(kv, 'list').items ?? [];
   const parsed = items.map(parseJson);
   const objs = parsed.filter((x): x is Record<string, unknown> => x !== null);
   const cols = signalColumns(objs);
@@ -206,7 +196,7 @@ function signals(body: HTMLElement, kv: KeyValue): void {
 }
 
 function features(body: HTMLElement, kv: KeyValue): void {
-  const v = kv.value ?? {};
+  const v = valuePage(kv, 'string');
   let json: unknown = v.decoded?.json;
   if (json === undefined) {
     try {

@@ -5,7 +5,7 @@ import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatCount, formatMs } from '../format';
 import type { Page } from '../router';
-import type { Bytes, KeyPage, PendingEntry, StreamEntry, StreamInfo } from '../types';
+import { isStreamKeys, type Bytes, type StreamEntry } from '../types';
 import { button, empty, errorText, showError, table } from '../ui';
 import { preview } from '../values';
 import { fromBase64 } from '../keys';
@@ -41,7 +41,7 @@ export function idTime(id: string): string {
 export function streamsPage(ctx: AppContext): Page {
   let alive = false;
   let current: Bytes | null = null;
-  let tailId: string | number | null = null;
+  let tailId: number | null = null;
   let next: string | null = null;
   let offEvents: (() => void) | null = null;
   const list = h('div', { class: 'stream-list', 'data-testid': 'stream-list' });
@@ -70,7 +70,8 @@ export function streamsPage(ctx: AppContext): Page {
       const keys: Bytes[] = [];
       let cursor = '0';
       do {
-        const r = await ctx.api.call<KeyPage>('streams', cursor === '0' ? {} : { cursor });
+        const r = await ctx.api.call('streams', cursor === '0' ? {} : { cursor });
+        if (!isStreamKeys(r)) throw new Error('the service described a stream instead of listing them');
         keys.push(...r.keys.filter((k) => globMatch(filter.value.trim() || '*', k.text)));
         cursor = r.cursor;
       } while (cursor !== '0' && keys.length < 5000);
@@ -97,7 +98,7 @@ export function streamsPage(ctx: AppContext): Page {
   async function loadEntries(reset: boolean): Promise<void> {
     if (!current) return;
     try {
-      const r = await ctx.api.call<{ entries: StreamEntry[]; next: string | null }>('stream_entries', { key_b64: current.b64, start: '-', end: reset || !next ? '+' : next, count: PAGE, rev: true });
+      const r = await ctx.api.call('stream_entries', { key_b64: current.b64, start: '-', end: reset || !next ? '+' : next, count: PAGE, rev: true });
       if (reset) rows.replaceChildren();
       for (const e of r.entries) rows.append(entryRow(e));
       next = r.next && r.next !== '0' && r.entries.length === PAGE ? r.next : null;
@@ -110,7 +111,7 @@ export function streamsPage(ctx: AppContext): Page {
   async function showPending(group: string): Promise<void> {
     if (!current) return;
     try {
-      const r = await ctx.api.call<PendingEntry[]>('stream_pending', { key_b64: current.b64, group, count: 100 });
+      const r = await ctx.api.call('stream_pending', { key_b64: current.b64, group, count: 100 });
       pending.replaceChildren(h('h3', {}, `Pending in ${group}`), r.length ? table(['id', 'consumer', 'idle', 'deliveries'], r.map((p) => [p.id, p.consumer, formatMs(p.idle_ms), p.deliveries]), 'pending-table') : empty('Nothing pending: every delivered entry was acknowledged.'));
     } catch (e) {
       showError(e);
@@ -120,7 +121,8 @@ export function streamsPage(ctx: AppContext): Page {
   async function loadInfo(): Promise<void> {
     if (!current) return;
     try {
-      const s = await ctx.api.call<StreamInfo>('streams', { key_b64: current.b64 });
+      const s = await ctx.api.call('streams', { key_b64: current.b64 });
+      if (isStreamKeys(s)) throw new Error('the service listed streams instead of describing one');
       info.replaceChildren(
         h('div', { class: 'facts' },
           h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, 'Length'), h('div', { class: 'fact-value', 'data-testid': 'stream-length' }, formatCount(s.length))),
@@ -158,19 +160,19 @@ export function streamsPage(ctx: AppContext): Page {
     tailBtn.textContent = 'Live tail';
     tailBtn.classList.remove('on');
     tailState.textContent = '';
-    if (id) await ctx.api.call('stream_tail_stop', { tail_id: id }).catch(() => undefined);
+    if (id !== null) await ctx.api.call('stream_tail_stop', { tail_id: id }).catch(() => undefined);
   }
 
   async function startTail(): Promise<void> {
     if (!current) return;
-    const r = await ctx.api.call<{ tail_id: string | number }>('stream_tail', { key_b64: current.b64, from: '$' });
+    const r = await ctx.api.call('stream_tail', { key_b64: current.b64, from: '$' });
     tailId = r.tail_id;
     tailBtn.textContent = 'Stop tail';
     tailBtn.classList.add('on');
     tailState.textContent = 'tailing — new entries appear at the top';
   }
 
-  tailBtn.addEventListener('click', () => void (tailId ? stopTail() : startTail()).catch(showError));
+  tailBtn.addEventListener('click', () => void (tailId !== null ? stopTail() : startTail()).catch(showError));
 
   async function open(k: Bytes): Promise<void> {
     await stopTail();

@@ -54,6 +54,7 @@ enum Inner {
 }
 
 /// Which kind of deployment a [`Conn`] talks to.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TopologyKind {

@@ -1,0 +1,54 @@
+//! The desktop shell's command list (src-tauri/commands.txt, read by its build script) and its
+//! capability (src-tauri/capabilities/default.json): every operation, then the shell's own
+//! `ui_ready`.
+
+use serde::Serialize;
+
+use crate::ops::OPERATIONS;
+
+/// Commands the desktop shell adds to the operations.
+pub const SHELL_COMMANDS: &[&str] = &["ui_ready"];
+
+/// Every desktop command: the operations in table order, then the shell's own.
+pub fn commands() -> impl Iterator<Item = &'static str> {
+    OPERATIONS
+        .iter()
+        .map(|o| o.name)
+        .chain(SHELL_COMMANDS.iter().copied())
+}
+
+/// src-tauri/commands.txt: one command a line.
+pub fn commands_txt() -> String {
+    commands().map(|c| format!("{c}\n")).collect()
+}
+
+/// The capability file's shape (field order is the file's).
+#[derive(Serialize)]
+struct Capability {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    identifier: &'static str,
+    description: &'static str,
+    windows: [&'static str; 1],
+    permissions: Vec<String>,
+}
+
+/// src-tauri/capabilities/default.json: the main window may call every command and listen to
+/// events, nothing else.
+pub fn capability() -> String {
+    let permissions = ["core:event:allow-listen", "core:event:allow-unlisten"]
+        .into_iter()
+        .map(String::from)
+        .chain(commands().map(|c| format!("allow-{}", c.replace('_', "-"))))
+        .collect();
+    let cap = Capability {
+        schema: "../gen/schemas/desktop-schema.json",
+        identifier: "default",
+        description: "The main window may call Redscope's own commands and listen to its events; nothing else.",
+        windows: ["main"],
+        permissions,
+    };
+    let mut text = serde_json::to_string_pretty(&cap).expect("the capability serializes");
+    text.push('\n');
+    text
+}

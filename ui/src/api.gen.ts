@@ -1,0 +1,2033 @@
+// Generated from crates/redscope-admin/src/ops.rs: do not edit.
+// Regenerate with `REDSCOPE_BLESS=1 cargo test -p redscope-admin --test generated`.
+/* eslint-disable */
+
+/**
+ * Reply of `server_action`: the server's status line (per master, joined with `; `).
+ */
+export type ActionReply = { reply: string, };
+
+/**
+ * One firing alert: `{level, code, message}`.
+ */
+export type Alert = { 
+/**
+ * Warning or critical.
+ */
+level: AlertLevel, 
+/**
+ * Stable machine-readable name (`low_hit_rate`, `memory_high`, `memory_critical`,
+ * `too_many_clients`, `no_eviction_policy`).
+ */
+code: string, 
+/**
+ * What is wrong, with the figures.
+ */
+message: string, };
+
+/**
+ * How serious an alert is.
+ */
+export type AlertLevel = "warning" | "critical";
+
+/**
+ * A cache's circuit breaker in a client.
+ */
+export type BreakerFigures = { 
+/**
+ * The cache's name.
+ */
+name: string, 
+/**
+ * `closed`, `open` or `half_open`.
+ */
+state: string, 
+/**
+ * Times it opened.
+ */
+trips: number, 
+/**
+ * Calls refused while open.
+ */
+rejected: number, };
+
+/**
+ * A key or value as the API returns it: display text, base64 of the exact bytes, and whether
+ * the bytes were not UTF-8 (then `text` escapes them as `\xNN`).
+ */
+export type Bytes = { 
+/**
+ * UTF-8 text, or a display form with `\xNN` escapes when `binary`.
+ */
+text: string, 
+/**
+ * The exact bytes, base64 (standard alphabet, padded).
+ */
+b64: string, 
+/**
+ * True when the bytes are not valid UTF-8.
+ */
+binary?: boolean, };
+
+/**
+ * Count and rate of one channel (per matching pattern).
+ */
+export type ChannelStat = { 
+/**
+ * The channel.
+ */
+name: string, 
+/**
+ * The pattern it matched, for PSUBSCRIBE deliveries.
+ */
+pattern?: string, 
+/**
+ * Messages received since the monitor started (exact).
+ */
+count: number, 
+/**
+ * Messages per second over the last second or so.
+ */
+rate: number, };
+
+/**
+ * One connected client, from CLIENT LIST.
+ */
+export type ClientInfo = { id: number, addr: string, name: string, age_s: number, idle_s: number, db: number, flags: string, 
+/**
+ * Last command.
+ */
+cmd: string, 
+/**
+ * The master this client is connected to.
+ */
+node: string, 
+/**
+ * Every field CLIENT LIST reported.
+ */
+fields: { [key in string]: string }, };
+
+/**
+ * Request of `client_kill`.
+ */
+export type ClientKill = { id: number, confirm?: boolean, };
+
+/**
+ * Request of `config_get`.
+ */
+export type ConfigQuery = { pattern?: string, };
+
+/**
+ * A confirmation flag (query string or body).
+ */
+export type Confirm = { confirm?: boolean, };
+
+/**
+ * Connection state as shown to the user.
+ */
+export type ConnState = "connected" | "down";
+
+/**
+ * The profile to switch this session to.
+ */
+export type ConnectRequest = { 
+/**
+ * The profile's name.
+ */
+profile: string, };
+
+/**
+ * Reply of `console`.
+ */
+export type ConsoleReply = { reply: Reply, elapsed_ms: number, 
+/**
+ * True when the reply had more than [`MAX_REPLY_ITEMS`] elements and was cut.
+ */
+truncated?: boolean, };
+
+/**
+ * Request of `console`.
+ */
+export type ConsoleRequest = { 
+/**
+ * The command and its arguments, as text.
+ */
+args: Array<string>, 
+/**
+ * Confirms a dangerous command.
+ */
+confirm?: boolean, };
+
+/**
+ * One consumer of a group.
+ */
+export type ConsumerInfo = { 
+/**
+ * Consumer name.
+ */
+name: string, 
+/**
+ * Its pending entries.
+ */
+pending: number, 
+/**
+ * Milliseconds since it last interacted.
+ */
+idle_ms: number, };
+
+/**
+ * What a string value looks like once decoded.
+ */
+export type Decoded = { 
+/**
+ * `json`, `msgpack`, `codec-msgpack`, `codec-zstd`, `zstd`, `gzip`, `utf8` or `hex`.
+ */
+format: string, 
+/**
+ * The value as JSON, when it is structured data.
+ */
+json?: JsonValue, 
+/**
+ * Text form: the decompressed UTF-8 text, or the hex dump.
+ */
+text?: string, };
+
+/**
+ * Reply of `key_delete`.
+ */
+export type Deleted = { deleted: number, };
+
+/**
+ * What an edit does.
+ */
+export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
+
+/**
+ * Empty reply.
+ */
+export type Empty = Record<symbol, never>;
+
+/**
+ * A page of entries; `next` is where the next page starts (inclusive), `None` at the end.
+ */
+export type EntriesPage = { 
+/**
+ * Entries of this page.
+ */
+entries: Array<StreamEntry>, 
+/**
+ * Start (or, reversed, end) id of the next page.
+ */
+next: string | null, };
+
+/**
+ * Query of `stream_entries`.
+ */
+export type EntriesQuery = { 
+/**
+ * First id (default `-`).
+ */
+start?: string, 
+/**
+ * Last id (default `+`).
+ */
+end?: string, 
+/**
+ * Page size (default 100).
+ */
+count?: number, 
+/**
+ * Newest first.
+ */
+rev?: boolean, 
+/**
+ * The key as text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
+ * The JSON body of every admin error.
+ */
+export type ErrorBody = { 
+/**
+ * Stable machine-readable code (an `ErrorKind` name, or `unauthorized`).
+ */
+code: string, 
+/**
+ * Human-readable explanation, never containing secrets.
+ */
+message: string, };
+
+/**
+ * One message of the live-data bus; serialised with a `type` field (docs/API.md, "Events").
+ */
+export type Event = { "type": "conn_state", 
+/**
+ * Connected or down.
+ */
+state: ConnState, 
+/**
+ * The server, password removed.
+ */
+url: string, 
+/**
+ * Why it is down.
+ */
+error?: string, 
+/**
+ * For Sentinel: the master's `host:port`; a new value means a failover happened.
+ */
+master?: string, } | { "type": "metrics", 
+/**
+ * The figures of this tick.
+ */
+sample: MetricsSample, 
+/**
+ * Alerts currently firing.
+ */
+alerts: Array<Alert>, } | { "type": "channel_batch", 
+/**
+ * Messages shown in this batch.
+ */
+messages: Array<Message>, 
+/**
+ * Messages received since the previous batch and not in this one (still counted).
+ */
+dropped: number, 
+/**
+ * Per-channel counts and rates (its `recent` is empty: the messages are above).
+ */
+stats: MonitorStats, } | { "type": "stream_entries", 
+/**
+ * The tail that read them.
+ */
+tail_id: number, 
+/**
+ * The stream key.
+ */
+key: Bytes, 
+/**
+ * Entries in id order.
+ */
+entries: Array<StreamEntry>, } | { "type": "job" } & (Job | FindingsJob) | { "type": "tree_progress", 
+/**
+ * The level's prefix.
+ */
+prefix: string, 
+/**
+ * The separator the tree splits keys on.
+ */
+separator: string, 
+/**
+ * Keys seen so far under this prefix.
+ */
+total_keys: number, 
+/**
+ * Keys scanned so far.
+ */
+scanned: number, 
+/**
+ * Whether the scan is finished.
+ */
+complete: boolean, } | { "type": "services", 
+/**
+ * Every client with its figures.
+ */
+services: Array<ServiceInfo>, 
+/**
+ * Their alerts.
+ */
+alerts: Array<ServiceAlert>, } | { "type": "lagged", 
+/**
+ * How many events this subscriber missed.
+ */
+count: number, };
+
+/**
+ * A hash field and its value.
+ */
+export type FieldValue = { field: Bytes, value: Bytes, };
+
+/**
+ * One anti-pattern with the evidence.
+ */
+export type Finding = { 
+/**
+ * What it is.
+ */
+kind: FindingKind, 
+/**
+ * Warning or critical.
+ */
+level: AlertLevel, 
+/**
+ * One line a user reads.
+ */
+message: string, 
+/**
+ * Keys (or slowlog entries, or nodes) affected.
+ */
+count: number, 
+/**
+ * Up to 20 of the keys, to open in the browser.
+ */
+keys: Array<Bytes>, 
+/**
+ * The data type the keys belong to, when the finding is per type.
+ */
+data_type?: string, 
+/**
+ * A pattern to prefill the invalidation page with, where deleting is a fix.
+ */
+pattern?: string, 
+/**
+ * The command, for slowlog findings.
+ */
+command?: string, };
+
+/**
+ * What a finding is about.
+ */
+export type FindingKind = "no_ttl" | "ttl_drift" | "big_value" | "slow_command" | "no_eviction";
+
+/**
+ * A full findings run.
+ */
+export type FindingsJob = { 
+/**
+ * Identifier, for `GET /api/findings/jobs/{id}`.
+ */
+id: string, 
+/**
+ * `findings`.
+ */
+kind: string, 
+/**
+ * Where it is.
+ */
+state: FindingsJobState, 
+/**
+ * SCAN calls made.
+ */
+scanned: number, 
+/**
+ * Keys examined so far.
+ */
+examined: number, 
+/**
+ * Why it failed.
+ */
+error?: string, 
+/**
+ * Start, epoch ms.
+ */
+started_ms: number, 
+/**
+ * End, epoch ms.
+ */
+finished_ms?: number, 
+/**
+ * The findings, once finished (or cancelled).
+ */
+report?: FindingsReport, };
+
+/**
+ * State of a findings job.
+ */
+export type FindingsJobState = "running" | "done" | "cancelled" | "failed";
+
+/**
+ * `GET /api/findings` parameters.
+ */
+export type FindingsQuery = { 
+/**
+ * `sample` (default) or `full` (a job).
+ */
+mode?: string, 
+/**
+ * Values above this many bytes are findings (default 1 MiB).
+ */
+size_limit?: number, };
+
+/**
+ * `GET /api/findings` answer: a sampled report, or the started full job.
+ */
+export type FindingsReply = FindingsReport | FindingsJob;
+
+/**
+ * The findings of one run.
+ */
+export type FindingsReport = { 
+/**
+ * `sample` or `full`.
+ */
+mode: string, 
+/**
+ * Keys looked at.
+ */
+keys_examined: number, 
+/**
+ * Keys whose memory was measured.
+ */
+sizes_measured: number, 
+/**
+ * Whether every key was looked at.
+ */
+complete: boolean, 
+/**
+ * The size limit applied.
+ */
+size_limit: number, 
+/**
+ * Findings, most serious first.
+ */
+findings: Array<Finding>, };
+
+/**
+ * A consumer group a client watches.
+ */
+export type GroupFigures = { 
+/**
+ * The stream key.
+ */
+stream: string, 
+/**
+ * The group.
+ */
+group: string, 
+/**
+ * Entries not yet delivered to the group (when Redis can tell).
+ */
+lag: number | null, 
+/**
+ * Entries delivered and not acknowledged.
+ */
+pending: number, };
+
+/**
+ * One consumer group.
+ */
+export type GroupInfo = { 
+/**
+ * Group name.
+ */
+name: string, 
+/**
+ * Number of consumers.
+ */
+consumers: number, 
+/**
+ * Entries delivered and not acknowledged.
+ */
+pending: number, 
+/**
+ * Last id delivered to the group.
+ */
+last_delivered_id: string, 
+/**
+ * Entries not yet delivered to the group (Redis ≥ 7; `None` when unknown).
+ */
+lag: number | null, 
+/**
+ * The group's consumers.
+ */
+consumer_list: Array<ConsumerInfo>, };
+
+/**
+ * What `GET /api/health` and the `health` command return.
+ */
+export type HealthReport = { 
+/**
+ * Connected or down.
+ */
+state: ConnState, 
+/**
+ * The server's URL, password removed.
+ */
+url: string, 
+/**
+ * Why the server is down, when it is.
+ */
+error: string | null, 
+/**
+ * PING round trip in milliseconds.
+ */
+latency_ms: number | null, 
+/**
+ * `redis_version` from INFO.
+ */
+version: string | null, 
+/**
+ * `role` from INFO (master / slave).
+ */
+role: string | null, 
+/**
+ * `redis_mode` from INFO (standalone / cluster / sentinel).
+ */
+mode: string | null, 
+/**
+ * Server uptime in seconds.
+ */
+uptime_s: number | null, 
+/**
+ * Bytes used by the dataset.
+ */
+used_memory: number | null, 
+/**
+ * Connected clients.
+ */
+connected_clients: number | null, 
+/**
+ * Whether this session refuses writes.
+ */
+read_only: boolean, 
+/**
+ * The deployment kind (standalone, cluster, sentinel), once connected.
+ */
+topology: TopologyKind | null, 
+/**
+ * For Sentinel: the current master's `host:port` (changes after a failover).
+ */
+master: string | null, };
+
+/**
+ * Request of `info`.
+ */
+export type InfoQuery = { 
+/**
+ * One section (`server`, `memory`, ...); all when absent.
+ */
+section?: string, };
+
+/**
+ * Reply of `info`: the first master's sections, and every master's when there are several.
+ */
+export type InfoReply = { sections: { [key in string]: { [key in string]: string } }, 
+/**
+ * Per master (`host:port` → sections), for a Cluster.
+ */
+nodes?: { [key in string]: { [key in string]: { [key in string]: string } } }, };
+
+/**
+ * What `invalidate` answers: a dry run's count and sample, or the started job.
+ */
+export type InvalidateReply = { count: number, sample: Array<Bytes>, patterns: Array<string>, } | Job;
+
+/**
+ * Request of `invalidate`.
+ */
+export type InvalidateRequest = { 
+/**
+ * A glob pattern (exactly one of `pattern` and `preset`).
+ */
+pattern?: string, 
+/**
+ * A preset.
+ */
+preset?: Preset, 
+/**
+ * Count and sample only (the default); `false` deletes.
+ */
+dry_run?: boolean, 
+/**
+ * Required for a real run.
+ */
+confirm?: boolean, };
+
+/**
+ * A long operation's progress and outcome.
+ */
+export type Job = { 
+/**
+ * Identifier, for `GET /api/jobs/{id}`.
+ */
+id: string, 
+/**
+ * `invalidate`.
+ */
+kind: string, state: JobState, 
+/**
+ * The patterns, space-separated (see `patterns`).
+ */
+pattern: string, 
+/**
+ * Every pattern the job deletes.
+ */
+patterns: Array<string>, 
+/**
+ * SCAN calls made so far.
+ */
+scanned: number, 
+/**
+ * Matching keys seen so far.
+ */
+matched: number, 
+/**
+ * Keys removed so far.
+ */
+deleted: number, error?: string, 
+/**
+ * Start, ms since the Unix epoch.
+ */
+started_ms: number, finished_ms?: number, };
+
+/**
+ * A job's id (`/jobs/{id}`, `/findings/jobs/{id}`).
+ */
+export type JobId = { 
+/**
+ * The id a job was started with.
+ */
+id: string, };
+
+/**
+ * State of a job.
+ */
+export type JobState = "running" | "done" | "cancelled" | "failed";
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * Request of `key_set`: one edit of one key.
+ */
+export type KeyEdit = { key?: string, key_b64?: string, 
+/**
+ * The edit.
+ */
+op: EditOp, value?: string, value_b64?: string, field?: string, field_b64?: string, member?: string, member_b64?: string, 
+/**
+ * `lset`: the index.
+ */
+index?: number, 
+/**
+ * `zadd`: the score.
+ */
+score?: number, 
+/**
+ * `set`: a TTL in ms (without it an existing TTL is kept).
+ */
+ttl_ms?: number, 
+/**
+ * `xadd`: field/value pairs.
+ */
+fields?: Array<[string, string]>, 
+/**
+ * `xdel`: the entry ID.
+ */
+id?: string, };
+
+/**
+ * Type, TTL, encoding and size of one key.
+ */
+export type KeyMeta = { 
+/**
+ * The key.
+ */
+key: Bytes, 
+/**
+ * `string`, `hash`, ..., or `none` when the key does not exist.
+ */
+type: string, 
+/**
+ * Milliseconds to live; -1 without expiry, -2 when gone.
+ */
+ttl_ms: number, 
+/**
+ * OBJECT ENCODING.
+ */
+encoding: string | null, 
+/**
+ * Length (strings) or cardinality (collections).
+ */
+size: number | null, 
+/**
+ * MEMORY USAGE in bytes.
+ */
+memory?: number, 
+/**
+ * Cluster only: the key's hash slot (`CLUSTER KEYSLOT`, computed locally).
+ */
+slot?: number, 
+/**
+ * Cluster only: `host:port` of the master serving that slot.
+ */
+node?: string, 
+/**
+ * The view the UI shows the key in, when it is one of the library's data shapes.
+ */
+shape?: Shape, };
+
+/**
+ * A page of keys; `cursor` is `"0"` when the walk of every master is complete.
+ */
+export type KeyPage = { 
+/**
+ * Opaque cursor of the next page: `"<master-index>:<scan-cursor>"`, `"0"` when done.
+ */
+cursor: string, 
+/**
+ * The keys of this page.
+ */
+keys: Array<Bytes>, };
+
+/**
+ * Request of `key`: which key and which page of its value.
+ */
+export type KeyQuery = { 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64.
+ */
+key_b64?: string, 
+/**
+ * Lists, sorted sets: index of the first item; strings: first byte of the preview.
+ */
+offset?: number, 
+/**
+ * Hashes, sets: HSCAN/SSCAN cursor; streams: first entry ID (`-` by default).
+ */
+cursor?: string, 
+/**
+ * Page size (default 100, max 10,000).
+ */
+count?: number, 
+/**
+ * String preview size (default 64 KiB, max 1 MiB).
+ */
+max_bytes?: number, };
+
+/**
+ * Names one key (`key` or `key_b64`).
+ */
+export type KeyRef = { key?: string, key_b64?: string, };
+
+/**
+ * Request of `key_rename`.
+ */
+export type KeyRename = { key?: string, key_b64?: string, new_key?: string, new_key_b64?: string, 
+/**
+ * Replace an existing key of the new name (RENAME instead of RENAMENX).
+ */
+overwrite?: boolean, };
+
+/**
+ * Request of `key_ttl`: `ttl_ms: null` removes the expiry.
+ */
+export type KeyTtl = { key?: string, key_b64?: string, 
+/**
+ * Milliseconds to live, or `null` for PERSIST (the field is required).
+ */
+ttl_ms: number | null, };
+
+/**
+ * A key, its metadata and one page of its value.
+ */
+export type KeyValue = { 
+/**
+ * The key.
+ */
+key: Bytes, 
+/**
+ * Its type (`none` after an edit removed it).
+ */
+type: string, 
+/**
+ * Milliseconds to live (-1 none, -2 gone).
+ */
+ttl_ms: number, 
+/**
+ * OBJECT ENCODING.
+ */
+encoding: string | null, 
+/**
+ * Length or cardinality.
+ */
+size: number | null, 
+/**
+ * The view the UI shows the key in, when it is one of the library's data shapes.
+ */
+shape?: Shape, 
+/**
+ * The page of the value, shaped by type.
+ */
+value: ValueView, };
+
+/**
+ * Request of `keys_meta`.
+ */
+export type KeysMetaRequest = { 
+/**
+ * The keys, base64 (at most 1000).
+ */
+keys_b64: Array<string>, };
+
+/**
+ * Request of `keys`.
+ */
+export type KeysQuery = { 
+/**
+ * Glob pattern (default `*`).
+ */
+match?: string, 
+/**
+ * Only keys of this type.
+ */
+type?: string, 
+/**
+ * Cursor from the previous page (`"0"` or absent to start).
+ */
+cursor?: string, 
+/**
+ * Page size hint (default 100, max 10,000).
+ */
+count?: number, };
+
+/**
+ * Reply of `client_kill`.
+ */
+export type Killed = { killed: number, };
+
+/**
+ * A rate limiter in a client.
+ */
+export type LimitFigures = { 
+/**
+ * The limiter's name.
+ */
+name: string, 
+/**
+ * Calls allowed.
+ */
+allowed: number, 
+/**
+ * Calls rejected.
+ */
+rejected: number, };
+
+/**
+ * A lock manager in a client.
+ */
+export type LockFigures = { 
+/**
+ * The manager's name.
+ */
+name: string, 
+/**
+ * Locks taken.
+ */
+acquired: number, 
+/**
+ * Acquires that had to wait.
+ */
+waits: number, 
+/**
+ * Acquires that gave up.
+ */
+timeouts: number, 
+/**
+ * Locks found taken over by another owner.
+ */
+lost: number, };
+
+/**
+ * One received message as the UI shows it.
+ */
+export type Message = { 
+/**
+ * The channel it was published on.
+ */
+channel: string, 
+/**
+ * The pattern that matched it, for PSUBSCRIBE deliveries.
+ */
+pattern?: string, 
+/**
+ * The payload (at most [`PAYLOAD_KEEP`] bytes of it).
+ */
+payload: Bytes, 
+/**
+ * The payload's full length in bytes.
+ */
+length: number, 
+/**
+ * The payload parsed as JSON, when it is JSON.
+ */
+json?: JsonValue, 
+/**
+ * When it was received (ms since the Unix epoch).
+ */
+at_ms: number, };
+
+/**
+ * `{samples, alerts}`.
+ */
+export type MetricsReply = { 
+/**
+ * Downsampled history, oldest first.
+ */
+samples: Array<MetricsSample>, 
+/**
+ * Alerts firing at the latest sample.
+ */
+alerts: Array<Alert>, 
+/**
+ * Cluster only: the masters whose own figures `metrics?node=<host:port>` returns.
+ */
+nodes?: Array<string>, };
+
+/**
+ * One sampler tick as the API shows it.
+ */
+export type MetricsSample = { 
+/**
+ * When it was taken (ms since the Unix epoch).
+ */
+at_ms: number, 
+/**
+ * Commands per second over the interval.
+ */
+ops_per_sec: number, 
+/**
+ * Hit rate over the interval (0..=1), `None` when there were no reads.
+ */
+hit_rate: number | null, 
+/**
+ * Hit rate since the server started.
+ */
+hit_rate_total: number | null, 
+/**
+ * Bytes used by Redis.
+ */
+used_memory: number, 
+/**
+ * `maxmemory` (0 = none).
+ */
+maxmemory: number, 
+/**
+ * `mem_fragmentation_ratio`.
+ */
+fragmentation: number, 
+/**
+ * Connected clients.
+ */
+clients: number, 
+/**
+ * Keys evicted since start.
+ */
+evicted_keys: number, 
+/**
+ * Keys expired since start.
+ */
+expired_keys: number, 
+/**
+ * Keys in all databases.
+ */
+keys: number, 
+/**
+ * Network input, KiB/s.
+ */
+net_in_kbps: number, 
+/**
+ * Network output, KiB/s.
+ */
+net_out_kbps: number, 
+/**
+ * Host CPU use in percent (all cores).
+ */
+host_cpu?: number, 
+/**
+ * Host memory in use, bytes.
+ */
+host_mem_used?: number, 
+/**
+ * redis-server CPU in percent of one core (local servers only).
+ */
+server_cpu?: number, 
+/**
+ * redis-server resident memory, bytes (local servers only).
+ */
+server_rss?: number, };
+
+/**
+ * What `monitor` subscribes to (replaces the previous set).
+ */
+export type MonitorRequest = { 
+/**
+ * Exact channel names (SUBSCRIBE).
+ */
+channels: Array<string>, 
+/**
+ * Glob patterns (PSUBSCRIBE).
+ */
+patterns: Array<string>, };
+
+/**
+ * What `monitor`, `monitor_stats` and each `channel_batch` report.
+ */
+export type MonitorStats = { 
+/**
+ * Per-channel counts, busiest first.
+ */
+channels: Array<ChannelStat>, 
+/**
+ * Messages received in all.
+ */
+total: number, 
+/**
+ * Messages received but never sent to the view in a batch.
+ */
+dropped: number, 
+/**
+ * The most recent messages, oldest first (empty in `channel_batch` events).
+ */
+recent: Array<Message>, 
+/**
+ * Whether the subscriber connection is up.
+ */
+connected: boolean, 
+/**
+ * The monitored channels.
+ */
+subscribed_channels: Array<string>, 
+/**
+ * The monitored patterns.
+ */
+subscribed_patterns: Array<string>, };
+
+/**
+ * The request of operations that take no arguments.
+ */
+export type NoArgs = Record<symbol, never>;
+
+/**
+ * Query of `metrics` with an optional node: `metrics?node=127.0.0.1:7001`.
+ */
+export type NodeMetricsQuery = { 
+/**
+ * How far back, in seconds (default 300; at most 3,600 for one node).
+ */
+range_s?: number, 
+/**
+ * How many points at most (default 300).
+ */
+points?: number, 
+/**
+ * A master's `host:port` (from `nodes` of a `metrics` reply); none for the cluster total.
+ */
+node?: string, };
+
+/**
+ * One pending entry of a group.
+ */
+export type PendingEntry = { 
+/**
+ * Entry id.
+ */
+id: string, 
+/**
+ * Consumer holding it.
+ */
+consumer: string, 
+/**
+ * Milliseconds since it was last delivered.
+ */
+idle_ms: number, 
+/**
+ * How many times it was delivered.
+ */
+deliveries: number, };
+
+/**
+ * Query of `stream_pending`.
+ */
+export type PendingQuery = { 
+/**
+ * Consumer group.
+ */
+group: string, 
+/**
+ * Most entries (default 100).
+ */
+count?: number, 
+/**
+ * The key as text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
+ * A preset and its value (exchange name, symbol, strategy, date).
+ */
+export type Preset = { kind: PresetKind, value: string, };
+
+/**
+ * The seeds' invalidation presets, each expanding to key patterns.
+ */
+export type PresetKind = "exchange" | "symbol" | "signals" | "features_symbol" | "features_date";
+
+/**
+ * A saved connection. Never holds a password: `has_password` says whether one is stored.
+ */
+export type Profile = { 
+/**
+ * Unique name.
+ */
+name: string, 
+/**
+ * `redis://host:port/db`, `rediss://…`, `unix://…`, `redis+cluster://…`, `redis+sentinel://…`
+ * — without a password.
+ */
+url: string, 
+/**
+ * ACL user name (overrides the URL's).
+ */
+username?: string, 
+/**
+ * Use TLS even for a `redis://` URL.
+ */
+tls: boolean, 
+/**
+ * Skip TLS certificate verification (self-signed servers).
+ */
+tls_insecure: boolean, 
+/**
+ * Database index (overrides the URL's).
+ */
+db?: number, 
+/**
+ * Refuse writes on this connection.
+ */
+read_only: boolean, 
+/**
+ * Key namespace separator for the tree.
+ */
+separator: string, 
+/**
+ * Whether a password is stored for it (ignored on input).
+ */
+has_password: boolean, };
+
+/**
+ * A profile with an optional password, as `profile_save` and `profile_test` take it.
+ */
+export type ProfileInput = { 
+/**
+ * New password; `None` keeps the stored one, `""` removes it.
+ */
+password?: string, 
+/**
+ * Unique name.
+ */
+name: string, 
+/**
+ * `redis://host:port/db`, `rediss://…`, `unix://…`, `redis+cluster://…`, `redis+sentinel://…`
+ * — without a password.
+ */
+url: string, 
+/**
+ * ACL user name (overrides the URL's).
+ */
+username?: string, 
+/**
+ * Use TLS even for a `redis://` URL.
+ */
+tls: boolean, 
+/**
+ * Skip TLS certificate verification (self-signed servers).
+ */
+tls_insecure: boolean, 
+/**
+ * Database index (overrides the URL's).
+ */
+db?: number, 
+/**
+ * Refuse writes on this connection.
+ */
+read_only: boolean, 
+/**
+ * Key namespace separator for the tree.
+ */
+separator: string, 
+/**
+ * Whether a password is stored for it (ignored on input).
+ */
+has_password: boolean, };
+
+/**
+ * A saved profile's name.
+ */
+export type ProfileName = { 
+/**
+ * The profile's name.
+ */
+name: string, };
+
+/**
+ * Result of `profile_test`.
+ */
+export type ProfileTest = { 
+/**
+ * Whether the server answered.
+ */
+ok: boolean, 
+/**
+ * PING round trip.
+ */
+latency_ms?: number, 
+/**
+ * `redis_version`.
+ */
+version?: string, 
+/**
+ * Why it failed.
+ */
+error?: TestError, };
+
+/**
+ * `{receivers}`: how many subscribers got the message.
+ */
+export type PublishReply = { 
+/**
+ * Subscribers that received it.
+ */
+receivers: number, };
+
+/**
+ * `{channel, message}` for `publish`.
+ */
+export type PublishRequest = { 
+/**
+ * Channel name.
+ */
+channel: string, 
+/**
+ * Message text.
+ */
+message: string, };
+
+/**
+ * How many recent messages per channel `monitor_stats` returns.
+ */
+export type RecentQuery = { 
+/**
+ * Messages per channel (default and bound set by the monitor).
+ */
+recent: number | null, };
+
+/**
+ * Reply of `key_rename`.
+ */
+export type Renamed = { key: Bytes, };
+
+/**
+ * A reply, typed as the server sent it.
+ */
+export type Reply = { "type": "nil" } | { "type": "int", "value": number } | { "type": "string", "value": string } | { "type": "bulk", "value": Bytes } | { "type": "error", "value": string } | { "type": "array", "value": Array<Reply> } | { "type": "map", "value": Array<[Reply, Reply]> } | { "type": "set", "value": Array<Reply> } | { "type": "double", "value": JsonValue } | { "type": "bool", "value": boolean } | { "type": "verbatim", "value": { format: string, text: string, } };
+
+/**
+ * A sorted-set member and its score.
+ */
+export type ScoredMember = { member: Bytes, score: number, };
+
+/**
+ * One OHLCV bar.
+ */
+export type SeriesBar = { 
+/**
+ * Bar start, epoch milliseconds.
+ */
+ts_ms: number, 
+/**
+ * First price.
+ */
+open: number, 
+/**
+ * Highest price.
+ */
+high: number, 
+/**
+ * Lowest price.
+ */
+low: number, 
+/**
+ * Last price.
+ */
+close: number, 
+/**
+ * Traded volume.
+ */
+volume: number, };
+
+/**
+ * One point of a metric series.
+ */
+export type SeriesPoint = { 
+/**
+ * Epoch milliseconds.
+ */
+ts_ms: number, 
+/**
+ * The value.
+ */
+value: number, };
+
+/**
+ * `GET /api/series` parameters.
+ */
+export type SeriesQuery = { 
+/**
+ * The key: `ts:{name}` or `ohlcv:{symbol}:{timeframe}`.
+ */
+key: string, 
+/**
+ * Newest points or bars to return (default 500, max 10,000).
+ */
+count?: number, };
+
+/**
+ * `GET /api/series` answer.
+ */
+export type SeriesReply = { 
+/**
+ * The key read.
+ */
+key: string, 
+/**
+ * `points` (a `ts:` series) or `ohlcv`.
+ */
+kind: string, 
+/**
+ * Total members in the key.
+ */
+total: number, 
+/**
+ * Points in time order (kind `points`).
+ */
+points: Array<SeriesPoint>, 
+/**
+ * Bars in time order (kind `ohlcv`).
+ */
+bars: Array<SeriesBar>, 
+/**
+ * `get_stats` over the whole series (kind `points`).
+ */
+stats: SeriesStats | null, 
+/**
+ * True when the key holds more than `count` members (only the newest are returned).
+ */
+truncated: boolean, };
+
+/**
+ * Aggregates over a range.
+ */
+export type SeriesStats = { 
+/**
+ * Points in the range.
+ */
+count: number, 
+/**
+ * Smallest value.
+ */
+min: number | null, 
+/**
+ * Largest value.
+ */
+max: number | null, 
+/**
+ * Mean value.
+ */
+avg: number | null, 
+/**
+ * The value of the latest point.
+ */
+last: number | null, 
+/**
+ * Time of the earliest point (epoch ms).
+ */
+first_ts_ms: number | null, 
+/**
+ * Time of the latest point (epoch ms).
+ */
+last_ts_ms: number | null, };
+
+/**
+ * Request of `server_action`.
+ */
+export type ServerAction = { action: ServerActionKind, };
+
+/**
+ * Which background persistence to start.
+ */
+export type ServerActionKind = "bgsave" | "bgrewriteaof";
+
+/**
+ * An alert on a client.
+ */
+export type ServiceAlert = { 
+/**
+ * Warning or critical.
+ */
+level: AlertLevel, 
+/**
+ * `breaker_open`, `breaker_half_open`, `low_hit_rate` or `service_gone`.
+ */
+code: string, 
+/**
+ * What is wrong, with the figures.
+ */
+message: string, 
+/**
+ * The client's hash key.
+ */
+key: string, };
+
+/**
+ * One library client, as its telemetry hash describes it.
+ */
+export type ServiceInfo = { 
+/**
+ * `redscope:clients:{service}:{instance}`.
+ */
+key: string, 
+/**
+ * The service name.
+ */
+service: string, 
+/**
+ * The instance name.
+ */
+instance: string, 
+/**
+ * Library version.
+ */
+version: string, 
+/**
+ * Host name.
+ */
+host: string, 
+/**
+ * Process id.
+ */
+pid: number | null, 
+/**
+ * Live or gone.
+ */
+status: ServiceStatus, 
+/**
+ * Seconds since the client started.
+ */
+uptime_s: number, 
+/**
+ * Reporting interval.
+ */
+interval_ms: number, 
+/**
+ * When the hash was last written (the client's clock).
+ */
+updated_ms: number, 
+/**
+ * When a heartbeat was last seen here (this service's clock), if any.
+ */
+heartbeat_ms: number | null, 
+/**
+ * Time left before the hash expires.
+ */
+ttl_ms: number, 
+/**
+ * Cache reads per data type.
+ */
+types: Array<TypeFigures>, 
+/**
+ * Circuit breakers.
+ */
+breakers: Array<BreakerFigures>, 
+/**
+ * Rate limiters.
+ */
+rate_limits: Array<LimitFigures>, 
+/**
+ * Lock managers.
+ */
+locks: Array<LockFigures>, 
+/**
+ * Consumer groups.
+ */
+groups: Array<GroupFigures>, 
+/**
+ * The client's TTL policy where it differs from the defaults (data type → ms).
+ */
+ttl_overrides: { [key in string]: number }, 
+/**
+ * Alerts on this client.
+ */
+alerts: Array<ServiceAlert>, };
+
+/**
+ * Whether a client still reports.
+ */
+export type ServiceStatus = "live" | "gone";
+
+/**
+ * `GET /api/services`.
+ */
+export type ServicesReply = { 
+/**
+ * Every client, by service then instance.
+ */
+services: Array<ServiceInfo>, 
+/**
+ * Every client's alerts together.
+ */
+alerts: Array<ServiceAlert>, 
+/**
+ * True when more than [`MAX_SERVICES`] hashes exist (the rest are not listed).
+ */
+truncated: boolean, };
+
+/**
+ * The view the UI shows a key in instead of the raw value; serialised as the UI's names
+ * (`candles`, `series`, `quotes`, `signals`, `features`).
+ */
+export type Shape = "candles" | "series" | "quotes" | "signals" | "features";
+
+/**
+ * One slow command.
+ */
+export type SlowlogEntry = { id: number, 
+/**
+ * When it ran, Unix seconds.
+ */
+at_s: number, duration_us: number, 
+/**
+ * The command and its arguments (as the server kept them: long ones are cut).
+ */
+args: Array<string>, client: string | null, client_name: string | null, 
+/**
+ * The master that logged it.
+ */
+node: string, };
+
+/**
+ * Request of `slowlog`.
+ */
+export type SlowlogQuery = { count?: number, };
+
+/**
+ * One stream entry: `{id, fields: [[field, value]]}`.
+ */
+export type StreamEntry = { 
+/**
+ * Entry id (`ms-seq`).
+ */
+id: string, 
+/**
+ * Field/value pairs in order.
+ */
+fields: Array<[Bytes, Bytes]>, };
+
+/**
+ * `XINFO STREAM` plus its groups and their consumers.
+ */
+export type StreamInfo = { 
+/**
+ * The key.
+ */
+key: Bytes, 
+/**
+ * Entries in the stream.
+ */
+length: number, 
+/**
+ * Id of the first entry.
+ */
+first_id: string | null, 
+/**
+ * Id of the last entry.
+ */
+last_id: string | null, 
+/**
+ * `last-generated-id`.
+ */
+last_generated_id: string | null, 
+/**
+ * Consumer groups.
+ */
+groups: Array<GroupInfo>, };
+
+/**
+ * A page of stream keys: `{cursor, keys}` (`cursor` "0" when done).
+ */
+export type StreamKeys = { 
+/**
+ * Opaque cursor for the next page, `"0"` when finished.
+ */
+cursor: string, 
+/**
+ * Stream keys of this page.
+ */
+keys: Array<Bytes>, };
+
+/**
+ * A stream entry: its ID and field/value pairs.
+ */
+export type StreamValueEntry = { id: string, fields: Array<[Bytes, Bytes]>, };
+
+/**
+ * Query of `streams`: with a key, that stream's info; without, a page of stream keys.
+ */
+export type StreamsQuery = { 
+/**
+ * Cursor of the key listing.
+ */
+cursor?: string, 
+/**
+ * Page size of the key listing.
+ */
+count?: number, 
+/**
+ * The key as text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
+ * What `streams` answers: a key page, or one stream's info.
+ */
+export type StreamsReply = StreamKeys | StreamInfo;
+
+/**
+ * A live tail's id (`/stream/tail/{tail_id}`).
+ */
+export type TailId = { 
+/**
+ * The id `stream_tail` answered with (a number, as it answered it).
+ */
+tail_id: number, };
+
+/**
+ * Body of `stream_tail`.
+ */
+export type TailRequest = { 
+/**
+ * Read entries after this id (default `$`: only new ones).
+ */
+from?: string, 
+/**
+ * The key as text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
+ * `{tail_id}` of a started tail.
+ */
+export type TailStarted = { 
+/**
+ * Id to stop it with.
+ */
+tail_id: number, };
+
+/**
+ * `{code, message}` of a failed test.
+ */
+export type TestError = { 
+/**
+ * `connection` (refused/unreachable), `timeout`, `auth`, `tls`, `config`, ...
+ */
+code: string, 
+/**
+ * What went wrong, without secrets.
+ */
+message: string, };
+
+/**
+ * Which kind of deployment a [`Conn`] talks to.
+ */
+export type TopologyKind = "standalone" | "cluster" | "sentinel";
+
+/**
+ * A child of a tree level: a namespace (with `count` keys below) or a key.
+ */
+export type TreeChild = { 
+/**
+ * The name between the prefix and the next separator (display text).
+ */
+name: string, 
+/**
+ * The child's own prefix (for a namespace) or the full key (for a key), display text.
+ */
+prefix: string, 
+/**
+ * The same prefix, base64: pass it back as `prefix_b64` to open a binary namespace.
+ */
+prefix_b64: string, 
+/**
+ * Number of keys below (1 for a key).
+ */
+count: number, 
+/**
+ * Set when the child is itself a key.
+ */
+key?: Bytes, };
+
+/**
+ * One level of the namespace tree.
+ */
+export type TreeLevel = { 
+/**
+ * The level's prefix (display text; `\xNN` escapes when binary).
+ */
+prefix: string, 
+/**
+ * The level's prefix, base64.
+ */
+prefix_b64: string, 
+/**
+ * The separator used.
+ */
+separator: string, 
+/**
+ * False while the scan is still running; call again for more.
+ */
+complete: boolean, 
+/**
+ * Keys the scan has returned so far (before the prefix filter).
+ */
+scanned: number, 
+/**
+ * Keys found under the prefix so far.
+ */
+total_keys: number, 
+/**
+ * The next level, sorted by name.
+ */
+children: Array<TreeChild>, 
+/**
+ * Keys under children not listed because the level has more than [`MAX_CHILDREN`] names.
+ */
+omitted: number, };
+
+/**
+ * Request of `tree`.
+ */
+export type TreeQuery = { 
+/**
+ * The level's prefix, separator included (`"market:"`); empty for the top level.
+ */
+prefix?: string, 
+/**
+ * The prefix as base64, for binary prefixes.
+ */
+prefix_b64?: string, 
+/**
+ * Namespace separator (default `:`).
+ */
+separator?: string, 
+/**
+ * Only keys matching this glob (default: everything under the prefix).
+ */
+match?: string, 
+/**
+ * Only keys of this type (`string`, `hash`, ...).
+ */
+type?: string, };
+
+/**
+ * Reply of `key_ttl`.
+ */
+export type TtlReply = { ttl_ms: number, };
+
+/**
+ * One data type's cache reads in a client.
+ */
+export type TypeFigures = { 
+/**
+ * Data type (`ticker`, `orderbook`, `features`, …).
+ */
+name: string, 
+/**
+ * Reads that found a value.
+ */
+hits: number, 
+/**
+ * Reads that found nothing.
+ */
+misses: number, 
+/**
+ * `hits / (hits + misses)`, 0 without reads.
+ */
+hit_rate: number, };
+
+/**
+ * One page of a value, by type.
+ */
+export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamValueEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { unsupported: string, };
+
+/** The HTTP method of an operation in web mode. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Whether an operation writes to Redis: `per_call` depends on its arguments. */
+export type Writes = 'no' | 'yes' | 'per_call';
+
+/** How an operation maps onto HTTP in web mode; desktop commands carry the same names. */
+export interface Route {
+  method: Method;
+  path: string;
+  writes: Writes;
+}
+
+/** Every admin operation with its HTTP route, in the table's order. */
+export const ROUTES = {
+  health: { method: 'GET', path: '/api/health', writes: 'no' },
+  info: { method: 'GET', path: '/api/info', writes: 'no' },
+  tree: { method: 'GET', path: '/api/tree', writes: 'no' },
+  keys: { method: 'GET', path: '/api/keys', writes: 'no' },
+  keys_meta: { method: 'POST', path: '/api/keys/meta', writes: 'no' },
+  key: { method: 'GET', path: '/api/key', writes: 'no' },
+  key_set: { method: 'PUT', path: '/api/key', writes: 'yes' },
+  key_delete: { method: 'DELETE', path: '/api/key', writes: 'yes' },
+  key_ttl: { method: 'POST', path: '/api/key/ttl', writes: 'yes' },
+  key_rename: { method: 'POST', path: '/api/key/rename', writes: 'yes' },
+  invalidate: { method: 'POST', path: '/api/invalidate', writes: 'per_call' },
+  jobs: { method: 'GET', path: '/api/jobs', writes: 'no' },
+  job: { method: 'GET', path: '/api/jobs/{id}', writes: 'no' },
+  job_cancel: { method: 'DELETE', path: '/api/jobs/{id}', writes: 'no' },
+  streams: { method: 'GET', path: '/api/streams', writes: 'no' },
+  stream_entries: { method: 'GET', path: '/api/stream/entries', writes: 'no' },
+  stream_pending: { method: 'GET', path: '/api/stream/pending', writes: 'no' },
+  stream_tail: { method: 'POST', path: '/api/stream/tail', writes: 'no' },
+  stream_tail_stop: { method: 'DELETE', path: '/api/stream/tail/{tail_id}', writes: 'no' },
+  monitor: { method: 'POST', path: '/api/monitor', writes: 'no' },
+  monitor_stats: { method: 'GET', path: '/api/monitor', writes: 'no' },
+  monitor_stop: { method: 'DELETE', path: '/api/monitor', writes: 'no' },
+  publish: { method: 'POST', path: '/api/publish', writes: 'yes' },
+  metrics: { method: 'GET', path: '/api/metrics', writes: 'no' },
+  services: { method: 'GET', path: '/api/services', writes: 'no' },
+  findings: { method: 'GET', path: '/api/findings', writes: 'no' },
+  findings_job: { method: 'GET', path: '/api/findings/jobs/{id}', writes: 'no' },
+  findings_job_cancel: { method: 'DELETE', path: '/api/findings/jobs/{id}', writes: 'no' },
+  series: { method: 'GET', path: '/api/series', writes: 'no' },
+  slowlog: { method: 'GET', path: '/api/slowlog', writes: 'no' },
+  slowlog_reset: { method: 'DELETE', path: '/api/slowlog', writes: 'yes' },
+  clients: { method: 'GET', path: '/api/clients', writes: 'no' },
+  client_kill: { method: 'POST', path: '/api/clients/kill', writes: 'yes' },
+  config_get: { method: 'GET', path: '/api/config', writes: 'no' },
+  server_action: { method: 'POST', path: '/api/server', writes: 'yes' },
+  console: { method: 'POST', path: '/api/console', writes: 'per_call' },
+  profiles: { method: 'GET', path: '/api/profiles', writes: 'no' },
+  profile_save: { method: 'PUT', path: '/api/profiles', writes: 'no' },
+  profile_delete: { method: 'DELETE', path: '/api/profiles', writes: 'no' },
+  profile_test: { method: 'POST', path: '/api/profiles/test', writes: 'no' },
+  connect: { method: 'POST', path: '/api/connect', writes: 'no' },
+} as const satisfies Record<string, Route>;
+
+/** Each operation's request and reply types. */
+export interface Operations {
+  /** Connection state, latency and server facts */
+  health: { request: NoArgs; reply: HealthReport };
+  /** INFO parsed by section */
+  info: { request: InfoQuery; reply: InfoReply };
+  /** One level of the namespace tree with key counts (partial while scanning) */
+  tree: { request: TreeQuery; reply: TreeLevel };
+  /** A SCAN page over every master */
+  keys: { request: KeysQuery; reply: KeyPage };
+  /** TYPE, TTL, encoding, size and memory of up to 1000 keys */
+  keys_meta: { request: KeysMetaRequest; reply: Array<KeyMeta> };
+  /** A key's metadata and one page of its value */
+  key: { request: KeyQuery; reply: KeyValue };
+  /** Edit a key (set, hset, lpush, zadd, xadd, ...) */
+  key_set: { request: KeyEdit; reply: KeyValue };
+  /** Delete one key (UNLINK) */
+  key_delete: { request: KeyRef; reply: Deleted };
+  /** Set (PEXPIRE) or remove (PERSIST) a TTL */
+  key_ttl: { request: KeyTtl; reply: TtlReply };
+  /** Rename a key (RENAMENX unless overwrite) */
+  key_rename: { request: KeyRename; reply: Renamed };
+  /** Dry run (count, sample) or a confirmed deletion job by pattern or preset */
+  invalidate: { request: InvalidateRequest; reply: InvalidateReply };
+  /** Every remembered job, newest first */
+  jobs: { request: NoArgs; reply: Array<Job> };
+  /** A job's progress or final report */
+  job: { request: JobId; reply: Job };
+  /** Cancel a running job */
+  job_cancel: { request: JobId; reply: Job };
+  /** Stream keys, or one stream's XINFO */
+  streams: { request: StreamsQuery; reply: StreamsReply };
+  /** An XRANGE page */
+  stream_entries: { request: EntriesQuery; reply: EntriesPage };
+  /** Pending entries of a group */
+  stream_pending: { request: PendingQuery; reply: Array<PendingEntry> };
+  /** Start a live tail (entries arrive as events) */
+  stream_tail: { request: TailRequest; reply: TailStarted };
+  /** Stop a live tail */
+  stream_tail_stop: { request: TailId; reply: Empty };
+  /** Monitor channels and patterns (replaces the set) */
+  monitor: { request: MonitorRequest; reply: MonitorStats };
+  /** Per-channel counts, rates and recent messages */
+  monitor_stats: { request: RecentQuery; reply: MonitorStats };
+  /** Stop monitoring */
+  monitor_stop: { request: NoArgs; reply: Empty };
+  /** Publish a message */
+  publish: { request: PublishRequest; reply: PublishReply };
+  /** Sampled metrics history and alerts, of the whole deployment or one Cluster master */
+  metrics: { request: NodeMetricsQuery; reply: MetricsReply };
+  /** Library clients reporting telemetry: hit rates, breakers, limits, locks, lag, liveness */
+  services: { request: NoArgs; reply: ServicesReply };
+  /** Hygiene findings: a sampled report, or a full run as a job */
+  findings: { request: FindingsQuery; reply: FindingsReply };
+  /** A findings job's progress and report */
+  findings_job: { request: JobId; reply: FindingsJob };
+  /** Stop a findings job (keeps what it found) */
+  findings_job_cancel: { request: JobId; reply: FindingsJob };
+  /** Newest points and stats of a time series key, or bars of an OHLCV key */
+  series: { request: SeriesQuery; reply: SeriesReply };
+  /** Slowlog entries of every master */
+  slowlog: { request: SlowlogQuery; reply: Array<SlowlogEntry> };
+  /** Reset the slowlog (confirm=true) */
+  slowlog_reset: { request: Confirm; reply: Empty };
+  /** CLIENT LIST, parsed */
+  clients: { request: NoArgs; reply: Array<ClientInfo> };
+  /** Kill a client by id (confirm) */
+  client_kill: { request: ClientKill; reply: Killed };
+  /** CONFIG GET by pattern, secrets masked */
+  config_get: { request: ConfigQuery; reply: { [key in string]: string } };
+  /** BGSAVE or BGREWRITEAOF (confirm) */
+  server_action: { request: ServerAction; reply: ActionReply };
+  /** Run one command: screened, dangerous ones need confirm, read-only refuses writes */
+  console: { request: ConsoleRequest; reply: ConsoleReply };
+  /** Saved connection profiles (never a password) */
+  profiles: { request: NoArgs; reply: Array<Profile> };
+  /** Save a profile; its password goes to the OS keyring */
+  profile_save: { request: ProfileInput; reply: Profile };
+  /** Delete a profile and its stored password */
+  profile_delete: { request: ProfileName; reply: Empty };
+  /** Try a profile's connection without saving it */
+  profile_test: { request: ProfileInput; reply: ProfileTest };
+  /** Switch this session to a saved profile */
+  connect: { request: ConnectRequest; reply: HealthReport };
+}
+
+/** An operation's name. */
+export type OperationName = keyof Operations;
+
+/** The request type of operation `C`. */
+export type RequestOf<C extends OperationName> = Operations[C]['request'];
+
+/** The reply type of operation `C`. */
+export type ReplyOf<C extends OperationName> = Operations[C]['reply'];
