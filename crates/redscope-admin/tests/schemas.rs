@@ -268,11 +268,8 @@ async fn every_reply_matches_its_published_schema() {
     r.call("stream_pending", json!({"key": "st", "group": "g"}))
         .await;
     let tail = r.call("stream_tail", json!({"key": "st"})).await;
-    r.call(
-        "stream_tail_stop",
-        json!({"tail_id": tail["tail_id"].to_string()}),
-    )
-    .await;
+    r.call("stream_tail_stop", json!({"tail_id": tail["tail_id"]}))
+        .await;
     r.call("monitor", json!({"channels": ["c"], "patterns": ["p:*"]}))
         .await;
     r.call("publish", json!({"channel": "c", "message": "{\"a\":1}"}))
