@@ -3,10 +3,11 @@
 // Which shape a key has is the server's answer (`shape` of `key` / `keys_meta`, from the library's
 // key layout); this module only draws and aggregates. Pure functions, tested with Vitest.
 
+import type { Shape } from './api.gen';
 import type { StreamEntry } from './types';
 
 /** A view the key browser can pick for a key instead of the raw one (the server's `shape`). */
-export type Shape = 'candles' | 'series' | 'quotes' | 'signals' | 'features';
+export type { Shape };
 
 /** Human name of a shape view (the switch's label). */
 export const SHAPE_LABEL: Record<Shape, string> = {
