@@ -717,7 +717,11 @@ slot?: number,
 /**
  * Cluster only: `host:port` of the master serving that slot.
  */
-node?: string, };
+node?: string, 
+/**
+ * The view the UI shows the key in, when it is one of the library's data shapes.
+ */
+shape?: Shape, };
 
 /**
  * A page of keys; `cursor` is `"0"` when the walk of every master is complete.
@@ -816,6 +820,10 @@ encoding: string | null,
  * Length or cardinality.
  */
 size: number | null, 
+/**
+ * The view the UI shows the key in, when it is one of the library's data shapes.
+ */
+shape?: Shape, 
 /**
  * The page of the value, shaped by type.
  */
@@ -1581,6 +1589,12 @@ alerts: Array<ServiceAlert>,
  * True when more than [`MAX_SERVICES`] hashes exist (the rest are not listed).
  */
 truncated: boolean, };
+
+/**
+ * The view the UI shows a key in instead of the raw value; serialised as the UI's names
+ * (`candles`, `series`, `quotes`, `signals`, `features`).
+ */
+export type Shape = "candles" | "series" | "quotes" | "signals" | "features";
 
 /**
  * One slow command.

@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { candleLayout, cellText, compareIds, detectShape, featureRows, linePoints, quoteBoard, signalColumns } from './shapes';
+import { candleLayout, cellText, compareIds, featureRows, linePoints, quoteBoard, signalColumns } from './shapes';
 import type { StreamEntry } from './types';
 
 const b = (text: string) => ({ text, b64: '' });
 const entry = (id: string, f: Record<string, string>): StreamEntry => ({ id, fields: Object.entries(f).map(([k, v]) => [b(k), b(v)]) }) as StreamEntry;
-
-describe('detectShape', () => {
-  it('recognises the library key layouts by name and type', () => {
-    expect(detectShape('ohlcv:AAPL:1m', 'zset')).toBe('candles');
-    expect(detectShape('ohlcv:BTC-USDT:1s', 'zset')).toBe('candles');
-    expect(detectShape('ts:latency:publish', 'zset')).toBe('series');
-    expect(detectShape('market:data', 'stream')).toBe('quotes');
-    expect(detectShape('signals:buffer', 'list')).toBe('signals');
-    expect(detectShape('features:AAPL:2025-01-17', 'string')).toBe('features');
-  });
-  it('leaves other keys and wrong types to the raw view', () => {
-    expect(detectShape('ohlcv:AAPL:1m', 'hash')).toBeNull();
-    expect(detectShape('ts:', 'zset')).toBeNull();
-    expect(detectShape('market:data:AAPL', 'string')).toBeNull();
-    expect(detectShape('features:AAPL:today', 'string')).toBeNull();
-    expect(detectShape('cache:x', 'string')).toBeNull();
-  });
-});
 
 describe('candleLayout', () => {
   const bars = [

@@ -1,11 +1,13 @@
-// The library's own data shapes, recognised from a key's name and type so the key browser can
-// show them as what they are: OHLCV candles, metric series, the market stream's quote board, the
-// signal buffer and feature vectors. Pure functions (geometry, aggregation), tested with Vitest.
+// The library's own data shapes, so the key browser can show them as what they are: OHLCV
+// candles, metric series, the market stream's quote board, the signal buffer and feature vectors.
+// Which shape a key has is the server's answer (`shape` of `key` / `keys_meta`, from the library's
+// key layout); this module only draws and aggregates. Pure functions, tested with Vitest.
 
+import type { Shape } from './api.gen';
 import type { StreamEntry } from './types';
 
-/** A view the key browser can pick for a key instead of the raw one. */
-export type Shape = 'candles' | 'series' | 'quotes' | 'signals' | 'features';
+/** A view the key browser can pick for a key instead of the raw one (the server's `shape`). */
+export type { Shape };
 
 /** Human name of a shape view (the switch's label). */
 export const SHAPE_LABEL: Record<Shape, string> = {
@@ -15,16 +17,6 @@ export const SHAPE_LABEL: Record<Shape, string> = {
   signals: 'Signals',
   features: 'Features',
 };
-
-/** The shape of a key written by the library (`src/timeseries.rs`, `src/market.rs`, `src/stream`). */
-export function detectShape(key: string, type: string): Shape | null {
-  if (type === 'zset' && /^ohlcv:.+:[^:]+$/.test(key)) return 'candles';
-  if (type === 'zset' && key.startsWith('ts:') && key.length > 3) return 'series';
-  if (type === 'stream' && key === 'market:data') return 'quotes';
-  if (type === 'list' && key === 'signals:buffer') return 'signals';
-  if (type === 'string' && /^features:[^:]+:\d{4}-\d{2}-\d{2}$/.test(key)) return 'features';
-  return null;
-}
 
 export interface Bar {
   ts_ms: number;

@@ -16,6 +16,7 @@ use super::tree::Trees;
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 use redscope::keyspace;
+use redscope::market::{layout, Shape};
 
 /// Default page size of listings.
 pub const DEFAULT_COUNT: usize = 100;
@@ -93,6 +94,10 @@ pub struct KeyMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub node: Option<String>,
+    /// The view the UI shows the key in, when it is one of the library's data shapes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub shape: Option<Shape>,
 }
 
 /// Request of `key`: which key and which page of its value.
@@ -127,6 +132,10 @@ pub struct KeyValue {
     pub encoding: Option<String>,
     /// Length or cardinality.
     pub size: Option<u64>,
+    /// The view the UI shows the key in, when it is one of the library's data shapes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub shape: Option<Shape>,
     /// The page of the value, shaped by type.
     pub value: ValueView,
 }
@@ -546,6 +555,7 @@ impl Browser {
             ttl_ms: meta.ttl_ms,
             encoding: meta.encoding,
             size: meta.size,
+            shape: meta.shape,
             value,
         }))
     }
@@ -661,6 +671,7 @@ impl Browser {
                 ttl_ms: -2,
                 encoding: None,
                 size: None,
+                shape: None,
                 value: ValueView::Unsupported {
                     unsupported: "none".into(),
                 },
@@ -793,15 +804,19 @@ async fn meta_of(c: &mut Conn, keys: &[Vec<u8>], memory: bool) -> Result<Vec<Key
     let mut metas: Vec<KeyMeta> = keys
         .iter()
         .zip(first.chunks(per))
-        .map(|(k, v)| KeyMeta {
-            key: Bytes::new(k),
-            key_type: v.first().and_then(v_str).unwrap_or_else(|| "none".into()),
-            ttl_ms: v.get(1).and_then(v_int).unwrap_or(-2),
-            encoding: v.get(2).and_then(v_str),
-            size: None,
-            memory: v.get(3).and_then(v_int).and_then(|m| u64::try_from(m).ok()),
-            slot: None,
-            node: None,
+        .map(|(k, v)| {
+            let key_type = v.first().and_then(v_str).unwrap_or_else(|| "none".into());
+            KeyMeta {
+                key: Bytes::new(k),
+                shape: shape_of(k, &key_type),
+                key_type,
+                ttl_ms: v.get(1).and_then(v_int).unwrap_or(-2),
+                encoding: v.get(2).and_then(v_str),
+                size: None,
+                memory: v.get(3).and_then(v_int).and_then(|m| u64::try_from(m).ok()),
+                slot: None,
+                node: None,
+            }
         })
         .collect();
     let mut p = redis::pipe();
@@ -827,6 +842,15 @@ async fn meta_of(c: &mut Conn, keys: &[Vec<u8>], memory: bool) -> Result<Vec<Key
         }
     }
     Ok(metas)
+}
+
+/// The view the UI shows a key in: the shape of the key's entry in the library's key layout,
+/// when the key also has the Redis type that entry's encoding is stored as (a `ts:` key is a
+/// series only as a sorted set, `signals:buffer` the signal table only as a list).
+fn shape_of(key: &[u8], key_type: &str) -> Option<Shape> {
+    layout::classify(key)
+        .filter(|e| e.encoding.redis_type() == key_type)
+        .and_then(|e| e.shape)
 }
 
 /// The page size for a collection: `count`, lowered so that `count` elements of the key's
@@ -929,10 +953,29 @@ mod tests {
             memory: Some(memory),
             slot: None,
             node: None,
+            shape: None,
         };
         assert_eq!(page_count(100, &meta(10_000, 100)), 100);
         assert_eq!(page_count(100, &meta(100 << 20, 100)), 8);
         assert_eq!(page_count(100, &meta(4 << 30, 2)), 1);
+    }
+
+    #[test]
+    fn a_shape_needs_the_layout_and_the_redis_type() {
+        assert_eq!(shape_of(b"ohlcv:AAPL:1m", "zset"), Some(Shape::Candles));
+        assert_eq!(shape_of(b"ts:latency:publish", "zset"), Some(Shape::Series));
+        assert_eq!(shape_of(b"market:data", "stream"), Some(Shape::Quotes));
+        assert_eq!(shape_of(b"signals:buffer", "list"), Some(Shape::Signals));
+        assert_eq!(
+            shape_of(b"features:AAPL:2025-01-17", "string"),
+            Some(Shape::Features)
+        );
+        assert_eq!(shape_of(b"ts:latency:publish", "list"), None);
+        assert_eq!(shape_of(b"market:data", "string"), None);
+        assert_eq!(shape_of(b"market:data:AAPL", "string"), None);
+        assert_eq!(shape_of(b"features:AAPL:today", "string"), None);
+        assert_eq!(shape_of(b"cache:x", "string"), None);
+        assert_eq!(shape_of(b"ts:gone", "none"), None);
     }
 
     #[test]

@@ -181,7 +181,10 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             // Background loops (sampler, monitor, tails, jobs) stop and unsubscribe before exit.
-            if tokio::time::timeout(DRAIN, service.shutdown()).await.is_err() {
+            if tokio::time::timeout(DRAIN, service.shutdown())
+                .await
+                .is_err()
+            {
                 tracing::warn!(drain = ?DRAIN, "background loops still stopping at the deadline; exiting");
             }
             tracing::info!("web mode stopped");

@@ -11,7 +11,6 @@ import type { KeyEdit } from '../api.gen';
 import { valuePage, type Bytes, type KeyValue, type StreamEntry } from '../types';
 import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast } from '../ui';
 import { bytesViewer, preview } from '../values';
-import { detectShape } from '../shapes';
 import { shapeSwitch, showShape } from './shapeviews';
 
 const PAGE = 100;
@@ -56,7 +55,8 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   let disposed = false;
   let current: KeyValue | null = null;
   let readAt = 0;
-  // Library data shapes (candles, quote board, ...) show as such unless the user picked raw.
+  // Library data shapes (the reply's `shape`: candles, quote board, ...) show as such unless
+  // the user picked raw.
   let rawView = false;
   let stopShape: () => void = () => undefined;
   const ttlLabel = h('span', { class: 'ttl', 'data-testid': 'key-ttl' });
@@ -306,7 +306,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     host.dataset.type = kv.type;
     stopShape();
     stopShape = () => undefined;
-    const shape = detectShape(kv.key.text, kv.type);
+    const shape = kv.shape;
     if (shape && !rawView) {
       stopShape = showShape(api, body, shape, kv, () => {
         rawView = true;

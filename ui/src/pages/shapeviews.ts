@@ -1,6 +1,7 @@
-// The key browser's views of the library's own data shapes (see ../shapes.ts): candlesticks with
-// volume for `ohlcv:` series, a line chart with `get_stats` figures for `ts:` series, a live quote
-// board for the `market:data` stream, and tables for the signal buffer and feature vectors.
+// The key browser's views of the library's own data shapes (see ../shapes.ts), picked by the
+// `shape` the server sends with a key: candlesticks with volume for OHLCV series, a line chart
+// with `get_stats` figures for metric series, a live quote board for the market stream, and
+// tables for the signal buffer and feature vectors.
 
 import { h } from '../dom';
 import { formatCount } from '../format';
@@ -206,9 +207,8 @@ function features(body: HTMLElement, kv: KeyValue): void {
     }
   }
   const rows = featureRows(json);
-  const [, symbol, date] = kv.key.text.split(':');
   body.append(
-    h('div', { class: 'muted' }, `${rows.length} features of ${symbol} on ${date}`),
+    h('div', { class: 'muted' }, `${rows.length} features`),
     table(['feature', 'value'], rows.map(([k, x]) => [h('span', { class: 'mono' }, k), h('span', { class: 'num' }, x)]), 'features-table'),
   );
 }

@@ -75,6 +75,7 @@ impl Encoding {
 
 /// The view the UI shows a key in instead of the raw value; serialised as the UI's names
 /// (`candles`, `series`, `quotes`, `signals`, `features`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
