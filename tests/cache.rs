@@ -117,7 +117,7 @@ async fn typed_get_set_delete_exists_and_every_key_has_a_ttl() {
     );
     assert!(!cache.exists("t:btc").await.unwrap());
 
-    // A plain float as the seed writes it (`cache.set('btc_price', 45000.50)`).
+    // A plain float as a Python service writes it (`cache.set('btc_price', 45000.50)`).
     cache.set("btc_price", &45000.50).await.unwrap();
     assert_eq!(cache.get::<f64>("btc_price").await.unwrap(), Some(45000.5));
 

@@ -1,6 +1,6 @@
 //! The demo feed against a private server: after a few seconds every data shape it promises is
 //! there with its TTL, the consumer group has acknowledged every tick, subscribers received the
-//! signals, orders, heartbeats and seed 003 events it counted, and the hit rate is plausible.
+//! signals, orders, heartbeats and flat events it counted, and the hit rate is plausible.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -71,7 +71,7 @@ async fn subscriber(url: &str) -> (Counts, tokio::task::JoinHandle<()>) {
         let mut msgs = ps.into_on_message();
         while let Some(m) = msgs.next().await {
             let body: String = m.get_payload().unwrap_or_default();
-            // Every message is JSON (the seed 000 envelope or a seed 003 flat event).
+            // Every message is JSON (the trading envelope or a flat event).
             if serde_json::from_str::<serde_json::Value>(&body).is_err() {
                 *c2.lock().unwrap().entry("not-json".into()).or_default() += 1;
             }

@@ -494,7 +494,7 @@ async fn python_services_and_rust_read_each_others_values() {
     let (server, _conn, cache) = setup().await;
     let url = server.url();
 
-    // Python writes the way the seeds do; Rust reads it.
+    // Python writes the way the trading services do; Rust reads it.
     let u = url.clone();
     let out = tokio::task::spawn_blocking(move || run_python(&["write", &u]))
         .await
@@ -510,7 +510,7 @@ async fn python_services_and_rust_read_each_others_values() {
         aapl,
         json!({"rsi_14": 61.2, "sma_20": 182.35, "volume_z": -0.4})
     );
-    // gzip-compressed JSON (seed 003's compression) is detected and read.
+    // gzip-compressed JSON (how Python services compress) is detected and read.
     let msft: serde_json::Value = f.get("MSFT", day).await.unwrap().unwrap();
     assert_eq!(msft, aapl);
     // Python's NaN (not JSON) reads as null.

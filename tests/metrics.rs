@@ -1,4 +1,4 @@
-//! Metrics: the sampler's history grows and the seed 003 alerts fire on a real server, `GET
+//! Metrics: the sampler's history grows and the health-threshold alerts fire on a real server, `GET
 //! /metrics` is valid Prometheus text, and `redscope report` draws PNG and SVG files.
 
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ mod api;
 use api::{serve, TOKEN};
 
 #[tokio::test]
-async fn history_grows_and_the_seed_alerts_fire() {
+async fn history_grows_and_the_health_alerts_fire() {
     let redis = RedisServer::start().unwrap();
     // 200 misses and no hits: hit rate 0 %.
     for i in 0..200 {

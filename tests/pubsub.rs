@@ -1,6 +1,6 @@
 //! Pub/sub on a real server: every message published while connected arrives; after a server
 //! restart the listener re-subscribes by itself and reports the gap; garbage is delivered raw;
-//! Python (redis-py) and Rust read each other's seed-format messages.
+//! Python (redis-py) and Rust read each other's trading messages.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -94,7 +94,7 @@ async fn eight_clients_never_exceed_max_in_any_sliding_window() {
         allowed.len()
     );
 
-    // The seed's call shape on the same state.
+    // The Python services' call shape on the same state.
     let (ok, remaining) = limiters[0]
         .set_rate_limit("fresh", 2, Duration::from_secs(60))
         .await

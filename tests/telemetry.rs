@@ -137,7 +137,7 @@ async fn two_clients_show_their_hit_rates_and_a_killed_one_goes_then_disappears(
     assert_eq!(p["interval_ms"], 300);
     assert_eq!(p["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(p["breakers"][0]["state"], "closed");
-    // Seed 003: a hit rate under 50 % is an alert; 90 % is not.
+    // Health threshold: a hit rate under 50 % is an alert; 90 % is not.
     assert_eq!(codes(r), ["low_hit_rate"]);
     assert!(codes(p).is_empty(), "{p}");
     assert_eq!(both["alerts"].as_array().map(Vec::len), Some(1));

@@ -1,7 +1,7 @@
-"""Seed-style cache values written and read with redis-py, for tests/market.rs.
+"""Cache values as Python services write them, written and read with redis-py, for tests/market.rs.
 
 usage: cache_interop.py write|read REDIS_URL
-  write: stores values the way the seeds' Python services do.
+  write: stores values the way the Python trading services do.
   read:  reads what the Rust side wrote and prints a JSON report on stdout.
 """
 
@@ -18,7 +18,7 @@ def write(r):
     r.set("market:ticker:binance:BTC-USDT", json.dumps(ticker), ex=60)
     features = {"rsi_14": 61.2, "sma_20": 182.35, "volume_z": -0.4}
     r.set("features:AAPL:2025-01-17", json.dumps(features), ex=3600)
-    # Seed 003's compression: gzip of the JSON.
+    # Python services' compression: gzip of the JSON.
     r.set("features:MSFT:2025-01-17", gzip.compress(json.dumps(features).encode()), ex=3600)
     # pandas-style missing values: json.dumps writes the non-JSON token NaN.
     r.set("features:NVDA:2025-01-17", json.dumps({"rsi_14": float("nan"), "sma_20": 131.5}), ex=3600)

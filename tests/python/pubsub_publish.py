@@ -1,4 +1,4 @@
-"""Publishes seed-format messages the way the seeds' Python services do (redis-py, JSON bodies).
+"""Publishes trading messages the way the Python trading services do (redis-py, JSON bodies).
 
 Usage: pubsub_publish.py <redis-url>
 Prints one line per publish: "<channel> <receivers>".
@@ -11,7 +11,7 @@ import redis
 
 
 def envelope(msg_type, data, naive=False):
-    # Seed 000: {type, timestamp, source, data}; older services write naive utcnow() times.
+    # The trading envelope: {type, timestamp, source, data}; older services write naive utcnow() times.
     ts = datetime.utcnow().isoformat() if naive else datetime.now(timezone.utc).isoformat()
     return json.dumps({"type": msg_type, "timestamp": ts, "source": "py-signal-service", "data": data})
 
@@ -23,7 +23,7 @@ def main():
         ("trading:orders", envelope("ORDER_UPDATE", {"order_id": "ORD001", "status": "FILLED", "symbol": "AAPL"}, naive=True)),
         ("trading:alerts", envelope("RISK_ALERT", {"alert_type": "risk", "message": "Daily loss limit approaching", "severity": "warning"})),
         ("trading:system", envelope("HEARTBEAT", {"service": "py-signal-service"})),
-        # Seed 003: flat SignalEvent on signals.generated.
+        # A flat SignalEvent on signals.generated.
         ("signals.generated", json.dumps({
             "event_type": "signals.generated",
             "timestamp": datetime.now(timezone.utc).isoformat(),

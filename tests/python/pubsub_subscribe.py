@@ -1,4 +1,4 @@
-"""Subscribes like the seeds' Python consumers and prints what it decoded, one JSON line each.
+"""Subscribes like the Python trading consumers and prints what it decoded, one JSON line each.
 
 Usage: pubsub_subscribe.py <redis-url> <count> <channel>...
 Prints "READY" once subscribed, then for each message: {"channel", "kind", "type", "timestamp", ...}.

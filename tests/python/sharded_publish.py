@@ -1,4 +1,4 @@
-"""Publishes seed-format envelopes on shard channels of a Redis Cluster, as a redis-py service would.
+"""Publishes trading envelopes on shard channels of a Redis Cluster, as a redis-py service would.
 
 Usage: sharded_publish.py <host> <port> <channel>...
 Prints one line per publish: "<channel> <receivers>".

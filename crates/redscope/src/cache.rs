@@ -427,7 +427,7 @@ impl Cache {
             .await
     }
 
-    /// Memoises an async function under `"{prefix}:{args_key}"` (the seeds' `@cached(ttl,
+    /// Memoises an async function under `"{prefix}:{args_key}"` (the Python services' `@cached(ttl,
     /// key_prefix)`), counting under `prefix` in the stats.
     pub async fn cached<T, F, Fut>(
         &self,

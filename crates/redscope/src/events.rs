@@ -1,5 +1,5 @@
-//! The typed messages of the trading pub/sub channels: seed 000's JSON envelope
-//! (`{type, timestamp, source, data}` on `trading:*`) and seed 003's flat events
+//! The typed messages of the trading pub/sub channels: the trading envelope
+//! (`{type, timestamp, source, data}` on `trading:*`) and flat events
 //! (`{event_type, timestamp, …}` on `{entity}.{action}` channels), with their payloads.
 //!
 //! Timestamps are written as UTC ISO-8601 with an explicit `+00:00` offset (what Python's
@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
-/// The standard channels of seed 000.
+/// The standard trading channels.
 pub mod channels {
     /// Trade signals (`TRADE_SIGNAL`).
     pub const SIGNALS: &str = "trading:signals";
@@ -31,11 +31,11 @@ pub mod channels {
     /// Every standard channel, for subscribing to all of them.
     pub const ALL: [&str; 5] = [SIGNALS, ORDERS, POSITIONS, ALERTS, SYSTEM];
 
-    /// Seed 003: signals were generated.
+    /// Flat event: signals were generated.
     pub const SIGNALS_GENERATED: &str = "signals.generated";
-    /// Seed 003: orders were executed.
+    /// Flat event: orders were executed.
     pub const ORDERS_EXECUTED: &str = "orders.executed";
-    /// Seed 003: positions changed.
+    /// Flat event: positions changed.
     pub const POSITIONS_UPDATED: &str = "positions.updated";
 }
 
@@ -89,7 +89,7 @@ impl MessageType {
         }
     }
 
-    /// The standard channel this type is published on (seed 000's table); `None` for unknown types.
+    /// The standard channel this type is published on (the trading channel table); `None` for unknown types.
     pub fn channel(&self) -> Option<&'static str> {
         Some(match self {
             MessageType::TradeSignal => channels::SIGNALS,
@@ -169,7 +169,7 @@ pub mod utc_timestamp {
     }
 }
 
-/// Seed 000's message envelope: `{"type", "timestamp", "source", "data"}`.
+/// The trading envelope: `{"type", "timestamp", "source", "data"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     /// What the message is.
@@ -382,7 +382,7 @@ pub struct Heartbeat {
     pub extra: Map<String, Value>,
 }
 
-/// Seed 003's flat event: `{"event_type", "timestamp", …fields}`, published on the channel named
+/// A flat event: `{"event_type", "timestamp", …fields}`, published on the channel named
 /// by `event_type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlatEvent {
@@ -419,7 +419,7 @@ impl FlatEvent {
     }
 }
 
-/// Seed 003's `SignalEvent` on `signals.generated`.
+/// The flat `SignalEvent` on `signals.generated`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignalEvent {
     /// Always `signals.generated`.
@@ -454,9 +454,9 @@ impl SignalEvent {
 /// What a received payload turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
-    /// A seed 000 envelope.
+    /// A trading envelope.
     Envelope(Envelope),
-    /// A seed 003 flat event.
+    /// A flat event.
     Event(FlatEvent),
     /// Valid JSON of neither shape.
     Json(Value),

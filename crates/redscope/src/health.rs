@@ -1,4 +1,4 @@
-//! Server health: `PING` latency, `INFO` parsed into typed figures ([`Stats`]), and the seed 003
+//! Server health: `PING` latency, `INFO` parsed into typed figures ([`Stats`]), and the health
 //! alert thresholds ([`alerts`]).
 
 use std::collections::BTreeMap;
@@ -223,7 +223,7 @@ pub struct Alert {
     pub message: String,
 }
 
-/// Hit rate below this warns (seed 003).
+/// Hit rate below this warns (a health threshold).
 pub const HIT_RATE_WARNING: f64 = 0.5;
 /// Memory above this fraction of `maxmemory` warns.
 pub const MEMORY_WARNING: f64 = 0.8;
@@ -232,7 +232,7 @@ pub const MEMORY_CRITICAL: f64 = 0.95;
 /// More connected clients than this warns.
 pub const CLIENTS_WARNING: u64 = 50;
 
-/// The seed 003 alert thresholds applied to `stats`: hit rate < 50 % (once there were reads),
+/// The health alert thresholds applied to `stats`: hit rate < 50 % (once there were reads),
 /// memory > 80 % (warning) or > 95 % (critical) of `maxmemory`, more than 50 clients, and no
 /// eviction policy (`noeviction`: writes fail with OOM when memory is full).
 pub fn alerts(stats: &Stats) -> Vec<Alert> {
@@ -315,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn stats_and_alerts_follow_the_seed_thresholds() {
+    fn stats_and_alerts_follow_the_health_thresholds() {
         let info = Info::parse(
             "# Memory\r\nused_memory:960\r\nmaxmemory:1000\r\nmaxmemory_policy:noeviction\r\n# Stats\r\nkeyspace_hits:1\r\nkeyspace_misses:3\r\n# Clients\r\nconnected_clients:51\r\n# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\ndb3:keys=7,expires=1,avg_ttl=9\r\n",
         );

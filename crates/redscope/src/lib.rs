@@ -31,8 +31,8 @@
 //!   and consumer lag in `redscope:clients:{service}:{instance}` and `HEARTBEAT`s.
 //! - [`timeseries`]: [`timeseries::TimeSeriesStore`], points and OHLCV bars in sorted sets scored by
 //!   epoch milliseconds, with ranges, stats, downsampling and retention by age and count.
-//! - [`events`]: typed pub/sub messages: seed 000's `{type, timestamp, source, data}` envelope
-//!   and seed 003's flat `{event_type, timestamp, …}` events.
+//! - [`events`]: typed pub/sub messages: the trading envelope `{type, timestamp, source, data}`
+//!   and flat `{event_type, timestamp, …}` events.
 //! - [`pubsub`]: [`pubsub::PubSubManager`], publish helpers and a listener that re-subscribes by
 //!   itself after an outage and reports the gap.
 //! - [`ratelimit`]: exact sliding-window and fixed-window rate limits, atomic in Lua.

@@ -1,5 +1,5 @@
-//! Pub/sub for trading events: [`PubSubManager`] publishes seed 000's envelopes and seed 003's
-//! flat events (returning the subscriber count) and starts a [`Listener`] on its own connection
+//! Pub/sub for trading events: [`PubSubManager`] publishes trading envelopes and flat
+//! events (returning the subscriber count) and starts a [`Listener`] on its own connection
 //! that re-subscribes by itself after the server comes back, reporting the outage.
 //!
 //! Handlers are mpsc receivers: one per subscribed channel and one per pattern
@@ -199,7 +199,7 @@ impl PubSubManager {
             .await
     }
 
-    /// A seed 003 flat event on the channel its `event_type` names.
+    /// A flat event on the channel its `event_type` names.
     pub async fn publish_event(&self, event: &FlatEvent) -> Result<u64> {
         self.publish_flat(&event.event_type, event).await
     }

@@ -111,7 +111,7 @@ impl RateLimiter {
         format!("{}{name}", self.prefix)
     }
 
-    /// Seed 000's call: at most `max` hits in any `window` (exact sliding window); returns
+    /// The trading services' call: at most `max` hits in any `window` (exact sliding window); returns
     /// `(allowed, remaining)`.
     pub async fn set_rate_limit(
         &self,

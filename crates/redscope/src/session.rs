@@ -1,4 +1,4 @@
-//! Sessions for the monitor UI (seed 004): one hash per session at `session:{id}` with a
+//! Sessions for the monitor UI: one hash per session at `session:{id}` with a
 //! sliding TTL (every read or update pushes expiry out again), listed with `SCAN`, never `KEYS`.
 //! Session ids are 128 random bits in hex. Errors are reported, never hidden: a session store
 //! must not pretend a user is logged out because Redis blinked.

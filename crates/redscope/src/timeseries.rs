@@ -349,7 +349,7 @@ impl TimeSeriesStore {
         .await
     }
 
-    /// Adds a point stamped now (the seed's `ts.add("metrics:latency", 45.5)`).
+    /// Adds a point stamped now (the Python services' `ts.add("metrics:latency", 45.5)`).
     pub async fn add_now(&self, series: &str, value: f64) -> Result<()> {
         self.add(series, Utc::now().timestamp_millis(), value).await
     }

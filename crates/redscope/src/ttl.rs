@@ -1,4 +1,4 @@
-//! Time-to-live per data type: the seeds' defaults (ticker 2 s, order book 500 ms, … features
+//! Time-to-live per data type: the default TTL policies (ticker 2 s, order book 500 ms, … features
 //! 1 h), overridable at run time and from a JSON config file, and the `EX`/`PX` choice when a
 //! TTL is written (sub-second or fractional TTLs use `PX`, whole seconds `EX`).
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
-/// The kinds of cached data the seeds name, each with its own default TTL.
+/// The kinds of cached data the trading services use, each with its own default TTL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DataType {
@@ -27,7 +27,7 @@ pub enum DataType {
     Signals,
     /// API-call counters for rate limits (60 s).
     RateLimits,
-    /// Market data per symbol, seed 004 (30 s).
+    /// The market snapshot per symbol (30 s).
     MarketData,
     /// Social sentiment (1 min).
     Sentiment,
@@ -39,7 +39,7 @@ pub enum DataType {
     PositionSizing,
     /// Feature vectors `features:{symbol}:{date}` (1 h).
     Features,
-    /// Quotes (bid/ask) per symbol, seed 000 (2 s, like tickers).
+    /// Quotes (bid/ask) per symbol (2 s, like tickers).
     Quotes,
     /// The buffer of the last 1000 signals (24 h).
     SignalHistory,
@@ -90,7 +90,7 @@ impl DataType {
         }
     }
 
-    /// The seeds' default TTL for this type.
+    /// The default TTL for this type.
     pub fn default_ttl(self) -> Duration {
         let ms = |n| Duration::from_millis(n);
         let s = Duration::from_secs;
@@ -142,7 +142,7 @@ pub struct TtlPolicy {
 }
 
 impl TtlPolicy {
-    /// The seeds' defaults, no overrides.
+    /// The default policies, no overrides.
     pub fn new() -> Self {
         Self::default()
     }
@@ -349,7 +349,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_match_the_seeds() {
+    fn defaults_match_the_trading_policies() {
         let p = TtlPolicy::new();
         assert_eq!(p.ttl(DataType::Ticker), Duration::from_secs(2));
         assert_eq!(p.ttl(DataType::OrderBook), Duration::from_millis(500));

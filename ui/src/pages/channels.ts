@@ -1,6 +1,6 @@
 // Channels: subscribe to channels and patterns (the server-side `monitor`), a live, virtualized,
 // pausable message list with per-channel counts and rates, JSON decoding of payloads, a publish
-// box, and presets for the seeds' standard channels.
+// box, and presets for the standard trading channels.
 
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
@@ -13,7 +13,7 @@ import { button, empty, showError, table, toast } from '../ui';
 import { jsonTree, preview } from '../values';
 import { VirtualList } from '../virtual';
 
-/** The seeds' standard channels and the pattern that covers the trading ones. */
+/** The standard trading channels and the pattern that covers the trading ones. */
 export const PRESET_CHANNELS = ['trading:signals', 'trading:orders', 'trading:positions', 'trading:alerts', 'trading:system', 'signals.generated', 'orders.executed', 'positions.updated'];
 export const PRESET_PATTERNS = ['trading:*'];
 

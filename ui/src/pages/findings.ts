@@ -1,4 +1,4 @@
-// Findings: seed 003's hygiene anti-patterns (keys without TTL where the policy has one, TTLs far
+// Findings: cache-hygiene anti-patterns (keys without TTL where the policy has one, TTLs far
 // from the policy, big values, KEYS and O(N) commands in the slowlog, no eviction policy), from a
 // sampled scan at once or a full scan as a cancellable job. Keys open in the key browser;
 // namespace findings open the invalidation page with their pattern filled in.
@@ -92,7 +92,7 @@ export function findingsPage(ctx: AppContext): Page {
     mount(el) {
       mount(el,
         h('div', { class: 'page-head' }, h('h1', {}, 'Findings')),
-        h('p', { class: 'muted' }, 'Cache hygiene (seed 003): keys without TTL in namespaces whose policy has one, TTLs far above the policy, values over the size limit, KEYS and other O(N) commands in the slowlog, no eviction policy.'),
+        h('p', { class: 'muted' }, 'Cache hygiene: keys without TTL in namespaces whose policy has one, TTLs far above the policy, values over the size limit, KEYS and other O(N) commands in the slowlog, no eviction policy.'),
         h('div', { class: 'row' }, button('Sample again', () => sample(), { class: 'btn', 'data-testid': 'findings-sample' }), button('Full scan', () => full(), { class: 'btn primary', 'data-testid': 'findings-full' }), cancelBox),
         status,
         list);

@@ -15,7 +15,7 @@ use redscope_admin::{AdminOptions, AdminService};
 pub const MESSAGES: u64 = 1_000_000;
 const CHANNEL: &str = "bench:trading:signals";
 const PATTERN: &str = "bench:*";
-/// A seed 000 trade-signal envelope, the size of real traffic.
+/// A trade-signal envelope, the size of real traffic.
 const PAYLOAD: &str = r#"{"type":"TRADE_SIGNAL","timestamp":"2025-01-17T12:00:00.123Z","source":"bench","data":{"symbol":"BTC-USDT","signal":"BUY","confidence":0.85}}"#;
 /// A subscriber that received nothing new for this long has lost the rest.
 const STALL: Duration = Duration::from_secs(5);

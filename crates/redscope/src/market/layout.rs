@@ -17,7 +17,7 @@ use crate::ttl::DataType;
 pub const MARKET_PREFIX: &str = "market";
 /// Key of the signal buffer.
 pub const SIGNAL_BUFFER_KEY: &str = "signals:buffer";
-/// Key of the market data stream (seed 000's `market:data`).
+/// Key of the market data stream (`market:data`, as the Python services name it).
 pub const MARKET_STREAM_KEY: &str = "market:data";
 /// Namespace of cached query results (`query:{kind}:{hash}`).
 pub const QUERY_PREFIX: &str = "query";
@@ -179,14 +179,14 @@ pub static SIGNAL: LayoutEntry = cached(
     "market:signal:*",
     DataType::Signals,
 );
-/// Seed 004's market data per symbol.
+/// The market snapshot per symbol.
 pub static MARKET_DATA: LayoutEntry = cached(
     "market_data",
     "market:data:{symbol}",
     "market:data:*",
     DataType::MarketData,
 );
-/// Seed 000's quote (bid/ask) per symbol.
+/// The quote (bid/ask) per symbol.
 pub static QUOTE: LayoutEntry = cached(
     "quote",
     "market:quote:{symbol}",
@@ -203,7 +203,7 @@ pub static API_CALLS: LayoutEntry = LayoutEntry {
     encoding: Encoding::Counter,
     shape: None,
 };
-/// Seed 003's feature vector per symbol and day.
+/// The feature cache: a feature vector per symbol and day.
 pub static FEATURES: LayoutEntry = LayoutEntry {
     shape: Some(Shape::Features),
     ..cached(
@@ -227,7 +227,7 @@ pub static POSITION_SIZING: LayoutEntry = cached(
     "query:position_sizing:*",
     DataType::PositionSizing,
 );
-/// Seed 004's buffer of the last 1000 signals.
+/// The signal buffer: the last 1000 signals.
 pub static SIGNAL_HISTORY: LayoutEntry = LayoutEntry {
     name: "signal_history",
     pattern: SIGNAL_BUFFER_KEY,

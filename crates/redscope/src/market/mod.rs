@@ -1,4 +1,4 @@
-//! The trading caches of seeds 000, 001, 003 and 004 on top of [`Cache`]: market data per
+//! The trading caches on top of [`Cache`]: market data per
 //! exchange and symbol, strategy signals, API-call counters, feature vectors, the buffer of the
 //! last 1000 signals, and query results (backtests, position sizing). TTLs come from the
 //! cache's [`crate::ttl::TtlPolicy`].
@@ -12,7 +12,7 @@
 //! Invalidation patterns (SCAN + UNLINK, names matched literally): by exchange
 //! `market:*:{exchange}:*`, by symbol `market:*:{symbol}`, by strategy
 //! `market:signal:{strategy}:*`; [`MarketDataCache::invalidate_pattern`] is relative to
-//! `market:` (the seed's `flush_pattern('ticker:binance:*')`).
+//! `market:` (the Python services' `flush_pattern('ticker:binance:*')`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -78,7 +78,7 @@ fn segment<'a>(what: &str, s: &'a str) -> Result<&'a str> {
     Ok(s)
 }
 
-/// Market data per exchange and symbol (seed 001), signals, API-call counters; cheap to clone.
+/// Market data per exchange and symbol, signals, API-call counters; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct MarketDataCache {
     cache: Cache,
@@ -263,25 +263,25 @@ impl MarketDataCache {
         Ok(layout::QUOTE.key(&[segment("symbol", symbol)?]))
     }
 
-    /// Caches seed 004's market data for a symbol (TTL market_data, 30 s by default).
+    /// Caches the market snapshot for a symbol (TTL market_data, 30 s by default).
     pub async fn set_market_data<T: Serialize>(&self, symbol: &str, data: &T) -> Result<bool> {
         let key = Self::market_data_key(symbol)?;
         self.cache.typed(DataType::MarketData).set(&key, data).await
     }
 
-    /// Seed 004's cached market data for a symbol.
+    /// The cached market snapshot for a symbol.
     pub async fn get_market_data<T: DeserializeOwned>(&self, symbol: &str) -> Result<Option<T>> {
         let key = Self::market_data_key(symbol)?;
         self.cache.typed(DataType::MarketData).get(&key).await
     }
 
-    /// Caches seed 000's quote (bid/ask) for a symbol (TTL quote, 2 s by default).
+    /// Caches the quote (bid/ask) for a symbol (TTL quote, 2 s by default).
     pub async fn cache_quote<T: Serialize>(&self, symbol: &str, quote: &T) -> Result<bool> {
         let key = Self::quote_key(symbol)?;
         self.cache.typed(DataType::Quotes).set(&key, quote).await
     }
 
-    /// Seed 000's cached quote for a symbol.
+    /// The cached quote for a symbol.
     pub async fn get_cached_quote<T: DeserializeOwned>(&self, symbol: &str) -> Result<Option<T>> {
         let key = Self::quote_key(symbol)?;
         self.cache.typed(DataType::Quotes).get(&key).await
@@ -420,7 +420,7 @@ pub mod patterns {
     }
 }
 
-/// Feature vectors per symbol and day, `features:{symbol}:{date}` (seed 003), TTL 1 h.
+/// Feature vectors per symbol and day, `features:{symbol}:{date}` (the feature cache), TTL 1 h.
 #[derive(Debug, Clone)]
 pub struct FeatureCache {
     cache: Cache,
@@ -515,7 +515,7 @@ impl FeatureCache {
     }
 }
 
-/// The last 1000 signals (seed 004), newest first: `LPUSH` + `LTRIM` + `EXPIRE` in one `MULTI`.
+/// The signal buffer: the last 1000 signals, newest first: `LPUSH` + `LTRIM` + `EXPIRE` in one `MULTI`.
 #[derive(Debug, Clone)]
 pub struct SignalBuffer {
     cache: Cache,
@@ -600,7 +600,7 @@ impl SignalBuffer {
     }
 }
 
-/// Expensive query results keyed by a stable hash of their parameters (seed 004): backtests
+/// Expensive query results keyed by a stable hash of their parameters (the query-result cache): backtests
 /// (24 h) and position sizing (1 min).
 #[derive(Debug, Clone)]
 pub struct QueryCache {

@@ -25,7 +25,7 @@ use crate::config::{Endpoint, RedisConfig, Topology};
 use crate::conn::{self, Conn};
 use crate::error::{Error, Result};
 
-/// The seed's stream name (the layout's [`crate::market::layout::MARKET_STREAM`]).
+/// The market stream's name, as the Python services use it (the layout's [`crate::market::layout::MARKET_STREAM`]).
 pub const DEFAULT_STREAM: &str = crate::market::layout::MARKET_STREAM_KEY;
 /// Default bound on the stream's length (`MAXLEN ~`): about 100,000 entries are kept.
 pub const DEFAULT_MAXLEN: usize = 100_000;
@@ -236,7 +236,7 @@ impl MarketDataStream {
         Ok(cmd.query_async(&mut c).await?)
     }
 
-    /// Appends a quote for `symbol` stamped now (the seed's `publish_quote`); returns its id.
+    /// Appends a quote for `symbol` stamped now (the Python services' `publish_quote`); returns its id.
     pub async fn publish_quote(
         &self,
         symbol: &str,
