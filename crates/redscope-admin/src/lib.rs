@@ -18,7 +18,7 @@
 //!   [`findings`] (hygiene findings), [`series`] (time series), [`server`] (INFO, slowlog,
 //!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections).
 //! - Forms: [`bytes`] (lossless keys and values), [`decode`] (string decoders), [`error`] (the
-//!   one error body).
+//!   one error body), [`resp`] (the bounded RESP reader of the channel monitor and the benches).
 //!
 //! Dropping the last handle cancels every loop and job; [`AdminService::shutdown`] stops them
 //! and waits.
