@@ -610,3 +610,35 @@ async fn a_hash_of_big_values_comes_in_short_pages() {
     assert_eq!(fields.len(), 20);
     assert!(pages >= 2, "{pages} pages");
 }
+
+#[tokio::test]
+async fn a_tree_the_server_refuses_says_why_once() {
+    let redis = RedisServer::start().unwrap();
+    let mut c = redis_conn(&redis).await;
+    let () = redis::cmd("ACL")
+        .arg(&[
+            "SETUSER",
+            "noscan",
+            "on",
+            ">noscan-pw",
+            "~*",
+            "+@all",
+            "-scan",
+        ])
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let url = format!("redis://noscan:noscan-pw@127.0.0.1:{}", redis.port());
+    let cfg = redscope::RedisConfig::from_url(&url).unwrap();
+    let api = Api::start(cfg, false).await;
+    let (status, body) = api.get("/api/tree").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "server", "{body}");
+    let msg = body["message"].as_str().unwrap();
+    // The server's own refusal, named once: the scan's error, not a rebuilt copy of its text.
+    assert!(msg.contains("no permissions to run the 'scan' command"), "{msg}");
+    assert_eq!(msg.matches("server error").count(), 1, "{msg}");
+    // A second ask starts a new scan and gets the same answer.
+    let (again, body2) = api.get("/api/tree").await;
+    assert_eq!((again, &body2["message"]), (422, &body["message"]));
+}

@@ -17,7 +17,7 @@ use super::events::Publisher;
 use super::session::Session;
 use super::sync::lock;
 use redscope::conn::Conn;
-use redscope::error::{Error, ErrorKind, Result};
+use redscope::error::{Error, Result};
 use redscope::keyspace;
 
 /// Most distinct children one level keeps; keys under further children are counted in `omitted`.
@@ -105,7 +105,7 @@ struct Agg {
     scanned: u64,
     total: u64,
     complete: bool,
-    error: Option<(ErrorKind, String)>,
+    error: Option<Error>,
 }
 
 struct Scan {
@@ -184,9 +184,9 @@ impl Trees {
         let _ = tokio::time::timeout(FIRST_ANSWER, done.wait_for(|d| *d)).await;
         let level = scan.snapshot();
         let failed = lock(&scan.agg).error.clone();
-        if let Some((kind, msg)) = failed {
+        if let Some(e) = failed {
             self.remove(&scan.key);
-            return Err(rebuild_error(kind, msg));
+            return Err(e);
         }
         Ok(level)
     }
@@ -261,7 +261,7 @@ async fn run(scan: Arc<Scan>, conn: Conn, events: Publisher<Progress>) {
             Ok(()) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "tree scan failed");
-                agg.error = Some((e.kind(), e.to_string()));
+                agg.error = Some(e);
             }
         }
     }
@@ -426,15 +426,6 @@ fn prefix_pattern(prefix: &[u8]) -> String {
     match std::str::from_utf8(prefix) {
         Ok(p) => format!("{}*", keyspace::glob_escape(p)),
         Err(_) => "*".into(),
-    }
-}
-
-fn rebuild_error(kind: ErrorKind, msg: String) -> Error {
-    match kind {
-        ErrorKind::Server => Error::server(msg),
-        ErrorKind::Auth => Error::Auth(msg),
-        ErrorKind::InvalidInput => Error::InvalidInput(msg),
-        _ => Error::Connection(msg),
     }
 }
 

@@ -59,6 +59,31 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// A copy of the error for every party waiting on one shared operation (a scan several callers
+/// wait on). Every variant is copied as is, but for [`Error::Io`], which keeps its kind and text.
+impl Clone for Error {
+    fn clone(&self) -> Self {
+        match self {
+            Error::Config(m) => Error::Config(m.clone()),
+            Error::Connection(m) => Error::Connection(m.clone()),
+            Error::Auth(m) => Error::Auth(m.clone()),
+            Error::Timeout(d) => Error::Timeout(*d),
+            Error::Server { code, message } => Error::Server {
+                code: code.clone(),
+                message: message.clone(),
+            },
+            Error::CircuitOpen(d) => Error::CircuitOpen(*d),
+            Error::Codec(m) => Error::Codec(m.clone()),
+            Error::InvalidInput(m) => Error::InvalidInput(m.clone()),
+            Error::NotFound(m) => Error::NotFound(m.clone()),
+            Error::ReadOnly(m) => Error::ReadOnly(m.clone()),
+            Error::ConfirmationRequired(m) => Error::ConfirmationRequired(m.clone()),
+            Error::Lock(m) => Error::Lock(m.clone()),
+            Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
+        }
+    }
+}
+
 /// Coarse classification of an [`Error`], stable for matching and for the API's `code` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -241,6 +266,26 @@ impl From<serde_json::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_keeps_kind_code_and_text() {
+        let busy = Error::from(reply("BUSY Redis is busy running a script"));
+        let copy = busy.clone();
+        assert_eq!(copy.kind(), ErrorKind::Server);
+        assert_eq!(copy.server_code(), Some("BUSY"));
+        assert_eq!(copy.to_string(), busy.to_string());
+        let io = Error::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
+        match io.clone() {
+            Error::Io(e) => assert_eq!(
+                (e.kind(), e.to_string()),
+                (std::io::ErrorKind::NotFound, "no such file".to_string())
+            ),
+            other => panic!("an I/O error copied as {other:?}"),
+        }
+    }
 
     /// The redis-rs error for an error reply exactly as a server sends it (`-CODE detail\r\n`).
     fn reply(line: &str) -> redis::RedisError {
