@@ -371,7 +371,7 @@ kind: string,
 /**
  * Where it is.
  */
-state: FindingsJobState, 
+state: JobState, 
 /**
  * SCAN calls made.
  */
@@ -396,11 +396,6 @@ finished_ms?: number,
  * The findings, once finished (or cancelled).
  */
 report?: FindingsReport, };
-
-/**
- * State of a findings job.
- */
-export type FindingsJobState = "running" | "done" | "cancelled" | "failed";
 
 /**
  * `GET /api/findings` parameters.
@@ -647,7 +642,7 @@ export type JobId = {
 id: string, };
 
 /**
- * State of a job.
+ * Where a job is: the one state every job record carries.
  */
 export type JobState = "running" | "done" | "cancelled" | "failed";
 

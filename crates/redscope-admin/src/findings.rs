@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
 use super::events::Publisher;
-use super::registry::{JobHandle, Policy, Record, Registry};
+use super::registry::{JobHandle, JobState, Policy, Record, Registry};
 use super::server::{ServerTools, SlowlogQuery};
 use super::services;
 use super::session::Session;
@@ -128,20 +128,6 @@ pub struct FindingsReport {
     pub findings: Vec<Finding>,
 }
 
-/// State of a findings job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingsJobState {
-    /// Walking the keyspace.
-    Running,
-    /// Finished; `report` is set.
-    Done,
-    /// Stopped by a cancel; `report` holds what was found so far.
-    Cancelled,
-    /// Stopped by an error.
-    Failed,
-}
-
 /// A full findings run.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct FindingsJob {
@@ -150,7 +136,7 @@ pub struct FindingsJob {
     /// `findings`.
     pub kind: &'static str,
     /// Where it is.
-    pub state: FindingsJobState,
+    pub state: JobState,
     /// SCAN calls made.
     pub scanned: u64,
     /// Keys examined so far.
@@ -187,7 +173,7 @@ impl Record for FindingsJob {
     }
 
     fn is_running(&self) -> bool {
-        self.state == FindingsJobState::Running
+        self.state == JobState::Running
     }
 }
 
@@ -445,7 +431,7 @@ impl Findings {
         let record = |id| FindingsJob {
             id,
             kind: "findings",
-            state: FindingsJobState::Running,
+            state: JobState::Running,
             scanned: 0,
             examined: 0,
             error: None,
@@ -462,14 +448,14 @@ impl Findings {
                 match outcome {
                     Ok(report) => {
                         j.state = if cancelled {
-                            FindingsJobState::Cancelled
+                            JobState::Cancelled
                         } else {
-                            FindingsJobState::Done
+                            JobState::Done
                         };
                         j.report = Some(report);
                     }
                     Err(e) => {
-                        j.state = FindingsJobState::Failed;
+                        j.state = JobState::Failed;
                         j.error = Some(e.to_string());
                     }
                 }

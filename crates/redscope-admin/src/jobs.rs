@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::bytes::Bytes;
 use super::events::Publisher;
+pub use super::registry::JobState;
 use super::registry::{JobHandle, Policy, Record, Registry};
 use super::session::Session;
 use super::tree::Trees;
@@ -86,16 +87,6 @@ pub enum InvalidateReply {
     },
     /// The running job.
     Started(Job),
-}
-
-/// State of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Running,
-    Done,
-    Cancelled,
-    Failed,
 }
 
 /// A long operation's progress and outcome.

@@ -20,6 +20,20 @@ use redscope::error::{Error, Result};
 /// How long [`Registry::shutdown`] waits for cancelled jobs to finish before aborting them.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
+/// Where a job is: the one state every job record carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Working.
+    Running,
+    /// Finished.
+    Done,
+    /// Stopped by a cancel; the record holds what was done so far.
+    Cancelled,
+    /// Stopped by an error; the record says why.
+    Failed,
+}
+
 /// A job's record as the API shows it (its progress, then its outcome).
 pub trait Record: Clone + Serialize + Send + 'static {
     /// The job's id.
