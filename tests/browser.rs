@@ -636,7 +636,10 @@ async fn a_tree_the_server_refuses_says_why_once() {
     assert_eq!(body["code"], "server", "{body}");
     let msg = body["message"].as_str().unwrap();
     // The server's own refusal, named once: the scan's error, not a rebuilt copy of its text.
-    assert!(msg.contains("no permissions to run the 'scan' command"), "{msg}");
+    assert!(
+        msg.contains("no permissions to run the 'scan' command"),
+        "{msg}"
+    );
     assert_eq!(msg.matches("server error").count(), 1, "{msg}");
     // A second ask starts a new scan and gets the same answer.
     let (again, body2) = api.get("/api/tree").await;

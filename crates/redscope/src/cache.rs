@@ -632,9 +632,8 @@ impl Cache {
                         Err(_) => continue,
                     };
                     let Some(landed) = landed else { continue };
-                    match landed.downcast_ref::<std::result::Result<T, Arc<Error>>>() {
-                        Some(Ok(v)) => return Ok(v.clone()),
-                        Some(Err(e)) => return Err(duplicate(e)),
+                    match landed.downcast_ref::<Result<T>>() {
+                        Some(outcome) => return outcome.clone(),
                         // Another type is computed under this key: compute on our own.
                         None => break None,
                     }
@@ -668,11 +667,7 @@ impl Cache {
         };
         drop(guard);
         if let Some(tx) = leader {
-            let shared: std::result::Result<T, Arc<Error>> = match &outcome {
-                Ok(v) => Ok(v.clone()),
-                Err(e) => Err(Arc::new(duplicate(e))),
-            };
-            let landing: Landing = Arc::new(shared);
+            let landing: Landing = Arc::new(outcome.clone());
             tx.send_replace(Some(landing));
         }
         outcome
@@ -776,28 +771,6 @@ impl Cache {
 /// True when a failure means "Redis is unavailable": reads become misses, writes are skipped.
 fn degrades(e: &Error) -> bool {
     e.is_transient() || e.kind() == ErrorKind::CircuitOpen
-}
-
-/// An equivalent error for the waiters of a single-flight computation (errors are not `Clone`).
-fn duplicate(e: &Error) -> Error {
-    match e {
-        Error::Config(s) => Error::Config(s.clone()),
-        Error::Connection(s) => Error::Connection(s.clone()),
-        Error::Auth(s) => Error::Auth(s.clone()),
-        Error::Timeout(d) => Error::Timeout(*d),
-        Error::Server { code, message } => Error::Server {
-            code: code.clone(),
-            message: message.clone(),
-        },
-        Error::CircuitOpen(d) => Error::CircuitOpen(*d),
-        Error::Codec(s) => Error::Codec(s.clone()),
-        Error::InvalidInput(s) => Error::InvalidInput(s.clone()),
-        Error::NotFound(s) => Error::NotFound(s.clone()),
-        Error::ReadOnly(s) => Error::ReadOnly(s.clone()),
-        Error::ConfirmationRequired(s) => Error::ConfirmationRequired(s.clone()),
-        Error::Lock(s) => Error::Lock(s.clone()),
-        other => Error::Io(std::io::Error::other(other.to_string())),
-    }
 }
 
 /// A [`Cache`] view for one [`DataType`]: its TTL from the policy, its own counters.

@@ -59,8 +59,8 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
-/// A copy of the error for every party waiting on one shared operation (a scan several callers
-/// wait on). Every variant is copied as is, but for [`Error::Io`], which keeps its kind and text.
+/// A copy of the error for every party waiting on one shared operation (a single-flight load, a
+/// scan several callers wait on). Every variant is copied as is, but for [`Error::Io`], which keeps its kind and text.
 impl Clone for Error {
     fn clone(&self) -> Self {
         match self {
