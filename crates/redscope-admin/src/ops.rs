@@ -191,18 +191,13 @@ macro_rules! operations {
             },
         )*];
 
-        /// Runs operation `name` with `args` on `service` and answers the reply as JSON text.
-        /// Operations that always write are refused in read-only mode here, before the service
-        /// sees them; the service screens the others itself.
+        /// Runs operation `name` with `args` on `service` and answers the reply as JSON text,
+        /// through the operation's typed form (which refuses the always-writing ones in
+        /// read-only mode before the service sees them; the service screens the others itself).
         pub async fn call(service: &AdminService, name: &str, args: Args) -> Result<String> {
             match name {
                 $(stringify!($name) => {
-                    let $r: $req = args.parse()?;
-                    if Writes::$writes == Writes::Yes {
-                        service.ensure_writable(stringify!($name))?;
-                    }
-                    let $svc = service;
-                    let reply: $reply = $body;
+                    let reply = typed::$name(service, args.parse()?).await?;
                     Ok(serde_json::to_string(&reply)?)
                 })*
                 other => Err(Error::NotFound(format!("no operation {other:?}"))),
