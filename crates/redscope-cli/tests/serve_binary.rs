@@ -4,9 +4,9 @@
 //! appears nowhere: not in stderr, stdout, any API response, nor any file the app wrote
 //! (except the 0600 secret store that exists to hold it).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use redscope_testing::RedisServer;
 use serde_json::{json, Value};
@@ -14,16 +14,6 @@ use serde_json::{json, Value};
 const TOKEN: &str = "binary-test-token-0123456789";
 const PASSWORD: &str = "Pw-7f3Kq9-zZ-never-logged";
 const WRONG: &str = "Wrong-Pw-4hT2-also-secret";
-
-/// Kills the server process when the test ends, also when it fails.
-struct Guard(std::process::Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Client {
     base: String,
@@ -74,35 +64,13 @@ async fn the_binary_survives_faults_without_panic_and_never_shows_the_password()
     let mut redis = RedisServer::builder().password(PASSWORD).start().unwrap();
     let config_dir = tempfile::tempdir().unwrap();
     let stderr_path = config_dir.path().join("stderr.log");
-    let stderr_file = std::fs::File::create(&stderr_path).unwrap();
     let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/0", redis.port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redscope"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("REDIS_URL", &url)
-        .env("REDSCOPE_TOKEN", TOKEN)
-        .env("REDSCOPE_LOG", "trace")
-        .env("REDSCOPE_CONFIG_DIR", config_dir.path().join("cfg"))
-        .env("REDSCOPE_SECRET_STORE", "file")
-        .env_remove("REDIS_PASSWORD")
-        .stdout(Stdio::piped())
-        .stderr(stderr_file)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut child = Guard(child);
-    let mut stdout = BufReader::new(stdout);
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let mut served = common::serve(&url, TOKEN, "trace", config_dir.path(), &stderr_path);
+    let addr = served.addr.clone();
     let mut c = Client {
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
-        seen: vec![line.clone()],
+        seen: vec![served.first_line.clone()],
     };
     let port = redis.port();
 
@@ -194,10 +162,10 @@ async fn the_binary_survives_faults_without_panic_and_never_shows_the_password()
         .await;
     c.call("GET", "/api/keys", None).await;
 
-    child.0.kill().unwrap();
-    let _ = child.0.wait();
+    served.child.kill().unwrap();
+    let _ = served.child.wait();
     let mut rest = String::new();
-    let _ = std::io::Read::read_to_string(&mut stdout, &mut rest);
+    let _ = std::io::Read::read_to_string(&mut served.stdout, &mut rest);
     let stderr = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(
         stderr.contains("starting web mode"),
@@ -210,7 +178,7 @@ async fn the_binary_survives_faults_without_panic_and_never_shows_the_password()
     for secret in [PASSWORD, WRONG] {
         assert!(!stderr.contains(secret), "a password in stderr");
         assert!(
-            !rest.contains(secret) && !line.contains(secret),
+            !rest.contains(secret) && !served.first_line.contains(secret),
             "a password on stdout"
         );
         for body in &c.seen {

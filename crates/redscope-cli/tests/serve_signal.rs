@@ -2,10 +2,12 @@
 //! (Ctrl-C): it exits 0 soon after the signal, also with a WebSocket and an idle keep-alive
 //! connection open, and logs no panic.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod common;
 
 use redscope_testing::RedisServer;
 
@@ -15,42 +17,13 @@ const TOKEN: &str = "signal-test-token-0123456789";
 /// not that the deadline cut it short.
 const EXIT_WITHIN: Duration = Duration::from_secs(8);
 
-/// Kills the server process when the test ends early (a failed assertion).
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Sends `signal` to a running `redscope serve` and checks it exits 0 without a panic.
 async fn stops_cleanly_on(signal: &str) {
     let redis = RedisServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let stderr_path = dir.path().join("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redscope"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("REDIS_URL", redis.url())
-        .env("REDSCOPE_TOKEN", TOKEN)
-        .env("REDSCOPE_LOG", "info")
-        .env("REDSCOPE_CONFIG_DIR", dir.path().join("cfg"))
-        .env("REDSCOPE_SECRET_STORE", "file")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut child = Guard(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let mut served = common::serve(&redis.url(), TOKEN, "info", dir.path(), &stderr_path);
+    let addr = served.addr.clone();
 
     // It answers (and the client keeps its connection open, idle, afterwards).
     let http = reqwest::Client::new();
@@ -67,13 +40,13 @@ async fn stops_cleanly_on(signal: &str) {
     let _events = open_websocket(&addr);
 
     let sent = Command::new("kill")
-        .args([&format!("-{signal}"), &child.0.id().to_string()])
+        .args([&format!("-{signal}"), &served.child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success(), "kill -{signal} failed");
     let signalled = Instant::now();
     let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
+        if let Some(status) = served.child.try_wait().unwrap() {
             break status;
         }
         assert!(
