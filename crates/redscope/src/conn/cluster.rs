@@ -91,11 +91,7 @@ impl ClusterState {
     /// Every slot-serving master (from `CLUSTER SLOTS` each call, so resharding is seen) with a
     /// direct connection, kept for the next call.
     pub(super) async fn masters(&self) -> Result<Vec<NodeConn>> {
-        let mut c = self.current();
-        let slots: Value = redis::cmd("CLUSTER")
-            .arg("SLOTS")
-            .query_async(&mut c)
-            .await?;
+        let slots = self.cluster_slots().await?;
         let mut out = Vec::new();
         let mut cache = self.nodes.lock().await;
         let mut addrs = masters_from_slots(&slots);
@@ -118,12 +114,16 @@ impl ClusterState {
 
     /// The slot ranges and their masters (fresh `CLUSTER SLOTS`).
     pub(super) async fn slot_map(&self) -> Result<Vec<SlotRange>> {
+        Ok(slot_ranges(&self.cluster_slots().await?))
+    }
+
+    /// A fresh `CLUSTER SLOTS` reply, through the Cluster connection.
+    async fn cluster_slots(&self) -> Result<Value> {
         let mut c = self.current();
-        let slots: Value = redis::cmd("CLUSTER")
+        Ok(redis::cmd("CLUSTER")
             .arg("SLOTS")
             .query_async(&mut c)
-            .await?;
-        Ok(slot_ranges(&slots))
+            .await?)
     }
 }
 
