@@ -13,6 +13,16 @@ const WINDOW = 1 << 20;
 /** Elements per page read for a copy or a download. */
 const PAGE = 1000;
 
+/** Largest element the server sends whole (larger ones arrive cut, with `full_len`). */
+const ELEMENT_MAX = 1 << 20;
+
+/** Whether any element of the page was cut by the server. */
+function cutIn(kv: KeyValue): boolean {
+  const v = kv.value as unknown as Record<string, unknown>;
+  const parts: unknown[] = [...((v.fields as unknown[]) ?? []).flatMap((f) => [(f as { field: unknown }).field, (f as { value: unknown }).value]), ...((v.items as unknown[]) ?? []), ...((v.members as unknown[]) ?? []).map((m) => ((m as { member?: unknown }).member ?? m))];
+  return parts.some((b) => typeof b === 'object' && b !== null && (b as { full_len?: number }).full_len !== undefined);
+}
+
 /** One element of a collection as JSON-friendly text. */
 type Row = unknown;
 
@@ -21,7 +31,8 @@ type Row = unknown;
  * when `each` returns false. Strings are not handled here (see `stringParts`).
  */
 export async function walkValue(api: Transport, keyB64: string, first: KeyValue, each: (rows: Row[]) => boolean): Promise<void> {
-  let kv = first;
+  // The page on screen may have elements cut to the preview size: read again at full size.
+  let kv = cutIn(first) ? await api.call('key', { key_b64: keyB64, count: PAGE, max_bytes: ELEMENT_MAX }) : first;
   for (;;) {
     let next: Record<string, unknown> | null = null;
     let rows: Row[] = [];
@@ -61,8 +72,9 @@ export async function walkValue(api: Transport, keyB64: string, first: KeyValue,
         rows = [v.json ?? null];
       }
     }
+    if (cutIn(kv)) throw new Error(`an element of this ${kv.type} is larger than ${ELEMENT_MAX >> 20} MiB: read it with the console (Server page)`);
     if (!each(rows) || !next) return;
-    kv = await api.call('key', { key_b64: keyB64, count: PAGE, ...next });
+    kv = await api.call('key', { key_b64: keyB64, count: PAGE, max_bytes: ELEMENT_MAX, ...next });
   }
 }
 
@@ -125,7 +137,7 @@ export async function downloadValue(api: Transport, keyB64: string, kv: KeyValue
     }
     return new Blob(parts, { type: 'application/octet-stream' });
   }
-  const first = await api.call('key', { key_b64: keyB64, count: PAGE });
+  const first = await api.call('key', { key_b64: keyB64, count: PAGE, max_bytes: ELEMENT_MAX });
   await walkValue(api, keyB64, first, (rows) => {
     const chunk = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
     parts.push(chunk);

@@ -153,8 +153,14 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   }
 
   function valueCell(b: Bytes): HTMLElement {
-    const cell = h('span', { class: `cell-value${b.binary ? ' binary' : ''}`, title: b.text }, preview(b));
+    const cell = h('span', { class: `cell-value${b.binary ? ' binary' : ''}`, title: b.text }, preview(b), b.full_len !== undefined ? h('span', { class: 'badge', title: 'only the first bytes are shown' }, `cut · ${formatBytes(b.full_len)}`) : null);
     return cell;
+  }
+
+  /** Refuses an edit that must name an element by its exact bytes when only its start is known. */
+  function whole(b: Bytes): Bytes {
+    if (b.full_len !== undefined) throw new Error(`this element is ${formatBytes(b.full_len)} and only its start was loaded: edit it with the console (Server page)`);
+    return b;
   }
 
   function renderHash(kv: KeyValue): void {
@@ -163,15 +169,15 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       for (const f of fields) {
         const tr = h('tr', { 'data-field': f.field.text });
         const editBtn = button('Edit', async () => {
-          const next = await promptDialog(`New value for field "${f.field.text}":`, f.value.text);
+          const next = await promptDialog(`New value for field "${f.field.text}":`, whole(f.value).text);
           if (next === null) return;
-          await edit({ op: 'hset', field_b64: f.field.b64, value_b64: typedB64(next) });
+          await edit({ op: 'hset', field_b64: whole(f.field).b64, value_b64: typedB64(next) });
         }, { class: 'btn small', 'data-testid': 'hash-edit' });
         const renameBtn = button('Rename', async () => {
           const next = await promptDialog(`New name for field "${f.field.text}":`, f.field.text);
           if (next === null || next === f.field.text) return;
           try {
-            await edit({ op: 'hrename', field_b64: f.field.b64, new_field_b64: typedB64(next) });
+            await edit({ op: 'hrename', field_b64: whole(f.field).b64, new_field_b64: typedB64(next) });
           } catch (e) {
             if (!(e instanceof ApiError) || e.code !== 'confirmation_required') throw e;
             if (!(await confirmDialog('Replace field', `Field "${next}" exists: replace its value with "${f.field.text}"'s?`, 'Replace'))) return;
@@ -180,7 +186,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         }, { class: 'btn small', 'data-testid': 'hash-rename' });
         const delBtn = button('✕', async () => {
           if (!(await confirmDialog('Delete field', `Delete field "${f.field.text}"?`, 'Delete'))) return;
-          await edit({ op: 'hdel', field_b64: f.field.b64 });
+          await edit({ op: 'hdel', field_b64: whole(f.field).b64 });
         }, { class: 'btn small danger', title: 'Delete field', 'data-testid': 'hash-delete' });
         tr.append(h('td', { class: 'mono' }, f.field.text), h('td', {}, valueCell(f.value)), h('td', { class: 'actions' }, editBtn, renameBtn, delBtn));
         rows.append(tr);
@@ -214,7 +220,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         const index = start + i;
         rows.append(h('tr', {}, h('td', { class: 'num' }, String(index)), h('td', {}, valueCell(b)), h('td', { class: 'actions' },
           button('Edit', async () => {
-            const next = await promptDialog(`New value at index ${index}:`, b.text);
+            const next = await promptDialog(`New value at index ${index}:`, whole(b).text);
             if (next === null) return;
             await edit({ op: 'lset', index, value_b64: typedB64(next) });
           }, { class: 'btn small' }),
@@ -222,12 +228,12 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
             const next = await promptDialog(`Value to insert next to "${preview(b, 60)}" (before it; start with > to insert after):`, '');
             if (next === null) return;
             const after = next.startsWith('>');
-            await edit({ op: 'linsert', pivot_b64: b.b64, after, value_b64: typedB64(after ? next.slice(1) : next) });
+            await edit({ op: 'linsert', pivot_b64: whole(b).b64, after, value_b64: typedB64(after ? next.slice(1) : next) });
           }, { class: 'btn small', 'data-testid': 'list-insert' }),
           button('✕', async () => {
             const n = await removeCount(b);
             if (n === null) return;
-            await edit({ op: 'lrem', value_b64: b.b64, count: n });
+            await edit({ op: 'lrem', value_b64: whole(b).b64, count: n });
           }, { class: 'btn small danger', 'data-testid': 'list-remove' }))));
       });
       offset = start + items.length;
@@ -271,7 +277,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     const addRows = (members: Bytes[]) => {
       for (const m of members) rows.append(h('tr', {}, h('td', {}, valueCell(m)), h('td', { class: 'actions' }, button('✕', async () => {
         if (!(await confirmDialog('Remove member', `Remove "${preview(m, 60)}"?`, 'Remove'))) return;
-        await edit({ op: 'srem', member_b64: m.b64 });
+        await edit({ op: 'srem', member_b64: whole(m).b64 });
       }, { class: 'btn small danger' }))));
     };
     addRows(valuePage(kv, 'set').members ?? []);
@@ -299,11 +305,11 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
           if (s === null) return;
           const score = Number(s);
           if (!Number.isFinite(score)) throw new Error(`"${s}" is not a number`);
-          await edit({ op: 'zadd', member_b64: m.member.b64, score });
+          await edit({ op: 'zadd', member_b64: whole(m.member).b64, score });
         }, { class: 'btn small' }),
         button('✕', async () => {
           if (!(await confirmDialog('Remove member', `Remove "${preview(m.member, 60)}"?`, 'Remove'))) return;
-          await edit({ op: 'zrem', member_b64: m.member.b64 });
+          await edit({ op: 'zrem', member_b64: whole(m.member).b64 });
         }, { class: 'btn small danger' })))));
       offset = start + members.length;
     };
