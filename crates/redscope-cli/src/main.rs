@@ -122,21 +122,19 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 /// The Redis configuration from `--redis` or the environment. `REDIS_PASSWORD` fills in a URL
 /// without a password, so the password need not be on the command line.
 fn redis_config(url: Option<&str>) -> anyhow::Result<RedisConfig> {
-    Ok(match url {
-        Some(u) => {
-            let mut cfg = RedisConfig::from_url(u)?;
-            if cfg.password.is_some() {
-                tracing::warn!("the --redis URL holds a password, which every user of this machine can read (ps): set REDIS_PASSWORD instead");
-            } else if let Some(pw) = std::env::var("REDIS_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty())
-            {
-                cfg.password = Some(redscope::config::Secret::new(pw));
-            }
-            cfg
-        }
+    let cfg = match url {
+        // `--redis` stands in for REDIS_URL; the other REDIS_* variables (password, TLS, SSH)
+        // still apply.
+        Some(u) => RedisConfig::from_vars(|name| match name {
+            "REDIS_URL" => Some(u.to_string()),
+            other => std::env::var(other).ok(),
+        })?,
         None => RedisConfig::from_env()?,
-    })
+    };
+    if url.is_some_and(|u| RedisConfig::from_url(u).is_ok_and(|c| c.password.is_some())) {
+        tracing::warn!("the --redis URL holds a password, which every user of this machine can read (ps): set REDIS_PASSWORD instead");
+    }
+    Ok(cfg)
 }
 
 /// The access token from `--token-file` (first line, trimmed).
