@@ -398,3 +398,52 @@ async fn a_half_sent_request_is_cut_off_and_connections_are_capped() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_beyond_the_concurrency_cap_get_503() {
+    let redis = RedisServer::start().unwrap();
+    let mut cfg = redis.config();
+    cfg.response_timeout = Duration::from_secs(3);
+    cfg.connect_timeout = Duration::from_secs(3);
+    let service = AdminService::new(cfg, AdminOptions::default());
+    let server = WebServer::bind(
+        service,
+        ServeOptions {
+            token: Some(TOKEN.into()),
+            limits: Limits {
+                max_requests: 1,
+                ..Limits::default()
+            },
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        http.get(format!("http://{addr}{path}"))
+            .bearer_auth(TOKEN)
+            .send()
+    };
+    assert_eq!(get("/api/keys").await.unwrap().status(), 200);
+    // A hung server holds one request for a response timeout; meanwhile every other is 503.
+    redis.pause().unwrap();
+    let held = tokio::spawn(get("/api/keys"));
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let res = get("/api/openapi.json").await.unwrap();
+        if res.status() == 503 {
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["code"], "busy", "{body}");
+            break;
+        }
+        assert_eq!(res.status(), 200);
+        assert!(Instant::now() < deadline, "no 503 while a request was held");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    redis.resume().unwrap();
+    let _ = held.await;
+    assert_eq!(get("/api/openapi.json").await.unwrap().status(), 200);
+}

@@ -401,8 +401,10 @@ fn destination(p: &Profile) -> Result<String> {
         } => format!("sentinel {sentinels:?} {master}"),
         other => format!("{other:?}"),
     };
+    // Through SSH the secret travels on from the SSH host (and any jump host): those count too.
+    let ssh = cfg.ssh.as_ref().map(|s| s.display());
     Ok(format!(
-        "{:?} {topology} user={:?} ca={:?}",
+        "{:?} {topology} user={:?} ca={:?} ssh={ssh:?}",
         cfg.endpoint, cfg.username, cfg.tls_ca
     ))
 }
@@ -462,7 +464,14 @@ fn destination_allowed(cfg: &RedisConfig, allowed: &[String]) -> bool {
         Endpoint::Tcp { host, port } | Endpoint::Tls { host, port, .. } => ok(host, *port),
         Endpoint::Unix { path } => allowed.iter().any(|a| std::path::Path::new(a) == path),
     };
-    endpoint_ok && nodes.iter().all(|(h, p)| ok(h, *p))
+    // An SSH tunnel (and its jump hosts) is a destination of its own.
+    let mut ssh_ok = true;
+    let mut hop = cfg.ssh.as_ref();
+    while let Some(s) = hop {
+        ssh_ok &= ok(&s.host, s.port);
+        hop = s.jump.as_deref();
+    }
+    endpoint_ok && ssh_ok && nodes.iter().all(|(h, p)| ok(h, *p))
 }
 
 /// Checks a CA file named by a profile the way the connection will read it, with one answer for

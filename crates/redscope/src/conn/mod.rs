@@ -208,10 +208,7 @@ impl ConnectionLike for Conn {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         let deadline = self.deadline;
-        Box::pin(within(
-            deadline,
-            self.dispatch_commands(cmd, offset, count),
-        ))
+        Box::pin(within(deadline, self.dispatch_commands(cmd, offset, count)))
     }
 
     fn get_db(&self) -> i64 {
@@ -294,5 +291,4 @@ impl Conn {
             }
         }
     }
-
 }
