@@ -1312,7 +1312,11 @@ separator: string,
 /**
  * Whether a password is stored for it (ignored on input).
  */
-has_password: boolean, };
+has_password: boolean, 
+/**
+ * Whether a Sentinel password is stored for it (ignored on input).
+ */
+has_sentinel_password: boolean, };
 
 /**
  * A profile with an optional password, as `profile_save` and `profile_test` take it.
@@ -1322,6 +1326,11 @@ export type ProfileInput = {
  * New password; `None` keeps the stored one, `""` removes it.
  */
 password?: string, 
+/**
+ * New password of the Sentinels (`redis+sentinel://` URLs); `None` keeps the stored one,
+ * `""` removes it.
+ */
+sentinel_password?: string, 
 /**
  * Unique name.
  */
@@ -1358,7 +1367,11 @@ separator: string,
 /**
  * Whether a password is stored for it (ignored on input).
  */
-has_password: boolean, };
+has_password: boolean, 
+/**
+ * Whether a Sentinel password is stored for it (ignored on input).
+ */
+has_sentinel_password: boolean, };
 
 /**
  * A saved profile's name.
