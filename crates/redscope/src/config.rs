@@ -98,7 +98,17 @@ pub struct RedisConfig {
     /// PEM file of the CA that signed the server's TLS certificate (`?ca=` or `REDIS_TLS_CA`);
     /// `None` trusts the system's roots.
     pub tls_ca: Option<PathBuf>,
+    /// Most connections open at once (`REDIS_MAX_CONNECTIONS`, default 50): the size of the
+    /// pool of dedicated connections for blocking commands ([`crate::pool::BlockingPool`]);
+    /// ordinary commands share one multiplexed connection.
+    pub max_connections: usize,
+    /// Whether Redis is used at all (`REDIS_ENABLED`, default true): when false, caches built
+    /// with [`crate::cache::Cache::from_config`] run without Redis (every read a miss).
+    pub enabled: bool,
 }
+
+/// Default of [`RedisConfig::max_connections`] (the documents' `REDIS_MAX_CONNECTIONS=50`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 50;
 
 /// Default port of a Redis server.
 pub const DEFAULT_PORT: u16 = 6379;
@@ -117,6 +127,8 @@ impl Default for RedisConfig {
             connect_timeout: Duration::from_secs(3),
             response_timeout: Duration::from_secs(5),
             tls_ca: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            enabled: true,
         }
     }
 }
@@ -309,13 +321,57 @@ impl RedisConfig {
     }
 
     /// Reads `REDIS_URL`, or else `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`,
-    /// `REDIS_DB` (defaults: 127.0.0.1, 6379, none, none, 0).
+    /// `REDIS_DB` (defaults: 127.0.0.1, 6379, none, none, 0); in both cases also
+    /// `REDIS_MAX_CONNECTIONS` (default 50), `REDIS_SOCKET_TIMEOUT` (seconds per reply, default
+    /// 5, fractions allowed) and `REDIS_ENABLED` (`false`/`0`/`no`/`off` turn Redis off).
     pub fn from_env() -> Result<Self> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
     /// Like [`RedisConfig::from_env`], reading variables through `get` (for tests and profiles).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut cfg = Self::from_connection_vars(&get)?;
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        if let Some(n) = non_empty("REDIS_MAX_CONNECTIONS") {
+            cfg.max_connections = n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "REDIS_MAX_CONNECTIONS must be a positive number, got {n:?}"
+                    ))
+                })?;
+        }
+        if let Some(t) = non_empty("REDIS_SOCKET_TIMEOUT") {
+            let secs = t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "REDIS_SOCKET_TIMEOUT must be a positive number of seconds, got {t:?}"
+                    ))
+                })?;
+            cfg.response_timeout = Duration::from_secs_f64(secs);
+        }
+        if let Some(v) = non_empty("REDIS_ENABLED") {
+            cfg.enabled = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "REDIS_ENABLED must be true or false, got {v:?}"
+                    )))
+                }
+            };
+        }
+        Ok(cfg)
+    }
+
+    fn from_connection_vars(get: &impl Fn(&str) -> Option<String>) -> Result<Self> {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let tls_ca = non_empty("REDIS_TLS_CA").map(PathBuf::from);
         if let Some(url) = non_empty("REDIS_URL") {
@@ -577,6 +633,49 @@ mod tests {
             let err = RedisConfig::from_url(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(!err.to_string().contains("pw@"), "{err}");
+        }
+    }
+
+    #[test]
+    fn pool_timeout_and_switch_come_from_the_environment() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let d = RedisConfig::from_vars(vars(&[])).unwrap();
+        assert_eq!(
+            (d.max_connections, d.response_timeout, d.enabled),
+            (50, Duration::from_secs(5), true)
+        );
+        let c = RedisConfig::from_vars(vars(&[
+            ("REDIS_URL", "redis://h:1/2"),
+            ("REDIS_MAX_CONNECTIONS", "8"),
+            ("REDIS_SOCKET_TIMEOUT", "0.25"),
+            ("REDIS_ENABLED", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.max_connections, c.response_timeout, c.enabled, c.db),
+            (8, Duration::from_millis(250), false, 2)
+        );
+        for bad in [
+            &[("REDIS_MAX_CONNECTIONS", "0")][..],
+            &[("REDIS_SOCKET_TIMEOUT", "-1")],
+            &[("REDIS_ENABLED", "maybe")],
+        ] {
+            let owned: Vec<(String, String)> = bad
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let err = RedisConfig::from_vars(|k| {
+                owned.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+            })
+            .unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad:?}");
         }
     }
 
