@@ -404,7 +404,7 @@ command?: string, };
 /**
  * What a finding is about.
  */
-export type FindingKind = "no_ttl" | "ttl_drift" | "big_value" | "slow_command" | "no_eviction";
+export type FindingKind = "no_ttl" | "ttl_drift" | "big_value" | "slow_command" | "no_eviction" | "evicts_state";
 
 /**
  * A full findings run.
