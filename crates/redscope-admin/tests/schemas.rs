@@ -257,6 +257,38 @@ async fn every_reply_matches_its_published_schema() {
         json!({"key": "new:h", "type": "hash", "elements": [{"field": "f", "value": "v"}], "ttl_ms": 60000}),
     )
     .await;
+    r.call("decode", json!({"value_b64": "eyJhIjoxfQ=="})).await;
+    let added = r
+        .call(
+            "stream_add",
+            json!({"key": "st2", "fields": [{"field": "px", "value": "1"}]}),
+        )
+        .await;
+    r.call(
+        "stream_group",
+        json!({"key": "st2", "action": "create", "group": "g2", "id": "0"}),
+    )
+    .await;
+    r.call(
+        "stream_claim",
+        json!({"key": "st2", "group": "g2", "consumer": "c2", "min_idle_ms": 0}),
+    )
+    .await;
+    r.call(
+        "stream_ack",
+        json!({"key": "st2", "group": "g2", "ids": [added["id"]]}),
+    )
+    .await;
+    r.call(
+        "stream_delete",
+        json!({"key": "st2", "ids": [added["id"]], "confirm": true}),
+    )
+    .await;
+    r.call(
+        "stream_trim",
+        json!({"key": "st2", "by": "maxlen", "threshold": "0", "confirm": true}),
+    )
+    .await;
     r.call("databases", json!({})).await;
     r.call("select_db", json!({"db": 0})).await;
     r.call("invalidate", json!({"pattern": "s:*"})).await;
