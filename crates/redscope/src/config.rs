@@ -233,6 +233,13 @@ pub struct RedisConfig {
     /// PEM file of the CA that signed the server's TLS certificate (`?ca=` or `REDIS_TLS_CA`);
     /// `None` trusts the system's roots.
     pub tls_ca: Option<PathBuf>,
+    /// Most connections open at once (`REDIS_MAX_CONNECTIONS`, default 50): the size of the
+    /// pool of dedicated connections for blocking commands ([`crate::pool::BlockingPool`]);
+    /// ordinary commands share one multiplexed connection.
+    pub max_connections: usize,
+    /// Whether Redis is used at all (`REDIS_ENABLED`, default true): when false, caches built
+    /// with [`crate::cache::Cache::from_config`] run without Redis (every read a miss).
+    pub enabled: bool,
     /// Client certificate and key (PEM) for servers that require one (mTLS, `tls-auth-clients yes`).
     pub tls_client: Option<TlsClientCert>,
     /// Reach every server through this SSH server (`ssh` feature).
@@ -247,6 +254,9 @@ pub struct TlsClientCert {
     /// The unencrypted private key file (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
 }
+
+/// Default of [`RedisConfig::max_connections`] (the documents' `REDIS_MAX_CONNECTIONS=50`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 50;
 
 /// Default port of a Redis server.
 pub const DEFAULT_PORT: u16 = 6379;
@@ -265,6 +275,8 @@ impl Default for RedisConfig {
             connect_timeout: Duration::from_secs(3),
             response_timeout: Duration::from_secs(5),
             tls_ca: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            enabled: true,
             tls_client: None,
             ssh: None,
         }
@@ -528,8 +540,10 @@ impl RedisConfig {
     }
 
     /// Reads `REDIS_URL` (`REDIS_PASSWORD` fills in a URL without a password), or else
-    /// `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`,
-    /// `REDIS_DB` (defaults: 127.0.0.1, 6379, none, none, 0).
+    /// `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`, `REDIS_DB` (defaults:
+    /// 127.0.0.1, 6379, none, none, 0); in both cases also `REDIS_MAX_CONNECTIONS` (default 50),
+    /// `REDIS_SOCKET_TIMEOUT` (seconds per reply, default 5, fractions allowed) and
+    /// `REDIS_ENABLED` (`false`/`0`/`no`/`off` turn Redis off).
     pub fn from_env() -> Result<Self> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -570,6 +584,42 @@ impl RedisConfig {
                 }
             }
             cfg.ssh = Some(ssh);
+        }
+        if let Some(n) = non_empty("REDIS_MAX_CONNECTIONS") {
+            cfg.max_connections = n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "REDIS_MAX_CONNECTIONS must be a positive number, got {n:?}"
+                    ))
+                })?;
+        }
+        if let Some(t) = non_empty("REDIS_SOCKET_TIMEOUT") {
+            let secs = t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "REDIS_SOCKET_TIMEOUT must be a positive number of seconds, got {t:?}"
+                    ))
+                })?;
+            cfg.response_timeout = Duration::from_secs_f64(secs);
+        }
+        if let Some(v) = non_empty("REDIS_ENABLED") {
+            cfg.enabled = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "REDIS_ENABLED must be true or false, got {v:?}"
+                    )))
+                }
+            };
         }
         Ok(cfg)
     }
@@ -876,6 +926,49 @@ mod tests {
             let err = RedisConfig::from_url(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(!err.to_string().contains("pw@"), "{err}");
+        }
+    }
+
+    #[test]
+    fn pool_timeout_and_switch_come_from_the_environment() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let d = RedisConfig::from_vars(vars(&[])).unwrap();
+        assert_eq!(
+            (d.max_connections, d.response_timeout, d.enabled),
+            (50, Duration::from_secs(5), true)
+        );
+        let c = RedisConfig::from_vars(vars(&[
+            ("REDIS_URL", "redis://h:1/2"),
+            ("REDIS_MAX_CONNECTIONS", "8"),
+            ("REDIS_SOCKET_TIMEOUT", "0.25"),
+            ("REDIS_ENABLED", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.max_connections, c.response_timeout, c.enabled, c.db),
+            (8, Duration::from_millis(250), false, 2)
+        );
+        for bad in [
+            &[("REDIS_MAX_CONNECTIONS", "0")][..],
+            &[("REDIS_SOCKET_TIMEOUT", "-1")],
+            &[("REDIS_ENABLED", "maybe")],
+        ] {
+            let owned: Vec<(String, String)> = bad
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let err = RedisConfig::from_vars(|k| {
+                owned.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+            })
+            .unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad:?}");
         }
     }
 
