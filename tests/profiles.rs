@@ -516,6 +516,27 @@ async fn profile_errors_leak_no_secret_and_no_file_existence() {
         .to_string();
     assert_eq!(existing, missing, "the answer tells whether a file exists");
     assert!(!existing.contains("/etc/passwd"));
+    // The same for a client certificate and key named in the URL.
+    let client = |path: &str| {
+        let mut p = profile(
+            "",
+            &format!("rediss://127.0.0.1:{port}/0?cert={path}&key={path}"),
+        );
+        p.tls = true;
+        input(p, None)
+    };
+    let existing = profiles.test(client("/etc/passwd")).await;
+    let missing = profiles.test(client("/no/such/file-redscope")).await;
+    let text = |r: &redscope::Result<redscope_admin::profiles::ProfileTest>| match r {
+        Ok(t) => format!("{:?}", t.error),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        text(&existing),
+        text(&missing),
+        "a client certificate path tells whether a file exists"
+    );
+    assert!(!text(&existing).contains("/etc/passwd"));
 
     // --allow-redis-host: only the listed servers.
     let redis = RedisServer::start().unwrap();

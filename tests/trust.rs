@@ -314,3 +314,29 @@ async fn pages_and_console_replies_stay_within_a_byte_budget() {
     assert!(len < 4 << 20, "a {len}-byte console reply");
     assert_eq!(res.1["truncated"], true);
 }
+
+/// Offsets at the edge of u64 are arithmetic on user input next to lengths from the server:
+/// they answer an empty or clamped page, never a 500 (an overflow in debug builds).
+#[tokio::test]
+async fn pages_at_the_largest_offset_answer_without_overflow() {
+    let server = RedisServer::start().unwrap();
+    let mut raw = raw_conn(&server.url()).await;
+    let _: () = redis::pipe()
+        .set("edge:s", "abc")
+        .rpush("edge:l", &["a", "b"])
+        .zadd("edge:z", "m", 1)
+        .ignore()
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let api = Api::start(server.config(), true).await;
+    for key in ["edge:s", "edge:l", "edge:z"] {
+        let (status, body) = api
+            .get(&format!("/api/key?key={}&offset={}", enc(key), u64::MAX))
+            .await;
+        assert!(
+            status == 200 || status == 400,
+            "{key} at offset u64::MAX: {status} {body}"
+        );
+    }
+}

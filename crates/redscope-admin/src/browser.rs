@@ -490,10 +490,10 @@ impl Browser {
                 let preview: Vec<u8> = redis::cmd("GETRANGE")
                     .arg(key)
                     .arg(offset)
-                    .arg(offset + max_bytes as u64 - 1)
+                    .arg(offset.saturating_add(max_bytes as u64).saturating_sub(1))
                     .query_async(&mut c)
                     .await?;
-                let truncated = offset > 0 || offset + (preview.len() as u64) < length;
+                let truncated = offset > 0 || offset.saturating_add(preview.len() as u64) < length;
                 ValueView::String {
                     length,
                     offset,
@@ -530,10 +530,10 @@ impl Browser {
                 let items: Vec<Vec<u8>> = redis::cmd("LRANGE")
                     .arg(key)
                     .arg(offset)
-                    .arg(offset + count as u64 - 1)
+                    .arg(offset.saturating_add(count as u64).saturating_sub(1))
                     .query_async(&mut c)
                     .await?;
-                let end = offset + items.len() as u64;
+                let end = offset.saturating_add(items.len() as u64);
                 ValueView::List {
                     offset,
                     next: (end < meta.size.unwrap_or(0)).then_some(end),
@@ -558,11 +558,11 @@ impl Browser {
                 let members: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGE")
                     .arg(key)
                     .arg(offset)
-                    .arg(offset + count as u64 - 1)
+                    .arg(offset.saturating_add(count as u64).saturating_sub(1))
                     .arg("WITHSCORES")
                     .query_async(&mut c)
                     .await?;
-                let end = offset + members.len() as u64;
+                let end = offset.saturating_add(members.len() as u64);
                 ValueView::Zset {
                     offset,
                     next: (end < meta.size.unwrap_or(0)).then_some(end),

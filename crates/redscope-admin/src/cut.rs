@@ -165,9 +165,13 @@ pub async fn view(
     let t = meta.key_type.as_str();
     let (a, b) = match t {
         "hash" | "set" => (scan_cursor(q.cursor.as_deref())?, count as u64),
+        // Redis takes indexes up to i64::MAX; past the end the page is empty either way.
         "list" | "zset" => (
-            offset,
-            offset.saturating_add(count as u64).saturating_sub(1),
+            offset.min(i64::MAX as u64),
+            offset
+                .saturating_add(count as u64)
+                .saturating_sub(1)
+                .min(i64::MAX as u64),
         ),
         _ => return Ok(None),
     };

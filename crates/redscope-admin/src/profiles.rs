@@ -474,22 +474,42 @@ fn destination_allowed(cfg: &RedisConfig, allowed: &[String]) -> bool {
     endpoint_ok && ssh_ok && nodes.iter().all(|(h, p)| ok(h, *p))
 }
 
-/// Checks a CA file named by a profile the way the connection will read it, with one answer for
-/// every failure, so the API cannot be used to learn whether a file exists on this machine.
+/// Checks every local file a profile names (TLS CA, client certificate and key, SSH key) the
+/// way the connection will read it — a readable PEM/OpenSSH file — with one answer for every
+/// failure, so the API cannot be used to learn whether a file exists on this machine.
 fn check_ca(cfg: &RedisConfig) -> Result<()> {
-    let Some(path) = cfg.tls_ca.as_ref() else {
-        return Ok(());
+    let pem = |path: &std::path::Path, what: &[u8]| {
+        std::fs::read(path)
+            .map(|text| text.windows(what.len()).any(|w| w == what))
+            .unwrap_or(false)
     };
-    let usable = std::fs::read(path)
-        .map(|pem| pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"))
-        .unwrap_or(false);
-    if usable {
-        Ok(())
-    } else {
-        Err(Error::Config(
-            "the TLS CA file cannot be used: it must be a readable PEM certificate file".into(),
-        ))
+    let refuse = |what: &str| {
+        Err(Error::Config(format!(
+            "the {what} cannot be used: it must be a readable PEM file"
+        )))
+    };
+    if let Some(path) = cfg.tls_ca.as_ref() {
+        if !pem(path, b"-----BEGIN CERTIFICATE-----") {
+            return refuse("TLS CA file");
+        }
     }
+    if let Some(client) = cfg.tls_client.as_ref() {
+        if !pem(&client.cert, b"-----BEGIN CERTIFICATE-----")
+            || !pem(&client.key, b"PRIVATE KEY-----")
+        {
+            return refuse("TLS client certificate or key");
+        }
+    }
+    let mut hop = cfg.ssh.as_ref();
+    while let Some(ssh) = hop {
+        if let redscope::config::SshAuth::Key { path, .. } = &ssh.auth {
+            if !pem(path, b"PRIVATE KEY-----") {
+                return refuse("SSH key file");
+            }
+        }
+        hop = ssh.jump.as_deref();
+    }
+    Ok(())
 }
 
 /// The profile's configuration with its secrets applied.

@@ -172,3 +172,54 @@ fn a_malformed_url_never_echoes_its_secrets() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_token_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut child = serve(
+        dir.path(),
+        &[
+            "--redis",
+            "redis://127.0.0.1:1/0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (line, _) = first_line(&mut child);
+    assert!(!line.contains(TOKEN), "{line}");
+    drop(child);
+    let err = stderr_of(dir.path());
+    assert!(
+        err.contains("the token file is readable by other users"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "{err}");
+    // An empty token file is refused at start, not served with no token.
+    std::fs::write(&token_file, "\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_redscope"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--redis",
+            "redis://127.0.0.1:1/0",
+        ])
+        .arg("--token-file")
+        .arg(&token_file)
+        .env_remove("REDSCOPE_TOKEN")
+        .env("REDSCOPE_CONFIG_DIR", dir.path().join("cfg"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is empty"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
