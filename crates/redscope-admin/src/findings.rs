@@ -33,6 +33,8 @@ pub const TTL_DRIFT_FACTOR: f64 = 2.0;
 pub const KEYS_PER_FINDING: usize = 20;
 /// Jobs remembered.
 const MAX_JOBS: usize = 20;
+/// Full findings runs at once; one more is refused (HTTP 429) until one ends.
+pub const MAX_RUNNING: usize = 2;
 /// SCAN `COUNT` per call.
 const SCAN_COUNT: usize = 500;
 /// Progress events at most this often.
@@ -387,6 +389,7 @@ impl Findings {
             id_prefix: "f",
             keep: MAX_JOBS,
             event_every: EVENT_EVERY,
+            max_running: MAX_RUNNING,
         };
         Findings {
             scope: Scope {
@@ -442,7 +445,7 @@ impl Findings {
             report: None,
         };
         let scope = self.scope.clone();
-        Ok(self.registry.start(record, move |job| async move {
+        self.registry.start(record, move |job| async move {
             let outcome = scope.run(size_limit, true, Some(&job)).await;
             let cancelled = job.is_cancelled();
             let job = job.finish(|j| {
@@ -463,7 +466,7 @@ impl Findings {
                 }
             });
             tracing::info!(id = %job.id, state = ?job.state, examined = job.examined, "findings job finished");
-        }))
+        })
     }
 }
 
@@ -690,7 +693,7 @@ async fn eviction_findings(conn: &redscope::conn::Conn) -> Result<Vec<Finding>> 
 /// What state a master holds that eviction must spare (`streams`, `locks`, `rate limits`),
 /// with a few of those keys; looks through at most [`STATE_SCAN_PAGES`] pages per kind.
 async fn state_keys(
-    conn: &mut redis::aio::ConnectionManager,
+    conn: &mut redscope::conn::NodeLink,
 ) -> Result<(Vec<&'static str>, Vec<Vec<u8>>)> {
     let mut what = Vec::new();
     let mut found = Vec::new();

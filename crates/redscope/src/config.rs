@@ -539,10 +539,11 @@ impl RedisConfig {
         Ok(())
     }
 
-    /// Reads `REDIS_URL`, or else `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`,
-    /// `REDIS_DB` (defaults: 127.0.0.1, 6379, none, none, 0); in both cases also
-    /// `REDIS_MAX_CONNECTIONS` (default 50), `REDIS_SOCKET_TIMEOUT` (seconds per reply, default
-    /// 5, fractions allowed) and `REDIS_ENABLED` (`false`/`0`/`no`/`off` turn Redis off).
+    /// Reads `REDIS_URL` (`REDIS_PASSWORD` fills in a URL without a password), or else
+    /// `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`, `REDIS_DB` (defaults:
+    /// 127.0.0.1, 6379, none, none, 0); in both cases also `REDIS_MAX_CONNECTIONS` (default 50),
+    /// `REDIS_SOCKET_TIMEOUT` (seconds per reply, default 5, fractions allowed) and
+    /// `REDIS_ENABLED` (`false`/`0`/`no`/`off` turn Redis off).
     pub fn from_env() -> Result<Self> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -630,6 +631,10 @@ impl RedisConfig {
             let mut cfg = Self::from_url(&url)?;
             if cfg.tls_ca.is_none() {
                 cfg.tls_ca = tls_ca;
+            }
+            // The password can stay out of the URL (and out of `ps` and shell history).
+            if cfg.password.is_none() {
+                cfg.password = non_empty("REDIS_PASSWORD").map(Secret::new);
             }
             return Ok(cfg);
         }
@@ -786,8 +791,44 @@ fn bracket(host: &str) -> String {
     }
 }
 
-/// Removes any password from a URL-like string so it can be shown in an error.
+/// Removes any password from a URL-like string so it can be shown in an error: the one in the
+/// user-info part and the values of secret query parameters (`password`, `sentinel_password`,
+/// any name with `pass`, `secret` or `token` in it).
 pub fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let mut out = redact_userinfo(head);
+    if let Some(q) = query {
+        let (q, fragment) = match q.split_once('#') {
+            Some((q, f)) => (q, Some(f)),
+            None => (q, None),
+        };
+        let shown: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if is_secret_param(k) => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&shown.join("&"));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+    }
+    out
+}
+
+/// A query parameter whose value is a secret.
+fn is_secret_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("pass") || n.contains("secret") || n.contains("token") || n.contains("auth")
+}
+
+fn redact_userinfo(url: &str) -> String {
     match url.find("://") {
         Some(scheme_end) => {
             let rest = &url[scheme_end + 3..];
@@ -1101,5 +1142,17 @@ mod tests {
     fn redact_url_hides_passwords() {
         assert_eq!(redact_url("redis://u:p@h:1/0"), "redis://u:***@h:1/0");
         assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+        assert_eq!(
+            redact_url("redis+sentinel://h/m?sentinel_password=sp&db=1&password=pw#x"),
+            "redis+sentinel://h/m?sentinel_password=***&db=1&password=***#x"
+        );
+        for bad in [
+            "redis://h:1/abc?password=leak1",
+            "redis+sentinel://h:x/m?sentinel_password=leak2",
+            "redis://h:99999?password=leak3",
+        ] {
+            let err = RedisConfig::from_url(bad).unwrap_err().to_string();
+            assert!(!err.contains("leak"), "{err}");
+        }
     }
 }

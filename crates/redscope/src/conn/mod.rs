@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager};
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{RedisConfig, Topology};
@@ -36,7 +36,58 @@ pub struct NodeConn {
     /// `host:port` of the node.
     pub addr: String,
     /// A connection to this node only.
-    pub conn: ConnectionManager,
+    pub conn: NodeLink,
+}
+
+/// A connection to one node whose every call ends by its own deadline (the response timeout),
+/// even when it first waits for a reconnect another call started: on a hung server, calls fail
+/// side by side instead of queueing behind one another's recovery.
+#[derive(Clone)]
+pub struct NodeLink {
+    conn: ConnectionManager,
+    deadline: Duration,
+}
+
+impl NodeLink {
+    fn new(conn: ConnectionManager, deadline: Duration) -> Self {
+        NodeLink { conn, deadline }
+    }
+}
+
+impl ConnectionLike for NodeLink {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let deadline = self.deadline;
+        Box::pin(within(deadline, self.conn.req_packed_command(cmd)))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let deadline = self.deadline;
+        Box::pin(within(
+            deadline,
+            self.conn.req_packed_commands(cmd, offset, count),
+        ))
+    }
+
+    fn get_db(&self) -> i64 {
+        self.conn.get_db()
+    }
+}
+
+/// `fut`, or a timeout error once `deadline` has passed since the call began.
+async fn within<T>(deadline: Duration, fut: RedisFuture<'_, T>) -> RedisResult<T> {
+    match tokio::time::timeout(deadline, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {deadline:?}"),
+        )
+        .into()),
+    }
 }
 
 /// A connection to any topology. Implements [`ConnectionLike`], so every redis-rs command and
@@ -46,6 +97,8 @@ pub struct NodeConn {
 pub struct Conn {
     inner: Inner,
     db: i64,
+    /// Every call's own deadline (the response timeout); see [`NodeLink`].
+    deadline: Duration,
 }
 
 #[derive(Clone)]
@@ -108,7 +161,11 @@ impl Conn {
                 Inner::Sentinel(Arc::new(SentinelState::connect(cfg).await?))
             }
         };
-        Ok(Conn { inner, db: cfg.db })
+        Ok(Conn {
+            inner,
+            db: cfg.db,
+            deadline: cfg.response_timeout,
+        })
     }
 
     /// A handle that connects in the background, so a service can start while Redis is down:
@@ -129,6 +186,7 @@ impl Conn {
         let weak: Weak<Lazy> = Arc::downgrade(&lazy);
         let stop = lazy.stop.clone();
         let db = cfg.db;
+        let deadline = cfg.response_timeout;
         let cfg = cfg.clone();
         tokio::spawn(async move {
             let mut pause = LAZY_BACKOFF.0;
@@ -159,6 +217,7 @@ impl Conn {
         Conn {
             inner: Inner::Lazy(lazy),
             db,
+            deadline,
         }
     }
 
@@ -167,6 +226,7 @@ impl Conn {
         Conn {
             inner: Inner::Disabled,
             db: 0,
+            deadline: RedisConfig::default().response_timeout,
         }
     }
 
@@ -221,13 +281,24 @@ impl Conn {
         match &self.inner {
             Inner::Single(c) => Ok(vec![NodeConn {
                 addr: "primary".into(),
-                conn: c.clone(),
+                conn: NodeLink::new(c.clone(), self.deadline),
             }]),
             Inner::Sentinel(s) => {
                 let (addr, conn) = s.current();
-                Ok(vec![NodeConn { addr, conn }])
+                Ok(vec![NodeConn {
+                    addr,
+                    conn: NodeLink::new(conn, self.deadline),
+                }])
             }
-            Inner::Cluster(state) => state.masters().await,
+            Inner::Cluster(state) => Ok(state
+                .masters()
+                .await?
+                .into_iter()
+                .map(|(addr, conn)| NodeConn {
+                    addr,
+                    conn: NodeLink::new(conn, self.deadline),
+                })
+                .collect()),
             Inner::Lazy(_) | Inner::Disabled => Box::pin(self.resolved()?.masters()).await,
         }
     }
@@ -243,8 +314,31 @@ impl Conn {
     }
 }
 
+/// Every call ends by the connection's deadline, whatever the topology's state does meanwhile
+/// (a reconnect, a Sentinel lookup, a Cluster rebuild).
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let deadline = self.deadline;
+        Box::pin(within(deadline, self.dispatch_command(cmd)))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let deadline = self.deadline;
+        Box::pin(within(deadline, self.dispatch_commands(cmd, offset, count)))
+    }
+
+    fn get_db(&self) -> i64 {
+        self.db
+    }
+}
+
+impl Conn {
+    fn dispatch_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_command(cmd),
             Inner::Lazy(l) => match l.ready.get() {
@@ -280,7 +374,7 @@ impl ConnectionLike for Conn {
         }
     }
 
-    fn req_packed_commands<'a>(
+    fn dispatch_commands<'a>(
         &'a mut self,
         cmd: &'a Pipeline,
         offset: usize,
@@ -333,9 +427,5 @@ impl ConnectionLike for Conn {
                 })
             }
         }
-    }
-
-    fn get_db(&self) -> i64 {
-        self.db
     }
 }
