@@ -175,3 +175,26 @@ test('the Findings page lists the seeded anti-pattern and links to keys and inva
   await until(async () => /Full scan: \d+/.test(await page.getByTestId('findings-status').textContent()), { what: 'the full scan to finish' });
   assert.deepEqual(pageErrors, []);
 });
+
+test('the Findings page warns when an allkeys-* policy could evict the market stream', async () => {
+  // The demo keeps the market stream and rate-limit state: allkeys-lru may evict them.
+  await r.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+  await go('findings');
+  await page.getByTestId('findings-sample').click();
+  const warning = page.locator('[data-testid=finding][data-kind=evicts_state]');
+  await warning.waitFor(T);
+  const text = await warning.textContent();
+  assert.match(text, /allkeys-lru: streams/);
+  assert.match(text, /volatile-lru/);
+  const chips = await warning.getByTestId('finding-key').allTextContents();
+  assert.ok(chips.includes('market:data'), chips.join(', '));
+  await screenshot(page, 'findings-evicts-state');
+  // The shipped policy spares them: the warning goes away, and so does the noeviction one.
+  await r.call('CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru');
+  await page.getByTestId('findings-sample').click();
+  await until(async () => (await page.locator('[data-testid=finding][data-kind=evicts_state]').count()) === 0, { what: 'the eviction warning to go' });
+  await page.locator('[data-testid=finding][data-kind=no_ttl]').first().waitFor(T);
+  assert.equal(await page.locator('[data-testid=finding][data-kind=no_eviction]').count(), 0);
+  assert.equal((await r.str('CONFIG', 'GET', 'maxmemory-policy'))[1], 'volatile-lru');
+  assert.deepEqual(pageErrors, []);
+});

@@ -671,7 +671,7 @@ async fn eviction_findings(conn: &redscope::conn::Conn) -> Result<Vec<Finding>> 
             kind: FindingKind::EvictsState,
             level: AlertLevel::Warning,
             message: format!(
-                "an allkeys-* eviction policy on a server holding streams or locks: {}. Under \
+                "An allkeys-* eviction policy on a server holding streams or locks: {}. Under \
                  memory pressure Redis may evict them with their consumer groups; use \
                  volatile-lru (evicts only keys with a TTL)",
                 at_risk

@@ -93,7 +93,7 @@ export function findingsPage(ctx: AppContext): Page {
     mount(el) {
       mount(el,
         h('div', { class: 'page-head' }, h('h1', {}, 'Findings')),
-        h('p', { class: 'muted' }, 'Cache hygiene: keys without TTL in namespaces whose policy has one, TTLs far above the policy, values over the size limit, KEYS and other O(N) commands in the slowlog, no eviction policy.'),
+        h('p', { class: 'muted' }, 'Cache hygiene: keys without TTL in namespaces whose policy has one, TTLs far above the policy, values over the size limit, KEYS and other O(N) commands in the slowlog, no eviction policy, an allkeys-* policy where streams or locks could be evicted.'),
         h('div', { class: 'row' }, button('Sample again', () => sample(), { class: 'btn', 'data-testid': 'findings-sample' }), button('Full scan', () => full(), { class: 'btn primary', 'data-testid': 'findings-full' }), cancelBox),
         status,
         list);
