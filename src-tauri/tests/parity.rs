@@ -426,6 +426,7 @@ impl Surfaces {
                 bind: "127.0.0.1:0".parse().unwrap(),
                 token: Some(TOKEN.into()),
                 allow_remote: false,
+                ..Default::default()
             },
         ))
         .expect("web mode binds");

@@ -448,7 +448,7 @@ command?: string, };
 /**
  * What a finding is about.
  */
-export type FindingKind = "no_ttl" | "ttl_drift" | "big_value" | "slow_command" | "no_eviction";
+export type FindingKind = "no_ttl" | "ttl_drift" | "big_value" | "slow_command" | "no_eviction" | "evicts_state";
 
 /**
  * A full findings run.
@@ -1383,7 +1383,11 @@ separator: string,
 /**
  * Whether a password is stored for it (ignored on input).
  */
-has_password: boolean, };
+has_password: boolean, 
+/**
+ * Whether a Sentinel password is stored for it (ignored on input).
+ */
+has_sentinel_password: boolean, };
 
 /**
  * A profile with an optional password, as `profile_save` and `profile_test` take it.
@@ -1393,6 +1397,11 @@ export type ProfileInput = {
  * New password; `None` keeps the stored one, `""` removes it.
  */
 password?: string, 
+/**
+ * New password of the Sentinels (`redis+sentinel://` URLs); `None` keeps the stored one,
+ * `""` removes it.
+ */
+sentinel_password?: string, 
 /**
  * Unique name.
  */
@@ -1429,7 +1438,11 @@ separator: string,
 /**
  * Whether a password is stored for it (ignored on input).
  */
-has_password: boolean, };
+has_password: boolean, 
+/**
+ * Whether a Sentinel password is stored for it (ignored on input).
+ */
+has_sentinel_password: boolean, };
 
 /**
  * A saved profile's name.

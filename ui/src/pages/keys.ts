@@ -50,7 +50,7 @@ export function keysPage(ctx: AppContext): Page {
   const treeStatus = h('div', { class: 'tree-status', 'data-testid': 'tree-status' });
   const listStatus = h('div', { class: 'list-status', 'data-testid': 'list-status' });
   const detail = h('section', { class: 'key-detail', 'data-testid': 'key-detail' });
-  const search = h('input', { type: 'search', placeholder: 'pattern, e.g. market:ticker:*  (press /)', 'data-testid': 'key-search' });
+  const search = h('input', { type: 'search', placeholder: 'pattern, e.g. ticker:*  (press /)', 'data-testid': 'key-search' });
   const typeSel = h('select', { 'data-testid': 'key-type-filter' }, ...TYPES.map((t) => h('option', { value: t }, t || 'any type')));
   let separators: string[] = [':'];
   let modules: string[] = [];

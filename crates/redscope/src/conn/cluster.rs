@@ -12,7 +12,6 @@ use redis::Value;
 
 use super::single::{connect, standalone_at};
 use super::slots::{masters_from_slots, slot_ranges, split_addr, SlotRange};
-use super::NodeConn;
 use crate::config::{Endpoint, RedisConfig, Secret, Topology};
 use crate::error::{Error, Result};
 
@@ -90,7 +89,7 @@ impl ClusterState {
 
     /// Every slot-serving master (from `CLUSTER SLOTS` each call, so resharding is seen) with a
     /// direct connection, kept for the next call.
-    pub(super) async fn masters(&self) -> Result<Vec<NodeConn>> {
+    pub(super) async fn masters(&self) -> Result<Vec<(String, ConnectionManager)>> {
         let slots = self.cluster_slots().await?;
         let mut out = Vec::new();
         let mut cache = self.nodes.lock().await;
@@ -107,7 +106,7 @@ impl ClusterState {
                     c
                 }
             };
-            out.push(NodeConn { addr, conn });
+            out.push((addr, conn));
         }
         Ok(out)
     }
@@ -138,7 +137,7 @@ pub fn cluster_seed(cfg: &RedisConfig, i: usize) -> Option<RedisConfig> {
 }
 
 async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<ClusterConnection> {
-    let client = cluster_builder(cfg, nodes)?.build()?;
+    let client = cluster_builder(cfg, nodes).await?.build()?;
     open_cluster(cfg, client).await
 }
 
@@ -153,14 +152,17 @@ pub(crate) async fn connect_cluster_push(
             "sharded pub/sub listeners need a redis+cluster:// configuration".into(),
         ));
     };
-    let client = cluster_builder(cfg, nodes)?
+    let client = cluster_builder(cfg, nodes)
+        .await?
         .use_protocol(redis::ProtocolVersion::RESP3)
         .push_sender(push)
         .build()?;
     open_cluster(cfg, client).await
 }
 
-fn cluster_builder(
+/// The redis-rs Cluster client builder for the seeds: credentials, TLS, and with an SSH tunnel a
+/// resolver that maps every node address the Cluster announces to a forwarder through it.
+async fn cluster_builder(
     cfg: &RedisConfig,
     nodes: &[(String, u16)],
 ) -> Result<redis::cluster::ClusterClientBuilder> {
@@ -183,6 +185,18 @@ fn cluster_builder(
         if let Some(certs) = crate::tls::certificates(cfg)? {
             builder = builder.certs(certs);
         }
+    }
+    #[cfg(feature = "ssh")]
+    if let Some(ssh) = &cfg.ssh {
+        let tunnel = crate::ssh::tunnel(ssh, cfg.connect_timeout).await?;
+        builder = builder.async_dns_resolver(crate::ssh::TunnelResolver(tunnel));
+    }
+    #[cfg(not(feature = "ssh"))]
+    if let Some(ssh) = &cfg.ssh {
+        return Err(Error::Config(format!(
+            "{} needs an SSH tunnel, but this build of redscope has no `ssh` feature",
+            ssh.display()
+        )));
     }
     Ok(builder)
 }
