@@ -693,7 +693,7 @@ async fn eviction_findings(conn: &redscope::conn::Conn) -> Result<Vec<Finding>> 
 /// What state a master holds that eviction must spare (`streams`, `locks`, `rate limits`),
 /// with a few of those keys; looks through at most [`STATE_SCAN_PAGES`] pages per kind.
 async fn state_keys(
-    conn: &mut redis::aio::ConnectionManager,
+    conn: &mut redscope::conn::NodeLink,
 ) -> Result<(Vec<&'static str>, Vec<Vec<u8>>)> {
     let mut what = Vec::new();
     let mut found = Vec::new();
