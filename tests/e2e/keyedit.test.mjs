@@ -1,7 +1,8 @@
 // The key browser as a daily driver, clicked as a person would against `redscope serve` and a
 // private redis-server, each step checked in Redis: string editing (text with JSON formatting,
 // hex for binary), gzip text shown as text, list removal of n occurrences, copy/download of the
-// whole value, the database picker, separators, MEMORY USAGE, and the new-key dialog.
+// whole value, the database picker, separators, MEMORY USAGE, the new-key dialog, "view as" on strings,
+// hash fields and pub/sub payloads, set/zset member edits and stream entries from the key view.
 // Saves target/screenshots/new-key.png.
 
 import { after, before, test } from 'node:test';
@@ -281,4 +282,17 @@ test('stream entries are added and deleted from the key view', async () => {
   await page.getByTestId('confirm-ok').click();
   await until(async () => (await r.call('XLEN', 'ed:stream')) === 2, { what: 'XDEL in Redis' });
   await page.getByTestId('stream-table').locator('tr', { hasText: '1-0' }).waitFor({ state: 'detached', timeout: 15000 });
+});
+
+test('view as serves pub/sub payloads too: a gzip message shown decompressed', async () => {
+  await page.getByTestId('nav-channels').click();
+  await page.getByTestId('sub-channels').fill('bin:feed');
+  await page.getByTestId('subscribe').click();
+  await until(async () => (await r.call('PUBSUB', 'NUMSUB', 'bin:feed'))[1] >= 1, { what: 'the monitor subscribed' });
+  await r.call('PUBLISH', 'bin:feed', gzipSync(Buffer.from('{"px":1.25}')));
+  await page.getByTestId('message').first().click();
+  const detail = page.getByTestId('msg-detail');
+  await detail.getByTestId('view-as').selectOption('gzip');
+  await until(async () => /"px"/.test((await detail.getByTestId('json-view').textContent()) ?? ''), { what: 'the payload decompressed to JSON' });
+  assert.match(await detail.getByTestId('json-view').textContent(), /1\.25/);
 });
