@@ -1,7 +1,8 @@
 // The key browser as a daily driver, clicked as a person would against `redscope serve` and a
 // private redis-server, each step checked in Redis: string editing (text with JSON formatting,
 // hex for binary), gzip text shown as text, list removal of n occurrences, copy/download of the
-// whole value, the database picker, separators, MEMORY USAGE, and the new-key dialog.
+// whole value, the database picker, separators, MEMORY USAGE, the new-key dialog, "view as" on strings,
+// hash fields and pub/sub payloads, set/zset member edits and stream entries from the key view.
 // Saves target/screenshots/new-key.png.
 
 import { after, before, test } from 'node:test';
@@ -33,6 +34,8 @@ before(async () => {
   await r.call('SET', 'py:pickle', Buffer.from('800263636f6c6c656374696f6e730a4f726465726564446963740a71002952710158010000006171024b01732e', 'hex'));
   await r.call('HSET', 'fmt:hash', 'packed', gzipSync(Buffer.from('inside the field')));
   await r.call('SADD', 'ed:set', 'a', 'b');
+  await r.call('XADD', 'ed:stream', '1-0', 'a', '1');
+  await r.call('XADD', 'ed:stream', '2-0', 'a', '2');
   await r.call('ZADD', 'ed:z', '1', 'x', '2', 'y');
   await r.call('SELECT', 2);
   await r.call('SET', 'only:in:two', 'x');
@@ -209,12 +212,11 @@ test('view as: automatic pick, an override remembered per namespace, and the sam
   assert.match(await page.getByTestId('json-view').textContent(), /42000\.5/);
   assert.match(await page.getByTestId('string-notes').textContent(), /decoded from zlib/);
   await page.getByTestId('view-as').selectOption('hex');
-  await until(async () => /^78 /.test((await page.getByTestId('hex-view').textContent()) ?? ''), { what: 'the raw bytes as hex' });
-  await screenshot(page, 'view-as');
+  await until(async () => /^00000000  78 /.test((await page.getByTestId('hex-view').textContent()) ?? ''), { what: 'the raw bytes as hex' });
   // Another key of the namespace opens in the view picked for it.
   await openKey('fmt:other');
   assert.equal(await page.getByTestId('view-as').inputValue(), 'hex');
-  await until(async () => (await page.getByTestId('hex-view').textContent()).startsWith('70 6c 61 69 6e'), { what: 'plain text as hex' });
+  await until(async () => (await page.getByTestId('hex-view').textContent()).startsWith('00000000  70 6c 61 69 6e'), { what: 'plain text as hex' });
   await page.getByTestId('view-as').selectOption('gzip');
   await page.getByTestId('view-as-error').filter({ hasText: 'not gzip' }).waitFor(T);
   await page.getByTestId('view-as').selectOption('auto');
@@ -225,6 +227,7 @@ test('view as: automatic pick, an override remembered per namespace, and the sam
   assert.match(await page.getByTestId('json-view').textContent(), /collections\.OrderedDict/);
   await page.getByTestId('json-search').fill('OrderedDict');
   await until(async () => /^[1-9]\d* match/.test(await page.getByTestId('json-hits').textContent()), { what: 'search hits' });
+  await screenshot(page, 'view-as');
 
   // A hash field: click the value, pick gzip.
   await openKey('fmt:hash');
@@ -261,4 +264,35 @@ test('set and sorted-set members are replaced in place, scores edited', async ()
   await page.getByTestId('prompt-ok').click();
   await until(async () => (await r.str('ZSCORE', 'ed:z', 'y')) === '9.5', { what: 'the score in Redis' });
   await until(async () => (await page.locator('tr[data-member="y"]').getByTestId('zset-score').textContent()) === '9.5', { what: 'the score shown' });
+});
+
+test('stream entries are added and deleted from the key view', async () => {
+  await openKey('ed:stream');
+  await page.getByTestId('stream-table').waitFor(T);
+  await page.getByTestId('xadd-open').click();
+  const dialog = page.getByTestId('xadd-dialog');
+  await dialog.getByTestId('xadd-id').fill('3-0');
+  await dialog.getByTestId('xadd-field').fill('a');
+  await dialog.getByTestId('xadd-value').fill('3');
+  await dialog.getByTestId('xadd-save').click();
+  await until(async () => (await r.call('XLEN', 'ed:stream')) === 3, { what: 'XADD in Redis' });
+  assert.deepEqual(await r.str('XRANGE', 'ed:stream', '3-0', '3-0'), [['3-0', ['a', '3']]]);
+  await page.getByTestId('stream-table').locator('tr', { hasText: '3-0' }).waitFor(T);
+  await page.getByTestId('stream-table').locator('tr', { hasText: '1-0' }).getByTestId('entry-delete').click();
+  await page.getByTestId('confirm-ok').click();
+  await until(async () => (await r.call('XLEN', 'ed:stream')) === 2, { what: 'XDEL in Redis' });
+  await page.getByTestId('stream-table').locator('tr', { hasText: '1-0' }).waitFor({ state: 'detached', timeout: 15000 });
+});
+
+test('view as serves pub/sub payloads too: a gzip message shown decompressed', async () => {
+  await page.getByTestId('nav-channels').click();
+  await page.getByTestId('sub-channels').fill('bin:feed');
+  await page.getByTestId('subscribe').click();
+  await until(async () => (await r.call('PUBSUB', 'NUMSUB', 'bin:feed'))[1] >= 1, { what: 'the monitor subscribed' });
+  await r.call('PUBLISH', 'bin:feed', gzipSync(Buffer.from('{"px":1.25}')));
+  await page.getByTestId('message').first().click();
+  const detail = page.getByTestId('msg-detail');
+  await detail.getByTestId('view-as').selectOption('gzip');
+  await until(async () => /"px"/.test((await detail.getByTestId('json-view').textContent()) ?? ''), { what: 'the payload decompressed to JSON' });
+  assert.match(await detail.getByTestId('json-view').textContent(), /1\.25/);
 });

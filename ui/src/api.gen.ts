@@ -328,7 +328,7 @@ export type Deleted = { deleted: number, };
 /**
  * What an edit does.
  */
-export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "srename" | "zadd" | "zrem" | "zrename" | "xadd" | "xdel";
+export type EditOp = "set" | "hset" | "hdel" | "hexpire" | "hpersist" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "srename" | "zadd" | "zrem" | "zrename" | "xadd" | "xdel";
 
 /**
  * Empty reply.
@@ -402,7 +402,11 @@ count: number, };
 /**
  * A hash field and its value.
  */
-export type FieldValue = { field: Bytes, value: Bytes, };
+export type FieldValue = { field: Bytes, value: Bytes, 
+/**
+ * The field's own TTL in ms (-1: none); only on servers with per-field TTLs (Redis ≥ 7.4).
+ */
+ttl_ms?: number, };
 
 /**
  * One anti-pattern with the evidence.
@@ -824,7 +828,7 @@ offset?: number,
  */
 score?: number, 
 /**
- * `set`: a TTL in ms (without it an existing TTL is kept).
+ * `set`: a TTL in ms (without it an existing TTL is kept); `hexpire`: the field's TTL.
  */
 ttl_ms?: number, 
 /**

@@ -88,7 +88,13 @@ export function viewAs(api: Transport, b: Bytes, namespace: string | null, initi
       body.replaceChildren(bytesViewer(b, initial));
       return;
     }
-    if (b.full_len !== undefined && !['text', 'hex'].includes(view)) {
+    if (view === 'hex') {
+      // Offsets and ASCII beside the bytes, from what is loaded (no round trip).
+      body.replaceChildren(h('pre', { class: 'hex-view', 'data-testid': 'hex-view' }, hexDump(fromBase64(b.b64)).join('\n')));
+      if (b.full_len !== undefined) note.textContent = 'the start of the value';
+      return;
+    }
+    if (b.full_len !== undefined && view !== 'text') {
       body.replaceChildren(h('pre', { class: 'hex-view', 'data-testid': 'hex-view' }, hexDump(fromBase64(b.b64)).join('\n')));
       note.textContent = 'only the start of this value is loaded: decoding needs all of it';
       return;

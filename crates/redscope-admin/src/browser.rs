@@ -196,6 +196,10 @@ pub enum ValueView {
 pub struct FieldValue {
     pub field: Bytes,
     pub value: Bytes,
+    /// The field's own TTL in ms (-1: none); only on servers with per-field TTLs (Redis ≥ 7.4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ttl_ms: Option<i64>,
 }
 
 /// A sorted-set member and its score.
@@ -214,6 +218,10 @@ pub enum EditOp {
     Set,
     Hset,
     Hdel,
+    /// Give hash field `field` its own TTL of `ttl_ms` (HPEXPIRE; Redis ≥ 7.4).
+    Hexpire,
+    /// Remove hash field `field`'s own TTL (HPERSIST; Redis ≥ 7.4).
+    Hpersist,
     Lpush,
     Rpush,
     Lset,
@@ -275,7 +283,7 @@ pub struct KeyEdit {
     pub offset: Option<u64>,
     /// `zadd`: the score.
     pub score: Option<f64>,
-    /// `set`: a TTL in ms (without it an existing TTL is kept).
+    /// `set`: a TTL in ms (without it an existing TTL is kept); `hexpire`: the field's TTL.
     pub ttl_ms: Option<u64>,
     /// `xadd`: field/value pairs.
     pub fields: Option<Vec<(String, String)>>,
@@ -470,7 +478,8 @@ impl Browser {
         // Collections: every element cut on the server to the preview size (see `cut`); the
         // plain commands below remain for servers that refuse scripts.
         let cut = super::cut::view(&mut c, &meta, key, q, offset, count, max_bytes);
-        if let Some(value) = cut.await? {
+        if let Some(mut value) = cut.await? {
+            super::field_ttl::fill(&mut c, key, &mut value).await?;
             return Ok(Some(KeyValue {
                 key: meta.key,
                 key_type: meta.key_type,
@@ -483,7 +492,7 @@ impl Browser {
             }));
         }
         let count = page_count(count, &meta);
-        let value = match meta.key_type.as_str() {
+        let mut value = match meta.key_type.as_str() {
             "string" => {
                 let length = meta.size.unwrap_or(0);
                 let offset = offset.min(length);
@@ -522,6 +531,7 @@ impl Browser {
                         .map(|p| FieldValue {
                             field: Bytes::new(&p[0]),
                             value: Bytes::new(&p[1]),
+                            ttl_ms: None,
                         })
                         .collect(),
                 }
@@ -603,6 +613,7 @@ impl Browser {
                 unsupported: other.to_string(),
             },
         };
+        super::field_ttl::fill(&mut c, key, &mut value).await?;
         Ok(Some(KeyValue {
             key: meta.key,
             key_type: meta.key_type,
@@ -655,6 +666,18 @@ impl Browser {
             EditOp::Hdel => {
                 cmd = redis::cmd("HDEL");
                 cmd.arg(&key).arg(field()?);
+            }
+            EditOp::Hexpire | EditOp::Hpersist => {
+                let ttl = if e.op == EditOp::Hexpire {
+                    Some(
+                        e.ttl_ms
+                            .ok_or_else(|| Error::InvalidInput("hexpire needs ttl_ms".into()))?,
+                    )
+                } else {
+                    None
+                };
+                let mut c = self.session.conn().await?;
+                cmd = super::field_ttl::command(&mut c, &key, &field()?, ttl).await?;
             }
             EditOp::Lpush | EditOp::Rpush => {
                 cmd = redis::cmd(if e.op == EditOp::Lpush {
@@ -812,6 +835,12 @@ impl Browser {
                 "the hash already has a field of the new name: pass overwrite: true to replace it"
                     .into(),
             )),
+            (EditOp::Hexpire | EditOp::Hpersist, r) if super::field_ttl::missing(r) => {
+                return Err(Error::NotFound(format!(
+                    "hash {:?} has no such field",
+                    escape(&key)
+                )))
+            }
             (EditOp::Srename | EditOp::Zrename, Value::Int(0)) => {
                 return Err(Error::NotFound(format!(
                     "{:?} has no such member (removed meanwhile?)",

@@ -189,6 +189,7 @@ pub async fn view(
                 .map(|f| FieldValue {
                     field: f[0].shown(),
                     value: f[1].shown(),
+                    ttl_ms: None,
                 })
                 .collect(),
         },

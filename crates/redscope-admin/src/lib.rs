@@ -34,6 +34,7 @@ pub mod databases;
 pub mod decode;
 pub mod error;
 pub mod events;
+pub mod field_ttl;
 pub mod findings;
 pub mod jobs;
 pub mod live;

@@ -9,7 +9,8 @@ import { ApiError, type Transport } from '../transport';
 import { formatTtl, parseTtl, remainingTtl } from '../ttl';
 import type { KeyEdit } from '../api.gen';
 import { valuePage, type Bytes, type KeyValue, type StreamEntry } from '../types';
-import { button, confirmDialog, copyText, empty, errorText, openModal, promptDialog, showError, table, toast } from '../ui';
+import { button, confirmDialog, copyText, empty, errorText, openModal, promptDialog, showError, table, toast, withConfirmation } from '../ui';
+import { addEntryDialog } from './streamadmin';
 import { bytesViewer, preview } from '../values';
 import { namespaceOf, viewAs } from '../viewas';
 import { COPY_LIMIT, downloadValue, fileName, saveBlob, valueText } from '../valuefile';
@@ -174,7 +175,9 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
 
   function renderHash(kv: KeyValue): void {
     const rows = h('tbody');
-    const addRows = (fields: { field: Bytes; value: Bytes }[]) => {
+    // Servers with per-field TTLs (Redis ≥ 7.4) send `ttl_ms` with every nameable field.
+    const fieldTtls = (valuePage(kv, 'hash').fields ?? []).some((f) => f.ttl_ms !== undefined);
+    const addRows = (fields: { field: Bytes; value: Bytes; ttl_ms?: number }[]) => {
       for (const f of fields) {
         const tr = h('tr', { 'data-field': f.field.text });
         const editBtn = button('Edit', async () => {
@@ -197,7 +200,20 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
           if (!(await confirmDialog('Delete field', `Delete field "${f.field.text}"?`, 'Delete'))) return;
           await edit({ op: 'hdel', field_b64: whole(f.field).b64 });
         }, { class: 'btn small danger', title: 'Delete field', 'data-testid': 'hash-delete' });
-        tr.append(h('td', { class: 'mono' }, f.field.text), h('td', {}, valueCell(f.value)), h('td', { class: 'actions' }, editBtn, renameBtn, delBtn));
+        const ttlCells = fieldTtls
+          ? [
+              h('td', { class: 'muted', 'data-testid': 'field-ttl' }, f.ttl_ms === undefined ? '—' : formatTtl(f.ttl_ms)),
+              button('TTL', async () => {
+                const next = await promptDialog(`TTL of field "${f.field.text}" (e.g. 90s, 5m, 2h; empty: no expiry):`, '');
+                if (next === null) return;
+                if (next.trim() === '') return edit({ op: 'hpersist', field_b64: whole(f.field).b64 });
+                const ms = parseTtl(next);
+                if (ms === null) throw new Error(`"${next}" is not a TTL (e.g. 90s, 5m, 2h)`);
+                await edit({ op: 'hexpire', field_b64: whole(f.field).b64, ttl_ms: ms });
+              }, { class: 'btn small', 'data-testid': 'field-ttl-edit' }),
+            ]
+          : [];
+        tr.append(h('td', { class: 'mono' }, f.field.text), h('td', {}, valueCell(f.value)), ...(ttlCells.length ? [ttlCells[0]] : []), h('td', { class: 'actions' }, editBtn, renameBtn, ...(ttlCells.length ? [ttlCells[1]] : []), delBtn));
         rows.append(tr);
       }
     };
@@ -215,7 +231,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     const field = h('input', { placeholder: 'field', 'data-testid': 'hash-new-field' });
     const value = h('input', { placeholder: 'value', 'data-testid': 'hash-new-value' });
     body.replaceChildren(
-      h('table', { class: 'grid', 'data-testid': 'hash-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'field'), h('th', {}, 'value'), h('th', {}, ''))), rows),
+      h('table', { class: 'grid', 'data-testid': 'hash-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'field'), h('th', {}, 'value'), fieldTtls ? h('th', {}, 'field TTL') : null, h('th', {}, ''))), rows),
       more,
       h('div', { class: 'row add-row' }, field, value, button('Add field', () => edit({ op: 'hset', field_b64: typedB64(field.value), value_b64: typedB64(value.value) }), { 'data-testid': 'hash-add' })),
     );
@@ -353,9 +369,21 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
 
   function renderStream(kv: KeyValue): void {
     const entries: StreamEntry[] = valuePage(kv, 'stream').entries ?? [];
+    // Entries are immutable in Redis: they are added (XADD) and deleted (XDEL), never rewritten.
+    const refreshed = async () => {
+      const next = await load();
+      if (!next) return;
+      hooks.edited(next);
+      render(next);
+    };
+    const streamHooks = { length: () => undefined, entries: refreshed, groups: async () => undefined };
+    const del = (id: string) => async () => {
+      const r = await withConfirmation((confirm) => api.call('stream_delete', { key_b64: keyB64, ids: [id], confirm }), `Delete entry ${id}?`, `XDEL removes ${id} from ${kv.key.text}.`);
+      if (r) await refreshed();
+    };
     body.replaceChildren(
-      h('div', { class: 'row' }, button('Open in Streams (live tail, groups)', () => hooks.openStream(keyB64), { 'data-testid': 'open-stream' })),
-      entries.length ? table(['id', 'fields'], entries.map((e) => [h('span', { class: 'mono' }, e.id), h('span', {}, ...e.fields.flatMap(([f, v]) => [h('span', { class: 'muted' }, ` ${f.text}=`), valueCell(v)]))]), 'stream-table') : empty('The stream is empty.'),
+      h('div', { class: 'row' }, button('Open in Streams (live tail, groups)', () => hooks.openStream(keyB64), { 'data-testid': 'open-stream' }), button('Add entry', () => addEntryDialog(api, kv.key, streamHooks), { 'data-testid': 'xadd-open' })),
+      entries.length ? table(['id', 'fields', ''], entries.map((e) => [h('span', { class: 'mono' }, e.id), h('span', {}, ...e.fields.flatMap(([f, v]) => [h('span', { class: 'muted' }, ` ${f.text}=`), valueCell(v)])), button('Delete', del(e.id), { class: 'btn small danger', 'data-testid': 'entry-delete' })]), 'stream-table') : empty('The stream is empty.'),
     );
   }
 
