@@ -300,6 +300,8 @@ fn cases(redis_url: &str) -> Vec<Case> {
         case("profiles", json!({})),
         case("profile_save", profile("parity")),
         case("profile_test", profile("parity-test")).varies(&["/latency_ms"]),
+        case("profile_import", json!({"text": "[\"not a connection\"]"})),
+        case("profile_import", json!({"text": "not an export"})).fails("invalid_input"),
         case("profile_delete", json!({"name": "parity-del"}))
             .prep(Prep::Call("profile_save", profile("parity-del"))),
         case("profile_delete", json!({"name": "parity-missing"})).fails("not_found"),
