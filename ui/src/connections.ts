@@ -292,6 +292,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
           { 'data-testid': 'profile-trust-host-key', class: 'btn primary' },
         ),
       );
+      hostKeyBox.scrollIntoView({ block: 'nearest' });
     } else if (code === 'ssh_host_key_changed' && r.host_key) {
       hostKeyBox.hidden = false;
       hostKeyBox.className = 'host-key changed';
