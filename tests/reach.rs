@@ -190,7 +190,7 @@ async fn a_tls_profile_with_a_client_certificate_reaches_a_server_that_requires_
     let report = svc.connect("mtls").await.unwrap();
     assert_eq!(report.state, ConnState::Connected, "{report:?}");
     console(&svc, &["SET", "mtls:k", "v"]).await.unwrap();
-    assert_eq!(sync_query(&redis, &["GET", "mtls:k"]).unwrap(), "v");
+    assert_eq!(sync_query(redis, &["GET", "mtls:k"]).unwrap(), "v");
     // Paths are stored, never the contents of the key.
     let file = std::fs::read_to_string(config_dir().join("profiles.json")).unwrap();
     assert!(file.contains(&s(&tls.certs.client_key)) && !file.contains("PRIVATE KEY"));

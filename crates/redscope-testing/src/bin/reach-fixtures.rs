@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          \n  SSH      {user}@{host}:{port}  password {pw}\n\
          \x20          key {key} (no passphrase) or {enc} (passphrase {kp})\n\
          \x20          host key {fp}\n\
-         \x20 Redis behind SSH: URL {hidden_url} (tick SSH in the dialog)\n\
+         \x20 Redis behind SSH: URL unix://{socket} (tick SSH in the dialog)\n\
          \x20 TLS Redis {tls_url}: CA {ca}, client cert {cert}, key {ckey}\n\
          \x20 ACL user on both: {acl} / {acl_pw} (sees only market:*, read commands)\n",
         user = TUNNEL_USER,
@@ -93,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         enc = sshd.user_key_encrypted().display(),
         kp = KEY_PASSPHRASE,
         fp = sshd.fingerprint()?,
-        hidden_url = format!("unix://{}", socket.display()),
+        socket = socket.display(),
         tls_url = tls.url(),
         ca = tls.certs.ca.display(),
         cert = tls.certs.client_cert.display(),
