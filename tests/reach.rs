@@ -379,6 +379,18 @@ async fn unix_sockets_and_the_dialog_error_codes() {
         .arg("unixsocketperm", "700")
         .start()
         .unwrap();
+    // The library alone, from a URL.
+    let cfg = RedisConfig::from_url(&format!("unix://{}?db=0", sock.display())).unwrap();
+    let mut c = redscope::conn::Conn::connect(&cfg).await.unwrap();
+    redscope::health::ping(&mut c).await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("sock:lib")
+        .arg("1")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(sync_query(&redis, &["GET", "sock:lib"]).unwrap(), "1");
+    // A profile of the admin service.
     let p = profile("socket", &format!("unix://{}", sock.display()));
     let t = svc.profiles().test(input(p.clone())).await.unwrap();
     assert!(t.ok, "{:?}", t.error);

@@ -187,6 +187,34 @@ test('an ACL user from a pasted URL: wrong password told, NOPERM explained', asy
   assert.doesNotMatch(readFileSync(join(configDir, 'profiles.json'), 'utf8'), new RegExp(fx.acl.password));
 });
 
+test('web mode started on a Unix socket, and a socket profile', async () => {
+  const direct = await startServe(fx.behind_ssh.url);
+  const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const r = await Resp.connect(fx.behind_ssh.port);
+  try {
+    await p.goto(direct.url);
+    await p.getByTestId('conn-state').filter({ hasText: 'connected' }).waitFor(T);
+    assert.match(await p.getByTestId('conn-url').textContent(), /^unix:\/\//);
+    await p.getByTestId('open-connections').click();
+    await p.getByTestId('profile-name').fill('socket');
+    await p.getByTestId('profile-url').fill(fx.behind_ssh.url);
+    await p.getByTestId('profile-test').click();
+    await p.getByTestId('profile-test-result').filter({ hasText: /OK · Redis 7/ }).waitFor(T);
+    await p.getByTestId('profile-save').click();
+    await p.getByTestId('profile-socket').getByTestId('profile-connect').click();
+    await p.getByTestId('conn-profile').filter({ hasText: 'socket' }).waitFor(T);
+    await p.getByTestId('nav-server').click();
+    await p.getByTestId('tab-console').click();
+    await p.getByTestId('console-input').fill('SET e2e:socket yes');
+    await p.getByTestId('console-input').press('Enter');
+    await until(async () => String(await r.call('GET', 'e2e:socket')) === 'yes', { what: 'the write over the socket' });
+  } finally {
+    r.close();
+    await p.close();
+    direct.stop();
+  }
+});
+
 test('an Another Redis Desktop Manager export is imported and connects', async () => {
   await openDialog();
   const ardm = [{ host: '127.0.0.1', port: fx.tls.plain_port, auth: '', name: 'imported-ardm', separator: ':', cluster: false, connectionReadOnly: false }];
