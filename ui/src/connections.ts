@@ -246,6 +246,16 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
               },
               { 'data-testid': 'profile-connect' },
             ),
+            api.openWindow
+              ? button(
+                  'New window',
+                  async () => {
+                    await api.openWindow?.(p.name);
+                    toast(`Opened ${p.name} in a new window`, 'ok');
+                  },
+                  { 'data-testid': 'profile-open-window', title: 'Open this profile in a window of its own (its own connection)' },
+                )
+              : null,
             button('Edit', () => edit(p), { 'data-testid': 'profile-edit' }),
             button(
               'Delete',
