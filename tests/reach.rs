@@ -39,6 +39,7 @@ fn input(p: Profile) -> ProfileInput {
         ssh_secret: None,
         tls_key_passphrase: None,
         accept_host_key: None,
+        sentinel_password: None,
     }
 }
 

@@ -134,7 +134,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   const trimmed = (el: HTMLInputElement): string | undefined => el.value.trim() || undefined;
 
   function form(): ProfileInput {
-    const base: Profile = { tls_insecure: false, separator: ':', ...(editing ?? {}), has_password: false, has_tls_key_passphrase: false, name: '', url: '', read_only: false, tls: false };
+    const base: Profile = { tls_insecure: false, separator: ':', ...(editing ?? {}), has_password: false, has_tls_key_passphrase: false, has_sentinel_password: false, name: '', url: '', read_only: false, tls: false };
     const p: ProfileInput = {
       ...base,
       name: name.value.trim(),
@@ -216,10 +216,12 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
       }
       list.replaceChildren(
         ...profiles.map((p) => {
+          const swatch = h('span', { class: 'profile-swatch' });
+          if (p.color) swatch.style.background = p.color;
           const row = h(
             'div',
             { class: 'profile-row', 'data-testid': `profile-${p.name}` },
-            h('span', { class: 'profile-swatch', style: p.color ? `background:${p.color}` : '' }),
+            swatch,
             h(
               'div',
               { class: 'profile-main' },

@@ -47,6 +47,8 @@ pub struct Imported {
     pub password: Option<String>,
     /// The SSH password or key passphrase.
     pub ssh_secret: Option<String>,
+    /// The Sentinels' own password.
+    pub sentinel_password: Option<String>,
     /// PEM contents to write to files.
     pub files: Vec<(FileRole, String)>,
     /// What the export held that profiles cannot use (told to the user).
@@ -218,15 +220,12 @@ fn one(item: &Value) -> Result<Imported> {
     }
     let scheme = if tls { "rediss" } else { "redis" };
     let at = format!("{}:{port}", bracket(&host));
+    let mut sentinel_password = None;
     let (url, mut password) = match &master {
         Some(m) => {
             // The Sentinels' own password, if any, is the item's `password`; the nodes' is
             // sentinelMaster.password / sentinelOptions.nodePassword.
-            if text(item, &["password", "auth"]).is_some() {
-                notes.push(
-                    "the Sentinels' own password was not imported: give it in the dialog".into(),
-                );
-            }
+            sentinel_password = text(item, &["password", "auth"]);
             (
                 format!("{scheme}+sentinel://{at}/{m}/{}", db.unwrap_or(0)),
                 text(
@@ -317,6 +316,7 @@ fn one(item: &Value) -> Result<Imported> {
         tls_cert,
         tls_key,
         has_tls_key_passphrase: false,
+        has_sentinel_password: false,
         label: None,
         color: text(item, &["color"]).filter(|c| is_colour(c)),
     };
@@ -324,6 +324,7 @@ fn one(item: &Value) -> Result<Imported> {
         profile,
         password,
         ssh_secret,
+        sentinel_password,
         files,
         notes,
     })
