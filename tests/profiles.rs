@@ -38,6 +38,13 @@ fn profile(name: &str, url: &str) -> Profile {
         read_only: false,
         separator: ":".into(),
         has_password: false,
+        ssh: None,
+        tls_ca: None,
+        tls_cert: None,
+        tls_key: None,
+        has_tls_key_passphrase: false,
+        label: None,
+        color: None,
         has_sentinel_password: false,
     }
 }
@@ -46,6 +53,9 @@ fn input(p: Profile, password: Option<&str>) -> ProfileInput {
     ProfileInput {
         profile: p,
         password: password.map(str::to_string),
+        ssh_secret: None,
+        tls_key_passphrase: None,
+        accept_host_key: None,
         sentinel_password: None,
     }
 }

@@ -27,7 +27,7 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
 /// The shell's own commands (`commands.txt` lists them after the operations), registered the
 /// usual way.
 fn desktop_commands<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![crate::smoke::ui_ready]
+    tauri::generate_handler![crate::smoke::ui_ready, crate::windows::open_window]
 }
 
 /// Runs operation `name` in the async runtime: resolves with its JSON reply as the response body
@@ -36,8 +36,17 @@ fn run_operation<R: Runtime>(invoke: Invoke<R>, name: &'static str) {
     let Invoke {
         message, resolver, ..
     } = invoke;
-    let service = message.webview_ref().try_state::<AdminService>();
-    let Some(service) = service.map(|s| s.inner().clone()) else {
+    // A connection window has its own session; every other window uses the main one.
+    let webview = message.webview_ref();
+    let own = webview
+        .try_state::<crate::windows::Windows>()
+        .and_then(|w| w.session(webview.label()));
+    let service = own.or_else(|| {
+        webview
+            .try_state::<AdminService>()
+            .map(|s| s.inner().clone())
+    });
+    let Some(service) = service else {
         resolver.reject(ErrorBody::from(Error::Config(
             "the admin service is not running".into(),
         )));

@@ -9,8 +9,15 @@ use tokio::sync::broadcast::error::RecvError;
 /// The webview event name carrying bus events.
 pub const EVENT_NAME: &str = "redscope://event";
 
-/// Starts the forwarder; it ends when the bus closes (the service is gone).
+/// Starts the forwarder of the main window's session; it ends when the bus closes (the
+/// service is gone).
 pub fn forward<R: Runtime>(app: AppHandle<R>, service: AdminService) {
+    forward_to(app, "main".into(), service)
+}
+
+/// Starts a forwarder of `service`'s events to the window labelled `label` only (each
+/// connection window has its own session and sees only its events).
+pub fn forward_to<R: Runtime>(app: AppHandle<R>, label: String, service: AdminService) {
     tauri::async_runtime::spawn(async move {
         let mut rx = service.events();
         drop(service);
@@ -20,7 +27,7 @@ pub fn forward<R: Runtime>(app: AppHandle<R>, service: AdminService) {
                 Err(RecvError::Lagged(n)) => Event::Lagged { count: n },
                 Err(RecvError::Closed) => return,
             };
-            if let Err(e) = app.emit(EVENT_NAME, &event) {
+            if let Err(e) = app.emit_to(label.as_str(), EVENT_NAME, &event) {
                 tracing::warn!(error = %e, "cannot forward an event to the webview");
             }
         }

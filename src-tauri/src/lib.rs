@@ -6,6 +6,7 @@
 //!   command of the same name, plus the shell's own `ui_ready`.
 //! - [`events`]: forwards the admin event bus to the webview (`redscope://event`).
 //! - [`smoke`]: `--smoke` mode, which checks the window renders connected to Redis.
+//! - [`windows`]: "open in new window" — a saved profile in a window with its own session.
 //!
 //! The app manifest (`build.rs`) lists the commands of `commands.txt`; the window may call those
 //! its capability (`capabilities/default.json`) allows.
@@ -13,6 +14,7 @@
 pub mod dispatch;
 pub mod events;
 pub mod smoke;
+pub mod windows;
 
 use redscope_admin::AdminService;
 use tauri::{Builder, Context, Runtime};
@@ -21,8 +23,15 @@ use tauri::{Builder, Context, Runtime};
 /// managed service and smoke state, the invoke handler and the event forwarder.
 pub fn app<R: Runtime>(builder: Builder<R>, service: AdminService, smoke: bool) -> Builder<R> {
     let bus_service = service.clone();
+    let windows = windows::Windows::new(
+        service.config().clone(),
+        redscope_admin::AdminOptions {
+            read_only: service.read_only(),
+        },
+    );
     builder
         .manage(service)
+        .manage(windows)
         .manage(smoke::Smoke::new(smoke))
         .invoke_handler(dispatch::handler())
         .setup(move |app| {

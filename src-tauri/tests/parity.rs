@@ -20,7 +20,7 @@ use redscope_testing::{sync_query, RedisServer};
 use serde_json::{json, Value};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{WebviewWindow, WebviewWindowBuilder};
+use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
 
 const TOKEN: &str = "parity-token-0123456789abcdef";
 
@@ -386,6 +386,8 @@ fn cases(redis_url: &str) -> Vec<Case> {
         case("profiles", json!({})),
         case("profile_save", profile("parity")),
         case("profile_test", profile("parity-test")).varies(&["/latency_ms"]),
+        case("profile_import", json!({"text": "[\"not a connection\"]"})),
+        case("profile_import", json!({"text": "not an export"})).fails("invalid_input"),
         case("profile_delete", json!({"name": "parity-del"}))
             .prep(Prep::Call("profile_save", profile("parity-del"))),
         case("profile_delete", json!({"name": "parity-missing"})).fails("not_found"),
@@ -650,6 +652,18 @@ fn seed(redis: &RedisServer) {
     }
 }
 
+/// Profiles and their secrets live in one folder of this test process (set once, before any
+/// test saves a profile), never the user's.
+fn private_config_dir() {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("redscope-parity-{}", std::process::id()));
+        std::env::set_var("REDSCOPE_CONFIG_DIR", &dir);
+        std::env::set_var("REDSCOPE_SECRET_STORE", "file");
+        dir
+    });
+}
+
 #[test]
 fn every_operation_has_a_parity_case() {
     let covered: BTreeSet<&str> = cases("redis://127.0.0.1:1").iter().map(|c| c.op).collect();
@@ -666,9 +680,7 @@ fn every_operation_has_a_parity_case() {
 #[test]
 fn desktop_and_web_answer_every_operation_alike() {
     let redis = RedisServer::start().expect("a private redis-server");
-    // Profiles and their secrets live in the fixture's folder, never the user's.
-    std::env::set_var("REDSCOPE_CONFIG_DIR", redis.dir().join("config"));
-    std::env::set_var("REDSCOPE_SECRET_STORE", "file");
+    private_config_dir();
     seed(&redis);
     let url = redis.url();
     let s = Surfaces::start(redis);
@@ -683,7 +695,7 @@ fn desktop_and_web_answer_every_operation_alike() {
             "the ACL let {command} through: {refused:?}"
         );
     }
-    // The capability names the main window only: another window may call nothing.
+    // The capability names the main and connection windows only: another window may call nothing.
     let other = WebviewWindowBuilder::new(&s.app, "other", Default::default())
         .build()
         .expect("a second window");
@@ -750,5 +762,59 @@ fn desktop_and_web_answer_every_operation_alike() {
         "{} differences between the surfaces:\n{}",
         mismatches.len(),
         mismatches.join("\n")
+    );
+}
+
+#[test]
+fn a_profile_opens_in_a_window_with_a_session_of_its_own() {
+    let main_redis = RedisServer::start().expect("a private redis-server");
+    let side = RedisServer::start().expect("a second redis-server");
+    private_config_dir();
+    let s = Surfaces::start(main_redis);
+    s.desktop(
+        "profile_save",
+        &json!({"name": "side", "url": side.url(), "label": "staging"}),
+    )
+    .expect("the profile saves");
+    let missing = s.desktop("open_window", &json!({"profile": "no-such-profile"}));
+    assert!(
+        missing
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("not_found")),
+        "{missing:?}"
+    );
+
+    let label = s
+        .desktop("open_window", &json!({"profile": "side"}))
+        .expect("the window opens");
+    let label = label.as_str().expect("the window's label");
+    assert!(label.starts_with("conn-"), "{label}");
+    let window = s.app.get_webview_window(label).expect("the new window");
+    // Its calls pass the capability and go to its own session, connected with the profile.
+    let health = invoke(&window, "health", &json!({})).expect("health from the new window");
+    assert_eq!(health["profile"], "side", "{health}");
+    assert!(
+        health["url"]
+            .as_str()
+            .unwrap()
+            .contains(&side.port().to_string()),
+        "{health}"
+    );
+    invoke(
+        &window,
+        "console",
+        &json!({"args": ["SET", "parity:window", "side"]}),
+    )
+    .expect("a write from the new window");
+    assert_eq!(
+        sync_query(&side, &["GET", "parity:window"]).unwrap(),
+        "side"
+    );
+    // The main window's session is untouched.
+    let main = s.desktop("health", &json!({})).expect("health from main");
+    assert!(main.get("profile").is_none(), "{main}");
+    assert_eq!(
+        sync_query(&s.redis, &["EXISTS", "parity:window"]).unwrap(),
+        "0"
     );
 }

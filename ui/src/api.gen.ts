@@ -382,7 +382,8 @@ key_b64?: string, };
  */
 export type ErrorBody = { 
 /**
- * Stable machine-readable code (an `ErrorKind` name, or `unauthorized`).
+ * Stable machine-readable code (an `ErrorKind` name, `noperm` for an ACL refusal, or
+ * `unauthorized`).
  */
 code: string, 
 /**
@@ -654,7 +655,71 @@ topology: TopologyKind | null,
 /**
  * For Sentinel: the current master's `host:port` (changes after a failover).
  */
-master: string | null, };
+master: string | null, 
+/**
+ * The saved profile this session is connected with, if one was chosen.
+ */
+profile?: string, };
+
+/**
+ * The host key one SSH server presented.
+ */
+export type HostKey = { 
+/**
+ * `host:port` of the SSH server.
+ */
+server: string, 
+/**
+ * Key algorithm (`ssh-ed25519`, ...).
+ */
+algorithm: string, 
+/**
+ * `SHA256:…` fingerprint, as `ssh-keygen -l` shows it.
+ */
+fingerprint: string, 
+/**
+ * Known, unknown or changed.
+ */
+status: HostKeyStatus, };
+
+/**
+ * What Redscope's known_hosts file says about a server's host key.
+ */
+export type HostKeyStatus = "known" | "unknown" | "changed";
+
+/**
+ * What `profile_import` saved and what it could not.
+ */
+export type ImportReport = { 
+/**
+ * The profiles saved (secrets stored, never shown).
+ */
+imported: Array<Profile>, 
+/**
+ * Connections not imported, with the reason.
+ */
+skipped: Array<ImportSkip>, 
+/**
+ * Settings of imported connections that Redscope could not carry over.
+ */
+notes: Array<string>, };
+
+/**
+ * A connection of an export that was not imported.
+ */
+export type ImportSkip = { 
+/**
+ * Its position in the export (from 0).
+ */
+index: number, 
+/**
+ * Its name, when it had one.
+ */
+name?: string, 
+/**
+ * Why it was not imported.
+ */
+reason: string, };
 
 /**
  * Request of `info`.
@@ -849,7 +914,8 @@ export type KeyMeta = {
  */
 key: Bytes, 
 /**
- * `string`, `hash`, ..., or `none` when the key does not exist.
+ * `string`, `hash`, ..., `none` when the key does not exist, or `noperm` when the
+ * connection's ACL user may not access it.
  */
 type: string, 
 /**
@@ -1387,7 +1453,46 @@ has_password: boolean,
 /**
  * Whether a Sentinel password is stored for it (ignored on input).
  */
-has_sentinel_password: boolean, };
+has_sentinel_password: boolean, 
+/**
+ * Reach the server through this SSH server.
+ */
+ssh?: ProfileSsh, 
+/**
+ * PEM file of the CA that signed the server's certificate (stored by path).
+ */
+tls_ca?: string, 
+/**
+ * PEM client certificate for servers that require one (`tls-auth-clients yes`).
+ */
+tls_cert?: string, 
+/**
+ * PEM private key of the client certificate: unencrypted, or encrypted PKCS#8 with its
+ * passphrase stored like a password (see `has_tls_key_passphrase`).
+ */
+tls_key?: string, 
+/**
+ * Whether a passphrase for `tls_key` is stored (ignored on input).
+ */
+has_tls_key_passphrase: boolean, 
+/**
+ * A label shown beside the name (`production`, `staging`, ...).
+ */
+label?: string, 
+/**
+ * A colour for the profile, `#rrggbb`.
+ */
+color?: string, };
+
+/**
+ * The text of an exported connections file to import.
+ */
+export type ProfileImport = { 
+/**
+ * The file's contents: RedisInsight's JSON export or Another Redis Desktop Manager's
+ * `connections.ano` (base64).
+ */
+text: string, };
 
 /**
  * A profile with an optional password, as `profile_save` and `profile_test` take it.
@@ -1397,6 +1502,19 @@ export type ProfileInput = {
  * New password; `None` keeps the stored one, `""` removes it.
  */
 password?: string, 
+/**
+ * New SSH password or key passphrase; `None` keeps the stored one, `""` removes it.
+ */
+ssh_secret?: string, 
+/**
+ * New passphrase of the TLS client key; `None` keeps the stored one, `""` removes it.
+ */
+tls_key_passphrase?: string, 
+/**
+ * The `SHA256:…` fingerprint of an SSH host key the user accepted after a test reported it
+ * unknown; the connection records it in Redscope's known_hosts.
+ */
+accept_host_key?: string, 
 /**
  * New password of the Sentinels (`redis+sentinel://` URLs); `None` keeps the stored one,
  * `""` removes it.
@@ -1442,7 +1560,36 @@ has_password: boolean,
 /**
  * Whether a Sentinel password is stored for it (ignored on input).
  */
-has_sentinel_password: boolean, };
+has_sentinel_password: boolean, 
+/**
+ * Reach the server through this SSH server.
+ */
+ssh?: ProfileSsh, 
+/**
+ * PEM file of the CA that signed the server's certificate (stored by path).
+ */
+tls_ca?: string, 
+/**
+ * PEM client certificate for servers that require one (`tls-auth-clients yes`).
+ */
+tls_cert?: string, 
+/**
+ * PEM private key of the client certificate: unencrypted, or encrypted PKCS#8 with its
+ * passphrase stored like a password (see `has_tls_key_passphrase`).
+ */
+tls_key?: string, 
+/**
+ * Whether a passphrase for `tls_key` is stored (ignored on input).
+ */
+has_tls_key_passphrase: boolean, 
+/**
+ * A label shown beside the name (`production`, `staging`, ...).
+ */
+label?: string, 
+/**
+ * A colour for the profile, `#rrggbb`.
+ */
+color?: string, };
 
 /**
  * A saved profile's name.
@@ -1452,6 +1599,40 @@ export type ProfileName = {
  * The profile's name.
  */
 name: string, };
+
+/**
+ * The SSH tunnel of a profile. Its password or key passphrase is never here: see `has_secret`.
+ */
+export type ProfileSsh = { 
+/**
+ * SSH server host.
+ */
+host: string, 
+/**
+ * SSH port (22 usually).
+ */
+port: number, 
+/**
+ * SSH user.
+ */
+user: string, 
+/**
+ * Password, key or agent.
+ */
+auth: SshAuthKind, 
+/**
+ * The private key file, for `key`.
+ */
+key_path?: string, 
+/**
+ * A jump host in front of `host`, `[user@]host[:port]`, logged into with the same
+ * credentials.
+ */
+jump?: string, 
+/**
+ * Whether an SSH password or key passphrase is stored (ignored on input).
+ */
+has_secret: boolean, };
 
 /**
  * Result of `profile_test`.
@@ -1472,7 +1653,12 @@ version?: string,
 /**
  * Why it failed.
  */
-error?: TestError, };
+error?: TestError, 
+/**
+ * The SSH host key to show when it is unknown (`ssh_host_key_unknown`: ask the user to
+ * accept its fingerprint) or changed (`ssh_host_key_changed`: refused).
+ */
+host_key?: HostKey, };
 
 /**
  * `{receivers}`: how many subscribers got the message.
@@ -1824,6 +2010,11 @@ node: string, };
  * Request of `slowlog`.
  */
 export type SlowlogQuery = { count?: number, };
+
+/**
+ * How an SSH server is logged into.
+ */
+export type SshAuthKind = "password" | "key" | "agent";
 
 /**
  * Request of `stream_ack`.
@@ -2375,6 +2566,7 @@ export const ROUTES = {
   profile_save: { method: 'PUT', path: '/api/profiles', writes: 'no' },
   profile_delete: { method: 'DELETE', path: '/api/profiles', writes: 'no' },
   profile_test: { method: 'POST', path: '/api/profiles/test', writes: 'no' },
+  profile_import: { method: 'POST', path: '/api/profiles/import', writes: 'no' },
   connect: { method: 'POST', path: '/api/connect', writes: 'no' },
 } as const satisfies Record<string, Route>;
 
@@ -2480,6 +2672,8 @@ export interface Operations {
   profile_delete: { request: ProfileName; reply: Empty };
   /** Try a profile's connection without saving it */
   profile_test: { request: ProfileInput; reply: ProfileTest };
+  /** Import RedisInsight or Another Redis Desktop Manager connection exports as profiles */
+  profile_import: { request: ProfileImport; reply: ImportReport };
   /** Switch this session to a saved profile */
   connect: { request: ConnectRequest; reply: HealthReport };
 }

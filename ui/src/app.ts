@@ -3,7 +3,7 @@
 // `conn_state` events that keep the connection badge honest.
 
 import { h, mount } from './dom';
-import { openConnections } from './connections';
+import { openConnections, profileBadge } from './connections';
 import { Router, type Page } from './router';
 import { Shortcuts } from './shortcuts';
 import { applyTheme, currentTheme, toggleTheme } from './theme';
@@ -50,6 +50,7 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
   const reason = h('span', { class: 'conn-reason', 'data-testid': 'conn-reason' });
   const roBadge = h('span', { class: 'ro-badge', 'data-testid': 'read-only', hidden: true }, 'read-only');
   const urlLabel = h('span', { class: 'conn-url', 'data-testid': 'conn-url' });
+  const profileChip = h('span', { class: 'conn-profile', 'data-testid': 'conn-profile' });
   const connButton = h('button', { class: 'btn small', 'data-testid': 'open-connections', title: 'Connection profiles' }, 'Connections');
   const themeButton = h('button', { class: 'icon-btn', title: 'Toggle theme (t)', 'aria-label': 'Toggle theme' }, '◐');
   const nav = h('nav', { class: 'sidebar', 'aria-label': 'Pages' });
@@ -87,11 +88,16 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
 
   mount(
     root,
-    h('header', { class: 'topbar' }, h('div', { class: 'brand' }, h('span', { class: 'logo' }, '◉'), 'Redscope'), h('div', { class: 'conn-box' }, badge, reason, roBadge, urlLabel, connButton, themeButton)),
+    h('header', { class: 'topbar' }, h('div', { class: 'brand' }, h('span', { class: 'logo' }, '◉'), 'Redscope'), h('div', { class: 'conn-box' }, badge, reason, roBadge, profileChip, urlLabel, connButton, themeButton)),
     h('div', { class: 'body' }, nav, outlet),
   );
   themeButton.addEventListener('click', () => toggleTheme());
-  connButton.addEventListener('click', () => openConnections(api, (r) => apply(r)));
+  connButton.addEventListener('click', () =>
+    openConnections(api, (r) => {
+      shownProfile = undefined;
+      apply(r);
+    }),
+  );
 
   const keys = new Shortcuts();
   keys.bind('t', 'Toggle dark/light theme', () => toggleTheme());
@@ -111,11 +117,25 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
     reason.textContent = state === 'connected' ? '' : (error ?? '');
   }
 
+  /** Shows the connected profile's name, label and colour; production marks the whole bar. */
+  let shownProfile: string | undefined;
+  async function showProfile(name: string | undefined): Promise<void> {
+    shownProfile = name;
+    const p = name ? (await api.call('profiles').catch(() => [])).find((x) => x.name === name) : undefined;
+    if (shownProfile !== name) return;
+    profileChip.replaceChildren(...(p ? [h('strong', {}, p.name), ' ', profileBadge(p) ?? ''] : []));
+    const prod = p?.label?.toLowerCase() === 'production';
+    document.body.toggleAttribute('data-production', prod);
+    if (p?.color) document.body.style.setProperty('--profile-color', p.color);
+    else document.body.style.removeProperty('--profile-color');
+  }
+
   function apply(r: HealthReport): void {
     last = r;
     setState(r.state, r.error);
     roBadge.hidden = !r.read_only;
     urlLabel.textContent = connTarget(r);
+    if (r.profile !== shownProfile) void showProfile(r.profile);
     for (const fn of listeners) fn(r);
   }
 

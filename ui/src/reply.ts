@@ -79,6 +79,14 @@ export function replyNode(r: Reply): HTMLElement {
     if (pairs.length === 0) return h('span', { class: 'r-empty' }, '(empty map)');
     return h('dl', { class: 'r-map' }, ...pairs.flatMap(([k, v]) => [h('dt', {}, replyNode(k)), h('dd', {}, replyNode(v))]));
   }
+  if (r.type === 'error' && /^NOPERM\b/i.test(String(r.value))) {
+    return h(
+      'span',
+      { class: 'r-error', 'data-reply-type': 'error' },
+      scalar(r),
+      h('div', { class: 'noperm-hint', 'data-testid': 'noperm-hint' }, "Refused by the server's ACL rules (NOPERM): this connection's user may not run this command or touch this key. Use a profile whose user is allowed."),
+    );
+  }
   return h('span', { class: `r-${r.type}`, 'data-reply-type': r.type }, scalar(r));
 }
 

@@ -37,6 +37,8 @@ export interface Transport {
   ready(report: { redis: string }): Promise<void>;
   /** Subscribes to the live event stream; returns an unsubscribe function. */
   events(onEvent: (e: ServerEvent) => void, onStatus?: (s: EventStatus) => void): () => void;
+  /** Desktop only: opens saved profile `profile` in a new window with a session of its own. */
+  openWindow?(profile: string): Promise<void>;
 }
 
 /** State of the live event channel (the WebSocket in web mode). */
@@ -271,11 +273,23 @@ export class TauriTransport implements Transport {
     await invoke('ui_ready', { report });
   }
 
+  async openWindow(profile: string): Promise<void> {
+    const { invoke } = await import('@tauri-apps/api/core');
+    try {
+      await invoke('open_window', { profile });
+    } catch (e) {
+      const err = e as { code?: string; message?: string } | string;
+      if (typeof err === 'string') throw new ApiError('error', err);
+      throw new ApiError(err.code ?? 'error', err.message ?? String(e));
+    }
+  }
+
   events(onEvent: (e: ServerEvent) => void, onStatus?: (s: EventStatus) => void): () => void {
     let unlisten: (() => void) | null = null;
     let stopped = false;
-    void import('@tauri-apps/api/event').then(async ({ listen }) => {
-      const un = await listen<ServerEvent>('redscope://event', (e) => onEvent(e.payload));
+    // Each window hears only its own session's events (a connection window has its own).
+    void import('@tauri-apps/api/webviewWindow').then(async ({ getCurrentWebviewWindow }) => {
+      const un = await getCurrentWebviewWindow().listen<ServerEvent>('redscope://event', (e) => onEvent(e.payload));
       if (stopped) un();
       else {
         unlisten = un;

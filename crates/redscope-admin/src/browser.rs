@@ -73,7 +73,8 @@ pub struct KeysMetaRequest {
 pub struct KeyMeta {
     /// The key.
     pub key: Bytes,
-    /// `string`, `hash`, ..., or `none` when the key does not exist.
+    /// `string`, `hash`, ..., `none` when the key does not exist, or `noperm` when the
+    /// connection's ACL user may not access it.
     #[serde(rename = "type")]
     pub key_type: String,
     /// Milliseconds to live; -1 without expiry, -2 when gone.
@@ -473,6 +474,15 @@ impl Browser {
         };
         if meta.key_type == "none" {
             return Ok(None);
+        }
+        if meta.key_type == "noperm" {
+            return Err(Error::Server {
+                code: Some("NOPERM".into()),
+                message: format!(
+                    "NOPERM this user has no permissions to access the key {:?}",
+                    escape(key)
+                ),
+            });
         }
         let offset = q.offset.unwrap_or(0);
         // Collections: every element cut on the server to the preview size (see `cut`); the
@@ -1040,7 +1050,11 @@ async fn meta_of(c: &mut Conn, keys: &[Vec<u8>], memory: bool) -> Result<Vec<Key
         .iter()
         .zip(first.chunks(per))
         .map(|(k, v)| {
-            let key_type = v.first().and_then(v_str).unwrap_or_else(|| "none".into());
+            // A key the ACL user may not touch is `noperm`, not "missing".
+            let key_type = match v.first() {
+                Some(Value::ServerError(e)) if e.code() == "NOPERM" => "noperm".to_string(),
+                first => first.and_then(v_str).unwrap_or_else(|| "none".into()),
+            };
             KeyMeta {
                 key: Bytes::new(k),
                 shape: shape_of(k, &key_type),

@@ -7,15 +7,25 @@ use serde::{Deserialize, Serialize};
 /// The JSON body of every admin error.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema, ts_rs::TS)]
 pub struct ErrorBody {
-    /// Stable machine-readable code (an `ErrorKind` name, or `unauthorized`).
+    /// Stable machine-readable code (an `ErrorKind` name, `noperm` for an ACL refusal, or
+    /// `unauthorized`).
     pub code: String,
     /// Human-readable explanation, never containing secrets.
     pub message: String,
 }
 
 impl ErrorBody {
-    /// The body for a library error.
+    /// The body for a library error. A refusal by the server's ACL rules gets its own code,
+    /// `noperm`, and says so, since the user can do nothing about it but use another user.
     pub fn from_error(e: &Error) -> Self {
+        if e.server_code() == Some("NOPERM") {
+            return ErrorBody {
+                code: "noperm".into(),
+                message: format!(
+                    "refused by the server's ACL rules for this connection's user: {e}"
+                ),
+            };
+        }
         ErrorBody {
             code: e.kind().as_str().to_string(),
             message: e.to_string(),

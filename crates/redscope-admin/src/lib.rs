@@ -41,6 +41,7 @@ pub mod live;
 pub mod metrics;
 pub mod node_metrics;
 pub mod ops;
+pub mod profile_import;
 pub mod profiles;
 pub mod redact;
 pub mod registry;
@@ -129,6 +130,10 @@ pub struct HealthReport {
     pub topology: Option<redscope::conn::TopologyKind>,
     /// For Sentinel: the current master's `host:port` (changes after a failover).
     pub master: Option<String>,
+    /// The saved profile this session is connected with, if one was chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub profile: Option<String>,
 }
 
 /// A cheap-to-clone handle to one admin session on one Redis server.

@@ -23,7 +23,7 @@ use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
 use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
 use crate::metrics::MetricsReply;
 use crate::node_metrics::NodeMetricsQuery;
-use crate::profiles::{Profile, ProfileInput, ProfileTest};
+use crate::profiles::{ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest};
 use crate::series::{SeriesQuery, SeriesReply};
 use crate::server::{
     ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply, Killed,
@@ -388,6 +388,9 @@ operations! {
     profile_test: Post "/profiles/test", ProfileInput => ProfileTest, No,
         "Try a profile's connection without saving it",
         |s, r| s.profiles().test(r).await?;
+    profile_import: Post "/profiles/import", ProfileImport => ImportReport, No,
+        "Import RedisInsight or Another Redis Desktop Manager connection exports as profiles",
+        |s, r| s.profiles().import(r).await?;
     connect: Post "/connect", ConnectRequest => HealthReport, No,
         "Switch this session to a saved profile",
         |s, r| s.connect(&r.profile).await?;

@@ -20,7 +20,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::session::Session;
-use redscope::config::{Endpoint, RedisConfig, Secret, Topology};
+use redscope::config::{
+    Endpoint, RedisConfig, Secret, SshAuth, SshConfig, TlsClientCert, Topology,
+};
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 
@@ -65,6 +67,72 @@ pub struct Profile {
     /// Whether a Sentinel password is stored for it (ignored on input).
     #[serde(default)]
     pub has_sentinel_password: bool,
+    /// Reach the server through this SSH server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ssh: Option<ProfileSsh>,
+    /// PEM file of the CA that signed the server's certificate (stored by path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub tls_ca: Option<String>,
+    /// PEM client certificate for servers that require one (`tls-auth-clients yes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub tls_cert: Option<String>,
+    /// PEM private key of the client certificate: unencrypted, or encrypted PKCS#8 with its
+    /// passphrase stored like a password (see `has_tls_key_passphrase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub tls_key: Option<String>,
+    /// Whether a passphrase for `tls_key` is stored (ignored on input).
+    #[serde(default)]
+    pub has_tls_key_passphrase: bool,
+    /// A label shown beside the name (`production`, `staging`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub label: Option<String>,
+    /// A colour for the profile, `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub color: Option<String>,
+}
+
+/// How an SSH server is logged into.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SshAuthKind {
+    /// A password (stored like the Redis password).
+    Password,
+    /// A private key file; its passphrase, if any, is stored like a password.
+    Key,
+    /// The SSH agent at `SSH_AUTH_SOCK`.
+    Agent,
+}
+
+/// The SSH tunnel of a profile. Its password or key passphrase is never here: see `has_secret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+pub struct ProfileSsh {
+    /// SSH server host.
+    pub host: String,
+    /// SSH port (22 usually).
+    pub port: u16,
+    /// SSH user.
+    pub user: String,
+    /// Password, key or agent.
+    pub auth: SshAuthKind,
+    /// The private key file, for `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub key_path: Option<String>,
+    /// A jump host in front of `host`, `[user@]host[:port]`, logged into with the same
+    /// credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub jump: Option<String>,
+    /// Whether an SSH password or key passphrase is stored (ignored on input).
+    pub has_secret: bool,
 }
 
 fn default_separator() -> String {
@@ -81,6 +149,16 @@ pub struct ProfileInput {
     /// New password; `None` keeps the stored one, `""` removes it.
     #[serde(default)]
     pub password: Option<String>,
+    /// New SSH password or key passphrase; `None` keeps the stored one, `""` removes it.
+    #[serde(default)]
+    pub ssh_secret: Option<String>,
+    /// New passphrase of the TLS client key; `None` keeps the stored one, `""` removes it.
+    #[serde(default)]
+    pub tls_key_passphrase: Option<String>,
+    /// The `SHA256:…` fingerprint of an SSH host key the user accepted after a test reported it
+    /// unknown; the connection records it in Redscope's known_hosts.
+    #[serde(default)]
+    pub accept_host_key: Option<String>,
     /// New password of the Sentinels (`redis+sentinel://` URLs); `None` keeps the stored one,
     /// `""` removes it.
     #[serde(default)]
@@ -94,11 +172,20 @@ pub enum SecretKind {
     Password,
     /// The Sentinels' own password.
     SentinelPassword,
+    /// The SSH password or SSH key passphrase of the profile's tunnel.
+    Ssh,
+    /// The passphrase of the TLS client key.
+    TlsKeyPassphrase,
 }
 
 impl SecretKind {
     /// Every kind, so deleting a profile deletes them all.
-    pub const ALL: [SecretKind; 2] = [SecretKind::Password, SecretKind::SentinelPassword];
+    pub const ALL: [SecretKind; 4] = [
+        SecretKind::Password,
+        SecretKind::SentinelPassword,
+        SecretKind::Ssh,
+        SecretKind::TlsKeyPassphrase,
+    ];
 
     /// The store entry of this kind for `profile` (the password keeps the plain name, as
     /// before; profile names hold no control characters, so entries cannot collide).
@@ -106,6 +193,8 @@ impl SecretKind {
         match self {
             SecretKind::Password => profile.to_string(),
             SecretKind::SentinelPassword => format!("{profile}\u{1f}sentinel_password"),
+            SecretKind::Ssh => format!("{profile}\u{1f}ssh"),
+            SecretKind::TlsKeyPassphrase => format!("{profile}\u{1f}tls_key_passphrase"),
         }
     }
 }
@@ -136,6 +225,11 @@ pub struct ProfileTest {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub error: Option<TestError>,
+    /// The SSH host key to show when it is unknown (`ssh_host_key_unknown`: ask the user to
+    /// accept its fingerprint) or changed (`ssh_host_key_changed`: refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub host_key: Option<redscope::ssh::HostKey>,
 }
 
 /// Saved profiles of one session and the connections opened with them so far.
@@ -359,6 +453,21 @@ fn validate(p: &Profile) -> Result<RedisConfig> {
             "a profile needs a name of 1 to 100 printable characters".into(),
         ));
     }
+    if let Some(c) = p.color.as_deref().filter(|c| !c.is_empty()) {
+        if !crate::profile_import::is_colour(c) {
+            return Err(Error::InvalidInput(format!(
+                "the colour must be #rgb or #rrggbb, got {c:?}"
+            )));
+        }
+    }
+    if p.label
+        .as_deref()
+        .is_some_and(|l| l.chars().count() > 40 || l.chars().any(char::is_control))
+    {
+        return Err(Error::InvalidInput(
+            "the label must be at most 40 printable characters".into(),
+        ));
+    }
     if p.separator.is_empty() || p.separator.len() > 8 {
         return Err(Error::InvalidInput(
             "the separator must be 1 to 8 bytes".into(),
@@ -403,9 +512,13 @@ fn destination(p: &Profile) -> Result<String> {
     };
     // Through SSH the secret travels on from the SSH host (and any jump host): those count too.
     let ssh = cfg.ssh.as_ref().map(|s| s.display());
+    let tunnel = p
+        .ssh
+        .as_ref()
+        .map(|s| format!("{}@{}:{} jump={:?}", s.user, s.host, s.port, s.jump));
     Ok(format!(
-        "{:?} {topology} user={:?} ca={:?} ssh={ssh:?}",
-        cfg.endpoint, cfg.username, cfg.tls_ca
+        "{:?} {topology} user={:?} ca={:?} ssh={ssh:?} tunnel={tunnel:?} key={:?}",
+        cfg.endpoint, cfg.username, cfg.tls_ca, p.tls_key
     ))
 }
 
@@ -552,6 +665,86 @@ fn profile_config(
     {
         *sentinel_password = sentinel.filter(|p| !p.is_empty()).map(Secret::new);
     }
+    let path = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(ca) = path(&p.tls_ca) {
+        cfg.tls_ca = Some(ca);
+    }
+    match (path(&p.tls_cert), path(&p.tls_key)) {
+        (Some(cert), Some(key)) => {
+            cfg.tls_client = Some(TlsClientCert {
+                cert,
+                key,
+                key_passphrase: None,
+            })
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Error::InvalidInput(
+                "a TLS client certificate needs both its certificate and its key file".into(),
+            ))
+        }
+    }
+    Ok(cfg)
+}
+
+/// Gives the TLS client key its passphrase (an empty one is none).
+fn set_key_passphrase(cfg: &mut RedisConfig, pass: Option<String>) {
+    if let Some(c) = cfg.tls_client.as_mut() {
+        c.key_passphrase = pass.filter(|p| !p.is_empty()).map(Secret::new);
+    }
+}
+
+/// The profile's SSH settings as the library's, with its secret and Redscope's known_hosts.
+fn ssh_config(
+    ssh: &ProfileSsh,
+    secret: Option<String>,
+    accept: Option<String>,
+) -> Result<SshConfig> {
+    if ssh.host.trim().is_empty() || ssh.user.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "an SSH tunnel needs a host and a user".into(),
+        ));
+    }
+    let secret = secret.filter(|s| !s.is_empty()).map(Secret::new);
+    let auth = match ssh.auth {
+        SshAuthKind::Password => SshAuth::Password(secret.ok_or_else(|| {
+            Error::InvalidInput("give the SSH password (or choose key or agent)".into())
+        })?),
+        SshAuthKind::Key => SshAuth::Key {
+            path: ssh
+                .key_path
+                .as_ref()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .ok_or_else(|| Error::InvalidInput("give the SSH private key file".into()))?,
+            passphrase: secret,
+        },
+        SshAuthKind::Agent => SshAuth::Agent,
+    };
+    let known_hosts = config_dir()?.join("known_hosts");
+    let mut cfg = SshConfig::parse(
+        &format!("{}@{}:{}", ssh.user.trim(), ssh.host.trim(), ssh.port),
+        auth,
+        known_hosts.clone(),
+    )?;
+    cfg.accept_fingerprint = accept.clone();
+    if let Some(jump) = ssh
+        .jump
+        .as_ref()
+        .map(|j| j.trim())
+        .filter(|j| !j.is_empty())
+    {
+        let mut j = SshConfig::parse(jump, cfg.auth.clone(), known_hosts)?;
+        // A fingerprint matches only the server that presents it: offering it to both is safe.
+        j.accept_fingerprint = accept;
+        cfg.jump = Some(Box::new(j));
+    }
     Ok(cfg)
 }
 
@@ -629,7 +822,12 @@ impl Profiles {
             let kept = |given: &Option<String>, stored: bool| given.is_none() && stored;
             if moved
                 && (kept(&input.password, old.has_password)
-                    || kept(&input.sentinel_password, old.has_sentinel_password))
+                    || kept(&input.sentinel_password, old.has_sentinel_password)
+                    || kept(
+                        &input.ssh_secret,
+                        old.ssh.as_ref().is_some_and(|s| s.has_secret),
+                    )
+                    || kept(&input.tls_key_passphrase, old.has_tls_key_passphrase))
             {
                 return Err(Error::InvalidInput(format!(
                     "profile {:?} now points elsewhere (server, port, user, TLS or CA changed): give its password again (or \"\" for none) — a saved password is only sent where it was saved for",
@@ -645,6 +843,44 @@ impl Profiles {
             input.sentinel_password.as_deref(),
         )
         .await?;
+        let had_ssh_secret = previous
+            .and_then(|i| list[i].ssh.as_ref())
+            .is_some_and(|s| s.has_secret);
+        let ssh_name = SecretKind::Ssh.entry(&p.name);
+        match (&mut p.ssh, input.ssh_secret.as_deref()) {
+            (None, _) | (Some(_), Some("")) => {
+                if had_ssh_secret || input.ssh_secret.is_some() {
+                    secret_delete(&ssh_name).await?;
+                }
+                if let Some(s) = p.ssh.as_mut() {
+                    s.has_secret = false;
+                }
+            }
+            (Some(s), Some(secret)) => {
+                secret_set(&ssh_name, secret).await?;
+                s.has_secret = true;
+            }
+            (Some(s), None) => s.has_secret = had_ssh_secret,
+        }
+        let had_tls_pass = previous.is_some_and(|i| list[i].has_tls_key_passphrase);
+        let tls_name = SecretKind::TlsKeyPassphrase.entry(&p.name);
+        p.has_tls_key_passphrase = match input.tls_key_passphrase.as_deref() {
+            _ if p.tls_key.as_deref().unwrap_or("").trim().is_empty() => {
+                if had_tls_pass {
+                    secret_delete(&tls_name).await?;
+                }
+                false
+            }
+            Some("") => {
+                secret_delete(&tls_name).await?;
+                false
+            }
+            Some(pass) => {
+                secret_set(&tls_name, pass).await?;
+                true
+            }
+            None => had_tls_pass,
+        };
         match previous {
             Some(i) => list[i] = p.clone(),
             None => list.push(p.clone()),
@@ -709,16 +945,38 @@ impl Profiles {
             Some(p) => Some(p),
             None => stored(SecretKind::SentinelPassword).await?,
         };
+        let ssh_secret = match (&profile.ssh, input.ssh_secret) {
+            (None, _) => None,
+            (Some(_), Some(s)) => Some(s),
+            (Some(_), None) => stored(SecretKind::Ssh).await?,
+        };
+        let tls_pass = match input.tls_key_passphrase {
+            Some(s) => Some(s),
+            None => stored(SecretKind::TlsKeyPassphrase).await?,
+        };
         if profile.name.is_empty() {
             profile.name = "(unsaved)".into(); // testing before saving needs no name
         }
-        let cfg = profile_config(&profile, password, sentinel)?;
+        let mut cfg = profile_config(&profile, password, sentinel)?;
         self.check_destination(&cfg)?;
+        set_key_passphrase(&mut cfg, tls_pass);
+        if let Some(ssh) = &profile.ssh {
+            let ssh = ssh_config(ssh, ssh_secret, input.accept_host_key)?;
+            if let Some(failed) = test_ssh(&ssh, cfg.connect_timeout).await {
+                return Ok(failed);
+            }
+            cfg.ssh = Some(ssh);
+        }
         let attempt = async {
             let mut c = Conn::connect(&cfg).await?;
             let rtt = redscope::health::ping(&mut c).await?;
-            let info = redscope::health::info(&mut c, Some("server")).await?;
-            Ok::<_, Error>((rtt, info.get("redis_version").map(str::to_string)))
+            // A user limited by ACLs may not run INFO: the version is then left out.
+            let version = match redscope::health::info(&mut c, Some("server")).await {
+                Ok(info) => info.get("redis_version").map(str::to_string),
+                Err(e) if e.server_code() == Some("NOPERM") => None,
+                Err(e) => return Err(e),
+            };
+            Ok::<_, Error>((rtt, version))
         };
         let limit = cfg.connect_timeout + cfg.response_timeout;
         let result = match tokio::time::timeout(limit, attempt).await {
@@ -731,6 +989,7 @@ impl Profiles {
                 latency_ms: Some(rtt.as_secs_f64() * 1000.0),
                 version,
                 error: None,
+                host_key: None,
             },
             Err(e) => {
                 let mut error = classify(&cfg, &e).await;
@@ -744,6 +1003,7 @@ impl Profiles {
                     latency_ms: None,
                     version: None,
                     error: Some(error),
+                    host_key: None,
                 }
             }
         })
@@ -771,8 +1031,22 @@ impl Profiles {
         } else {
             None
         };
-        let cfg = profile_config(&profile, password, sentinel)?;
+        let mut cfg = profile_config(&profile, password, sentinel)?;
         self.check_destination(&cfg)?;
+        if profile.has_tls_key_passphrase {
+            set_key_passphrase(
+                &mut cfg,
+                secret_get(&SecretKind::TlsKeyPassphrase.entry(name)).await?,
+            );
+        }
+        if let Some(ssh) = &profile.ssh {
+            let secret = if ssh.has_secret {
+                secret_get(&SecretKind::Ssh.entry(name)).await?
+            } else {
+                None
+            };
+            cfg.ssh = Some(ssh_config(ssh, secret, None)?);
+        }
         let conn = {
             let mut open = self.open.lock().await;
             let found = open
@@ -801,12 +1075,252 @@ impl Profiles {
         let open = self.open.lock().await;
         open.iter().map(|(n, _)| n.clone()).collect()
     }
+
+    /// Saves the connections of another tool's export (see [`crate::profile_import`]) as
+    /// profiles: passwords to the secret store, PEM contents to 0600 files under
+    /// `<config dir>/imported/`. Existing profiles are never replaced; what cannot be imported
+    /// is reported with its reason.
+    pub async fn import(&self, request: ProfileImport) -> Result<ImportReport> {
+        let items = crate::profile_import::parse(&request.text)?;
+        let existing: Vec<String> = self.list().await?.into_iter().map(|p| p.name).collect();
+        let mut report = ImportReport::default();
+        for (index, item) in items.into_iter().enumerate() {
+            let mut item = match item {
+                Ok(i) => i,
+                Err(reason) => {
+                    report.skipped.push(ImportSkip {
+                        index,
+                        name: None,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            let name = item.profile.name.trim().to_string();
+            let skip = |reason: String| ImportSkip {
+                index,
+                name: Some(name.clone()),
+                reason,
+            };
+            if existing.contains(&name) || report.imported.iter().any(|p| p.name == name) {
+                report.skipped.push(skip(
+                    "a profile of this name exists already (rename or delete it first)".into(),
+                ));
+                continue;
+            }
+            if let Err(e) = validate(&item.profile) {
+                report.skipped.push(skip(e.to_string()));
+                continue;
+            }
+            let mut written = Vec::new();
+            let mut failed = None;
+            for (role, pem) in &item.files {
+                match write_imported_file(&name, *role, pem) {
+                    Ok(path) => {
+                        let path = Some(path.display().to_string());
+                        match role {
+                            crate::profile_import::FileRole::TlsCa => item.profile.tls_ca = path,
+                            crate::profile_import::FileRole::TlsCert => {
+                                item.profile.tls_cert = path
+                            }
+                            crate::profile_import::FileRole::TlsKey => item.profile.tls_key = path,
+                            crate::profile_import::FileRole::SshKey => {
+                                if let Some(s) = item.profile.ssh.as_mut() {
+                                    s.key_path = path;
+                                }
+                            }
+                        }
+                        written.push(*role);
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                report.skipped.push(skip(e.to_string()));
+                continue;
+            }
+            let saved = self
+                .save(ProfileInput {
+                    profile: item.profile,
+                    password: item.password,
+                    ssh_secret: item.ssh_secret,
+                    tls_key_passphrase: None,
+                    accept_host_key: None,
+                    sentinel_password: item.sentinel_password,
+                })
+                .await;
+            match saved {
+                Ok(p) => {
+                    for note in item.notes {
+                        report.notes.push(format!("{name}: {note}"));
+                    }
+                    report.imported.push(p);
+                }
+                Err(e) => report.skipped.push(skip(e.to_string())),
+            }
+        }
+        tracing::info!(
+            imported = report.imported.len(),
+            skipped = report.skipped.len(),
+            "profiles imported"
+        );
+        Ok(report)
+    }
+}
+
+/// Writes one PEM text of an imported profile to a 0600 file and returns its path.
+fn write_imported_file(
+    profile: &str,
+    role: crate::profile_import::FileRole,
+    pem: &str,
+) -> Result<PathBuf> {
+    let safe: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = config_dir()?
+        .join("imported")
+        .join(format!("{safe}.{}", role.suffix()));
+    write_atomic(&path, pem.as_bytes(), 0o600)?;
+    Ok(path)
+}
+
+/// The text of an exported connections file to import.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+pub struct ProfileImport {
+    /// The file's contents: RedisInsight's JSON export or Another Redis Desktop Manager's
+    /// `connections.ano` (base64).
+    pub text: String,
+}
+
+/// What `profile_import` saved and what it could not.
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema, ts_rs::TS)]
+pub struct ImportReport {
+    /// The profiles saved (secrets stored, never shown).
+    pub imported: Vec<Profile>,
+    /// Connections not imported, with the reason.
+    pub skipped: Vec<ImportSkip>,
+    /// Settings of imported connections that Redscope could not carry over.
+    pub notes: Vec<String>,
+}
+
+/// A connection of an export that was not imported.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+pub struct ImportSkip {
+    /// Its position in the export (from 0).
+    pub index: usize,
+    /// Its name, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// Why it was not imported.
+    pub reason: String,
+}
+
+/// Checks the SSH servers' host keys, then logs in: `Some(failed test)` with a distinct code
+/// (`ssh_host_key_unknown` with the key to show, `ssh_host_key_changed`, `ssh_auth`,
+/// `ssh_connection`, `timeout`), `None` when the tunnel is up.
+async fn test_ssh(ssh: &SshConfig, timeout: Duration) -> Option<ProfileTest> {
+    let failed = |code: &str, message: String, host_key: Option<redscope::ssh::HostKey>| {
+        Some(ProfileTest {
+            ok: false,
+            latency_ms: None,
+            version: None,
+            error: Some(TestError {
+                code: code.into(),
+                message,
+            }),
+            host_key,
+        })
+    };
+    let keys = match redscope::ssh::host_keys(ssh, timeout).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            let code = if e.kind() == redscope::ErrorKind::Timeout {
+                "timeout"
+            } else {
+                "ssh_connection"
+            };
+            return failed(
+                code,
+                format!("cannot reach the SSH server {}: {e}", ssh.display()),
+                None,
+            );
+        }
+    };
+    for k in keys {
+        let accepted = ssh.accept_fingerprint.as_deref() == Some(k.fingerprint.as_str());
+        match k.status {
+            redscope::ssh::HostKeyStatus::Known => {}
+            redscope::ssh::HostKeyStatus::Unknown if accepted => {}
+            redscope::ssh::HostKeyStatus::Unknown => {
+                let message = format!(
+                    "the SSH server {} is not known yet; its {} key fingerprint is {}: accept it only if it is the server's",
+                    k.server, k.algorithm, k.fingerprint
+                );
+                return failed("ssh_host_key_unknown", message, Some(k));
+            }
+            redscope::ssh::HostKeyStatus::Changed => {
+                let message = format!(
+                    "the SSH host key of {} does not match the one recorded ({} {}): refused. If the server was reinstalled, remove its line from Redscope's known_hosts",
+                    k.server, k.algorithm, k.fingerprint
+                );
+                return failed("ssh_host_key_changed", message, Some(k));
+            }
+        }
+    }
+    match redscope::ssh::tunnel(ssh, timeout).await {
+        Ok(_) => None,
+        Err(e) => {
+            let code = match e.kind() {
+                redscope::ErrorKind::Auth => "ssh_auth",
+                redscope::ErrorKind::Timeout => "timeout",
+                _ => "ssh_connection",
+            };
+            failed(code, e.to_string(), None)
+        }
+    }
 }
 
 /// The error's code, with TLS failures told apart: the TCP port answers but the TLS session fails.
 async fn classify(cfg: &RedisConfig, e: &Error) -> TestError {
     let mut code = e.kind().as_str().to_string();
+    if e.server_code() == Some("NOPERM") {
+        return TestError {
+            code: "noperm".into(),
+            message: format!("the ACL user may not run this command: {e}"),
+        };
+    }
+    if e.server_code() == Some("WRONGPASS") || e.kind() == redscope::ErrorKind::Auth {
+        code = "auth".into();
+    }
+    if let (Endpoint::Tcp { host, .. } | Endpoint::Tls { host, .. }, true) =
+        (&cfg.endpoint, e.is_connection() && cfg.ssh.is_none())
+    {
+        if host.parse::<std::net::IpAddr>().is_err()
+            && tokio::net::lookup_host((host.as_str(), 0)).await.is_err()
+        {
+            return TestError {
+                code: "dns".into(),
+                message: format!("the host name {host:?} does not resolve (DNS): {e}"),
+            };
+        }
+    }
     if let Endpoint::Tls { host, port, .. } = &cfg.endpoint {
+        // The library reports a failed handshake (and unreadable certificate files) as a
+        // configuration error of the TLS endpoint.
+        if e.kind() == redscope::ErrorKind::Config {
+            code = "tls".into();
+        }
         if e.is_connection() || matches!(e.kind(), redscope::ErrorKind::Io) {
             let tcp = tokio::time::timeout(
                 cfg.connect_timeout,

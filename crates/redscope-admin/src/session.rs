@@ -210,13 +210,18 @@ impl Session {
             read_only: self.read_only(),
             topology: None,
             master: None,
+            profile: self.active_profile(),
         };
         let result = async {
             let mut c = self.conn().await?;
             report.topology = Some(c.topology());
             let rtt: Duration = health::ping(&mut c).await?;
             report.master = c.current_master();
-            let info = health::info(&mut c, None).await?;
+            // An ACL user without INFO is still connected; the details stay empty.
+            let info = match health::info(&mut c, None).await {
+                Err(e) if e.server_code() == Some("NOPERM") => Default::default(),
+                other => other?,
+            };
             Ok::<_, Error>((rtt, info))
         }
         .await;

@@ -351,6 +351,14 @@ async fn every_reply_matches_its_published_schema() {
     r.call("profiles", json!({})).await;
     r.call("connect", json!({"profile": "local"})).await;
     r.call("profile_delete", json!({"name": "local"})).await;
+    // An export with one usable connection (and a note), one unusable.
+    let export = json!([
+        {"host": "127.0.0.1", "port": server.port(), "name": "imported", "tlsServername": "x"},
+        "not a connection"
+    ]);
+    r.call("profile_import", json!({"text": export.to_string()}))
+        .await;
+    r.call("profile_delete", json!({"name": "imported"})).await;
 
     let missed: Vec<_> = OPERATIONS
         .iter()

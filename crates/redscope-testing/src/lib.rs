@@ -10,7 +10,9 @@
 //! - [`python`], [`sync_query`], [`redis_cli_binary`]: the redis-py interpreter of the interop
 //!   checks and blocking helpers to check a server from outside the library.
 //!
-//! - [`sshd`]: a private OpenSSH server with generated host and user keys, for SSH tunnels.
+//! - [`sshd`]: a private OpenSSH server with generated host and user keys, for SSH tunnels;
+//!   [`tls`]: a private CA, server and client certificates and a redis-server requiring them.
+//!   The `reach-fixtures` binary starts both for a person (`./scripts/dev ssh-fixture`).
 //!
 //! A dev-dependency only: no crate of the workspace ships it.
 
@@ -20,6 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod sshd;
+pub mod tls;
 
 use redscope::config::{RedisConfig, Secret};
 use redscope::error::{Error, Result};

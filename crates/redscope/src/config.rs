@@ -251,8 +251,11 @@ pub struct RedisConfig {
 pub struct TlsClientCert {
     /// The certificate (chain) file.
     pub cert: PathBuf,
-    /// The unencrypted private key file (PKCS#8, PKCS#1 or SEC1).
+    /// The private key file: PKCS#8, PKCS#1 or SEC1, or encrypted PKCS#8 (`ENCRYPTED PRIVATE
+    /// KEY`, as `openssl pkcs8 -topk8` writes it) with [`TlsClientCert::key_passphrase`].
     pub key: PathBuf,
+    /// The passphrase of an encrypted key (`REDIS_TLS_KEY_PASSPHRASE`; never in a URL).
+    pub key_passphrase: Option<Secret>,
 }
 
 /// Default of [`RedisConfig::max_connections`] (the documents' `REDIS_MAX_CONNECTIONS=50`).
@@ -498,9 +501,14 @@ impl RedisConfig {
                     .as_ref()
                     .map(|c| c.key.clone())
                     .unwrap_or_default();
+                let key_passphrase = self
+                    .tls_client
+                    .as_ref()
+                    .and_then(|c| c.key_passphrase.clone());
                 self.tls_client = Some(TlsClientCert {
                     cert: PathBuf::from(value),
                     key: key_path,
+                    key_passphrase,
                 });
             }
             "key" | "tls_key" => {
@@ -512,6 +520,7 @@ impl RedisConfig {
                 self.tls_client = Some(TlsClientCert {
                     cert,
                     key: PathBuf::from(value),
+                    key_passphrase: None,
                 });
             }
             "ssh" => {
@@ -550,7 +559,8 @@ impl RedisConfig {
 
     /// Like [`RedisConfig::from_env`], reading variables through `get` (for tests and profiles).
     ///
-    /// TLS: `REDIS_TLS=1`, `REDIS_TLS_CA`, `REDIS_TLS_CERT` + `REDIS_TLS_KEY` (client certificate).
+    /// TLS: `REDIS_TLS=1`, `REDIS_TLS_CA`, `REDIS_TLS_CERT` + `REDIS_TLS_KEY` (client certificate)
+    /// with `REDIS_TLS_KEY_PASSPHRASE` for an encrypted key.
     /// SSH: `REDIS_SSH_HOST` (`[user@]host[:port]`, or `?ssh=` in the URL), `REDIS_SSH_USER`,
     /// `REDIS_SSH_PORT`, then `REDIS_SSH_PASSWORD`, or `REDIS_SSH_KEY` (+ `REDIS_SSH_KEY_PASSPHRASE`),
     /// or else the agent at `SSH_AUTH_SOCK`; `REDIS_SSH_KNOWN_HOSTS` (default
@@ -564,7 +574,14 @@ impl RedisConfig {
             cfg.tls_client = Some(TlsClientCert {
                 cert: cert.into(),
                 key: key.into(),
+                key_passphrase: None,
             });
+        }
+        if let (Some(c), Some(pass)) = (
+            cfg.tls_client.as_mut(),
+            non_empty("REDIS_TLS_KEY_PASSPHRASE"),
+        ) {
+            c.key_passphrase = Some(Secret::new(pass));
         }
         let spec = cfg
             .ssh

@@ -41,7 +41,7 @@ pub fn certificates(cfg: &RedisConfig) -> Result<Option<redis::TlsCertificates>>
                 "TLS client certificate",
                 b"-----BEGIN CERTIFICATE-----",
             )?,
-            client_key: read_pem(&c.key, "TLS client key", b"PRIVATE KEY-----")?,
+            client_key: client_key(c)?,
         }),
         None => None,
     };
@@ -85,6 +85,56 @@ fn read_pem(path: &std::path::Path, what: &str, marker: &[u8]) -> Result<Vec<u8>
         )));
     }
     Ok(pem)
+}
+
+/// The client key as unencrypted PEM: an encrypted PKCS#8 key is decrypted in memory with its
+/// passphrase (nothing decrypted is written anywhere).
+fn client_key(c: &crate::config::TlsClientCert) -> Result<Vec<u8>> {
+    const ENCRYPTED: &[u8] = b"-----BEGIN ENCRYPTED PRIVATE KEY-----";
+    let raw = std::fs::read(&c.key).map_err(|e| {
+        Error::Config(format!(
+            "cannot read the TLS client key {}: {e}",
+            c.key.display()
+        ))
+    })?;
+    if !raw.windows(ENCRYPTED.len()).any(|w| w == ENCRYPTED) {
+        return read_pem(&c.key, "TLS client key", b"PRIVATE KEY-----");
+    }
+    let Some(pass) = &c.key_passphrase else {
+        return Err(Error::Config(format!(
+            "the TLS client key {} is encrypted: give its passphrase",
+            c.key.display()
+        )));
+    };
+    use pkcs8::der::pem::LineEnding;
+    let text = std::str::from_utf8(&raw).map_err(|_| {
+        Error::Config(format!(
+            "the TLS client key {} is not PEM text",
+            c.key.display()
+        ))
+    })?;
+    let (_, der) = pkcs8::der::pem::decode_vec(text.trim().as_bytes()).map_err(|e| {
+        Error::Config(format!(
+            "the TLS client key {} is not valid PEM: {e}",
+            c.key.display()
+        ))
+    })?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).map_err(|e| {
+        Error::Config(format!(
+            "the TLS client key {} is not an encrypted PKCS#8 key: {e}",
+            c.key.display()
+        ))
+    })?;
+    let plain = info.decrypt(pass.expose().as_bytes()).map_err(|_| {
+        Error::Config(format!(
+            "cannot decrypt the TLS client key {}: wrong passphrase (or an unsupported cipher)",
+            c.key.display()
+        ))
+    })?;
+    let pem = plain
+        .to_pem("PRIVATE KEY", LineEnding::LF)
+        .map_err(|e| Error::Config(format!("cannot re-encode the TLS client key: {e}")))?;
+    Ok(pem.as_bytes().to_vec())
 }
 
 /// A redis-rs client for `info`, with the CA of `cfg` when it names one.

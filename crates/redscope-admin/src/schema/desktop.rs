@@ -1,13 +1,13 @@
 //! The desktop shell's command list (src-tauri/commands.txt, read by its build script) and its
 //! capability (src-tauri/capabilities/default.json): every operation, then the shell's own
-//! `ui_ready`.
+//! `ui_ready` and `open_window`.
 
 use serde::Serialize;
 
 use crate::ops::OPERATIONS;
 
 /// Commands the desktop shell adds to the operations.
-pub const SHELL_COMMANDS: &[&str] = &["ui_ready"];
+pub const SHELL_COMMANDS: &[&str] = &["ui_ready", "open_window"];
 
 /// Every desktop command: the operations in table order, then the shell's own.
 pub fn commands() -> impl Iterator<Item = &'static str> {
@@ -29,12 +29,12 @@ struct Capability {
     schema: &'static str,
     identifier: &'static str,
     description: &'static str,
-    windows: [&'static str; 1],
+    windows: [&'static str; 2],
     permissions: Vec<String>,
 }
 
-/// src-tauri/capabilities/default.json: the main window may call every command and listen to
-/// events, nothing else.
+/// src-tauri/capabilities/default.json: the main window and the connection windows (`conn-*`,
+/// "open in new window") may call every command and listen to events, nothing else.
 pub fn capability() -> String {
     let permissions = ["core:event:allow-listen", "core:event:allow-unlisten"]
         .into_iter()
@@ -44,8 +44,8 @@ pub fn capability() -> String {
     let cap = Capability {
         schema: "../gen/schemas/desktop-schema.json",
         identifier: "default",
-        description: "The main window may call Redscope's own commands and listen to its events; nothing else.",
-        windows: ["main"],
+        description: "The main window and connection windows may call Redscope's own commands and listen to its events; nothing else.",
+        windows: ["main", "conn-*"],
         permissions,
     };
     let mut text = serde_json::to_string_pretty(&cap).expect("the capability serializes");
