@@ -9,7 +9,9 @@ import type { Page } from '../router';
 import { TreeModel, levelEntries, type TreeRow } from '../tree';
 import { formatTtl } from '../ttl';
 import type { Bytes, KeyMeta, KeyPage } from '../types';
-import { debounce, empty, errorText, showError } from '../ui';
+import { button, debounce, empty, errorText, promptDialog, showError, toast } from '../ui';
+import { serverModules } from '../modules';
+import { toBase64 } from '../keys';
 import { VirtualList } from '../virtual';
 import { showKey } from './keyview';
 
@@ -37,6 +39,18 @@ export function keysPage(ctx: AppContext): Page {
   const listStatus = h('div', { class: 'list-status', 'data-testid': 'list-status' });
   const detail = h('section', { class: 'key-detail', 'data-testid': 'key-detail' });
   const search = h('input', { type: 'search', placeholder: 'pattern, e.g. market:ticker:*  (press /)', 'data-testid': 'key-search' });
+  // A JSON document (RedisJSON servers only): key name, then the document.
+  const newJson = button('New JSON document', async () => {
+    const name = await promptDialog('Key of the new JSON document:');
+    if (!name) return;
+    const text = await promptDialog(`JSON document for ${name}:`, '{}');
+    if (text === null) return;
+    JSON.parse(text);
+    await ctx.api.call('json_edit', { key: name, op: 'set', path: '$', value: text, create: true });
+    toast(`${name} created`, 'ok');
+    reloadAll();
+    openKey(toBase64(new TextEncoder().encode(name)));
+  }, { class: 'btn small', 'data-testid': 'new-json', hidden: '' });
   const typeSel = h('select', { 'data-testid': 'key-type-filter' }, ...TYPES.map((t) => h('option', { value: t }, t || 'any type')));
 
   const treeList = new VirtualList<TreeRow>({
@@ -205,6 +219,7 @@ export function keysPage(ctx: AppContext): Page {
     disposeKey = showKey(ctx.api, detail, b64, {
       changed: () => reloadAll(),
       openStream: (k) => ctx.go('streams', { key_b64: k }),
+      readOnly: () => ctx.health()?.read_only ?? false,
     });
     keyList.setItems(keys);
     drawTree();
@@ -235,6 +250,12 @@ export function keysPage(ctx: AppContext): Page {
     shortcut: 'k',
     mount(el, { params }) {
       alive = true;
+      newJson.hidden = true;
+      const health = ctx.health();
+      if (health?.state === 'connected' && !health.read_only)
+        serverModules(ctx.api, health.url).then((m) => {
+          newJson.hidden = !m.json;
+        }).catch(() => undefined);
       offEvents = ctx.events((e) => {
         if (e.type !== 'tree_progress') return;
         if (e.prefix === '') {
@@ -248,7 +269,7 @@ export function keysPage(ctx: AppContext): Page {
       });
       mount(
         el,
-        h('div', { class: 'page-head' }, h('h1', {}, 'Keys'), search, typeSel),
+        h('div', { class: 'page-head' }, h('h1', {}, 'Keys'), search, typeSel, newJson),
         h(
           'div',
           { class: 'keys-layout' },

@@ -11,6 +11,8 @@ import type { KeyEdit } from '../api.gen';
 import { valuePage, type Bytes, type KeyValue, type StreamEntry } from '../types';
 import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast } from '../ui';
 import { bytesViewer, preview } from '../values';
+import { showJson } from './jsonview';
+import { showProbabilistic } from './probview';
 import { shapeSwitch, showShape } from './shapeviews';
 
 const PAGE = 100;
@@ -47,6 +49,8 @@ export interface KeyViewHooks {
   changed(): void;
   /** Opens a stream in the Streams page. */
   openStream(b64: string): void;
+  /** True when the session refuses writes (module views hide their edit buttons). */
+  readOnly?(): boolean;
 }
 
 /** Mounts a viewer for one key into `host`; returns a dispose function (stops the countdown). */
@@ -337,9 +341,13 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         renderStream(kv);
         break;
       case 'ReJSON-RL':
-        body.replaceChildren(bytesViewer({ text: JSON.stringify(valuePage(kv, 'json').json), b64: '' }, valuePage(kv, 'json').json));
+        showJson(api, body, keyB64, hooks.readOnly?.() ?? false, () => hooks.changed());
         break;
       default:
+        if ('probabilistic' in kv.value) {
+          showProbabilistic(api, body, keyB64, kv.value.probabilistic, hooks.readOnly?.() ?? false);
+          break;
+        }
         body.replaceChildren(empty(`Redscope cannot show values of type ${(kv.value as { unsupported?: string }).unsupported ?? kv.type} yet; use the console (Server page).`));
     }
     if (shape)
