@@ -150,7 +150,12 @@ fn module_cases(modules: bool) -> Vec<Case> {
             case(
                 "json_edit",
                 json!({"key": "parity:json", "op": "arrappend", "path": "$.a", "value": "2"}),
-            ),
+            )
+            .prep(Prep::Redis(if modules {
+                &["JSON.SET", "parity:json", "$", r#"{"a": [1]}"#]
+            } else {
+                &["DEL", "parity:json"]
+            })),
             "invalid_input",
         ),
         ok_or(
