@@ -148,7 +148,7 @@ test('a server without modules shows none of it and no errors', async () => {
     await p.getByTestId('nav-keys').click();
     await p.getByTestId('key-search').waitFor(T);
     // The module answer has come (the links settle on it); nothing module-related shows.
-    await until(async () => (await p.evaluate(() => document.querySelectorAll('.toast.error').length)) === 0 && (await p.getByTestId('nav-search').isHidden()), { what: 'search link hidden' });
+    await until(async () => (await p.evaluate(() => document.querySelectorAll('.toast-error').length)) === 0 && (await p.getByTestId('nav-search').isHidden()), { what: 'search link hidden' });
     assert.equal(await p.getByTestId('new-json').isHidden(), true);
     assert.deepEqual(errors, []);
   } finally {
