@@ -50,14 +50,18 @@ async fn modules_are_detected_and_a_plain_server_has_none() {
     let (status, e) = api.get("/api/search/indexes").await;
     assert_eq!(status, 400, "{e}");
     assert!(e["message"].as_str().unwrap().contains("RediSearch"), "{e}");
-    let (status, e) = api
-        .post(
-            "/api/json",
-            json!({"key": "d", "op": "set", "value": "{}", "create": true}),
-        )
-        .await;
-    assert_eq!(status, 400, "{e}");
-    assert!(e["message"].as_str().unwrap().contains("RedisJSON"), "{e}");
+    for (path, body) in [
+        ("/api/json", json!({"key": "d", "op": "set", "value": "{}"})),
+        (
+            "/api/key/create",
+            json!({"key": "d", "type": "json", "value": "{}"}),
+        ),
+    ] {
+        let (status, e) = api.post(path, body).await;
+        assert_eq!(status, 400, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("RedisJSON"), "{e}");
+    }
+    assert_eq!(sync_query(&plain, &["EXISTS", "d"]).unwrap(), "0");
 }
 
 #[tokio::test]
@@ -70,8 +74,8 @@ async fn json_documents_are_created_read_by_path_and_edited() {
     let doc = r#"{"sym":"AAPL","rsi_14":71.5,"tags":["tech"],"book":{"bid":1,"ask":2}}"#;
     let (status, r) = api
         .post(
-            "/api/json",
-            json!({"key": "doc:1", "op": "set", "value": doc, "create": true, "ttl_ms": 600000}),
+            "/api/key/create",
+            json!({"key": "doc:1", "type": "json", "value": doc, "ttl_ms": 600000}),
         )
         .await;
     assert_eq!(status, 200, "{r}");
@@ -79,18 +83,27 @@ async fn json_documents_are_created_read_by_path_and_edited() {
     assert!(q(&["PTTL", "doc:1"]).parse::<i64>().unwrap() > 0);
     let (status, r) = api
         .post(
-            "/api/json",
-            json!({"key": "doc:1", "op": "set", "value": "{}", "create": true}),
+            "/api/key/create",
+            json!({"key": "doc:1", "type": "json", "value": "{}"}),
         )
         .await;
     assert_eq!(status, 409, "an existing key is not replaced: {r}");
     let (status, r) = api
         .post(
-            "/api/json",
-            json!({"key": "doc:2", "op": "set", "value": "{not json", "create": true}),
+            "/api/key/create",
+            json!({"key": "doc:2", "type": "json", "value": "{not json"}),
         )
         .await;
     assert_eq!(status, 400, "{r}");
+    assert_eq!(q(&["EXISTS", "doc:2"]), "0");
+    // Editing the root of a document that is gone does not make a new one.
+    let (status, r) = api
+        .post(
+            "/api/json",
+            json!({"key": "doc:2", "op": "set", "path": "$", "value": "{}"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{r}");
     assert_eq!(q(&["EXISTS", "doc:2"]), "0");
 
     // The browser lists it with its JSON.DEBUG MEMORY size.

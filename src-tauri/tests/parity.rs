@@ -140,8 +140,8 @@ fn module_cases(modules: bool) -> Vec<Case> {
         case("modules", json!({})),
         ok_or(
             case(
-                "json_edit",
-                json!({"key": "parity:json", "op": "set", "value": "{\"a\": [1]}", "create": true}),
+                "key_create",
+                json!({"key": "parity:json", "type": "json", "value": "{\"a\": [1]}"}),
             )
             .prep(Prep::Redis(&["DEL", "parity:json"])),
             "invalid_input",

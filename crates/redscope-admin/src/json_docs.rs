@@ -1,7 +1,8 @@
 //! RedisJSON documents: one node of a document read by JSONPath (whole when it fits the reply
 //! budget by `JSON.DEBUG MEMORY`, else its type, length and one page of children, each whole
 //! when small), and edits by path (`JSON.SET` / `JSON.DEL` / `JSON.ARRAPPEND` /
-//! `JSON.NUMINCRBY`, and new documents), each refused in read-only mode.
+//! `JSON.NUMINCRBY`) of existing documents — new ones come from the new-key dialog
+//! (`key_create`) — each refused in read-only mode.
 
 use std::sync::Arc;
 
@@ -24,6 +25,17 @@ pub const MAX_JSON_BUDGET: u64 = 1 << 20;
 const CHILD_BUDGET: u64 = 4 << 10;
 /// Longest JSONPath accepted.
 const MAX_PATH: usize = 1024;
+/// One page of an object's member names: `JSON.OBJKEYS KEYS[1] ARGV[1]`, members ARGV[2]
+/// (from 0) to ARGV[2] + ARGV[3] - 1, cut on the server (a read-only script).
+const OBJKEYS_PAGE: &str = r"#!lua flags=no-writes
+local names = redis.call('JSON.OBJKEYS', KEYS[1], ARGV[1])[1]
+local out = {}
+if type(names) ~= 'table' then return out end
+local from = tonumber(ARGV[2]) + 1
+local to = math.min(#names, from + tonumber(ARGV[3]) - 1)
+for i = from, to do out[#out + 1] = names[i] end
+return out
+";
 
 /// Request of `json_get`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
@@ -86,7 +98,7 @@ pub struct JsonChild {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum JsonOp {
-    /// `JSON.SET`: replace or add the node (`$` on a new key makes a document).
+    /// `JSON.SET`: replace or add the node (new documents come from `key_create`).
     Set,
     /// `JSON.DEL`: remove the node (`$` removes the key).
     Del,
@@ -96,7 +108,7 @@ pub enum JsonOp {
     Numincrby,
 }
 
-/// Request of `json_edit`.
+/// Request of `json_edit` (of an existing document: new ones are made by `key_create`).
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
 #[ts(optional_fields)]
 pub struct JsonEdit {
@@ -107,12 +119,6 @@ pub struct JsonEdit {
     pub path: Option<String>,
     /// JSON text: the new node (`set`), the item (`arrappend`) or a number (`numincrby`).
     pub value: Option<String>,
-    /// `set` only: make a new document; refused when the key exists (the new-key dialog).
-    #[serde(default)]
-    #[ts(as = "Option<bool>")]
-    pub create: bool,
-    /// `set` with `create`: a TTL in ms for the new key.
-    pub ttl_ms: Option<u64>,
 }
 
 /// Reply of `json_edit`.
@@ -185,20 +191,21 @@ impl JsonDocs {
         let len = node.len.unwrap_or(0);
         let names: Vec<(String, String)> = match json_type.as_str() {
             "object" => {
-                // OBJKEYS has no paging: the names come whole (the values never do).
-                let v: Value = json_cmd("JSON.OBJKEYS")
-                    .arg(&key)
+                // OBJKEYS has no paging: a read-only script cuts the page on the server, so
+                // only this page's names cross the wire.
+                let v: Value = redis::Script::new(OBJKEYS_PAGE)
+                    .key(&key)
                     .arg(&path)
-                    .query_async(&mut c)
+                    .arg(offset)
+                    .arg(count)
+                    .invoke_async(&mut c)
                     .await?;
-                let names = match first(&v) {
-                    Some(Value::Array(items)) => items.iter().filter_map(text).collect(),
+                let names: Vec<String> = match v {
+                    Value::Array(items) => items.iter().filter_map(text).collect(),
                     _ => Vec::new(),
                 };
                 names
                     .into_iter()
-                    .skip(offset as usize)
-                    .take(count)
                     .map(|n| {
                         let p = child_path(&path, &n);
                         (n, p)
@@ -230,14 +237,17 @@ impl JsonDocs {
             );
         }
         let metas: Vec<Value> = p.query_async(&mut c).await?;
+        // Small children come whole, as long as together they stay within the budget.
         let mut small = Vec::new();
+        let mut spent = 0u64;
         for ((name, cp), m) in names.into_iter().zip(metas.chunks(2)) {
             let json_type = first(&m[0]).and_then(text).unwrap_or_default();
             let memory = first(&m[1])
                 .and_then(super::modules::int)
                 .unwrap_or(0)
                 .max(0) as u64;
-            if memory <= CHILD_BUDGET {
+            if memory <= CHILD_BUDGET && spent + memory <= budget {
+                spent += memory;
                 small.push(node.children.len());
             }
             node.children.push(JsonChild {
@@ -286,14 +296,6 @@ impl JsonDocs {
             Ok(v.to_string())
         };
         let mut c = self.session.conn().await?;
-        if e.create && (e.op != JsonOp::Set || path != "$") {
-            return Err(Error::InvalidInput(
-                "create makes a new document: op set at path $".into(),
-            ));
-        }
-        if e.ttl_ms == Some(0) {
-            return Err(Error::InvalidInput("ttl_ms must be positive".into()));
-        }
         let mut cmd = match e.op {
             JsonOp::Set => json_cmd("JSON.SET"),
             JsonOp::Del => json_cmd("JSON.DEL"),
@@ -304,38 +306,23 @@ impl JsonDocs {
         if e.op != JsonOp::Del {
             cmd.arg(value()?);
         }
-        if e.create {
-            cmd.arg("NX");
+        if e.op == JsonOp::Set && path == "$" {
+            // Replace the whole document, never make one (a key deleted meanwhile stays gone).
+            cmd.arg("XX");
         }
-        let reply: Value = if let (true, Some(ms)) = (e.create, e.ttl_ms) {
-            let mut p = redis::pipe();
-            p.atomic()
-                .add_command(cmd)
-                .cmd("PEXPIRE")
-                .arg(&key)
-                .arg(ms)
-                .ignore();
-            let mut out: Vec<Value> = p
-                .query_async(&mut c)
-                .await
-                .map_err(|err| missing_module(err.into(), "RedisJSON"))?;
-            out.pop().unwrap_or(Value::Nil)
-        } else {
-            cmd.query_async(&mut c)
-                .await
-                .map_err(|err| missing_module(err.into(), "RedisJSON"))?
-        };
-        if e.create && reply == Value::Nil {
-            return Err(Error::ConfirmationRequired(format!(
-                "key {:?} already exists",
-                escape(&key)
-            )));
-        }
-        if e.op == JsonOp::Set && !e.create && reply == Value::Nil {
-            return Err(Error::NotFound(format!(
-                "{path} names no node of {:?} that can be set (its parent is missing)",
-                escape(&key)
-            )));
+        let reply: Value = cmd
+            .query_async(&mut c)
+            .await
+            .map_err(|err| missing_module(err.into(), "RedisJSON"))?;
+        if e.op == JsonOp::Set && reply == Value::Nil {
+            return Err(Error::NotFound(if path == "$" {
+                format!("key {:?} does not exist", escape(&key))
+            } else {
+                format!(
+                    "{path} names no node of {:?} that can be set (its parent is missing)",
+                    escape(&key)
+                )
+            }));
         }
         tracing::info!(op = ?e.op, key = %escape(&key), path = %path, "JSON document edited");
         self.trees.clear();

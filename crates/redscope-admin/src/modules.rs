@@ -9,6 +9,7 @@ use redis::Value;
 use serde::Serialize;
 
 use super::session::Session;
+use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 use redscope::health;
 
@@ -53,29 +54,49 @@ impl Modules {
     pub async fn detect(&self) -> Result<ServerModules> {
         let mut c = self.session.conn().await?;
         let info = health::info(&mut c, Some("server")).await?;
-        let modules = match redis::cmd("MODULE")
-            .arg("LIST")
-            .query_async::<Value>(&mut c)
-            .await
-        {
-            Ok(v) => parse_module_list(&v),
-            // An error reply (NOPERM, unknown command) means "none we can use", not a failure.
-            Err(e) if !e.is_io_error() && !e.is_timeout() && !e.is_connection_dropped() => {
-                tracing::debug!("MODULE LIST refused: {e}");
-                Vec::new()
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let has = |n: &str| modules.iter().any(|m| m.name.eq_ignore_ascii_case(n));
+        let modules = module_list(&mut c).await?;
+        let has = |is: fn(&str) -> bool| modules.iter().any(|m| is(&m.name));
         Ok(ServerModules {
             server: info.server_name().to_string(),
             version: info.server_version().map(str::to_string),
-            json: has("ReJSON"),
-            search: has("search") || has("ft"),
-            bloom: has("bf"),
+            json: has(is_json_module),
+            search: has(is_search_module),
+            bloom: has(is_bloom_module),
             modules,
         })
     }
+}
+
+/// The loaded modules (`MODULE LIST`). An error reply (NOPERM, unknown command) means "none
+/// we can use", not a failure; a dead connection is one.
+pub async fn module_list(c: &mut Conn) -> Result<Vec<ModuleInfo>> {
+    match redis::cmd("MODULE")
+        .arg("LIST")
+        .query_async::<Value>(c)
+        .await
+    {
+        Ok(v) => Ok(parse_module_list(&v)),
+        Err(e) if !e.is_io_error() && !e.is_timeout() && !e.is_connection_dropped() => {
+            tracing::debug!("MODULE LIST refused: {e}");
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// RedisJSON answers as `ReJSON`, Valkey's own JSON module as `json`.
+pub fn is_json_module(name: &str) -> bool {
+    name.eq_ignore_ascii_case("rejson") || name.eq_ignore_ascii_case("json")
+}
+
+/// RediSearch answers as `search` (`ft` in some builds).
+pub fn is_search_module(name: &str) -> bool {
+    name.eq_ignore_ascii_case("search") || name.eq_ignore_ascii_case("ft")
+}
+
+/// RedisBloom answers as `bf`.
+pub fn is_bloom_module(name: &str) -> bool {
+    name.eq_ignore_ascii_case("bf")
 }
 
 fn parse_module_list(v: &Value) -> Vec<ModuleInfo> {
@@ -178,5 +199,27 @@ pub(crate) fn missing_module(e: Error, module: &str) -> Error {
         Error::InvalidInput(format!("the server has no {module} module loaded ({msg})"))
     } else {
         e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_lists_are_read_from_resp2_and_resp3_replies() {
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let resp2 = Value::Array(vec![Value::Array(vec![
+            bulk("name"),
+            bulk("ReJSON"),
+            bulk("ver"),
+            Value::Int(20000),
+        ])]);
+        let m = parse_module_list(&resp2);
+        assert_eq!((m[0].name.as_str(), m[0].version), ("ReJSON", Some(20000)));
+        let resp3 = Value::Array(vec![Value::Map(vec![(bulk("name"), bulk("json"))])]);
+        let m = parse_module_list(&resp3);
+        assert_eq!((m[0].name.as_str(), m[0].version), ("json", None));
+        assert!(is_json_module("ReJSON") && is_json_module("json") && !is_json_module("search"));
     }
 }

@@ -362,7 +362,7 @@ operations! {
         "One node of a RedisJSON document by path: whole when small, else a page of its children",
         |s, r| s.json().get(r).await?;
     json_edit: Post "/json", JsonEdit => JsonEdited, Yes,
-        "Edit a JSON document by path (set, del, arrappend, numincrby) or create one",
+        "Edit a JSON document by path (set, del, arrappend, numincrby); key_create makes new ones",
         |s, r| s.json().edit(r).await?;
     search_indexes: Get "/search/indexes", NoArgs => Vec<SearchIndex>, No,
         "RediSearch indexes with schema, documents, memory and indexing progress",

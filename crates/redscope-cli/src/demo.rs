@@ -484,14 +484,11 @@ struct Feed {
 /// documents for the feature vectors, after creating [`FEATURES_INDEX`] over them if missing.
 /// `None` on a server without them (the demo then writes what it always wrote).
 async fn feature_docs(conn: &Conn) -> Option<Cache> {
+    use redscope_admin::modules::{is_json_module, is_search_module, module_list};
     let mut c = conn.clone();
-    let list: redis::Value = redis::cmd("MODULE")
-        .arg("LIST")
-        .query_async(&mut c)
-        .await
-        .ok()?;
-    let text = format!("{list:?}");
-    if !(text.contains("ReJSON") && text.contains("search")) {
+    let list = module_list(&mut c).await.ok()?;
+    let has = |is: fn(&str) -> bool| list.iter().any(|m| is(&m.name));
+    if !(has(is_json_module) && has(is_search_module)) {
         return None;
     }
     let created: redis::RedisResult<redis::Value> = redis::cmd("FT.CREATE")
@@ -893,8 +890,9 @@ impl Feed {
                     .set_candles(inst.exchange, &inst.symbol, CandleInterval::M5, &five)
                     .await?;
             }
-            // Today's features, a few symbols per second.
-            if (idx as u64 + self.frame / 10) % 4 == 0 {
+            // Today's features: every symbol's in the first second (so the day is complete from
+            // the start), then a few symbols per second.
+            if self.frame == 10 || (idx as u64 + self.frame / 10) % 4 == 0 {
                 let features = inst.features();
                 self.features.set(&inst.symbol, today, &features).await?;
                 if let Some(docs) = &self.feature_docs {

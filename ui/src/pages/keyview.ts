@@ -103,7 +103,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       await reload();
     }, { 'data-testid': 'key-rename' });
     const delBtn = button('Delete', async () => {
-      if (!(await confirmDialog('Delete key', `Delete "${kv.key.text}" (${kv.type}, ${formatCount(kv.size ?? 0)} items)? This cannot be undone.`, 'Delete'))) return;
+      if (!(await confirmDialog('Delete key', `Delete "${kv.key.text}" (${kv.type}, ${kv.type === 'ReJSON-RL' ? formatBytes(kv.size ?? 0) : `${formatCount(kv.size ?? 0)} items`})? This cannot be undone.`, 'Delete'))) return;
       const r = await api.call('key_delete', key());
       toast(r.deleted ? 'Key deleted' : 'Key was already gone', 'ok');
       hooks.deleted(kv.key);
@@ -117,7 +117,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         { class: 'key-facts' },
         h('span', { class: `type-badge t-${kv.type}`, 'data-testid': 'key-type' }, kv.type),
         kv.encoding ? h('span', { class: 'muted' }, kv.encoding) : null,
-        h('span', { class: 'muted', 'data-testid': 'key-size' }, kv.type === 'string' ? formatBytes(valuePage(kv, 'string').length) : `${formatCount(kv.size ?? 0)} items`),
+        h('span', { class: 'muted', 'data-testid': 'key-size' }, kv.type === 'string' ? formatBytes(valuePage(kv, 'string').length) : kv.type === 'ReJSON-RL' ? `${formatBytes(kv.size ?? 0)} (JSON.DEBUG MEMORY)` : `${formatCount(kv.size ?? 0)} items`),
         kv.memory !== undefined ? h('span', { class: 'muted', 'data-testid': 'key-memory', title: 'MEMORY USAGE' }, `${formatBytes(kv.memory)} in memory`) : null,
         ttlLabel,
       ),
