@@ -296,11 +296,6 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
             json!({"key": "parity:str", "type": "string", "value": "x"}),
         )
         .fails("confirmation_required"),
-        case(
-            "key_create",
-            json!({"key": "parity:j", "type": "json", "value": "{}"}),
-        )
-        .fails("invalid_input"),
         case("databases", json!({})),
         case("select_db", json!({"db": 0})),
         case("select_db", json!({"db": -1})).fails("invalid_input"),
