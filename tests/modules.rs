@@ -334,6 +334,34 @@ async fn the_search_workbench_lists_queries_creates_and_drops() {
         title[1].as_str().unwrap().contains("<b>breaks</b>"),
         "{title}"
     );
+    // A JSON index highlights too: its attributes come by name, the matched words marked.
+    q(&["JSON.SET", "feat:AAPL", "$.note", r#""beat on earnings""#]);
+    q(&[
+        "FT.ALTER", "feat-idx", "SCHEMA", "ADD", "$.note", "AS", "note", "TEXT",
+    ]);
+    // FT.ALTER indexes the existing documents in the background: ask until it has.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let r = loop {
+        let (status, r) = api
+            .post(
+                "/api/search/query",
+                json!({"index": "feat-idx", "query": "@note:earnings", "highlight": true}),
+            )
+            .await;
+        assert_eq!(status, 200, "{r}");
+        if r["total"] == 1 || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(r["rows"][0]["id"], "feat:AAPL");
+    assert!(
+        r["rows"][0]["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["note", "beat on <b>earnings</b>"])),
+        "{r}"
+    );
     let (_, r) = api
         .post(
             "/api/search/query",

@@ -223,9 +223,18 @@ impl SearchWorkbench {
             )));
         }
         let mut args: Vec<String> = Vec::new();
+        let mut c = self.session.conn().await?;
         match q.kind {
             QueryKind::Search => {
                 if q.highlight {
+                    // A JSON index answers the whole document as `$`, never highlighted: ask
+                    // for its attributes by name instead, which are.
+                    let index = index_info(&mut c, &q.index).await?;
+                    if index.on.eq_ignore_ascii_case("JSON") && !index.fields.is_empty() {
+                        args.push("RETURN".into());
+                        args.push(index.fields.len().to_string());
+                        args.extend(index.fields.iter().map(|f| f.attribute.clone()));
+                    }
                     args.extend(["HIGHLIGHT", "TAGS", "<b>", "</b>"].map(String::from));
                 }
                 if let Some(s) = q.sort_by.as_deref().filter(|s| !s.is_empty()) {
@@ -254,7 +263,6 @@ impl SearchWorkbench {
             cmd.arg(&q.index).arg(&q.query);
         }
         cmd.arg(&args);
-        let mut c = self.session.conn().await?;
         let start = Instant::now();
         let reply: Value = cmd
             .query_async(&mut c)
