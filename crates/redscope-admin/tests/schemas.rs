@@ -252,6 +252,13 @@ async fn every_reply_matches_its_published_schema() {
     r.call("key_rename", json!({"key": "w", "new_key": "w2"}))
         .await;
     r.call("key_delete", json!({"key": "w2"})).await;
+    r.call(
+        "key_create",
+        json!({"key": "new:h", "type": "hash", "elements": [{"field": "f", "value": "v"}], "ttl_ms": 60000}),
+    )
+    .await;
+    r.call("databases", json!({})).await;
+    r.call("select_db", json!({"db": 0})).await;
     r.call("invalidate", json!({"pattern": "s:*"})).await;
     let job = r
         .call(
@@ -312,6 +319,37 @@ async fn every_reply_matches_its_published_schema() {
     r.call("profiles", json!({})).await;
     r.call("connect", json!({"profile": "local"})).await;
     r.call("profile_delete", json!({"name": "local"})).await;
+
+    // The module operations, on Valkey with RedisJSON, RediSearch and RedisBloom.
+    let modules = RedisServer::builder().modules().start().unwrap();
+    let q = |args: &[&str]| redscope_testing::sync_query(&modules, args).unwrap();
+    q(&["JSON.SET", "doc:1", "$", r#"{"a":[1],"n":1.5,"s":"x"}"#]);
+    q(&["BF.ADD", "bf", "x"]);
+    r.service = AdminService::new(modules.config(), AdminOptions::default());
+    r.call("modules", json!({})).await;
+    r.call("json_get", json!({"key": "doc:1"})).await;
+    r.call(
+        "json_edit",
+        json!({"key": "doc:1", "op": "arrappend", "path": "$.a", "value": "2"}),
+    )
+    .await;
+    r.call(
+        "search_create",
+        json!({"name": "idx", "on": "json", "prefixes": ["doc:"], "confirm": true,
+               "fields": [{"identifier": "$.n", "attribute": "n", "type": "NUMERIC", "sortable": true}]}),
+    )
+    .await;
+    r.call("search_indexes", json!({})).await;
+    r.call(
+        "search_query",
+        json!({"index": "idx", "query": "*", "profile": true}),
+    )
+    .await;
+    r.call("search_drop", json!({"name": "idx", "confirm": true}))
+        .await;
+    r.call("prob_info", json!({"key": "bf"})).await;
+    r.call("prob_op", json!({"key": "bf", "op": "add", "items": ["y"]}))
+        .await;
 
     let missed: Vec<_> = OPERATIONS
         .iter()
