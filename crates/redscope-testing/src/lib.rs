@@ -35,6 +35,7 @@ pub struct RedisServerBuilder {
     args: Vec<String>,
     cluster: bool,
     modules: bool,
+    config_file: Option<PathBuf>,
 }
 
 impl RedisServerBuilder {
@@ -63,6 +64,14 @@ impl RedisServerBuilder {
     /// clear error when the venv lacks the packages ([`modules_available`]).
     pub fn modules(mut self) -> Self {
         self.modules = true;
+        self
+    }
+
+    /// Start from a config file (the first argument): its settings apply, persistence included
+    /// (the fixture then does not turn `save`/`appendonly` off); port, bind, dir and log file
+    /// stay the fixture's own.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
         self
     }
 
@@ -114,6 +123,7 @@ impl RedisServerBuilder {
                 password: self.password.clone(),
                 args,
                 binary,
+                config_file: self.config_file.clone(),
             };
             match server.spawn() {
                 Ok(()) => return Ok(server),
@@ -134,6 +144,7 @@ pub struct RedisServer {
     args: Vec<String>,
     /// The server binary (redis-server or valkey-server).
     binary: PathBuf,
+    config_file: Option<PathBuf>,
 }
 
 impl RedisServer {
@@ -237,18 +248,17 @@ impl RedisServer {
     fn spawn(&mut self) -> Result<()> {
         let bin = self.binary.clone();
         let mut cmd = Command::new(&bin);
+        match &self.config_file {
+            Some(file) => {
+                cmd.arg(file);
+            }
+            None => {
+                cmd.args(["--save", "", "--appendonly", "no"]);
+            }
+        }
         cmd.arg("--port")
             .arg(self.port.to_string())
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ])
+            .args(["--bind", "127.0.0.1", "--daemonize", "no"])
             .args(["--protected-mode", "no", "--logfile", "redis.log"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -670,6 +680,7 @@ impl RedisServer {
                 password: None,
                 args: Vec::new(),
                 binary: redis_server_binary()?,
+                config_file: None,
             };
             let child = Command::new(&s.binary)
                 .arg(&conf_path)
