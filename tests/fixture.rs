@@ -53,3 +53,53 @@ fn password_protected_server_refuses_strangers() {
     let err = ping(&anonymous).unwrap_err();
     assert!(err.to_string().contains("NOAUTH"), "unexpected: {err}");
 }
+
+/// The matrix: `REDSCOPE_SERVER` picks the server every fixture starts, and the admin service
+/// tells which one it is from INFO (`server_name`, the product's own version), not from the
+/// variable.
+#[tokio::test]
+async fn the_matrix_runs_the_server_it_names_and_info_tells_which() {
+    use redscope_testing::ServerKind;
+    let kind = ServerKind::from_env();
+    let server = RedisServer::start().unwrap();
+    let admin = redscope_admin::AdminService::new(server.config(), Default::default());
+    let health = admin.health().await;
+    assert_eq!(health.server.as_deref(), Some(kind.name()), "{health:?}");
+    let version = health.version.unwrap();
+    match kind {
+        ServerKind::Redis => assert!(version.starts_with("7."), "redis {version}"),
+        ServerKind::Valkey => assert!(version.starts_with("8.1"), "valkey {version}"),
+    }
+}
+
+/// Valkey 8.1 from the venv with RedisJSON, RediSearch and RedisBloom from the venv loaded:
+/// each module answers its own commands.
+#[test]
+fn valkey_starts_with_the_json_search_and_bloom_modules() {
+    let server = RedisServer::builder().modules().start().unwrap();
+    let q = |args: &[&str]| redscope_testing::sync_query(&server, args).unwrap();
+    let info = q(&["INFO", "server"]);
+    assert!(info.contains("valkey_version:8.1."), "{info}");
+    let modules = q(&["MODULE", "LIST"]);
+    for name in ["ReJSON", "search", "bf"] {
+        assert!(
+            modules.lines().any(|l| l == name),
+            "{name} not in {modules}"
+        );
+    }
+    let ok = |reply: String| assert!(reply.eq_ignore_ascii_case("ok"), "{reply}");
+    ok(q(&["JSON.SET", "doc", "$", r#"{"a":1}"#]));
+    assert_eq!(q(&["JSON.GET", "doc", "$.a"]), "[1]");
+    assert_eq!(q(&["BF.ADD", "bloom", "x"]), "1");
+    ok(q(&[
+        "FT.CREATE",
+        "idx",
+        "ON",
+        "JSON",
+        "SCHEMA",
+        "$.a",
+        "AS",
+        "a",
+        "NUMERIC",
+    ]));
+}

@@ -6,6 +6,10 @@
 //! state; an operation that writes is prepared the same way before each surface's call.
 //!
 //! A new operation without a case here fails `every_operation_has_a_parity_case`.
+//!
+//! The server is the matrix's (`REDSCOPE_SERVER`): Debian's Redis 7.0 without modules, where
+//! the module operations (JSON, search, probabilistic) must fail alike with the same clear
+//! error; or Valkey 8.1 started with RedisJSON, RediSearch and RedisBloom, where they answer.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
@@ -16,7 +20,7 @@ use redscope_admin::bytes::Bytes;
 use redscope_admin::ops::{self, Args, OPERATIONS};
 use redscope_admin::{AdminOptions, AdminService};
 use redscope_cli::web::{ServeOptions, WebServer};
-use redscope_testing::{sync_query, RedisServer};
+use redscope_testing::{sync_query, RedisServer, ServerKind};
 use serde_json::{json, Value};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
@@ -124,7 +128,72 @@ fn state_is_done(v: &Value) -> bool {
 }
 
 /// Every case, in the order they run: reads first, then writes, `connect` last.
+/// True when the parity server runs the modules (the Valkey pass of the matrix).
+fn with_modules() -> bool {
+    ServerKind::from_env() == ServerKind::Valkey
+}
+
+/// The module operations: answered with the modules, the same clear error without.
+fn module_cases(modules: bool) -> Vec<Case> {
+    let ok_or = |c: Case, code: &'static str| if modules { c } else { c.fails(code) };
+    vec![
+        case("modules", json!({})),
+        ok_or(
+            case(
+                "key_create",
+                json!({"key": "parity:json", "type": "json", "value": "{\"a\": [1]}"}),
+            )
+            .prep(Prep::Redis(&["DEL", "parity:json"]))
+            // MEMORY USAGE of a RedisJSON key counts the module's allocations, which vary.
+            .varies(&["/memory"]),
+            "invalid_input",
+        ),
+        ok_or(
+            case(
+                "json_edit",
+                json!({"key": "parity:json", "op": "arrappend", "path": "$.a", "value": "2"}),
+            )
+            .prep(Prep::Redis(if modules {
+                &["JSON.SET", "parity:json", "$", r#"{"a": [1]}"#]
+            } else {
+                &["DEL", "parity:json"]
+            })),
+            "invalid_input",
+        ),
+        ok_or(
+            case("json_get", json!({"key": "parity:json", "path": "$.a"})),
+            "invalid_input",
+        ),
+        ok_or(case("search_indexes", json!({})), "invalid_input"),
+        ok_or(
+            case("search_query", json!({"index": "parity-idx", "query": "*"})).varies(&["/took_ms"]),
+            "invalid_input",
+        ),
+        case(
+            "search_create",
+            json!({"name": "parity-new", "on": "hash", "fields": [{"identifier": "f1", "attribute": "f1", "type": "TEXT", "sortable": false}]}),
+        )
+        .fails("confirmation_required"),
+        case("search_drop", json!({"name": "parity-idx"})).fails(if modules {
+            "confirmation_required"
+        } else {
+            "invalid_input"
+        }),
+        ok_or(case("prob_info", json!({"key": "parity:bf"})), "not_found"),
+        ok_or(
+            case("prob_op", json!({"key": "parity:bf", "op": "check", "items": ["x", "y"]})),
+            "not_found",
+        ),
+    ]
+}
+
 fn cases(redis_url: &str) -> Vec<Case> {
+    let mut all = core_cases(redis_url);
+    all.extend(module_cases(with_modules()));
+    all
+}
+
+fn core_cases(redis_url: &str) -> Vec<Case> {
     let b64 = |raw: &str| Bytes::new(raw.as_bytes()).b64;
     let profile = |name: &str| json!({"name": name, "url": redis_url});
     vec![
@@ -229,11 +298,6 @@ fn cases(redis_url: &str) -> Vec<Case> {
             json!({"key": "parity:str", "type": "string", "value": "x"}),
         )
         .fails("confirmation_required"),
-        case(
-            "key_create",
-            json!({"key": "parity:j", "type": "json", "value": "{}"}),
-        )
-        .fails("invalid_input"),
         case("databases", json!({})),
         case(
             "decode",
@@ -650,6 +714,26 @@ fn seed(redis: &RedisServer) {
     for cmd in commands {
         sync_query(redis, cmd).unwrap_or_else(|e| panic!("seed {cmd:?}: {e}"));
     }
+    if with_modules() {
+        let modules: &[&[&str]] = &[
+            &[
+                "FT.CREATE",
+                "parity-idx",
+                "ON",
+                "HASH",
+                "PREFIX",
+                "1",
+                "parity:hash",
+                "SCHEMA",
+                "f1",
+                "TEXT",
+            ],
+            &["BF.ADD", "parity:bf", "x"],
+        ];
+        for cmd in modules {
+            sync_query(redis, cmd).unwrap_or_else(|e| panic!("seed {cmd:?}: {e}"));
+        }
+    }
 }
 
 /// Profiles and their secrets live in one folder of this test process (set once, before any
@@ -666,7 +750,17 @@ fn private_config_dir() {
 
 #[test]
 fn every_operation_has_a_parity_case() {
-    let covered: BTreeSet<&str> = cases("redis://127.0.0.1:1").iter().map(|c| c.op).collect();
+    let mut covered: BTreeSet<&str> = core_cases("redis://127.0.0.1:1")
+        .iter()
+        .map(|c| c.op)
+        .collect();
+    let with: BTreeSet<&str> = module_cases(true).iter().map(|c| c.op).collect();
+    let without: BTreeSet<&str> = module_cases(false).iter().map(|c| c.op).collect();
+    assert_eq!(
+        with, without,
+        "the module cases cover the same operations with and without modules"
+    );
+    covered.extend(with);
     let table: BTreeSet<&str> = OPERATIONS.iter().map(|op| op.name).collect();
     let missing: Vec<&&str> = table.difference(&covered).collect();
     assert!(
@@ -679,7 +773,12 @@ fn every_operation_has_a_parity_case() {
 
 #[test]
 fn desktop_and_web_answer_every_operation_alike() {
-    let redis = RedisServer::start().expect("a private redis-server");
+    let redis = if with_modules() {
+        RedisServer::builder().modules().start()
+    } else {
+        RedisServer::start()
+    }
+    .expect("a private server");
     private_config_dir();
     seed(&redis);
     let url = redis.url();

@@ -621,7 +621,11 @@ error: string | null,
  */
 latency_ms: number | null, 
 /**
- * `redis_version` from INFO.
+ * The server product from INFO's `server_name`: `redis` or `valkey`.
+ */
+server: string | null, 
+/**
+ * The product's version from INFO (`valkey_version` on Valkey, else `redis_version`).
  */
 version: string | null, 
 /**
@@ -722,6 +726,27 @@ name?: string,
 reason: string, };
 
 /**
+ * One attribute of an index's schema.
+ */
+export type IndexField = { 
+/**
+ * What is indexed: a hash field or a JSONPath.
+ */
+identifier: string, 
+/**
+ * The name queries use (`@name`).
+ */
+attribute: string, 
+/**
+ * `TEXT`, `NUMERIC`, `TAG`, `GEO`, `VECTOR`, ...
+ */
+type: string, 
+/**
+ * Usable in SORTBY.
+ */
+sortable: boolean, };
+
+/**
  * Request of `info`.
  */
 export type InfoQuery = { 
@@ -815,6 +840,114 @@ id: string, };
  * Where a job is: the one state every job record carries.
  */
 export type JobState = "running" | "done" | "cancelled" | "failed";
+
+/**
+ * A child of an object or array read by its children.
+ */
+export type JsonChild = { 
+/**
+ * The object key, or the array index as text.
+ */
+name: string, 
+/**
+ * Its JSONPath (open it with `json_get`).
+ */
+path: string, type: string, 
+/**
+ * Its size in bytes.
+ */
+memory: number, 
+/**
+ * The child whole, when small (4 KiB or less).
+ */
+value: JsonValue | null, };
+
+/**
+ * Request of `json_edit` (of an existing document: new ones are made by `key_create`).
+ */
+export type JsonEdit = { key?: string, key_b64?: string, op: JsonOp, 
+/**
+ * JSONPath (default `$`).
+ */
+path?: string, 
+/**
+ * JSON text: the new node (`set`), the item (`arrappend`) or a number (`numincrby`).
+ */
+value?: string, };
+
+/**
+ * Reply of `json_edit`.
+ */
+export type JsonEdited = { key: Bytes, 
+/**
+ * The command's answer: `"OK"`, the number of nodes deleted, the new array lengths or
+ * the new numbers (one per matched node).
+ */
+result: JsonValue, };
+
+/**
+ * One node of a JSON document.
+ */
+export type JsonNode = { key: Bytes, 
+/**
+ * The JSONPath of the node.
+ */
+path: string, 
+/**
+ * `object`, `array`, `string`, `integer`, `number`, `boolean` or `null`.
+ */
+type: string, 
+/**
+ * Its size in bytes (`JSON.DEBUG MEMORY`).
+ */
+memory: number, 
+/**
+ * Keys of an object, items of an array, bytes of a string.
+ */
+len: number | null, 
+/**
+ * The node whole, when it fits the budget.
+ */
+value: JsonValue | null, 
+/**
+ * Otherwise, for objects and arrays: the children from `offset`.
+ */
+children: Array<JsonChild>, 
+/**
+ * The first child of this page.
+ */
+offset: number, 
+/**
+ * The offset of the next page of children, if any.
+ */
+next: number | null, };
+
+/**
+ * What `json_edit` does at `path`.
+ */
+export type JsonOp = "set" | "del" | "arrappend" | "numincrby";
+
+/**
+ * Request of `json_get`.
+ */
+export type JsonQuery = { key?: string, key_b64?: string, 
+/**
+ * A JSONPath naming one node (`$` by default: the whole document).
+ */
+path?: string, 
+/**
+ * Objects and arrays read by their children: index of the first child.
+ */
+offset?: number, 
+/**
+ * Children per page (default 100, max 10,000).
+ */
+count?: number, 
+/**
+ * Return the node whole up to this many bytes of `JSON.DEBUG MEMORY` (default 256 KiB,
+ * max 1 MiB).
+ */
+max_bytes?: number, };
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
@@ -927,7 +1060,8 @@ ttl_ms: number,
  */
 encoding: string | null, 
 /**
- * Length (strings) or cardinality (collections).
+ * Length (strings), cardinality (collections), or bytes of a JSON document
+ * (`JSON.DEBUG MEMORY`).
  */
 size: number | null, 
 /**
@@ -1267,6 +1401,19 @@ server_cpu?: number,
 server_rss?: number, };
 
 /**
+ * One loaded module.
+ */
+export type ModuleInfo = { 
+/**
+ * The module's name (`ReJSON`, `search`, `bf`, ...).
+ */
+name: string, 
+/**
+ * Its version number as the module reports it.
+ */
+version: number | null, };
+
+/**
  * What `monitor` subscribes to (replaces the previous set).
  */
 export type MonitorRequest = { 
@@ -1408,6 +1555,63 @@ export type Preset = { kind: PresetKind, value: string, };
  * The market-data invalidation presets, each expanding to key patterns.
  */
 export type PresetKind = "exchange" | "symbol" | "signals" | "features_symbol" | "features_date";
+
+/**
+ * An item and a number: a Top-K count, a Count-Min estimate, or a check/add answer (1 yes / 0 no).
+ */
+export type ProbCount = { item: string, value: number, };
+
+/**
+ * One `*.INFO` figure.
+ */
+export type ProbField = { name: string, value: JsonValue, };
+
+/**
+ * A probabilistic key's figures.
+ */
+export type ProbInfo = { key: Bytes, kind: ProbKind, 
+/**
+ * `BF.INFO` / `CF.INFO` / `CMS.INFO` / `TOPK.INFO`, field by field as the module names them.
+ */
+info: Array<ProbField>, 
+/**
+ * Top-K only: the items held, with their counts (at most 1000).
+ */
+top: Array<ProbCount>, };
+
+/**
+ * Which probabilistic structure a key holds.
+ */
+export type ProbKind = "bloom" | "cuckoo" | "count_min" | "top_k";
+
+/**
+ * What `prob_op` does with the items.
+ */
+export type ProbOp = "check" | "add";
+
+/**
+ * Request of `prob_info`.
+ */
+export type ProbQuery = { key?: string, key_b64?: string, };
+
+/**
+ * Reply of `prob_op`: one answer per item, and the key's figures afterwards.
+ */
+export type ProbReply = { 
+/**
+ * Check: 1 may be in / 0 surely not (Count-Min: the estimate). Add: 1 newly added / 0 not
+ * (Count-Min: the new estimate; Top-K: 1 when it pushed another item out).
+ */
+results: Array<ProbCount>, info: ProbInfo, };
+
+/**
+ * Request of `prob_op`.
+ */
+export type ProbRequest = { key?: string, key_b64?: string, op: ProbOp, 
+/**
+ * The items (1 to 1000).
+ */
+items: Array<string>, };
 
 /**
  * A saved connection. Never holds a password: `has_password` says whether one is stored.
@@ -1683,6 +1887,11 @@ channel: string,
 message: string, };
 
 /**
+ * `FT.SEARCH` or `FT.AGGREGATE`.
+ */
+export type QueryKind = "search" | "aggregate";
+
+/**
  * How many recent messages per channel `monitor_stats` returns.
  */
 export type RecentQuery = { 
@@ -1705,6 +1914,153 @@ export type Reply = { "type": "nil" } | { "type": "int", "value": number } | { "
  * A sorted-set member and its score.
  */
 export type ScoredMember = { member: Bytes, score: number, };
+
+/**
+ * Request of `search_create`.
+ */
+export type SearchCreate = { name: string, 
+/**
+ * `hash` or `json`.
+ */
+on: string, 
+/**
+ * Key prefixes to index (none: every key of that type).
+ */
+prefixes?: Array<string>, 
+/**
+ * The schema (at least one attribute).
+ */
+fields: Array<IndexField>, 
+/**
+ * Indexing scans every matching key: say yes.
+ */
+confirm?: boolean, };
+
+/**
+ * Request of `search_drop`.
+ */
+export type SearchDrop = { name: string, 
+/**
+ * Also delete the indexed documents (`DD`).
+ */
+delete_docs?: boolean, confirm?: boolean, };
+
+/**
+ * Reply of `search_drop`.
+ */
+export type SearchDropped = { name: string, 
+/**
+ * Documents it held when dropped (deleted with it when `delete_docs`).
+ */
+num_docs: number, };
+
+/**
+ * An index and its figures, from `FT.INFO`.
+ */
+export type SearchIndex = { name: string, 
+/**
+ * `HASH` or `JSON`.
+ */
+on: string, 
+/**
+ * Key prefixes it indexes.
+ */
+prefixes: Array<string>, fields: Array<IndexField>, 
+/**
+ * Documents indexed.
+ */
+num_docs: number, 
+/**
+ * Index memory in MB (inverted index, offsets, doc and key tables).
+ */
+memory_mb: number, 
+/**
+ * True while the initial scan is still indexing.
+ */
+indexing: boolean, 
+/**
+ * Share of the keyspace scanned, 0 to 1.
+ */
+percent_indexed: number, 
+/**
+ * Documents that failed to index.
+ */
+failures: number, };
+
+/**
+ * Request of `search_query`.
+ */
+export type SearchQuery = { index: string, 
+/**
+ * The query (`*` for all, `@rsi_14:[(70 +inf]`, ...).
+ */
+query: string, kind?: QueryKind, 
+/**
+ * `aggregate`: the pipeline after the query (`GROUPBY 1 @sym REDUCE COUNT 0 AS n`).
+ */
+pipeline?: string, 
+/**
+ * First result (default 0).
+ */
+offset?: number, 
+/**
+ * Results per page (default 10, max 100).
+ */
+limit?: number, 
+/**
+ * `search`: sort by this attribute.
+ */
+sort_by?: string, 
+/**
+ * With `sort_by`: descending.
+ */
+desc?: boolean, 
+/**
+ * `search`: mark the matched terms of text fields with `<b>…</b>`.
+ */
+highlight?: boolean, 
+/**
+ * Run through `FT.PROFILE` and return its timings.
+ */
+profile?: boolean, };
+
+/**
+ * Reply of `search_query`.
+ */
+export type SearchReply = { 
+/**
+ * Matching documents (`search`) or result groups (`aggregate`).
+ */
+total: number, offset: number, 
+/**
+ * The union of the rows' field names, in first-seen order (the table's columns).
+ */
+columns: Array<string>, rows: Array<SearchRow>, 
+/**
+ * Round trip of the query in ms.
+ */
+took_ms: number, 
+/**
+ * `FT.PROFILE`'s report as it came.
+ */
+profile: JsonValue | null, 
+/**
+ * Its total time in ms.
+ */
+profile_ms: number | null, };
+
+/**
+ * One result row.
+ */
+export type SearchRow = { 
+/**
+ * The document's key (`search`; none for aggregate rows).
+ */
+id: string | null, 
+/**
+ * Field name and value, in reply order.
+ */
+fields: Array<[string, string]>, };
 
 /**
  * Request of `select_db`.
@@ -1845,6 +2201,35 @@ export type ServerAction = { action: ServerActionKind, };
  * Which background persistence to start.
  */
 export type ServerActionKind = "bgsave" | "bgrewriteaof";
+
+/**
+ * Reply of `modules`: the server product and what the modules let the UI offer.
+ */
+export type ServerModules = { 
+/**
+ * `redis` or `valkey` (INFO's `server_name`; Redis 7.0 has none and is `redis`).
+ */
+server: string, 
+/**
+ * The product's version (`valkey_version` on Valkey, else `redis_version`).
+ */
+version: string | null, 
+/**
+ * Every loaded module (empty when there are none or `MODULE LIST` is not allowed).
+ */
+modules: Array<ModuleInfo>, 
+/**
+ * RedisJSON is loaded: JSON documents can be read and edited by path.
+ */
+json: boolean, 
+/**
+ * RediSearch is loaded: the search workbench works.
+ */
+search: boolean, 
+/**
+ * RedisBloom is loaded: Bloom, Cuckoo, Count-Min and Top-K keys open.
+ */
+bloom: boolean, };
 
 /**
  * An alert on a client.
@@ -2499,7 +2884,7 @@ hit_rate: number, };
 /**
  * One page of a value, by type.
  */
-export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { unsupported: string, };
+export type ValueView = { length: number, offset: number, preview: Bytes, truncated: boolean, decoded?: Decoded, } | { cursor: string, fields: Array<FieldValue>, } | { offset: number, items: Array<Bytes>, next: number | null, } | { cursor: string, members: Array<Bytes>, } | { offset: number, members: Array<ScoredMember>, next: number | null, } | { entries: Array<StreamEntry>, next: string | null, } | { json: JsonValue, truncated: boolean, } | { probabilistic: ProbInfo, } | { unsupported: string, };
 
 /** The HTTP method of an operation in web mode. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -2562,6 +2947,15 @@ export const ROUTES = {
   config_get: { method: 'GET', path: '/api/config', writes: 'no' },
   server_action: { method: 'POST', path: '/api/server', writes: 'yes' },
   console: { method: 'POST', path: '/api/console', writes: 'per_call' },
+  modules: { method: 'GET', path: '/api/modules', writes: 'no' },
+  json_get: { method: 'GET', path: '/api/json', writes: 'no' },
+  json_edit: { method: 'POST', path: '/api/json', writes: 'yes' },
+  search_indexes: { method: 'GET', path: '/api/search/indexes', writes: 'no' },
+  search_query: { method: 'POST', path: '/api/search/query', writes: 'no' },
+  search_create: { method: 'POST', path: '/api/search/index', writes: 'yes' },
+  search_drop: { method: 'DELETE', path: '/api/search/index', writes: 'yes' },
+  prob_info: { method: 'GET', path: '/api/prob', writes: 'no' },
+  prob_op: { method: 'POST', path: '/api/prob', writes: 'per_call' },
   profiles: { method: 'GET', path: '/api/profiles', writes: 'no' },
   profile_save: { method: 'PUT', path: '/api/profiles', writes: 'no' },
   profile_delete: { method: 'DELETE', path: '/api/profiles', writes: 'no' },
@@ -2664,6 +3058,24 @@ export interface Operations {
   server_action: { request: ServerAction; reply: ActionReply };
   /** Run one command: screened, dangerous ones need confirm, read-only refuses writes */
   console: { request: ConsoleRequest; reply: ConsoleReply };
+  /** Server product (Redis or Valkey) and version from INFO, and the loaded modules */
+  modules: { request: NoArgs; reply: ServerModules };
+  /** One node of a RedisJSON document by path: whole when small, else a page of its children */
+  json_get: { request: JsonQuery; reply: JsonNode };
+  /** Edit a JSON document by path (set, del, arrappend, numincrby); key_create makes new ones */
+  json_edit: { request: JsonEdit; reply: JsonEdited };
+  /** RediSearch indexes with schema, documents, memory and indexing progress */
+  search_indexes: { request: NoArgs; reply: Array<SearchIndex> };
+  /** One page of FT.SEARCH or FT.AGGREGATE results, optionally highlighted or profiled */
+  search_query: { request: SearchQuery; reply: SearchReply };
+  /** Create a search index (confirm) */
+  search_create: { request: SearchCreate; reply: SearchIndex };
+  /** Drop a search index, optionally with its documents (confirm) */
+  search_drop: { request: SearchDrop; reply: SearchDropped };
+  /** A Bloom, Cuckoo, Count-Min or Top-K key's INFO (and Top-K's list) */
+  prob_info: { request: ProbQuery; reply: ProbInfo };
+  /** Check items against a probabilistic key, or add them (a write) */
+  prob_op: { request: ProbRequest; reply: ProbReply };
   /** Saved connection profiles (never a password) */
   profiles: { request: NoArgs; reply: Array<Profile> };
   /** Save a profile; its password goes to the OS keyring */

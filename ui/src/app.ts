@@ -10,6 +10,7 @@ import { applyTheme, currentTheme, toggleTheme } from './theme';
 import { createTransport, type ApiError, type Transport } from './transport';
 import type { HealthReport, ServerEvent } from './types';
 import { openModal, showError, table } from './ui';
+import { serverModules } from './modules';
 
 /** Everything a page needs from the shell. */
 export interface AppContext {
@@ -130,8 +131,19 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
     else document.body.style.removeProperty('--profile-color');
   }
 
+  // Module pages (Search) show only on a server with the module: hidden until it says so.
+  const moduleLinks: Record<string, 'search'> = { search: 'search' };
+  for (const id of Object.keys(moduleLinks)) links.get(id)?.setAttribute('hidden', '');
+  function showModuleLinks(r: HealthReport): void {
+    if (r.state !== 'connected') return;
+    serverModules(api, r.url).then((m) => {
+      for (const [id, flag] of Object.entries(moduleLinks)) links.get(id)?.toggleAttribute('hidden', !m[flag]);
+    }).catch(() => undefined);
+  }
+
   function apply(r: HealthReport): void {
     last = r;
+    showModuleLinks(r);
     setState(r.state, r.error);
     roBadge.hidden = !r.read_only;
     urlLabel.textContent = connTarget(r);

@@ -18,6 +18,7 @@ import { channelsPage } from './pages/channels';
 import { dashboardPage } from './pages/dashboard';
 import { invalidatePage } from './pages/invalidate';
 import { keysPage } from './pages/keys';
+import { searchPage } from './pages/search';
 import { findingsPage } from './pages/findings';
 import { serverPage } from './pages/server';
 import { servicesPage } from './pages/services';
@@ -27,6 +28,7 @@ try {
   startApp((ctx) => [
     dashboardPage(ctx),
     keysPage(ctx),
+    searchPage(ctx),
     streamsPage(ctx),
     channelsPage(ctx),
     invalidatePage(ctx),

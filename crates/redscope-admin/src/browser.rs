@@ -28,8 +28,9 @@ pub const DEFAULT_MAX_BYTES: usize = 64 << 10;
 pub const MAX_MAX_BYTES: usize = 1 << 20;
 /// Most keys one `keys_meta` call describes.
 pub const MAX_META_KEYS: usize = 1000;
-/// A RedisJSON document larger than this (by MEMORY USAGE) is not fetched.
-const MAX_JSON_MEMORY: u64 = 8 << 20;
+/// A RedisJSON document larger than this (by `JSON.DEBUG MEMORY`) is not fetched whole: the
+/// UI reads it by path (`json_get`).
+const MAX_JSON_MEMORY: u64 = crate::json_docs::DEFAULT_JSON_BUDGET;
 /// Bytes one page of a collection should stay under, judged by the key's average element size.
 const PAGE_BUDGET: u64 = 8 << 20;
 /// How long one `keys` call keeps scanning to fill its page.
@@ -81,7 +82,8 @@ pub struct KeyMeta {
     pub ttl_ms: i64,
     /// OBJECT ENCODING.
     pub encoding: Option<String>,
-    /// Length (strings) or cardinality (collections).
+    /// Length (strings), cardinality (collections), or bytes of a JSON document
+    /// (`JSON.DEBUG MEMORY`).
     pub size: Option<u64>,
     /// MEMORY USAGE in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -188,7 +190,11 @@ pub enum ValueView {
         json: serde_json::Value,
         truncated: bool,
     },
-    /// A type the browser does not page (module types); `none` when the key is gone.
+    /// A Bloom, Cuckoo, Count-Min or Top-K key: its INFO (check and add with `prob_op`).
+    Probabilistic {
+        probabilistic: crate::probabilistic::ProbInfo,
+    },
+    /// A type the browser does not page (other module types); `none` when the key is gone.
     Unsupported { unsupported: String },
 }
 
@@ -601,7 +607,7 @@ impl Browser {
                 ValueView::Stream { entries, next }
             }
             "ReJSON-RL" => {
-                if meta.memory.unwrap_or(0) > MAX_JSON_MEMORY {
+                if meta.size.or(meta.memory).unwrap_or(0) > MAX_JSON_MEMORY {
                     ValueView::Json {
                         json: serde_json::Value::Null,
                         truncated: true,
@@ -619,8 +625,13 @@ impl Browser {
                     }
                 }
             }
-            other => ValueView::Unsupported {
-                unsupported: other.to_string(),
+            other => match crate::probabilistic::ProbKind::of_type(other) {
+                Some(kind) => ValueView::Probabilistic {
+                    probabilistic: crate::probabilistic::info_of(&mut c, key, kind).await?,
+                },
+                None => ValueView::Unsupported {
+                    unsupported: other.to_string(),
+                },
             },
         };
         super::field_ttl::fill(&mut c, key, &mut value).await?;
@@ -1072,6 +1083,11 @@ async fn meta_of(c: &mut Conn, keys: &[Vec<u8>], memory: bool) -> Result<Vec<Key
     p.ignore_errors();
     let mut asked = Vec::new();
     for (i, m) in metas.iter().enumerate() {
+        if m.key_type == "ReJSON-RL" {
+            p.cmd("JSON.DEBUG").arg("MEMORY").arg(&keys[i]);
+            asked.push(i);
+            continue;
+        }
         let len_cmd = match m.key_type.as_str() {
             "string" => "STRLEN",
             "hash" => "HLEN",

@@ -2,11 +2,11 @@
 //! its first elements and a TTL, written by one Lua script so that "refuse to overwrite" is
 //! decided by the server atomically, not by a client-side EXISTS that races other writers.
 
-use redis::Value;
 use serde::{Deserialize, Serialize};
 
 use super::browser::{Browser, KeyValue};
 use super::bytes::{escape, key_arg, opt_arg};
+use super::modules::is_json_module;
 use redscope::error::{Error, Result};
 
 /// Most elements one `key_create` writes (the script passes them as one command's arguments).
@@ -206,43 +206,9 @@ impl Browser {
     /// Names of the loaded modules (`MODULE LIST`); empty when the server refuses the command.
     pub(crate) async fn modules(&self) -> Result<Vec<String>> {
         let mut c = self.session.conn().await?;
-        let reply: redis::RedisResult<Value> =
-            redis::cmd("MODULE").arg("LIST").query_async(&mut c).await;
-        let Ok(reply) = reply else {
-            return Ok(Vec::new());
-        };
-        Ok(module_names(&reply))
+        let list = crate::modules::module_list(&mut c).await?;
+        Ok(list.into_iter().map(|m| m.name).collect())
     }
-}
-
-/// RedisJSON answers as `ReJSON`, Valkey's JSON module as `json`.
-pub(crate) fn is_json_module(name: &str) -> bool {
-    name.eq_ignore_ascii_case("rejson") || name.eq_ignore_ascii_case("json")
-}
-
-/// The `name` of each module in a MODULE LIST reply (RESP2 flat pairs or RESP3 maps).
-fn module_names(reply: &Value) -> Vec<String> {
-    let Value::Array(mods) = reply else {
-        return Vec::new();
-    };
-    let text = |v: &Value| match v {
-        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        Value::SimpleString(s) => Some(s.clone()),
-        _ => None,
-    };
-    mods.iter()
-        .filter_map(|m| match m {
-            Value::Array(kv) => kv
-                .chunks_exact(2)
-                .find(|p| text(&p[0]).as_deref() == Some("name"))
-                .and_then(|p| text(&p[1])),
-            Value::Map(kv) => kv
-                .iter()
-                .find(|(k, _)| text(k).as_deref() == Some("name"))
-                .and_then(|(_, v)| text(v)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// A first entry ID XADD accepts on a new stream: `*`, `<ms>`, `<ms>-*` or `<ms>-<seq>` above 0-0.
@@ -281,20 +247,5 @@ mod tests {
         for bad in ["0-0", "x", "5-x", "-1", ""] {
             assert!(check_new_stream_id(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn module_names_come_from_resp2_and_resp3_replies() {
-        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
-        let resp2 = Value::Array(vec![Value::Array(vec![
-            bulk("name"),
-            bulk("ReJSON"),
-            bulk("ver"),
-            Value::Int(20000),
-        ])]);
-        assert_eq!(module_names(&resp2), vec!["ReJSON"]);
-        let resp3 = Value::Array(vec![Value::Map(vec![(bulk("name"), bulk("json"))])]);
-        assert_eq!(module_names(&resp3), vec!["json"]);
-        assert!(is_json_module("ReJSON") && is_json_module("json") && !is_json_module("search"));
     }
 }

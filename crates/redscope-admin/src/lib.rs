@@ -17,7 +17,9 @@
 //!   XTRIM, groups, XACK/XCLAIM), [`channels`] (channel monitor,
 //!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
 //!   [`findings`] (hygiene findings), [`series`] (time series), [`server`] (INFO, slowlog,
-//!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections).
+//!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections); the modules:
+//!   [`modules`] (server product and loaded modules), [`json_docs`] (RedisJSON by path),
+//!   [`search`] (the RediSearch workbench), [`probabilistic`] (Bloom, Cuckoo, Count-Min, Top-K).
 //! - Forms: [`bytes`] (lossless keys and values), [`decode`] (string decoders), [`error`] (the
 //!   one error body), [`resp`] (the bounded RESP reader of the channel monitor and the benches).
 //!
@@ -37,16 +39,20 @@ pub mod events;
 pub mod field_ttl;
 pub mod findings;
 pub mod jobs;
+pub mod json_docs;
 pub mod live;
 pub mod metrics;
+pub mod modules;
 pub mod node_metrics;
 pub mod ops;
 pub mod profile_import;
+pub mod probabilistic;
 pub mod profiles;
 pub mod redact;
 pub mod registry;
 pub mod resp;
 pub mod schema;
+pub mod search;
 pub mod series;
 pub mod server;
 pub mod services;
@@ -74,8 +80,12 @@ use console::Console;
 use events::{Bus, BUS_CAPACITY};
 use findings::Findings;
 use jobs::Jobs;
+use json_docs::JsonDocs;
 use metrics::Sampler;
+use modules::Modules;
+use probabilistic::Probabilistic;
 use profiles::Profiles;
+use search::SearchWorkbench;
 use series::Series;
 use server::ServerTools;
 use services::Services;
@@ -112,7 +122,9 @@ pub struct HealthReport {
     pub error: Option<String>,
     /// PING round trip in milliseconds.
     pub latency_ms: Option<f64>,
-    /// `redis_version` from INFO.
+    /// The server product from INFO's `server_name`: `redis` or `valkey`.
+    pub server: Option<String>,
+    /// The product's version from INFO (`valkey_version` on Valkey, else `redis_version`).
     pub version: Option<String>,
     /// `role` from INFO (master / slave).
     pub role: Option<String>,
@@ -161,6 +173,10 @@ struct Inner {
     server: ServerTools,
     console: Console,
     profiles: Profiles,
+    modules: Modules,
+    json: JsonDocs,
+    search: SearchWorkbench,
+    probabilistic: Probabilistic,
 }
 
 impl AdminService {
@@ -190,6 +206,10 @@ impl AdminService {
             series: Series::new(session.clone()),
             console: Console::new(session.clone(), trees.clone()),
             profiles: Profiles::new(session.clone()),
+            modules: Modules::new(session.clone()),
+            json: JsonDocs::new(session.clone(), trees.clone()),
+            search: SearchWorkbench::new(session.clone()),
+            probabilistic: Probabilistic::new(session.clone()),
             services,
             server,
             trees,
@@ -345,5 +365,25 @@ impl AdminService {
     /// Saved connection profiles.
     pub fn profiles(&self) -> &Profiles {
         &self.inner.profiles
+    }
+
+    /// The server product and its loaded modules.
+    pub fn modules(&self) -> &Modules {
+        &self.inner.modules
+    }
+
+    /// RedisJSON documents by path.
+    pub fn json(&self) -> &JsonDocs {
+        &self.inner.json
+    }
+
+    /// The RediSearch workbench.
+    pub fn search(&self) -> &SearchWorkbench {
+        &self.inner.search
+    }
+
+    /// Bloom, Cuckoo, Count-Min and Top-K keys.
+    pub fn probabilistic(&self) -> &Probabilistic {
+        &self.inner.probabilistic
     }
 }

@@ -21,9 +21,15 @@ use crate::databases::{Databases, SelectDb};
 use crate::decode::Decoded;
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
 use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
+use crate::json_docs::{JsonEdit, JsonEdited, JsonNode, JsonQuery};
 use crate::metrics::MetricsReply;
+use crate::modules::ServerModules;
 use crate::node_metrics::NodeMetricsQuery;
+use crate::probabilistic::{ProbInfo, ProbQuery, ProbReply, ProbRequest};
 use crate::profiles::{ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest};
+use crate::search::{
+    SearchCreate, SearchDrop, SearchDropped, SearchIndex, SearchQuery, SearchReply,
+};
 use crate::series::{SeriesQuery, SeriesReply};
 use crate::server::{
     ActionReply, ClientInfo, ClientKill, ConfigQuery, Confirm, Empty, InfoQuery, InfoReply, Killed,
@@ -376,6 +382,33 @@ operations! {
     console: Post "/console", ConsoleRequest => ConsoleReply, PerCall,
         "Run one command: screened, dangerous ones need confirm, read-only refuses writes",
         |s, r| s.console().run(r).await?;
+    modules: Get "/modules", NoArgs => ServerModules, No,
+        "Server product (Redis or Valkey) and version from INFO, and the loaded modules",
+        |s, _r| s.modules().detect().await?;
+    json_get: Get "/json", JsonQuery => JsonNode, No,
+        "One node of a RedisJSON document by path: whole when small, else a page of its children",
+        |s, r| s.json().get(r).await?;
+    json_edit: Post "/json", JsonEdit => JsonEdited, Yes,
+        "Edit a JSON document by path (set, del, arrappend, numincrby); key_create makes new ones",
+        |s, r| s.json().edit(r).await?;
+    search_indexes: Get "/search/indexes", NoArgs => Vec<SearchIndex>, No,
+        "RediSearch indexes with schema, documents, memory and indexing progress",
+        |s, _r| s.search().indexes().await?;
+    search_query: Post "/search/query", SearchQuery => SearchReply, No,
+        "One page of FT.SEARCH or FT.AGGREGATE results, optionally highlighted or profiled",
+        |s, r| s.search().query(r).await?;
+    search_create: Post "/search/index", SearchCreate => SearchIndex, Yes,
+        "Create a search index (confirm)",
+        |s, r| s.search().create(r).await?;
+    search_drop: Delete "/search/index", SearchDrop => SearchDropped, Yes,
+        "Drop a search index, optionally with its documents (confirm)",
+        |s, r| s.search().drop_index(r).await?;
+    prob_info: Get "/prob", ProbQuery => ProbInfo, No,
+        "A Bloom, Cuckoo, Count-Min or Top-K key's INFO (and Top-K's list)",
+        |s, r| s.probabilistic().info(r).await?;
+    prob_op: Post "/prob", ProbRequest => ProbReply, PerCall,
+        "Check items against a probabilistic key, or add them (a write)",
+        |s, r| s.probabilistic().op(r).await?;
     profiles: Get "/profiles", NoArgs => Vec<Profile>, No,
         "Saved connection profiles (never a password)",
         |s, _r| s.profiles().list().await?;

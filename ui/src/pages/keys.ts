@@ -167,7 +167,7 @@ export function keysPage(ctx: AppContext): Page {
         h('span', { class: `type-badge t-${m?.type ?? 'unknown'}` }, m?.type ?? '…'),
         h('span', { class: `key-text${k.binary ? ' binary' : ''}`, title: k.text }, k.text),
         h('span', { class: 'key-ttl' }, m ? (m.ttl_ms === -1 ? '' : formatTtl(m.ttl_ms)) : ''),
-        h('span', { class: 'key-size' }, m ? (m.type === 'string' ? formatBytes(m.size ?? 0) : formatCount(m.size ?? 0)) : ''),
+        h('span', { class: 'key-size', 'data-testid': 'key-size-cell', title: m?.type === 'ReJSON-RL' ? 'JSON.DEBUG MEMORY' : undefined }, m ? (m.type === 'string' || m.type === 'ReJSON-RL' ? formatBytes(m.size ?? 0) : formatCount(m.size ?? 0)) : ''),
         h('span', { class: 'key-enc muted', 'data-testid': 'key-encoding' }, m?.encoding ?? ''),
         h('span', { class: 'key-mem', 'data-testid': 'key-memory-cell', title: 'MEMORY USAGE' }, m?.memory !== undefined ? formatBytes(m.memory) : ''),
       );
@@ -301,6 +301,7 @@ export function keysPage(ctx: AppContext): Page {
       deleted: (k) => dropKey(k),
       separators: () => separators,
       openStream: (k) => ctx.go('streams', { key_b64: k }),
+      readOnly: () => ctx.health()?.read_only ?? false,
     });
     keyList.setItems(keys);
     drawTree();

@@ -14,6 +14,8 @@ import { addEntryDialog } from './streamadmin';
 import { bytesViewer, preview } from '../values';
 import { namespaceOf, viewAs } from '../viewas';
 import { COPY_LIMIT, downloadValue, fileName, saveBlob, valueText } from '../valuefile';
+import { showJson } from './jsonview';
+import { showProbabilistic } from './probview';
 import { stringEditor } from './stringedit';
 import { shapeSwitch, showShape } from './shapeviews';
 
@@ -35,6 +37,8 @@ export interface KeyViewHooks {
   separators(): string[];
   /** Opens a stream in the Streams page. */
   openStream(b64: string): void;
+  /** True when the session refuses writes (module views hide their edit buttons). */
+  readOnly?(): boolean;
 }
 
 /** Mounts a viewer for one key into `host`; returns a dispose function (stops the countdown). */
@@ -103,7 +107,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       await reload();
     }, { 'data-testid': 'key-rename' });
     const delBtn = button('Delete', async () => {
-      if (!(await confirmDialog('Delete key', `Delete "${kv.key.text}" (${kv.type}, ${formatCount(kv.size ?? 0)} items)? This cannot be undone.`, 'Delete'))) return;
+      if (!(await confirmDialog('Delete key', `Delete "${kv.key.text}" (${kv.type}, ${kv.type === 'ReJSON-RL' ? formatBytes(kv.size ?? 0) : `${formatCount(kv.size ?? 0)} items`})? This cannot be undone.`, 'Delete'))) return;
       const r = await api.call('key_delete', key());
       toast(r.deleted ? 'Key deleted' : 'Key was already gone', 'ok');
       hooks.deleted(kv.key);
@@ -117,7 +121,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         { class: 'key-facts' },
         h('span', { class: `type-badge t-${kv.type}`, 'data-testid': 'key-type' }, kv.type),
         kv.encoding ? h('span', { class: 'muted' }, kv.encoding) : null,
-        h('span', { class: 'muted', 'data-testid': 'key-size' }, kv.type === 'string' ? formatBytes(valuePage(kv, 'string').length) : `${formatCount(kv.size ?? 0)} items`),
+        h('span', { class: 'muted', 'data-testid': 'key-size' }, kv.type === 'string' ? formatBytes(valuePage(kv, 'string').length) : kv.type === 'ReJSON-RL' ? `${formatBytes(kv.size ?? 0)} (JSON.DEBUG MEMORY)` : `${formatCount(kv.size ?? 0)} items`),
         kv.memory !== undefined ? h('span', { class: 'muted', 'data-testid': 'key-memory', title: 'MEMORY USAGE' }, `${formatBytes(kv.memory)} in memory`) : null,
         ttlLabel,
       ),
@@ -427,9 +431,13 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         renderStream(kv);
         break;
       case 'ReJSON-RL':
-        body.replaceChildren(bytesViewer({ text: JSON.stringify(valuePage(kv, 'json').json), b64: '', binary: false }, { format: 'json', json: valuePage(kv, 'json').json }));
+        showJson(api, body, keyB64, hooks.readOnly?.() ?? false, () => hooks.changed());
         break;
       default:
+        if ('probabilistic' in kv.value) {
+          showProbabilistic(api, body, keyB64, kv.value.probabilistic, hooks.readOnly?.() ?? false);
+          break;
+        }
         body.replaceChildren(empty(`Redscope cannot show values of type ${(kv.value as { unsupported?: string }).unsupported ?? kv.type} yet; use the console (Server page).`));
     }
     if (shape)
