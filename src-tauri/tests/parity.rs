@@ -116,6 +116,18 @@ const JOB_SNAPSHOT_VARIES: &[&str] = &[
     "/examined",
     "/report",
 ];
+/// A memory analysis job as started (its own id and time; the progress it made by then).
+const MEMORY_JOB_VARIES: &[&str] = &[
+    "/id",
+    "/started_ms",
+    "/finished_ms",
+    "/state",
+    "/measured",
+    "/scanned",
+    "/has_report",
+];
+/// A memory report's clock and the server's memory, which move between two runs.
+const MEMORY_REPORT_VARIES: &[&str] = &["/started_ms", "/finished_ms", "/used_memory"];
 /// Each surface's own job: its id and when it ran.
 const OWN_JOB_VARIES: &[&str] = &["/id", "/started_ms", "/finished_ms"];
 
@@ -183,6 +195,36 @@ fn cases(redis_url: &str) -> Vec<Case> {
         case("findings_job", json!({"id": "$findings_job"})).varies(OWN_JOB_VARIES),
         case("findings_job_cancel", json!({"id": "$findings_job"})).varies(OWN_JOB_VARIES),
         case("findings_job", json!({"id": "nope"})).fails("not_found"),
+        // Memory analysis: each surface runs, reads, saves and compares its own job.
+        case("memory_analyze", json!({"mode": "full"}))
+            .keep(&[("memory_job", "/id")])
+            .then(Prep::Until(
+                "memory_job",
+                json!({"id": "$memory_job"}),
+                state_is_done,
+            ))
+            .varies(MEMORY_JOB_VARIES),
+        case("memory_job", json!({"id": "$memory_job"})).varies(OWN_JOB_VARIES),
+        case("memory_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms"]),
+        case("memory_report", json!({"id": "$memory_job"})).varies(MEMORY_REPORT_VARIES),
+        case("memory_job_cancel", json!({"id": "$memory_job"})).varies(OWN_JOB_VARIES),
+        case("memory_job", json!({"id": "nope"})).fails("not_found"),
+        case("memory_analyze", json!({"mode": "nope"})).fails("invalid_input"),
+        case(
+            "memory_save",
+            json!({"id": "$memory_job", "name": "parity"}),
+        )
+        .keep(&[("saved_run", "/id")])
+        .varies(&["/id", "/saved_ms"]),
+        case("memory_saved", json!({})).varies(&["/*/id", "/*/saved_ms"]),
+        case("memory_saved_report", json!({"id": "$saved_run"})).varies(MEMORY_REPORT_VARIES),
+        case(
+            "memory_compare",
+            json!({"a": "$saved_run", "b": "$saved_run"}),
+        )
+        .varies(&["/a/id", "/a/saved_ms", "/b/id", "/b/saved_ms"]),
+        case("memory_saved_delete", json!({"id": "$saved_run"})),
+        case("memory_saved_report", json!({"id": "nope"})).fails("not_found"),
         // The sampler ticks each second: its samples and their alerts are a moving window.
         case("metrics", json!({"range_s": 60, "points": 10})).varies(&["/samples", "/alerts"]),
         // A node that is not a sampled master is an error on both surfaces, never the total.

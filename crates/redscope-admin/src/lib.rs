@@ -15,7 +15,7 @@
 //! - Features: [`browser`] (keys, values, edits), [`tree`] (the namespace tree), [`jobs`]
 //!   (invalidation), [`streams`] (stream viewer and live tails), [`channels`] (channel monitor,
 //!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
-//!   [`findings`] (hygiene findings), [`series`] (time series), [`server`] (INFO, slowlog,
+//!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`series`] (time series), [`server`] (INFO, slowlog,
 //!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections).
 //! - Forms: [`bytes`] (lossless keys and values), [`decode`] (string decoders), [`error`] (the
 //!   one error body), [`resp`] (the bounded RESP reader of the channel monitor and the benches).
@@ -33,6 +33,7 @@ pub mod events;
 pub mod findings;
 pub mod jobs;
 pub mod live;
+pub mod memory;
 pub mod metrics;
 pub mod node_metrics;
 pub mod ops;
@@ -65,6 +66,7 @@ use console::Console;
 use events::{Bus, BUS_CAPACITY};
 use findings::Findings;
 use jobs::Jobs;
+use memory::Memory;
 use metrics::Sampler;
 use profiles::Profiles;
 use series::Series;
@@ -144,6 +146,7 @@ struct Inner {
     metrics: Sampler,
     services: Services,
     findings: Findings,
+    memory: Memory,
     series: Series,
     server: ServerTools,
     console: Console,
@@ -174,6 +177,7 @@ impl AdminService {
                 server.clone(),
                 bus.publisher(Event::Job),
             ),
+            memory: Memory::new(session.clone(), bus.publisher(Event::Job)),
             series: Series::new(session.clone()),
             console: Console::new(session.clone(), trees.clone()),
             profiles: Profiles::new(session.clone()),
@@ -260,6 +264,7 @@ impl AdminService {
         inner.trees.clear();
         inner.jobs.shutdown().await;
         inner.findings.shutdown().await;
+        inner.memory.shutdown().await;
         tracing::info!("admin service shut down");
     }
 
@@ -301,6 +306,11 @@ impl AdminService {
     /// Hygiene findings and their full-run jobs.
     pub fn findings(&self) -> &Findings {
         &self.inner.findings
+    }
+
+    /// Memory analysis: jobs, reports, saved runs and their comparison.
+    pub fn memory(&self) -> &Memory {
+        &self.inner.memory
     }
 
     /// Time series and OHLCV keys.

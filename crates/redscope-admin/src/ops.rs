@@ -18,6 +18,9 @@ use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
 use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
+use crate::memory::{
+    CompareQuery, MemoryDiff, MemoryJob, MemoryReport, MemoryRequest, MemorySave, SavedId, SavedRun,
+};
 use crate::metrics::MetricsReply;
 use crate::node_metrics::NodeMetricsQuery;
 use crate::profiles::{Profile, ProfileInput, ProfileTest};
@@ -314,6 +317,36 @@ operations! {
     findings_job_cancel: Delete "/findings/jobs/{id}", JobId => FindingsJob, No,
         "Stop a findings job (keeps what it found)",
         |s, r| s.findings().cancel(&r.id)?;
+    memory_analyze: Post "/memory", MemoryRequest => MemoryJob, No,
+        "Start a memory analysis job (sample or full) over every master",
+        |s, r| s.memory().analyze(r).await?;
+    memory_jobs: Get "/memory/jobs", NoArgs => Vec<MemoryJob>, No,
+        "Memory analysis jobs, newest first",
+        |s, _r| s.memory().jobs();
+    memory_job: Get "/memory/jobs/{id}", JobId => MemoryJob, No,
+        "A memory analysis job's progress",
+        |s, r| s.memory().job(&r.id)?;
+    memory_job_cancel: Delete "/memory/jobs/{id}", JobId => MemoryJob, No,
+        "Stop a memory analysis (keeps a partial report)",
+        |s, r| s.memory().cancel(&r.id)?;
+    memory_report: Get "/memory/jobs/{id}/report", JobId => MemoryReport, No,
+        "A finished memory analysis: namespaces, types, encodings, top keys, TTL spread",
+        |s, r| s.memory().report(&r.id)?;
+    memory_save: Post "/memory/saved", MemorySave => SavedRun, No,
+        "Save a memory analysis report under a name",
+        |s, r| s.memory().save(r).await?;
+    memory_saved: Get "/memory/saved", NoArgs => Vec<SavedRun>, No,
+        "Saved memory analyses, newest first",
+        |s, _r| s.memory().saved().await?;
+    memory_saved_report: Get "/memory/saved/{id}", SavedId => MemoryReport, No,
+        "A saved memory analysis's report",
+        |s, r| s.memory().saved_report(&r.id).await?;
+    memory_saved_delete: Delete "/memory/saved/{id}", SavedId => Empty, No,
+        "Delete a saved memory analysis",
+        |s, r| { s.memory().saved_delete(&r.id).await?; Empty {} };
+    memory_compare: Get "/memory/compare", CompareQuery => MemoryDiff, No,
+        "What grew between two saved memory analyses",
+        |s, r| s.memory().compare(&r).await?;
     series: Get "/series", SeriesQuery => SeriesReply, No,
         "Newest points and stats of a time series key, or bars of an OHLCV key",
         |s, r| s.series().read(&r).await?;

@@ -179,6 +179,15 @@ fn load_profiles() -> Result<Vec<Profile>> {
     read_json(&profiles_path()?)
 }
 
+/// The key separator saved with profile `name`, if it exists (memory analysis splits on it).
+pub(crate) fn saved_separator(name: &str) -> Option<String> {
+    load_profiles()
+        .ok()?
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.separator)
+}
+
 fn store_profiles(list: &[Profile]) -> Result<()> {
     write_atomic(&profiles_path()?, &serde_json::to_vec_pretty(list)?, 0o600)
 }
