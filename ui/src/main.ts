@@ -19,6 +19,7 @@ import { dashboardPage } from './pages/dashboard';
 import { invalidatePage } from './pages/invalidate';
 import { keysPage } from './pages/keys';
 import { findingsPage } from './pages/findings';
+import { memoryPage } from './pages/memory';
 import { serverPage } from './pages/server';
 import { servicesPage } from './pages/services';
 import { streamsPage } from './pages/streams';
@@ -33,6 +34,7 @@ try {
     serverPage(ctx),
     servicesPage(ctx),
     findingsPage(ctx),
+    memoryPage(ctx),
   ]);
 } catch (e) {
   showFatal(e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));

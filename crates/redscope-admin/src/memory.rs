@@ -599,7 +599,7 @@ fn list_saved(dir: &std::path::Path) -> Result<Vec<SavedRun>> {
             None => tracing::warn!(path = %path.display(), "unreadable saved memory run skipped"),
         }
     }
-    runs.sort_by(|a, b| b.saved_ms.cmp(&a.saved_ms));
+    runs.sort_by_key(|r| Reverse(r.saved_ms));
     Ok(runs)
 }
 
@@ -611,6 +611,9 @@ fn prune(dir: &std::path::Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Keys and bytes of one row of a run.
+type KeysBytes = (u64, u64);
 
 fn delta(name: String, a: (u64, u64), b: (u64, u64)) -> Delta {
     Delta {
@@ -626,7 +629,7 @@ fn delta(name: String, a: (u64, u64), b: (u64, u64)) -> Delta {
 
 fn diff(a: SavedFile, b: SavedFile) -> MemoryDiff {
     let join = |xs: Vec<(String, (u64, u64))>, ys: Vec<(String, (u64, u64))>| {
-        let mut m: BTreeMap<String, ((u64, u64), (u64, u64))> = BTreeMap::new();
+        let mut m: BTreeMap<String, (KeysBytes, KeysBytes)> = BTreeMap::new();
         for (k, v) in xs {
             m.entry(k).or_default().0 = v;
         }
@@ -969,7 +972,7 @@ impl Tally {
                 most_elements_count: a.most.0,
             })
             .collect();
-        by_type.sort_by(|a, b| b.totals.bytes.cmp(&a.totals.bytes));
+        by_type.sort_by_key(|t| Reverse(t.totals.bytes));
         let mut by_encoding: Vec<EncodingStat> = self
             .by_encoding
             .into_iter()
@@ -980,7 +983,7 @@ impl Tally {
                 bytes: x(b),
             })
             .collect();
-        by_encoding.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+        by_encoding.sort_by_key(|e| Reverse(e.bytes));
         let top = |h: BinaryHeap<Reverse<(u64, u64, Ranked)>>| {
             let mut v: Vec<(u64, u64, KeyStat)> = h
                 .into_iter()

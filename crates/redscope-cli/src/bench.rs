@@ -18,6 +18,7 @@ use redscope_admin::resp::{encode_command, Limits, RespBuf};
 mod app;
 mod cache;
 mod channels;
+mod memory;
 pub mod server;
 mod stream;
 mod tree;
@@ -161,6 +162,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
     ),
     (
+        "memory-1m",
+        "full memory analysis of 1,000,000 keys vs redis-cli --memkeys (keys/s)",
+    ),
+    (
         "app-memory",
         "RSS of `redscope serve` after browsing the 1M-key tree and monitoring 1M messages",
     ),
@@ -188,6 +193,7 @@ pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
         "channel-monitor" => channels::channel_monitor(cfg).await,
         "tree-1m" => tree::tree_1m(cfg).await,
         "invalidate-1m" => invalidate_1m(cfg).await,
+        "memory-1m" => memory::memory_1m(cfg).await,
         "app-memory" => blocking(cfg, app::app_memory).await,
         "desktop" => blocking(cfg, app::desktop).await,
         "telemetry-overhead" => telemetry::telemetry_overhead(cfg).await,
