@@ -67,7 +67,11 @@ b64: string,
 /**
  * True when the bytes are not valid UTF-8.
  */
-binary?: boolean, };
+binary?: boolean, 
+/**
+ * Set when these are only the first bytes of a longer value: its true length.
+ */
+full_len?: number, };
 
 /**
  * `channel_batch`: recent messages, at most 10 batches a second.
@@ -128,19 +132,6 @@ fields: { [key in string]: string }, };
  * Request of `client_kill`.
  */
 export type ClientKill = { id: number, confirm?: boolean, };
-
-/**
- * Request of `memory_compare`: two saved runs, the older first.
- */
-export type CompareQuery = { 
-/**
- * The run compared from.
- */
-a: string, 
-/**
- * The run compared to.
- */
-b: string, };
 
 /**
  * Request of `config_get`.
@@ -227,6 +218,52 @@ pending: number,
 idle_ms: number, };
 
 /**
+ * Reply of `databases` and `select_db`.
+ */
+export type Databases = { 
+/**
+ * The database this session reads and edits.
+ */
+current: number, 
+/**
+ * Number of databases (`CONFIG GET databases`; absent when the server refuses it).
+ */
+count: number | null, 
+/**
+ * The databases holding keys (INFO keyspace), and the current one even when empty.
+ */
+databases: Array<DbInfo>, 
+/**
+ * False on a Cluster (only database 0).
+ */
+selectable: boolean, 
+/**
+ * The tree's separators from the connected profile (`:` by default).
+ */
+separators: Array<string>, 
+/**
+ * Loaded modules (`MODULE LIST` names; `ReJSON` enables JSON keys).
+ */
+modules: Array<string>, };
+
+/**
+ * One database and its key counts.
+ */
+export type DbInfo = { 
+/**
+ * The index.
+ */
+db: number, 
+/**
+ * Keys in it.
+ */
+keys: number, 
+/**
+ * Keys with a TTL.
+ */
+expires: number, };
+
+/**
  * What a string value looks like once decoded.
  */
 export type Decoded = { 
@@ -249,40 +286,14 @@ text?: string, };
 export type Deleted = { deleted: number, };
 
 /**
- * A figure in two runs.
- */
-export type Delta = { 
-/**
- * Namespace prefix or type name.
- */
-name: string, keys_a: number, keys_b: number, bytes_a: number, bytes_b: number, 
-/**
- * `bytes_b - bytes_a`.
- */
-bytes_delta: number, 
-/**
- * `keys_b - keys_a`.
- */
-keys_delta: number, };
-
-/**
  * What an edit does.
  */
-export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
+export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
 
 /**
  * Empty reply.
  */
 export type Empty = Record<symbol, never>;
-
-/**
- * The keys of one type in one encoding.
- */
-export type EncodingStat = { type: string, 
-/**
- * OBJECT ENCODING (`listpack`, `hashtable`, `embstr`, …).
- */
-encoding: string, keys: number, bytes: number, };
 
 /**
  * A page of entries; `next` is where the next page starts (inclusive), `None` at the end.
@@ -342,7 +353,7 @@ message: string, };
 /**
  * One message of the live-data bus.
  */
-export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob | MemoryJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
+export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
 /**
  * How many events this subscriber missed.
  */
@@ -688,6 +699,35 @@ export type JobState = "running" | "done" | "cancelled" | "failed";
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 /**
+ * Request of `key_create`.
+ */
+export type KeyCreate = { key?: string, key_b64?: string, 
+/**
+ * What to create.
+ */
+type: NewKeyType, 
+/**
+ * A string's value; a JSON document's text.
+ */
+value?: string, value_b64?: string, 
+/**
+ * A collection's first elements (at least one: Redis has no empty collections).
+ */
+elements?: Array<NewElement>, 
+/**
+ * A stream's first entry ID (default `*`, the server's clock).
+ */
+stream_id?: string, 
+/**
+ * Milliseconds to live (none: no expiry).
+ */
+ttl_ms?: number, 
+/**
+ * Replace an existing key of this name (otherwise the call is refused with 409).
+ */
+overwrite?: boolean, };
+
+/**
  * Request of `key_set`: one edit of one key.
  */
 export type KeyEdit = { key?: string, key_b64?: string, 
@@ -699,6 +739,31 @@ op: EditOp, value?: string, value_b64?: string, field?: string, field_b64?: stri
  * `lset`: the index.
  */
 index?: number, 
+/**
+ * `lrem`: how many occurrences to remove: n > 0 the first n from the head, n < 0 the
+ * first |n| from the tail, 0 every one (default 1).
+ */
+count?: number, 
+/**
+ * `linsert`: the item to insert next to.
+ */
+pivot?: string, pivot_b64?: string, 
+/**
+ * `linsert`: insert after the pivot instead of before it.
+ */
+after?: boolean, 
+/**
+ * `hrename`: the field's new name.
+ */
+new_field?: string, new_field_b64?: string, 
+/**
+ * `hrename`: replace an existing field of the new name.
+ */
+overwrite?: boolean, 
+/**
+ * `setrange`: the first byte to overwrite.
+ */
+offset?: number, 
 /**
  * `zadd`: the score.
  */
@@ -822,27 +887,6 @@ export type KeyRename = { key?: string, key_b64?: string, new_key?: string, new_
 overwrite?: boolean, };
 
 /**
- * One measured key.
- */
-export type KeyStat = { key: Bytes, type: string, encoding: string, 
-/**
- * MEMORY USAGE.
- */
-bytes: number, 
-/**
- * Elements (see [`Totals::elements`]).
- */
-elements: number, 
-/**
- * Remaining TTL in ms; absent when the key does not expire.
- */
-ttl_ms?: number, 
-/**
- * The master holding the key (`primary` outside a Cluster).
- */
-node: string, };
-
-/**
  * Request of `key_ttl`: `ttl_ms: null` removes the expiry.
  */
 export type KeyTtl = { key?: string, key_b64?: string, 
@@ -875,6 +919,10 @@ encoding: string | null,
  * Length or cardinality.
  */
 size: number | null, 
+/**
+ * MEMORY USAGE in bytes (absent when the server refuses it).
+ */
+memory?: number, 
 /**
  * The view the UI shows the key in, when it is one of the library's data shapes.
  */
@@ -960,188 +1008,6 @@ timeouts: number,
  * Locks found taken over by another owner.
  */
 lost: number, };
-
-/**
- * What grew (and shrank) between two saved runs.
- */
-export type MemoryDiff = { a: SavedRun, b: SavedRun, 
-/**
- * Every key.
- */
-total: Delta, 
-/**
- * Namespaces by bytes grown, most first (those listed in either run).
- */
-namespaces: Array<Delta>, 
-/**
- * Types by bytes grown, most first.
- */
-by_type: Array<Delta>, };
-
-/**
- * A memory analysis run.
- */
-export type MemoryJob = { 
-/**
- * Identifier, for `/api/memory/jobs/{id}`.
- */
-id: string, 
-/**
- * `memory`.
- */
-kind: string, state: JobState, 
-/**
- * `sample` or `full`.
- */
-mode: string, 
-/**
- * Keys measured so far.
- */
-measured: number, 
-/**
- * Keys SCAN returned so far.
- */
-scanned: number, 
-/**
- * Keys the run expects to look at (DBSIZE, or the sample size), for a progress bar.
- */
-expected: number, error?: string, started_ms: number, finished_ms?: number, 
-/**
- * True once the report can be read (`memory_report`): done, or cancelled with partial results.
- */
-has_report: boolean, };
-
-/**
- * The outcome of one memory analysis.
- */
-export type MemoryReport = { 
-/**
- * `sample` or `full`.
- */
-mode: string, 
-/**
- * True when the figures are extrapolated from a sample (multiplied by `factor`); the top
- * lists and biggest keys are always measured keys.
- */
-extrapolated: boolean, 
-/**
- * What measured figures were multiplied by (1 for a full run).
- */
-factor: number, 
-/**
- * Keys measured.
- */
-measured: number, 
-/**
- * Keys SCAN returned (before the prefix filter of a sample).
- */
-scanned: number, 
-/**
- * Keys in the databases walked (DBSIZE of every master), when the run started.
- */
-dbsize: number, 
-/**
- * False when the run was cancelled or a sample stopped early on some master.
- */
-complete: boolean, 
-/**
- * The separator namespaces were split on.
- */
-separator: string, 
-/**
- * The prefix the run was limited to (empty: every key).
- */
-prefix: string, 
-/**
- * Deepest namespace level followed.
- */
-depth: number, 
-/**
- * Every measured key (extrapolated for a sample).
- */
-total: Totals, 
-/**
- * Keys without a TTL (extrapolated for a sample).
- */
-no_ttl: number, 
-/**
- * INFO `used_memory` summed over the masters, for scale (includes overhead).
- */
-used_memory: number, 
-/**
- * Masters walked.
- */
-nodes: Array<string>, 
-/**
- * Namespaces, biggest first (at most [`MAX_REPORTED_NAMESPACES`]).
- */
-namespaces: Array<NamespaceStat>, 
-/**
- * True when some namespaces were not listed or not split (too many distinct names).
- */
-namespaces_truncated: boolean, 
-/**
- * By type, biggest first.
- */
-by_type: Array<TypeStat>, 
-/**
- * By type and encoding, biggest first.
- */
-by_encoding: Array<EncodingStat>, 
-/**
- * The [`TOP`] keys using the most memory.
- */
-top_by_memory: Array<KeyStat>, 
-/**
- * The [`TOP`] keys with the most elements.
- */
-top_by_elements: Array<KeyStat>, 
-/**
- * Keys and bytes by remaining TTL.
- */
-ttl: Array<TtlBucket>, 
-/**
- * Start and end, epoch ms.
- */
-started_ms: number, finished_ms: number, };
-
-/**
- * Request of `memory_analyze`.
- */
-export type MemoryRequest = { 
-/**
- * `sample` (default: N keys, figures extrapolated) or `full` (every key).
- */
-mode?: string, 
-/**
- * Keys a sample measures (default 10,000).
- */
-sample?: number, 
-/**
- * Namespace separator (default: the connected profile's, else `:`).
- */
-separator?: string, 
-/**
- * Only keys under this namespace prefix (default: every key).
- */
-prefix?: string, 
-/**
- * Deepest namespace level reported (default 8, at most 32).
- */
-depth?: number, };
-
-/**
- * Request of `memory_save`.
- */
-export type MemorySave = { 
-/**
- * The finished job whose report is saved.
- */
-id: string, 
-/**
- * A name to recognise the run by.
- */
-name: string, };
 
 /**
  * One received message as the UI shows it.
@@ -1322,25 +1188,15 @@ subscribed_channels: Array<string>,
 subscribed_patterns: Array<string>, };
 
 /**
- * One namespace (a prefix ending with the separator) and the keys below it, at any depth.
+ * One element of a new collection: a list item or set member (`value`), a hash field or
+ * stream field (`field` + `value`), a sorted-set member (`value` + `score`).
  */
-export type NamespaceStat = { 
+export type NewElement = { value?: string, value_b64?: string, field?: string, field_b64?: string, score?: number, };
+
 /**
- * The prefix, separator included (`market:ticker:`).
+ * The type of a new key.
  */
-prefix: Bytes, 
-/**
- * 1 for a top-level namespace.
- */
-depth: number, 
-/**
- * Keys below, with their bytes and elements.
- */
-totals: Totals, 
-/**
- * Keys below without a TTL.
- */
-no_ttl: number, };
+export type NewKeyType = "string" | "hash" | "list" | "set" | "zset" | "stream" | "json";
 
 /**
  * The request of operations that take no arguments.
@@ -1576,31 +1432,18 @@ export type Renamed = { key: Bytes, };
 export type Reply = { "type": "nil" } | { "type": "int", "value": number } | { "type": "string", "value": string } | { "type": "bulk", "value": Bytes } | { "type": "error", "value": string } | { "type": "array", "value": Array<Reply> } | { "type": "map", "value": Array<[Reply, Reply]> } | { "type": "set", "value": Array<Reply> } | { "type": "double", "value": JsonValue } | { "type": "bool", "value": boolean } | { "type": "verbatim", "value": { format: string, text: string, } };
 
 /**
- * A saved run's id.
- */
-export type SavedId = { id: string, };
-
-/**
- * A saved run, as listed.
- */
-export type SavedRun = { 
-/**
- * Identifier for `memory_saved_report`, `memory_compare` and deletion.
- */
-id: string, name: string, 
-/**
- * When it was saved, epoch ms.
- */
-saved_ms: number, 
-/**
- * The connection it was measured on (password removed).
- */
-url: string, mode: string, extrapolated: boolean, total: Totals, };
-
-/**
  * A sorted-set member and its score.
  */
 export type ScoredMember = { member: Bytes, score: number, };
+
+/**
+ * Request of `select_db`.
+ */
+export type SelectDb = { 
+/**
+ * The database index.
+ */
+db: number, };
 
 /**
  * One OHLCV bar.
@@ -2051,24 +1894,6 @@ message: string, };
 export type TopologyKind = "standalone" | "cluster" | "sentinel";
 
 /**
- * Totals of a group of keys.
- */
-export type Totals = { 
-/**
- * Keys.
- */
-keys: number, 
-/**
- * Bytes, as MEMORY USAGE reports them.
- */
-bytes: number, 
-/**
- * Elements: bytes of a string value, items of a list, fields of a hash, members of a set or
- * sorted set, entries of a stream.
- */
-elements: number, };
-
-/**
  * A child of a tree level: a namespace (with `count` keys below) or a key.
  */
 export type TreeChild = { 
@@ -2168,7 +1993,8 @@ prefix?: string,
  */
 prefix_b64?: string, 
 /**
- * Namespace separator (default `:`).
+ * Namespace separator (default `:`); several separated by spaces (`": /"`) split keys
+ * at whichever comes first.
  */
 separator?: string, 
 /**
@@ -2179,15 +2005,6 @@ match?: string,
  * Only keys of this type (`string`, `hash`, ...).
  */
 type?: string, };
-
-/**
- * Keys and bytes in one TTL bucket.
- */
-export type TtlBucket = { 
-/**
- * `<1m`, `<1h`, `<1d`, `later` or `never`.
- */
-label: string, keys: number, bytes: number, };
 
 /**
  * Reply of `key_ttl`.
@@ -2214,23 +2031,6 @@ misses: number,
  * `hits / (hits + misses)`, 0 without reads.
  */
 hit_rate: number, };
-
-/**
- * The keys of one type.
- */
-export type TypeStat = { 
-/**
- * `string`, `hash`, `list`, `set`, `zset`, `stream`, or a module type.
- */
-type: string, totals: Totals, 
-/**
- * The key using the most memory, and its bytes.
- */
-biggest?: Bytes, biggest_bytes: number, 
-/**
- * The key with the most elements, and its count.
- */
-most_elements?: Bytes, most_elements_count: number, };
 
 /**
  * One page of a value, by type.
@@ -2262,6 +2062,9 @@ export const ROUTES = {
   key_delete: { method: 'DELETE', path: '/api/key', writes: 'yes' },
   key_ttl: { method: 'POST', path: '/api/key/ttl', writes: 'yes' },
   key_rename: { method: 'POST', path: '/api/key/rename', writes: 'yes' },
+  key_create: { method: 'POST', path: '/api/key/create', writes: 'yes' },
+  databases: { method: 'GET', path: '/api/databases', writes: 'no' },
+  select_db: { method: 'POST', path: '/api/databases/select', writes: 'no' },
   invalidate: { method: 'POST', path: '/api/invalidate', writes: 'per_call' },
   jobs: { method: 'GET', path: '/api/jobs', writes: 'no' },
   job: { method: 'GET', path: '/api/jobs/{id}', writes: 'no' },
@@ -2280,16 +2083,6 @@ export const ROUTES = {
   findings: { method: 'GET', path: '/api/findings', writes: 'no' },
   findings_job: { method: 'GET', path: '/api/findings/jobs/{id}', writes: 'no' },
   findings_job_cancel: { method: 'DELETE', path: '/api/findings/jobs/{id}', writes: 'no' },
-  memory_analyze: { method: 'POST', path: '/api/memory', writes: 'no' },
-  memory_jobs: { method: 'GET', path: '/api/memory/jobs', writes: 'no' },
-  memory_job: { method: 'GET', path: '/api/memory/jobs/{id}', writes: 'no' },
-  memory_job_cancel: { method: 'DELETE', path: '/api/memory/jobs/{id}', writes: 'no' },
-  memory_report: { method: 'GET', path: '/api/memory/jobs/{id}/report', writes: 'no' },
-  memory_save: { method: 'POST', path: '/api/memory/saved', writes: 'no' },
-  memory_saved: { method: 'GET', path: '/api/memory/saved', writes: 'no' },
-  memory_saved_report: { method: 'GET', path: '/api/memory/saved/{id}', writes: 'no' },
-  memory_saved_delete: { method: 'DELETE', path: '/api/memory/saved/{id}', writes: 'no' },
-  memory_compare: { method: 'GET', path: '/api/memory/compare', writes: 'no' },
   series: { method: 'GET', path: '/api/series', writes: 'no' },
   slowlog: { method: 'GET', path: '/api/slowlog', writes: 'no' },
   slowlog_reset: { method: 'DELETE', path: '/api/slowlog', writes: 'yes' },
@@ -2327,6 +2120,12 @@ export interface Operations {
   key_ttl: { request: KeyTtl; reply: TtlReply };
   /** Rename a key (RENAMENX unless overwrite) */
   key_rename: { request: KeyRename; reply: Renamed };
+  /** Create a key of any type (JSON with RedisJSON) with a TTL; 409 if it exists unless overwrite */
+  key_create: { request: KeyCreate; reply: KeyValue };
+  /** Databases with key counts (INFO keyspace), the current one, modules, tree separators */
+  databases: { request: NoArgs; reply: Databases };
+  /** Switch this session's connection to another database */
+  select_db: { request: SelectDb; reply: Databases };
   /** Dry run (count, sample) or a confirmed deletion job by pattern or preset */
   invalidate: { request: InvalidateRequest; reply: InvalidateReply };
   /** Every remembered job, newest first */
@@ -2363,26 +2162,6 @@ export interface Operations {
   findings_job: { request: JobId; reply: FindingsJob };
   /** Stop a findings job (keeps what it found) */
   findings_job_cancel: { request: JobId; reply: FindingsJob };
-  /** Start a memory analysis job (sample or full) over every master */
-  memory_analyze: { request: MemoryRequest; reply: MemoryJob };
-  /** Memory analysis jobs, newest first */
-  memory_jobs: { request: NoArgs; reply: Array<MemoryJob> };
-  /** A memory analysis job's progress */
-  memory_job: { request: JobId; reply: MemoryJob };
-  /** Stop a memory analysis (keeps a partial report) */
-  memory_job_cancel: { request: JobId; reply: MemoryJob };
-  /** A finished memory analysis: namespaces, types, encodings, top keys, TTL spread */
-  memory_report: { request: JobId; reply: MemoryReport };
-  /** Save a memory analysis report under a name */
-  memory_save: { request: MemorySave; reply: SavedRun };
-  /** Saved memory analyses, newest first */
-  memory_saved: { request: NoArgs; reply: Array<SavedRun> };
-  /** A saved memory analysis's report */
-  memory_saved_report: { request: SavedId; reply: MemoryReport };
-  /** Delete a saved memory analysis */
-  memory_saved_delete: { request: SavedId; reply: Empty };
-  /** What grew between two saved memory analyses */
-  memory_compare: { request: CompareQuery; reply: MemoryDiff };
   /** Newest points and stats of a time series key, or bars of an OHLCV key */
   series: { request: SeriesQuery; reply: SeriesReply };
   /** Slowlog entries of every master */
