@@ -128,6 +128,29 @@ const MEMORY_JOB_VARIES: &[&str] = &[
 ];
 /// A memory report's clock and the server's memory, which move between two runs.
 const MEMORY_REPORT_VARIES: &[&str] = &["/started_ms", "/finished_ms", "/used_memory"];
+/// An export or import job as started (its own id and time; the progress it made by then).
+const TRANSFER_JOB_VARIES: &[&str] = &[
+    "/id",
+    "/started_ms",
+    "/finished_ms",
+    "/state",
+    "/keys",
+    "/done_bytes",
+    "/conflicts",
+    "/skipped",
+    "/source_version",
+];
+/// A MONITOR sample: what it saw depends on the traffic while it ran.
+const HOT_JOB_VARIES: &[&str] = &[
+    "/id",
+    "/started_ms",
+    "/finished_ms",
+    "/state",
+    "/elapsed_ms",
+    "/commands",
+    "/keys",
+    "/by_command",
+];
 /// Each surface's own job: its id and when it ran.
 const OWN_JOB_VARIES: &[&str] = &["/id", "/started_ms", "/finished_ms"];
 
@@ -225,6 +248,57 @@ fn cases(redis_url: &str) -> Vec<Case> {
         .varies(&["/a/id", "/a/saved_ms", "/b/id", "/b/saved_ms"]),
         case("memory_saved_delete", json!({"id": "$saved_run"})),
         case("memory_saved_report", json!({"id": "nope"})).fails("not_found"),
+        // Export and import: each surface exports the parity keys (same file, overwritten),
+        // then dry-runs an import of it (nothing is written, so both see the same state).
+        case(
+            "export",
+            json!({"pattern": "parity:*", "format": "dump", "file": "parity.rsdump", "overwrite": true}),
+        )
+        .keep(&[("export_job", "/id")])
+        .then(Prep::Until(
+            "transfer_job",
+            json!({"id": "$export_job"}),
+            state_is_done,
+        ))
+        .varies(TRANSFER_JOB_VARIES),
+        case("transfer_job", json!({"id": "$export_job"})).varies(OWN_JOB_VARIES),
+        case(
+            "import",
+            json!({"file": "parity.rsdump", "policy": "skip", "dry_run": true}),
+        )
+        .keep(&[("import_job", "/id")])
+        .then(Prep::Until(
+            "transfer_job",
+            json!({"id": "$import_job"}),
+            state_is_done,
+        ))
+        .varies(TRANSFER_JOB_VARIES),
+        case("transfer_job", json!({"id": "$import_job"})).varies(OWN_JOB_VARIES),
+        case("transfer_job_cancel", json!({"id": "$import_job"})).varies(OWN_JOB_VARIES),
+        case("transfer_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms"]),
+        case("transfer_files", json!({})).varies(&["/files/*/modified_ms"]),
+        case("transfer_job", json!({"id": "nope"})).fails("not_found"),
+        case("export", json!({"format": "xml"})).fails("invalid_input"),
+        case("import", json!({"file": "../profiles.json", "dry_run": true})).fails("invalid_input"),
+        case("import", json!({"file": "missing.rsdump", "dry_run": true})).fails("not_found"),
+        // Hot keys: the fixture has no LFU policy, so OBJECT FREQ is refused and MONITOR needs a
+        // confirmation; a confirmed one-second sample runs on each surface.
+        case("hotkeys", json!({})).fails("confirmation_required"),
+        case("hotkeys", json!({"method": "lfu"})).fails("invalid_input"),
+        case("hotkeys", json!({"method": "monitor", "seconds": 1, "confirm": true}))
+            .keep(&[("hot_job", "/id")])
+            .then(Prep::Until(
+                "hotkeys_job",
+                json!({"id": "$hot_job"}),
+                state_is_done,
+            ))
+            .varies(HOT_JOB_VARIES),
+        case("hotkeys_job", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
+        case("hotkeys_job_cancel", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
+        case("hotkeys_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms", "/*/elapsed_ms", "/*/commands", "/*/keys", "/*/by_command"]),
+        case("hotkeys_job", json!({"id": "nope"})).fails("not_found"),
+        // The doctor's prose and the events follow whatever was slow on the server meanwhile.
+        case("latency", json!({})).varies(&["/nodes/*/events", "/nodes/*/doctor"]),
         // The sampler ticks each second: its samples and their alerts are a moving window.
         case("metrics", json!({"range_s": 60, "points": 10})).varies(&["/samples", "/alerts"]),
         // A node that is not a sampled master is an error on both surfaces, never the total.

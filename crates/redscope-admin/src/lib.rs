@@ -15,7 +15,7 @@
 //! - Features: [`browser`] (keys, values, edits), [`tree`] (the namespace tree), [`jobs`]
 //!   (invalidation), [`streams`] (stream viewer and live tails), [`channels`] (channel monitor,
 //!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
-//!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`series`] (time series), [`server`] (INFO, slowlog,
+//!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`transfer`] (export and import), [`hotkeys`] (hot keys), [`latency`] (latency events), [`series`] (time series), [`server`] (INFO, slowlog,
 //!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections).
 //! - Forms: [`bytes`] (lossless keys and values), [`decode`] (string decoders), [`error`] (the
 //!   one error body), [`resp`] (the bounded RESP reader of the channel monitor and the benches).
@@ -34,7 +34,9 @@ pub mod decode;
 pub mod error;
 pub mod events;
 pub mod findings;
+pub mod hotkeys;
 pub mod jobs;
+pub mod latency;
 pub mod live;
 pub mod memory;
 pub mod metrics;
@@ -52,6 +54,7 @@ pub mod session;
 pub mod streams;
 mod sync;
 pub mod task;
+pub mod transfer;
 pub mod tree;
 
 use std::sync::Arc;
@@ -69,6 +72,7 @@ use channels::Channels;
 use console::Console;
 use events::{Bus, BUS_CAPACITY};
 use findings::Findings;
+use hotkeys::Hotkeys;
 use jobs::Jobs;
 use memory::Memory;
 use metrics::Sampler;
@@ -79,6 +83,7 @@ use services::Services;
 use session::Session;
 use streams::Streams;
 use task::{Task, TaskSlot};
+use transfer::Transfer;
 use tree::Trees;
 
 /// Options of an admin session.
@@ -151,6 +156,8 @@ struct Inner {
     services: Services,
     findings: Findings,
     memory: Memory,
+    transfer: Transfer,
+    hotkeys: Hotkeys,
     series: Series,
     server: ServerTools,
     console: Console,
@@ -182,6 +189,8 @@ impl AdminService {
                 bus.publisher(Event::Job),
             ),
             memory: Memory::new(session.clone(), bus.publisher(Event::Job)),
+            transfer: Transfer::new(session.clone(), bus.publisher(Event::Job)),
+            hotkeys: Hotkeys::new(session.clone(), bus.publisher(Event::Job)),
             series: Series::new(session.clone()),
             console: Console::new(session.clone(), trees.clone()),
             profiles: Profiles::new(session.clone()),
@@ -269,6 +278,8 @@ impl AdminService {
         inner.jobs.shutdown().await;
         inner.findings.shutdown().await;
         inner.memory.shutdown().await;
+        inner.transfer.shutdown().await;
+        inner.hotkeys.shutdown().await;
         tracing::info!("admin service shut down");
     }
 
@@ -326,6 +337,21 @@ impl AdminService {
     /// Memory analysis: jobs, reports, saved runs and their comparison.
     pub fn memory(&self) -> &Memory {
         &self.inner.memory
+    }
+
+    /// Export and import jobs and the export directory.
+    pub fn transfer(&self) -> &Transfer {
+        &self.inner.transfer
+    }
+
+    /// Latency events of every master: LATENCY LATEST, HISTORY and DOCTOR.
+    pub async fn latency(&self) -> Result<latency::LatencyReply> {
+        latency::latency(&self.inner.session).await
+    }
+
+    /// Hot keys: OBJECT FREQ over a scan, or a confirmed MONITOR sample.
+    pub fn hotkeys(&self) -> &Hotkeys {
+        &self.inner.hotkeys
     }
 
     /// Time series and OHLCV keys.

@@ -19,7 +19,9 @@ use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::create::KeyCreate;
 use crate::databases::{Databases, SelectDb};
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
+use crate::hotkeys::{HotkeysJob, HotkeysRequest};
 use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
+use crate::latency::LatencyReply;
 use crate::memory::{
     CompareQuery, MemoryDiff, MemoryJob, MemoryReport, MemoryRequest, MemorySave, SavedId, SavedRun,
 };
@@ -36,6 +38,7 @@ use crate::streams::{
     EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
     TailStarted,
 };
+use crate::transfer::{ExportRequest, ImportRequest, TransferFiles, TransferJob};
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::{AdminService, HealthReport};
 use redscope::{Error, Result};
@@ -358,9 +361,42 @@ operations! {
     memory_compare: Get "/memory/compare", CompareQuery => MemoryDiff, No,
         "What grew between two saved memory analyses",
         |s, r| s.memory().compare(&r).await?;
+    export: Post "/export", ExportRequest => TransferJob, No,
+        "Export keys by pattern, prefix or selection (dump, commands, jsonl, csv) as a job",
+        |s, r| s.transfer().export(r).await?;
+    import: Post "/import", ImportRequest => TransferJob, PerCall,
+        "Import a dump or command file with a conflict policy; a dry run writes nothing",
+        |s, r| s.transfer().import(r).await?;
+    transfer_jobs: Get "/transfer/jobs", NoArgs => Vec<TransferJob>, No,
+        "Export and import jobs, newest first",
+        |s, _r| s.transfer().jobs();
+    transfer_job: Get "/transfer/jobs/{id}", JobId => TransferJob, No,
+        "An export or import job's progress and outcome",
+        |s, r| s.transfer().job(&r.id)?;
+    transfer_job_cancel: Delete "/transfer/jobs/{id}", JobId => TransferJob, No,
+        "Stop an export (its partial file is removed) or an import",
+        |s, r| s.transfer().cancel(&r.id)?;
+    transfer_files: Get "/transfer/files", NoArgs => TransferFiles, No,
+        "The export directory and its files",
+        |s, _r| s.transfer().files().await?;
+    hotkeys: Post "/hotkeys", HotkeysRequest => HotkeysJob, No,
+        "Hot keys: OBJECT FREQ over a scan (LFU policy) or a confirmed, time-boxed MONITOR sample",
+        |s, r| s.hotkeys().start(r).await?;
+    hotkeys_jobs: Get "/hotkeys/jobs", NoArgs => Vec<HotkeysJob>, No,
+        "Hot-keys jobs, newest first",
+        |s, _r| s.hotkeys().jobs();
+    hotkeys_job: Get "/hotkeys/jobs/{id}", JobId => HotkeysJob, No,
+        "A hot-keys job's progress and outcome",
+        |s, r| s.hotkeys().job(&r.id)?;
+    hotkeys_job_cancel: Delete "/hotkeys/jobs/{id}", JobId => HotkeysJob, No,
+        "Stop a hot-keys job (a MONITOR sample keeps what it counted)",
+        |s, r| s.hotkeys().cancel(&r.id)?;
     series: Get "/series", SeriesQuery => SeriesReply, No,
         "Newest points and stats of a time series key, or bars of an OHLCV key",
         |s, r| s.series().read(&r).await?;
+    latency: Get "/latency", NoArgs => LatencyReply, No,
+        "LATENCY LATEST with each event's HISTORY, and LATENCY DOCTOR, of every master",
+        |s, _r| s.latency().await?;
     slowlog: Get "/slowlog", SlowlogQuery => Vec<SlowlogEntry>, No,
         "Slowlog entries of every master",
         |s, r| s.server().slowlog(r).await?;
