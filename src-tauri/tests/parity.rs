@@ -311,6 +311,7 @@ fn cases(redis_url: &str) -> Vec<Case> {
         case("clients", json!({})).varies(&["/*/age_s", "/*/idle_s", "/*/cmd", "/*/fields"]),
         case("console", json!({"args": ["HGET", "parity:hash", "f1"]})).varies(&["/elapsed_ms"]),
         case("console", json!({"args": ["FLUSHALL"]})).fails("confirmation_required"),
+        case("console_docs", json!({})),
         case(
             "key_set",
             json!({"key": "parity:set", "op": "set", "value": "v1"}),

@@ -1,6 +1,8 @@
 // Diagnostics as a user meets them: hot keys on a server without an LFU policy ask before running
 // the costly MONITOR sample, then show the keys and commands used while it ran (checked against
-// what the test sent to Redis); a slow script shows up as a latency event with its chart.
+// what the test sent to Redis); a slow script shows up as a latency event with its chart; the
+// full INFO is searchable, the slowlog is a chart over time, and the dashboard lists keys per
+// database as Redis counts them.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,5 +65,34 @@ test('a slow script is a latency event with a chart and the doctor report', asyn
   await ev.waitFor(T);
   assert.equal(await ev.locator('canvas').count() > 0, true, 'a chart is drawn');
   assert.match(await page.getByTestId('latency-doctor').textContent(), /command/);
+});
+
+test('INFO is searchable, the slowlog is a chart, the dashboard counts keys per database', async () => {
+  await page.goto(`${serve.url}#/server?tab=info`);
+  await page.getByTestId('info-search').fill('maxmemory_pol');
+  await until(async () => (await page.getByTestId('info-field').allTextContents()).join() === 'maxmemory_policy', { what: 'one INFO field' });
+  assert.equal(await page.getByTestId('info-value').first().textContent(), 'noeviction');
+  await page.getByTestId('info-search').fill('zzz-no-such-field');
+  await page.getByTestId('info-none').waitFor(T);
+
+  await r.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+  for (let i = 0; i < 5; i++) await r.call('SET', `slow:${i}`, 'x');
+  await r.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+  await page.getByTestId('tab-slowlog').click();
+  const chart = page.getByTestId('slowlog-chart');
+  await chart.waitFor(T);
+  const entries = await r.call('SLOWLOG', 'LEN');
+  assert.equal(Number(await chart.getAttribute('data-points')), entries);
+  await until(async () => (await chart.locator('canvas').count()) > 0, { what: 'the slowlog chart' });
+
+  await r.call('SELECT', '3');
+  for (let i = 0; i < 7; i++) await r.call('SET', `db3:${i}`, 'x');
+  await r.call('SELECT', '0');
+  await page.getByTestId('nav-dashboard').click();
+  const row = page.getByTestId('db-keys-table').locator('tr', { hasText: 'db3' });
+  await row.waitFor(T);
+  assert.equal(await row.getByTestId('db-count').textContent(), '7');
+  const db0 = await r.call('DBSIZE');
+  assert.equal(await page.getByTestId('db-keys-table').locator('tr', { hasText: 'db0' }).getByTestId('db-count').textContent(), db0.toLocaleString('en-US'));
   assert.deepEqual(pageErrors, []);
 });

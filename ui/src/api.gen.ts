@@ -143,6 +143,36 @@ export type CommandCount = {
 command: string, count: number, };
 
 /**
+ * One command (or `CONTAINER SUB` subcommand) for completion.
+ */
+export type CommandDoc = { 
+/**
+ * Upper case, subcommands as `CONFIG SET`.
+ */
+name: string, summary: string, 
+/**
+ * `string`, `hash`, `server`, … (empty when unknown).
+ */
+group: string, 
+/**
+ * The arguments after the name, as redis-cli shows them.
+ */
+syntax: string, 
+/**
+ * The Redis version that added it.
+ */
+since: string, };
+
+/**
+ * Reply of `console_docs`.
+ */
+export type CommandDocs = { 
+/**
+ * Sorted by name.
+ */
+commands: Array<CommandDoc>, };
+
+/**
  * Request of `memory_compare`: two saved runs, the older first.
  */
 export type CompareQuery = { 
@@ -2734,6 +2764,7 @@ export const ROUTES = {
   config_get: { method: 'GET', path: '/api/config', writes: 'no' },
   server_action: { method: 'POST', path: '/api/server', writes: 'yes' },
   console: { method: 'POST', path: '/api/console', writes: 'per_call' },
+  console_docs: { method: 'GET', path: '/api/console/docs', writes: 'no' },
   profiles: { method: 'GET', path: '/api/profiles', writes: 'no' },
   profile_save: { method: 'PUT', path: '/api/profiles', writes: 'no' },
   profile_delete: { method: 'DELETE', path: '/api/profiles', writes: 'no' },
@@ -2863,6 +2894,8 @@ export interface Operations {
   server_action: { request: ServerAction; reply: ActionReply };
   /** Run one command: screened, dangerous ones need confirm, read-only refuses writes */
   console: { request: ConsoleRequest; reply: ConsoleReply };
+  /** Every command and subcommand with summary and syntax (COMMAND DOCS), for completion */
+  console_docs: { request: NoArgs; reply: CommandDocs };
   /** Saved connection profiles (never a password) */
   profiles: { request: NoArgs; reply: Array<Profile> };
   /** Save a profile; its password goes to the OS keyring */

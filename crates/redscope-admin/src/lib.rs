@@ -16,7 +16,7 @@
 //!   (invalidation), [`streams`] (stream viewer and live tails), [`channels`] (channel monitor,
 //!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
 //!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`transfer`] (export and import), [`hotkeys`] (hot keys), [`latency`] (latency events), [`series`] (time series), [`server`] (INFO, slowlog,
-//!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections).
+//!   clients, config, BGSAVE), [`console`] (and [`command_docs`] for its completion), [`profiles`] (saved connections).
 //! - Forms: [`bytes`] (lossless keys and values), [`decode`] (string decoders), [`error`] (the
 //!   one error body), [`resp`] (the bounded RESP reader of the channel monitor and the benches).
 //!
@@ -26,6 +26,7 @@
 pub mod browser;
 pub mod bytes;
 pub mod channels;
+pub mod command_docs;
 pub mod console;
 pub mod create;
 pub mod cut;
@@ -158,6 +159,7 @@ struct Inner {
     memory: Memory,
     transfer: Transfer,
     hotkeys: Hotkeys,
+    docs: command_docs::DocsCache,
     series: Series,
     server: ServerTools,
     console: Console,
@@ -191,6 +193,7 @@ impl AdminService {
             memory: Memory::new(session.clone(), bus.publisher(Event::Job)),
             transfer: Transfer::new(session.clone(), bus.publisher(Event::Job)),
             hotkeys: Hotkeys::new(session.clone(), bus.publisher(Event::Job)),
+            docs: command_docs::DocsCache::default(),
             series: Series::new(session.clone()),
             console: Console::new(session.clone(), trees.clone()),
             profiles: Profiles::new(session.clone()),
@@ -342,6 +345,11 @@ impl AdminService {
     /// Export and import jobs and the export directory.
     pub fn transfer(&self) -> &Transfer {
         &self.inner.transfer
+    }
+
+    /// Every command and subcommand with its summary and syntax, for the console's completion.
+    pub async fn console_docs(&self) -> Result<command_docs::CommandDocs> {
+        Ok((*self.inner.docs.get(&self.inner.session).await?).clone())
     }
 
     /// Latency events of every master: LATENCY LATEST, HISTORY and DOCTOR.

@@ -15,6 +15,7 @@ use crate::browser::{
 };
 use crate::bytes::KeyRef;
 use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
+use crate::command_docs::CommandDocs;
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::create::KeyCreate;
 use crate::databases::{Databases, SelectDb};
@@ -418,6 +419,9 @@ operations! {
     console: Post "/console", ConsoleRequest => ConsoleReply, PerCall,
         "Run one command: screened, dangerous ones need confirm, read-only refuses writes",
         |s, r| s.console().run(r).await?;
+    console_docs: Get "/console/docs", NoArgs => CommandDocs, No,
+        "Every command and subcommand with summary and syntax (COMMAND DOCS), for completion",
+        |s, _r| s.console_docs().await?;
     profiles: Get "/profiles", NoArgs => Vec<Profile>, No,
         "Saved connection profiles (never a password)",
         |s, _r| s.profiles().list().await?;

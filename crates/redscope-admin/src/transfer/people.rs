@@ -328,7 +328,10 @@ impl<W: AsyncWrite + Unpin> KeyWriter<W> {
 mod tests {
     use super::*;
 
-    async fn write(kind: Readable, keys: &[(&[u8], &str, Option<i64>, Vec<Chunk>)]) -> Vec<u8> {
+    /// A key as the tests write it: name, type, expiry, windows.
+    type TestKey = (&'static [u8], &'static str, Option<i64>, Vec<Chunk>);
+
+    async fn write(kind: Readable, keys: &[TestKey]) -> Vec<u8> {
         let mut out = Vec::new();
         let mut w = KeyWriter::start(&mut out, kind, false).await.unwrap();
         for (k, t, exp, chunks) in keys {
@@ -342,7 +345,7 @@ mod tests {
         out
     }
 
-    fn sample() -> Vec<(&'static [u8], &'static str, Option<i64>, Vec<Chunk>)> {
+    fn sample() -> Vec<TestKey> {
         vec![
             (
                 &b"s"[..],

@@ -11,6 +11,11 @@ use redscope::error::{Error, Result};
 /// Elements per window of a collection.
 pub const WINDOW: usize = 1000;
 
+/// Field/value pairs (of a hash window or a stream entry).
+pub type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+/// A stream entry: its id and fields.
+pub type Entry = (String, Fields);
+
 /// Part of a value, in the order the server gave it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chunk {
@@ -21,7 +26,7 @@ pub enum Chunk {
     /// Members with their scores as the server wrote them (exact, `inf` included).
     Zset(Vec<(Vec<u8>, String)>),
     /// Entries: id and field/value pairs.
-    Stream(Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>),
+    Stream(Vec<Entry>),
 }
 
 /// Where the next window of a value starts.
@@ -232,7 +237,7 @@ fn parse_window(key_type: &str, from: &More, v: &Value) -> Result<(Option<Chunk>
             (Some(chunk), (next != 0).then_some(More::Cursor(next)))
         }
         ("stream", More::After(_)) => {
-            let entries: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> = items(v)
+            let entries: Vec<Entry> = items(v)
                 .iter()
                 .filter_map(|e| {
                     let e = items(e);
