@@ -12,7 +12,7 @@ import { complete, matches, searchHistory } from '../completion';
 import { History, replyNode, replyText, tokenize } from '../reply';
 import type { Page } from '../router';
 import { ApiError } from '../transport';
-import { button, confirmDialog, copyText, empty, errorText, showError, table, toast, withConfirmation } from '../ui';
+import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast, withConfirmation } from '../ui';
 
 type Row = Record<string, unknown>;
 
@@ -137,14 +137,72 @@ export function serverPage(ctx: AppContext): Page {
       const entries = Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
       mount(
         body,
-        h('div', { class: 'row' }, cfgFilter, button('Filter', config), h('span', { class: 'muted' }, `${entries.length} parameters`), button('BGSAVE', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgsave' })).reply), 'ok')), button('BGREWRITEAOF', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgrewriteaof' })).reply), 'ok'))),
-        entries.length ? table(['parameter', 'value'], entries.map(([k, v]) => [h('span', { class: 'mono' }, k), h('span', { class: 'mono' }, v)]), 'config-table') : empty(`No parameter matches ${pattern}.`),
+        h('div', { class: 'row' }, cfgFilter, button('Filter', config), h('span', { class: 'muted' }, `${entries.length} parameters`), button('CONFIG REWRITE', () => serverCommand(['CONFIG', 'REWRITE'], 'Write the running configuration to the server’s config file (CONFIG REWRITE)?'), { class: 'btn', 'data-testid': 'config-rewrite' }), button('BGSAVE', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgsave' })).reply), 'ok')), button('BGREWRITEAOF', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgrewriteaof' })).reply), 'ok'))),
+        entries.length
+          ? table(['parameter', 'value', ''], entries.map(([k, v]) => [h('span', { class: 'mono', 'data-testid': 'config-name' }, k), h('span', { class: 'mono', 'data-testid': 'config-value' }, v), ctx.health()?.read_only ? '' : button('Edit', () => editConfig(k, v), { class: 'btn small', 'data-testid': 'config-edit' })]), 'config-table')
+          : empty(`No parameter matches ${pattern}.`),
       );
       cfgFilter.focus();
     } catch (e) {
       mount(body, h('div', { class: 'empty error' }, errorText(e)));
     }
   }
+  /** Runs a guarded command through the console (its read-only allowlist and confirmation). */
+  async function serverCommand(args: string[], question: string): Promise<boolean> {
+    if (!(await confirmDialog(args.slice(0, 2).join(' '), question, 'Run'))) return false;
+    const r = await ctx.api.call('console', { args, confirm: true });
+    toast(`${args.slice(0, 2).join(' ')}: ${replyText(r.reply)}`, 'ok');
+    return true;
+  }
+
+  async function editConfig(name: string, value: string): Promise<void> {
+    const next = await promptDialog(`New value of ${name} (CONFIG SET)`, value);
+    if (next === null || next === value) return;
+    if (await serverCommand(['CONFIG', 'SET', name, next], `Set ${name} from “${value}” to “${next}” on the server now?`)) await config();
+  }
+
+  // The Lua editor: a script with KEYS and ARGV fields, run with EVAL or EVAL_RO (read-only
+  // replicas and read-only mode allow only the latter), loaded with SCRIPT LOAD and checked with
+  // SCRIPT EXISTS; SCRIPT FLUSH asks first.
+  const luaScript = h('textarea', { rows: '8', class: 'mono', spellcheck: 'false', 'data-testid': 'lua-script', style: 'width:100%', placeholder: "return redis.call('GET', KEYS[1])" });
+  const luaKeys = h('input', { placeholder: 'KEYS, one per comma', 'data-testid': 'lua-keys', style: 'width:24em' });
+  const luaArgs = h('input', { placeholder: 'ARGV, one per comma', 'data-testid': 'lua-argv', style: 'width:24em' });
+  const luaOut = h('div', { 'data-testid': 'lua-out' });
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+
+  async function runLua(args: string[], danger = false): Promise<void> {
+    try {
+      const r = danger
+        ? await withConfirmation((confirm) => ctx.api.call('console', { args, ...(confirm ? { confirm: true } : {}) }), 'Lua', `Run ${args[0]} ${args[1] ?? ''}?`)
+        : await ctx.api.call('console', { args });
+      if (r !== null) mount(luaOut, h('div', { class: 'console-reply', 'data-testid': 'lua-reply' }, replyNode(r.reply)), h('div', { class: 'muted small' }, formatMs(r.elapsed_ms)));
+    } catch (e) {
+      mount(luaOut, h('div', { class: 'r-error', 'data-testid': 'lua-error' }, e instanceof ApiError ? `(error) ${e.message}` : errorText(e)));
+    }
+  }
+
+  function evalArgs(cmd: string): string[] {
+    const keys = list(luaKeys.value);
+    return [cmd, luaScript.value, String(keys.length), ...keys, ...list(luaArgs.value)];
+  }
+
+  function luaTab(): void {
+    mount(body,
+      luaScript,
+      h('div', { class: 'row' }, luaKeys, luaArgs),
+      h('div', { class: 'row' },
+        button('EVAL', () => runLua(evalArgs('EVAL')), { class: 'btn primary', 'data-testid': 'lua-eval' }),
+        button('EVAL_RO', () => runLua(evalArgs('EVAL_RO')), { class: 'btn', 'data-testid': 'lua-eval-ro' }),
+        button('SCRIPT LOAD', () => runLua(['SCRIPT', 'LOAD', luaScript.value]), { class: 'btn', 'data-testid': 'lua-load' }),
+        button('SCRIPT EXISTS', async () => {
+          const sha = await promptDialog('SHA1 of the script (SCRIPT EXISTS)');
+          if (sha) await runLua(['SCRIPT', 'EXISTS', sha]);
+        }, { class: 'btn', 'data-testid': 'lua-exists' }),
+        button('SCRIPT FLUSH', () => runLua(['SCRIPT', 'FLUSH'], true), { class: 'btn danger', 'data-testid': 'lua-flush' })),
+      h('p', { class: 'muted small' }, 'KEYS and ARGV are comma-separated. EVAL_RO refuses writes; read-only mode allows only it. SCRIPT FLUSH asks for confirmation.'),
+      luaOut);
+  }
+
   cfgFilter.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') void config();
   });
@@ -297,6 +355,7 @@ export function serverPage(ctx: AppContext): Page {
     ['clients', 'Clients', clients],
     ['config', 'Config', config],
     ['console', 'Console', consoleTab],
+    ['lua', 'Lua', luaTab],
   ];
 
   function show(id: string): void {

@@ -50,7 +50,9 @@ async fn load(conn: &mut redscope::conn::Conn) -> Result<()> {
             p = redis::pipe();
         }
     }
-    let _: () = p.query_async(conn).await?;
+    if !p.is_empty() {
+        let _: () = p.query_async(conn).await?;
+    }
     Ok(())
 }
 
