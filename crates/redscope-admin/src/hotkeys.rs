@@ -30,6 +30,8 @@ pub const MAX_SECONDS: u64 = 60;
 pub const MAX_TRACKED_KEYS: usize = 100_000;
 const SCAN_COUNT: usize = 1000;
 const MAX_JOBS: usize = 20;
+/// Hot-key jobs running at once (a MONITOR sample each costs the server).
+const MAX_RUNNING: usize = 2;
 const EVENT_EVERY: Duration = Duration::from_millis(250);
 
 /// Request of `hotkeys`.
@@ -146,6 +148,7 @@ impl Hotkeys {
             id_prefix: "h",
             keep: MAX_JOBS,
             event_every: EVENT_EVERY,
+            max_running: MAX_RUNNING,
         };
         Hotkeys {
             session,
@@ -257,7 +260,7 @@ impl Hotkeys {
                     }
                 };
             });
-        });
+        })?;
         tracing::info!(id = %job.id, method = %job.method, "hot-keys job started");
         Ok(job)
     }

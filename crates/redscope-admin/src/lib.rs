@@ -13,7 +13,8 @@
 //!   [`Event`] subscribers receive. [`task`]: background loops with an explicit stop;
 //!   [`registry`]: long jobs (ids, progress, cancel).
 //! - Features: [`browser`] (keys, values, edits), [`tree`] (the namespace tree), [`jobs`]
-//!   (invalidation), [`streams`] (stream viewer and live tails), [`channels`] (channel monitor,
+//!   (invalidation), [`streams`] (stream viewer and live tails) and [`stream_admin`] (XADD, XDEL,
+//!   XTRIM, groups, XACK/XCLAIM), [`channels`] (channel monitor,
 //!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
 //!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`transfer`] (export and import), [`hotkeys`] (hot keys), [`latency`] (latency events), [`series`] (time series), [`server`] (INFO, slowlog,
 //!   clients, config, BGSAVE), [`console`] (and [`command_docs`] for its completion), [`profiles`] (saved connections).
@@ -52,11 +53,13 @@ pub mod series;
 pub mod server;
 pub mod services;
 pub mod session;
+pub mod stream_admin;
 pub mod streams;
 mod sync;
 pub mod task;
 pub mod transfer;
 pub mod tree;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -47,6 +47,8 @@ const SCAN_COUNT: usize = 1000;
 const IN_FLIGHT: usize = 3;
 /// Jobs remembered.
 const MAX_JOBS: usize = 20;
+/// Memory analyses running at once.
+const MAX_RUNNING: usize = 2;
 /// Progress events at most this often.
 const EVENT_EVERY: Duration = Duration::from_millis(250);
 
@@ -346,6 +348,7 @@ impl Memory {
             id_prefix: "m",
             keep: MAX_JOBS,
             event_every: EVENT_EVERY,
+            max_running: MAX_RUNNING,
         };
         Memory {
             session,
@@ -443,7 +446,7 @@ impl Memory {
                 }
             });
             tracing::info!(id = %job.id, state = ?job.state, measured = job.measured, "memory analysis finished");
-        });
+        })?;
         tracing::info!(id = %job.id, mode = %job.mode, "memory analysis started");
         Ok(job)
     }

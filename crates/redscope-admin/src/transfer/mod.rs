@@ -52,6 +52,8 @@ const MAX_ERRORS: u64 = 1000;
 /// each key's commands together (as exports write them) and older decisions are dropped.
 const MAX_DECIDED: usize = 4_000_000;
 const MAX_JOBS: usize = 20;
+/// Exports and imports running at once.
+const MAX_RUNNING: usize = 4;
 const EVENT_EVERY: Duration = Duration::from_millis(250);
 
 /// Request of `export`.
@@ -345,6 +347,7 @@ impl Transfer {
             id_prefix: "x",
             keep: MAX_JOBS,
             event_every: EVENT_EVERY,
+            max_running: MAX_RUNNING,
         };
         Transfer {
             session,
@@ -474,7 +477,7 @@ impl Transfer {
                 }
                 finish(job, outcome);
             },
-        );
+        )?;
         tracing::info!(id = %job.id, format = %job.format, file = %job.file, "export started");
         Ok(job)
     }
@@ -542,7 +545,7 @@ impl Transfer {
                 .await;
                 finish(job, outcome);
             },
-        );
+        )?;
         tracing::info!(id = %job.id, file = %job.file, dry_run, "import started");
         Ok(job)
     }
@@ -671,7 +674,7 @@ enum Page {
 }
 
 async fn read_page(
-    mut conn: redis::aio::ConnectionManager,
+    mut conn: redscope::conn::NodeLink,
     format: Format,
     keys: Vec<Vec<u8>>,
 ) -> Result<Page> {

@@ -159,6 +159,13 @@ fn redis_cli_pipe(host: &str, port: u16, cfg: &RedisConfig, file: &Path) -> Resu
     Ok(s)
 }
 
+/// Empties the database without waiting for a million keys to be freed (a plain FLUSHDB can
+/// outlast the connection's response timeout on a loaded machine).
+async fn flush(conn: &mut redscope::conn::Conn) -> Result<()> {
+    let _: () = redis::cmd("FLUSHDB").arg("ASYNC").query_async(conn).await?;
+    Ok(())
+}
+
 async fn dbsize(conn: &mut redscope::conn::Conn) -> Result<u64> {
     Ok(redis::cmd("DBSIZE").query_async(conn).await?)
 }
@@ -209,6 +216,7 @@ pub(super) async fn export_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     let mut conn = redscope::conn::Conn::connect(cfg).await?;
     load(&mut conn).await?;
     let (ours_s, ref_s, ours_bytes, ref_bytes) = exports(cfg, dir.path()).await?;
+    flush(&mut conn).await?;
     let rate = |s: f64| KEYS as f64 / s;
     let mut r = BenchReport::new(
         "export-1m",
@@ -235,7 +243,7 @@ pub(super) async fn import_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     load(&mut conn).await?;
     exports(cfg, dir.path()).await?;
 
-    let _: () = redis::cmd("FLUSHDB").query_async(&mut conn).await?;
+    flush(&mut conn).await?;
     let service = AdminService::new(cfg.clone(), AdminOptions::default());
     service.conn().await?;
     let t = Instant::now();
@@ -252,13 +260,14 @@ pub(super) async fn import_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     service.shutdown().await;
     let ours_keys = dbsize(&mut conn).await?;
 
-    let _: () = redis::cmd("FLUSHDB").query_async(&mut conn).await?;
+    flush(&mut conn).await?;
     let (host, port) = tcp_addr(cfg)?;
     let (cfg2, file) = (cfg.clone(), dir.path().join("reference.resp"));
     let ref_s = tokio::task::spawn_blocking(move || redis_cli_pipe(&host, port, &cfg2, &file))
         .await
         .map_err(|e| Error::Io(std::io::Error::other(e)))??;
     let ref_keys = dbsize(&mut conn).await?;
+    flush(&mut conn).await?;
     if job.keys != KEYS || ours_keys != KEYS || ref_keys != KEYS {
         return Err(Error::server(format!(
             "imported {} keys ({ours_keys} in the database; redis-cli --pipe {ref_keys}); {KEYS} were exported",
