@@ -42,6 +42,8 @@ const IN_FLIGHT: usize = 3;
 pub const MAX_SELECTION: usize = 10_000;
 /// Records (or commands) written to Redis per pipeline on an import.
 const IMPORT_BATCH: usize = 1000;
+/// Import batches sent before the first one's replies are read.
+const IMPORT_IN_FLIGHT: usize = 4;
 /// Payload bytes per import batch (a batch is cut earlier when its payloads reach this).
 const IMPORT_BATCH_BYTES: usize = 32 << 20;
 /// Error messages a job keeps (the count goes on).
@@ -852,50 +854,64 @@ async fn import_dump(
 ) -> Result<()> {
     let (mut reader, header) = DumpReader::open(input, size).await?;
     job.update(|j| j.source_version = Some(header.redis_version.clone()));
+    // A few batches in flight: the next is read and sent while Redis answers the previous.
+    let mut pending = FuturesOrdered::new();
+    let mut eof = false;
     loop {
         check_cancel(job)?;
-        let mut batch = Vec::new();
-        let mut batch_bytes = 0usize;
-        while batch.len() < IMPORT_BATCH && batch_bytes < IMPORT_BATCH_BYTES {
-            match reader.next().await? {
-                Some(r) => {
-                    batch_bytes += r.payload.len() + r.key.len();
-                    batch.push(r);
+        while !eof && pending.len() < IMPORT_IN_FLIGHT {
+            let mut batch = Vec::new();
+            let mut batch_bytes = 0usize;
+            while batch.len() < IMPORT_BATCH && batch_bytes < IMPORT_BATCH_BYTES {
+                match reader.next().await? {
+                    Some(r) => {
+                        batch_bytes += r.payload.len() + r.key.len();
+                        batch.push(r);
+                    }
+                    None => break,
                 }
-                None => break,
             }
+            if batch.is_empty() {
+                eof = true;
+                break;
+            }
+            let now = now_ms();
+            let (live, dead): (Vec<_>, Vec<_>) = batch
+                .into_iter()
+                .partition(|r| r.expire_at_ms.is_none_or(|at| at > now));
+            let expired = dead.len() as u64;
+            let mut cmds = Vec::with_capacity(live.len() * 2);
+            for r in &live {
+                let node = router.node_of(&r.key);
+                if dry_run || policy == Conflict::Replace {
+                    let mut c = redis::cmd("EXISTS");
+                    c.arg(&r.key);
+                    cmds.push((node, c));
+                }
+                if !dry_run {
+                    let mut c = redis::cmd("RESTORE");
+                    c.arg(&r.key)
+                        .arg(r.expire_at_ms.unwrap_or(0))
+                        .arg(&r.payload);
+                    if policy == Conflict::Replace {
+                        c.arg("REPLACE");
+                    }
+                    if r.expire_at_ms.is_some() {
+                        c.arg("ABSTTL");
+                    }
+                    cmds.push((node, c));
+                }
+            }
+            let left = reader.left();
+            pending.push_back(async move {
+                let replies = router.run(cmds).await;
+                (live, expired, left, replies)
+            });
         }
-        if batch.is_empty() {
+        let Some((live, expired, left, replies)) = pending.next().await else {
             break;
-        }
-        let now = now_ms();
-        let (live, dead): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .partition(|r| r.expire_at_ms.is_none_or(|at| at > now));
-        let expired = dead.len() as u64;
-        let mut cmds = Vec::with_capacity(live.len() * 2);
-        for r in &live {
-            let node = router.node_of(&r.key);
-            if dry_run || policy == Conflict::Replace {
-                let mut c = redis::cmd("EXISTS");
-                c.arg(&r.key);
-                cmds.push((node, c));
-            }
-            if !dry_run {
-                let mut c = redis::cmd("RESTORE");
-                c.arg(&r.key)
-                    .arg(r.expire_at_ms.unwrap_or(0))
-                    .arg(&r.payload);
-                if policy == Conflict::Replace {
-                    c.arg("REPLACE");
-                }
-                if r.expire_at_ms.is_some() {
-                    c.arg("ABSTTL");
-                }
-                cmds.push((node, c));
-            }
-        }
-        let replies = router.run(cmds).await?;
+        };
+        let replies = replies?;
         let per = if dry_run {
             1
         } else if policy == Conflict::Replace {
@@ -903,7 +919,6 @@ async fn import_dump(
         } else {
             1
         };
-        let left = reader.left();
         job.update(|j| {
             j.expired += expired;
             j.done_bytes = size - left;
