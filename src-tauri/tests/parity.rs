@@ -120,6 +120,41 @@ const JOB_SNAPSHOT_VARIES: &[&str] = &[
     "/examined",
     "/report",
 ];
+/// A memory analysis job as started (its own id and time; the progress it made by then).
+const MEMORY_JOB_VARIES: &[&str] = &[
+    "/id",
+    "/started_ms",
+    "/finished_ms",
+    "/state",
+    "/measured",
+    "/scanned",
+    "/has_report",
+];
+/// A memory report's clock and the server's memory, which move between two runs.
+const MEMORY_REPORT_VARIES: &[&str] = &["/started_ms", "/finished_ms", "/used_memory"];
+/// An export or import job as started (its own id and time; the progress it made by then).
+const TRANSFER_JOB_VARIES: &[&str] = &[
+    "/id",
+    "/started_ms",
+    "/finished_ms",
+    "/state",
+    "/keys",
+    "/done_bytes",
+    "/conflicts",
+    "/skipped",
+    "/source_version",
+];
+/// A MONITOR sample: what it saw depends on the traffic while it ran.
+const HOT_JOB_VARIES: &[&str] = &[
+    "/id",
+    "/started_ms",
+    "/finished_ms",
+    "/state",
+    "/elapsed_ms",
+    "/commands",
+    "/keys",
+    "/by_command",
+];
 /// Each surface's own job: its id and when it ran.
 const OWN_JOB_VARIES: &[&str] = &["/id", "/started_ms", "/finished_ms"];
 
@@ -252,6 +287,87 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("findings_job", json!({"id": "$findings_job"})).varies(OWN_JOB_VARIES),
         case("findings_job_cancel", json!({"id": "$findings_job"})).varies(OWN_JOB_VARIES),
         case("findings_job", json!({"id": "nope"})).fails("not_found"),
+        // Memory analysis: each surface runs, reads, saves and compares its own job.
+        case("memory_analyze", json!({"mode": "full"}))
+            .keep(&[("memory_job", "/id")])
+            .then(Prep::Until(
+                "memory_job",
+                json!({"id": "$memory_job"}),
+                state_is_done,
+            ))
+            .varies(MEMORY_JOB_VARIES),
+        case("memory_job", json!({"id": "$memory_job"})).varies(OWN_JOB_VARIES),
+        case("memory_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms"]),
+        case("memory_report", json!({"id": "$memory_job"})).varies(MEMORY_REPORT_VARIES),
+        case("memory_job_cancel", json!({"id": "$memory_job"})).varies(OWN_JOB_VARIES),
+        case("memory_job", json!({"id": "nope"})).fails("not_found"),
+        case("memory_analyze", json!({"mode": "nope"})).fails("invalid_input"),
+        case(
+            "memory_save",
+            json!({"id": "$memory_job", "name": "parity"}),
+        )
+        .keep(&[("saved_run", "/id")])
+        .varies(&["/id", "/saved_ms"]),
+        case("memory_saved", json!({})).varies(&["/*/id", "/*/saved_ms"]),
+        case("memory_saved_report", json!({"id": "$saved_run"})).varies(MEMORY_REPORT_VARIES),
+        case(
+            "memory_compare",
+            json!({"a": "$saved_run", "b": "$saved_run"}),
+        )
+        .varies(&["/a/id", "/a/saved_ms", "/b/id", "/b/saved_ms"]),
+        case("memory_saved_delete", json!({"id": "$saved_run"})),
+        case("memory_saved_report", json!({"id": "nope"})).fails("not_found"),
+        // Export and import: each surface exports the parity keys (same file, overwritten),
+        // then dry-runs an import of it (nothing is written, so both see the same state).
+        case(
+            "export",
+            json!({"pattern": "parity:*", "format": "dump", "file": "parity.rsdump", "overwrite": true}),
+        )
+        .keep(&[("export_job", "/id")])
+        .then(Prep::Until(
+            "transfer_job",
+            json!({"id": "$export_job"}),
+            state_is_done,
+        ))
+        .varies(TRANSFER_JOB_VARIES),
+        case("transfer_job", json!({"id": "$export_job"})).varies(OWN_JOB_VARIES),
+        case(
+            "import",
+            json!({"file": "parity.rsdump", "policy": "skip", "dry_run": true}),
+        )
+        .keep(&[("import_job", "/id")])
+        .then(Prep::Until(
+            "transfer_job",
+            json!({"id": "$import_job"}),
+            state_is_done,
+        ))
+        .varies(TRANSFER_JOB_VARIES),
+        case("transfer_job", json!({"id": "$import_job"})).varies(OWN_JOB_VARIES),
+        case("transfer_job_cancel", json!({"id": "$import_job"})).varies(OWN_JOB_VARIES),
+        case("transfer_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms"]),
+        case("transfer_files", json!({})).varies(&["/files/*/modified_ms"]),
+        case("transfer_job", json!({"id": "nope"})).fails("not_found"),
+        case("export", json!({"format": "xml"})).fails("invalid_input"),
+        case("import", json!({"file": "../profiles.json", "dry_run": true})).fails("invalid_input"),
+        case("import", json!({"file": "missing.rsdump", "dry_run": true})).fails("not_found"),
+        // Hot keys: the fixture has no LFU policy, so OBJECT FREQ is refused and MONITOR needs a
+        // confirmation; a confirmed one-second sample runs on each surface.
+        case("hotkeys", json!({})).fails("confirmation_required"),
+        case("hotkeys", json!({"method": "lfu"})).fails("invalid_input"),
+        case("hotkeys", json!({"method": "monitor", "seconds": 1, "confirm": true}))
+            .keep(&[("hot_job", "/id")])
+            .then(Prep::Until(
+                "hotkeys_job",
+                json!({"id": "$hot_job"}),
+                state_is_done,
+            ))
+            .varies(HOT_JOB_VARIES),
+        case("hotkeys_job", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
+        case("hotkeys_job_cancel", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
+        case("hotkeys_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms", "/*/elapsed_ms", "/*/commands", "/*/keys", "/*/by_command"]),
+        case("hotkeys_job", json!({"id": "nope"})).fails("not_found"),
+        // The doctor's prose and the events follow whatever was slow on the server meanwhile.
+        case("latency", json!({})).varies(&["/nodes/*/events", "/nodes/*/doctor"]),
         // The sampler ticks each second: its samples and their alerts are a moving window.
         case("metrics", json!({"range_s": 60, "points": 10})).varies(&["/samples", "/alerts"]),
         // A node that is not a sampled master is an error on both surfaces, never the total.
@@ -264,6 +380,7 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("clients", json!({})).varies(&["/*/age_s", "/*/idle_s", "/*/cmd", "/*/fields"]),
         case("console", json!({"args": ["HGET", "parity:hash", "f1"]})).varies(&["/elapsed_ms"]),
         case("console", json!({"args": ["FLUSHALL"]})).fails("confirmation_required"),
+        case("console_docs", json!({})),
         case(
             "key_set",
             json!({"key": "parity:set", "op": "set", "value": "v1"}),

@@ -16,13 +16,16 @@ import './styles.css';
 import { startApp } from './app';
 import { channelsPage } from './pages/channels';
 import { dashboardPage } from './pages/dashboard';
+import { diagnosticsPage } from './pages/diagnostics';
 import { invalidatePage } from './pages/invalidate';
 import { keysPage } from './pages/keys';
 import { searchPage } from './pages/search';
 import { findingsPage } from './pages/findings';
+import { memoryPage } from './pages/memory';
 import { serverPage } from './pages/server';
 import { servicesPage } from './pages/services';
 import { streamsPage } from './pages/streams';
+import { transferPage } from './pages/transfer';
 
 try {
   startApp((ctx) => [
@@ -35,6 +38,9 @@ try {
     serverPage(ctx),
     servicesPage(ctx),
     findingsPage(ctx),
+    memoryPage(ctx),
+    transferPage(ctx),
+    diagnosticsPage(ctx),
   ]);
 } catch (e) {
   showFatal(e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));

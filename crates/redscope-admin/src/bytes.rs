@@ -10,14 +10,14 @@ use redscope::error::{Error, Result};
 
 /// A key or value as the API returns it: display text, base64 of the exact bytes, and whether
 /// the bytes were not UTF-8 (then `text` escapes them as `\xNN`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Bytes {
     /// UTF-8 text, or a display form with `\xNN` escapes when `binary`.
     pub text: String,
     /// The exact bytes, base64 (standard alphabet, padded).
     pub b64: String,
     /// True when the bytes are not valid UTF-8.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[ts(as = "Option<bool>", optional)]
     pub binary: bool,
     /// Set when these are only the first bytes of a longer value: its true length.

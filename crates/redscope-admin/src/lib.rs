@@ -16,10 +16,12 @@
 //!   (invalidation), [`streams`] (stream viewer and live tails) and [`stream_admin`] (XADD, XDEL,
 //!   XTRIM, groups, XACK/XCLAIM), [`channels`] (channel monitor,
 //!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
-//!   [`findings`] (hygiene findings), [`series`] (time series), [`server`] (INFO, slowlog,
-//!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections); the modules:
-//!   [`modules`] (server product and loaded modules), [`json_docs`] (RedisJSON by path),
-//!   [`search`] (the RediSearch workbench), [`probabilistic`] (Bloom, Cuckoo, Count-Min, Top-K).
+//!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`transfer`] (export and
+//!   import), [`hotkeys`] (hot keys), [`latency`] (latency events), [`series`] (time series),
+//!   [`server`] (INFO, slowlog, clients, config, BGSAVE), [`console`] (and [`command_docs`] for
+//!   its completion), [`profiles`] (saved connections); the modules: [`modules`] (server
+//!   product and loaded modules), [`json_docs`] (RedisJSON by path), [`search`] (the RediSearch
+//!   workbench), [`probabilistic`] (Bloom, Cuckoo, Count-Min, Top-K).
 //! - Forms: [`bytes`] (lossless keys and values), [`decode`] (string decoders), [`error`] (the
 //!   one error body), [`resp`] (the bounded RESP reader of the channel monitor and the benches).
 //!
@@ -29,6 +31,7 @@
 pub mod browser;
 pub mod bytes;
 pub mod channels;
+pub mod command_docs;
 pub mod console;
 pub mod create;
 pub mod cut;
@@ -38,9 +41,12 @@ pub mod error;
 pub mod events;
 pub mod field_ttl;
 pub mod findings;
+pub mod hotkeys;
 pub mod jobs;
 pub mod json_docs;
+pub mod latency;
 pub mod live;
+pub mod memory;
 pub mod metrics;
 pub mod modules;
 pub mod node_metrics;
@@ -61,6 +67,7 @@ pub mod stream_admin;
 pub mod streams;
 mod sync;
 pub mod task;
+pub mod transfer;
 pub mod tree;
 pub mod views;
 
@@ -79,8 +86,10 @@ use channels::Channels;
 use console::Console;
 use events::{Bus, BUS_CAPACITY};
 use findings::Findings;
+use hotkeys::Hotkeys;
 use jobs::Jobs;
 use json_docs::JsonDocs;
+use memory::Memory;
 use metrics::Sampler;
 use modules::Modules;
 use probabilistic::Probabilistic;
@@ -92,6 +101,7 @@ use services::Services;
 use session::Session;
 use streams::Streams;
 use task::{Task, TaskSlot};
+use transfer::Transfer;
 use tree::Trees;
 
 /// Options of an admin session.
@@ -169,6 +179,10 @@ struct Inner {
     metrics: Sampler,
     services: Services,
     findings: Findings,
+    memory: Memory,
+    transfer: Transfer,
+    hotkeys: Hotkeys,
+    docs: command_docs::DocsCache,
     series: Series,
     server: ServerTools,
     console: Console,
@@ -203,6 +217,10 @@ impl AdminService {
                 server.clone(),
                 bus.publisher(Event::Job),
             ),
+            memory: Memory::new(session.clone(), bus.publisher(Event::Job)),
+            transfer: Transfer::new(session.clone(), bus.publisher(Event::Job)),
+            hotkeys: Hotkeys::new(session.clone(), bus.publisher(Event::Job)),
+            docs: command_docs::DocsCache::default(),
             series: Series::new(session.clone()),
             console: Console::new(session.clone(), trees.clone()),
             profiles: Profiles::new(session.clone()),
@@ -293,6 +311,9 @@ impl AdminService {
         inner.trees.clear();
         inner.jobs.shutdown().await;
         inner.findings.shutdown().await;
+        inner.memory.shutdown().await;
+        inner.transfer.shutdown().await;
+        inner.hotkeys.shutdown().await;
         tracing::info!("admin service shut down");
     }
 
@@ -345,6 +366,31 @@ impl AdminService {
     /// Hygiene findings and their full-run jobs.
     pub fn findings(&self) -> &Findings {
         &self.inner.findings
+    }
+
+    /// Memory analysis: jobs, reports, saved runs and their comparison.
+    pub fn memory(&self) -> &Memory {
+        &self.inner.memory
+    }
+
+    /// Export and import jobs and the export directory.
+    pub fn transfer(&self) -> &Transfer {
+        &self.inner.transfer
+    }
+
+    /// Every command and subcommand with its summary and syntax, for the console's completion.
+    pub async fn console_docs(&self) -> Result<command_docs::CommandDocs> {
+        Ok((*self.inner.docs.get(&self.inner.session).await?).clone())
+    }
+
+    /// Latency events of every master: LATENCY LATEST, HISTORY and DOCTOR.
+    pub async fn latency(&self) -> Result<latency::LatencyReply> {
+        latency::latency(&self.inner.session).await
+    }
+
+    /// Hot keys: OBJECT FREQ over a scan, or a confirmed MONITOR sample.
+    pub fn hotkeys(&self) -> &Hotkeys {
+        &self.inner.hotkeys
     }
 
     /// Time series and OHLCV keys.

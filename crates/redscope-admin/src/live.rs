@@ -25,7 +25,10 @@ pub enum Event {
     /// New entries of a live-tailed stream.
     StreamEntries(TailEntries),
     /// Progress or outcome of a job (a JSON object with the job's fields).
-    Job(#[ts(type = "(Job | FindingsJob)")] serde_json::Value),
+    Job(
+        #[ts(type = "(Job | FindingsJob | MemoryJob | TransferJob | HotkeysJob)")]
+        serde_json::Value,
+    ),
     /// More of a namespace tree level has been scanned.
     TreeProgress(Progress),
     /// The set of library clients (Services view) or their liveness changed.

@@ -15,13 +15,19 @@ use crate::browser::{
 };
 use crate::bytes::KeyRef;
 use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
+use crate::command_docs::CommandDocs;
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::create::KeyCreate;
 use crate::databases::{Databases, SelectDb};
 use crate::decode::Decoded;
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
+use crate::hotkeys::{HotkeysJob, HotkeysRequest};
 use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
 use crate::json_docs::{JsonEdit, JsonEdited, JsonNode, JsonQuery};
+use crate::latency::LatencyReply;
+use crate::memory::{
+    CompareQuery, MemoryDiff, MemoryJob, MemoryReport, MemoryRequest, MemorySave, SavedId, SavedRun,
+};
 use crate::metrics::MetricsReply;
 use crate::modules::ServerModules;
 use crate::node_metrics::NodeMetricsQuery;
@@ -44,6 +50,7 @@ use crate::streams::{
     EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
     TailStarted,
 };
+use crate::transfer::{ExportRequest, ImportRequest, TransferFiles, TransferJob};
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::views::DecodeRequest;
 use crate::{AdminService, HealthReport};
@@ -358,9 +365,72 @@ operations! {
     findings_job_cancel: Delete "/findings/jobs/{id}", JobId => FindingsJob, No,
         "Stop a findings job (keeps what it found)",
         |s, r| s.findings().cancel(&r.id)?;
+    memory_analyze: Post "/memory", MemoryRequest => MemoryJob, No,
+        "Start a memory analysis job (sample or full) over every master",
+        |s, r| s.memory().analyze(r).await?;
+    memory_jobs: Get "/memory/jobs", NoArgs => Vec<MemoryJob>, No,
+        "Memory analysis jobs, newest first",
+        |s, _r| s.memory().jobs();
+    memory_job: Get "/memory/jobs/{id}", JobId => MemoryJob, No,
+        "A memory analysis job's progress",
+        |s, r| s.memory().job(&r.id)?;
+    memory_job_cancel: Delete "/memory/jobs/{id}", JobId => MemoryJob, No,
+        "Stop a memory analysis (keeps a partial report)",
+        |s, r| s.memory().cancel(&r.id)?;
+    memory_report: Get "/memory/jobs/{id}/report", JobId => MemoryReport, No,
+        "A finished memory analysis: namespaces, types, encodings, top keys, TTL spread",
+        |s, r| s.memory().report(&r.id)?;
+    memory_save: Post "/memory/saved", MemorySave => SavedRun, No,
+        "Save a memory analysis report under a name",
+        |s, r| s.memory().save(r).await?;
+    memory_saved: Get "/memory/saved", NoArgs => Vec<SavedRun>, No,
+        "Saved memory analyses, newest first",
+        |s, _r| s.memory().saved().await?;
+    memory_saved_report: Get "/memory/saved/{id}", SavedId => MemoryReport, No,
+        "A saved memory analysis's report",
+        |s, r| s.memory().saved_report(&r.id).await?;
+    memory_saved_delete: Delete "/memory/saved/{id}", SavedId => Empty, No,
+        "Delete a saved memory analysis",
+        |s, r| { s.memory().saved_delete(&r.id).await?; Empty {} };
+    memory_compare: Get "/memory/compare", CompareQuery => MemoryDiff, No,
+        "What grew between two saved memory analyses",
+        |s, r| s.memory().compare(&r).await?;
+    export: Post "/export", ExportRequest => TransferJob, No,
+        "Export keys by pattern, prefix or selection (dump, commands, jsonl, csv) as a job",
+        |s, r| s.transfer().export(r).await?;
+    import: Post "/import", ImportRequest => TransferJob, PerCall,
+        "Import a dump or command file with a conflict policy; a dry run writes nothing",
+        |s, r| s.transfer().import(r).await?;
+    transfer_jobs: Get "/transfer/jobs", NoArgs => Vec<TransferJob>, No,
+        "Export and import jobs, newest first",
+        |s, _r| s.transfer().jobs();
+    transfer_job: Get "/transfer/jobs/{id}", JobId => TransferJob, No,
+        "An export or import job's progress and outcome",
+        |s, r| s.transfer().job(&r.id)?;
+    transfer_job_cancel: Delete "/transfer/jobs/{id}", JobId => TransferJob, No,
+        "Stop an export (its partial file is removed) or an import",
+        |s, r| s.transfer().cancel(&r.id)?;
+    transfer_files: Get "/transfer/files", NoArgs => TransferFiles, No,
+        "The export directory and its files",
+        |s, _r| s.transfer().files().await?;
+    hotkeys: Post "/hotkeys", HotkeysRequest => HotkeysJob, No,
+        "Hot keys: OBJECT FREQ over a scan (LFU policy) or a confirmed, time-boxed MONITOR sample",
+        |s, r| s.hotkeys().start(r).await?;
+    hotkeys_jobs: Get "/hotkeys/jobs", NoArgs => Vec<HotkeysJob>, No,
+        "Hot-keys jobs, newest first",
+        |s, _r| s.hotkeys().jobs();
+    hotkeys_job: Get "/hotkeys/jobs/{id}", JobId => HotkeysJob, No,
+        "A hot-keys job's progress and outcome",
+        |s, r| s.hotkeys().job(&r.id)?;
+    hotkeys_job_cancel: Delete "/hotkeys/jobs/{id}", JobId => HotkeysJob, No,
+        "Stop a hot-keys job (a MONITOR sample keeps what it counted)",
+        |s, r| s.hotkeys().cancel(&r.id)?;
     series: Get "/series", SeriesQuery => SeriesReply, No,
         "Newest points and stats of a time series key, or bars of an OHLCV key",
         |s, r| s.series().read(&r).await?;
+    latency: Get "/latency", NoArgs => LatencyReply, No,
+        "LATENCY LATEST with each event's HISTORY, and LATENCY DOCTOR, of every master",
+        |s, _r| s.latency().await?;
     slowlog: Get "/slowlog", SlowlogQuery => Vec<SlowlogEntry>, No,
         "Slowlog entries of every master",
         |s, r| s.server().slowlog(r).await?;
@@ -409,6 +479,9 @@ operations! {
     prob_op: Post "/prob", ProbRequest => ProbReply, PerCall,
         "Check items against a probabilistic key, or add them (a write)",
         |s, r| s.probabilistic().op(r).await?;
+    console_docs: Get "/console/docs", NoArgs => CommandDocs, No,
+        "Every command and subcommand with summary and syntax (COMMAND DOCS), for completion",
+        |s, _r| s.console_docs().await?;
     profiles: Get "/profiles", NoArgs => Vec<Profile>, No,
         "Saved connection profiles (never a password)",
         |s, _r| s.profiles().list().await?;

@@ -309,6 +309,15 @@ fn load_profiles() -> Result<Vec<Profile>> {
     read_json(&profiles_path()?)
 }
 
+/// The key separator saved with profile `name`, if it exists (memory analysis splits on it).
+pub(crate) fn saved_separator(name: &str) -> Option<String> {
+    load_profiles()
+        .ok()?
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.separator)
+}
+
 /// The saved profiles, with any secret an older version left in a URL moved to the secret store
 /// (and profiles.json rewritten without it). Call with [`FILES`] held.
 async fn load_migrated() -> Result<Vec<Profile>> {

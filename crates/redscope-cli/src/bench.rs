@@ -18,11 +18,13 @@ use redscope_admin::resp::{encode_command, Limits, RespBuf};
 mod app;
 mod cache;
 mod channels;
+mod memory;
 pub mod server;
 mod stream;
 mod tree;
 
 mod telemetry;
+mod transfer;
 
 pub use app::sibling_binary;
 
@@ -161,6 +163,18 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
     ),
     (
+        "memory-1m",
+        "full memory analysis of 1,000,000 keys vs redis-cli --memkeys (keys/s)",
+    ),
+    (
+        "export-1m",
+        "dump export of 1,000,000 keys of every type vs a pipelined SCAN+DUMP loop (keys/s)",
+    ),
+    (
+        "import-1m",
+        "import of that dump file vs redis-cli --pipe of RESTORE commands (keys/s)",
+    ),
+    (
         "app-memory",
         "RSS of `redscope serve` after browsing the 1M-key tree and monitoring 1M messages",
     ),
@@ -188,6 +202,9 @@ pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
         "channel-monitor" => channels::channel_monitor(cfg).await,
         "tree-1m" => tree::tree_1m(cfg).await,
         "invalidate-1m" => invalidate_1m(cfg).await,
+        "memory-1m" => memory::memory_1m(cfg).await,
+        "export-1m" => transfer::export_1m(cfg).await,
+        "import-1m" => transfer::import_1m(cfg).await,
         "app-memory" => blocking(cfg, app::app_memory).await,
         "desktop" => blocking(cfg, app::desktop).await,
         "telemetry-overhead" => telemetry::telemetry_overhead(cfg).await,

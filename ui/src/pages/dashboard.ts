@@ -10,7 +10,7 @@ import { formatBytes, formatCount, formatDuration, formatMs } from '../format';
 import type { Page } from '../router';
 import { chartData, hitPercent, type ChartSpec } from '../metrics';
 import type { Alert, HealthReport, InfoReply, MetricsSample } from '../types';
-import { errorText } from '../ui';
+import { errorText, table } from '../ui';
 
 
 const CHARTS: ChartSpec[] = [
@@ -71,6 +71,22 @@ export function dashboardPage(ctx: AppContext): Page {
   const factsBox = h('div', { class: 'facts', 'data-testid': 'facts' });
   const alertsBox = h('div', { class: 'alerts', 'data-testid': 'alerts' });
   const chartsBox = h('div', { class: 'charts', 'data-testid': 'charts' });
+  const dbBox = h('div', { 'data-testid': 'db-keys' });
+
+  /** Keys per database (INFO keyspace), as a small table under the charts. */
+  async function loadDatabases(): Promise<void> {
+    try {
+      const d = await ctx.api.call('databases', {});
+      dbBox.replaceChildren(
+        h('h2', {}, 'Keys per database'),
+        d.databases.length
+          ? table(['Database', 'Keys', 'With TTL'], d.databases.map((x) => [h('span', { 'data-testid': 'db-index' }, `db${x.db}${x.db === d.current ? ' (this session)' : ''}`), h('span', { 'data-testid': 'db-count' }, x.keys.toLocaleString('en-US')), x.expires.toLocaleString('en-US')]), 'db-keys-table')
+          : h('p', { class: 'muted' }, 'No keys.'),
+      );
+    } catch (e) {
+      dbBox.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
+    }
+  }
   const banner = h('div', { class: 'banner-slot' });
   const rangeBar = h('div', { class: 'seg', 'data-testid': 'ranges' });
   const nodeSelect = h('select', { class: 'node-select', 'data-testid': 'node-select', hidden: true, title: 'Cluster master to chart' }) as HTMLSelectElement;
@@ -233,7 +249,7 @@ export function dashboardPage(ctx: AppContext): Page {
     async mount(target) {
       el = target;
       renderRanges();
-      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Dashboard'), rangeBar, nodeSelect, exportHint()), banner, alertsBox, factsBox, chartsBox);
+      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Dashboard'), rangeBar, nodeSelect, exportHint()), banner, alertsBox, factsBox, chartsBox, dbBox);
       renderFacts(ctx.health());
       offHealth = ctx.onHealth(renderFacts);
       buildCharts();
@@ -256,7 +272,7 @@ export function dashboardPage(ctx: AppContext): Page {
       resize = onResize;
       window.addEventListener('resize', onResize);
       requestAnimationFrame(onResize);
-      await Promise.all([loadMetrics(), loadInfo()]);
+      await Promise.all([loadMetrics(), loadInfo(), loadDatabases()]);
     },
     unmount() {
       offHealth?.();
@@ -269,6 +285,7 @@ export function dashboardPage(ctx: AppContext): Page {
     refresh() {
       void loadMetrics();
       void loadInfo();
+      void loadDatabases();
     },
   };
 }

@@ -1,13 +1,18 @@
-// Server: slowlog (with reset), client list (kill), config (filter), background save/rewrite,
+// Server: slowlog (a chart of durations over time, the entries, reset), the full INFO
+// (searchable by section, field or value), client list (kill), config (filter), background save/rewrite,
 // and a console with history (↑/↓), typed replies and the confirmation flow for dangerous commands.
 
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatMs } from '../format';
+import type { CommandDoc } from '../api.gen';
+import { complete, matches, searchHistory } from '../completion';
 import { History, replyNode, replyText, tokenize } from '../reply';
 import type { Page } from '../router';
 import { ApiError } from '../transport';
-import { button, confirmDialog, copyText, empty, errorText, showError, table, toast, withConfirmation } from '../ui';
+import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast, withConfirmation } from '../ui';
 
 type Row = Record<string, unknown>;
 
@@ -28,6 +33,19 @@ export function columns(rows: Row[], preferred: string[]): string[] {
 
 const HISTORY_KEY = 'redscope.console.history';
 
+/** INFO rows (section, field, value) whose text contains every word of `query` (any case). */
+export function infoRows(sections: Record<string, Record<string, string>>, query: string): [string, string, string][] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const out: [string, string, string][] = [];
+  for (const [section, fields] of Object.entries(sections)) {
+    for (const [field, value] of Object.entries(fields)) {
+      const text = `${section} ${field} ${value}`.toLowerCase();
+      if (words.every((w) => text.includes(w))) out.push([section, field, value]);
+    }
+  }
+  return out;
+}
+
 export function serverPage(ctx: AppContext): Page {
   let tab = 'slowlog';
   const body = h('div', { class: 'server-body' });
@@ -39,14 +57,39 @@ export function serverPage(ctx: AppContext): Page {
     history = new History();
   }
   const consoleOut = h('div', { class: 'console-out', 'data-testid': 'console-out' });
+  const hint = h('div', { class: 'console-hint mono small', 'data-testid': 'console-hint' });
+  const suggest = h('div', { class: 'console-suggest', 'data-testid': 'console-suggest' });
+  const outMode = h('select', { 'data-testid': 'console-mode', title: 'How replies are shown' }, h('option', { value: 'typed' }, 'typed'), h('option', { value: 'raw' }, 'raw'), h('option', { value: 'json' }, 'JSON'), h('option', { value: 'table' }, 'table'));
+  let docs: CommandDoc[] = [];
+  let search: { needle: string; index: number } | null = null;
   const consoleIn = h('input', { class: 'console-in', placeholder: 'e.g. INFO memory · HGETALL session:abc · SCAN 0 MATCH market:* COUNT 100', spellcheck: 'false', autocomplete: 'off', 'data-testid': 'console-input' });
+
+  let slowPlot: uPlot | null = null;
 
   async function slowlog(): Promise<void> {
     try {
-      const rows: Row[] = await ctx.api.call('slowlog', { count: 128 });
+      const rows: Row[] = await ctx.api.call('slowlog', { count: 1024 });
       const cols = columns(rows, ['id', 'at_s', 'duration_us', 'args', 'client', 'client_name', 'node']);
+      slowPlot?.destroy();
+      slowPlot = null;
+      const chart = h('div', { class: 'chart', 'data-testid': 'slowlog-chart', 'data-points': String(rows.length) }, h('div', { class: 'chart-title' }, 'Slow commands over time (ms)'));
+      if (rows.length) {
+        const pts = rows.map((r) => [Number(r.at_s), Number(r.duration_us) / 1000] as [number, number]).sort((a, b) => a[0] - b[0]);
+        const box = h('div', { class: 'chart-box' });
+        chart.append(box);
+        queueMicrotask(() => {
+          slowPlot = new uPlot({
+            width: Math.max(300, (box.clientWidth || 600) - 4),
+            height: 140,
+            legend: { show: false },
+            scales: { x: { time: true } },
+            series: [{}, { label: 'ms', stroke: '#d05050', width: 0, points: { show: true, size: 6 } }],
+          }, [pts.map((p) => p[0]), pts.map((p) => p[1])], box);
+        });
+      }
       mount(
         body,
+        rows.length ? chart : null,
         h('div', { class: 'row' }, button('Reload', slowlog), button('Reset slowlog', async () => {
           if (!(await confirmDialog('Reset slowlog', 'Clear every slowlog entry on the server (SLOWLOG RESET)?', 'Reset'))) return;
           await ctx.api.call('slowlog_reset', { confirm: true });
@@ -94,14 +137,72 @@ export function serverPage(ctx: AppContext): Page {
       const entries = Object.entries(r).sort(([a], [b]) => a.localeCompare(b));
       mount(
         body,
-        h('div', { class: 'row' }, cfgFilter, button('Filter', config), h('span', { class: 'muted' }, `${entries.length} parameters`), button('BGSAVE', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgsave' })).reply), 'ok')), button('BGREWRITEAOF', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgrewriteaof' })).reply), 'ok'))),
-        entries.length ? table(['parameter', 'value'], entries.map(([k, v]) => [h('span', { class: 'mono' }, k), h('span', { class: 'mono' }, v)]), 'config-table') : empty(`No parameter matches ${pattern}.`),
+        h('div', { class: 'row' }, cfgFilter, button('Filter', config), h('span', { class: 'muted' }, `${entries.length} parameters`), button('CONFIG REWRITE', () => serverCommand(['CONFIG', 'REWRITE'], 'Write the running configuration to the server’s config file (CONFIG REWRITE)?'), { class: 'btn', 'data-testid': 'config-rewrite' }), button('BGSAVE', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgsave' })).reply), 'ok')), button('BGREWRITEAOF', async () => toast(cell((await ctx.api.call('server_action', { action: 'bgrewriteaof' })).reply), 'ok'))),
+        entries.length
+          ? table(['parameter', 'value', ''], entries.map(([k, v]) => [h('span', { class: 'mono', 'data-testid': 'config-name' }, k), h('span', { class: 'mono', 'data-testid': 'config-value' }, v), ctx.health()?.read_only ? '' : button('Edit', () => editConfig(k, v), { class: 'btn small', 'data-testid': 'config-edit' })]), 'config-table')
+          : empty(`No parameter matches ${pattern}.`),
       );
       cfgFilter.focus();
     } catch (e) {
       mount(body, h('div', { class: 'empty error' }, errorText(e)));
     }
   }
+  /** Runs a guarded command through the console (its read-only allowlist and confirmation). */
+  async function serverCommand(args: string[], question: string): Promise<boolean> {
+    if (!(await confirmDialog(args.slice(0, 2).join(' '), question, 'Run'))) return false;
+    const r = await ctx.api.call('console', { args, confirm: true });
+    toast(`${args.slice(0, 2).join(' ')}: ${replyText(r.reply)}`, 'ok');
+    return true;
+  }
+
+  async function editConfig(name: string, value: string): Promise<void> {
+    const next = await promptDialog(`New value of ${name} (CONFIG SET)`, value);
+    if (next === null || next === value) return;
+    if (await serverCommand(['CONFIG', 'SET', name, next], `Set ${name} from “${value}” to “${next}” on the server now?`)) await config();
+  }
+
+  // The Lua editor: a script with KEYS and ARGV fields, run with EVAL or EVAL_RO (read-only
+  // replicas and read-only mode allow only the latter), loaded with SCRIPT LOAD and checked with
+  // SCRIPT EXISTS; SCRIPT FLUSH asks first.
+  const luaScript = h('textarea', { rows: '8', class: 'mono', spellcheck: 'false', 'data-testid': 'lua-script', style: 'width:100%', placeholder: "return redis.call('GET', KEYS[1])" });
+  const luaKeys = h('input', { placeholder: 'KEYS, one per comma', 'data-testid': 'lua-keys', style: 'width:24em' });
+  const luaArgs = h('input', { placeholder: 'ARGV, one per comma', 'data-testid': 'lua-argv', style: 'width:24em' });
+  const luaOut = h('div', { 'data-testid': 'lua-out' });
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+
+  async function runLua(args: string[], danger = false): Promise<void> {
+    try {
+      const r = danger
+        ? await withConfirmation((confirm) => ctx.api.call('console', { args, ...(confirm ? { confirm: true } : {}) }), 'Lua', `Run ${args[0]} ${args[1] ?? ''}?`)
+        : await ctx.api.call('console', { args });
+      if (r !== null) mount(luaOut, h('div', { class: 'console-reply', 'data-testid': 'lua-reply' }, replyNode(r.reply)), h('div', { class: 'muted small' }, formatMs(r.elapsed_ms)));
+    } catch (e) {
+      mount(luaOut, h('div', { class: 'r-error', 'data-testid': 'lua-error' }, e instanceof ApiError ? `(error) ${e.message}` : errorText(e)));
+    }
+  }
+
+  function evalArgs(cmd: string): string[] {
+    const keys = list(luaKeys.value);
+    return [cmd, luaScript.value, String(keys.length), ...keys, ...list(luaArgs.value)];
+  }
+
+  function luaTab(): void {
+    mount(body,
+      luaScript,
+      h('div', { class: 'row' }, luaKeys, luaArgs),
+      h('div', { class: 'row' },
+        button('EVAL', () => runLua(evalArgs('EVAL')), { class: 'btn primary', 'data-testid': 'lua-eval' }),
+        button('EVAL_RO', () => runLua(evalArgs('EVAL_RO')), { class: 'btn', 'data-testid': 'lua-eval-ro' }),
+        button('SCRIPT LOAD', () => runLua(['SCRIPT', 'LOAD', luaScript.value]), { class: 'btn', 'data-testid': 'lua-load' }),
+        button('SCRIPT EXISTS', async () => {
+          const sha = await promptDialog('SHA1 of the script (SCRIPT EXISTS)');
+          if (sha) await runLua(['SCRIPT', 'EXISTS', sha]);
+        }, { class: 'btn', 'data-testid': 'lua-exists' }),
+        button('SCRIPT FLUSH', () => runLua(['SCRIPT', 'FLUSH'], true), { class: 'btn danger', 'data-testid': 'lua-flush' })),
+      h('p', { class: 'muted small' }, 'KEYS and ARGV are comma-separated. EVAL_RO refuses writes; read-only mode allows only it. SCRIPT FLUSH asks for confirmation.'),
+      luaOut);
+  }
+
   cfgFilter.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') void config();
   });
@@ -125,7 +226,7 @@ export function serverPage(ctx: AppContext): Page {
       else {
         const copy = h('button', { class: 'btn small', title: 'Copy reply' }, 'copy');
         copy.addEventListener('click', () => void copyText(replyText(r.reply), 'Reply'));
-        entry.append(h('div', { class: 'console-reply', 'data-testid': 'console-reply' }, replyNode(r.reply)), h('div', { class: 'muted small' }, `${formatMs(r.elapsed_ms)} `, copy));
+        entry.append(h('div', { class: 'console-reply', 'data-testid': 'console-reply', 'data-mode': outMode.value }, renderReply(r.reply)), h('div', { class: 'muted small' }, `${formatMs(r.elapsed_ms)} `, copy));
       }
     } catch (e) {
       entry.append(h('div', { class: 'r-error', 'data-testid': 'console-error' }, e instanceof ApiError ? `(error) ${e.message}` : errorText(e)));
@@ -133,8 +234,73 @@ export function serverPage(ctx: AppContext): Page {
     consoleOut.scrollTop = consoleOut.scrollHeight;
   }
 
+  /** A reply in the chosen output mode: typed, raw (redis-cli's text), JSON, or a table. */
+  function renderReply(reply: Parameters<typeof replyText>[0]): HTMLElement {
+    switch (outMode.value) {
+      case 'raw':
+        return h('pre', { class: 'mono' }, replyText(reply));
+      case 'json':
+        return h('pre', { class: 'mono' }, JSON.stringify(reply, null, 2));
+      case 'table': {
+        const v = reply as unknown as { type: string; items?: unknown[] };
+        const items = Array.isArray(v.items) ? v.items : null;
+        if (!items) return replyNode(reply);
+        return table(['#', 'value'], items.map((x, i) => [String(i + 1), h('span', { class: 'mono' }, replyText(x as Parameters<typeof replyText>[0]))]), 'console-table');
+      }
+      default:
+        return replyNode(reply);
+    }
+  }
+
+  /** Suggestions and the syntax of what is being typed. */
+  function updateHint(): void {
+    const typed = consoleIn.value;
+    const found = matches(docs, typed);
+    const best = found[0];
+    hint.textContent = best ? `${best.name} ${best.syntax}${best.summary ? ` — ${best.summary}` : ''}` : '';
+    suggest.replaceChildren(
+      ...(typed.trim() && !(found.length === 1 && typed.trim().toUpperCase().startsWith(found[0].name + ' '))
+        ? found.map((d) => {
+            const b = h('button', { class: 'chip', 'data-testid': 'console-suggestion', title: d.summary }, d.name);
+            b.addEventListener('click', () => {
+              consoleIn.value = complete(consoleIn.value, d);
+              consoleIn.focus();
+              updateHint();
+            });
+            return b;
+          })
+        : []),
+    );
+  }
+  consoleIn.addEventListener('input', () => {
+    search = null;
+    updateHint();
+  });
+
   consoleIn.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') {
+    if (e.key === 'Tab') {
+      const best = matches(docs, consoleIn.value)[0];
+      if (best) {
+        e.preventDefault();
+        consoleIn.value = complete(consoleIn.value, best);
+        updateHint();
+      }
+    } else if (e.key === 'r' && e.ctrlKey) {
+      // History search: each Ctrl+R finds an older line containing what was typed.
+      e.preventDefault();
+      const needle = search?.needle ?? consoleIn.value;
+      const found = searchHistory(history.items, needle, search ? search.index : history.items.length);
+      if (found) {
+        search = { needle, index: found.index };
+        consoleIn.value = found.line;
+        hint.textContent = `history search “${needle}”: ${found.line}`;
+      } else {
+        hint.textContent = `history search “${needle}”: no older match`;
+      }
+    } else if (e.key === 'Enter') {
+      search = null;
+      suggest.replaceChildren();
+      hint.textContent = '';
       const line = consoleIn.value;
       consoleIn.value = '';
       void runConsole(line);
@@ -149,16 +315,47 @@ export function serverPage(ctx: AppContext): Page {
   });
 
   function consoleTab(): void {
-    mount(body, h('div', { class: 'console' }, consoleOut, h('div', { class: 'console-line' }, h('span', { class: 'prompt' }, '>'), consoleIn)), h('div', { class: 'muted small' }, '↑/↓ history · quotes group arguments · dangerous commands ask for confirmation · read-only mode refuses writes'));
+    mount(body, h('div', { class: 'console' }, consoleOut, h('div', { class: 'console-line' }, h('span', { class: 'prompt' }, '>'), consoleIn, outMode), suggest, hint), h('div', { class: 'muted small' }, 'Tab completes · ↑/↓ history · Ctrl+R searches history · quotes group arguments · dangerous commands ask for confirmation · read-only mode refuses writes'));
+    if (!docs.length) {
+      ctx.api.call('console_docs', {}).then((d) => {
+        docs = d.commands;
+        updateHint();
+      }, showError);
+    }
     if (!consoleOut.childElementCount) consoleOut.append(h('div', { class: 'muted' }, 'Type a Redis command and press Enter.'));
     consoleIn.focus();
   }
 
+  const infoSearch = h('input', { type: 'search', placeholder: 'search INFO: section, field or value (e.g. memory frag)', 'data-testid': 'info-search', style: 'width:28em' });
+  let infoData: Record<string, Record<string, string>> = {};
+
+  function renderInfo(box: HTMLElement): void {
+    const rows = infoRows(infoData, infoSearch.value);
+    box.replaceChildren(rows.length ? table(['Section', 'Field', 'Value'], rows.map(([sec, f, v]) => [sec, h('span', { 'data-testid': 'info-field' }, f), h('span', { 'data-testid': 'info-value' }, v)]), 'info-table') : empty('No INFO field matches.', 'info-none'));
+  }
+
+  async function info(): Promise<void> {
+    try {
+      const r = await ctx.api.call('info', {});
+      infoData = r.sections;
+      const box = h('div', {});
+      const nodes = r.nodes ? Object.keys(r.nodes) : [];
+      mount(body, h('div', { class: 'row' }, infoSearch, button('Reload', info), nodes.length ? h('span', { class: 'muted' }, `first master shown of ${nodes.length}`) : null), box);
+      infoSearch.oninput = () => renderInfo(box);
+      renderInfo(box);
+      infoSearch.focus();
+    } catch (e) {
+      mount(body, h('div', { class: 'empty error' }, errorText(e)));
+    }
+  }
+
   const TABS: [string, string, () => void | Promise<void>][] = [
     ['slowlog', 'Slowlog', slowlog],
+    ['info', 'INFO', info],
     ['clients', 'Clients', clients],
     ['config', 'Config', config],
     ['console', 'Console', consoleTab],
+    ['lua', 'Lua', luaTab],
   ];
 
   function show(id: string): void {

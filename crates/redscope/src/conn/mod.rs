@@ -30,6 +30,18 @@ pub use slots::{key_slot, slot_owner, SlotRange};
 use cluster::ClusterState;
 use sentinel::SentinelState;
 
+/// A standalone configuration for one master as [`Conn::masters`] names it (`primary` is the
+/// configuration's own server), for connections a shared handle cannot serve (MONITOR).
+pub fn node_config(cfg: &RedisConfig, addr: &str) -> Result<RedisConfig> {
+    if addr == "primary" {
+        let mut c = cfg.clone();
+        c.topology = Topology::Standalone;
+        return Ok(c);
+    }
+    let (host, port) = slots::split_addr(addr)?;
+    Ok(single::standalone_at(cfg, host, port))
+}
+
 /// One master of the deployment and a connection straight to it (for per-node work: SCAN, INFO, DBSIZE).
 #[derive(Clone)]
 pub struct NodeConn {

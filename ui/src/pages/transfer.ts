@@ -1,0 +1,204 @@
+// Export and import: keys chosen by pattern, namespace prefix or a list, with their TTLs, to the
+// lossless dump file (DUMP payloads), to Redis commands for `redis-cli --pipe`, or to JSON lines
+// / CSV for people; and import of a dump or command file with a conflict policy (skip, replace,
+// fail) and a dry run. Each runs as a cancellable job with progress; files live in the export
+// directory shown here (named, never paths).
+
+import type { AppContext } from '../app';
+import { h, mount } from '../dom';
+import { formatBytes, formatCount } from '../format';
+import type { Page } from '../router';
+import type { TransferFile, TransferJob } from '../api.gen';
+import { button, empty, errorText, showError, table, toast } from '../ui';
+
+/** The request fields choosing keys, from the scope picker and its text. */
+export function scopeOf(scope: string, text: string): Record<string, unknown> {
+  const t = text.trim();
+  if (scope === 'pattern') return t ? { pattern: t } : {};
+  if (scope === 'prefix') return { prefix: t };
+  if (scope === 'keys') {
+    const keys = t.split('\n').map((k) => k.replace(/\r$/, '')).filter((k) => k.length > 0);
+    if (!keys.length) throw new Error('list at least one key, one per line');
+    return { keys: keys.map((key) => ({ key })) };
+  }
+  return {};
+}
+
+/** One line saying what a job did (or, in a dry run, would do). */
+export function summary(j: TransferJob): string {
+  if (j.kind === 'export') {
+    const extra = [j.gone ? `${formatCount(j.gone)} gone or missing` : '', j.unsupported ? `${formatCount(j.unsupported)} of types this format cannot hold` : ''].filter(Boolean);
+    return `Exported ${formatCount(j.keys)} keys to ${j.file} (${formatBytes(j.done_bytes)})${extra.length ? `; ${extra.join(', ')}` : ''}.`;
+  }
+  const verb = j.dry_run ? 'Dry run: would import' : 'Imported';
+  const parts = [`${verb} ${formatCount(j.keys)} keys from ${j.file}`];
+  if (j.conflicts) parts.push(`${formatCount(j.conflicts)} already exist`);
+  if (j.skipped) parts.push(`${formatCount(j.skipped)} ${j.dry_run ? 'would be ' : ''}skipped`);
+  if (j.replaced) parts.push(`${formatCount(j.replaced)} ${j.dry_run ? 'would be ' : ''}replaced`);
+  if (j.expired) parts.push(`${formatCount(j.expired)} expired (not written)`);
+  if (j.errors) parts.push(`${formatCount(j.errors)} refused`);
+  return `${parts.join('; ')}.`;
+}
+
+export function transferPage(ctx: AppContext): Page {
+  let poll: ReturnType<typeof setInterval> | null = null;
+  let off: (() => void) | null = null;
+  let watched: string | null = null;
+
+  const format = h('select', { 'data-testid': 'tx-format' },
+    h('option', { value: 'dump' }, 'Dump file (lossless, DUMP payloads)'),
+    h('option', { value: 'commands' }, 'Redis commands (redis-cli --pipe)'),
+    h('option', { value: 'jsonl' }, 'JSON lines'),
+    h('option', { value: 'csv' }, 'CSV'));
+  const scope = h('select', { 'data-testid': 'tx-scope' },
+    h('option', { value: 'all' }, 'Every key'),
+    h('option', { value: 'pattern' }, 'Keys matching a pattern'),
+    h('option', { value: 'prefix' }, 'A namespace (prefix)'),
+    h('option', { value: 'keys' }, 'These keys'));
+  const scopeText = h('input', { placeholder: 'market:ticker:*', 'data-testid': 'tx-scope-text', style: 'width:18em', hidden: true });
+  const keyList = h('textarea', { rows: '4', placeholder: 'one key per line', 'data-testid': 'tx-keys', style: 'width:30em', hidden: true });
+  const fileName = h('input', { placeholder: 'file name (default: export-<time>)', 'data-testid': 'tx-file', style: 'width:18em' });
+  const replace = h('input', { type: 'checkbox', 'data-testid': 'tx-replace' });
+  const replaceLabel = h('label', { class: 'muted', hidden: true }, replace, ' DEL each key first');
+  const overwrite = h('input', { type: 'checkbox', 'data-testid': 'tx-overwrite' });
+
+  const importFile = h('select', { 'data-testid': 'tx-import-file' });
+  const policy = h('select', { 'data-testid': 'tx-policy' },
+    h('option', { value: 'skip' }, 'Skip keys that exist'),
+    h('option', { value: 'replace' }, 'Replace keys that exist'),
+    h('option', { value: 'fail' }, 'Fail if any key exists (nothing written)'));
+  const dryRun = h('input', { type: 'checkbox', checked: true, 'data-testid': 'tx-dry-run' });
+
+  const progress = h('div', { class: 'bar', hidden: true }, h('div', { class: 'bar-fill', 'data-testid': 'tx-progress' }));
+  const status = h('div', { 'data-testid': 'tx-status' });
+  const cancelBox = h('span');
+  const filesBox = h('div', { 'data-testid': 'tx-files' });
+  const dirLine = h('p', { class: 'muted', 'data-testid': 'tx-dir' });
+
+  function stopPoll(): void {
+    if (poll) clearInterval(poll);
+    poll = null;
+  }
+
+  function renderJob(j: TransferJob): void {
+    if (j.id !== watched) return;
+    const fill = progress.firstElementChild as HTMLElement;
+    if (j.state === 'running') {
+      progress.hidden = false;
+      const share = j.kind === 'import' ? (j.total_bytes ? j.done_bytes / j.total_bytes : 0) : j.expected ? j.keys / j.expected : 0;
+      fill.style.width = `${Math.min(100, 100 * share).toFixed(1)}%`;
+      status.className = 'muted';
+      status.textContent = j.kind === 'export'
+        ? `Exporting: ${formatCount(j.keys)} of ~${formatCount(j.expected)} keys, ${formatBytes(j.done_bytes)} written…`
+        : `${j.dry_run ? 'Checking' : 'Importing'}: ${formatBytes(j.done_bytes)} of ${formatBytes(j.total_bytes)} read, ${formatCount(j.keys)} keys…`;
+      cancelBox.replaceChildren(button('Cancel', async () => renderJob(await ctx.api.call('transfer_job_cancel', { id: j.id })), { 'data-testid': 'tx-cancel' }));
+      return;
+    }
+    stopPoll();
+    progress.hidden = true;
+    cancelBox.replaceChildren();
+    const errs = j.error_samples.length ? h('ul', { class: 'muted', 'data-testid': 'tx-errors' }, ...j.error_samples.map((s) => h('li', {}, s))) : null;
+    if (j.state === 'failed') {
+      status.className = 'error';
+      mount(status, h('span', { 'data-testid': 'tx-failed' }, `Failed: ${j.error ?? 'unknown error'}`), errs);
+    } else if (j.state === 'cancelled') {
+      status.className = 'muted';
+      mount(status, h('span', { 'data-testid': 'tx-cancelled' }, j.kind === 'export' ? 'Cancelled: the partial file was removed.' : `Cancelled after ${formatCount(j.keys)} keys.`));
+    } else {
+      status.className = '';
+      mount(status, h('span', { 'data-testid': 'tx-done', 'data-kind': j.kind, 'data-keys': String(j.keys) }, summary(j)), errs);
+      if (j.kind === 'export') toast(`Exported ${formatCount(j.keys)} keys`, 'ok');
+    }
+    void loadFiles();
+  }
+
+  function watch(j: TransferJob): void {
+    watched = j.id;
+    renderJob(j);
+    stopPoll();
+    poll = setInterval(() => {
+      if (!watched) return stopPoll();
+      ctx.api.call('transfer_job', { id: watched }).then(renderJob, showError);
+    }, 1000);
+  }
+
+  async function startExport(): Promise<void> {
+    const text = scope.value === 'keys' ? keyList.value : scopeText.value;
+    const body = {
+      format: format.value,
+      ...scopeOf(scope.value, text),
+      file: fileName.value.trim() || undefined,
+      overwrite: overwrite.checked || undefined,
+      replace: format.value === 'commands' && replace.checked ? true : undefined,
+    };
+    watch(await ctx.api.call('export', body));
+  }
+
+  async function startImport(): Promise<void> {
+    if (!importFile.value) throw new Error('no dump or command file to import: export one first');
+    watch(await ctx.api.call('import', { file: importFile.value, policy: policy.value, dry_run: dryRun.checked }));
+  }
+
+  async function loadFiles(): Promise<void> {
+    let files: TransferFile[];
+    try {
+      const r = await ctx.api.call('transfer_files', {});
+      dirLine.textContent = `Files are written to and read from ${r.dir} on the machine running Redscope.`;
+      files = r.files;
+    } catch (e) {
+      filesBox.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
+      return;
+    }
+    const importable = files.filter((f) => f.format === 'dump' || f.format === 'commands');
+    const keep = importFile.value;
+    importFile.replaceChildren(...importable.map((f) => h('option', { value: f.name }, `${f.name} (${f.format}, ${formatBytes(f.bytes)})`)));
+    if (importable.some((f) => f.name === keep)) importFile.value = keep;
+    filesBox.replaceChildren(files.length
+      ? table(['File', 'Format', 'Size', 'Changed'], files.map((f) => [h('span', { 'data-testid': 'tx-file-name' }, f.name), f.format, formatBytes(f.bytes), new Date(Number(f.modified_ms)).toLocaleString()]), 'tx-file-list')
+      : empty('No files yet: export some keys.', 'tx-files-none'));
+  }
+
+  function syncScope(): void {
+    scopeText.hidden = scope.value !== 'pattern' && scope.value !== 'prefix';
+    keyList.hidden = scope.value !== 'keys';
+    scopeText.placeholder = scope.value === 'prefix' ? 'market:ticker:' : 'market:ticker:*';
+    replaceLabel.hidden = format.value !== 'commands';
+  }
+
+  return {
+    id: 'transfer',
+    title: 'Export / Import',
+    shortcut: 'x',
+    mount(el) {
+      mount(el,
+        h('div', { class: 'page-head' }, h('h1', {}, 'Export and import')),
+        h('p', { class: 'muted' }, 'Keys are read with SCAN on every master and pipelines (never KEYS). The dump file keeps every type exactly (DUMP payloads with their expiry) and restores on a server of the same major version; Redis commands load with redis-cli --pipe on any version; JSON lines and CSV are for reading.'),
+        h('h2', {}, 'Export'),
+        h('div', { class: 'row' }, format, scope, scopeText, replaceLabel),
+        h('div', { class: 'row' }, keyList),
+        h('div', { class: 'row' }, fileName, h('label', { class: 'muted' }, overwrite, ' replace a file of that name'), button('Export', () => startExport(), { class: 'btn primary', 'data-testid': 'tx-export' })),
+        h('h2', {}, 'Import'),
+        h('div', { class: 'row' }, importFile, policy, h('label', {}, dryRun, ' dry run (write nothing)'), button('Import', () => startImport(), { class: 'btn primary', 'data-testid': 'tx-import' })),
+        h('div', { class: 'row' }, progress, cancelBox),
+        status,
+        h('h2', {}, 'Files'),
+        dirLine,
+        filesBox);
+      scope.addEventListener('change', syncScope);
+      format.addEventListener('change', syncScope);
+      syncScope();
+      void loadFiles();
+      off = ctx.events((e) => {
+        const ev = e as unknown as TransferJob & { type: string };
+        if (e.type === 'job' && ev.id === watched && (ev.kind === 'export' || ev.kind === 'import')) renderJob(ev);
+      });
+    },
+    unmount() {
+      stopPoll();
+      off?.();
+    },
+    refresh() {
+      void loadFiles();
+    },
+  };
+}
