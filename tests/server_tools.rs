@@ -360,12 +360,15 @@ async fn read_only_mode_refuses_every_write_route_and_keeps_reads() {
         .post("/api/console", json!({"args": ["GET", "keep"]}))
         .await;
     assert_eq!((st, b["reply"]["type"].as_str()), (200, Some("bulk")));
+    // CONFIG GET is @admin: not for the read-only console (the config tool shows it, secrets hidden).
     let (st, b) = api
         .post(
             "/api/console",
             json!({"args": ["CONFIG", "GET", "maxmemory"]}),
         )
         .await;
+    assert_eq!(st, 403, "{b}");
+    let (st, b) = api.get("/api/config?pattern=maxmemory").await;
     assert_eq!(st, 200, "{b}");
 }
 

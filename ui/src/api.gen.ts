@@ -80,7 +80,11 @@ b64: string,
 /**
  * True when the bytes are not valid UTF-8.
  */
-binary?: boolean, };
+binary?: boolean, 
+/**
+ * Set when these are only the first bytes of a longer value: its true length.
+ */
+full_len?: number, };
 
 /**
  * `channel_batch`: recent messages, at most 10 batches a second.

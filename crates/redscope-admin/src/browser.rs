@@ -432,6 +432,20 @@ impl Browser {
             return Ok(None);
         }
         let offset = q.offset.unwrap_or(0);
+        // Collections: every element cut on the server to the preview size (see `cut`); the
+        // plain commands below remain for servers that refuse scripts.
+        let cut = super::cut::view(&mut c, &meta, key, q, offset, count, max_bytes);
+        if let Some(value) = cut.await? {
+            return Ok(Some(KeyValue {
+                key: meta.key,
+                key_type: meta.key_type,
+                ttl_ms: meta.ttl_ms,
+                encoding: meta.encoding,
+                size: meta.size,
+                shape: meta.shape,
+                value,
+            }));
+        }
         let count = page_count(count, &meta);
         let value = match meta.key_type.as_str() {
             "string" => {

@@ -20,6 +20,10 @@ pub struct Bytes {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     #[ts(as = "Option<bool>", optional)]
     pub binary: bool,
+    /// Set when these are only the first bytes of a longer value: its true length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub full_len: Option<u64>,
 }
 
 impl Bytes {
@@ -33,7 +37,24 @@ impl Bytes {
             text,
             b64: B64.encode(raw),
             binary,
+            full_len: None,
         }
+    }
+
+    /// The first bytes of a value of `full_len` bytes (cut to keep a reply bounded). A cut
+    /// that splits a UTF-8 character shows the complete characters as text.
+    pub fn cut(prefix: &[u8], full_len: u64) -> Bytes {
+        let text_part = match std::str::from_utf8(prefix) {
+            Ok(_) => prefix,
+            Err(e) if e.error_len().is_none() => &prefix[..e.valid_up_to()],
+            Err(_) => prefix,
+        };
+        let mut b = Bytes::new(text_part);
+        if text_part.len() != prefix.len() {
+            b.b64 = B64.encode(prefix);
+        }
+        b.full_len = (full_len > prefix.len() as u64).then_some(full_len);
+        b
     }
 
     /// The exact bytes back (decodes `b64`).

@@ -1,8 +1,11 @@
-//! The console: runs one command given as arguments and returns its reply typed ([`Reply`]).
-//! Whether a command writes is decided by its `COMMAND INFO` flags (`write`, `may_replicate`;
-//! cached per session) plus scripts and PUBLISH, with a list of dangerous commands on top that need `confirm` and are
-//! refused in read-only mode. Blocking commands and ones that change the shared connection's
-//! state are refused: a console call must return, and must not disturb other callers.
+//! The console: runs one command given as arguments and returns its reply typed ([`Reply`]),
+//! secrets hidden ([`crate::redact`]) and bounded in elements and bytes.
+//! Each command is classified once from the server's own `COMMAND INFO` (flags and ACL
+//! categories, cached per session): read-only mode is an allowlist — only commands flagged
+//! `readonly` and in none of `@admin`, `@dangerous`, `@write`, `@scripting` (EVAL_RO, FCALL_RO
+//! aside) run; unknown and renamed commands are refused. The same class decides which need
+//! `confirm`. Blocking commands and ones that change the shared connection's state (SELECT,
+//! CLIENT SETNAME, ...) are refused: a console call must return and must not disturb others.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +22,25 @@ use redscope::error::{Error, Result};
 
 /// Most elements of a reply shown (deeper ones are cut and `truncated` is set).
 pub const MAX_REPLY_ITEMS: usize = 10_000;
+/// Most bytes of bulk strings a reply shows in all; longer ones are cut (`truncated` is set and
+/// the cut string carries its true length).
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// Not flagged `readonly` but harmless on a shared read-only connection.
+const READ_EXTRA: &[&str] = &["ping", "echo", "time", "lastsave"];
+
+/// `@connection` commands that only inspect; every other one changes the shared connection.
+const CONNECTION_INSPECT: &[&str] = &[
+    "PING",
+    "ECHO",
+    "CLIENT ID",
+    "CLIENT INFO",
+    "CLIENT LIST",
+    "CLIENT GETNAME",
+    "CLIENT GETREDIR",
+    "CLIENT TRACKINGINFO",
+    "CLIENT HELP",
+];
 
 /// Dangerous commands (or `COMMAND SUBCOMMAND`): confirmation needed, refused read-only.
 const DANGEROUS: &[&str] = &[
@@ -41,13 +63,13 @@ const DANGEROUS: &[&str] = &[
     "FUNCTION KILL",
     "CLIENT KILL",
     "CLIENT PAUSE",
-    "CLIENT NO-EVICT",
     "SLOWLOG RESET",
     "LATENCY RESET",
     "ACL SETUSER",
     "ACL DELUSER",
     "ACL LOAD",
     "ACL SAVE",
+    "ACL LOG RESET",
     "REPLICAOF",
     "SLAVEOF",
     "FAILOVER",
@@ -115,6 +137,11 @@ const STATEFUL: &[&str] = &[
     "QUIT",
     "CLIENT REPLY",
     "CLIENT TRACKING",
+    "CLIENT SETNAME",
+    "CLIENT SETINFO",
+    "CLIENT NO-EVICT",
+    "CLIENT NO-TOUCH",
+    "CLIENT CACHING",
     "READONLY",
     "READWRITE",
 ];
@@ -172,8 +199,8 @@ pub struct Console {
     session: Arc<Session>,
     /// Writes make cached tree counts stale.
     trees: Arc<Trees>,
-    /// `COMMAND INFO` flags by lowercase command name (or `container|sub`), cached per session.
-    flags: Mutex<HashMap<String, Vec<String>>>,
+    /// `COMMAND INFO` by lowercase command name (or `container|sub`), cached per session.
+    flags: Mutex<HashMap<String, Option<CommandInfo>>>,
 }
 
 impl Console {
@@ -187,26 +214,23 @@ impl Console {
 
     /// Runs one command and returns its typed reply (see the module doc for what is refused).
     pub async fn run(&self, req: ConsoleRequest) -> Result<ConsoleReply> {
-        let Screened {
-            first,
-            name,
-            sub,
-            full,
-            dangerous,
-            may_write,
-        } = screen(&req.args)?;
+        let screened = screen(&req.args)?;
         let mut conn = self.session.conn().await?;
-        let writes =
-            dangerous || may_write || self.writes(&mut conn, &name, sub.as_deref()).await?;
-        if self.session.read_only() && writes {
-            return Err(Error::ReadOnly(format!("{full} may write")));
-        }
-        if dangerous && !req.confirm {
-            return Err(Error::ConfirmationRequired(format!(
-                "{full} is dangerous: pass confirm: true to run it"
+        let kind = self.classify(&mut conn, &screened, &req.args).await?;
+        let full = &kind.full;
+        if self.session.read_only() && kind.class != Class::Read {
+            return Err(Error::ReadOnly(format!(
+                "{} is not a read-only command ({}): read-only mode runs only commands the server flags readonly outside @admin, @dangerous, @write and @scripting",
+                screened.full, kind.why
             )));
         }
-        let mut cmd = redis::cmd(&first);
+        if kind.class == Class::Dangerous && !req.confirm {
+            return Err(Error::ConfirmationRequired(format!(
+                "{} is dangerous ({}): pass confirm: true to run it",
+                screened.full, kind.why
+            )));
+        }
+        let mut cmd = redis::cmd(&screened.first);
         for a in &req.args[1..] {
             cmd.arg(a);
         }
@@ -214,20 +238,22 @@ impl Console {
         let result: std::result::Result<Value, redis::RedisError> =
             cmd.query_async(&mut conn).await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if dangerous {
-            tracing::warn!(command = %full, "dangerous console command run (confirmed)");
+        if kind.class == Class::Dangerous {
+            let mut shown = req.args.clone();
+            super::redact::args(&mut shown);
+            tracing::warn!(command = %full, args = ?shown, "dangerous console command run (confirmed)");
         }
-        if writes {
+        if kind.class != Class::Read {
             // Tree counts cached from before this command may be stale now.
             self.trees.clear();
         }
         let mut budget = Budget {
             left: MAX_REPLY_ITEMS,
+            bytes: MAX_REPLY_BYTES,
             cut: false,
         };
         let reply = match result {
-            Ok(v) if full == "CONFIG GET" => hide_secrets(to_reply(v, &mut budget)),
-            Ok(v) => to_reply(v, &mut budget),
+            Ok(v) => super::redact::reply(full, to_reply(v, &mut budget)),
             Err(e) => match Error::from(e) {
                 Error::Server { message, .. } => Reply::Error(message),
                 other => return Err(other),
@@ -240,28 +266,105 @@ impl Console {
         })
     }
 
-    /// True when COMMAND INFO flags the command (or `container|sub`) `write` or `may_replicate`.
-    async fn writes(
+    /// Classifies a command by what the server says of it (COMMAND INFO flags and ACL
+    /// categories, under its own name even when renamed); read-only mode and the confirmation
+    /// step both go by this one answer.
+    async fn classify(
         &self,
         conn: &mut redscope::conn::Conn,
-        name: &str,
-        sub: Option<&str>,
-    ) -> Result<bool> {
-        let lower = name.to_ascii_lowercase();
-        let mut flags = self.command_flags(conn, &lower).await?;
-        if let (Some(sub), true) = (sub, flags.iter().any(|f| f == "__container")) {
-            flags = self
-                .command_flags(conn, &format!("{lower}|{}", sub.to_ascii_lowercase()))
-                .await?;
+        s: &Screened,
+        args: &[String],
+    ) -> Result<Kind> {
+        let typed = s.name.to_ascii_lowercase();
+        let Some(mut info) = self.command_info(conn, &typed).await? else {
+            return Ok(Kind {
+                class: Class::Unknown,
+                full: s.full.clone(),
+                why: "the server does not describe it".into(),
+            });
+        };
+        let renamed = info.name != typed;
+        let canonical = info.name.clone();
+        let mut full = canonical.to_ascii_uppercase();
+        if let Some(sub) = &s.sub {
+            full = format!("{full} {sub}");
+            if !info.subcommands.is_empty() {
+                let name = format!("{canonical}|{}", sub.to_ascii_lowercase());
+                match info.subcommands.iter().find(|i| i.name == name).cloned() {
+                    Some(i) => info = i,
+                    None => {
+                        return Ok(Kind {
+                            class: Class::Unknown,
+                            full,
+                            why: "the server does not describe that subcommand".into(),
+                        })
+                    }
+                }
+            }
         }
-        Ok(flags.iter().any(|f| f == "write" || f == "may_replicate"))
+        // The server's own name is screened too: a renamed SUBSCRIBE or SELECT is still refused.
+        if renamed {
+            let mut own = args.to_vec();
+            own[0] = canonical.clone();
+            screen(&own)?;
+        }
+        let cat = |c: &str| info.categories.iter().any(|x| x == c);
+        let flag = |f: &str| info.flags.iter().any(|x| x == f);
+        if cat("@connection") && !cat("@admin") && !CONNECTION_INSPECT.contains(&full.as_str()) {
+            return Err(Error::InvalidInput(format!(
+                "{} changes the connection's state, which the console shares: not available here",
+                s.full
+            )));
+        }
+        let name_only = full.split(' ').next().unwrap_or("");
+        let listed = |list: &[&str]| list.iter().any(|d| *d == full || *d == name_only);
+        let ro_script = matches!(canonical.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro");
+        let read = !renamed
+            && ((flag("readonly")
+                && !cat("@admin")
+                && !cat("@dangerous")
+                && !cat("@write")
+                && (!cat("@scripting") || ro_script))
+                || READ_EXTRA.contains(&canonical.as_str()));
+        let acl_log_reset =
+            full == "ACL LOG" && args.get(2).is_some_and(|a| a.eq_ignore_ascii_case("RESET"));
+        let (class, why) = if read {
+            (Class::Read, "read".to_string())
+        } else if renamed {
+            (
+                Class::Dangerous,
+                format!("{} is the server's {full}, renamed", s.name),
+            )
+        } else if listed(DANGEROUS)
+            || acl_log_reset
+            || (cat("@dangerous") && (flag("write") || flag("may_replicate")))
+        {
+            (
+                Class::Dangerous,
+                "it can lose data or disturb the server".into(),
+            )
+        } else {
+            let why = if flag("write") || cat("@write") || flag("may_replicate") {
+                "it writes"
+            } else if cat("@scripting") {
+                "a script may write"
+            } else if cat("@admin") || cat("@dangerous") {
+                "an administrative command"
+            } else {
+                "not flagged readonly"
+            };
+            (Class::Write, why.to_string())
+        };
+        Ok(Kind { class, full, why })
     }
 
-    async fn command_flags(
+    /// COMMAND INFO of one command (lower case, as typed), cached per session; `None` when the
+    /// server does not know it.
+    async fn command_info(
         &self,
         conn: &mut redscope::conn::Conn,
         name: &str,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Option<CommandInfo>> {
         if let Some(f) = lock(&self.flags).get(name) {
             return Ok(f.clone());
         }
@@ -270,63 +373,71 @@ impl Console {
             .arg(name)
             .query_async(conn)
             .await?;
-        let flags = parse_command_flags(&v);
-        lock(&self.flags).insert(name.to_string(), flags.clone());
-        Ok(flags)
+        let info = match &v {
+            Value::Array(items) => items.first().and_then(parse_command_info),
+            _ => None,
+        };
+        lock(&self.flags).insert(name.to_string(), info.clone());
+        Ok(info)
     }
 }
 
-/// Flags of the first command in a COMMAND INFO reply; `__container` is added when the command
-/// has subcommands (element 9 in Redis 7), so callers look the subcommand up too.
-fn parse_command_flags(v: &Value) -> Vec<String> {
-    let Value::Array(items) = v else {
-        return Vec::new();
+/// How a command is treated, decided once from the server's own description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Runs in read-only mode.
+    Read,
+    /// Writes or administers: refused read-only.
+    Write,
+    /// Refused read-only, needs `confirm` otherwise.
+    Dangerous,
+    /// The server does not describe it: refused read-only, sent as typed otherwise.
+    Unknown,
+}
+
+/// A command's class, its name as the server knows it, and why it is not a plain read.
+struct Kind {
+    class: Class,
+    /// `NAME SUB` under the server's own name.
+    full: String,
+    why: String,
+}
+
+/// What COMMAND INFO says of one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CommandInfo {
+    /// The server's own name (lower case; `container|sub` for subcommands).
+    name: String,
+    flags: Vec<String>,
+    /// ACL categories (`@read`, `@admin`, ...); empty before Redis 6.
+    categories: Vec<String>,
+    /// Its subcommands, described the same way (Redis 7; named `container|sub`).
+    subcommands: Vec<CommandInfo>,
+}
+
+/// One command's COMMAND INFO entry; `None` for a nil entry (unknown command).
+fn parse_command_info(v: &Value) -> Option<CommandInfo> {
+    let Value::Array(info) = v else {
+        return None;
     };
-    let Some(Value::Array(info)) = items.first() else {
-        return Vec::new();
+    let text = |x: &Value| match x {
+        Value::SimpleString(s) => Some(s.to_ascii_lowercase()),
+        Value::BulkString(b) => Some(String::from_utf8_lossy(b).to_ascii_lowercase()),
+        _ => None,
     };
-    let mut flags: Vec<String> = match info.get(2) {
-        Some(Value::Array(f)) | Some(Value::Set(f)) => f
-            .iter()
-            .filter_map(|x| match x {
-                Value::SimpleString(s) => Some(s.to_ascii_lowercase()),
-                Value::BulkString(b) => Some(String::from_utf8_lossy(b).to_ascii_lowercase()),
-                _ => None,
-            })
-            .collect(),
+    let list = |i: usize| match info.get(i) {
+        Some(Value::Array(f)) | Some(Value::Set(f)) => f.iter().filter_map(text).collect(),
         _ => Vec::new(),
     };
-    if matches!(info.get(9), Some(Value::Array(subs)) if !subs.is_empty()) {
-        flags.push("__container".into());
-    }
-    flags
-}
-
-/// Replaces the values of secret parameters in a CONFIG GET reply (flat array or RESP3 map).
-fn hide_secrets(reply: Reply) -> Reply {
-    let secret = |r: &Reply| match r {
-        Reply::Bulk(b) => super::server::SECRET_CONFIG.contains(&b.text.as_str()),
-        Reply::String(s) => super::server::SECRET_CONFIG.contains(&s.as_str()),
-        _ => false,
-    };
-    let hidden = || Reply::String("(hidden)".into());
-    match reply {
-        Reply::Array(mut items) => {
-            for i in (1..items.len()).step_by(2) {
-                if secret(&items[i - 1]) {
-                    items[i] = hidden();
-                }
-            }
-            Reply::Array(items)
-        }
-        Reply::Map(pairs) => Reply::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| if secret(&k) { (k, hidden()) } else { (k, v) })
-                .collect(),
-        ),
-        other => other,
-    }
+    Some(CommandInfo {
+        name: info.first().and_then(text)?,
+        flags: list(2),
+        categories: list(6),
+        subcommands: match info.get(9) {
+            Some(Value::Array(subs)) => subs.iter().filter_map(parse_command_info).collect(),
+            _ => Vec::new(),
+        },
+    })
 }
 
 /// A console command's arguments, checked before anything is sent.
@@ -385,10 +496,41 @@ fn blocks(name: &str, args: &[String]) -> bool {
     matches!(name, "XREAD" | "XREADGROUP") && args.iter().any(|a| a.eq_ignore_ascii_case("BLOCK"))
 }
 
-/// Elements a reply may still show, and whether some were left out.
+/// Elements and bytes a reply may still show, and whether some were left out.
 struct Budget {
     left: usize,
+    bytes: usize,
     cut: bool,
+}
+
+impl Budget {
+    /// `b` as shown: cut to the bytes left (with its true length) when longer.
+    fn bulk(&mut self, b: &[u8]) -> Bytes {
+        if b.len() <= self.bytes {
+            self.bytes -= b.len();
+            return Bytes::new(b);
+        }
+        self.cut = true;
+        let shown = Bytes::cut(&b[..self.bytes], b.len() as u64);
+        self.bytes = 0;
+        shown
+    }
+
+    /// `s` as shown: cut (at a character boundary) to the bytes left.
+    fn text(&mut self, mut s: String) -> String {
+        if s.len() <= self.bytes {
+            self.bytes -= s.len();
+            return s;
+        }
+        self.cut = true;
+        let mut end = self.bytes;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        self.bytes = 0;
+        s
+    }
 }
 
 fn to_reply(v: Value, budget: &mut Budget) -> Reply {
@@ -407,8 +549,8 @@ fn to_reply(v: Value, budget: &mut Budget) -> Reply {
     match v {
         Value::Nil => Reply::Nil,
         Value::Int(n) => Reply::Int(n),
-        Value::BulkString(b) => Reply::Bulk(Bytes::new(&b)),
-        Value::SimpleString(s) => Reply::String(s),
+        Value::BulkString(b) => Reply::Bulk(budget.bulk(&b)),
+        Value::SimpleString(s) => Reply::String(budget.text(s)),
         Value::Okay => Reply::String("OK".into()),
         Value::Array(items) => Reply::Array(list(items, budget)),
         Value::Set(items) => Reply::Set(list(items, budget)),
@@ -434,7 +576,7 @@ fn to_reply(v: Value, budget: &mut Budget) -> Reply {
         Value::Boolean(b) => Reply::Bool(b),
         Value::VerbatimString { format, text } => Reply::Verbatim {
             format: format.to_string(),
-            text,
+            text: budget.text(text),
         },
         Value::BigNumber(n) => Reply::String(format!("{n:?}")),
         Value::ServerError(e) => Reply::Error(e.to_string()),
@@ -450,6 +592,7 @@ mod tests {
     fn replies_serialize_typed() {
         let mut budget = Budget {
             left: 3,
+            bytes: 100,
             cut: false,
         };
         let r = to_reply(
@@ -471,6 +614,7 @@ mod tests {
         assert!(!budget.cut, "exactly the budget is not a cut");
         let mut small = Budget {
             left: 2,
+            bytes: 100,
             cut: false,
         };
         let Reply::Array(cut) = to_reply(Value::Array(vec![Value::Int(1); 5]), &mut small) else {

@@ -1,5 +1,5 @@
 //! Server tools: INFO by section, SLOWLOG (get, reset), CLIENT LIST (kill by id), CONFIG GET
-//! (secrets hidden) and BGSAVE / BGREWRITEAOF. On a Cluster each tool asks every master and says
+//! (secrets hidden everywhere by [`crate::redact`]) and BGSAVE / BGREWRITEAOF. On a Cluster each tool asks every master and says
 //! which node answered; resets, kills and saves go to every master.
 
 use std::collections::BTreeMap;
@@ -12,14 +12,6 @@ use super::session::Session;
 use redscope::conn::NodeConn;
 use redscope::error::{Error, Result};
 
-/// `CONFIG GET` parameters whose values are secrets, never returned.
-pub(crate) const SECRET_CONFIG: &[&str] = &[
-    "requirepass",
-    "masterauth",
-    "masteruser",
-    "tls-key-file-pass",
-    "tls-client-key-file-pass",
-];
 /// Default and largest number of slowlog entries per master.
 const SLOWLOG_DEFAULT: usize = 128;
 const SLOWLOG_MAX: usize = 10_000;
@@ -176,7 +168,7 @@ impl ServerTools {
                 cmd.arg(s);
             }
             let text: String = cmd.query_async(&mut m.conn).await?;
-            let parsed = parse_info(&text);
+            let parsed = parse_info(&crate::redact::info_text(&text));
             first.get_or_insert_with(|| parsed.clone());
             if masters.len() > 1 {
                 nodes.insert(m.addr.clone(), parsed);
@@ -239,6 +231,7 @@ impl ServerTools {
                 .arg("LIST")
                 .query_async(&mut m.conn)
                 .await?;
+            let text = crate::redact::client_text(&text);
             out.extend(text.lines().filter_map(|l| parse_client(l, &m.addr)));
         }
         Ok(out)
@@ -282,14 +275,7 @@ impl ServerTools {
             .arg(&pattern)
             .query_async(&mut m.conn)
             .await?;
-        Ok(pairs
-            .into_iter()
-            .map(|(k, v)| {
-                let hidden = SECRET_CONFIG.contains(&k.as_str()) && !v.is_empty();
-                let v = if hidden { "(hidden)".to_string() } else { v };
-                (k, v)
-            })
-            .collect())
+        Ok(crate::redact::pairs(pairs).into_iter().collect())
     }
 
     /// Starts BGSAVE or BGREWRITEAOF on every master.
@@ -352,7 +338,7 @@ fn parse_slowlog(v: &Value, node: &str) -> Vec<SlowlogEntry> {
                 Some(Value::SimpleString(s)) => Some(s.clone()),
                 _ => None,
             };
-            let args = match f.get(3) {
+            let mut args: Vec<String> = match f.get(3) {
                 Some(Value::Array(a)) => a
                     .iter()
                     .map(|x| match x {
@@ -363,6 +349,7 @@ fn parse_slowlog(v: &Value, node: &str) -> Vec<SlowlogEntry> {
                     .collect(),
                 _ => Vec::new(),
             };
+            crate::redact::args(&mut args);
             Some(SlowlogEntry {
                 id: int(0)?,
                 at_s: int(1)?,
