@@ -80,7 +80,7 @@ async fn command_calls(conn: &Conn, command: &str) -> u64 {
 }
 
 #[tokio::test]
-async fn typed_get_set_delete_exists_and_every_key_has_a_ttl() {
+async fn typed_get_set_delete_exists_and_ttls_only_where_given() {
     let server = RedisServer::start().unwrap();
     let conn = connect(&server).await;
     let cache = Cache::connect(&server.config(), CacheOptions::default())
@@ -96,15 +96,39 @@ async fn typed_get_set_delete_exists_and_every_key_has_a_ttl() {
         cache.get::<Ticker>("t:btc").await.unwrap(),
         Some(ticker("BTC-USDT", 45000.5))
     );
-    // The default TTL (5 min) is applied: no key without expiry.
-    let ttl = pttl(&conn, "t:btc").await;
-    assert!(ttl > 290_000 && ttl <= 300_000, "pttl {ttl}");
-    // Only set_persistent writes without one.
+    // No TTL unless one is given: set() persists like redis-py's set(key, value).
+    assert_eq!(pttl(&conn, "t:btc").await, -1);
     assert!(cache
-        .set_persistent("t:config", &serde_json::json!({"setting": "value"}))
+        .set_json("t:config", &serde_json::json!({"setting": "value"}), None)
         .await
         .unwrap());
     assert_eq!(pttl(&conn, "t:config").await, -1);
+    assert_eq!(
+        cache.get_json("t:config").await.unwrap(),
+        Some(serde_json::json!({"setting": "value"}))
+    );
+    // A raw string stays raw, as client.set("key", "value", ex=300) stores it.
+    assert!(cache
+        .set_ex("t:greeting", "value", Duration::from_secs(300))
+        .await
+        .unwrap());
+    let raw = cache.get_raw(b"t:greeting").await.unwrap().unwrap();
+    assert_eq!(raw, b"value");
+    let ttl = pttl(&conn, "t:greeting").await;
+    assert!(ttl > 290_000 && ttl <= 300_000, "pttl {ttl}");
+    // A cache configured with a default TTL applies it to set().
+    let expiring = Cache::connect(
+        &server.config(),
+        CacheOptions {
+            default_ttl: Some(Duration::from_secs(60)),
+            ..CacheOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(expiring.set("t:exp", &1).await.unwrap());
+    let ttl = pttl(&conn, "t:exp").await;
+    assert!(ttl > 55_000 && ttl <= 60_000, "pttl {ttl}");
 
     assert!(cache.exists("t:btc").await.unwrap());
     assert!(!cache.exists("t:missing").await.unwrap());
@@ -154,11 +178,12 @@ async fn typed_get_set_delete_exists_and_every_key_has_a_ttl() {
     assert_eq!(kind, "hash");
 
     let s = cache.stats();
-    assert_eq!((s.total.hits, s.total.misses), (3, 1), "{s:?}");
-    assert_eq!(s.total.writes, 3);
+    // Two more hits (get_json, get_raw) and one more write (set_ex) than before raw strings.
+    assert_eq!((s.total.hits, s.total.misses), (5, 1), "{s:?}");
+    assert_eq!(s.total.writes, 4);
     assert_eq!(s.total.errors, 3);
     assert_eq!(s.total.computes, 0);
-    assert_eq!(s.by_type["default"].hits, 3);
+    assert_eq!(s.by_type["default"].hits, 5);
 }
 
 #[tokio::test]
@@ -601,10 +626,16 @@ async fn binary_and_non_utf8_values_round_trip() {
 }
 
 #[tokio::test]
-async fn values_over_the_threshold_are_stored_compressed() {
+async fn values_over_the_threshold_are_stored_compressed_when_opted_in() {
     let server = RedisServer::start().unwrap();
     let conn = connect(&server).await;
-    let cache = Cache::new(conn.clone());
+    let cache = Cache::with_options(
+        conn.clone(),
+        CacheOptions {
+            codec: redscope::codec::Codec::new().with_compress_threshold(Some(1024)),
+            ..CacheOptions::default()
+        },
+    );
     let features: serde_json::Map<String, serde_json::Value> = (0..2000)
         .map(|i| {
             (

@@ -127,14 +127,18 @@ async fn demo_feed_fills_every_shape_and_counts_add_up() {
 
     // Cached shapes with their TTL policies (ms upper bounds from the default policy).
     for (pattern, n, max_ttl) in [
-        ("market:ticker:*", 6, 2_000),
-        ("market:orderbook:*", 1, 500),
-        ("market:candles:1m:*", 6, 60_000),
-        ("market:candles:5m:*", 6, 300_000),
-        ("market:signal:momentum:*", 1, 30_000),
-        ("market:api_calls:*", 1, 60_000),
+        ("ticker:*", 6, 2_000),
+        ("orderbook:*", 1, 500),
+        ("candles:1m:*", 6, 60_000),
+        ("candles:5m:*", 6, 300_000),
+        ("signal:momentum:*", 1, 30_000),
+        ("api_calls:*", 1, 60_000),
         ("features:*", 6, 3_600_000),
-        ("demo:query:position_risk:*", 10, 120_000),
+        ("position_sizing:*", 10, 60_000),
+        ("market_data:*", 6, 30_000),
+        ("onchain_metrics:*", 6, 300_000),
+        ("sentiment:*", 6, 60_000),
+        ("backtest:*", 1, 86_400_000),
         ("signals:buffer", 1, 86_400_000),
     ] {
         // Short TTLs (order books: 500 ms) may lapse on a stalled machine: look again briefly.
@@ -156,7 +160,7 @@ async fn demo_feed_fills_every_shape_and_counts_add_up() {
             );
         }
     }
-    let tickers = keys_with_pttl(&mut c, "market:ticker:*").await;
+    let tickers = keys_with_pttl(&mut c, "ticker:*").await;
     let raw: String = redis::cmd("GET")
         .arg(&tickers[0].0)
         .query_async(&mut c)

@@ -16,13 +16,13 @@ async fn seed(url: &str) {
     let mut p = redis::pipe();
     for i in 0..30 {
         p.cmd("SET")
-            .arg(format!("market:ticker:binance:S{i}"))
+            .arg(format!("ticker:binance:S{i}"))
             .arg("1")
             .ignore();
     }
     for i in 0..20 {
         p.cmd("SET")
-            .arg(format!("market:ticker:kraken:S{i}"))
+            .arg(format!("ticker:kraken:S{i}"))
             .arg("1")
             .arg("PX")
             .arg(2000)
@@ -90,16 +90,13 @@ fn check(report: &Value) {
     assert_eq!(no_ttl.len(), 1, "{report}");
     assert_eq!(no_ttl[0]["count"], 30);
     assert_eq!(no_ttl[0]["data_type"], "ticker");
-    assert_eq!(no_ttl[0]["pattern"], "market:ticker:*");
+    assert_eq!(no_ttl[0]["pattern"], "ticker:*");
     assert_eq!(no_ttl[0]["keys"].as_array().unwrap().len(), 20);
     assert!(no_ttl[0]["keys"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|k| k["text"]
-            .as_str()
-            .unwrap()
-            .starts_with("market:ticker:binance:")));
+        .all(|k| k["text"].as_str().unwrap().starts_with("ticker:binance:")));
     let drift = by_kind(report, "ttl_drift");
     assert_eq!(drift.len(), 1, "{report}");
     assert_eq!(drift[0]["count"], 5);
@@ -164,7 +161,7 @@ async fn a_full_run_can_be_cancelled_and_keeps_what_it_found() {
         let mut p = redis::pipe();
         for i in 0..10_000 {
             p.cmd("SET")
-                .arg(format!("market:quote:Q{chunk}-{i}"))
+                .arg(format!("quote:Q{chunk}-{i}"))
                 .arg("1")
                 .ignore();
         }
@@ -345,7 +342,7 @@ async fn services_and_findings_span_every_cluster_master() {
     let mut p = redis::pipe();
     for i in 0..300 {
         p.cmd("SET")
-            .arg(format!("market:ticker:binance:C{i}"))
+            .arg(format!("ticker:binance:C{i}"))
             .arg("1")
             .ignore();
     }
@@ -383,10 +380,7 @@ async fn a_sample_stays_within_its_bounds_on_a_larger_keyspace() {
     let mut c = api::raw_conn(&redis.url()).await;
     let mut p = redis::pipe();
     for i in 0..5000 {
-        p.cmd("SET")
-            .arg(format!("market:quote:Q{i}"))
-            .arg("1")
-            .ignore();
+        p.cmd("SET").arg(format!("quote:Q{i}")).arg("1").ignore();
     }
     let () = p.query_async(&mut c).await.unwrap();
     let api = Api::start(redis.config(), true).await;

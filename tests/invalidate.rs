@@ -37,12 +37,12 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     load(
         &redis.url(),
         (0..3000)
-            .map(|i| format!("market:ticker:binance:S{i}"))
-            .chain((0..2000).map(|i| format!("market:orderbook:kraken:S{i}")))
+            .map(|i| format!("ticker:binance:S{i}"))
+            .chain((0..2000).map(|i| format!("orderbook:kraken:S{i}")))
             .chain((0..500).map(|i| format!("features:AAPL:2025-01-{:02}", i % 28 + 1)))
             .chain((0..700).map(|i| format!("features:S{i}:2025-01-17")))
-            .chain((0..40).map(|i| format!("market:signal:momentum:S{i}")))
-            .chain((0..60).map(|i| format!("market:signal:meanrev:S{i}"))),
+            .chain((0..40).map(|i| format!("signal:momentum:S{i}")))
+            .chain((0..60).map(|i| format!("signal:meanrev:S{i}"))),
     )
     .await;
     let total = dbsize(&redis.url()).await;
@@ -66,10 +66,9 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     assert_eq!(b["count"], 3000);
     let sample = b["sample"].as_array().unwrap();
     assert_eq!(sample.len(), 20);
-    assert!(sample.iter().all(|k| k["text"]
-        .as_str()
-        .unwrap()
-        .starts_with("market:ticker:binance:")));
+    assert!(sample
+        .iter()
+        .all(|k| k["text"].as_str().unwrap().starts_with("ticker:binance:")));
     // S7's ticker, order book and its signals from both strategies.
     assert_eq!(
         dry(json!({"kind": "symbol", "value": "S7"})).await["count"],
@@ -98,7 +97,7 @@ async fn presets_dry_run_then_delete_exactly_their_keys() {
     let (st, b) = api
         .post(
             "/api/invalidate",
-            json!({"pattern": "market:*:kraken:*", "dry_run": false}),
+            json!({"pattern": "*:kraken:*", "dry_run": false}),
         )
         .await;
     assert_eq!(
@@ -204,11 +203,11 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
     let mut p = redis::pipe();
     for i in 0..1000 {
         p.cmd("SET")
-            .arg(format!("market:ticker:binance:S{i}"))
+            .arg(format!("ticker:binance:S{i}"))
             .arg(1)
             .ignore();
         p.cmd("SET")
-            .arg(format!("market:ticker:kraken:S{i}"))
+            .arg(format!("ticker:kraken:S{i}"))
             .arg(1)
             .ignore();
         p.cmd("SET")
@@ -234,14 +233,14 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
         .iter()
         .map(|c| (c["name"].as_str().unwrap(), c["count"].as_u64().unwrap()))
         .collect();
-    assert_eq!(counts, [("features", 1000), ("market", 2000)]);
+    assert_eq!(counts, [("features", 1000), ("ticker", 2000)]);
 
     let mut cursor = "0".to_string();
     let mut seen = HashSet::new();
     loop {
         let (st, page) = api
             .get(&format!(
-                "/api/keys?match=market%3A*&count=300&cursor={cursor}"
+                "/api/keys?match=ticker%3A*&count=300&cursor={cursor}"
             ))
             .await;
         assert_eq!(st, 200, "{page}");
@@ -257,9 +256,9 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
 
     // Metadata of keys on different masters comes back in request order.
     let names = [
-        "market:ticker:binance:S1",
+        "ticker:binance:S1",
         "features:S2:2025-01-17",
-        "market:ticker:kraken:S3",
+        "ticker:kraken:S3",
     ];
     let keys_b64: Vec<String> = names.iter().map(|n| api::b64(n.as_bytes())).collect();
     let (st, meta) = api
@@ -306,11 +305,9 @@ async fn tree_keys_and_invalidation_span_every_cluster_master() {
         (Some("done"), Some(1000))
     );
     let after = api
-        .poll(
-            "/api/tree?prefix=market%3Aticker%3A",
-            Duration::from_secs(30),
-            |b| b["complete"] == true,
-        )
+        .poll("/api/tree?prefix=ticker%3A", Duration::from_secs(30), |b| {
+            b["complete"] == true
+        })
         .await;
     assert_eq!(after["total_keys"], 1000);
     assert_eq!(after["children"][0]["name"], "kraken");

@@ -124,7 +124,7 @@ async fn keys_written_by_the_library_carry_their_shape_and_look_alikes_do_not() 
             .arg("1"),
     )
     .await;
-    // `market:data:{symbol}` is in the layout (cached market data), but has no view.
+    // `market_data:{symbol}` is in the layout (cached market data), but has no view.
     MarketDataCache::new(cache.clone())
         .set_market_data("AAPL", &json!({ "price": 175.5 }))
         .await
@@ -161,7 +161,7 @@ async fn keys_written_by_the_library_carry_their_shape_and_look_alikes_do_not() 
         ("ts:wrong", None),
         ("ts:", None),
         ("market:data2", None),
-        ("market:data:AAPL", None),
+        ("market_data:AAPL", None),
         ("signals:buffer:2", None),
         ("signal:buffer", None),
         ("features:AAPL:today", None),

@@ -2,6 +2,7 @@
 //! counters, invalidation by exchange / symbol / strategy / pattern, features, the signal
 //! buffer, query results, sessions with a sliding TTL, and interop with redis-py.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -123,14 +124,14 @@ async fn market_data_round_trips_with_the_ttl_of_each_type() {
 
     // (key, lower bound exclusive, upper bound inclusive) of PTTL in ms.
     let expected = [
-        ("market:ticker:binance:BTC-USDT", 1000, 2000),
-        ("market:orderbook:binance:BTC-USDT", 0, 500),
-        ("market:trades:binance:BTC-USDT", 9000, 10_000),
-        ("market:candles:1m:binance:BTC-USDT", 59_000, 60_000),
-        ("market:candles:5m:binance:BTC-USDT", 299_000, 300_000),
-        ("market:signal:momentum:BTC", 29_000, 30_000),
-        ("market:data:BTCUSDT", 29_000, 30_000),
-        ("market:quote:AAPL", 1000, 2000),
+        ("ticker:binance:BTC-USDT", 1000, 2000),
+        ("orderbook:binance:BTC-USDT", 0, 500),
+        ("trades:binance:BTC-USDT", 9000, 10_000),
+        ("candles:1m:binance:BTC-USDT", 59_000, 60_000),
+        ("candles:5m:binance:BTC-USDT", 299_000, 300_000),
+        ("signal:momentum:BTC", 29_000, 30_000),
+        ("market_data:BTCUSDT", 29_000, 30_000),
+        ("quote:AAPL", 1000, 2000),
     ];
     for (key, lo, hi) in expected {
         let t = pttl(&conn, key).await;
@@ -202,7 +203,7 @@ async fn api_call_counters_count_per_window_atomically() {
     let keys: Vec<String> = redis::cmd("SCAN")
         .arg(0)
         .arg("MATCH")
-        .arg("market:api_calls:binance:*")
+        .arg("api_calls:binance:*")
         .arg("COUNT")
         .arg(1000)
         .query_async::<(u64, Vec<String>)>(&mut c)
@@ -362,15 +363,15 @@ async fn signal_buffer_keeps_the_last_1000_newest_first() {
 }
 
 #[tokio::test]
-async fn query_cache_computes_once_per_parameter_set() {
+async fn query_cache_computes_once_per_strategy_and_parameter_set() {
     let (_server, conn, cache) = setup().await;
     let q = QueryCache::new(cache);
     let runs = Arc::new(AtomicU32::new(0));
-    let run = |params: serde_json::Value| {
+    let run = |strategy: &'static str| {
         let q = q.clone();
         let runs = runs.clone();
         async move {
-            q.backtest(&params, || async move {
+            q.backtest(strategy, || async move {
                 runs.fetch_add(1, Ordering::SeqCst);
                 Ok(json!({"sharpe": 1.7, "trades": 420}))
             })
@@ -378,21 +379,14 @@ async fn query_cache_computes_once_per_parameter_set() {
             .unwrap()
         }
     };
-    run(json!({"strategy": "momentum", "fast": 10, "slow": 30})).await;
-    run(json!({"slow": 30, "fast": 10, "strategy": "momentum"})).await;
-    run(json!({"strategy": "momentum", "fast": 12, "slow": 30})).await;
+    run("momentum").await;
+    run("momentum").await;
+    run("mean_revert").await;
     assert_eq!(runs.load(Ordering::SeqCst), 2);
-    let key = QueryCache::key(
-        "backtest",
-        &json!({"strategy": "momentum", "fast": 10, "slow": 30}),
-    )
-    .unwrap();
-    let t = pttl(&conn, &key).await;
+    // backtest:{strategy_id}, 24 h, as the risk manager caches it.
+    let t = pttl(&conn, "backtest:momentum").await;
     assert!(t > 86_000_000 && t <= 86_400_000, "{t}");
-    let cached: Option<serde_json::Value> = q
-        .get_backtest(&json!({"fast": 10, "slow": 30, "strategy": "momentum"}))
-        .await
-        .unwrap();
+    let cached: Option<serde_json::Value> = q.get_backtest("momentum").await.unwrap();
     assert_eq!(cached, Some(json!({"sharpe": 1.7, "trades": 420})));
 
     let size: f64 = q
@@ -403,8 +397,15 @@ async fn query_cache_computes_once_per_parameter_set() {
         .unwrap();
     assert_eq!(size, 0.25);
     let key = QueryCache::key("position_sizing", &json!({"risk": 0.01, "symbol": "BTC"})).unwrap();
+    assert!(key.starts_with("position_sizing:"), "{key}");
     let t = pttl(&conn, &key).await;
     assert!(t > 59_000 && t <= 60_000, "{t}");
+    assert_eq!(
+        q.get_position_sizing::<_, f64>(&json!({"symbol": "BTC", "risk": 0.01}))
+            .await
+            .unwrap(),
+        Some(0.25)
+    );
     assert_eq!(q.invalidate_backtests().await.unwrap(), 2);
 }
 
@@ -513,9 +514,10 @@ async fn python_services_and_rust_read_each_others_values() {
     // gzip-compressed JSON (how Python services compress) is detected and read.
     let msft: serde_json::Value = f.get("MSFT", day).await.unwrap().unwrap();
     assert_eq!(msft, aapl);
-    // Python's NaN (not JSON) reads as null.
-    let nvda: serde_json::Value = f.get("NVDA", day).await.unwrap().unwrap();
-    assert_eq!(nvda, json!({"rsi_14": null, "sma_20": 131.5}));
+    // Python's NaN token reads as NaN into floats (null in a JSON value, which has no NaN).
+    let nvda: HashMap<String, f64> = f.get("NVDA", day).await.unwrap().unwrap();
+    assert!(nvda["rsi_14"].is_nan());
+    assert_eq!(nvda["sma_20"], 131.5);
     assert_eq!(cache.get::<f64>("btc_price").await.unwrap(), Some(45000.5));
     assert_eq!(
         cache.get::<String>("greeting").await.unwrap().as_deref(),
@@ -558,8 +560,8 @@ async fn python_services_and_rust_read_each_others_values() {
     let ttl = report["ticker_ttl_ms"].as_i64().unwrap();
     assert!(ttl > 0 && ttl <= 60_000, "{ttl}");
     assert_eq!(report["features"], json!({"rsi_14": 55.5}));
-    // Large values carry the compression marker Python services can check for.
-    assert_eq!(report["big_features_marker"], json!([0xC1, b'Z']));
+    // Large values stay plain JSON (compression is opt-in).
+    assert_eq!(report["big_features_marker"], json!([b'{', b'"']));
     assert_eq!(report["signals"][0]["signal_type"], "SELL");
     assert_eq!(report["signals"][1]["signal_type"], "BUY");
     assert_eq!(report["session"]["user"], "carol");

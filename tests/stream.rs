@@ -191,15 +191,19 @@ r.xadd('market:data', {'symbol': 'BTC-USDT', 'price': 43000.25, 'timestamp': 170
 
 const PY_READER: &str = r#"
 import sys, json, redis
-from datetime import datetime
+from datetime import datetime, timezone
 r = redis.Redis(host='127.0.0.1', port=int(sys.argv[1]), decode_responses=True)
 out = []
 for id, f in r.xrange('rust:data'):
+    # Every known field is present (fields['bid'] never raises); the time is naive UTC, as
+    # datetime.utcnow().isoformat() writes it, so it compares with utcnow().
+    ts = datetime.fromisoformat(f['timestamp'])
+    assert ts.tzinfo is None and ts < datetime.utcnow(), f['timestamp']
     out.append({'id': id, 'symbol': f['symbol'], 'price': float(f['price']),
-                'bid': float(f['bid']) if 'bid' in f else None,
-                'ask': float(f['ask']) if 'ask' in f else None,
+                'bid': float(f['bid']) if f['bid'] else None,
+                'ask': float(f['ask']) if f['ask'] else None,
                 'volume': float(f['volume']),
-                'ts_ms': round(datetime.fromisoformat(f['timestamp']).timestamp() * 1000),
+                'ts_ms': round(ts.replace(tzinfo=timezone.utc).timestamp() * 1000),
                 'venue': f.get('venue')})
 print(json.dumps(out))
 "#;

@@ -83,14 +83,7 @@ async fn two_clients_show_their_hit_rates_and_a_killed_one_goes_then_disappears(
 
     let pricer_cache = cache(&redis, "cache").await;
     let risk_cache = cache(&redis, "cache").await;
-    workload(
-        &pricer_cache,
-        DataType::Ticker,
-        "market:ticker:binance",
-        100,
-        90,
-    )
-    .await;
+    workload(&pricer_cache, DataType::Ticker, "ticker:binance", 100, 90).await;
     workload(&risk_cache, DataType::Features, "features:AAPL", 100, 20).await;
     let conn = pricer_cache.conn().clone();
     let pricer = Telemetry::builder(conn.clone(), "pricer")
@@ -193,14 +186,7 @@ async fn a_breaker_trip_is_visible_within_one_interval() {
     let mut data = RedisServer::start().unwrap();
     let api = Api::start(report.config(), false).await;
     let feed = cache(&data, "feed").await;
-    workload(
-        &feed,
-        DataType::OrderBook,
-        "market:orderbook:kraken",
-        10,
-        10,
-    )
-    .await;
+    workload(&feed, DataType::OrderBook, "orderbook:kraken", 10, 10).await;
     let report_conn = redscope::conn::Conn::connect(&report.config())
         .await
         .unwrap();
@@ -224,7 +210,7 @@ async fn a_breaker_trip_is_visible_within_one_interval() {
     while feed.breaker().state() != BreakerState::Open {
         assert!(Instant::now() < deadline, "the breaker never opened");
         // Reads degrade to misses while Redis is down; failures open the circuit.
-        let _ = feed.get_raw(b"market:orderbook:kraken:0").await;
+        let _ = feed.get_raw(b"orderbook:kraken:0").await;
     }
     let tripped = Instant::now();
     let seen = api

@@ -207,6 +207,38 @@ fn cases(redis_url: &str) -> Vec<Case> {
         case("key_set", json!({"key": "parity:set", "op": "nope"})).fails("invalid_input"),
         case("key_ttl", json!({"key": "parity:set", "ttl_ms": null})),
         case(
+            "key_set",
+            json!({"key": "parity:hr", "op": "hrename", "field": "a", "new_field": "b"}),
+        )
+        .prep(Prep::Redis(&["DEL", "parity:hr"]))
+        .prep(Prep::Redis(&["HSET", "parity:hr", "a", "1"])),
+        case(
+            "key_set",
+            json!({"key": "parity:lr", "op": "lrem", "value": "x", "count": 2}),
+        )
+        .prep(Prep::Redis(&["DEL", "parity:lr"]))
+        .prep(Prep::Redis(&["RPUSH", "parity:lr", "x", "y", "x", "x"])),
+        case(
+            "key_create",
+            json!({"key": "parity:new", "type": "zset", "ttl_ms": 600_000,
+                   "elements": [{"value": "m", "score": 1.5}]}),
+        )
+        .prep(Prep::Redis(&["DEL", "parity:new"]))
+        .varies(&["/ttl_ms"]),
+        case(
+            "key_create",
+            json!({"key": "parity:str", "type": "string", "value": "x"}),
+        )
+        .fails("confirmation_required"),
+        case(
+            "key_create",
+            json!({"key": "parity:j", "type": "json", "value": "{}"}),
+        )
+        .fails("invalid_input"),
+        case("databases", json!({})),
+        case("select_db", json!({"db": 0})),
+        case("select_db", json!({"db": -1})).fails("invalid_input"),
+        case(
             "key_rename",
             json!({"key": "parity:from", "new_key": "parity:to"}),
         )

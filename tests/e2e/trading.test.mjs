@@ -32,7 +32,7 @@ before(async () => {
   demo = spawn(redscopeBin(), ['demo', '--redis', redis.url, '--rate', '200', '--symbols', String(SYMBOLS)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REDSCOPE_LOG: 'warn' } });
   demo.stderr.on('data', (d) => (demoLog += d));
   // A hygiene anti-pattern for the Findings page: tickers written without a TTL.
-  for (let i = 0; i < 12; i++) await r.call('SET', `market:ticker:e2e:NO-TTL-${i}`, '{"price":1}');
+  for (let i = 0; i < 12; i++) await r.call('SET', `ticker:e2e:NO-TTL-${i}`, '{"price":1}');
   // The demo has run long enough to have bars, latencies, signals, features and telemetry.
   await until(async () => (await scan('ohlcv:*')).length === SYMBOLS && (await r.call('ZCARD', (await scan('ohlcv:*'))[0])) >= 3, { timeoutMs: 20000, what: `demo OHLCV bars (demo stderr: ${demoLog})` });
   await until(async () => (await r.call('LLEN', 'signals:buffer')) > 0 && (await scan('features:*')).length > 0 && (await scan('redscope:clients:*')).length > 0, { timeoutMs: 20000, what: 'demo signals, features and telemetry' });
@@ -153,7 +153,7 @@ test('the Findings page lists the seeded anti-pattern and links to keys and inva
   await go('findings');
   const noTtl = page.locator('[data-testid=finding][data-kind=no_ttl]').first();
   await noTtl.waitFor(T);
-  assert.match(await noTtl.textContent(), /market:ticker:\*/);
+  assert.match(await noTtl.textContent(), /ticker:\*/);
   assert.ok(Number(await noTtl.getByTestId('finding-count').textContent()) >= 12);
   await page.locator('[data-testid=finding][data-kind=no_eviction]').waitFor(T);
   await screenshot(page, 'findings');
@@ -166,7 +166,7 @@ test('the Findings page lists the seeded anti-pattern and links to keys and inva
   await go('findings');
   await page.locator('[data-testid=finding][data-kind=no_ttl]').first().getByTestId('finding-invalidate').click();
   await until(async () => (await page.getByTestId('page').getAttribute('data-page')) === 'invalidate', { what: 'invalidate page' });
-  assert.equal(await page.getByTestId('inv-value').inputValue(), 'market:ticker:*');
+  assert.equal(await page.getByTestId('inv-value').inputValue(), 'ticker:*');
   await page.getByTestId('inv-count').waitFor(T);
   assert.ok(Number((await page.getByTestId('inv-count').textContent()).replace(/\D/g, '')) >= 12);
   // The full scan runs as a job and ends with a report.

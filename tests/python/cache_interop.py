@@ -15,7 +15,7 @@ import redis
 def write(r):
     ticker = {"symbol": "BTC-USDT", "price": 45000.50, "volume": 1500.25,
               "high": 45500.00, "low": 44500.00}
-    r.set("market:ticker:binance:BTC-USDT", json.dumps(ticker), ex=60)
+    r.set("ticker:binance:BTC-USDT", json.dumps(ticker), ex=60)
     features = {"rsi_14": 61.2, "sma_20": 182.35, "volume_z": -0.4}
     r.set("features:AAPL:2025-01-17", json.dumps(features), ex=3600)
     # Python services' compression: gzip of the JSON.
@@ -30,9 +30,9 @@ def write(r):
 
 def read(r):
     report = {}
-    raw = r.get("market:ticker:binance:ETH-USDT")
+    raw = r.get("ticker:binance:ETH-USDT")
     report["ticker"] = json.loads(raw) if raw is not None else None
-    report["ticker_ttl_ms"] = r.pttl("market:ticker:binance:ETH-USDT")
+    report["ticker_ttl_ms"] = r.pttl("ticker:binance:ETH-USDT")
     raw = r.get("features:AAPL:2025-01-18")
     report["features"] = json.loads(raw) if raw is not None else None
     big = r.get("features:TSLA:2025-01-18")

@@ -37,10 +37,18 @@ def main():
         else:
             kind, ts = "envelope", datetime.fromisoformat(body["timestamp"])
             out = {"kind": kind, "type": body["type"], "source": body["source"], "data": body["data"]}
-        if ts.tzinfo is None or ts.utcoffset().total_seconds() != 0:
-            print(json.dumps({"error": "timestamp not UTC", "raw": body["timestamp"]}), flush=True)
-            return 1
-        age = (datetime.now(timezone.utc) - ts).total_seconds()
+        # Flat events carry +00:00 (datetime.now(timezone.utc)); the trading envelope is naive
+        # UTC (datetime.utcnow()), each compared the way its consumers compare.
+        if kind == "event":
+            if ts.tzinfo is None or ts.utcoffset().total_seconds() != 0:
+                print(json.dumps({"error": "event timestamp not UTC", "raw": body["timestamp"]}), flush=True)
+                return 1
+            age = (datetime.now(timezone.utc) - ts).total_seconds()
+        else:
+            if ts.tzinfo is not None:
+                print(json.dumps({"error": "envelope timestamp not naive", "raw": body["timestamp"]}), flush=True)
+                return 1
+            age = (datetime.utcnow() - ts).total_seconds()
         out["channel"] = m["channel"].decode()
         out["age_ok"] = -5 < age < 60
         print(json.dumps(out), flush=True)

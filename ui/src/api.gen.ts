@@ -231,6 +231,52 @@ pending: number,
 idle_ms: number, };
 
 /**
+ * Reply of `databases` and `select_db`.
+ */
+export type Databases = { 
+/**
+ * The database this session reads and edits.
+ */
+current: number, 
+/**
+ * Number of databases (`CONFIG GET databases`; absent when the server refuses it).
+ */
+count: number | null, 
+/**
+ * The databases holding keys (INFO keyspace), and the current one even when empty.
+ */
+databases: Array<DbInfo>, 
+/**
+ * False on a Cluster (only database 0).
+ */
+selectable: boolean, 
+/**
+ * The tree's separators from the connected profile (`:` by default).
+ */
+separators: Array<string>, 
+/**
+ * Loaded modules (`MODULE LIST` names; `ReJSON` enables JSON keys).
+ */
+modules: Array<string>, };
+
+/**
+ * One database and its key counts.
+ */
+export type DbInfo = { 
+/**
+ * The index.
+ */
+db: number, 
+/**
+ * Keys in it.
+ */
+keys: number, 
+/**
+ * Keys with a TTL.
+ */
+expires: number, };
+
+/**
  * What a string value looks like once decoded.
  */
 export type Decoded = { 
@@ -255,7 +301,7 @@ export type Deleted = { deleted: number, };
 /**
  * What an edit does.
  */
-export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
+export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
 
 /**
  * Empty reply.
@@ -666,6 +712,35 @@ export type JobState = "running" | "done" | "cancelled" | "failed";
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 /**
+ * Request of `key_create`.
+ */
+export type KeyCreate = { key?: string, key_b64?: string, 
+/**
+ * What to create.
+ */
+type: NewKeyType, 
+/**
+ * A string's value; a JSON document's text.
+ */
+value?: string, value_b64?: string, 
+/**
+ * A collection's first elements (at least one: Redis has no empty collections).
+ */
+elements?: Array<NewElement>, 
+/**
+ * A stream's first entry ID (default `*`, the server's clock).
+ */
+stream_id?: string, 
+/**
+ * Milliseconds to live (none: no expiry).
+ */
+ttl_ms?: number, 
+/**
+ * Replace an existing key of this name (otherwise the call is refused with 409).
+ */
+overwrite?: boolean, };
+
+/**
  * Request of `key_set`: one edit of one key.
  */
 export type KeyEdit = { key?: string, key_b64?: string, 
@@ -677,6 +752,31 @@ op: EditOp, value?: string, value_b64?: string, field?: string, field_b64?: stri
  * `lset`: the index.
  */
 index?: number, 
+/**
+ * `lrem`: how many occurrences to remove: n > 0 the first n from the head, n < 0 the
+ * first |n| from the tail, 0 every one (default 1).
+ */
+count?: number, 
+/**
+ * `linsert`: the item to insert next to.
+ */
+pivot?: string, pivot_b64?: string, 
+/**
+ * `linsert`: insert after the pivot instead of before it.
+ */
+after?: boolean, 
+/**
+ * `hrename`: the field's new name.
+ */
+new_field?: string, new_field_b64?: string, 
+/**
+ * `hrename`: replace an existing field of the new name.
+ */
+overwrite?: boolean, 
+/**
+ * `setrange`: the first byte to overwrite.
+ */
+offset?: number, 
 /**
  * `zadd`: the score.
  */
@@ -832,6 +932,10 @@ encoding: string | null,
  * Length or cardinality.
  */
 size: number | null, 
+/**
+ * MEMORY USAGE in bytes (absent when the server refuses it).
+ */
+memory?: number, 
 /**
  * The view the UI shows the key in, when it is one of the library's data shapes.
  */
@@ -1097,6 +1201,17 @@ subscribed_channels: Array<string>,
 subscribed_patterns: Array<string>, };
 
 /**
+ * One element of a new collection: a list item or set member (`value`), a hash field or
+ * stream field (`field` + `value`), a sorted-set member (`value` + `score`).
+ */
+export type NewElement = { value?: string, value_b64?: string, field?: string, field_b64?: string, score?: number, };
+
+/**
+ * The type of a new key.
+ */
+export type NewKeyType = "string" | "hash" | "list" | "set" | "zset" | "stream" | "json";
+
+/**
  * The request of operations that take no arguments.
  */
 export type NoArgs = Record<symbol, never>;
@@ -1333,6 +1448,15 @@ export type Reply = { "type": "nil" } | { "type": "int", "value": number } | { "
  * A sorted-set member and its score.
  */
 export type ScoredMember = { member: Bytes, score: number, };
+
+/**
+ * Request of `select_db`.
+ */
+export type SelectDb = { 
+/**
+ * The database index.
+ */
+db: number, };
 
 /**
  * One OHLCV bar.
@@ -1882,7 +2006,8 @@ prefix?: string,
  */
 prefix_b64?: string, 
 /**
- * Namespace separator (default `:`).
+ * Namespace separator (default `:`); several separated by spaces (`": /"`) split keys
+ * at whichever comes first.
  */
 separator?: string, 
 /**
@@ -1951,6 +2076,9 @@ export const ROUTES = {
   key_delete: { method: 'DELETE', path: '/api/key', writes: 'yes' },
   key_ttl: { method: 'POST', path: '/api/key/ttl', writes: 'yes' },
   key_rename: { method: 'POST', path: '/api/key/rename', writes: 'yes' },
+  key_create: { method: 'POST', path: '/api/key/create', writes: 'yes' },
+  databases: { method: 'GET', path: '/api/databases', writes: 'no' },
+  select_db: { method: 'POST', path: '/api/databases/select', writes: 'no' },
   invalidate: { method: 'POST', path: '/api/invalidate', writes: 'per_call' },
   jobs: { method: 'GET', path: '/api/jobs', writes: 'no' },
   job: { method: 'GET', path: '/api/jobs/{id}', writes: 'no' },
@@ -2008,6 +2136,12 @@ export interface Operations {
   key_ttl: { request: KeyTtl; reply: TtlReply };
   /** Rename a key (RENAMENX unless overwrite) */
   key_rename: { request: KeyRename; reply: Renamed };
+  /** Create a key of any type (JSON with RedisJSON) with a TTL; 409 if it exists unless overwrite */
+  key_create: { request: KeyCreate; reply: KeyValue };
+  /** Databases with key counts (INFO keyspace), the current one, modules, tree separators */
+  databases: { request: NoArgs; reply: Databases };
+  /** Switch this session's connection to another database */
+  select_db: { request: SelectDb; reply: Databases };
   /** Dry run (count, sample) or a confirmed deletion job by pattern or preset */
   invalidate: { request: InvalidateRequest; reply: InvalidateReply };
   /** Every remembered job, newest first */

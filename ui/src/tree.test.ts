@@ -55,3 +55,20 @@ describe('levelEntries', () => {
     expect(t.total()).toBe(124);
   });
 });
+
+describe('TreeModel.adjustKey', () => {
+  it('counts a created key into loaded levels and a deleted one out, without a fetch', () => {
+    const t = new TreeModel();
+    t.setLevel('', [{ name: 'a', path: 'a:', count: 2, leaf: false }]);
+    t.toggle('a:');
+    t.setLevel('a:', [{ name: 'x', path: 'key:eA==', count: 1, leaf: true, keyB64: 'eA==' }]);
+    t.adjustKey({ text: 'a:y', b64: 'YTp5' }, 1, [':']);
+    expect(t.total()).toBe(3);
+    expect(t.rows().map((r) => r.name)).toEqual(['a', 'x', 'a:y'.slice(2)]);
+    t.adjustKey({ text: 'b/c', b64: 'Yi9j' }, 1, [':', '/']);
+    expect(t.rows().find((r) => r.path === 'b/')?.count).toBe(1);
+    t.adjustKey({ text: 'b/c', b64: 'Yi9j' }, -1, [':', '/']);
+    expect(t.rows().find((r) => r.path === 'b/')).toBeUndefined();
+    expect(t.total()).toBe(3);
+  });
+});

@@ -96,6 +96,36 @@ export class TreeModel {
     return out;
   }
 
+  /**
+   * Counts one key in (`delta` 1, after it was created) or out (-1, deleted) of every loaded
+   * level it lies under, so the tree follows an edit without a rescan. The key splits at the
+   * first of `separators` (the longest when two start at the same place), as the server's does.
+   */
+  adjustKey(key: { text: string; b64: string }, delta: 1 | -1, separators: string[]): void {
+    for (const [prefix, entries] of this.levels) {
+      if (!key.text.startsWith(prefix)) continue;
+      const rest = key.text.slice(prefix.length);
+      let cut = -1;
+      let len = 0;
+      for (const s of separators) {
+        const i = rest.indexOf(s);
+        if (i >= 0 && (cut < 0 || i < cut || (i === cut && s.length > len))) {
+          cut = i;
+          len = s.length;
+        }
+      }
+      const path = cut < 0 ? `key:${key.b64}` : prefix + rest.slice(0, cut + len);
+      const at = entries.findIndex((e) => e.path === path && e.leaf === cut < 0);
+      if (at >= 0) {
+        entries[at] = { ...entries[at], count: entries[at].count + delta };
+        if (entries[at].count <= 0) entries.splice(at, 1);
+      } else if (delta > 0) {
+        const entry: LevelEntry = cut < 0 ? { name: rest, path, count: 1, leaf: true, keyB64: key.b64 } : { name: rest.slice(0, cut), path, count: 1, leaf: false };
+        this.setLevel(prefix, [...entries, entry]);
+      }
+    }
+  }
+
   /** Total keys at the root level. */
   total(): number {
     return (this.levels.get('') ?? []).reduce((n, e) => n + e.count, 0);

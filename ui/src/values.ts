@@ -63,11 +63,23 @@ export function jsonTree(value: unknown, depth = 0): HTMLElement {
   return details;
 }
 
-/** A viewer for bytes: JSON tree, hex dump or text, with a switch between the forms. */
-export function bytesViewer(b: Bytes, decodedJson?: unknown): HTMLElement {
-  const json = decodedJson !== undefined ? decodedJson : tryJson(b.text);
+/** What the server decoded a value to (`Decoded` of the API): structured JSON, or text. */
+export interface DecodedView {
+  format: string;
+  json?: unknown;
+  text?: string;
+}
+
+/**
+ * A viewer for bytes: JSON tree, decoded text (decompressed), plain text or hex dump, with a
+ * switch between the forms. The server's decoding is preferred: JSON first, then its text
+ * (e.g. gzip or zstd text, decompressed), never a hex dump of something it could read.
+ */
+export function bytesViewer(b: Bytes, d?: DecodedView): HTMLElement {
+  const json = d?.json !== undefined ? d.json : tryJson(b.text);
   const modes: [string, () => HTMLElement][] = [];
   if (json !== undefined) modes.push(['JSON', () => h('div', { class: 'json', 'data-testid': 'json-view' }, jsonTree(json))]);
+  if (d?.text !== undefined && d.format !== 'hex') modes.push([`Text (${d.format})`, () => h('pre', { class: 'text-view', 'data-testid': 'decoded-view' }, d.text ?? '')]);
   if (!b.binary) modes.push(['Text', () => h('pre', { class: 'text-view', 'data-testid': 'text-view' }, b.text)]);
   modes.push(['Hex', () => h('pre', { class: 'hex-view', 'data-testid': 'hex-view' }, hexDump(fromBase64(b.b64)).join('\n'))]);
   const body = h('div', { class: 'viewer-body' });
@@ -77,10 +89,12 @@ export function bytesViewer(b: Bytes, decodedJson?: unknown): HTMLElement {
     [...tabs.children].forEach((c, j) => c.classList.toggle('on', i === j));
   };
   modes.forEach(([name], i) => {
-    const t = h('button', { class: 'seg-btn', 'data-testid': `view-${name.toLowerCase()}` }, name);
+    const id = name.startsWith('Text (') ? 'decoded' : name.toLowerCase();
+    const t = h('button', { class: 'seg-btn', 'data-testid': `view-${id}` }, name);
     t.addEventListener('click', () => select(i));
     tabs.append(t);
   });
   select(0);
   return h('div', { class: 'viewer' }, tabs, body);
 }
+

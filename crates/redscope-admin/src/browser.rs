@@ -132,6 +132,10 @@ pub struct KeyValue {
     pub encoding: Option<String>,
     /// Length or cardinality.
     pub size: Option<u64>,
+    /// MEMORY USAGE in bytes (absent when the server refuses it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub memory: Option<u64>,
     /// The view the UI shows the key in, when it is one of the library's data shapes.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -214,6 +218,14 @@ pub enum EditOp {
     Rpush,
     Lset,
     Lrem,
+    /// Insert `value` before (or, with `after: true`, after) the first `pivot`.
+    Linsert,
+    Lpop,
+    Rpop,
+    /// Rename hash field `field` to `new_field` (refused when it exists, unless `overwrite`).
+    Hrename,
+    /// Overwrite the string's bytes from `offset` with `value` (SETRANGE).
+    Setrange,
     Sadd,
     Srem,
     Zadd,
@@ -238,6 +250,21 @@ pub struct KeyEdit {
     pub member_b64: Option<String>,
     /// `lset`: the index.
     pub index: Option<i64>,
+    /// `lrem`: how many occurrences to remove: n > 0 the first n from the head, n < 0 the
+    /// first |n| from the tail, 0 every one (default 1).
+    pub count: Option<i64>,
+    /// `linsert`: the item to insert next to.
+    pub pivot: Option<String>,
+    pub pivot_b64: Option<String>,
+    /// `linsert`: insert after the pivot instead of before it.
+    pub after: Option<bool>,
+    /// `hrename`: the field's new name.
+    pub new_field: Option<String>,
+    pub new_field_b64: Option<String>,
+    /// `hrename`: replace an existing field of the new name.
+    pub overwrite: Option<bool>,
+    /// `setrange`: the first byte to overwrite.
+    pub offset: Option<u64>,
     /// `zadd`: the score.
     pub score: Option<f64>,
     /// `set`: a TTL in ms (without it an existing TTL is kept).
@@ -317,9 +344,9 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option
 
 /// The key browser of one session (see the module doc).
 pub struct Browser {
-    session: Arc<Session>,
+    pub(crate) session: Arc<Session>,
     /// Edits make cached tree counts stale.
-    trees: Arc<Trees>,
+    pub(crate) trees: Arc<Trees>,
 }
 
 impl Browser {
@@ -413,7 +440,7 @@ impl Browser {
         }
     }
 
-    async fn key_value(&self, key: &[u8], q: &KeyQuery) -> Result<Option<KeyValue>> {
+    pub(crate) async fn key_value(&self, key: &[u8], q: &KeyQuery) -> Result<Option<KeyValue>> {
         let count = count_arg(q.count)?;
         let max_bytes = match q.max_bytes {
             None => DEFAULT_MAX_BYTES,
@@ -442,6 +469,7 @@ impl Browser {
                 ttl_ms: meta.ttl_ms,
                 encoding: meta.encoding,
                 size: meta.size,
+                memory: meta.memory,
                 shape: meta.shape,
                 value,
             }));
@@ -569,6 +597,7 @@ impl Browser {
             ttl_ms: meta.ttl_ms,
             encoding: meta.encoding,
             size: meta.size,
+            memory: meta.memory,
             shape: meta.shape,
             value,
         }))
@@ -631,9 +660,56 @@ impl Browser {
                 cmd.arg(&key).arg(index).arg(value()?);
             }
             EditOp::Lrem => {
-                // The first occurrence only: the UI removes the row the user picked.
                 cmd = redis::cmd("LREM");
-                cmd.arg(&key).arg(1).arg(value()?);
+                cmd.arg(&key).arg(e.count.unwrap_or(1)).arg(value()?);
+            }
+            EditOp::Linsert => {
+                let pivot = need(
+                    opt_arg(e.pivot.as_deref(), e.pivot_b64.as_deref(), "pivot")?,
+                    "pivot",
+                )?;
+                cmd = redis::cmd("LINSERT");
+                cmd.arg(&key)
+                    .arg(if e.after == Some(true) {
+                        "AFTER"
+                    } else {
+                        "BEFORE"
+                    })
+                    .arg(pivot)
+                    .arg(value()?);
+            }
+            EditOp::Lpop | EditOp::Rpop => {
+                cmd = redis::cmd(if e.op == EditOp::Lpop { "LPOP" } else { "RPOP" });
+                cmd.arg(&key);
+            }
+            EditOp::Hrename => {
+                let new_field = need(
+                    opt_arg(
+                        e.new_field.as_deref(),
+                        e.new_field_b64.as_deref(),
+                        "new_field",
+                    )?,
+                    "new_field",
+                )?;
+                cmd = redis::cmd("EVAL");
+                cmd.arg(HRENAME_SCRIPT)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(field()?)
+                    .arg(new_field)
+                    .arg(if e.overwrite == Some(true) { "1" } else { "0" });
+            }
+            EditOp::Setrange => {
+                let offset = e
+                    .offset
+                    .ok_or_else(|| Error::InvalidInput("setrange needs offset".into()))?;
+                if offset >= 512 << 20 {
+                    return Err(Error::InvalidInput(
+                        "offset must be below 512 MiB (the largest Redis string)".into(),
+                    ));
+                }
+                cmd = redis::cmd("SETRANGE");
+                cmd.arg(&key).arg(offset).arg(value()?);
             }
             EditOp::Sadd | EditOp::Srem => {
                 cmd = redis::cmd(if e.op == EditOp::Sadd { "SADD" } else { "SREM" });
@@ -673,18 +749,52 @@ impl Browser {
             }
         }
         let mut c = self.session.conn().await?;
-        let _: Value = cmd.query_async(&mut c).await?;
+        if matches!(e.op, EditOp::Linsert | EditOp::Hrename | EditOp::Lset) {
+            // These fail quietly (LINSERT: -1, the script: an error string) or vaguely.
+            let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
+            if exists == 0 {
+                return Err(Error::NotFound(format!(
+                    "key {:?} does not exist",
+                    escape(&key)
+                )));
+            }
+        }
+        let reply: Value = cmd.query_async(&mut c).await?;
+        match (e.op, &reply) {
+            (EditOp::Linsert, Value::Int(-1)) => {
+                return Err(Error::NotFound(
+                    "the pivot is not in the list (it changed meanwhile?)".into(),
+                ))
+            }
+            (EditOp::Hrename, Value::Int(0)) => {
+                return Err(Error::NotFound(format!(
+                    "hash {:?} has no such field",
+                    escape(&key)
+                )))
+            }
+            (EditOp::Hrename, Value::Int(-1)) => return Err(Error::ConfirmationRequired(
+                "the hash already has a field of the new name: pass overwrite: true to replace it"
+                    .into(),
+            )),
+            _ => {}
+        }
         tracing::info!(op = ?e.op, key = %escape(&key), "key edited");
         self.trees.clear();
+        self.key_after(&key).await
+    }
+
+    /// The key's first page after an edit (type `none` when the edit removed it).
+    pub(crate) async fn key_after(&self, key: &[u8]) -> Result<KeyValue> {
         let q = KeyQuery::default();
-        Ok(match self.key_value(&key, &q).await? {
+        Ok(match self.key_value(key, &q).await? {
             Some(v) => v,
             None => KeyValue {
-                key: Bytes::new(&key),
+                key: Bytes::new(key),
                 key_type: "none".into(),
                 ttl_ms: -2,
                 encoding: None,
                 size: None,
+                memory: None,
                 shape: None,
                 value: ValueView::Unsupported {
                     unsupported: "none".into(),
@@ -774,6 +884,18 @@ impl Browser {
         })
     }
 }
+
+/// Renames hash field ARGV[1] to ARGV[2] atomically: 1 done, 0 no such field, -1 the new name
+/// exists and ARGV[3] is not `1`. The value (and a per-field TTL's loss) moves with it.
+const HRENAME_SCRIPT: &str = r"
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[1] == ARGV[2] then return 1 end
+if ARGV[3] ~= '1' and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return -1 end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[2], v)
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+";
 
 /// One XRANGE page and the (exclusive) start of the next one, if the page was full.
 async fn xrange(

@@ -654,7 +654,7 @@ async fn client_session(
     request: &MonitorRequest,
     shared: &Mutex<Shared>,
 ) -> Result<()> {
-    let client = redscope::conn::client(cfg)?;
+    let client = redscope::conn::client(cfg).await?;
     let mut pubsub = client.get_async_pubsub().await?;
     if !request.channels.is_empty() {
         pubsub.subscribe(&request.channels).await?;

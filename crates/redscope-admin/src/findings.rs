@@ -644,8 +644,8 @@ mod tests {
     #[test]
     fn library_namespaces_map_to_their_data_types() {
         assert_eq!(
-            data_type_of(b"market:ticker:binance:BTC-USDT"),
-            Some((DataType::Ticker, "market:ticker:*"))
+            data_type_of(b"ticker:binance:BTC-USDT"),
+            Some((DataType::Ticker, "ticker:*"))
         );
         assert_eq!(
             data_type_of(b"features:AAPL:2025-01-17").map(|t| t.0),

@@ -33,11 +33,11 @@ const EVENT_EVERY: Duration = Duration::from_millis(100);
 )]
 #[serde(rename_all = "snake_case")]
 pub enum PresetKind {
-    /// Everything cached for an exchange: `market:*:{exchange}:*`.
+    /// Everything cached for an exchange: `ticker:{exchange}:*`, `orderbook:{exchange}:*`, …
     Exchange,
-    /// Everything cached for a symbol on any exchange: `market:*:{symbol}`.
+    /// Everything cached for a symbol on any exchange: `ticker:*:{symbol}`, `quote:{symbol}`, …
     Symbol,
-    /// Strategy signals: `market:signal:{strategy}:*` (every strategy when the value is empty).
+    /// Strategy signals: `signal:{strategy}:*` (every strategy when the value is empty).
     Signals,
     /// Feature vectors of a symbol: `features:{symbol}:*`.
     FeaturesSymbol,
@@ -148,13 +148,15 @@ pub fn patterns_of(pattern: Option<&str>, preset: Option<&Preset>) -> Result<Vec
                 )));
             }
             use redscope::market::patterns;
-            Ok(vec![match preset.kind {
+            Ok(match preset.kind {
                 PresetKind::Exchange => patterns::exchange(v)?,
                 PresetKind::Symbol => patterns::symbol(v)?,
-                PresetKind::Signals => patterns::signals(Some(v).filter(|v| !v.is_empty()))?,
-                PresetKind::FeaturesSymbol => patterns::features_of_symbol(v)?,
-                PresetKind::FeaturesDate => patterns::features_of_date(v)?,
-            }])
+                PresetKind::Signals => {
+                    vec![patterns::signals(Some(v).filter(|v| !v.is_empty()))?]
+                }
+                PresetKind::FeaturesSymbol => vec![patterns::features_of_symbol(v)?],
+                PresetKind::FeaturesDate => vec![patterns::features_of_date(v)?],
+            })
         }
         (Some(_), Some(_)) => Err(Error::InvalidInput(
             "give either pattern or preset, not both".into(),
@@ -330,19 +332,20 @@ mod tests {
             )
             .unwrap()
         };
-        assert_eq!(p(PresetKind::Exchange, "binance"), ["market:*:binance:*"]);
-        assert_eq!(p(PresetKind::Symbol, "BTC-USDT"), ["market:*:BTC-USDT"]);
-        assert_eq!(p(PresetKind::Signals, ""), ["market:signal:*"]);
-        assert_eq!(
-            p(PresetKind::Signals, "momentum"),
-            ["market:signal:momentum:*"]
-        );
+        let ex = p(PresetKind::Exchange, "binance");
+        assert_eq!(ex[0], "ticker:binance:*");
+        assert!(ex.contains(&"candles:1m:binance:*".to_string()), "{ex:?}");
+        let sym = p(PresetKind::Symbol, "BTC-USDT");
+        assert_eq!(sym[0], "ticker:*:BTC-USDT");
+        assert!(sym.contains(&"quote:BTC-USDT".to_string()), "{sym:?}");
+        assert_eq!(p(PresetKind::Signals, ""), ["signal:*"]);
+        assert_eq!(p(PresetKind::Signals, "momentum"), ["signal:momentum:*"]);
         assert_eq!(p(PresetKind::FeaturesSymbol, "AAPL"), ["features:AAPL:*"]);
         assert_eq!(
             p(PresetKind::FeaturesDate, "2025-01-17"),
             ["features:*:2025-01-17"]
         );
-        assert_eq!(p(PresetKind::Exchange, "a*b"), ["market:*:a\\*b:*"]);
+        assert_eq!(p(PresetKind::Exchange, "a*b")[0], "ticker:a\\*b:*");
         assert!(patterns_of(None, None).is_err());
         assert!(patterns_of(
             None,

@@ -29,7 +29,9 @@ pub mod browser;
 pub mod bytes;
 pub mod channels;
 pub mod console;
+pub mod create;
 pub mod cut;
+pub mod databases;
 pub mod decode;
 pub mod error;
 pub mod events;
@@ -265,6 +267,17 @@ impl AdminService {
         inner.jobs.shutdown().await;
         inner.findings.shutdown().await;
         tracing::info!("admin service shut down");
+    }
+
+    /// Switches this session to database `db`: the tree's scans and the stream tails of the
+    /// previous database stop; the reply lists the databases as `databases` does.
+    pub async fn select_db(&self, db: i64) -> Result<databases::Databases> {
+        let inner = &self.inner;
+        inner.session.select_db(db).await?;
+        inner.trees.clear();
+        inner.streams.stop_all().await;
+        let sep = inner.profiles.active_separator().await;
+        inner.browser.databases(sep).await
     }
 
     /// The key browser: SCAN pages, metadata, values, edits.

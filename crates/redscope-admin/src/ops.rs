@@ -17,6 +17,8 @@ use crate::browser::{
 use crate::bytes::KeyRef;
 use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
 use crate::console::{ConsoleReply, ConsoleRequest};
+use crate::create::KeyCreate;
+use crate::databases::{Databases, SelectDb};
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
 use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
 use crate::metrics::MetricsReply;
@@ -264,6 +266,15 @@ operations! {
     key_rename: Post "/key/rename", KeyRename => Renamed, Yes,
         "Rename a key (RENAMENX unless overwrite)",
         |s, r| s.browser().key_rename(r).await?;
+    key_create: Post "/key/create", KeyCreate => KeyValue, Yes,
+        "Create a key of any type (JSON with RedisJSON) with a TTL; 409 if it exists unless overwrite",
+        |s, r| s.browser().key_create(r).await?;
+    databases: Get "/databases", NoArgs => Databases, No,
+        "Databases with key counts (INFO keyspace), the current one, modules, tree separators",
+        |s, _r| { let sep = s.profiles().active_separator().await; s.browser().databases(sep).await? };
+    select_db: Post "/databases/select", SelectDb => Databases, No,
+        "Switch this session's connection to another database",
+        |s, r| s.select_db(r.db).await?;
     invalidate: Post "/invalidate", InvalidateRequest => InvalidateReply, PerCall,
         "Dry run (count, sample) or a confirmed deletion job by pattern or preset",
         |s, r| s.jobs().invalidate(r).await?;

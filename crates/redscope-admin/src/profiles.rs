@@ -360,6 +360,15 @@ impl Profiles {
         Ok(list)
     }
 
+    /// The connected profile's tree separator(s), if a profile is connected and still saved.
+    pub async fn active_separator(&self) -> Option<String> {
+        let name = self.session.active_profile()?;
+        let list = self.list().await.ok()?;
+        list.into_iter()
+            .find(|p| p.name == name)
+            .map(|p| p.separator)
+    }
+
     /// Creates or replaces a profile; a given password goes to the keyring (or the 0600 file).
     pub async fn save(&self, input: ProfileInput) -> Result<Profile> {
         let mut p = input.profile;

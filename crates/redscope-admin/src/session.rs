@@ -61,6 +61,8 @@ pub struct Session {
     cfg: RedisConfig,
     opts: AdminOptions,
     active: RwLock<Option<Active>>,
+    /// The database picked with `select_db`, overriding the configuration's (None: its own).
+    db: RwLock<Option<i64>>,
     conn: tokio::sync::Mutex<Option<Conn>>,
     /// Cancelled by `shutdown`: nothing new starts afterwards.
     closed: CancellationToken,
@@ -73,6 +75,7 @@ impl Session {
             cfg,
             opts,
             active: RwLock::new(None),
+            db: RwLock::new(None),
             conn: tokio::sync::Mutex::new(None),
             closed: CancellationToken::new(),
         }
@@ -85,10 +88,39 @@ impl Session {
 
     /// The configuration in use: the connected profile's, or the one the session started with.
     pub fn active_config(&self) -> RedisConfig {
-        read(&self.active)
+        let mut cfg = read(&self.active)
             .as_ref()
             .map(|a| a.cfg.clone())
-            .unwrap_or_else(|| self.cfg.clone())
+            .unwrap_or_else(|| self.cfg.clone());
+        if let Some(db) = *read(&self.db) {
+            cfg.db = db;
+        }
+        cfg
+    }
+
+    /// Switches the shared connection to database `db` (a new connection, so that nothing
+    /// else sharing the old one is moved by a `SELECT`); refused on a Cluster, which has only 0.
+    pub(crate) async fn select_db(&self, db: i64) -> Result<()> {
+        if !(0..=1_000_000).contains(&db) {
+            return Err(Error::InvalidInput(format!("{db} is not a database index")));
+        }
+        let mut guard = self.conn.lock().await;
+        let current = match guard.as_ref() {
+            Some(c) => c.clone(),
+            None => Conn::connect(&self.active_config()).await?,
+        };
+        if current.topology() == redscope::conn::TopologyKind::Cluster && db != 0 {
+            return Err(Error::InvalidInput(
+                "a Redis Cluster has only database 0".into(),
+            ));
+        }
+        let mut cfg = self.active_config();
+        cfg.db = db;
+        let conn = Conn::connect(&cfg).await?;
+        *write(&self.db) = Some(db);
+        *guard = Some(conn);
+        tracing::info!(db, "switched database");
+        Ok(())
     }
 
     /// Name of the connected profile, if one was connected.
@@ -133,6 +165,8 @@ impl Session {
             cfg,
             read_only,
         });
+        // A profile names its own database.
+        *write(&self.db) = None;
         *self.conn.lock().await = Some(conn);
     }
 

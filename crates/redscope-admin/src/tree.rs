@@ -41,7 +41,8 @@ pub struct TreeQuery {
     pub prefix: Option<String>,
     /// The prefix as base64, for binary prefixes.
     pub prefix_b64: Option<String>,
-    /// Namespace separator (default `:`).
+    /// Namespace separator (default `:`); several separated by spaces (`": /"`) split keys
+    /// at whichever comes first.
     pub separator: Option<String>,
     /// Only keys matching this glob (default: everything under the prefix).
     #[serde(rename = "match")]
@@ -92,14 +93,17 @@ pub struct TreeChild {
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct ScanKey {
     prefix: Vec<u8>,
+    /// As given (several separated by spaces).
     separator: Vec<u8>,
+    /// The separators, longest first.
+    separators: Vec<Vec<u8>>,
     pattern: Option<String>,
     key_type: Option<String>,
 }
 
 #[derive(Default)]
 struct Agg {
-    /// (name, is_key) -> keys below.
+    /// (name, is_key) -> keys below; a namespace's name ends with the separator that ended it.
     children: BTreeMap<(Vec<u8>, bool), u64>,
     omitted: u64,
     scanned: u64,
@@ -164,17 +168,26 @@ impl Trees {
         let prefix =
             opt_arg(q.prefix.as_deref(), q.prefix_b64.as_deref(), "prefix")?.unwrap_or_default();
         let separator = q.separator.unwrap_or_else(|| ":".into());
-        if separator.is_empty() || separator.len() > 16 {
+        let mut separators: Vec<Vec<u8>> = separator
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        if separators.is_empty() || separators.len() > 8 || separators.iter().any(|s| s.len() > 16)
+        {
             return Err(Error::InvalidInput(
-                "the separator must be 1 to 16 characters".into(),
+                "the separator must be 1 to 16 characters (up to 8 of them, separated by spaces)"
+                    .into(),
             ));
         }
+        separators.sort_by_key(|s| std::cmp::Reverse(s.len()));
         if let Some(t) = &q.key_type {
             super::browser::check_type_name(t)?;
         }
         let key = ScanKey {
             prefix,
             separator: separator.into_bytes(),
+            separators,
             pattern: q.pattern.filter(|p| !p.is_empty()),
             key_type: q.key_type.filter(|t| !t.is_empty()),
         };
@@ -338,18 +351,22 @@ fn fold_page(scan: &Scan, keys: &[Vec<u8>]) {
     let mut agg = lock(&scan.agg);
     agg.scanned += keys.len() as u64;
     for key in keys {
-        fold(&mut agg, key, &k.prefix, &k.separator);
+        fold(&mut agg, key, &k.prefix, &k.separators);
     }
 }
 
-/// Counts `key` into the level under `prefix`.
-fn fold(agg: &mut Agg, key: &[u8], prefix: &[u8], sep: &[u8]) {
+/// Counts `key` into the level under `prefix`, split at the first of `seps` (longest first).
+fn fold(agg: &mut Agg, key: &[u8], prefix: &[u8], seps: &[Vec<u8>]) {
     let Some(rest) = key.strip_prefix(prefix) else {
         return;
     };
     agg.total += 1;
-    let entry = match find(rest, sep) {
-        Some(i) => (rest[..i].to_vec(), false),
+    let first = seps
+        .iter()
+        .filter_map(|s| find(rest, s).map(|i| (i, s.len())))
+        .min_by_key(|&(i, len)| (i, std::cmp::Reverse(len)));
+    let entry = match first {
+        Some((i, len)) => (rest[..i + len].to_vec(), false),
         None => (rest.to_vec(), true),
     };
     if let Some(n) = agg.children.get_mut(&entry) {
@@ -365,6 +382,13 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// A namespace's name without the separator that ends it.
+fn strip_sep<'a>(name: &'a [u8], seps: &[Vec<u8>]) -> &'a [u8] {
+    seps.iter()
+        .find_map(|s| name.strip_suffix(s.as_slice()))
+        .unwrap_or(name)
+}
+
 impl Scan {
     fn snapshot(&self) -> TreeLevel {
         let agg = lock(&self.agg);
@@ -376,10 +400,12 @@ impl Scan {
                 let mut full = k.prefix.clone();
                 full.extend_from_slice(name);
                 let key = is_key.then(|| Bytes::new(&full));
-                if !is_key {
-                    full.extend_from_slice(&k.separator);
-                }
                 let prefix = Bytes::new(&full);
+                let name = if *is_key {
+                    name.as_slice()
+                } else {
+                    strip_sep(name, &k.separators)
+                };
                 TreeChild {
                     name: Bytes::new(name).text,
                     prefix: prefix.text,
@@ -436,8 +462,9 @@ mod tests {
     #[test]
     fn folds_keys_into_one_level() {
         let mut agg = Agg::default();
+        let colon = [b":".to_vec()];
         for k in [&b"a:b:c"[..], b"a:b:d", b"a:x", b"a", b"b:1", b"zz"] {
-            fold(&mut agg, k, b"", b":");
+            fold(&mut agg, k, b"", &colon);
         }
         let got: Vec<_> = agg
             .children
@@ -447,17 +474,37 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (&b"a"[..], false, 3),
                 (&b"a"[..], true, 1),
-                (&b"b"[..], false, 1),
+                (&b"a:"[..], false, 3),
+                (&b"b:"[..], false, 1),
                 (&b"zz"[..], true, 1)
             ]
         );
         let mut sub = Agg::default();
         for k in [&b"a::b"[..], b"a::c::d", b"b::x"] {
-            fold(&mut sub, k, b"a::", b"::");
+            fold(&mut sub, k, b"a::", &[b"::".to_vec()]);
         }
         assert_eq!(sub.total, 2);
         assert_eq!(sub.children.len(), 2);
+        // Several separators: each key splits at whichever comes first.
+        let mut multi = Agg::default();
+        let seps = [b"::".to_vec(), b":".to_vec(), b"/".to_vec()];
+        for k in [&b"a/b:c"[..], b"a:b/c", b"a::x", b"a/z"] {
+            fold(&mut multi, k, b"", &seps);
+        }
+        let names: Vec<_> = multi
+            .children
+            .iter()
+            .map(|((n, _), c)| (n.clone(), *c))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                (b"a/".to_vec(), 2),
+                (b"a:".to_vec(), 1),
+                (b"a::".to_vec(), 1)
+            ]
+        );
+        assert_eq!(strip_sep(b"a::", &seps), b"a");
     }
 }

@@ -26,7 +26,7 @@ use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 use redscope::events::{channels, FlatEvent, Severity, SignalEvent};
 use redscope::lock::LockManager;
-use redscope::market::{CandleInterval, FeatureCache, MarketDataCache, SignalBuffer};
+use redscope::market::{CandleInterval, FeatureCache, MarketDataCache, QueryCache, SignalBuffer};
 use redscope::pubsub::PubSubManager;
 use redscope::ratelimit::RateLimiter;
 use redscope::stream::{ConsumerOptions, MarketDataStream, MarketTick, DEFAULT_STREAM};
@@ -442,6 +442,7 @@ struct Feed {
     market: MarketDataCache,
     cache: Cache,
     features: FeatureCache,
+    queries: QueryCache,
     buffer: SignalBuffer,
     stream: MarketDataStream,
     series: TimeSeriesStore,
@@ -511,6 +512,7 @@ pub async fn run(
     let mut feed = Feed {
         market: MarketDataCache::new(cache.clone()),
         features: FeatureCache::new(cache.clone()),
+        queries: QueryCache::new(cache.clone()),
         buffer: SignalBuffer::new(cache.clone()),
         cache,
         stream,
@@ -684,11 +686,11 @@ impl Feed {
             } else {
                 HOT_QUERIES + self.rng.random_range(0..1_000_000u64)
             };
-            let key = format!("demo:query:position_risk:{query}");
             let seed = query as f64;
+            let params = serde_json::json!({"strategy": DEMO_STRATEGY, "query": query});
             let _: f64 = self
-                .cache
-                .get_or_compute(&key, Duration::from_secs(120), || async move {
+                .queries
+                .position_sizing(&params, || async move {
                     // Stands in for a slow risk computation.
                     Ok((seed * 0.37).sin().abs() * 1e5)
                 })
@@ -834,7 +836,40 @@ impl Feed {
                     .set(&inst.symbol, today, &inst.features())
                     .await?;
             }
+            // The market snapshot, on-chain metrics and sentiment the other services cache.
+            let (bid, ask) = inst.quote();
+            let snapshot = serde_json::json!({
+                "symbol": inst.symbol, "price": inst.price, "bid": bid, "ask": ask,
+                "volume": candles.iter().map(|c| c.v).sum::<f64>(),
+            });
+            self.market
+                .cache_market_data(&inst.symbol, &snapshot, None)
+                .await?;
+            let drift = inst.price / inst.start - 1.0;
+            self.market
+                .set_onchain_metrics(
+                    &inst.symbol,
+                    &serde_json::json!({"active_addresses": 1000 + idx * 37, "exchange_netflow": drift * 1e4}),
+                    None,
+                )
+                .await?;
+            self.market
+                .set_sentiment(
+                    &inst.symbol,
+                    &serde_json::json!({"score": (drift * 20.0).clamp(-1.0, 1.0), "mentions": 50 + idx}),
+                    None,
+                )
+                .await?;
         }
+        // The strategy's latest backtest summary (backtest:{strategy_id}, 24 h).
+        let signals = self.summary.signals;
+        self.queries
+            .set_backtest(
+                DEMO_STRATEGY,
+                &serde_json::json!({"strategy_id": DEMO_STRATEGY, "signals": signals, "sharpe": 1.4}),
+                None,
+            )
+            .await?;
         self.pubsub.publish_heartbeat().await?;
         self.summary.messages += 1;
         if !self.fired.is_empty() {

@@ -10,12 +10,16 @@
 //! - [`python`], [`sync_query`], [`redis_cli_binary`]: the redis-py interpreter of the interop
 //!   checks and blocking helpers to check a server from outside the library.
 //!
+//! - [`sshd`]: a private OpenSSH server with generated host and user keys, for SSH tunnels.
+//!
 //! A dev-dependency only: no crate of the workspace ships it.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod sshd;
 
 use redscope::config::{RedisConfig, Secret};
 use redscope::error::{Error, Result};

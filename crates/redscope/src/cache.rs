@@ -4,8 +4,10 @@
 //! degradation: with Redis down, reads are misses, writes are skipped, computations still run.
 //!
 //! Every Redis call goes through the circuit breaker ([`crate::breaker`]) and a per-call
-//! timeout; transient failures are retried ([`crate::retry`]). No key is written without a TTL
-//! unless [`Cache::set_persistent`] is called.
+//! timeout; transient failures are retried ([`crate::retry`]). A key gets a TTL only when the
+//! caller or the data type's policy gives one: [`Cache::set`] persists like redis-py's
+//! `set(key, value)` unless [`CacheOptions::default_ttl`] is set; [`Cache::set_ex`] and typed
+//! views ([`Cache::typed`]) expire.
 //!
 //! ```no_run
 //! # async fn demo() -> redscope::Result<()> {
@@ -15,7 +17,7 @@
 //!
 //! let cfg = redscope::RedisConfig::from_env()?;
 //! let cache = Cache::connect(&cfg, CacheOptions::default()).await?;
-//! cache.typed(DataType::Ticker).set("market:ticker:binance:BTC-USDT", &45000.5).await?;
+//! cache.typed(DataType::Ticker).set("ticker:binance:BTC-USDT", &45000.5).await?;
 //! // Cache-aside: concurrent misses on one key run the closure once.
 //! let sharpe: f64 = cache
 //!     .cached("backtest", "momentum:10:30", Duration::from_secs(86_400), || async {
@@ -55,8 +57,9 @@ pub const DEFAULT_LABEL: &str = "default";
 pub struct CacheOptions {
     /// How values are encoded (JSON / MessagePack, compression threshold).
     pub codec: Codec,
-    /// TTL of writes that name none (default 5 min).
-    pub default_ttl: Duration,
+    /// TTL of [`Cache::set`] writes (default:
+    /// none, the key persists like redis-py's `set(key, value)`).
+    pub default_ttl: Option<Duration>,
     /// TTL per data type, for [`Cache::typed`].
     pub ttl: TtlPolicy,
     /// Circuit breaker thresholds.
@@ -73,7 +76,7 @@ impl Default for CacheOptions {
     fn default() -> Self {
         CacheOptions {
             codec: Codec::default(),
-            default_ttl: Duration::from_secs(300),
+            default_ttl: None,
             ttl: TtlPolicy::default(),
             breaker: BreakerConfig::default(),
             retry: RetryPolicy {
@@ -306,16 +309,32 @@ impl Cache {
 
     // ----- writes -----
 
-    /// Writes `value` with the default TTL. `Ok(false)` when the write is not confirmed because
+    /// Writes `value` with [`CacheOptions::default_ttl`], without a TTL when that is `None` (the
+    /// default: `set("config", …)` persists). `Ok(false)` when the write is not confirmed because
     /// Redis is unavailable or too slow (logged; a write that timed out may still land later).
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<bool> {
-        self.set_in(
-            DEFAULT_LABEL,
-            key.as_bytes(),
-            value,
-            self.shared.opts.default_ttl,
-        )
-        .await
+        match self.shared.opts.default_ttl {
+            Some(ttl) => self.set_in(DEFAULT_LABEL, key.as_bytes(), value, ttl).await,
+            None => self.set_persistent(key, value).await,
+        }
+    }
+
+    /// redis-py's `set_json(key, value, ex=…)`: `value` as JSON, with `ttl` or without a TTL.
+    pub async fn set_json<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        match ttl {
+            Some(ttl) => self.set_ex(key, value, ttl).await,
+            None => self.set_persistent(key, value).await,
+        }
+    }
+
+    /// redis-py's `get_json(key)`: the JSON value at `key` (a miss or outage is `None`).
+    pub async fn get_json(&self, key: &str) -> Result<Option<serde_json::Value>> {
+        self.get(key).await
     }
 
     /// Writes `value` with this TTL (sub-second TTLs use `PX`).
@@ -328,7 +347,8 @@ impl Cache {
         self.set_in(DEFAULT_LABEL, key.as_bytes(), value, ttl).await
     }
 
-    /// Writes `value` without any TTL: the key stays until deleted. Use sparingly.
+    /// Writes `value` without any TTL, whatever [`CacheOptions::default_ttl`] says: the key
+    /// stays until deleted.
     pub async fn set_persistent<T: Serialize + ?Sized>(
         &self,
         key: &str,
@@ -800,6 +820,19 @@ impl TypedCache {
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<bool> {
         self.cache
             .set_in(self.data_type.name(), key.as_bytes(), value, self.ttl())
+            .await
+    }
+
+    /// Writes `value` with `ttl`, or with this type's TTL when `None` (a per-call TTL).
+    pub async fn set_with_ttl<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let ttl = ttl.unwrap_or_else(|| self.ttl());
+        self.cache
+            .set_in(self.data_type.name(), key.as_bytes(), value, ttl)
             .await
     }
 

@@ -75,6 +75,141 @@ pub enum Topology {
     },
 }
 
+/// How to authenticate to an SSH server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SshAuth {
+    /// A password.
+    Password(Secret),
+    /// A private key file (OpenSSH or PEM), decrypted with `passphrase` when it is encrypted.
+    Key {
+        /// The private key file.
+        path: PathBuf,
+        /// Its passphrase, if it has one.
+        passphrase: Option<Secret>,
+    },
+    /// The keys of the SSH agent at `SSH_AUTH_SOCK`.
+    Agent,
+}
+
+/// An SSH server every connection goes through (`-L` style forwarding, done in process by
+/// russh): Redis, Sentinel and Cluster node addresses are reached from that server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshConfig {
+    /// The SSH server's host name or address.
+    pub host: String,
+    /// Its port (22).
+    pub port: u16,
+    /// The SSH user.
+    pub user: String,
+    /// Password, private key or agent.
+    pub auth: SshAuth,
+    /// Redscope's own known_hosts file: a host key found there must match; a host not found
+    /// there is refused unless its fingerprint is [`SshConfig::accept_fingerprint`].
+    pub known_hosts: PathBuf,
+    /// The `SHA256:…` fingerprint the user accepted for a host not yet in `known_hosts`
+    /// (first use); on a match it is written to the file.
+    pub accept_fingerprint: Option<String>,
+    /// Keep-alive interval (three unanswered keep-alives close the session, which is then
+    /// reopened on the next connection).
+    pub keepalive: Duration,
+    /// A bastion to go through first: this server is reached from the jump host.
+    pub jump: Option<Box<SshConfig>>,
+}
+
+/// Default port of an SSH server.
+pub const DEFAULT_SSH_PORT: u16 = 22;
+
+impl SshConfig {
+    /// `user@host:port` (never a secret), with the jump host in front when there is one.
+    pub fn display(&self) -> String {
+        let me = format!("{}@{}:{}", self.user, bracket(&self.host), self.port);
+        match &self.jump {
+            Some(j) => format!("{} -> {me}", j.display()),
+            None => me,
+        }
+    }
+
+    /// Parses `[user@]host[:port]` with the given authentication and known_hosts file.
+    pub fn parse(spec: &str, auth: SshAuth, known_hosts: PathBuf) -> Result<SshConfig> {
+        let (user, hostport) = match spec.rsplit_once('@') {
+            Some((u, h)) => (u.to_string(), h),
+            None => (
+                std::env::var("USER").unwrap_or_else(|_| "root".into()),
+                spec,
+            ),
+        };
+        let (host, port) = parse_host_port(hostport.trim(), DEFAULT_SSH_PORT)
+            .map_err(|why| Error::Config(format!("SSH server: {why}")))?;
+        Ok(SshConfig {
+            host,
+            port,
+            user,
+            auth,
+            known_hosts,
+            accept_fingerprint: None,
+            keepalive: Duration::from_secs(15),
+            jump: None,
+        })
+    }
+
+    /// From `REDIS_SSH_*` variables (see [`RedisConfig::from_vars`]); `None` without
+    /// `REDIS_SSH_HOST`. `spec` (the URL's `ssh=` value) overrides `REDIS_SSH_HOST`.
+    fn from_vars(
+        get: &dyn Fn(&str) -> Option<String>,
+        spec: Option<String>,
+    ) -> Result<Option<SshConfig>> {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let Some(mut spec) = spec.or_else(|| non_empty("REDIS_SSH_HOST")) else {
+            return Ok(None);
+        };
+        if !spec.contains('@') {
+            if let Some(user) = non_empty("REDIS_SSH_USER") {
+                spec = format!("{user}@{spec}");
+            }
+        }
+        if let Some(port) = non_empty("REDIS_SSH_PORT") {
+            if !spec.contains(':') {
+                spec = format!("{spec}:{port}");
+            }
+        }
+        let auth = |prefix: &str| -> SshAuth {
+            if let Some(pw) = non_empty(&format!("{prefix}_PASSWORD")) {
+                SshAuth::Password(Secret::new(pw))
+            } else if let Some(key) = non_empty(&format!("{prefix}_KEY")) {
+                SshAuth::Key {
+                    path: PathBuf::from(key),
+                    passphrase: non_empty(&format!("{prefix}_KEY_PASSPHRASE")).map(Secret::new),
+                }
+            } else {
+                SshAuth::Agent
+            }
+        };
+        let known_hosts = non_empty("REDIS_SSH_KNOWN_HOSTS")
+            .map(PathBuf::from)
+            .or_else(|| {
+                get("HOME")
+                    .or_else(|| std::env::var("HOME").ok())
+                    .map(|h| PathBuf::from(h).join(".config/redscope/known_hosts"))
+            })
+            .ok_or_else(|| Error::Config("set REDIS_SSH_KNOWN_HOSTS (no HOME)".into()))?;
+        let mut ssh = SshConfig::parse(&spec, auth("REDIS_SSH"), known_hosts.clone())?;
+        ssh.accept_fingerprint = non_empty("REDIS_SSH_ACCEPT_HOST_KEY");
+        if let Some(jump) = non_empty("REDIS_SSH_JUMP") {
+            let jump_auth = if non_empty("REDIS_SSH_JUMP_PASSWORD").is_some()
+                || non_empty("REDIS_SSH_JUMP_KEY").is_some()
+            {
+                auth("REDIS_SSH_JUMP")
+            } else {
+                ssh.auth.clone()
+            };
+            let mut j = SshConfig::parse(&jump, jump_auth, known_hosts)?;
+            j.accept_fingerprint = non_empty("REDIS_SSH_JUMP_ACCEPT_HOST_KEY");
+            ssh.jump = Some(Box::new(j));
+        }
+        Ok(Some(ssh))
+    }
+}
+
 /// Default port of a Sentinel.
 pub const DEFAULT_SENTINEL_PORT: u16 = 26379;
 
@@ -98,6 +233,19 @@ pub struct RedisConfig {
     /// PEM file of the CA that signed the server's TLS certificate (`?ca=` or `REDIS_TLS_CA`);
     /// `None` trusts the system's roots.
     pub tls_ca: Option<PathBuf>,
+    /// Client certificate and key (PEM) for servers that require one (mTLS, `tls-auth-clients yes`).
+    pub tls_client: Option<TlsClientCert>,
+    /// Reach every server through this SSH server (`ssh` feature).
+    pub ssh: Option<SshConfig>,
+}
+
+/// A TLS client certificate and its private key, both PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsClientCert {
+    /// The certificate (chain) file.
+    pub cert: PathBuf,
+    /// The unencrypted private key file (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// Default port of a Redis server.
@@ -117,6 +265,8 @@ impl Default for RedisConfig {
             connect_timeout: Duration::from_secs(3),
             response_timeout: Duration::from_secs(5),
             tls_ca: None,
+            tls_client: None,
+            ssh: None,
         }
     }
 }
@@ -201,7 +351,7 @@ impl RedisConfig {
                 "password" => cfg.password = Some(Secret::new(v.into_owned())),
                 "username" | "user" => cfg.username = Some(v.into_owned()),
                 "ca" | "tls_ca" => cfg.tls_ca = Some(PathBuf::from(v.into_owned())),
-                _ => {}
+                other => cfg.url_option(other, &v)?,
             }
         }
         if cfg.db < 0 {
@@ -279,7 +429,7 @@ impl RedisConfig {
                 "sentinel_password" => sentinel_password = Some(Secret::new(v.into_owned())),
                 "ca" | "tls_ca" => cfg.tls_ca = Some(PathBuf::from(v.into_owned())),
                 "db" => cfg.db = v.parse().map_err(|_| bad("db must be a number"))?,
-                _ => {}
+                other => cfg.url_option(other, &v)?,
             }
         }
         if sentinel {
@@ -308,6 +458,75 @@ impl RedisConfig {
         Ok(cfg)
     }
 
+    /// URL query options shared by every scheme: `cert=`/`key=` (TLS client certificate) and
+    /// `ssh=user@host:port` with `ssh_key=`, `ssh_known_hosts=`, `ssh_jump=` (secrets such as SSH
+    /// passwords and key passphrases come from `REDIS_SSH_*` variables, never from the URL).
+    fn url_option(&mut self, key: &str, value: &str) -> Result<()> {
+        let known_hosts_default = || {
+            std::env::var("REDIS_SSH_KNOWN_HOSTS")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var("HOME")
+                        .ok()
+                        .map(|h| PathBuf::from(h).join(".config/redscope/known_hosts"))
+                })
+                .unwrap_or_else(|| PathBuf::from("known_hosts"))
+        };
+        fn ssh<'a>(cfg: &'a mut RedisConfig, key: &str) -> Result<&'a mut SshConfig> {
+            cfg.ssh.as_mut().ok_or_else(|| {
+                Error::Config(format!("URL option {key}= needs ssh=user@host first"))
+            })
+        }
+        match key {
+            "cert" | "tls_cert" => {
+                let key_path = self
+                    .tls_client
+                    .as_ref()
+                    .map(|c| c.key.clone())
+                    .unwrap_or_default();
+                self.tls_client = Some(TlsClientCert {
+                    cert: PathBuf::from(value),
+                    key: key_path,
+                });
+            }
+            "key" | "tls_key" => {
+                let cert = self
+                    .tls_client
+                    .as_ref()
+                    .map(|c| c.cert.clone())
+                    .unwrap_or_default();
+                self.tls_client = Some(TlsClientCert {
+                    cert,
+                    key: PathBuf::from(value),
+                });
+            }
+            "ssh" => {
+                self.ssh = Some(SshConfig::parse(
+                    value,
+                    SshAuth::Agent,
+                    known_hosts_default(),
+                )?)
+            }
+            "ssh_key" => {
+                ssh(self, key)?.auth = SshAuth::Key {
+                    path: PathBuf::from(value),
+                    passphrase: None,
+                }
+            }
+            "ssh_known_hosts" => ssh(self, key)?.known_hosts = PathBuf::from(value),
+            "ssh_jump" => {
+                let s = ssh(self, key)?;
+                let mut j = SshConfig::parse(value, s.auth.clone(), s.known_hosts.clone())?;
+                j.keepalive = s.keepalive;
+                s.jump = Some(Box::new(j));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Reads `REDIS_URL`, or else `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`,
     /// `REDIS_DB` (defaults: 127.0.0.1, 6379, none, none, 0).
     pub fn from_env() -> Result<Self> {
@@ -315,7 +534,46 @@ impl RedisConfig {
     }
 
     /// Like [`RedisConfig::from_env`], reading variables through `get` (for tests and profiles).
+    ///
+    /// TLS: `REDIS_TLS=1`, `REDIS_TLS_CA`, `REDIS_TLS_CERT` + `REDIS_TLS_KEY` (client certificate).
+    /// SSH: `REDIS_SSH_HOST` (`[user@]host[:port]`, or `?ssh=` in the URL), `REDIS_SSH_USER`,
+    /// `REDIS_SSH_PORT`, then `REDIS_SSH_PASSWORD`, or `REDIS_SSH_KEY` (+ `REDIS_SSH_KEY_PASSPHRASE`),
+    /// or else the agent at `SSH_AUTH_SOCK`; `REDIS_SSH_KNOWN_HOSTS` (default
+    /// `~/.config/redscope/known_hosts`), `REDIS_SSH_ACCEPT_HOST_KEY=SHA256:…` to trust a new
+    /// host; `REDIS_SSH_JUMP=[user@]bastion[:port]` with `REDIS_SSH_JUMP_PASSWORD` /
+    /// `REDIS_SSH_JUMP_KEY` (default: the same credentials) and `REDIS_SSH_JUMP_ACCEPT_HOST_KEY`.
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut cfg = Self::from_vars_base(&get)?;
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        if let (Some(cert), Some(key)) = (non_empty("REDIS_TLS_CERT"), non_empty("REDIS_TLS_KEY")) {
+            cfg.tls_client = Some(TlsClientCert {
+                cert: cert.into(),
+                key: key.into(),
+            });
+        }
+        let spec = cfg
+            .ssh
+            .as_ref()
+            .map(|s| format!("{}@{}:{}", s.user, bracket(&s.host), s.port));
+        if let Some(mut ssh) = SshConfig::from_vars(&get, spec)? {
+            if let Some(url_ssh) = cfg.ssh.take() {
+                // URL options win over the variables' defaults.
+                if !matches!(url_ssh.auth, SshAuth::Agent) {
+                    ssh.auth = url_ssh.auth;
+                }
+                if non_empty("REDIS_SSH_KNOWN_HOSTS").is_none() {
+                    ssh.known_hosts = url_ssh.known_hosts;
+                }
+                if ssh.jump.is_none() {
+                    ssh.jump = url_ssh.jump;
+                }
+            }
+            cfg.ssh = Some(ssh);
+        }
+        Ok(cfg)
+    }
+
+    fn from_vars_base(get: &impl Fn(&str) -> Option<String>) -> Result<Self> {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let tls_ca = non_empty("REDIS_TLS_CA").map(PathBuf::from);
         if let Some(url) = non_empty("REDIS_URL") {
@@ -674,6 +932,76 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn ssh_and_client_certificate_from_vars_and_url() {
+        let vars = |k: &str| match k {
+            "REDIS_URL" => Some("redis://10.0.0.5:6380/1".to_string()),
+            "REDIS_SSH_HOST" => Some("bastion.example:2222".to_string()),
+            "REDIS_SSH_USER" => Some("ops".to_string()),
+            "REDIS_SSH_KEY" => Some("/keys/id_ed25519".to_string()),
+            "REDIS_SSH_KEY_PASSPHRASE" => Some("k3y-s3cret".to_string()),
+            "REDIS_SSH_KNOWN_HOSTS" => Some("/kh".to_string()),
+            "REDIS_SSH_JUMP" => Some("jump@outer:22".to_string()),
+            "REDIS_TLS_CERT" => Some("/c.pem".to_string()),
+            "REDIS_TLS_KEY" => Some("/k.pem".to_string()),
+            _ => None,
+        };
+        let cfg = RedisConfig::from_vars(vars).unwrap();
+        let ssh = cfg.ssh.as_ref().unwrap();
+        assert_eq!(
+            (ssh.host.as_str(), ssh.port, ssh.user.as_str()),
+            ("bastion.example", 2222, "ops")
+        );
+        match &ssh.auth {
+            SshAuth::Key { path, passphrase } => {
+                assert_eq!(path, &PathBuf::from("/keys/id_ed25519"));
+                assert_eq!(passphrase.as_ref().unwrap().expose(), "k3y-s3cret");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(ssh.known_hosts, PathBuf::from("/kh"));
+        let jump = ssh.jump.as_ref().unwrap();
+        assert_eq!((jump.host.as_str(), jump.user.as_str()), ("outer", "jump"));
+        assert_eq!(
+            jump.auth, ssh.auth,
+            "the jump host uses the same key by default"
+        );
+        assert_eq!(ssh.display(), "jump@outer:22 -> ops@bastion.example:2222");
+        assert!(!format!("{cfg:?}").contains("k3y-s3cret"));
+        assert_eq!(
+            cfg.tls_client.as_ref().unwrap().key,
+            PathBuf::from("/k.pem")
+        );
+
+        let url = RedisConfig::from_url(
+            "redis://h:1/0?ssh=me@b:23&ssh_key=/id&ssh_known_hosts=/k2&ssh_jump=b0",
+        )
+        .unwrap();
+        let ssh = url.ssh.unwrap();
+        assert_eq!(
+            (ssh.host.as_str(), ssh.port, ssh.user.as_str()),
+            ("b", 23, "me")
+        );
+        assert_eq!(ssh.known_hosts, PathBuf::from("/k2"));
+        assert_eq!(ssh.jump.unwrap().host, "b0");
+        assert_eq!(
+            RedisConfig::from_url("redis://h:1/0?ssh_key=/id")
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::Config
+        );
+        let pw = |k: &str| match k {
+            "REDIS_URL" => Some("redis://h:1/0?ssh=me@b".to_string()),
+            "REDIS_SSH_PASSWORD" => Some("sshpw".to_string()),
+            _ => None,
+        };
+        let cfg = RedisConfig::from_vars(pw).unwrap();
+        assert_eq!(
+            cfg.ssh.unwrap().auth,
+            SshAuth::Password(Secret::new("sshpw"))
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! (`{type, timestamp, source, data}` on `trading:*`) and flat events
 //! (`{event_type, timestamp, …}` on `{entity}.{action}` channels), with their payloads.
 //!
-//! Timestamps are written as UTC ISO-8601 with an explicit `+00:00` offset (what Python's
-//! `datetime.now(timezone.utc).isoformat()` writes) and read leniently: an offset or `Z`, or a
-//! naive ISO time (Python's `datetime.utcnow().isoformat()`), which is taken as UTC.
+//! Timestamps are written as each side's Python writes them: flat events (`signals.generated`,
+//! …) with an explicit `+00:00` offset (`datetime.now(timezone.utc).isoformat()`), the trading
+//! envelope naive UTC (`datetime.utcnow().isoformat()`, [`naive_utc`]). Both are read
+//! leniently: an offset or `Z`, or a naive ISO time, which is taken as UTC.
 
 use std::fmt;
 
@@ -169,14 +170,46 @@ pub mod utc_timestamp {
     }
 }
 
+/// Serde helpers for naive UTC timestamps, as Python's `datetime.utcnow().isoformat()` writes
+/// them (`2025-01-18T09:00:00.123456`, no fraction when the microseconds are zero), for readers
+/// that compare with a naive `utcnow()`; read like [`utc_timestamp`] (any offset accepted).
+pub mod naive_utc {
+    use super::*;
+
+    /// Writes `2025-01-18T09:00:00.123456`.
+    pub fn serialize<S: Serializer>(
+        t: &DateTime<Utc>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&format(t))
+    }
+
+    /// Reads what [`utc_timestamp::deserialize`] reads.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<DateTime<Utc>, D::Error> {
+        utc_timestamp::deserialize(d)
+    }
+
+    /// The wire form: `%Y-%m-%dT%H:%M:%S`, plus `.%6f` when the microseconds are not zero.
+    pub fn format(t: &DateTime<Utc>) -> String {
+        let micros = t.timestamp_subsec_micros();
+        if micros == 0 {
+            t.format("%Y-%m-%dT%H:%M:%S").to_string()
+        } else {
+            format!("{}.{micros:06}", t.format("%Y-%m-%dT%H:%M:%S"))
+        }
+    }
+}
+
 /// The trading envelope: `{"type", "timestamp", "source", "data"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     /// What the message is.
     #[serde(rename = "type")]
     pub message_type: MessageType,
-    /// When it was produced (UTC).
-    #[serde(with = "utc_timestamp")]
+    /// When it was produced (UTC, written naive like `datetime.utcnow().isoformat()`).
+    #[serde(with = "naive_utc")]
     pub timestamp: DateTime<Utc>,
     /// The producing service.
     #[serde(default)]
@@ -517,7 +550,13 @@ mod tests {
         let env = Envelope::from_payload("rust", &Payload::TradeSignal(sig.clone())).unwrap();
         let text = serde_json::to_string(&env).unwrap();
         assert!(text.contains("\"type\":\"TRADE_SIGNAL\""), "{text}");
-        assert!(text.contains("+00:00"), "{text}");
+        assert!(!text.contains("+00:00") && !text.contains('Z'), "{text}");
+        let fixed = chrono::DateTime::parse_from_rfc3339("2025-01-18T09:00:00.120000Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(naive_utc::format(&fixed), "2025-01-18T09:00:00.120000");
+        let whole = fixed - chrono::Duration::milliseconds(120);
+        assert_eq!(naive_utc::format(&whole), "2025-01-18T09:00:00");
         let Body::Envelope(back) = Body::decode(text.as_bytes()) else {
             panic!("not an envelope: {text}");
         };

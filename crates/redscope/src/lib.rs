@@ -21,6 +21,8 @@
 //!   one key-layout registry (pattern, SCAN glob, TTL source, encoding, UI view per kind of key).
 //! - [`session`]: sessions for the monitor UI, hashes with a sliding TTL.
 //! - [`tls`]: `rediss://` via rustls (ring provider), private CA files, `#insecure`.
+//! - `ssh` (feature `ssh`): SSH tunnels through a bastion, one jump host, known-hosts checks;
+//!   every topology's addresses mapped through the tunnel.
 //! - [`pool`]: a small pool of dedicated connections for blocking commands.
 //! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
@@ -54,6 +56,8 @@ pub mod pubsub;
 pub mod ratelimit;
 pub mod retry;
 pub mod session;
+#[cfg(feature = "ssh")]
+pub mod ssh;
 pub mod stream;
 pub mod telemetry;
 pub mod timeseries;

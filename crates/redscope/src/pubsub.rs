@@ -576,7 +576,7 @@ impl ListenerTask {
         let channels: Vec<Vec<u8>> = self.channels.keys().cloned().collect();
         let patterns: Vec<Vec<u8>> = self.patterns.keys().cloned().collect();
         let attempt = async {
-            let mut ps = conn::client(&target)?.get_async_pubsub().await?;
+            let mut ps = conn::client(&target).await?.get_async_pubsub().await?;
             if !channels.is_empty() {
                 ps.subscribe(&channels).await?;
             }

@@ -31,8 +31,25 @@ pub fn is_tls(cfg: &RedisConfig) -> bool {
 
 /// The CA certificates to trust for `cfg` (`None`: the system's roots), read from its CA file.
 pub fn certificates(cfg: &RedisConfig) -> Result<Option<redis::TlsCertificates>> {
-    let Some(path) = cfg.tls_ca.as_ref().filter(|_| is_tls(cfg)) else {
+    if !is_tls(cfg) {
         return Ok(None);
+    }
+    let client_tls = match &cfg.tls_client {
+        Some(c) => Some(redis::ClientTlsConfig {
+            client_cert: read_pem(
+                &c.cert,
+                "TLS client certificate",
+                b"-----BEGIN CERTIFICATE-----",
+            )?,
+            client_key: read_pem(&c.key, "TLS client key", b"PRIVATE KEY-----")?,
+        }),
+        None => None,
+    };
+    let Some(path) = cfg.tls_ca.as_ref() else {
+        return Ok(client_tls.map(|c| redis::TlsCertificates {
+            client_tls: Some(c),
+            root_cert: None,
+        }));
     };
     let pem = std::fs::read(path).map_err(|e| {
         Error::Config(format!(
@@ -47,9 +64,27 @@ pub fn certificates(cfg: &RedisConfig) -> Result<Option<redis::TlsCertificates>>
         )));
     }
     Ok(Some(redis::TlsCertificates {
-        client_tls: None,
+        client_tls,
         root_cert: Some(pem),
     }))
+}
+
+/// Reads a PEM file that must contain `marker`, with errors that name the file and its role.
+fn read_pem(path: &std::path::Path, what: &str, marker: &[u8]) -> Result<Vec<u8>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::Config(format!("cannot read the {what} {}: {e}", path.display())))?;
+    if !pem.windows(marker.len()).any(|w| w == marker) {
+        let hint = if pem.windows(9).any(|w| w == b"ENCRYPTED") {
+            " (it is encrypted: decrypt it with `openssl pkey -in key.pem -out plain.pem`)"
+        } else {
+            ""
+        };
+        return Err(Error::Config(format!(
+            "the {what} {} is not a PEM file of the expected kind{hint}",
+            path.display()
+        )));
+    }
+    Ok(pem)
 }
 
 /// A redis-rs client for `info`, with the CA of `cfg` when it names one.

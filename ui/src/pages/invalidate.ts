@@ -37,7 +37,7 @@ export function invalidatePage(ctx: AppContext): Page {
   let poll: ReturnType<typeof setInterval> | null = null;
   let offEvents: (() => void) | null = null;
   const mode = h('select', { 'data-testid': 'inv-mode' }, h('option', { value: 'pattern' }, 'Pattern'), ...PRESETS.map((p) => h('option', { value: p.kind }, p.label)));
-  const value = h('input', { type: 'search', placeholder: 'market:ticker:binance:*', 'data-testid': 'inv-value' });
+  const value = h('input', { type: 'search', placeholder: 'ticker:binance:*', 'data-testid': 'inv-value' });
   const preview = h('div', { class: 'inv-preview', 'data-testid': 'inv-preview' });
   const progress = h('div', { class: 'inv-progress', 'data-testid': 'inv-progress' });
   const bar = h('div', { class: 'bar-fill' });
@@ -46,7 +46,7 @@ export function invalidatePage(ctx: AppContext): Page {
 
   mode.addEventListener('change', () => {
     const p = PRESETS.find((x) => x.kind === mode.value);
-    value.placeholder = p ? p.placeholder : 'market:ticker:binance:*';
+    value.placeholder = p ? p.placeholder : 'ticker:binance:*';
     preview.replaceChildren();
   });
   value.addEventListener('keydown', (e) => {
@@ -60,7 +60,7 @@ export function invalidatePage(ctx: AppContext): Page {
 
   async function dryRun(): Promise<DryRun | null> {
     if (!value.value.trim()) {
-      preview.replaceChildren(empty('Type a pattern (e.g. market:ticker:binance:*) or pick a preset and a value first.'));
+      preview.replaceChildren(empty('Type a pattern (e.g. ticker:binance:*) or pick a preset and a value first.'));
       return null;
     }
     preview.replaceChildren(h('div', { class: 'muted' }, 'counting…'));

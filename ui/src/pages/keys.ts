@@ -12,9 +12,23 @@ import type { Bytes, KeyMeta, KeyPage } from '../types';
 import { debounce, empty, errorText, showError } from '../ui';
 import { VirtualList } from '../virtual';
 import { showKey } from './keyview';
+import { newKeyDialog } from './newkey';
+import type { Databases } from '../api.gen';
+import { button } from '../ui';
 
 const ROW = 24;
 const TYPES = ['', 'string', 'hash', 'list', 'set', 'zset', 'stream'];
+
+/** Where the tree's separators of a connection (its URL without the database) are kept. */
+function separatorsKey(url: string): string {
+  return `redscope.separators.${url.replace(/\/\d+$/, '')}`;
+}
+
+/** Separators typed by the user (`: /`) as a list; `:` when empty. */
+export function parseSeparators(text: string): string[] {
+  const list = text.split(' ').filter((s) => s !== '');
+  return list.length ? list : [':'];
+}
 
 export function keysPage(ctx: AppContext): Page {
   let alive = false;
@@ -36,8 +50,78 @@ export function keysPage(ctx: AppContext): Page {
   const treeStatus = h('div', { class: 'tree-status', 'data-testid': 'tree-status' });
   const listStatus = h('div', { class: 'list-status', 'data-testid': 'list-status' });
   const detail = h('section', { class: 'key-detail', 'data-testid': 'key-detail' });
-  const search = h('input', { type: 'search', placeholder: 'pattern, e.g. market:ticker:*  (press /)', 'data-testid': 'key-search' });
+  const search = h('input', { type: 'search', placeholder: 'pattern, e.g. ticker:*  (press /)', 'data-testid': 'key-search' });
   const typeSel = h('select', { 'data-testid': 'key-type-filter' }, ...TYPES.map((t) => h('option', { value: t }, t || 'any type')));
+  let separators: string[] = [':'];
+  let modules: string[] = [];
+  const dbSel = h('select', { 'data-testid': 'db-picker', title: 'Database (SELECT for this session)' });
+  const sepInput = h('input', { class: 'sep-input', 'data-testid': 'separator', title: 'Namespace separators, space between several (e.g. ": /")', style: 'width:5em' });
+  const newKeyBtn = button('New key', async () => {
+    const prefix = search.value.endsWith('*') && !search.value.slice(0, -1).includes('*') ? search.value.slice(0, -1) : '';
+    const kv = await newKeyDialog(ctx.api, prefix, modules);
+    if (!kv) return;
+    tree.adjustKey(kv.key, 1, separators);
+    drawTree();
+    keys.unshift(kv.key);
+    meta.delete(kv.key.b64);
+    keyList.setItems(keys);
+    bumpStatus();
+    openKey(kv.key.b64);
+  }, { class: 'btn primary', 'data-testid': 'new-key' });
+
+  function showDatabases(d: Databases): void {
+    const count = Math.max(d.count ?? 16, ...d.databases.map((x) => x.db + 1));
+    const keysOf = new Map(d.databases.map((x) => [x.db, x.keys]));
+    dbSel.replaceChildren(...Array.from({ length: d.selectable ? count : 1 }, (_, i) => h('option', { value: String(i) }, `db${i}${keysOf.has(i) ? ` (${formatCount(keysOf.get(i))})` : ''}`)));
+    dbSel.value = String(d.current);
+    dbSel.disabled = !d.selectable;
+    modules = d.modules;
+  }
+
+  async function loadDatabases(): Promise<void> {
+    try {
+      const d = await ctx.api.call('databases', {});
+      showDatabases(d);
+      const url = ctx.health()?.url;
+      const saved = url ? localStorage.getItem(separatorsKey(url)) : null;
+      const next = saved ? parseSeparators(saved) : d.separators;
+      sepInput.value = next.join(' ');
+      if (next.join(' ') !== separators.join(' ')) {
+        separators = next;
+        tree.reset();
+        for (const p of tree.missingLevels()) void loadLevel(p);
+      }
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  dbSel.addEventListener('change', async () => {
+    try {
+      showDatabases(await ctx.api.call('select_db', { db: Number(dbSel.value) }));
+      disposeKey?.();
+      disposeKey = null;
+      selected = null;
+      detail.replaceChildren(empty('Pick a key from the list.'));
+      reloadAll();
+    } catch (e) {
+      showError(e);
+      void loadDatabases();
+    }
+  });
+  sepInput.addEventListener('change', () => {
+    separators = parseSeparators(sepInput.value);
+    sepInput.value = separators.join(' ');
+    const url = ctx.health()?.url;
+    if (url) localStorage.setItem(separatorsKey(url), separators.join(' '));
+    tree.reset();
+    for (const p of tree.missingLevels()) void loadLevel(p);
+  });
+
+  /** Shows the key count under the list again (after a create or delete). */
+  function bumpStatus(): void {
+    listStatus.textContent = `${formatCount(keys.length)} ${keys.length === 1 ? 'key' : 'keys'}${cursor === null ? '' : ' · scroll for more'}`;
+  }
 
   const treeList = new VirtualList<TreeRow>({
     rowHeight: ROW,
@@ -84,6 +168,8 @@ export function keysPage(ctx: AppContext): Page {
         h('span', { class: `key-text${k.binary ? ' binary' : ''}`, title: k.text }, k.text),
         h('span', { class: 'key-ttl' }, m ? (m.ttl_ms === -1 ? '' : formatTtl(m.ttl_ms)) : ''),
         h('span', { class: 'key-size' }, m ? (m.type === 'string' ? formatBytes(m.size ?? 0) : formatCount(m.size ?? 0)) : ''),
+        h('span', { class: 'key-enc muted', 'data-testid': 'key-encoding' }, m?.encoding ?? ''),
+        h('span', { class: 'key-mem', 'data-testid': 'key-memory-cell', title: 'MEMORY USAGE' }, m?.memory !== undefined ? formatBytes(m.memory) : ''),
       );
     },
     onNearEnd: () => void nextPage(),
@@ -136,7 +222,7 @@ export function keysPage(ctx: AppContext): Page {
     tree.setLoading(prefix);
     drawTree();
     try {
-      const lvl = await ctx.api.call('tree', { prefix, separator: ':', match: undefined, type: type || undefined });
+      const lvl = await ctx.api.call('tree', { prefix, separator: separators.join(' '), match: undefined, type: type || undefined });
       if (!alive) return;
       const entries = levelEntries(lvl.children);
       for (const e of entries) {
@@ -204,10 +290,30 @@ export function keysPage(ctx: AppContext): Page {
     disposeKey?.();
     disposeKey = showKey(ctx.api, detail, b64, {
       changed: () => reloadAll(),
+      edited: (kv) => {
+        if (kv.type === 'none') {
+          dropKey(kv.key);
+          return;
+        }
+        meta.delete(kv.key.b64);
+        keyList.setItems(keys);
+      },
+      deleted: (k) => dropKey(k),
       openStream: (k) => ctx.go('streams', { key_b64: k }),
     });
     keyList.setItems(keys);
     drawTree();
+  }
+
+  /** A key is gone: out of the list and the tree's counts, no rescan. */
+  function dropKey(k: Bytes): void {
+    tree.adjustKey(k, -1, separators);
+    drawTree();
+    const i = keys.findIndex((x) => x.b64 === k.b64);
+    if (i >= 0) keys.splice(i, 1);
+    meta.delete(k.b64);
+    keyList.setItems(keys);
+    bumpStatus();
   }
 
   function reloadAll(): void {
@@ -248,7 +354,7 @@ export function keysPage(ctx: AppContext): Page {
       });
       mount(
         el,
-        h('div', { class: 'page-head' }, h('h1', {}, 'Keys'), search, typeSel),
+        h('div', { class: 'page-head' }, h('h1', {}, 'Keys'), dbSel, search, typeSel, h('label', { class: 'muted' }, 'separators ', sepInput), newKeyBtn),
         h(
           'div',
           { class: 'keys-layout' },
@@ -259,6 +365,7 @@ export function keysPage(ctx: AppContext): Page {
       );
       detail.replaceChildren(empty('Pick a namespace on the left, search with a pattern, then click a key to view and edit it.'));
       if (params.get('match')) search.value = params.get('match')!;
+      void loadDatabases();
       reloadAll();
       const k = params.get('key_b64');
       if (k) openKey(k);

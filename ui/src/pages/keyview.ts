@@ -5,12 +5,14 @@
 import { h } from '../dom';
 import { formatBytes, formatCount } from '../format';
 import { fromBase64, unescapeBytes, toBase64 } from '../keys';
-import type { Transport } from '../transport';
+import { ApiError, type Transport } from '../transport';
 import { formatTtl, parseTtl, remainingTtl } from '../ttl';
 import type { KeyEdit } from '../api.gen';
 import { valuePage, type Bytes, type KeyValue, type StreamEntry } from '../types';
 import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast } from '../ui';
 import { bytesViewer, preview } from '../values';
+import { COPY_LIMIT, downloadValue, fileName, saveBlob, valueText } from '../valuefile';
+import { stringEditor } from './stringedit';
 import { shapeSwitch, showShape } from './shapeviews';
 
 const PAGE = 100;
@@ -20,31 +22,13 @@ function typedB64(text: string): string {
   return toBase64(unescapeBytes(text));
 }
 
-/** Text of a value for the clipboard. */
-function valueToText(kv: KeyValue): string {
-  switch (kv.type) {
-    case 'string':
-      return valuePage(kv, 'string').preview.text;
-    case 'hash':
-      return JSON.stringify(Object.fromEntries(valuePage(kv, 'hash').fields.map((f) => [f.field.text, f.value.text])), null, 2);
-    case 'list':
-      return JSON.stringify(valuePage(kv, 'list').items.map((b) => b.text), null, 2);
-    case 'set':
-      return JSON.stringify(valuePage(kv, 'set').members.map((b) => b.text), null, 2);
-    case 'zset':
-      return JSON.stringify(valuePage(kv, 'zset').members.map((m) => [m.member.text, m.score]), null, 2);
-    case 'stream':
-      return JSON.stringify(valuePage(kv, 'stream').entries.map((e) => ({ id: e.id, fields: Object.fromEntries(e.fields.map(([f, x]) => [f.text, x.text])) })), null, 2);
-    default: {
-      const v = kv.value as { json?: unknown };
-      return JSON.stringify(v.json ?? v, null, 2);
-    }
-  }
-}
-
 export interface KeyViewHooks {
-  /** The key was deleted or renamed: the list should drop or refresh it. */
+  /** The key was renamed: the list should refresh. */
   changed(): void;
+  /** The key was edited (type `none` when the edit removed its last element). */
+  edited(kv: KeyValue): void;
+  /** The key was deleted. */
+  deleted(key: Bytes): void;
   /** Opens a stream in the Streams page. */
   openStream(b64: string): void;
 }
@@ -77,6 +61,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   async function edit(op: Omit<KeyEdit, 'key' | 'key_b64'>): Promise<void> {
     const kv = await api.call('key_set', { ...key(), ...op });
     toast('Saved', 'ok');
+    hooks.edited(kv);
     render(kv);
   }
 
@@ -117,7 +102,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       if (!(await confirmDialog('Delete key', `Delete "${kv.key.text}" (${kv.type}, ${formatCount(kv.size ?? 0)} items)? This cannot be undone.`, 'Delete'))) return;
       const r = await api.call('key_delete', key());
       toast(r.deleted ? 'Key deleted' : 'Key was already gone', 'ok');
-      hooks.changed();
+      hooks.deleted(kv.key);
       dispose();
       host.replaceChildren(empty('Key deleted. Pick another key from the list.'));
     }, { 'data-testid': 'key-delete', class: 'btn danger' });
@@ -129,10 +114,28 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         h('span', { class: `type-badge t-${kv.type}`, 'data-testid': 'key-type' }, kv.type),
         kv.encoding ? h('span', { class: 'muted' }, kv.encoding) : null,
         h('span', { class: 'muted', 'data-testid': 'key-size' }, kv.type === 'string' ? formatBytes(valuePage(kv, 'string').length) : `${formatCount(kv.size ?? 0)} items`),
+        kv.memory !== undefined ? h('span', { class: 'muted', 'data-testid': 'key-memory', title: 'MEMORY USAGE' }, `${formatBytes(kv.memory)} in memory`) : null,
         ttlLabel,
       ),
-      h('div', { class: 'row' }, button('Copy key', () => copyText(kv.key.text, 'Key')), button('Copy value', () => copyText(valueToText(current ?? kv), 'Value')), ttlBtn, renameBtn, delBtn, button('Reload', () => reload())),
+      h('div', { class: 'row' }, button('Copy key', () => copyText(kv.key.text, 'Key')), button('Copy value', () => copyValue(current ?? kv), { 'data-testid': 'copy-value' }), button('Download', () => download(current ?? kv), { 'data-testid': 'download-value' }), ttlBtn, renameBtn, delBtn, button('Reload', () => reload())),
     );
+  }
+
+  /** Copies the whole value (every page), or offers the download when it is too large. */
+  async function copyValue(kv: KeyValue): Promise<void> {
+    const text = await valueText(api, keyB64, kv);
+    if (text === null) {
+      if (await confirmDialog('Value too large to copy', `The value is larger than ${formatBytes(COPY_LIMIT)}: download it as a file instead?`, 'Download', false)) await download(kv);
+      return;
+    }
+    await copyText(text, 'Value');
+  }
+
+  async function download(kv: KeyValue): Promise<void> {
+    toast('Downloading…');
+    const blob = await downloadValue(api, keyB64, kv);
+    saveBlob(blob, fileName(kv.key.text, kv.type));
+    toast(`Downloaded ${formatBytes(blob.size)}`, 'ok');
   }
 
   function moreButton(label: string, fn: () => Promise<void>): HTMLElement {
@@ -141,22 +144,23 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
 
   function renderString(kv: KeyValue): void {
     const v = valuePage(kv, 'string');
-    const viewer = bytesViewer(v.preview, v.decoded?.json);
-    const notes = h('div', { class: 'muted' }, v.decoded?.format ? `decoded from ${v.decoded.format} · ` : '', v.truncated ? `showing the first ${formatBytes(fromBase64(v.preview.b64).length)} of ${formatBytes(v.length)}` : formatBytes(v.length));
-    const children: Node[] = [notes, viewer];
-    if (!v.truncated && !v.decoded?.format) {
-      const area = h('textarea', { class: 'editor', rows: 6, 'data-testid': 'string-editor' });
-      area.value = v.preview.text;
-      children.push(
-        h('details', { class: 'edit-box' }, h('summary', {}, 'Edit value'), area, h('div', { class: 'row' }, button('Save', () => edit({ op: 'set', value_b64: typedB64(area.value) }) /* the service keeps the TTL */, { 'data-testid': 'string-save', class: 'btn primary' }), h('span', { class: 'muted' }, v.preview.binary ? 'binary bytes are shown as \\xNN and saved back as bytes' : ''))),
-      );
-    }
-    body.replaceChildren(...children);
+    const viewer = bytesViewer(v.preview, v.decoded);
+    const notes = h('div', { class: 'muted', 'data-testid': 'string-notes' }, v.decoded?.format && v.decoded.format !== 'utf8' ? `decoded from ${v.decoded.format} · ` : '', v.truncated ? `showing the first ${formatBytes(fromBase64(v.preview.b64).length)} of ${formatBytes(v.length)}` : formatBytes(v.length));
+    body.replaceChildren(notes, viewer, stringEditor(api, keyB64, kv, (next) => {
+      hooks.edited(next);
+      render(next);
+    }));
   }
 
   function valueCell(b: Bytes): HTMLElement {
-    const cell = h('span', { class: `cell-value${b.binary ? ' binary' : ''}`, title: b.text }, preview(b));
+    const cell = h('span', { class: `cell-value${b.binary ? ' binary' : ''}`, title: b.text }, preview(b), b.full_len !== undefined ? h('span', { class: 'badge', title: 'only the first bytes are shown' }, `cut · ${formatBytes(b.full_len)}`) : null);
     return cell;
+  }
+
+  /** Refuses an edit that must name an element by its exact bytes when only its start is known. */
+  function whole(b: Bytes): Bytes {
+    if (b.full_len !== undefined) throw new Error(`this element is ${formatBytes(b.full_len)} and only its start was loaded: edit it with the console (Server page)`);
+    return b;
   }
 
   function renderHash(kv: KeyValue): void {
@@ -165,15 +169,26 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
       for (const f of fields) {
         const tr = h('tr', { 'data-field': f.field.text });
         const editBtn = button('Edit', async () => {
-          const next = await promptDialog(`New value for field "${f.field.text}":`, f.value.text);
+          const next = await promptDialog(`New value for field "${f.field.text}":`, whole(f.value).text);
           if (next === null) return;
-          await edit({ op: 'hset', field_b64: f.field.b64, value_b64: typedB64(next) });
+          await edit({ op: 'hset', field_b64: whole(f.field).b64, value_b64: typedB64(next) });
         }, { class: 'btn small', 'data-testid': 'hash-edit' });
+        const renameBtn = button('Rename', async () => {
+          const next = await promptDialog(`New name for field "${f.field.text}":`, f.field.text);
+          if (next === null || next === f.field.text) return;
+          try {
+            await edit({ op: 'hrename', field_b64: whole(f.field).b64, new_field_b64: typedB64(next) });
+          } catch (e) {
+            if (!(e instanceof ApiError) || e.code !== 'confirmation_required') throw e;
+            if (!(await confirmDialog('Replace field', `Field "${next}" exists: replace its value with "${f.field.text}"'s?`, 'Replace'))) return;
+            await edit({ op: 'hrename', field_b64: f.field.b64, new_field_b64: typedB64(next), overwrite: true });
+          }
+        }, { class: 'btn small', 'data-testid': 'hash-rename' });
         const delBtn = button('✕', async () => {
           if (!(await confirmDialog('Delete field', `Delete field "${f.field.text}"?`, 'Delete'))) return;
-          await edit({ op: 'hdel', field_b64: f.field.b64 });
-        }, { class: 'btn small danger', title: 'Delete field' });
-        tr.append(h('td', { class: 'mono' }, f.field.text), h('td', {}, valueCell(f.value)), h('td', { class: 'actions' }, editBtn, delBtn));
+          await edit({ op: 'hdel', field_b64: whole(f.field).b64 });
+        }, { class: 'btn small danger', title: 'Delete field', 'data-testid': 'hash-delete' });
+        tr.append(h('td', { class: 'mono' }, f.field.text), h('td', {}, valueCell(f.value)), h('td', { class: 'actions' }, editBtn, renameBtn, delBtn));
         rows.append(tr);
       }
     };
@@ -205,14 +220,21 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         const index = start + i;
         rows.append(h('tr', {}, h('td', { class: 'num' }, String(index)), h('td', {}, valueCell(b)), h('td', { class: 'actions' },
           button('Edit', async () => {
-            const next = await promptDialog(`New value at index ${index}:`, b.text);
+            const next = await promptDialog(`New value at index ${index}:`, whole(b).text);
             if (next === null) return;
             await edit({ op: 'lset', index, value_b64: typedB64(next) });
           }, { class: 'btn small' }),
+          button('Insert', async () => {
+            const next = await promptDialog(`Value to insert next to "${preview(b, 60)}" (before it; start with > to insert after):`, '');
+            if (next === null) return;
+            const after = next.startsWith('>');
+            await edit({ op: 'linsert', pivot_b64: whole(b).b64, after, value_b64: typedB64(after ? next.slice(1) : next) });
+          }, { class: 'btn small', 'data-testid': 'list-insert' }),
           button('✕', async () => {
-            if (!(await confirmDialog('Remove item', `Remove every occurrence of "${preview(b, 60)}" from the list?`, 'Remove'))) return;
-            await edit({ op: 'lrem', value_b64: b.b64 });
-          }, { class: 'btn small danger' }))));
+            const n = await removeCount(b);
+            if (n === null) return;
+            await edit({ op: 'lrem', value_b64: whole(b).b64, count: n });
+          }, { class: 'btn small danger', 'data-testid': 'list-remove' }))));
       });
       offset = start + items.length;
     };
@@ -229,8 +251,25 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     body.replaceChildren(
       h('table', { class: 'grid', 'data-testid': 'list-table' }, h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, 'value'), h('th', {}, ''))), rows),
       more,
-      h('div', { class: 'row add-row' }, value, button('LPUSH', () => edit({ op: 'lpush', value_b64: typedB64(value.value) })), button('RPUSH', () => edit({ op: 'rpush', value_b64: typedB64(value.value) }))),
+      h('div', { class: 'row add-row' }, value, button('LPUSH', () => edit({ op: 'lpush', value_b64: typedB64(value.value) }), { 'data-testid': 'list-lpush' }), button('RPUSH', () => edit({ op: 'rpush', value_b64: typedB64(value.value) }), { 'data-testid': 'list-rpush' }),
+        button('LPOP', async () => {
+          if (await confirmDialog('Pop the head', 'Remove and discard the first item of the list (LPOP)?', 'LPOP')) await edit({ op: 'lpop' });
+        }, { 'data-testid': 'list-lpop' }),
+        button('RPOP', async () => {
+          if (await confirmDialog('Pop the tail', 'Remove and discard the last item of the list (RPOP)?', 'RPOP')) await edit({ op: 'rpop' });
+        }, { 'data-testid': 'list-rpop' })),
     );
+  }
+
+  /** Asks how many occurrences of `b` to remove (LREM count): null when cancelled. */
+  async function removeCount(b: Bytes): Promise<number | null> {
+    const input = await promptDialog(`Remove occurrences of "${preview(b, 60)}": how many? 1 removes the first one from the head, 3 the first three, -1 the last one, 0 every occurrence.`, '1');
+    if (input === null) return null;
+    const n = Number(input.trim());
+    if (!Number.isInteger(n)) throw new Error(`"${input}" is not a whole number`);
+    const what = n === 0 ? 'every occurrence' : n > 0 ? `the first ${n === 1 ? 'occurrence' : `${n} occurrences`} from the head` : `the last ${n === -1 ? 'occurrence' : `${-n} occurrences`} from the tail`;
+    if (!(await confirmDialog('Remove from list', `Remove ${what} of "${preview(b, 60)}" (LREM ${n})?`, 'Remove'))) return null;
+    return n;
   }
 
   function renderSet(kv: KeyValue): void {
@@ -238,7 +277,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     const addRows = (members: Bytes[]) => {
       for (const m of members) rows.append(h('tr', {}, h('td', {}, valueCell(m)), h('td', { class: 'actions' }, button('✕', async () => {
         if (!(await confirmDialog('Remove member', `Remove "${preview(m, 60)}"?`, 'Remove'))) return;
-        await edit({ op: 'srem', member_b64: m.b64 });
+        await edit({ op: 'srem', member_b64: whole(m).b64 });
       }, { class: 'btn small danger' }))));
     };
     addRows(valuePage(kv, 'set').members ?? []);
@@ -266,11 +305,11 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
           if (s === null) return;
           const score = Number(s);
           if (!Number.isFinite(score)) throw new Error(`"${s}" is not a number`);
-          await edit({ op: 'zadd', member_b64: m.member.b64, score });
+          await edit({ op: 'zadd', member_b64: whole(m.member).b64, score });
         }, { class: 'btn small' }),
         button('✕', async () => {
           if (!(await confirmDialog('Remove member', `Remove "${preview(m.member, 60)}"?`, 'Remove'))) return;
-          await edit({ op: 'zrem', member_b64: m.member.b64 });
+          await edit({ op: 'zrem', member_b64: whole(m.member).b64 });
         }, { class: 'btn small danger' })))));
       offset = start + members.length;
     };
@@ -337,7 +376,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
         renderStream(kv);
         break;
       case 'ReJSON-RL':
-        body.replaceChildren(bytesViewer({ text: JSON.stringify(valuePage(kv, 'json').json), b64: '' }, valuePage(kv, 'json').json));
+        body.replaceChildren(bytesViewer({ text: JSON.stringify(valuePage(kv, 'json').json), b64: '', binary: false }, { format: 'json', json: valuePage(kv, 'json').json }));
         break;
       default:
         body.replaceChildren(empty(`Redscope cannot show values of type ${(kv.value as { unsupported?: string }).unsupported ?? kv.type} yet; use the console (Server page).`));

@@ -138,7 +138,7 @@ pub fn cluster_seed(cfg: &RedisConfig, i: usize) -> Option<RedisConfig> {
 }
 
 async fn connect_cluster(cfg: &RedisConfig, nodes: &[(String, u16)]) -> Result<ClusterConnection> {
-    let client = cluster_builder(cfg, nodes)?.build()?;
+    let client = cluster_builder(cfg, nodes).await?.build()?;
     open_cluster(cfg, client).await
 }
 
@@ -153,14 +153,17 @@ pub(crate) async fn connect_cluster_push(
             "sharded pub/sub listeners need a redis+cluster:// configuration".into(),
         ));
     };
-    let client = cluster_builder(cfg, nodes)?
+    let client = cluster_builder(cfg, nodes)
+        .await?
         .use_protocol(redis::ProtocolVersion::RESP3)
         .push_sender(push)
         .build()?;
     open_cluster(cfg, client).await
 }
 
-fn cluster_builder(
+/// The redis-rs Cluster client builder for the seeds: credentials, TLS, and with an SSH tunnel a
+/// resolver that maps every node address the Cluster announces to a forwarder through it.
+async fn cluster_builder(
     cfg: &RedisConfig,
     nodes: &[(String, u16)],
 ) -> Result<redis::cluster::ClusterClientBuilder> {
@@ -183,6 +186,18 @@ fn cluster_builder(
         if let Some(certs) = crate::tls::certificates(cfg)? {
             builder = builder.certs(certs);
         }
+    }
+    #[cfg(feature = "ssh")]
+    if let Some(ssh) = &cfg.ssh {
+        let tunnel = crate::ssh::tunnel(ssh, cfg.connect_timeout).await?;
+        builder = builder.async_dns_resolver(crate::ssh::TunnelResolver(tunnel));
+    }
+    #[cfg(not(feature = "ssh"))]
+    if let Some(ssh) = &cfg.ssh {
+        return Err(Error::Config(format!(
+            "{} needs an SSH tunnel, but this build of redscope has no `ssh` feature",
+            ssh.display()
+        )));
     }
     Ok(builder)
 }

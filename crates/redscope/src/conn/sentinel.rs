@@ -147,10 +147,13 @@ pub async fn resolve_sentinel_master(cfg: &RedisConfig) -> Result<RedisConfig> {
             connect_timeout: cfg.connect_timeout,
             response_timeout: cfg.response_timeout,
             tls_ca: cfg.tls_ca.clone(),
+            tls_client: cfg.tls_client.clone(),
+            ssh: cfg.ssh.clone(),
             ..RedisConfig::default()
         };
         let asked = async {
-            let mut c = client(&scfg)?
+            let mut c = client(&scfg)
+                .await?
                 .get_multiplexed_async_connection_with_config(
                     &AsyncConnectionConfig::new()
                         .set_connection_timeout(Some(cfg.connect_timeout))

@@ -10,9 +10,55 @@ use super::sentinel::resolve_sentinel_master;
 use crate::config::{Endpoint, RedisConfig, Topology};
 use crate::error::{Error, Result};
 
-/// A redis-rs client for this configuration's (first) server.
-pub fn client(cfg: &RedisConfig) -> Result<redis::Client> {
-    crate::tls::client(cfg, cfg.connection_info()?)
+/// A redis-rs client for this configuration's (first) server; through its SSH tunnel when it
+/// has one (the tunnel is opened on first use).
+pub async fn client(cfg: &RedisConfig) -> Result<redis::Client> {
+    let cfg = reach(cfg).await?;
+    crate::tls::client(&cfg, cfg.connection_info()?)
+}
+
+/// `cfg` with its endpoint replaced by a loopback forwarder through its SSH tunnel (unchanged
+/// without SSH). Only the last step before connecting calls this: everywhere else addresses
+/// stay the servers' own (shown to people, compared after failovers).
+pub(crate) async fn reach(cfg: &RedisConfig) -> Result<RedisConfig> {
+    let Some(ssh) = &cfg.ssh else {
+        return Ok(cfg.clone());
+    };
+    #[cfg(feature = "ssh")]
+    {
+        use crate::ssh::Target;
+        let tunnel = crate::ssh::tunnel(ssh, cfg.connect_timeout).await?;
+        let (target, tls) = match &cfg.endpoint {
+            Endpoint::Tcp { host, port } => (Target::Tcp(host.clone(), *port), None),
+            Endpoint::Tls {
+                host,
+                port,
+                insecure,
+            } => (Target::Tcp(host.clone(), *port), Some(*insecure)),
+            Endpoint::Unix { path } => (Target::Unix(path.clone()), None),
+        };
+        let local = tunnel.forward(target).await?;
+        let mut c = cfg.clone();
+        c.ssh = None;
+        let host = local.ip().to_string();
+        c.endpoint = match tls {
+            Some(insecure) => Endpoint::Tls {
+                host,
+                port: local.port(),
+                insecure,
+            },
+            None => Endpoint::Tcp {
+                host,
+                port: local.port(),
+            },
+        };
+        Ok(c)
+    }
+    #[cfg(not(feature = "ssh"))]
+    Err(Error::Config(format!(
+        "{} needs an SSH tunnel, but this build of redscope has no `ssh` feature",
+        ssh.display()
+    )))
 }
 
 /// An auto-reconnecting connection to the one server `cfg.endpoint` names.
@@ -24,7 +70,7 @@ pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager> {
         .set_response_timeout(Some(cfg.response_timeout))
         .set_number_of_retries(1)
         .set_max_delay(Duration::from_secs(2));
-    let fut = ConnectionManager::new_with_config(client(cfg)?, config);
+    let fut = ConnectionManager::new_with_config(client(cfg).await?, config);
     match tokio::time::timeout(cfg.connect_timeout + cfg.response_timeout, fut).await {
         Ok(res) => res.map_err(|e| crate::tls::classify(cfg, e)),
         Err(_) => Err(Error::Timeout(cfg.connect_timeout)),
@@ -42,7 +88,8 @@ pub async fn connect_blocking(cfg: &RedisConfig) -> Result<MultiplexedConnection
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(cfg.connect_timeout))
         .set_response_timeout(None);
-    client(&cfg)?
+    client(&cfg)
+        .await?
         .get_multiplexed_async_connection_with_config(&config)
         .await
         .map_err(|e| crate::tls::classify(&cfg, e))

@@ -2,7 +2,7 @@
 //! pattern, SCAN glob, where its TTL comes from, how its value is encoded and which view shows
 //! it. Key builders, invalidation globs, findings, the series view and the UI all read it here.
 //!
-//! A pattern is written as in the docs, `:`-separated: `market:ticker:{exchange}:{symbol}`. When
+//! A pattern is written as in the docs, `:`-separated: `ticker:{exchange}:{symbol}`. When
 //! a concrete key is [`classify`]d, literal segments match themselves; `{date}` (YYYY-MM-DD),
 //! `{window_s}`, `{window_index}` (digits), `{hash}` and `{timeframe}` match one non-empty
 //! segment; any other placeholder matches one or more non-empty segments (`ts:{series}` holds
@@ -13,14 +13,10 @@ use serde::Serialize;
 use crate::keyspace::glob_escape;
 use crate::ttl::DataType;
 
-/// Namespace of the market data keys.
-pub const MARKET_PREFIX: &str = "market";
 /// Key of the signal buffer.
 pub const SIGNAL_BUFFER_KEY: &str = "signals:buffer";
 /// Key of the market data stream (`market:data`, as the Python services name it).
 pub const MARKET_STREAM_KEY: &str = "market:data";
-/// Namespace of cached query results (`query:{kind}:{hash}`).
-pub const QUERY_PREFIX: &str = "query";
 
 /// Where a key's TTL comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -97,9 +93,9 @@ pub enum Shape {
 pub struct LayoutEntry {
     /// Stable name: the data type's name where the entry has one (`ticker`, `candles_1m`, …).
     pub name: &'static str,
-    /// The key pattern as written, e.g. `market:ticker:{exchange}:{symbol}`.
+    /// The key pattern as written, e.g. `ticker:{exchange}:{symbol}`.
     pub pattern: &'static str,
-    /// The SCAN glob of every key of the entry, e.g. `market:ticker:*`.
+    /// The SCAN glob of every key of the entry, e.g. `ticker:*`.
     pub glob: &'static str,
     /// The TTL policy's data type of these keys (and of their findings).
     #[serde(serialize_with = "data_type_name")]
@@ -140,64 +136,73 @@ const fn cached(
 /// Last price per exchange and symbol.
 pub static TICKER: LayoutEntry = cached(
     "ticker",
-    "market:ticker:{exchange}:{symbol}",
-    "market:ticker:*",
+    "ticker:{exchange}:{symbol}",
+    "ticker:*",
     DataType::Ticker,
 );
 /// Order book snapshot per exchange and symbol.
 pub static ORDER_BOOK: LayoutEntry = cached(
     "orderbook",
-    "market:orderbook:{exchange}:{symbol}",
-    "market:orderbook:*",
+    "orderbook:{exchange}:{symbol}",
+    "orderbook:*",
     DataType::OrderBook,
 );
 /// Recent trades per exchange and symbol.
 pub static TRADES: LayoutEntry = cached(
     "trades",
-    "market:trades:{exchange}:{symbol}",
-    "market:trades:*",
+    "trades:{exchange}:{symbol}",
+    "trades:*",
     DataType::Trades,
 );
 /// 1-minute candles per exchange and symbol.
 pub static CANDLES_1M: LayoutEntry = cached(
     "candles_1m",
-    "market:candles:1m:{exchange}:{symbol}",
-    "market:candles:1m:*",
+    "candles:1m:{exchange}:{symbol}",
+    "candles:1m:*",
     DataType::Candles1m,
 );
 /// 5-minute candles per exchange and symbol.
 pub static CANDLES_5M: LayoutEntry = cached(
     "candles_5m",
-    "market:candles:5m:{exchange}:{symbol}",
-    "market:candles:5m:*",
+    "candles:5m:{exchange}:{symbol}",
+    "candles:5m:*",
     DataType::Candles5m,
 );
 /// A strategy's signal per symbol.
 pub static SIGNAL: LayoutEntry = cached(
     "signal",
-    "market:signal:{strategy}:{symbol}",
-    "market:signal:*",
+    "signal:{strategy}:{symbol}",
+    "signal:*",
     DataType::Signals,
 );
-/// The market snapshot per symbol.
+/// The market snapshot per symbol (`cache_market_data`).
 pub static MARKET_DATA: LayoutEntry = cached(
     "market_data",
-    "market:data:{symbol}",
-    "market:data:*",
+    "market_data:{symbol}",
+    "market_data:*",
     DataType::MarketData,
 );
-/// The quote (bid/ask) per symbol.
-pub static QUOTE: LayoutEntry = cached(
-    "quote",
-    "market:quote:{symbol}",
-    "market:quote:*",
-    DataType::Quotes,
+/// The quote (bid/ask) per symbol (`cache_quote`).
+pub static QUOTE: LayoutEntry = cached("quote", "quote:{symbol}", "quote:*", DataType::Quotes);
+/// On-chain metrics per symbol (`onchain_metrics:{symbol}`, 5 min).
+pub static ONCHAIN: LayoutEntry = cached(
+    "onchain",
+    "onchain_metrics:{symbol}",
+    "onchain_metrics:*",
+    DataType::OnChain,
+);
+/// Social sentiment per symbol (1 min).
+pub static SENTIMENT: LayoutEntry = cached(
+    "sentiment",
+    "sentiment:{symbol}",
+    "sentiment:*",
+    DataType::Sentiment,
 );
 /// API calls per exchange endpoint in one fixed window (`INCR`; expires with the window).
 pub static API_CALLS: LayoutEntry = LayoutEntry {
     name: "api_calls",
-    pattern: "market:api_calls:{exchange}:{endpoint}:{window_s}:{window_index}",
-    glob: "market:api_calls:*",
+    pattern: "api_calls:{exchange}:{endpoint}:{window_s}:{window_index}",
+    glob: "api_calls:*",
     data_type: Some(DataType::RateLimits),
     ttl: TtlSource::Window,
     encoding: Encoding::Counter,
@@ -213,18 +218,18 @@ pub static FEATURES: LayoutEntry = LayoutEntry {
         DataType::Features,
     )
 };
-/// A backtest's result by the hash of its parameters.
+/// A strategy's backtest result (`backtest:{strategy_id}`, 24 h).
 pub static BACKTEST: LayoutEntry = cached(
     "backtest",
-    "query:backtest:{hash}",
-    "query:backtest:*",
+    "backtest:{strategy_id}",
+    "backtest:*",
     DataType::Backtests,
 );
-/// A position-sizing result by the hash of its parameters.
+/// A position-sizing result by the hash of its parameters (1 min).
 pub static POSITION_SIZING: LayoutEntry = cached(
     "position_sizing",
-    "query:position_sizing:{hash}",
-    "query:position_sizing:*",
+    "position_sizing:{hash}",
+    "position_sizing:*",
     DataType::PositionSizing,
 );
 /// The signal buffer: the last 1000 signals.
@@ -279,7 +284,7 @@ pub static SESSION: LayoutEntry = LayoutEntry {
 };
 
 /// Every entry of the layout.
-pub static ENTRIES: [&LayoutEntry; 17] = [
+pub static ENTRIES: [&LayoutEntry; 19] = [
     &TICKER,
     &ORDER_BOOK,
     &TRADES,
@@ -288,6 +293,8 @@ pub static ENTRIES: [&LayoutEntry; 17] = [
     &SIGNAL,
     &MARKET_DATA,
     &QUOTE,
+    &ONCHAIN,
+    &SENTIMENT,
     &API_CALLS,
     &FEATURES,
     &BACKTEST,
@@ -352,7 +359,7 @@ fn is_date(s: &[u8]) -> bool {
 
 impl LayoutEntry {
     /// The literal text before the first placeholder (the whole pattern when it has none):
-    /// `market:ticker:`, `ts:`, `signals:buffer`.
+    /// `ticker:`, `ts:`, `signals:buffer`.
     pub fn prefix(&self) -> &'static str {
         let p = self.pattern;
         &p[..p.find('{').unwrap_or(p.len())]
@@ -495,16 +502,16 @@ mod tests {
         for key in [
             &b""[..],
             b"market",
-            b"market:ticker",
-            b"market:ticker:binance",
-            b"market:ticker::BTC",
-            b"market:unknown:binance:BTC",
-            b"market:candles:15m:binance:BTC",
-            b"market:api_calls:binance:/v3:sixty:1",
+            b"ticker",
+            b"ticker:binance",
+            b"ticker::BTC",
+            b"market:ticker:binance:BTC",
+            b"candles:15m:binance:BTC",
+            b"api_calls:binance:/v3:sixty:1",
             b"features:AAPL:17-01-2025",
             b"features:AAPL",
-            b"query:backtest:a:b",
-            b"query:other:0123456789abcdef0123456789abcdef",
+            b"backtest:",
+            b"position_sizing:a:b",
             b"signals:buffer:2",
             b"ts:",
             b"ohlcv:AAPL",
@@ -528,9 +535,10 @@ mod tests {
             Some("market_stream")
         );
         assert_eq!(
-            classify(b"market:data:BTC-USDT").map(|e| e.name),
+            classify(b"market_data:BTC-USDT").map(|e| e.name),
             Some("market_data")
         );
+        assert_eq!(classify(b"market:data:BTC-USDT").map(|e| e.name), None);
         assert_eq!(
             classify(b"ohlcv:BTC:USDT:1m").map(|e| e.name),
             Some("ohlcv")
@@ -551,7 +559,7 @@ mod tests {
         }
         let names: std::collections::HashSet<_> = ENTRIES.iter().map(|e| e.name).collect();
         assert_eq!(names.len(), ENTRIES.len(), "names are unique");
-        assert_eq!(SIGNAL.glob_with(&[Some("mom*")]), "market:signal:mom\\*:*");
+        assert_eq!(SIGNAL.glob_with(&[Some("mom*")]), "signal:mom\\*:*");
         assert_eq!(
             FEATURES.glob_with(&[None, Some("2025-01-17")]),
             "features:*:2025-01-17"
@@ -605,7 +613,7 @@ mod tests {
 
     #[test]
     fn hostile_keys_are_classified_in_linear_time() {
-        let key = format!("market:api_calls:{}x", "x:".repeat(200_000));
+        let key = format!("api_calls:{}x", "x:".repeat(200_000));
         let started = std::time::Instant::now();
         assert!(classify(key.as_bytes()).is_none());
         assert!(started.elapsed() < std::time::Duration::from_secs(2));

@@ -6,13 +6,14 @@
 //! # Key layout
 //!
 //! Every key's pattern, SCAN glob, TTL source, encoding and UI view is in the one registry,
-//! [`layout`] (e.g. `market:ticker:{exchange}:{symbol}`, TTL ticker, JSON); the builders here
-//! fill its patterns and [`patterns`] derives its globs.
+//! [`layout`] (e.g. `ticker:{exchange}:{symbol}`, TTL ticker, JSON, as the Python services
+//! write them); the builders here fill its patterns and [`patterns`] derives its globs.
 //!
-//! Invalidation patterns (SCAN + UNLINK, names matched literally): by exchange
-//! `market:*:{exchange}:*`, by symbol `market:*:{symbol}`, by strategy
-//! `market:signal:{strategy}:*`; [`MarketDataCache::invalidate_pattern`] is relative to
-//! `market:` (the Python services' `flush_pattern('ticker:binance:*')`).
+//! Invalidation (SCAN + UNLINK, names matched literally) runs one glob per layout entry that
+//! has the placeholder: by exchange `ticker:{exchange}:*`, `orderbook:{exchange}:*`, …; by
+//! symbol `ticker:*:{symbol}`, `quote:{symbol}`, …; by strategy `signal:{strategy}:*`; so
+//! other keys that merely contain the name (locks, limits) are never touched.
+//! [`MarketDataCache::invalidate_pattern`] takes a glob as is (`flush_pattern('ticker:binance:*')`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -28,7 +29,7 @@ use crate::ttl::{DataType, Expiry};
 
 pub mod layout;
 
-pub use layout::{classify, LayoutEntry, Shape, MARKET_PREFIX, QUERY_PREFIX, SIGNAL_BUFFER_KEY};
+pub use layout::{classify, LayoutEntry, Shape, SIGNAL_BUFFER_KEY};
 
 /// Signals kept by the buffer.
 pub const SIGNAL_BUFFER_CAPACITY: usize = 1000;
@@ -112,8 +113,22 @@ impl MarketDataCache {
         symbol: &str,
         t: &T,
     ) -> Result<bool> {
+        self.set_ticker_with_ttl(exchange, symbol, t, None).await
+    }
+
+    /// Caches a ticker with this TTL (`set_ticker(…, ttl=2)`), the policy's with `None`.
+    pub async fn set_ticker_with_ttl<T: Serialize>(
+        &self,
+        exchange: &str,
+        symbol: &str,
+        t: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         let key = Self::ticker_key(exchange, symbol)?;
-        self.cache.typed(DataType::Ticker).set(&key, t).await
+        self.cache
+            .typed(DataType::Ticker)
+            .set_with_ttl(&key, t, ttl)
+            .await
     }
 
     /// A cached ticker.
@@ -241,8 +256,23 @@ impl MarketDataCache {
         symbol: &str,
         signal: &T,
     ) -> Result<bool> {
+        self.set_signal_with_ttl(strategy, symbol, signal, None)
+            .await
+    }
+
+    /// Caches a signal with this TTL (`set_signal(…, ttl=30)`), the policy's with `None`.
+    pub async fn set_signal_with_ttl<T: Serialize>(
+        &self,
+        strategy: &str,
+        symbol: &str,
+        signal: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         let key = Self::signal_key(strategy, symbol)?;
-        self.cache.typed(DataType::Signals).set(&key, signal).await
+        self.cache
+            .typed(DataType::Signals)
+            .set_with_ttl(&key, signal, ttl)
+            .await
     }
 
     /// A cached strategy signal.
@@ -265,8 +295,73 @@ impl MarketDataCache {
 
     /// Caches the market snapshot for a symbol (TTL market_data, 30 s by default).
     pub async fn set_market_data<T: Serialize>(&self, symbol: &str, data: &T) -> Result<bool> {
+        self.cache_market_data(symbol, data, None).await
+    }
+
+    /// `cache_market_data(cache, symbol, data, ttl=30)`: the snapshot with this TTL, the
+    /// policy's with `None`.
+    pub async fn cache_market_data<T: Serialize>(
+        &self,
+        symbol: &str,
+        data: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
         let key = Self::market_data_key(symbol)?;
-        self.cache.typed(DataType::MarketData).set(&key, data).await
+        self.cache
+            .typed(DataType::MarketData)
+            .set_with_ttl(&key, data, ttl)
+            .await
+    }
+
+    /// `get_cached_market_data(cache, symbol)`.
+    pub async fn get_cached_market_data<T: DeserializeOwned>(
+        &self,
+        symbol: &str,
+    ) -> Result<Option<T>> {
+        self.get_market_data(symbol).await
+    }
+
+    /// Caches on-chain metrics for a symbol at `onchain_metrics:{symbol}` (5 min by default).
+    pub async fn set_onchain_metrics<T: Serialize>(
+        &self,
+        symbol: &str,
+        metrics: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let key = layout::ONCHAIN.key(&[segment("symbol", symbol)?]);
+        self.cache
+            .typed(DataType::OnChain)
+            .set_with_ttl(&key, metrics, ttl)
+            .await
+    }
+
+    /// Cached on-chain metrics for a symbol.
+    pub async fn get_onchain_metrics<T: DeserializeOwned>(
+        &self,
+        symbol: &str,
+    ) -> Result<Option<T>> {
+        let key = layout::ONCHAIN.key(&[segment("symbol", symbol)?]);
+        self.cache.typed(DataType::OnChain).get(&key).await
+    }
+
+    /// Caches social sentiment for a symbol at `sentiment:{symbol}` (1 min by default).
+    pub async fn set_sentiment<T: Serialize>(
+        &self,
+        symbol: &str,
+        sentiment: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let key = layout::SENTIMENT.key(&[segment("symbol", symbol)?]);
+        self.cache
+            .typed(DataType::Sentiment)
+            .set_with_ttl(&key, sentiment, ttl)
+            .await
+    }
+
+    /// Cached social sentiment for a symbol.
+    pub async fn get_sentiment<T: DeserializeOwned>(&self, symbol: &str) -> Result<Option<T>> {
+        let key = layout::SENTIMENT.key(&[segment("symbol", symbol)?]);
+        self.cache.typed(DataType::Sentiment).get(&key).await
     }
 
     /// The cached market snapshot for a symbol.
@@ -349,16 +444,13 @@ impl MarketDataCache {
     /// Removes every cached item of an exchange (tickers, books, trades, candles, API counters);
     /// returns the count.
     pub async fn invalidate_exchange(&self, exchange: &str) -> Result<u64> {
-        self.cache
-            .invalidate_pattern(&patterns::exchange(exchange)?)
-            .await
+        self.invalidate_all(&patterns::exchange(exchange)?).await
     }
 
-    /// Removes every cached item of a symbol on any exchange, its signals, market data and quote.
+    /// Removes every cached item of a symbol on any exchange: tickers, books, trades, candles,
+    /// signals, market data, quote, on-chain metrics and sentiment.
     pub async fn invalidate_symbol(&self, symbol: &str) -> Result<u64> {
-        self.cache
-            .invalidate_pattern(&patterns::symbol(symbol)?)
-            .await
+        self.invalidate_all(&patterns::symbol(symbol)?).await
     }
 
     /// Removes the signals of one strategy, or of all strategies with `None`.
@@ -368,14 +460,20 @@ impl MarketDataCache {
             .await
     }
 
-    /// Removes the market keys matching a glob relative to `market:` (e.g. `ticker:binance:*`).
+    /// Removes the keys matching a glob, e.g. `ticker:binance:*` (`flush_pattern`).
     pub async fn invalidate_pattern(&self, pattern: &str) -> Result<u64> {
         if pattern.is_empty() {
             return Err(Error::InvalidInput("the pattern must not be empty".into()));
         }
-        self.cache
-            .invalidate_pattern(&format!("{MARKET_PREFIX}:{pattern}"))
-            .await
+        self.cache.invalidate_pattern(pattern).await
+    }
+
+    async fn invalidate_all(&self, globs: &[String]) -> Result<u64> {
+        let mut n = 0;
+        for g in globs {
+            n += self.cache.invalidate_pattern(g).await?;
+        }
+        Ok(n)
     }
 }
 
@@ -383,25 +481,65 @@ impl MarketDataCache {
 /// caches' `invalidate_*` methods and the admin service's presets both use these, so they
 /// cannot drift.
 pub mod patterns {
-    use super::layout::{FEATURES, MARKET_PREFIX, SIGNAL};
+    use super::layout::{self, LayoutEntry, FEATURES, SIGNAL};
     use super::segment;
     use crate::error::Result;
-    use crate::keyspace::glob_escape;
 
-    /// Everything cached for an exchange, in every per-exchange entry: `market:*:{exchange}:*`.
-    pub fn exchange(exchange: &str) -> Result<String> {
-        let ex = glob_escape(segment("exchange", exchange)?);
-        Ok(format!("{MARKET_PREFIX}:*:{ex}:*"))
+    /// The market entries with an `{exchange}` placeholder.
+    pub const BY_EXCHANGE: [&LayoutEntry; 6] = [
+        &layout::TICKER,
+        &layout::ORDER_BOOK,
+        &layout::TRADES,
+        &layout::CANDLES_1M,
+        &layout::CANDLES_5M,
+        &layout::API_CALLS,
+    ];
+
+    /// The market entries with a `{symbol}` placeholder.
+    pub const BY_SYMBOL: [&LayoutEntry; 10] = [
+        &layout::TICKER,
+        &layout::ORDER_BOOK,
+        &layout::TRADES,
+        &layout::CANDLES_1M,
+        &layout::CANDLES_5M,
+        &layout::SIGNAL,
+        &layout::MARKET_DATA,
+        &layout::QUOTE,
+        &layout::ONCHAIN,
+        &layout::SENTIMENT,
+    ];
+
+    /// The glob of `entry` with `name` in the placeholder called `placeholder`, the others `*`.
+    fn glob_of(entry: &LayoutEntry, placeholder: &str, name: &str) -> String {
+        let parts: Vec<Option<&str>> = entry
+            .pattern
+            .split(':')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .map(|p| (p == placeholder).then_some(name))
+            .collect();
+        entry.glob_with(&parts)
     }
 
-    /// Everything cached for a symbol on any exchange, in every market entry:
-    /// `market:*:{symbol}`.
-    pub fn symbol(symbol: &str) -> Result<String> {
-        let sym = glob_escape(segment("symbol", symbol)?);
-        Ok(format!("{MARKET_PREFIX}:*:{sym}"))
+    /// Everything cached for an exchange: one glob per entry, e.g. `ticker:{exchange}:*`.
+    pub fn exchange(exchange: &str) -> Result<Vec<String>> {
+        let ex = segment("exchange", exchange)?;
+        Ok(BY_EXCHANGE
+            .iter()
+            .map(|e| glob_of(e, "exchange", ex))
+            .collect())
     }
 
-    /// The signals of one strategy (`market:signal:{strategy}:*`), or of all with `None`.
+    /// Everything cached for a symbol on any exchange: one glob per entry, e.g.
+    /// `ticker:*:{symbol}`, `quote:{symbol}`.
+    pub fn symbol(symbol: &str) -> Result<Vec<String>> {
+        let sym = segment("symbol", symbol)?;
+        Ok(BY_SYMBOL
+            .iter()
+            .map(|e| glob_of(e, "symbol", sym))
+            .collect())
+    }
+
+    /// The signals of one strategy (`signal:{strategy}:*`), or of all with `None`.
     pub fn signals(strategy: Option<&str>) -> Result<String> {
         Ok(match strategy {
             Some(s) => SIGNAL.glob_with(&[Some(segment("strategy", s)?)]),
@@ -507,6 +645,13 @@ impl FeatureCache {
             .await
     }
 
+    /// `invalidate(symbol, date)`: removes one symbol's features of one day; true when they
+    /// were cached.
+    pub async fn invalidate(&self, symbol: &str, date: NaiveDate) -> Result<bool> {
+        let key = Self::key(symbol, date)?;
+        Ok(self.cache.delete(&[&key]).await? > 0)
+    }
+
     /// Removes every cached day of a symbol; returns the count.
     pub async fn invalidate_symbol(&self, symbol: &str) -> Result<u64> {
         self.cache
@@ -600,8 +745,8 @@ impl SignalBuffer {
     }
 }
 
-/// Expensive query results keyed by a stable hash of their parameters (the query-result cache): backtests
-/// (24 h) and position sizing (1 min).
+/// Expensive query results: a strategy's backtest at `backtest:{strategy_id}` (24 h) and
+/// position sizing by a stable hash of its parameters, `position_sizing:{hash}` (1 min).
 #[derive(Debug, Clone)]
 pub struct QueryCache {
     cache: Cache,
@@ -613,18 +758,27 @@ impl QueryCache {
         QueryCache { cache }
     }
 
-    /// `query:{kind}:{hash}`, where the hash is the same for equal parameters whatever the order
-    /// of their map keys, in every process and version. The kinds the library caches itself
-    /// are [`layout::BACKTEST`] and [`layout::POSITION_SIZING`].
+    /// `{kind}:{hash}`, where the hash is the same for equal parameters whatever the order
+    /// of their map keys, in every process and version (`position_sizing:{hash}`).
     pub fn key<P: Serialize + ?Sized>(kind: &str, params: &P) -> Result<String> {
         Ok(format!(
-            "{QUERY_PREFIX}:{}:{}",
+            "{}:{}",
             segment("query kind", kind)?,
             Self::hash(params)?
         ))
     }
 
-    /// The key of a result cached as `entry` ([`layout::BACKTEST`], [`layout::POSITION_SIZING`]).
+    /// `backtest:{strategy_id}`.
+    pub fn backtest_key(strategy_id: &str) -> Result<String> {
+        if strategy_id.is_empty() || strategy_id.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidInput(format!(
+                "strategy id {strategy_id:?} must be non-empty, without whitespace"
+            )));
+        }
+        Ok(layout::BACKTEST.key(&[strategy_id]))
+    }
+
+    /// The key of a result cached as `entry` ([`layout::POSITION_SIZING`]).
     fn entry_key<P: Serialize + ?Sized>(entry: &LayoutEntry, params: &P) -> Result<String> {
         Ok(entry.key(&[&Self::hash(params)?]))
     }
@@ -637,15 +791,14 @@ impl QueryCache {
         Ok(format!("{:032x}", fnv1a_128(&canonical)))
     }
 
-    /// A backtest's result, computed once per parameter set and kept 24 h.
-    pub async fn backtest<P, T, F, Fut>(&self, params: &P, compute: F) -> Result<T>
+    /// A strategy's backtest result, computed once and kept 24 h (`get_backtest_results`).
+    pub async fn backtest<T, F, Fut>(&self, strategy_id: &str, compute: F) -> Result<T>
     where
-        P: Serialize + ?Sized,
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let key = Self::entry_key(&layout::BACKTEST, params)?;
+        let key = Self::backtest_key(strategy_id)?;
         self.cache
             .typed(DataType::Backtests)
             .get_or_compute(&key, compute)
@@ -667,13 +820,33 @@ impl QueryCache {
             .await
     }
 
-    /// A cached backtest result, if any.
-    pub async fn get_backtest<P: Serialize + ?Sized, T: DeserializeOwned>(
+    /// A strategy's cached backtest result, if any.
+    pub async fn get_backtest<T: DeserializeOwned>(&self, strategy_id: &str) -> Result<Option<T>> {
+        let key = Self::backtest_key(strategy_id)?;
+        self.cache.typed(DataType::Backtests).get(&key).await
+    }
+
+    /// Caches a strategy's backtest result (24 h by default, or `ttl`).
+    pub async fn set_backtest<T: Serialize>(
+        &self,
+        strategy_id: &str,
+        result: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool> {
+        let key = Self::backtest_key(strategy_id)?;
+        self.cache
+            .typed(DataType::Backtests)
+            .set_with_ttl(&key, result, ttl)
+            .await
+    }
+
+    /// A cached position-sizing result for these parameters, if any.
+    pub async fn get_position_sizing<P: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         params: &P,
     ) -> Result<Option<T>> {
-        let key = Self::entry_key(&layout::BACKTEST, params)?;
-        self.cache.typed(DataType::Backtests).get(&key).await
+        let key = Self::entry_key(&layout::POSITION_SIZING, params)?;
+        self.cache.typed(DataType::PositionSizing).get(&key).await
     }
 
     /// Removes every cached backtest; returns the count.
@@ -734,7 +907,7 @@ mod tests {
         let ka = QueryCache::key("backtest", &a).unwrap();
         assert_eq!(ka, QueryCache::key("backtest", &b).unwrap());
         assert_ne!(ka, QueryCache::key("backtest", &c).unwrap());
-        assert!(ka.starts_with("query:backtest:") && ka.len() == "query:backtest:".len() + 32);
+        assert!(ka.starts_with("backtest:") && ka.len() == "backtest:".len() + 32);
         // Pinned: the hash must not change between versions (other processes share the keys).
         assert_eq!(fnv1a_128(b""), 0x6c62272e07bb014262b821756295c58d);
         assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
@@ -744,7 +917,7 @@ mod tests {
     fn key_segments_are_checked() {
         assert_eq!(
             MarketDataCache::ticker_key("binance", "BTC-USDT").unwrap(),
-            "market:ticker:binance:BTC-USDT"
+            "ticker:binance:BTC-USDT"
         );
         for (ex, sym) in [("", "BTC"), ("bin:ance", "BTC"), ("binance", "BTC USDT")] {
             assert_eq!(
@@ -805,7 +978,7 @@ mod tests {
             (MarketDataCache::quote_key("BTC").unwrap(), &layout::QUOTE),
             (FeatureCache::key("AAPL", d).unwrap(), &layout::FEATURES),
             (
-                QueryCache::entry_key(&layout::BACKTEST, &params).unwrap(),
+                QueryCache::backtest_key("momentum_v2").unwrap(),
                 &layout::BACKTEST,
             ),
             (
@@ -818,18 +991,15 @@ mod tests {
             assert_eq!(classify(key.as_bytes()), Some(entry), "{key}");
         }
         assert_eq!(
-            QueryCache::key("backtest", &params).unwrap(),
-            QueryCache::entry_key(&layout::BACKTEST, &params).unwrap()
+            QueryCache::key("position_sizing", &params).unwrap(),
+            QueryCache::entry_key(&layout::POSITION_SIZING, &params).unwrap()
         );
     }
 
     #[test]
     fn invalidation_globs_come_from_the_layout() {
-        assert_eq!(patterns::signals(None).unwrap(), "market:signal:*");
-        assert_eq!(
-            patterns::signals(Some("mom")).unwrap(),
-            "market:signal:mom:*"
-        );
+        assert_eq!(patterns::signals(None).unwrap(), "signal:*");
+        assert_eq!(patterns::signals(Some("mom")).unwrap(), "signal:mom:*");
         assert_eq!(
             patterns::features_of_symbol("AAPL").unwrap(),
             "features:AAPL:*"
@@ -838,6 +1008,20 @@ mod tests {
             patterns::features_of_date("2025-01-17").unwrap(),
             "features:*:2025-01-17"
         );
-        assert_eq!(patterns::exchange("bin*").unwrap(), "market:*:bin\\*:*");
+        assert_eq!(
+            patterns::exchange("bin*").unwrap(),
+            [
+                "ticker:bin\\*:*",
+                "orderbook:bin\\*:*",
+                "trades:bin\\*:*",
+                "candles:1m:bin\\*:*",
+                "candles:5m:bin\\*:*",
+                "api_calls:bin\\*:*"
+            ]
+        );
+        let sym = patterns::symbol("BTC").unwrap();
+        assert_eq!(sym[0], "ticker:*:BTC");
+        assert!(sym.contains(&"signal:*:BTC".to_string()));
+        assert!(sym.contains(&"onchain_metrics:BTC".to_string()));
     }
 }

@@ -116,23 +116,26 @@ impl MarketTick {
         Ok(())
     }
 
-    /// The entry's fields as strings: known fields first (`bid`/`ask` only when set), numbers in
-    /// their shortest exact decimal form, the timestamp as RFC 3339 UTC with milliseconds.
+    /// The entry's fields as strings, every known field always present (a reader may index
+    /// `fields['bid']`): `symbol`, `price`, `bid` and `ask` (empty when unset), `volume`,
+    /// `timestamp` as Python's `datetime.utcnow().isoformat()` writes it (naive UTC,
+    /// microseconds when non-zero), then the extra fields. Numbers in their shortest exact
+    /// decimal form, as Python's `str(float)`.
     pub fn to_fields(&self) -> Vec<(String, String)> {
+        let num = |x: f64| {
+            let mut out = Vec::with_capacity(24);
+            crate::codec::pyjson::write_float(&mut out, x);
+            String::from_utf8(out).unwrap_or_default()
+        };
         let mut out = Vec::with_capacity(6 + self.extra.len());
         out.push(("symbol".into(), self.symbol.clone()));
-        out.push(("price".into(), self.price.to_string()));
-        if let Some(b) = self.bid {
-            out.push(("bid".into(), b.to_string()));
-        }
-        if let Some(a) = self.ask {
-            out.push(("ask".into(), a.to_string()));
-        }
-        out.push(("volume".into(), self.volume.to_string()));
+        out.push(("price".into(), num(self.price)));
+        out.push(("bid".into(), self.bid.map(num).unwrap_or_default()));
+        out.push(("ask".into(), self.ask.map(num).unwrap_or_default()));
+        out.push(("volume".into(), num(self.volume)));
         out.push((
             "timestamp".into(),
-            self.timestamp
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+            crate::events::naive_utc::format(&self.timestamp),
         ));
         for (k, v) in &self.extra {
             out.push((k.clone(), v.clone()));

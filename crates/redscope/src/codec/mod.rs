@@ -1,20 +1,25 @@
-//! Value encoding for the cache: JSON for plain data (readable by any language), MessagePack for
-//! serde types JSON cannot carry, and transparent zstd compression above a size threshold.
+//! Value encoding for the cache. By default a value is written exactly as Python's
+//! `json.dumps` writes it ([`pyjson`]): `", "`/`": "` separators, `NaN`/`Infinity` tokens,
+//! integers of any width, and a top-level string raw, without quotes (what
+//! `client.set("key", "value")` stores), so redis-py services read every value with
+//! `json.loads` or as the plain string. Compression and MessagePack are opt-in per cache.
 //!
 //! # Wire format (the admin value viewer relies on it; keep it exactly)
 //!
-//! - JSON values are plain UTF-8 JSON with no prefix, so Python/redis-py services read them as is.
-//! - MessagePack values are `0xC1 b'M'` followed by the msgpack bytes (structs as maps).
-//! - Compressed values are `0xC1 b'Z'` followed by one zstd frame whose content is again one of
-//!   these formats.
+//! - [`Format::Json`] (default): Python JSON with no prefix; a top-level string is raw UTF-8.
+//! - [`Format::Auto`] (opt-in): Python JSON, or MessagePack for values JSON cannot carry
+//!   (map keys that are not strings, numbers, booleans or null).
+//! - [`Format::MessagePack`] (opt-in): `0xC1 b'M'` followed by the msgpack bytes (structs as
+//!   maps).
+//! - Compression (opt-in, [`Codec::with_compress_threshold`]): `0xC1 b'Z'` followed by one
+//!   zstd frame whose content is again one of these formats, for values above the threshold.
 //!
 //! `0xC1` can start neither valid UTF-8 nor valid MessagePack, so the marker is unambiguous.
-//! [`Format::Auto`] writes JSON unless the value cannot be JSON (non-string map keys) or holds
-//! NaN/±infinity (JSON would turn them into `null`): those go to MessagePack.
-//! Reads also accept what other writers produce: plain (non-JSON) UTF-8 strings, bare zstd frames
-//! (magic `28 B5 2F FD`), gzip (`1F 8B`), and Python's `NaN`/`Infinity` JSON tokens (as null).
-//! Decompression is bounded ([`Codec::max_decoded`]): a hostile or corrupt value never allocates
-//! without limit.
+//! Reads accept all of these whatever the cache writes, plus what other writers produce: plain
+//! (non-JSON) UTF-8 strings, bare zstd frames (magic `28 B5 2F FD`), gzip (`1F 8B`, Python's
+//! `gzip.compress`), and Python's `NaN`/`Infinity`/`-Infinity` tokens (read as those floats).
+//! Decompression is bounded ([`Codec::max_decoded`]): a hostile or corrupt value never
+//! allocates without limit.
 
 use std::io::Read;
 
@@ -22,6 +27,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+
+pub mod pyjson;
 
 /// First byte of every marked value; invalid as the start of UTF-8 and of MessagePack.
 pub const MARKER: u8 = 0xC1;
@@ -34,7 +41,7 @@ pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 /// Magic number that starts a gzip stream.
 pub const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
 
-/// Default size above which encoded values are compressed (bytes).
+/// A sensible threshold for [`Codec::with_compress_threshold`] (bytes); off by default.
 pub const DEFAULT_COMPRESS_THRESHOLD: usize = 1024;
 /// Default upper bound on the size of a decompressed value (bytes).
 pub const DEFAULT_MAX_DECODED: usize = 256 * 1024 * 1024;
@@ -45,12 +52,14 @@ const MAX_LAYERS: usize = 2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Format {
-    /// JSON when the value can be written as JSON, MessagePack otherwise (e.g. maps whose keys
-    /// are not strings).
+    /// JSON exactly as Python's `json.dumps` writes it (a top-level string raw); values JSON
+    /// cannot carry are refused with a [`Error::Codec`].
     #[default]
-    Auto,
-    /// Always JSON (fails for values JSON cannot represent).
     Json,
+    /// [`Format::Json`], or marked MessagePack for values JSON cannot carry (maps whose keys
+    /// are not strings, numbers, booleans or null). Opt-in: Python reads those only with the
+    /// marker known.
+    Auto,
     /// Always marked MessagePack: smaller and faster, but only readable with the marker known.
     MessagePack,
 }
@@ -67,8 +76,8 @@ pub struct Codec {
 impl Default for Codec {
     fn default() -> Self {
         Codec {
-            format: Format::Auto,
-            compress_threshold: Some(DEFAULT_COMPRESS_THRESHOLD),
+            format: Format::Json,
+            compress_threshold: None,
             level: 3,
             max_decoded: DEFAULT_MAX_DECODED,
         }
@@ -76,7 +85,7 @@ impl Default for Codec {
 }
 
 impl Codec {
-    /// JSON for plain data, MessagePack otherwise, zstd above 1 KiB.
+    /// Python-compatible JSON, no compression.
     pub fn new() -> Self {
         Self::default()
     }
@@ -87,7 +96,8 @@ impl Codec {
         self
     }
 
-    /// Compress encoded values longer than `bytes` (`None` turns compression off).
+    /// Compress encoded values longer than `bytes` with marked zstd (`None`, the default, turns
+    /// compression off). Opt-in: Python readers must strip the `0xC1 'Z'` marker and unzstd.
     pub fn with_compress_threshold(mut self, bytes: Option<usize>) -> Self {
         self.compress_threshold = bytes;
         self
@@ -120,16 +130,16 @@ impl Codec {
         self.max_decoded
     }
 
-    /// Serialises `value` in this codec's format, compressing it when it is large.
+    /// Serialises `value` in this codec's format, compressing it when compression is on and
+    /// the value is large.
     pub fn encode<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>> {
         let plain = match self.format {
-            Format::Json => serde_json::to_vec(value)?,
+            Format::Json => pyjson::to_vec(value)
+                .map_err(|e| Error::Codec(format!("value cannot be JSON: {e}")))?,
             Format::MessagePack => msgpack(value)?,
-            // JSON would silently turn NaN and ±inf into null (a value that no longer reads back
-            // as a float): such values go to MessagePack, which keeps them.
-            Format::Auto => match serde_json::to_vec(value) {
-                Ok(json) if !contains_null(&json) || finite::all_finite(value) => json,
-                _ => msgpack(value)?,
+            Format::Auto => match pyjson::to_vec(value) {
+                Ok(json) => json,
+                Err(_) => msgpack(value)?,
             },
         };
         self.maybe_compress(plain)
@@ -265,7 +275,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Decoded> {
         }
     } else if let Some(v) = serde_json::from_slice::<serde_json::Value>(&payload)
         .ok()
-        .or_else(|| serde_json::from_slice(&nan_as_null(&payload)?).ok())
+        .or_else(|| pyjson::parse(&payload).ok().map(pyjson::PyValue::into_json))
     {
         (PayloadFormat::Json, Some(v))
     } else if let Ok(text) = std::str::from_utf8(&payload) {
@@ -310,218 +320,6 @@ fn is_msgpack(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && bytes[0] == MARKER && bytes[1] == TAG_MSGPACK
 }
 
-/// True when the JSON text has a `null` token (then non-finite floats may have been lost).
-fn contains_null(json: &[u8]) -> bool {
-    json.windows(4).any(|w| w == b"null")
-}
-
-/// A serializer that only walks a value to find non-finite floats.
-mod finite {
-    use serde::ser::{self, Serialize};
-
-    /// True when no `f32`/`f64` inside `value` is NaN or infinite.
-    pub(super) fn all_finite<T: Serialize + ?Sized>(value: &T) -> bool {
-        let mut w = Walker { finite: true };
-        // Errors only stop the walk early; a value JSON accepted walks to the end.
-        let _ = value.serialize(&mut w);
-        w.finite
-    }
-
-    pub(super) struct Walker {
-        finite: bool,
-    }
-
-    #[derive(Debug)]
-    pub(super) struct Stop;
-
-    impl std::fmt::Display for Stop {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("stop")
-        }
-    }
-
-    impl std::error::Error for Stop {}
-
-    impl ser::Error for Stop {
-        fn custom<T: std::fmt::Display>(_: T) -> Self {
-            Stop
-        }
-    }
-
-    impl Walker {
-        fn float(&mut self, x: f64) -> Result<(), Stop> {
-            if x.is_finite() {
-                Ok(())
-            } else {
-                self.finite = false;
-                Err(Stop)
-            }
-        }
-    }
-
-    macro_rules! ok {
-        ($($name:ident: $t:ty),*) => {
-            $(fn $name(self, _: $t) -> Result<(), Stop> { Ok(()) })*
-        };
-    }
-
-    macro_rules! compound {
-        ($($tr:ident :: $m:ident),*) => {
-            $(impl ser::$tr for &mut Walker {
-                type Ok = ();
-                type Error = Stop;
-                fn $m<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Stop> {
-                    v.serialize(&mut **self)
-                }
-                fn end(self) -> Result<(), Stop> {
-                    Ok(())
-                }
-            })*
-        };
-    }
-
-    compound!(
-        SerializeSeq::serialize_element,
-        SerializeTuple::serialize_element,
-        SerializeTupleStruct::serialize_field,
-        SerializeTupleVariant::serialize_field
-    );
-
-    impl ser::SerializeMap for &mut Walker {
-        type Ok = ();
-        type Error = Stop;
-        fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Stop> {
-            k.serialize(&mut **self)
-        }
-        fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Stop> {
-            v.serialize(&mut **self)
-        }
-        fn end(self) -> Result<(), Stop> {
-            Ok(())
-        }
-    }
-
-    impl ser::SerializeStruct for &mut Walker {
-        type Ok = ();
-        type Error = Stop;
-        fn serialize_field<T: Serialize + ?Sized>(
-            &mut self,
-            _: &'static str,
-            v: &T,
-        ) -> Result<(), Stop> {
-            v.serialize(&mut **self)
-        }
-        fn end(self) -> Result<(), Stop> {
-            Ok(())
-        }
-    }
-
-    impl ser::SerializeStructVariant for &mut Walker {
-        type Ok = ();
-        type Error = Stop;
-        fn serialize_field<T: Serialize + ?Sized>(
-            &mut self,
-            _: &'static str,
-            v: &T,
-        ) -> Result<(), Stop> {
-            v.serialize(&mut **self)
-        }
-        fn end(self) -> Result<(), Stop> {
-            Ok(())
-        }
-    }
-
-    impl ser::Serializer for &mut Walker {
-        type Ok = ();
-        type Error = Stop;
-        type SerializeSeq = Self;
-        type SerializeTuple = Self;
-        type SerializeTupleStruct = Self;
-        type SerializeTupleVariant = Self;
-        type SerializeMap = Self;
-        type SerializeStruct = Self;
-        type SerializeStructVariant = Self;
-
-        ok!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
-            serialize_i64: i64, serialize_i128: i128, serialize_u8: u8, serialize_u16: u16,
-            serialize_u32: u32, serialize_u64: u64, serialize_u128: u128, serialize_char: char,
-            serialize_str: &str, serialize_bytes: &[u8], serialize_unit_struct: &'static str);
-
-        fn serialize_f32(self, v: f32) -> Result<(), Stop> {
-            self.float(v as f64)
-        }
-        fn serialize_f64(self, v: f64) -> Result<(), Stop> {
-            self.float(v)
-        }
-        fn serialize_none(self) -> Result<(), Stop> {
-            Ok(())
-        }
-        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Stop> {
-            v.serialize(self)
-        }
-        fn serialize_unit(self) -> Result<(), Stop> {
-            Ok(())
-        }
-        fn serialize_unit_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-        ) -> Result<(), Stop> {
-            Ok(())
-        }
-        fn serialize_newtype_struct<T: Serialize + ?Sized>(
-            self,
-            _: &'static str,
-            v: &T,
-        ) -> Result<(), Stop> {
-            v.serialize(self)
-        }
-        fn serialize_newtype_variant<T: Serialize + ?Sized>(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            v: &T,
-        ) -> Result<(), Stop> {
-            v.serialize(self)
-        }
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self, Stop> {
-            Ok(self)
-        }
-        fn serialize_tuple(self, _: usize) -> Result<Self, Stop> {
-            Ok(self)
-        }
-        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self, Stop> {
-            Ok(self)
-        }
-        fn serialize_tuple_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self, Stop> {
-            Ok(self)
-        }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self, Stop> {
-            Ok(self)
-        }
-        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, Stop> {
-            Ok(self)
-        }
-        fn serialize_struct_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self, Stop> {
-            Ok(self)
-        }
-    }
-}
-
 fn msgpack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     let mut out = vec![MARKER, TAG_MSGPACK];
     rmp_serde::encode::write_named(&mut out, value)
@@ -547,6 +345,7 @@ fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
         return msgpack_from_slice(&payload[2..])
             .map_err(|e| Error::Codec(format!("MessagePack decoding failed: {e}")));
     }
+    // Fast path: plain JSON (what every writer stores unless it has NaN/Infinity).
     let json_err = match serde_json::from_slice::<T>(payload) {
         Ok(v) => return Ok(v),
         Err(e) => e,
@@ -557,18 +356,14 @@ fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
             payload.len()
         )));
     };
-    // Python's json.dumps writes NaN / Infinity, which JSON lacks: read them as null.
-    if let Some(fixed) = nan_as_null(payload) {
-        if let Ok(v) = serde_json::from_slice::<T>(&fixed) {
+    // What json.dumps writes beyond JSON: NaN / Infinity / -Infinity tokens.
+    if has_python_tokens(payload) {
+        if let Ok(v) = pyjson::from_slice::<T>(payload) {
             return Ok(v);
         }
     }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok() {
-        return Err(Error::Codec(format!(
-            "JSON value does not match the requested type: {json_err}"
-        )));
-    }
-    // Text written by other languages without JSON quoting (e.g. `SET k hello`).
+    // Raw text (`SET k hello`, or our own raw strings) for types that take a string; a JSON
+    // value of another shape keeps its JSON error.
     serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|_| {
         Error::Codec(format!(
             "value is neither JSON of the requested type nor text it accepts: {json_err}"
@@ -576,37 +371,9 @@ fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
     })
 }
 
-/// Rewrites Python's non-JSON tokens `NaN`, `Infinity` and `-Infinity` (outside strings) to
-/// `null`; `None` when there are none.
-fn nan_as_null(json: &[u8]) -> Option<Vec<u8>> {
-    const TOKENS: [&[u8]; 3] = [b"-Infinity", b"Infinity", b"NaN"];
-    let mut out = Vec::with_capacity(json.len());
-    let (mut i, mut in_string, mut escaped, mut changed) = (0, false, false, false);
-    'scan: while i < json.len() {
-        let b = json[i];
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else {
-            for t in TOKENS {
-                if json[i..].starts_with(t) {
-                    out.extend_from_slice(b"null");
-                    i += t.len();
-                    changed = true;
-                    continue 'scan;
-                }
-            }
-        }
-        out.push(b);
-        i += 1;
-    }
-    changed.then_some(out)
+/// True when `json` may hold Python's `NaN`/`Infinity` tokens (a cheap pre-check).
+fn has_python_tokens(json: &[u8]) -> bool {
+    json.windows(3).any(|w| w == b"NaN") || json.windows(8).any(|w| w == b"Infinity")
 }
 
 fn bounded_read(reader: impl Read, limit: usize) -> Result<Vec<u8>> {
@@ -650,21 +417,44 @@ mod tests {
     }
 
     #[test]
-    fn plain_data_is_unprefixed_json() {
+    fn plain_data_is_what_json_dumps_writes() {
         let t = Ticker {
             symbol: "BTC-USDT".into(),
             price: 45000.5,
         };
         let bytes = Codec::new().encode(&t).unwrap();
-        assert_eq!(bytes, br#"{"symbol":"BTC-USDT","price":45000.5}"#);
+        assert_eq!(bytes, br#"{"symbol": "BTC-USDT", "price": 45000.5}"#);
         assert_eq!(Codec::new().decode::<Ticker>(&bytes).unwrap(), t);
+        // json.dumps({1: [1.0, 1e-05, 2**70], True: None})
+        let m = std::collections::BTreeMap::from([(1u8, (1.0f64, 1e-5f64, 1u128 << 70))]);
+        assert_eq!(
+            Codec::new().encode(&m).unwrap(),
+            br#"{"1": [1.0, 1e-05, 1180591620717411303424]}"#
+        );
     }
 
     #[test]
-    fn non_json_types_fall_back_to_marked_msgpack() {
+    fn strings_are_raw_and_nothing_is_marked_by_default() {
+        let codec = Codec::new();
+        assert_eq!(codec.encode("value").unwrap(), b"value");
+        assert_eq!(codec.encode(&String::from("{x}")).unwrap(), b"{x}");
+        assert_eq!(codec.decode::<String>(b"value").unwrap(), "value");
+        assert_eq!(codec.decode::<String>(b"123").unwrap(), "123");
+        assert_eq!(codec.decode::<String>(br#""quoted""#).unwrap(), "quoted");
+        // A 158-float vector (about 3-5 KB) stays plain JSON.
+        let v: Vec<f64> = (0..158).map(|i| i as f64 * 1.000_123_4).collect();
+        let bytes = codec.encode(&v).unwrap();
+        assert!(bytes.len() > 1024 && bytes[0] == b'[', "{}", bytes.len());
+    }
+
+    #[test]
+    fn non_json_types_are_refused_unless_msgpack_is_opted_in() {
         let mut m: HashMap<(u8, u8), String> = HashMap::new();
         m.insert((1, 2), "x".into());
-        let bytes = Codec::new().encode(&m).unwrap();
+        let err = Codec::new().encode(&m).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Codec);
+        let auto = Codec::new().with_format(Format::Auto);
+        let bytes = auto.encode(&m).unwrap();
         assert_eq!(&bytes[..2], &[MARKER, TAG_MSGPACK]);
         assert_eq!(
             Codec::new()
@@ -687,47 +477,41 @@ mod tests {
     }
 
     #[test]
-    fn non_finite_floats_keep_their_value_via_msgpack() {
+    fn non_finite_floats_are_python_tokens_both_ways() {
         #[derive(Debug, Serialize, Deserialize)]
         struct Features {
             rsi: f64,
             skew: Option<f32>,
+            low: f64,
             note: Option<String>,
         }
         let codec = Codec::new();
         let with_nan = Features {
             rsi: f64::NAN,
             skew: Some(f32::INFINITY),
+            low: f64::NEG_INFINITY,
             note: None,
         };
         let bytes = codec.encode(&with_nan).unwrap();
-        assert_eq!(&bytes[..2], &[MARKER, TAG_MSGPACK]);
+        assert_eq!(
+            bytes,
+            br#"{"rsi": NaN, "skew": Infinity, "low": -Infinity, "note": null}"#
+        );
         let back: Features = codec.decode(&bytes).unwrap();
         assert!(back.rsi.is_nan());
         assert_eq!(back.skew, Some(f32::INFINITY));
-        // Finite values with real nulls stay JSON.
-        let plain = Features {
-            rsi: 61.2,
-            skew: None,
-            note: None,
-        };
-        assert_eq!(
-            codec.encode(&plain).unwrap(),
-            br#"{"rsi":61.2,"skew":null,"note":null}"#
-        );
-        let nested = vec![HashMap::from([(
-            "x".to_string(),
-            vec![1.0, f64::NEG_INFINITY],
-        )])];
-        assert_eq!(&codec.encode(&nested).unwrap()[..2], &[MARKER, TAG_MSGPACK]);
+        assert_eq!(back.low, f64::NEG_INFINITY);
+        let v: Vec<f64> = codec.decode(b"[1.5, NaN]").unwrap();
+        assert!(v[1].is_nan());
     }
 
     #[test]
-    fn large_values_are_compressed_and_marked() {
+    fn large_values_are_compressed_and_marked_when_opted_in() {
         let big: Vec<String> = (0..2000).map(|i| format!("feature-{}", i % 10)).collect();
-        let codec = Codec::new();
+        let plain = Codec::new().encode(&big).unwrap();
+        assert_eq!(plain[0], b'[');
+        let codec = Codec::new().with_compress_threshold(Some(DEFAULT_COMPRESS_THRESHOLD));
         let bytes = codec.encode(&big).unwrap();
-        let plain = serde_json::to_vec(&big).unwrap();
         assert_eq!(&bytes[..2], &[MARKER, TAG_ZSTD]);
         assert!(
             bytes.len() * 5 < plain.len(),
@@ -736,16 +520,12 @@ mod tests {
             plain.len()
         );
         assert_eq!(codec.decode::<Vec<String>>(&bytes).unwrap(), big);
+        assert_eq!(Codec::new().decode::<Vec<String>>(&bytes).unwrap(), big);
         let d = inspect(&bytes).unwrap();
         assert_eq!(
             (d.compression, d.format, d.decoded_len),
             (Some(Compression::Zstd), PayloadFormat::Json, plain.len())
         );
-        let off = Codec::new()
-            .with_compress_threshold(None)
-            .encode(&big)
-            .unwrap();
-        assert_eq!(off, plain);
     }
 
     #[test]
@@ -771,28 +551,26 @@ mod tests {
     }
 
     #[test]
-    fn python_nan_and_infinity_read_as_null() {
-        #[derive(Debug, PartialEq, Deserialize)]
+    fn python_nan_and_infinity_and_big_ints_are_read() {
+        #[derive(Debug, Deserialize)]
         struct F {
-            rsi: Option<f64>,
+            rsi: f64,
             low: Option<f64>,
             note: String,
+            id: u128,
         }
-        // What json.dumps({"rsi": float("nan"), "low": -float("inf"), "note": "NaN"}) writes.
-        let py = br#"{"rsi": NaN, "low": -Infinity, "note": "NaN \" Infinity"}"#;
+        // What json.dumps({"rsi": float("nan"), "low": -float("inf"), "note": ..., "id": 2**70})
+        // writes.
+        let py = br#"{"rsi": NaN, "low": -Infinity, "note": "NaN \" Infinity", "id": 1180591620717411303424}"#;
         let f: F = Codec::new().decode(py).unwrap();
-        assert_eq!(
-            f,
-            F {
-                rsi: None,
-                low: None,
-                note: "NaN \" Infinity".into()
-            }
-        );
-        assert_eq!(
-            decode_any(py).unwrap(),
-            serde_json::json!({"rsi": null, "low": null, "note": "NaN \" Infinity"})
-        );
+        assert!(f.rsi.is_nan());
+        assert_eq!(f.low, Some(f64::NEG_INFINITY));
+        assert_eq!(f.note, "NaN \" Infinity");
+        assert_eq!(f.id, 1u128 << 70);
+        let plain: F = Codec::new()
+            .decode(br#"{"rsi": 1, "low": null, "note": "", "id": 1180591620717411303424}"#)
+            .unwrap();
+        assert_eq!((plain.rsi, plain.low, plain.id), (1.0, None, 1u128 << 70));
         assert_eq!(inspect(py).unwrap().format, PayloadFormat::Json);
         // Text that merely contains the word stays text.
         assert_eq!(Codec::new().decode::<String>(b"NaN").unwrap(), "NaN");
