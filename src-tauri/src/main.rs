@@ -35,10 +35,7 @@ fn parse_args() -> anyhow::Result<Args> {
                 std::process::exit(0);
             }
             "--version" | "-V" => {
-                println!(
-                    "redscope-desktop {}",
-                    redscope_admin::about::long_version()
-                );
+                println!("redscope-desktop {}", redscope_admin::about::long_version());
                 std::process::exit(0);
             }
             other => anyhow::bail!("unknown argument {other:?} (try --help)"),

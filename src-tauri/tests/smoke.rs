@@ -189,7 +189,13 @@ fn process_tree(pid: u32) -> Vec<u32> {
         .filter_map(|p| {
             let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
             // `pid (comm) state ppid ...`; comm may hold spaces or parentheses.
-            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
             Some((p, ppid))
         })
         .collect();
@@ -197,7 +203,12 @@ fn process_tree(pid: u32) -> Vec<u32> {
     let mut i = 0;
     while i < tree.len() {
         let parent = tree[i];
-        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
         i += 1;
     }
     tree
@@ -208,7 +219,11 @@ fn process_tree(pid: u32) -> Vec<u32> {
 fn local_address(hex: &str) -> bool {
     let (ip, _port) = hex.split_once(':').unwrap();
     let words: Vec<u32> = (0..ip.len() / 8)
-        .map(|i| u32::from_str_radix(&ip[i * 8..i * 8 + 8], 16).unwrap().swap_bytes())
+        .map(|i| {
+            u32::from_str_radix(&ip[i * 8..i * 8 + 8], 16)
+                .unwrap()
+                .swap_bytes()
+        })
         .collect();
     match words[..] {
         [v4] => v4 == 0 || v4 >> 24 == 127,
@@ -251,7 +266,10 @@ fn assert_only_local_sockets(app: u32) {
         }
     }
     // Its own connection to the test's redis-server is one: the check saw the sockets.
-    assert!(checked > 0, "no internet socket found in the app's processes");
+    assert!(
+        checked > 0,
+        "no internet socket found in the app's processes"
+    );
 }
 
 #[test]

@@ -11,6 +11,8 @@
 //!   checks and blocking helpers to check a server from outside the library.
 //!
 //! - [`sshd`]: a private OpenSSH server with generated host and user keys, for SSH tunnels.
+//! - [`service`]: a systemd unit's command started as systemd would start it, where no systemd
+//!   runs; [`web_service`]: the shipped `redscope.service` with its example settings, checked.
 //!
 //! A dev-dependency only: no crate of the workspace ships it.
 
@@ -19,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod service;
 pub mod sshd;
+pub mod web_service;
 
 use redscope::config::{RedisConfig, Secret};
 use redscope::error::{Error, Result};
