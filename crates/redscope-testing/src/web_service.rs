@@ -119,10 +119,23 @@ pub fn check_shipped_service(binary: &Path, unit_file: &Path, example_env: &Path
         child: cmd.spawn().unwrap(),
     };
     let pid = running.child.id();
+    // The first stdout line names the address; later lines are drained so the service never
+    // blocks on a full pipe.
     let mut stdout = BufReader::new(running.child.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
+    let (first, banner_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = stdout.read_line(&mut line);
+        let _ = first.send(line);
+        let mut sink = String::new();
+        while stdout.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+            sink.clear();
+        }
+    });
     let stderr_now = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let banner = banner_rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no start line within 30 s; stderr:\n{}", stderr_now()));
     assert!(
         banner.starts_with("Redscope is serving on https://"),
         "banner {banner:?}; stderr:\n{}",
@@ -132,13 +145,6 @@ pub fn check_shipped_service(binary: &Path, unit_file: &Path, example_env: &Path
         !banner.contains(&token),
         "the banner shows the token: {banner:?}"
     );
-    // Keep reading stdout so the service never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while stdout.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-            sink.clear();
-        }
-    });
 
     // The token reaches the service only as a file: not in its command line, not in its
     // environment (both readable through /proc by anyone with the same uid, and by `ps`).
