@@ -79,6 +79,7 @@ async fn web_mode_shows_topology_nodes_and_slots(cfg: &RedisConfig) {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some(TOKEN.into()),
             allow_remote: false,
+            ..Default::default()
         },
     )
     .await

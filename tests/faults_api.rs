@@ -104,8 +104,8 @@ async fn every_route_answers_within_the_timeout_on_a_hung_server() {
         .collect()
         .await;
     let all = started.elapsed();
-    // Concurrent calls queue behind the connection's recovery (about one response timeout plus
-    // one connect timeout each) but every one is answered: no hang.
+    // Concurrent calls are all answered (each on its own deadline, see
+    // `on_a_hung_server_each_call_fails_on_its_own_deadline`): no hang.
     let burst_started = Instant::now();
     let burst: Vec<(u16, Value)> =
         futures::future::join_all((0..4).map(|_| api.call("GET", "/api/keys", None))).await;
@@ -559,4 +559,108 @@ async fn an_invalidation_cut_by_a_restart_reports_progress_and_a_rerun_finishes(
         failed["error"].as_str().unwrap(),
         done["deleted"]
     );
+}
+
+/// A hung server (SIGSTOP) makes every call fail on its own deadline: calls started together
+/// end together, instead of each waiting for the reconnect the previous one started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_hung_server_each_call_fails_on_its_own_deadline() {
+    const T: Duration = Duration::from_millis(300);
+    let server = RedisServer::start().unwrap();
+    let api = start_api_with(&server, T).await;
+    let (status, _) = api.get("/api/keys").await;
+    assert_eq!(status, 200);
+    server.pause().unwrap();
+    let routes = [
+        ("GET", "/api/keys", None),
+        ("GET", "/api/key?key=k", None),
+        ("GET", "/api/info", None),
+        ("POST", "/api/console", Some(json!({"args": ["GET", "k"]}))),
+        ("GET", "/api/keys", None),
+        ("GET", "/api/key?key=k2", None),
+        ("GET", "/api/slowlog", None),
+        ("POST", "/api/console", Some(json!({"args": ["TTL", "k"]}))),
+    ];
+    // A call's own bound: opening a connection (connect + handshake) and one reply, plus room
+    // for a busy 2-core machine. Eight calls queued one behind another need several times that.
+    let bound = T * 3 + Duration::from_millis(1200);
+    for round in 0..3 {
+        let started = Instant::now();
+        let answers = futures::future::join_all(routes.iter().map(|(m, p, body)| {
+            let api = &api;
+            async move {
+                let t = Instant::now();
+                let r = tokio::time::timeout(Duration::from_secs(20), api.call(m, p, body.clone()))
+                    .await;
+                (format!("{m} {p}"), r, t.elapsed())
+            }
+        }))
+        .await;
+        let all = started.elapsed();
+        for (route, answer, took) in &answers {
+            let (status, body) = answer
+                .as_ref()
+                .unwrap_or_else(|_| panic!("round {round}: {route} no answer in 20 s"));
+            assert!(
+                *status == 502 || *status == 504,
+                "round {round}: {route}: {status} {body}"
+            );
+            assert!(
+                *took < bound,
+                "round {round}: {route} took {took:?}; each call's own bound is {bound:?}"
+            );
+        }
+        assert!(
+            all < bound,
+            "round {round}: {} concurrent calls took {all:?} together",
+            routes.len()
+        );
+    }
+    server.resume().unwrap();
+    api.poll("/api/health", Duration::from_secs(15), |b| {
+        b["state"] == "connected"
+    })
+    .await;
+    let (status, body) = api.get("/api/keys").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Jobs are capped: beyond the running ones, a start is 429 `busy` until one ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_beyond_the_cap_is_refused_with_429() {
+    let server = RedisServer::start().unwrap();
+    let api = start_api_with(&server, Duration::from_secs(3)).await;
+    let (status, _) = api.get("/api/keys").await;
+    assert_eq!(status, 200);
+    // Paused, the server holds every job on its first SCAN, so they stay running.
+    server.pause().unwrap();
+    let start = || {
+        api.post(
+            "/api/invalidate",
+            json!({"pattern": "gone:*", "dry_run": false, "confirm": true}),
+        )
+    };
+    let mut ids = Vec::new();
+    for _ in 0..redscope_admin::jobs::MAX_RUNNING {
+        let (status, job) = start().await;
+        assert_eq!(status, 200, "{job}");
+        assert_eq!(job["state"], "running", "{job}");
+        ids.push(job["id"].as_str().unwrap().to_string());
+    }
+    let (status, body) = start().await;
+    assert_error("one job too many", status, &body, &[429], "at most");
+    assert_eq!(body["code"], "busy");
+    for id in &ids {
+        let (status, _) = api.call("DELETE", &format!("/api/jobs/{id}"), None).await;
+        assert_eq!(status, 200);
+    }
+    server.resume().unwrap();
+    for id in &ids {
+        api.poll(&format!("/api/jobs/{id}"), Duration::from_secs(15), |j| {
+            j["state"] != "running"
+        })
+        .await;
+    }
+    let (status, job) = start().await;
+    assert_eq!(status, 200, "a slot is free again: {job}");
 }

@@ -391,3 +391,77 @@ async fn a_sample_stays_within_its_bounds_on_a_larger_keyspace() {
     assert_eq!(r["complete"], false);
     assert_eq!(by_kind(&r, "no_ttl")[0]["count"], 2000);
 }
+
+#[tokio::test]
+async fn an_allkeys_policy_on_a_server_with_streams_or_locks_is_a_finding() {
+    let redis = RedisServer::builder()
+        .arg("maxmemory-policy", "allkeys-lru")
+        .start()
+        .unwrap();
+    let api = Api::start(redis.config(), true).await;
+    let mut c = api::raw_conn(&redis.url()).await;
+    let evicts = |report: &Value| -> Vec<Value> {
+        by_kind(report, "evicts_state")
+            .into_iter()
+            .cloned()
+            .collect()
+    };
+
+    // Caches only: allkeys-lru is harmless.
+    let _: () = redis::cmd("SET")
+        .arg("ticker:binance:BTC")
+        .arg("1")
+        .arg("EX")
+        .arg(60)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let (st, report) = api.get("/api/findings").await;
+    assert_eq!(st, 200, "{report}");
+    assert!(evicts(&report).is_empty(), "{report}");
+
+    // A market stream and a lock: they could be evicted.
+    let _: String = redis::cmd("XADD")
+        .arg("market:data")
+        .arg("*")
+        .arg("symbol")
+        .arg("AAPL")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("lock:rebalance")
+        .arg("token")
+        .arg("PX")
+        .arg(30_000)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let (_, report) = api.get("/api/findings").await;
+    let found = evicts(&report);
+    assert_eq!(found.len(), 1, "{report}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("allkeys-lru: streams, locks") && message.contains("volatile-lru"),
+        "{message}"
+    );
+    let keys: Vec<&str> = found[0]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["market:data", "lock:rebalance"]);
+
+    // volatile-lru spares them: no finding.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("volatile-lru")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let (_, report) = api.get("/api/findings").await;
+    assert!(evicts(&report).is_empty(), "{report}");
+    assert!(by_kind(&report, "no_eviction").is_empty(), "{report}");
+}

@@ -284,3 +284,81 @@ async fn the_database_picker_switches_the_session_and_trees_split_on_several_sep
         "a refused switch keeps the current database"
     );
 }
+
+#[tokio::test]
+async fn set_and_sorted_set_members_are_replaced_in_place() {
+    let redis = RedisServer::start().unwrap();
+    let mut c = api::raw_conn(&redis.url()).await;
+    let api = Api::start(redis.config(), false).await;
+    let _: u64 = cmd(&mut c, &["SADD", "m:set", "a", "b"]).await;
+    let _: u64 = cmd(&mut c, &["ZADD", "m:z", "1.5", "x", "7", "y"]).await;
+    let edit = |body: Value| {
+        let api = &api;
+        async move { api.call("PUT", "/api/key", Some(body)).await }
+    };
+
+    // A set member replaced; replacing into an existing member needs overwrite.
+    let (st, s) = edit(
+        json!({"key": "m:set", "op": "srename", "member": "a", "new_member_b64": b64(b"\xffa")}),
+    )
+    .await;
+    assert_eq!(st, 200, "{s}");
+    let has_old: bool = cmd(&mut c, &["SISMEMBER", "m:set", "a"]).await;
+    let has_new: bool = redis::cmd("SISMEMBER")
+        .arg("m:set")
+        .arg(&b"\xffa"[..])
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!((has_old, has_new), (false, true));
+    let (st, e) = edit(
+        json!({"key": "m:set", "op": "srename", "member": "b", "new_member_b64": b64(b"\xffa")}),
+    )
+    .await;
+    assert_eq!(st, 409, "{e}");
+    assert_eq!(
+        cmd::<u64>(&mut c, &["SCARD", "m:set"]).await,
+        2,
+        "nothing changed"
+    );
+    let (st, s) = edit(json!({"key": "m:set", "op": "srename", "member": "b", "new_member_b64": b64(b"\xffa"), "overwrite": true})).await;
+    assert_eq!((st, s["size"].as_u64()), (200, Some(1)), "{s}");
+    let (st, _) =
+        edit(json!({"key": "m:set", "op": "srename", "member": "gone", "new_member": "q"})).await;
+    assert_eq!(st, 404);
+
+    // A sorted-set member replaced keeps its score; the score edited on its own.
+    let (st, _) =
+        edit(json!({"key": "m:z", "op": "zrename", "member": "x", "new_member": "x2"})).await;
+    assert_eq!(st, 200);
+    let score: Option<f64> = cmd(&mut c, &["ZSCORE", "m:z", "x2"]).await;
+    let old: Option<f64> = cmd(&mut c, &["ZSCORE", "m:z", "x"]).await;
+    assert_eq!((score, old), (Some(1.5), None));
+    let (st, _) =
+        edit(json!({"key": "m:z", "op": "zrename", "member": "x2", "new_member": "y"})).await;
+    assert_eq!(st, 409);
+    assert_eq!(
+        cmd::<Option<f64>>(&mut c, &["ZSCORE", "m:z", "y"]).await,
+        Some(7.0)
+    );
+    let (st, _) = edit(json!({"key": "m:z", "op": "zadd", "member": "y", "score": -2.25})).await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        cmd::<Option<f64>>(&mut c, &["ZSCORE", "m:z", "y"]).await,
+        Some(-2.25)
+    );
+
+    // Read-only refuses both.
+    let ro = Api::start(redis.config(), true).await;
+    for body in [
+        json!({"key": "m:set", "op": "srename", "member_b64": b64(b"\xffa"), "new_member": "r"}),
+        json!({"key": "m:z", "op": "zrename", "member": "y", "new_member": "r"}),
+    ] {
+        let (st, e) = ro.call("PUT", "/api/key", Some(body)).await;
+        assert_eq!(st, 403, "{e}");
+    }
+    assert_eq!(
+        cmd::<Option<f64>>(&mut c, &["ZSCORE", "m:z", "y"]).await,
+        Some(-2.25)
+    );
+}

@@ -38,6 +38,7 @@ fn profile(name: &str, url: &str) -> Profile {
         read_only: false,
         separator: ":".into(),
         has_password: false,
+        has_sentinel_password: false,
     }
 }
 
@@ -45,6 +46,7 @@ fn input(p: Profile, password: Option<&str>) -> ProfileInput {
     ProfileInput {
         profile: p,
         password: password.map(str::to_string),
+        sentinel_password: None,
     }
 }
 
@@ -261,6 +263,7 @@ async fn profile_routes_over_http_never_return_the_password() {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some("test-token-0123456789abcdef".into()),
             allow_remote: false,
+            ..Default::default()
         },
     )
     .await
@@ -350,4 +353,191 @@ async fn profile_routes_over_http_never_return_the_password() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
+}
+
+/// A TCP listener standing in for a caller's host: answers every read with an error reply and
+/// keeps every byte it received.
+async fn recording_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let keep = keep.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    keep.lock().unwrap().extend_from_slice(&buf[..n]);
+                    if s.write_all(b"-ERR not redis\r\n").await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn a_saved_password_only_goes_to_its_own_server_port_and_user() {
+    config_dir();
+    const SECRET: &str = "only-for-prod-Pa55word";
+    let redis = RedisServer::builder().password(SECRET).start().unwrap();
+    let url = format!("redis://127.0.0.1:{}/0", redis.port());
+    let service = unused_service();
+    let profiles = service.profiles();
+    profiles
+        .save(input(profile("prod", &url), Some(SECRET)))
+        .await
+        .unwrap();
+    let same = profiles
+        .test(input(profile("prod", &url), None))
+        .await
+        .unwrap();
+    assert!(
+        same.ok,
+        "the stored password is used for its own server: {same:?}"
+    );
+
+    let (port, seen) = recording_listener().await;
+    let elsewhere = profiles
+        .test(input(
+            profile("prod", &format!("redis://127.0.0.1:{port}/0")),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(!elsewhere.ok);
+    let mut other_user = profile("prod", &url);
+    other_user.username = Some("someone".into());
+    let other_user = profiles.test(input(other_user, None)).await.unwrap();
+    assert!(!other_user.ok, "another user does not get prod's password");
+    let received = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(!received.is_empty(), "the test did reach the listener");
+    assert!(
+        !received.contains(SECRET),
+        "prod's password was sent to another host: {received:?}"
+    );
+
+    // Moving a profile needs the password again; giving it works.
+    let moved = profile("prod", &format!("redis://localhost:{}/0", redis.port()));
+    let err = profiles.save(input(moved.clone(), None)).await.unwrap_err();
+    assert_eq!(err.kind(), redscope::ErrorKind::InvalidInput, "{err}");
+    let saved = profiles.save(input(moved, Some(SECRET))).await.unwrap();
+    assert!(saved.has_password);
+    assert_eq!(
+        service.connect("prod").await.unwrap().state,
+        ConnState::Connected
+    );
+}
+
+#[tokio::test]
+async fn the_sentinel_password_lives_in_the_secret_store_only() {
+    let dir = config_dir();
+    const SP: &str = "sentinel-Secret-value-1";
+    let service = unused_service();
+    let profiles = service.profiles();
+    let url = "redis+sentinel://127.0.0.1:1/mymaster/0";
+    let bad = profiles
+        .save(input(
+            profile("s1", &format!("{url}?sentinel_password={SP}")),
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.kind(), redscope::ErrorKind::InvalidInput);
+    assert!(!bad.to_string().contains(SP), "{bad}");
+    let mut with = input(profile("s1", url), None);
+    with.sentinel_password = Some(SP.into());
+    let saved = profiles.save(with).await.unwrap();
+    assert!(saved.has_sentinel_password);
+    // A profiles.json an older version wrote with the password in the URL is cleaned on read.
+    let path = dir.join("profiles.json");
+    let mut list: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut old = list[0].clone();
+    old["name"] = "s-old".into();
+    old["url"] = format!("{url}?sentinel_password=old-{SP}").into();
+    old["has_sentinel_password"] = false.into();
+    list.push(old);
+    std::fs::write(&path, serde_json::to_vec(&list).unwrap()).unwrap();
+    let listed = serde_json::to_string(&profiles.list().await.unwrap()).unwrap();
+    assert!(!listed.contains(SP), "{listed}");
+    assert!(listed.contains("s-old"));
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(!file.contains(SP), "profiles.json still holds it: {file}");
+    let secrets = std::fs::read_to_string(dir.join("secrets.json")).unwrap();
+    assert!(secrets.contains(SP) && secrets.contains(&format!("old-{SP}")));
+    let old = profiles
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "s-old")
+        .unwrap();
+    assert!(old.has_sentinel_password);
+}
+
+#[tokio::test]
+async fn profile_errors_leak_no_secret_and_no_file_existence() {
+    config_dir();
+    let service = unused_service();
+    let profiles = service.profiles();
+    for url in [
+        "redis://127.0.0.1:1/abc?password=leak-me-1",
+        "redis+sentinel://127.0.0.1:x/m?sentinel_password=leak-me-2",
+    ] {
+        let err = profiles
+            .test(input(profile("", url), None))
+            .await
+            .unwrap_err();
+        assert!(!err.to_string().contains("leak-me"), "{err}");
+    }
+    let port = free_port().unwrap();
+    let ca = |path: &str| {
+        let mut p = profile("", &format!("rediss://127.0.0.1:{port}/0?ca={path}"));
+        p.tls = true;
+        input(p, None)
+    };
+    let existing = profiles
+        .test(ca("/etc/passwd"))
+        .await
+        .unwrap_err()
+        .to_string();
+    let missing = profiles
+        .test(ca("/no/such/file-redscope"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(existing, missing, "the answer tells whether a file exists");
+    assert!(!existing.contains("/etc/passwd"));
+
+    // --allow-redis-host: only the listed servers.
+    let redis = RedisServer::start().unwrap();
+    profiles.allow_hosts(vec![format!("127.0.0.1:{}", redis.port())]);
+    let ok = profiles
+        .test(input(
+            profile("", &format!("redis://127.0.0.1:{}/0", redis.port())),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(ok.ok, "{ok:?}");
+    let refused = profiles
+        .test(input(
+            profile("", &format!("redis://127.0.0.1:{port}/0")),
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.kind(),
+        redscope::ErrorKind::InvalidInput,
+        "{refused}"
+    );
 }

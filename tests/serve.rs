@@ -18,6 +18,7 @@ async fn start(cfg: RedisConfig) -> SocketAddr {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some(TOKEN.into()),
             allow_remote: false,
+            ..Default::default()
         },
     )
     .await
@@ -140,6 +141,7 @@ async fn refuses_non_loopback_without_allow_remote() {
             bind: "0.0.0.0:0".parse().unwrap(),
             token: None,
             allow_remote: false,
+            ..Default::default()
         },
     )
     .await

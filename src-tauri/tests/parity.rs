@@ -236,6 +236,92 @@ fn cases(redis_url: &str) -> Vec<Case> {
         )
         .fails("invalid_input"),
         case("databases", json!({})),
+        case(
+            "decode",
+            json!({"value_b64": b64("{\"a\": [1, 2]}"), "view": "json"}),
+        ),
+        case("decode", json!({"value_b64": b64("x"), "view": "gzip"})).fails("invalid_input"),
+        case(
+            "stream_add",
+            json!({"key": "parity:sx", "id": "5-1", "fields": [{"field": "f", "value": "v"}]}),
+        )
+        .prep(Prep::Redis(&["DEL", "parity:sx"]))
+        .prep(Prep::Redis(&["XADD", "parity:sx", "1-1", "a", "1"])),
+        case(
+            "stream_add",
+            json!({"key": "parity:sx", "id": "0-1", "fields": [{"field": "f", "value": "v"}]}),
+        )
+        .fails("invalid_input"),
+        case(
+            "stream_delete",
+            json!({"key": "parity:sx", "ids": ["1-1"], "confirm": true}),
+        )
+        .prep(Prep::Redis(&["DEL", "parity:sx"]))
+        .prep(Prep::Redis(&["XADD", "parity:sx", "1-1", "a", "1"]))
+        .prep(Prep::Redis(&["XADD", "parity:sx", "2-1", "a", "2"])),
+        case("stream_delete", json!({"key": "parity:sx", "ids": ["1-1"]}))
+            .fails("confirmation_required"),
+        case(
+            "stream_trim",
+            json!({"key": "parity:sx", "by": "maxlen", "threshold": "1", "confirm": true}),
+        )
+        .prep(Prep::Redis(&["DEL", "parity:sx"]))
+        .prep(Prep::Redis(&["XADD", "parity:sx", "1-1", "a", "1"]))
+        .prep(Prep::Redis(&["XADD", "parity:sx", "2-1", "a", "2"])),
+        case(
+            "stream_trim",
+            json!({"key": "parity:sx", "by": "minid", "threshold": "2-0"}),
+        )
+        .fails("confirmation_required"),
+        case(
+            "stream_group",
+            json!({"key": "parity:sx", "action": "create", "group": "pg", "id": "0"}),
+        )
+        .prep(Prep::Redis(&["DEL", "parity:sx"]))
+        .prep(Prep::Redis(&["XADD", "parity:sx", "1-1", "a", "1"])),
+        case(
+            "stream_group",
+            json!({"key": "parity:sx", "action": "create", "group": "pg"}),
+        )
+        .fails("invalid_input"),
+        case(
+            "stream_group",
+            json!({"key": "parity:sx", "action": "destroy", "group": "pg"}),
+        )
+        .fails("confirmation_required"),
+        case(
+            "stream_ack",
+            json!({"key": "parity:sx", "group": "pg", "ids": ["1-1"]}),
+        )
+        .prep(Prep::Redis(&["XGROUP", "SETID", "parity:sx", "pg", "0"]))
+        .prep(Prep::Redis(&[
+            "XREADGROUP",
+            "GROUP",
+            "pg",
+            "c1",
+            "STREAMS",
+            "parity:sx",
+            ">",
+        ])),
+        case(
+            "stream_claim",
+            json!({"key": "parity:sx", "group": "pg", "consumer": "c2", "ids": ["1-1"]}),
+        )
+        .prep(Prep::Redis(&["XGROUP", "SETID", "parity:sx", "pg", "0"]))
+        .prep(Prep::Redis(&[
+            "XREADGROUP",
+            "GROUP",
+            "pg",
+            "c1",
+            "STREAMS",
+            "parity:sx",
+            ">",
+        ])),
+        case(
+            "stream_claim",
+            json!({"key": "parity:sx", "group": "nope", "consumer": "c2"}),
+        )
+        .fails("not_found"),
         case("select_db", json!({"db": 0})),
         case("select_db", json!({"db": -1})).fails("invalid_input"),
         case(
@@ -341,6 +427,7 @@ impl Surfaces {
                 bind: "127.0.0.1:0".parse().unwrap(),
                 token: Some(TOKEN.into()),
                 allow_remote: false,
+                ..Default::default()
             },
         ))
         .expect("web mode binds");

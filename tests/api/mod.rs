@@ -20,6 +20,7 @@ pub async fn serve(service: AdminService) -> SocketAddr {
             bind: "127.0.0.1:0".parse().unwrap(),
             token: Some(TOKEN.into()),
             allow_remote: false,
+            ..Default::default()
         },
     )
     .await

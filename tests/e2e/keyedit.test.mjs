@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { Resp, launchBrowser, screenshot, startRedis, startServe, until } from './harness.mjs';
 
 const T = { timeout: 15000 };
@@ -27,6 +27,13 @@ before(async () => {
   await r.call('SET', 'doc:big', Buffer.alloc(1_500_000, 0x61));
   await r.call('SET', 'ns/a:1', 'x');
   await r.call('SET', 'ns/b', 'x');
+  await r.call('SET', 'fmt:zlib', deflateSync(Buffer.from('{"sym":"BTC","px":42000.5}')));
+  await r.call('SET', 'fmt:other', 'plain text');
+  // pickle.dumps(collections.OrderedDict(a=1), protocol=2): read, never run.
+  await r.call('SET', 'py:pickle', Buffer.from('800263636f6c6c656374696f6e730a4f726465726564446963740a71002952710158010000006171024b01732e', 'hex'));
+  await r.call('HSET', 'fmt:hash', 'packed', gzipSync(Buffer.from('inside the field')));
+  await r.call('SADD', 'ed:set', 'a', 'b');
+  await r.call('ZADD', 'ed:z', '1', 'x', '2', 'y');
   await r.call('SELECT', 2);
   await r.call('SET', 'only:in:two', 'x');
   await r.call('SELECT', 0);
@@ -194,4 +201,64 @@ test('new key dialog: a hash with a TTL, counted into the tree; an existing key 
   await page.getByTestId('confirm-cancel').click();
   await page.getByTestId('new-key-dialog-close').click();
   assert.equal(await r.str('TYPE', 'doc:created'), 'hash');
+});
+
+test('view as: automatic pick, an override remembered per namespace, and the same menu for a hash field', async () => {
+  await openKey('fmt:zlib');
+  await page.getByTestId('json-view').waitFor(T);
+  assert.match(await page.getByTestId('json-view').textContent(), /42000\.5/);
+  assert.match(await page.getByTestId('string-notes').textContent(), /decoded from zlib/);
+  await page.getByTestId('view-as').selectOption('hex');
+  await until(async () => /^78 /.test((await page.getByTestId('hex-view').textContent()) ?? ''), { what: 'the raw bytes as hex' });
+  await screenshot(page, 'view-as');
+  // Another key of the namespace opens in the view picked for it.
+  await openKey('fmt:other');
+  assert.equal(await page.getByTestId('view-as').inputValue(), 'hex');
+  await until(async () => (await page.getByTestId('hex-view').textContent()).startsWith('70 6c 61 69 6e'), { what: 'plain text as hex' });
+  await page.getByTestId('view-as').selectOption('gzip');
+  await page.getByTestId('view-as-error').filter({ hasText: 'not gzip' }).waitFor(T);
+  await page.getByTestId('view-as').selectOption('auto');
+
+  // A pickle: its structure, nothing executed; searchable.
+  await openKey('py:pickle');
+  await page.getByTestId('json-view').waitFor(T);
+  assert.match(await page.getByTestId('json-view').textContent(), /collections\.OrderedDict/);
+  await page.getByTestId('json-search').fill('OrderedDict');
+  await until(async () => /^[1-9]\d* match/.test(await page.getByTestId('json-hits').textContent()), { what: 'search hits' });
+
+  // A hash field: click the value, pick gzip.
+  await openKey('fmt:hash');
+  await page.getByTestId('hash-table').getByTestId('cell-value').first().click();
+  const modal = page.getByTestId('value-modal');
+  await modal.waitFor(T);
+  await modal.getByTestId('view-as').selectOption('gzip');
+  await until(async () => (await modal.getByTestId('decoded-view').textContent()) === 'inside the field', { what: 'the field decompressed' });
+  await page.getByTestId('value-modal-close').click();
+});
+
+test('set and sorted-set members are replaced in place, scores edited', async () => {
+  await openKey('ed:set');
+  await page.locator('tr[data-member="a"]').getByTestId('set-edit').click();
+  await page.getByTestId('prompt-input').fill('a2');
+  await page.getByTestId('prompt-ok').click();
+  await until(async () => (await r.call('SISMEMBER', 'ed:set', 'a2')) === 1, { what: 'the member replaced in Redis' });
+  assert.equal(await r.call('SISMEMBER', 'ed:set', 'a'), 0);
+  await page.locator('tr[data-member="a2"]').waitFor(T);
+  // Into an existing member: asked first, cancelled, nothing changes.
+  await page.locator('tr[data-member="a2"]').getByTestId('set-edit').click();
+  await page.getByTestId('prompt-input').fill('b');
+  await page.getByTestId('prompt-ok').click();
+  await page.getByTestId('confirm-cancel').click();
+  assert.equal(await r.call('SCARD', 'ed:set'), 2);
+
+  await openKey('ed:z');
+  await page.locator('tr[data-member="x"]').getByTestId('zset-edit').click();
+  await page.getByTestId('prompt-input').fill('x2');
+  await page.getByTestId('prompt-ok').click();
+  await until(async () => (await r.str('ZSCORE', 'ed:z', 'x2')) === '1', { what: 'the member replaced with its score' });
+  await page.locator('tr[data-member="y"]').getByTestId('zset-score-edit').click();
+  await page.getByTestId('prompt-input').fill('9.5');
+  await page.getByTestId('prompt-ok').click();
+  await until(async () => (await r.str('ZSCORE', 'ed:z', 'y')) === '9.5', { what: 'the score in Redis' });
+  await until(async () => (await page.locator('tr[data-member="y"]').getByTestId('zset-score').textContent()) === '9.5', { what: 'the score shown' });
 });

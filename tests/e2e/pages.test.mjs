@@ -19,11 +19,14 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  // The server's Content-Security-Policy must not block anything the UI does.
+  page.on('console', (m) => /Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
   if (process.env.E2E_DEBUG) {
     page.on('websocket', (ws) => ws.on('framereceived', (f) => !String(f.payload).includes('"metrics"') && console.log('WS', String(f.payload).slice(0, 200))));
     page.on('response', async (res) => res.url().includes('/api/') && !res.url().includes('health') && console.log('HTTP', res.request().method(), res.url().replace(/token=[^&]+/, ''), res.status()));
   }
-  await page.goto(serve.url);
+  const res = await page.goto(serve.url);
+  assert.match(res.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
   await page.getByTestId('conn-state').filter({ hasText: 'connected' }).waitFor(T);
 });
 

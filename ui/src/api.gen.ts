@@ -16,6 +16,15 @@ version: string,
 commit: string, };
 
 /**
+ * Reply of `stream_ack`.
+ */
+export type Acked = { 
+/**
+ * Entries that were pending and now are not.
+ */
+acked: number, };
+
+/**
  * Reply of `server_action`: the server's status line (per master, joined with `; `).
  */
 export type ActionReply = { reply: string, };
@@ -123,6 +132,23 @@ count: number,
  * Messages per second over the last second or so.
  */
 rate: number, };
+
+/**
+ * Reply of `stream_claim`.
+ */
+export type Claimed = { 
+/**
+ * IDs now owned by the consumer.
+ */
+claimed: Array<string>, 
+/**
+ * XAUTOCLAIM: pending IDs whose entries no longer exist (removed from the pending list).
+ */
+deleted: Array<string>, 
+/**
+ * XAUTOCLAIM: where the next call starts (`None` when the scan is complete).
+ */
+next: string | null, };
 
 /**
  * One connected client, from CLIENT LIST.
@@ -277,11 +303,25 @@ keys: number,
 expires: number, };
 
 /**
+ * Request of `decode`: bytes and the view to show them in.
+ */
+export type DecodeRequest = { 
+/**
+ * The bytes, base64 (at most 1 MiB).
+ */
+value_b64: string, 
+/**
+ * One of [`VIEWS`]; `auto` (the default) picks by content.
+ */
+view?: string, };
+
+/**
  * What a string value looks like once decoded.
  */
 export type Decoded = { 
 /**
- * `json`, `msgpack`, `codec-msgpack`, `codec-zstd`, `zstd`, `gzip`, `utf8` or `hex`.
+ * `json`, `msgpack`, `codec-msgpack`, `codec-zstd`, `zstd`, `gzip`, `utf8` or `hex`; with
+ * "view as" also any other view name (`zlib`, `protobuf`, `pickle`, ...).
  */
 format: string, 
 /**
@@ -301,7 +341,7 @@ export type Deleted = { deleted: number, };
 /**
  * What an edit does.
  */
-export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "zadd" | "zrem" | "xadd" | "xdel";
+export type EditOp = "set" | "hset" | "hdel" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "srename" | "zadd" | "zrem" | "zrename" | "xadd" | "xdel";
 
 /**
  * Empty reply.
@@ -417,7 +457,7 @@ command?: string, };
 /**
  * What a finding is about.
  */
-export type FindingKind = "no_ttl" | "ttl_drift" | "big_value" | "slow_command" | "no_eviction";
+export type FindingKind = "no_ttl" | "ttl_drift" | "big_value" | "slow_command" | "no_eviction" | "evicts_state";
 
 /**
  * A full findings run.
@@ -506,6 +546,17 @@ size_limit: number,
  * Findings, most serious first.
  */
 findings: Array<Finding>, };
+
+/**
+ * What `stream_group` does.
+ */
+export type GroupAction = "create" | "destroy" | "setid" | "create_consumer" | "del_consumer";
+
+/**
+ * Reply of `stream_group`: Redis's integer answer (consumers created, pending entries a
+ * deleted consumer had, groups destroyed; 1 for create and setid).
+ */
+export type GroupChanged = { result: number, };
 
 /**
  * A consumer group a client watches.
@@ -770,7 +821,11 @@ after?: boolean,
  */
 new_field?: string, new_field_b64?: string, 
 /**
- * `hrename`: replace an existing field of the new name.
+ * `srename` / `zrename`: the member's new value.
+ */
+new_member?: string, new_member_b64?: string, 
+/**
+ * `hrename` / `zrename`: replace an existing field or member of the new name.
  */
 overwrite?: boolean, 
 /**
@@ -1267,6 +1322,18 @@ group: string,
  */
 count?: number, 
 /**
+ * First pending ID of the page (default `-`; `(id` starts after `id`).
+ */
+start?: string, 
+/**
+ * Only entries held by this consumer.
+ */
+consumer?: string, 
+/**
+ * Only entries idle at least this long.
+ */
+min_idle_ms?: number, 
+/**
  * The key as UTF-8 text.
  */
 key?: string, 
@@ -1325,7 +1392,11 @@ separator: string,
 /**
  * Whether a password is stored for it (ignored on input).
  */
-has_password: boolean, };
+has_password: boolean, 
+/**
+ * Whether a Sentinel password is stored for it (ignored on input).
+ */
+has_sentinel_password: boolean, };
 
 /**
  * A profile with an optional password, as `profile_save` and `profile_test` take it.
@@ -1335,6 +1406,11 @@ export type ProfileInput = {
  * New password; `None` keeps the stored one, `""` removes it.
  */
 password?: string, 
+/**
+ * New password of the Sentinels (`redis+sentinel://` URLs); `None` keeps the stored one,
+ * `""` removes it.
+ */
+sentinel_password?: string, 
 /**
  * Unique name.
  */
@@ -1371,7 +1447,11 @@ separator: string,
 /**
  * Whether a password is stored for it (ignored on input).
  */
-has_password: boolean, };
+has_password: boolean, 
+/**
+ * Whether a Sentinel password is stored for it (ignored on input).
+ */
+has_sentinel_password: boolean, };
 
 /**
  * A saved profile's name.
@@ -1755,6 +1835,111 @@ node: string, };
 export type SlowlogQuery = { count?: number, };
 
 /**
+ * Request of `stream_ack`.
+ */
+export type StreamAck = { group: string, 
+/**
+ * The pending entries to acknowledge.
+ */
+ids: Array<string>, 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
+ * Request of `stream_add`.
+ */
+export type StreamAdd = { 
+/**
+ * The new entry's ID (`*`, the default: the server's clock; `ms-*`: a sequence for `ms`).
+ */
+id?: string, 
+/**
+ * Field/value pairs (`field` / `field_b64` and `value` / `value_b64` of each).
+ */
+fields: Array<NewElement>, 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
+ * Reply of `stream_add`.
+ */
+export type StreamAdded = { 
+/**
+ * The ID the entry got.
+ */
+id: string, 
+/**
+ * Entries in the stream afterwards.
+ */
+length: number, };
+
+/**
+ * Request of `stream_claim`: XCLAIM the given IDs, or without IDs XAUTOCLAIM from `start`.
+ */
+export type StreamClaim = { group: string, 
+/**
+ * The consumer the entries go to.
+ */
+consumer: string, 
+/**
+ * Only entries idle at least this long (default 0).
+ */
+min_idle_ms?: number, 
+/**
+ * XCLAIM these pending entries (empty or absent: XAUTOCLAIM).
+ */
+ids?: Array<string>, 
+/**
+ * XAUTOCLAIM: where the scan of the pending list starts (default `0-0`).
+ */
+start?: string, 
+/**
+ * XAUTOCLAIM: most entries claimed (default 100).
+ */
+count?: number, 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
+ * Request of `stream_delete`: entries to XDEL.
+ */
+export type StreamDelete = { 
+/**
+ * The entries' IDs.
+ */
+ids: Array<string>, 
+/**
+ * Deleting entries cannot be undone: must be `true`.
+ */
+confirm?: boolean, 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
  * `stream_entries`: new entries of a live-tailed stream.
  */
 export type StreamEntriesEvent = { 
@@ -1784,6 +1969,43 @@ id: string,
  * Field/value pairs in order.
  */
 fields: Array<[Bytes, Bytes]>, };
+
+/**
+ * Request of `stream_group`.
+ */
+export type StreamGroup = { 
+/**
+ * What to do.
+ */
+action: GroupAction, 
+/**
+ * The group.
+ */
+group: string, 
+/**
+ * `create` / `setid`: the ID (`$` the last entry, `0` the beginning).
+ */
+id?: string, 
+/**
+ * `create_consumer` / `del_consumer`: the consumer.
+ */
+consumer?: string, 
+/**
+ * `create`: create the stream when missing.
+ */
+mkstream?: boolean, 
+/**
+ * `destroy` / `del_consumer` lose pending entries: must be `true`.
+ */
+confirm?: boolean, 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
 
 /**
  * `XINFO STREAM` plus its groups and their consumers.
@@ -1826,6 +2048,48 @@ cursor: string,
  * Stream keys of this page.
  */
 keys: Array<Bytes>, };
+
+/**
+ * Reply of `stream_delete` and `stream_trim`.
+ */
+export type StreamRemoved = { 
+/**
+ * Entries removed.
+ */
+removed: number, 
+/**
+ * Entries in the stream afterwards.
+ */
+length: number, };
+
+/**
+ * Request of `stream_trim`.
+ */
+export type StreamTrim = { 
+/**
+ * MAXLEN or MINID.
+ */
+by: TrimBy, 
+/**
+ * A length (MAXLEN) or an entry ID (MINID).
+ */
+threshold: string, 
+/**
+ * `~`: trim whole macro nodes only (faster, may keep a few more entries).
+ */
+approximate?: boolean, 
+/**
+ * Trimming cannot be undone: must be `true`.
+ */
+confirm?: boolean, 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
 
 /**
  * Query of `streams`: with a key, that stream's info; without, a page of stream keys.
@@ -2020,6 +2284,11 @@ match?: string,
 type?: string, };
 
 /**
+ * How XTRIM picks what goes.
+ */
+export type TrimBy = "maxlen" | "minid";
+
+/**
  * Reply of `key_ttl`.
  */
 export type TtlReply = { ttl_ms: number, };
@@ -2077,6 +2346,7 @@ export const ROUTES = {
   key_ttl: { method: 'POST', path: '/api/key/ttl', writes: 'yes' },
   key_rename: { method: 'POST', path: '/api/key/rename', writes: 'yes' },
   key_create: { method: 'POST', path: '/api/key/create', writes: 'yes' },
+  decode: { method: 'POST', path: '/api/decode', writes: 'no' },
   databases: { method: 'GET', path: '/api/databases', writes: 'no' },
   select_db: { method: 'POST', path: '/api/databases/select', writes: 'no' },
   invalidate: { method: 'POST', path: '/api/invalidate', writes: 'per_call' },
@@ -2086,6 +2356,12 @@ export const ROUTES = {
   streams: { method: 'GET', path: '/api/streams', writes: 'no' },
   stream_entries: { method: 'GET', path: '/api/stream/entries', writes: 'no' },
   stream_pending: { method: 'GET', path: '/api/stream/pending', writes: 'no' },
+  stream_add: { method: 'POST', path: '/api/stream/add', writes: 'yes' },
+  stream_delete: { method: 'POST', path: '/api/stream/delete', writes: 'yes' },
+  stream_trim: { method: 'POST', path: '/api/stream/trim', writes: 'yes' },
+  stream_group: { method: 'POST', path: '/api/stream/group', writes: 'yes' },
+  stream_ack: { method: 'POST', path: '/api/stream/ack', writes: 'yes' },
+  stream_claim: { method: 'POST', path: '/api/stream/claim', writes: 'yes' },
   stream_tail: { method: 'POST', path: '/api/stream/tail', writes: 'no' },
   stream_tail_stop: { method: 'DELETE', path: '/api/stream/tail/{tail_id}', writes: 'no' },
   monitor: { method: 'POST', path: '/api/monitor', writes: 'no' },
@@ -2138,6 +2414,8 @@ export interface Operations {
   key_rename: { request: KeyRename; reply: Renamed };
   /** Create a key of any type (JSON with RedisJSON) with a TTL; 409 if it exists unless overwrite */
   key_create: { request: KeyCreate; reply: KeyValue };
+  /** Show bytes as text, JSON, hex, base64, MessagePack, decompressed, protobuf, PHP, Java, pickle or the codec */
+  decode: { request: DecodeRequest; reply: Decoded };
   /** Databases with key counts (INFO keyspace), the current one, modules, tree separators */
   databases: { request: NoArgs; reply: Databases };
   /** Switch this session's connection to another database */
@@ -2154,8 +2432,20 @@ export interface Operations {
   streams: { request: StreamsQuery; reply: StreamsReply };
   /** An XRANGE page */
   stream_entries: { request: EntriesQuery; reply: EntriesPage };
-  /** Pending entries of a group */
+  /** Pending entries of a group (paged, by consumer, by idle time) */
   stream_pending: { request: PendingQuery; reply: Array<PendingEntry> };
+  /** XADD one entry */
+  stream_add: { request: StreamAdd; reply: StreamAdded };
+  /** XDEL entries (confirm) */
+  stream_delete: { request: StreamDelete; reply: StreamRemoved };
+  /** XTRIM MAXLEN or MINID, exact or ~ (confirm) */
+  stream_trim: { request: StreamTrim; reply: StreamRemoved };
+  /** XGROUP CREATE, DESTROY, SETID, CREATECONSUMER or DELCONSUMER (confirm when it loses pending entries) */
+  stream_group: { request: StreamGroup; reply: GroupChanged };
+  /** XACK pending entries */
+  stream_ack: { request: StreamAck; reply: Acked };
+  /** XCLAIM pending entries for a consumer, or XAUTOCLAIM without ids */
+  stream_claim: { request: StreamClaim; reply: Claimed };
   /** Start a live tail (entries arrive as events) */
   stream_tail: { request: TailRequest; reply: TailStarted };
   /** Stop a live tail */

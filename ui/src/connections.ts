@@ -20,7 +20,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   let editing: Profile | null = null;
 
   function form(): ProfileInput {
-    const p: ProfileInput = { tls_insecure: false, separator: ':', ...(editing ?? {}), has_password: false, name: name.value.trim(), url: url.value.trim(), read_only: readOnly.checked, tls: tls.checked };
+    const p: ProfileInput = { tls_insecure: false, separator: ':', ...(editing ?? {}), has_password: false, has_sentinel_password: false, name: name.value.trim(), url: url.value.trim(), read_only: readOnly.checked, tls: tls.checked };
     if (username.value.trim()) p.username = username.value.trim();
     else delete p.username;
     if (db.value.trim() !== '' && Number.isInteger(Number(db.value))) p.db = Number(db.value);

@@ -70,6 +70,28 @@ export interface DecodedView {
   text?: string;
 }
 
+/** A JSON tree with a search box that opens and marks the rows containing the text. */
+export function searchableJson(value: unknown): HTMLElement {
+  const tree = h('div', { class: 'json', 'data-testid': 'json-view' }, jsonTree(value));
+  const search = h('input', { type: 'search', placeholder: 'search in JSON', class: 'json-search', 'data-testid': 'json-search' });
+  const count = h('span', { class: 'muted', 'data-testid': 'json-hits' });
+  search.addEventListener('input', () => {
+    const q = search.value.trim().toLowerCase();
+    let hits = 0;
+    for (const row of tree.querySelectorAll<HTMLElement>('.j-row')) {
+      const own = [...row.children].filter((c) => !c.matches('details')).map((c) => c.textContent ?? '').join('') + (row.querySelector(':scope > details > summary')?.textContent ?? '');
+      const hit = q !== '' && own.toLowerCase().includes(q);
+      row.classList.toggle('j-hit', hit);
+      if (hit) {
+        hits++;
+        for (let d = row.parentElement?.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
+      }
+    }
+    count.textContent = q ? `${hits} match${hits === 1 ? '' : 'es'}` : '';
+  });
+  return h('div', {}, h('div', { class: 'row' }, search, count), tree);
+}
+
 /**
  * A viewer for bytes: JSON tree, decoded text (decompressed), plain text or hex dump, with a
  * switch between the forms. The server's decoding is preferred: JSON first, then its text
@@ -78,7 +100,7 @@ export interface DecodedView {
 export function bytesViewer(b: Bytes, d?: DecodedView): HTMLElement {
   const json = d?.json !== undefined ? d.json : tryJson(b.text);
   const modes: [string, () => HTMLElement][] = [];
-  if (json !== undefined) modes.push(['JSON', () => h('div', { class: 'json', 'data-testid': 'json-view' }, jsonTree(json))]);
+  if (json !== undefined) modes.push(['JSON', () => searchableJson(json)]);
   if (d?.text !== undefined && d.format !== 'hex') modes.push([`Text (${d.format})`, () => h('pre', { class: 'text-view', 'data-testid': 'decoded-view' }, d.text ?? '')]);
   if (!b.binary) modes.push(['Text', () => h('pre', { class: 'text-view', 'data-testid': 'text-view' }, b.text)]);
   modes.push(['Hex', () => h('pre', { class: 'hex-view', 'data-testid': 'hex-view' }, hexDump(fromBase64(b.b64)).join('\n'))]);

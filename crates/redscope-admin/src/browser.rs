@@ -228,8 +228,13 @@ pub enum EditOp {
     Setrange,
     Sadd,
     Srem,
+    /// Replace set member `member` by `new_member` (refused when it exists).
+    Srename,
     Zadd,
     Zrem,
+    /// Replace sorted-set member `member` by `new_member`, keeping its score (refused when the
+    /// new member exists, unless `overwrite`).
+    Zrename,
     Xadd,
     Xdel,
 }
@@ -261,7 +266,10 @@ pub struct KeyEdit {
     /// `hrename`: the field's new name.
     pub new_field: Option<String>,
     pub new_field_b64: Option<String>,
-    /// `hrename`: replace an existing field of the new name.
+    /// `srename` / `zrename`: the member's new value.
+    pub new_member: Option<String>,
+    pub new_member_b64: Option<String>,
+    /// `hrename` / `zrename`: replace an existing field or member of the new name.
     pub overwrite: Option<bool>,
     /// `setrange`: the first byte to overwrite.
     pub offset: Option<u64>,
@@ -489,7 +497,11 @@ impl Browser {
                 ValueView::String {
                     length,
                     offset,
-                    decoded: Some(decode(&preview, !truncated)),
+                    decoded: Some(if truncated {
+                        decode(&preview, false)
+                    } else {
+                        super::views::auto(&preview)
+                    }),
                     preview: Bytes::new(&preview),
                     truncated,
                 }
@@ -715,6 +727,27 @@ impl Browser {
                 cmd = redis::cmd(if e.op == EditOp::Sadd { "SADD" } else { "SREM" });
                 cmd.arg(&key).arg(member()?);
             }
+            EditOp::Srename | EditOp::Zrename => {
+                let new_member = need(
+                    opt_arg(
+                        e.new_member.as_deref(),
+                        e.new_member_b64.as_deref(),
+                        "new_member",
+                    )?,
+                    "new_member",
+                )?;
+                cmd = redis::cmd("EVAL");
+                cmd.arg(if e.op == EditOp::Srename {
+                    SRENAME_SCRIPT
+                } else {
+                    ZRENAME_SCRIPT
+                })
+                .arg(1)
+                .arg(&key)
+                .arg(member()?)
+                .arg(new_member)
+                .arg(if e.overwrite == Some(true) { "1" } else { "0" });
+            }
             EditOp::Zadd => {
                 let score = e
                     .score
@@ -749,7 +782,10 @@ impl Browser {
             }
         }
         let mut c = self.session.conn().await?;
-        if matches!(e.op, EditOp::Linsert | EditOp::Hrename | EditOp::Lset) {
+        if matches!(
+            e.op,
+            EditOp::Linsert | EditOp::Hrename | EditOp::Lset | EditOp::Srename | EditOp::Zrename
+        ) {
             // These fail quietly (LINSERT: -1, the script: an error string) or vaguely.
             let exists: u64 = redis::cmd("EXISTS").arg(&key).query_async(&mut c).await?;
             if exists == 0 {
@@ -776,6 +812,17 @@ impl Browser {
                 "the hash already has a field of the new name: pass overwrite: true to replace it"
                     .into(),
             )),
+            (EditOp::Srename | EditOp::Zrename, Value::Int(0)) => {
+                return Err(Error::NotFound(format!(
+                    "{:?} has no such member (removed meanwhile?)",
+                    escape(&key)
+                )))
+            }
+            (EditOp::Srename | EditOp::Zrename, Value::Int(-1)) => {
+                return Err(Error::ConfirmationRequired(
+                    "the new member is already there: pass overwrite: true to merge them".into(),
+                ))
+            }
             _ => {}
         }
         tracing::info!(op = ?e.op, key = %escape(&key), "key edited");
@@ -894,6 +941,29 @@ if ARGV[3] ~= '1' and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return -
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[2], v)
 redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+";
+
+/// Replaces set member ARGV[1] by ARGV[2] atomically: 1 done, 0 no such member, -1 the new
+/// member exists and ARGV[3] is not `1` (a set cannot hold it twice: merging drops the old one).
+const SRENAME_SCRIPT: &str = r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[1] == ARGV[2] then return 1 end
+if ARGV[3] ~= '1' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then return -1 end
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[1], ARGV[2])
+return 1
+";
+
+/// Replaces sorted-set member ARGV[1] by ARGV[2] with ARGV[1]'s score, atomically: 1 done, 0 no
+/// such member, -1 the new member exists and ARGV[3] is not `1`.
+const ZRENAME_SCRIPT: &str = r"
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+if ARGV[1] == ARGV[2] then return 1 end
+if ARGV[3] ~= '1' and redis.call('ZSCORE', KEYS[1], ARGV[2]) then return -1 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], score, ARGV[2])
 return 1
 ";
 

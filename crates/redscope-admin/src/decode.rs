@@ -14,7 +14,8 @@ const MAX_HEX: usize = 64 << 10;
 /// What a string value looks like once decoded.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema, ts_rs::TS)]
 pub struct Decoded {
-    /// `json`, `msgpack`, `codec-msgpack`, `codec-zstd`, `zstd`, `gzip`, `utf8` or `hex`.
+    /// `json`, `msgpack`, `codec-msgpack`, `codec-zstd`, `zstd`, `gzip`, `utf8` or `hex`; with
+    /// "view as" also any other view name (`zlib`, `protobuf`, `pickle`, ...).
     pub format: String,
     /// The value as JSON, when it is structured data.
     #[serde(skip_serializing_if = "Option::is_none")]

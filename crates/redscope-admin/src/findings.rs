@@ -1,7 +1,7 @@
 //! Hygiene findings: caching anti-patterns found in the keyspace and server. Keys without a
 //! TTL in a namespace whose policy has one, TTLs far above the policy for their data type,
-//! values over a size limit (`MEMORY USAGE`), `KEYS` and other O(N) commands in the slowlog, and
-//! no eviction policy. `mode=sample` answers from a bounded scan; `mode=full` walks every key as
+//! values over a size limit (`MEMORY USAGE`), `KEYS` and other O(N) commands in the slowlog, no
+//! eviction policy, and an `allkeys-*` policy on a server that holds streams or locks. `mode=sample` answers from a bounded scan; `mode=full` walks every key as
 //! a job with progress events and cancel, like invalidation.
 
 use std::collections::BTreeMap;
@@ -33,6 +33,8 @@ pub const TTL_DRIFT_FACTOR: f64 = 2.0;
 pub const KEYS_PER_FINDING: usize = 20;
 /// Jobs remembered.
 const MAX_JOBS: usize = 20;
+/// Full findings runs at once; one more is refused (HTTP 429) until one ends.
+pub const MAX_RUNNING: usize = 2;
 /// SCAN `COUNT` per call.
 const SCAN_COUNT: usize = 500;
 /// Progress events at most this often.
@@ -82,6 +84,8 @@ pub enum FindingKind {
     SlowCommand,
     /// `maxmemory-policy` is `noeviction`.
     NoEviction,
+    /// `maxmemory-policy` is `allkeys-*` on a server holding streams or locks, which it may evict.
+    EvictsState,
 }
 
 /// One anti-pattern with the evidence.
@@ -385,6 +389,7 @@ impl Findings {
             id_prefix: "f",
             keep: MAX_JOBS,
             event_every: EVENT_EVERY,
+            max_running: MAX_RUNNING,
         };
         Findings {
             scope: Scope {
@@ -440,7 +445,7 @@ impl Findings {
             report: None,
         };
         let scope = self.scope.clone();
-        Ok(self.registry.start(record, move |job| async move {
+        self.registry.start(record, move |job| async move {
             let outcome = scope.run(size_limit, true, Some(&job)).await;
             let cancelled = job.is_cancelled();
             let job = job.finish(|j| {
@@ -461,7 +466,7 @@ impl Findings {
                 }
             });
             tracing::info!(id = %job.id, state = ?job.state, examined = job.examined, "findings job finished");
-        }))
+        })
     }
 }
 
@@ -605,36 +610,112 @@ impl Scope {
     }
 }
 
-/// A `noeviction` policy on any master.
+/// SCAN pages (of [`SCAN_COUNT`] keys) looked through per master for streams and locks.
+const STATE_SCAN_PAGES: usize = 20;
+
+/// Globs of state that must not be evicted, and what it is (the lock and limit prefixes of
+/// [`redscope::lock`] and [`redscope::ratelimit`]).
+const STATE_GLOBS: [(&str, &str); 2] = [("lock:*", "locks"), ("ratelimit:*", "rate limits")];
+
+/// A `noeviction` policy on any master, and an `allkeys-*` one on a master holding streams,
+/// locks or rate limits (it may evict them under memory pressure).
 async fn eviction_findings(conn: &redscope::conn::Conn) -> Result<Vec<Finding>> {
-    let mut nodes = Vec::new();
+    let mut no_eviction = Vec::new();
+    let mut at_risk: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
     for mut node in conn.masters().await? {
         let reply: Vec<String> = redis::cmd("CONFIG")
             .arg("GET")
             .arg("maxmemory-policy")
             .query_async(&mut node.conn)
             .await?;
-        if reply.get(1).map(String::as_str) == Some("noeviction") {
-            nodes.push(node.addr);
+        let policy = reply.get(1).map(String::as_str).unwrap_or("");
+        if policy == "noeviction" {
+            no_eviction.push(node.addr);
+        } else if policy.starts_with("allkeys-") {
+            let (what, keys) = state_keys(&mut node.conn).await?;
+            if !what.is_empty() {
+                at_risk.push((
+                    format!("{} ({policy}: {})", node.addr, what.join(", ")),
+                    keys,
+                ));
+            }
         }
     }
-    if nodes.is_empty() {
-        return Ok(Vec::new());
+    let mut out = Vec::new();
+    if !no_eviction.is_empty() {
+        out.push(Finding {
+            kind: FindingKind::NoEviction,
+            level: AlertLevel::Warning,
+            message: format!(
+                "maxmemory-policy is noeviction on {}: a full cache refuses writes instead of \
+                 evicting (use volatile-lru: it evicts only keys with a TTL)",
+                no_eviction.join(", ")
+            ),
+            count: no_eviction.len() as u64,
+            keys: Vec::new(),
+            data_type: None,
+            pattern: None,
+            command: None,
+        });
     }
-    Ok(vec![Finding {
-        kind: FindingKind::NoEviction,
-        level: AlertLevel::Warning,
-        message: format!(
-            "maxmemory-policy is noeviction on {}: a full cache refuses writes instead of \
-             evicting (use allkeys-lru or volatile-ttl)",
-            nodes.join(", ")
-        ),
-        count: nodes.len() as u64,
-        keys: Vec::new(),
-        data_type: None,
-        pattern: None,
-        command: None,
-    }])
+    if !at_risk.is_empty() {
+        let mut keys: Vec<Bytes> = Vec::new();
+        for (_, k) in &at_risk {
+            for k in k {
+                if keys.len() < KEYS_PER_FINDING {
+                    keys.push(Bytes::new(k));
+                }
+            }
+        }
+        out.push(Finding {
+            kind: FindingKind::EvictsState,
+            level: AlertLevel::Warning,
+            message: format!(
+                "an allkeys-* eviction policy on a server holding streams or locks: {}. Under \
+                 memory pressure Redis may evict them with their consumer groups; use \
+                 volatile-lru (evicts only keys with a TTL)",
+                at_risk
+                    .iter()
+                    .map(|(a, _)| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            count: at_risk.len() as u64,
+            keys,
+            data_type: None,
+            pattern: None,
+            command: None,
+        });
+    }
+    Ok(out)
+}
+
+/// What state a master holds that eviction must spare (`streams`, `locks`, `rate limits`),
+/// with a few of those keys; looks through at most [`STATE_SCAN_PAGES`] pages per kind.
+async fn state_keys(
+    conn: &mut redscope::conn::NodeLink,
+) -> Result<(Vec<&'static str>, Vec<Vec<u8>>)> {
+    let mut what = Vec::new();
+    let mut found = Vec::new();
+    for (glob, ty, name) in std::iter::once(("*", Some("stream"), "streams"))
+        .chain(STATE_GLOBS.iter().map(|(g, n)| (*g, None, *n)))
+    {
+        let mut cursor = 0;
+        for _ in 0..STATE_SCAN_PAGES {
+            let (next, keys) =
+                redscope::keyspace::scan_page(conn, cursor, glob, SCAN_COUNT, ty).await?;
+            if !keys.is_empty() {
+                what.push(name);
+                found.extend(keys.into_iter().take(3));
+                break;
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+    }
+    Ok((what, found))
 }
 
 #[cfg(test)]

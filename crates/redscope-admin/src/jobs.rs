@@ -22,6 +22,8 @@ use redscope::keyspace::{self, ScanOptions, ScanProgress};
 
 /// Most jobs remembered (the oldest finished ones are forgotten first).
 pub const MAX_JOBS: usize = 100;
+/// Invalidation jobs running at once; one more is refused (HTTP 429) until one ends.
+pub const MAX_RUNNING: usize = 4;
 /// Keys a dry run returns as a sample.
 pub const SAMPLE: usize = 20;
 /// Least time between two progress events of a job.
@@ -176,6 +178,7 @@ impl Jobs {
             id_prefix: "",
             keep: MAX_JOBS,
             event_every: EVENT_EVERY,
+            max_running: MAX_RUNNING,
         };
         Jobs {
             session,
@@ -236,7 +239,7 @@ impl Jobs {
         };
         let job = self
             .registry
-            .start(record, |job| unlink_all(job, conn, patterns, trees));
+            .start(record, |job| unlink_all(job, conn, patterns, trees))?;
         tracing::info!(id = %job.id, pattern = %job.pattern, "invalidation job started");
         Ok(InvalidateReply::Started(job))
     }

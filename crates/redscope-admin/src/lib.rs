@@ -14,7 +14,8 @@
 //!   [`Event`] subscribers receive. [`task`]: background loops with an explicit stop;
 //!   [`registry`]: long jobs (ids, progress, cancel).
 //! - Features: [`browser`] (keys, values, edits), [`tree`] (the namespace tree), [`jobs`]
-//!   (invalidation), [`streams`] (stream viewer and live tails), [`channels`] (channel monitor,
+//!   (invalidation), [`streams`] (stream viewer and live tails) and [`stream_admin`] (XADD, XDEL,
+//!   XTRIM, groups, XACK/XCLAIM), [`channels`] (channel monitor,
 //!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
 //!   [`findings`] (hygiene findings), [`series`] (time series), [`server`] (INFO, slowlog,
 //!   clients, config, BGSAVE), [`console`], [`profiles`] (saved connections).
@@ -50,10 +51,12 @@ pub mod series;
 pub mod server;
 pub mod services;
 pub mod session;
+pub mod stream_admin;
 pub mod streams;
 mod sync;
 pub mod task;
 pub mod tree;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -19,6 +19,7 @@ use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::create::KeyCreate;
 use crate::databases::{Databases, SelectDb};
+use crate::decode::Decoded;
 use crate::findings::{FindingsJob, FindingsQuery, FindingsReply};
 use crate::jobs::{InvalidateReply, InvalidateRequest, Job};
 use crate::metrics::MetricsReply;
@@ -30,11 +31,16 @@ use crate::server::{
     ServerAction, SlowlogEntry, SlowlogQuery,
 };
 use crate::services::ServicesReply;
+use crate::stream_admin::{
+    Acked, Claimed, GroupChanged, StreamAck, StreamAdd, StreamAdded, StreamClaim, StreamDelete,
+    StreamGroup, StreamRemoved, StreamTrim,
+};
 use crate::streams::{
     EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
     TailStarted,
 };
 use crate::tree::{TreeLevel, TreeQuery};
+use crate::views::DecodeRequest;
 use crate::{AdminService, HealthReport};
 use redscope::{Error, Result};
 
@@ -269,6 +275,9 @@ operations! {
     key_create: Post "/key/create", KeyCreate => KeyValue, Yes,
         "Create a key of any type (JSON with RedisJSON) with a TTL; 409 if it exists unless overwrite",
         |s, r| s.browser().key_create(r).await?;
+    decode: Post "/decode", DecodeRequest => Decoded, No,
+        "Show bytes as text, JSON, hex, base64, MessagePack, decompressed, protobuf, PHP, Java, pickle or the codec",
+        |_s, r| crate::views::decode_request(&r)?;
     databases: Get "/databases", NoArgs => Databases, No,
         "Databases with key counts (INFO keyspace), the current one, modules, tree separators",
         |s, _r| { let sep = s.profiles().active_separator().await; s.browser().databases(sep).await? };
@@ -294,8 +303,26 @@ operations! {
         "An XRANGE page",
         |s, r| s.streams().entries(&r).await?;
     stream_pending: Get "/stream/pending", PendingQuery => Vec<PendingEntry>, No,
-        "Pending entries of a group",
+        "Pending entries of a group (paged, by consumer, by idle time)",
         |s, r| s.streams().pending(&r).await?;
+    stream_add: Post "/stream/add", StreamAdd => StreamAdded, Yes,
+        "XADD one entry",
+        |s, r| s.streams().add(&r).await?;
+    stream_delete: Post "/stream/delete", StreamDelete => StreamRemoved, Yes,
+        "XDEL entries (confirm)",
+        |s, r| s.streams().delete(&r).await?;
+    stream_trim: Post "/stream/trim", StreamTrim => StreamRemoved, Yes,
+        "XTRIM MAXLEN or MINID, exact or ~ (confirm)",
+        |s, r| s.streams().trim(&r).await?;
+    stream_group: Post "/stream/group", StreamGroup => GroupChanged, Yes,
+        "XGROUP CREATE, DESTROY, SETID, CREATECONSUMER or DELCONSUMER (confirm when it loses pending entries)",
+        |s, r| s.streams().group(&r).await?;
+    stream_ack: Post "/stream/ack", StreamAck => Acked, Yes,
+        "XACK pending entries",
+        |s, r| s.streams().ack(&r).await?;
+    stream_claim: Post "/stream/claim", StreamClaim => Claimed, Yes,
+        "XCLAIM pending entries for a consumer, or XAUTOCLAIM without ids",
+        |s, r| s.streams().claim(&r).await?;
     stream_tail: Post "/stream/tail", TailRequest => TailStarted, No,
         "Start a live tail (entries arrive as events)",
         |s, r| s.streams().tail(&r).await?;

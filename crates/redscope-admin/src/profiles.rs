@@ -1,8 +1,12 @@
-//! Connection profiles: named connections (URL without password, username, TLS options, db,
-//! read-only flag, key separator) saved as JSON in the user's config dir; their passwords in the
-//! OS keyring, or — when no keyring is available (headless machines) — in a 0600 `secrets.json`
-//! beside it. `profile_test` classifies failures (refused, timeout, wrong password, TLS);
-//! `connect` switches the service's active connection, keeping earlier ones open.
+//! Connection profiles: named connections (URL without secrets, username, TLS options, db,
+//! read-only flag, key separator) saved as JSON in the user's config dir; every secret of a
+//! profile ([`SecretKind`]: the Redis password, the Sentinels' password, more kinds as profiles
+//! grow) in the OS keyring, or — when no keyring is available (headless machines) — in a 0600
+//! `secrets.json` beside it; never in profiles.json or a reply. A stored secret is only ever
+//! sent to the server, port and user it was saved for: a test or save with another destination
+//! must give it again. `profile_test` classifies failures (refused, timeout, wrong password,
+//! TLS); `connect` switches the service's active connection, keeping earlier ones open.
+//! [`Profiles::allow_hosts`] limits what profiles may connect to.
 //!
 //! Files: `$REDSCOPE_CONFIG_DIR` or `<config dir>/redscope`. `REDSCOPE_SECRET_STORE=file|keyring`
 //! forces one secret store (default: keyring, falling back to the file).
@@ -16,7 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::session::Session;
-use redscope::config::{Endpoint, RedisConfig, Secret};
+use redscope::config::{Endpoint, RedisConfig, Secret, Topology};
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 
@@ -58,6 +62,9 @@ pub struct Profile {
     /// Whether a password is stored for it (ignored on input).
     #[serde(default)]
     pub has_password: bool,
+    /// Whether a Sentinel password is stored for it (ignored on input).
+    #[serde(default)]
+    pub has_sentinel_password: bool,
 }
 
 fn default_separator() -> String {
@@ -74,6 +81,33 @@ pub struct ProfileInput {
     /// New password; `None` keeps the stored one, `""` removes it.
     #[serde(default)]
     pub password: Option<String>,
+    /// New password of the Sentinels (`redis+sentinel://` URLs); `None` keeps the stored one,
+    /// `""` removes it.
+    #[serde(default)]
+    pub sentinel_password: Option<String>,
+}
+
+/// The kinds of secret a profile can hold, each stored apart under the profile's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// The Redis password (`AUTH`).
+    Password,
+    /// The Sentinels' own password.
+    SentinelPassword,
+}
+
+impl SecretKind {
+    /// Every kind, so deleting a profile deletes them all.
+    pub const ALL: [SecretKind; 2] = [SecretKind::Password, SecretKind::SentinelPassword];
+
+    /// The store entry of this kind for `profile` (the password keeps the plain name, as
+    /// before; profile names hold no control characters, so entries cannot collide).
+    fn entry(self, profile: &str) -> String {
+        match self {
+            SecretKind::Password => profile.to_string(),
+            SecretKind::SentinelPassword => format!("{profile}\u{1f}sentinel_password"),
+        }
+    }
 }
 
 /// `{code, message}` of a failed test.
@@ -109,6 +143,8 @@ pub struct Profiles {
     session: Arc<Session>,
     /// Connections by profile name, least recently activated first (at most [`MAX_OPEN`]).
     open: tokio::sync::Mutex<Vec<(String, Conn)>>,
+    /// Servers profiles may connect to (`--allow-redis-host`); empty: any.
+    allowed: std::sync::RwLock<Vec<String>>,
 }
 
 /// Serialises read-modify-write of profiles.json and secrets.json within this process (the files
@@ -179,6 +215,29 @@ fn load_profiles() -> Result<Vec<Profile>> {
     read_json(&profiles_path()?)
 }
 
+/// The saved profiles, with any secret an older version left in a URL moved to the secret store
+/// (and profiles.json rewritten without it). Call with [`FILES`] held.
+async fn load_migrated() -> Result<Vec<Profile>> {
+    let mut list = load_profiles()?;
+    let mut changed = false;
+    for p in &mut list {
+        let (url, sentinel) = strip_url_secrets(&p.url);
+        if let Some(sp) = sentinel {
+            if !sp.is_empty() {
+                secret_set(&SecretKind::SentinelPassword.entry(&p.name), &sp).await?;
+            }
+            p.url = url;
+            p.has_sentinel_password = !sp.is_empty();
+            changed = true;
+        }
+    }
+    if changed {
+        store_profiles(&list)?;
+        tracing::info!("moved Sentinel passwords out of profiles.json into the secret store");
+    }
+    Ok(list)
+}
+
 fn store_profiles(list: &[Profile]) -> Result<()> {
     write_atomic(&profiles_path()?, &serde_json::to_vec_pretty(list)?, 0o600)
 }
@@ -211,6 +270,22 @@ async fn keyring_call<T: Send + 'static>(
         Ok(Ok(r)) => Ok(r),
         Ok(Err(_)) => Err(Error::Config("the keyring call failed".into())),
         Err(_) => Err(Error::Timeout(KEYRING_TIMEOUT)),
+    }
+}
+
+/// Sets (`Some`, non-empty), removes (`Some("")`) or keeps (`None`) one secret of a profile.
+async fn secret_update(profile: &str, kind: SecretKind, value: Option<&str>) -> Result<bool> {
+    let entry = kind.entry(profile);
+    match value {
+        None => Ok(secret_get(&entry).await?.is_some()),
+        Some("") => {
+            secret_delete(&entry).await?;
+            Ok(false)
+        }
+        Some(v) => {
+            secret_set(&entry, v).await?;
+            Ok(true)
+        }
     }
 }
 
@@ -296,11 +371,133 @@ fn validate(p: &Profile) -> Result<RedisConfig> {
                 .into(),
         ));
     }
+    if sentinel_password_of(&cfg).is_some() {
+        return Err(Error::InvalidInput(
+            "put the Sentinel password in the `sentinel_password` field, not in the URL (URLs are stored in plain text)"
+                .into(),
+        ));
+    }
     Ok(cfg)
 }
 
-/// The profile's configuration with its password applied.
-fn profile_config(p: &Profile, password: Option<String>) -> Result<RedisConfig> {
+fn sentinel_password_of(cfg: &RedisConfig) -> Option<&Secret> {
+    match &cfg.topology {
+        Topology::Sentinel {
+            sentinel_password, ..
+        } => sentinel_password.as_ref(),
+        _ => None,
+    }
+}
+
+/// Where a profile's secrets would go: every host and port (or socket), the TLS settings, the
+/// CA and the user. A stored secret is only sent when this is what it was saved with.
+fn destination(p: &Profile) -> Result<String> {
+    let cfg = profile_config(p, None, None)?;
+    let topology = match &cfg.topology {
+        Topology::Standalone => String::new(),
+        Topology::Cluster { nodes } => format!("cluster {nodes:?}"),
+        Topology::Sentinel {
+            sentinels, master, ..
+        } => format!("sentinel {sentinels:?} {master}"),
+        other => format!("{other:?}"),
+    };
+    // Through SSH the secret travels on from the SSH host (and any jump host): those count too.
+    let ssh = cfg.ssh.as_ref().map(|s| s.display());
+    Ok(format!(
+        "{:?} {topology} user={:?} ca={:?} ssh={ssh:?}",
+        cfg.endpoint, cfg.username, cfg.tls_ca
+    ))
+}
+
+/// A URL saved before secrets were kept out of it: the secret query parameters removed, and
+/// what they held.
+fn strip_url_secrets(url: &str) -> (String, Option<String>) {
+    let Some((head, rest)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let (query, fragment) = match rest.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (rest, None),
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| pair.split_once('=').map_or(*pair, |(k, _)| k) != "sentinel_password")
+        .collect();
+    if kept.len() == query.split('&').count() {
+        return (url.to_string(), None);
+    }
+    let sentinel = RedisConfig::from_url(url)
+        .ok()
+        .and_then(|c| sentinel_password_of(&c).map(|s| s.expose().to_string()))
+        .or(Some(String::new()));
+    let mut out = head.to_string();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    (out, sentinel)
+}
+
+/// True when `cfg` only names servers `allowed` lists (`host`, `host:port` or a socket path);
+/// an empty list allows every server.
+fn destination_allowed(cfg: &RedisConfig, allowed: &[String]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let ok = |host: &str, port: u16| {
+        let host = host.to_ascii_lowercase();
+        allowed.iter().any(|a| {
+            let a = a.to_ascii_lowercase();
+            a == host || a == format!("{host}:{port}") || a == format!("[{host}]:{port}")
+        })
+    };
+    let nodes: Vec<(String, u16)> = match &cfg.topology {
+        Topology::Cluster { nodes } => nodes.clone(),
+        Topology::Sentinel { sentinels, .. } => sentinels.clone(),
+        _ => Vec::new(),
+    };
+    let endpoint_ok = match &cfg.endpoint {
+        Endpoint::Tcp { host, port } | Endpoint::Tls { host, port, .. } => ok(host, *port),
+        Endpoint::Unix { path } => allowed.iter().any(|a| std::path::Path::new(a) == path),
+    };
+    // An SSH tunnel (and its jump hosts) is a destination of its own.
+    let mut ssh_ok = true;
+    let mut hop = cfg.ssh.as_ref();
+    while let Some(s) = hop {
+        ssh_ok &= ok(&s.host, s.port);
+        hop = s.jump.as_deref();
+    }
+    endpoint_ok && ssh_ok && nodes.iter().all(|(h, p)| ok(h, *p))
+}
+
+/// Checks a CA file named by a profile the way the connection will read it, with one answer for
+/// every failure, so the API cannot be used to learn whether a file exists on this machine.
+fn check_ca(cfg: &RedisConfig) -> Result<()> {
+    let Some(path) = cfg.tls_ca.as_ref() else {
+        return Ok(());
+    };
+    let usable = std::fs::read(path)
+        .map(|pem| pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"))
+        .unwrap_or(false);
+    if usable {
+        Ok(())
+    } else {
+        Err(Error::Config(
+            "the TLS CA file cannot be used: it must be a readable PEM certificate file".into(),
+        ))
+    }
+}
+
+/// The profile's configuration with its secrets applied.
+fn profile_config(
+    p: &Profile,
+    password: Option<String>,
+    sentinel: Option<String>,
+) -> Result<RedisConfig> {
     let mut cfg = validate(p)?;
     if let Some(u) = p.username.as_ref().filter(|u| !u.is_empty()) {
         cfg.username = Some(u.clone());
@@ -329,6 +526,12 @@ fn profile_config(p: &Profile, password: Option<String>) -> Result<RedisConfig> 
         other => other,
     };
     cfg.password = password.filter(|p| !p.is_empty()).map(Secret::new);
+    if let Topology::Sentinel {
+        sentinel_password, ..
+    } = &mut cfg.topology
+    {
+        *sentinel_password = sentinel.filter(|p| !p.is_empty()).map(Secret::new);
+    }
     Ok(cfg)
 }
 
@@ -344,7 +547,30 @@ impl Profiles {
         Profiles {
             session,
             open: tokio::sync::Mutex::new(Vec::new()),
+            allowed: std::sync::RwLock::new(Vec::new()),
         }
+    }
+
+    /// Limits the servers profiles may test or connect to: `host`, `host:port` or a socket path
+    /// (every seed of a Cluster or Sentinel URL must be listed). Empty allows any.
+    pub fn allow_hosts(&self, hosts: Vec<String>) {
+        let hosts = hosts
+            .into_iter()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect();
+        *crate::sync::write(&self.allowed) = hosts;
+    }
+
+    /// Refuses a destination outside [`Profiles::allow_hosts`], and an unusable CA file.
+    fn check_destination(&self, cfg: &RedisConfig) -> Result<()> {
+        if !destination_allowed(cfg, &crate::sync::read(&self.allowed)) {
+            return Err(Error::InvalidInput(format!(
+                "profiles may not connect to {} on this server (see --allow-redis-host)",
+                cfg.display_url()
+            )));
+        }
+        check_ca(cfg)
     }
 
     /// Name of the connected profile, if one was connected.
@@ -355,7 +581,7 @@ impl Profiles {
     /// Saved profiles, sorted by name, with `has_password` (never the password).
     pub async fn list(&self) -> Result<Vec<Profile>> {
         let _files = FILES.lock().await;
-        let mut list = load_profiles()?;
+        let mut list = load_migrated().await?;
         list.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(list)
     }
@@ -369,25 +595,36 @@ impl Profiles {
             .map(|p| p.separator)
     }
 
-    /// Creates or replaces a profile; a given password goes to the keyring (or the 0600 file).
+    /// Creates or replaces a profile; given secrets go to the keyring (or the 0600 file). A
+    /// changed destination (host, port, user, TLS, CA) needs its secrets given again.
     pub async fn save(&self, input: ProfileInput) -> Result<Profile> {
         let mut p = input.profile;
         p.name = p.name.trim().to_string();
         validate(&p)?;
         let _files = FILES.lock().await;
-        let mut list = load_profiles()?;
+        let mut list = load_migrated().await?;
         let previous = list.iter().position(|x| x.name == p.name);
-        match input.password.as_deref() {
-            Some("") => {
-                secret_delete(&p.name).await?;
-                p.has_password = false;
+        if let Some(old) = previous.map(|i| &list[i]) {
+            let moved = destination(old).ok() != Some(destination(&p)?);
+            let kept = |given: &Option<String>, stored: bool| given.is_none() && stored;
+            if moved
+                && (kept(&input.password, old.has_password)
+                    || kept(&input.sentinel_password, old.has_sentinel_password))
+            {
+                return Err(Error::InvalidInput(format!(
+                    "profile {:?} now points elsewhere (server, port, user, TLS or CA changed): give its password again (or \"\" for none) — a saved password is only sent where it was saved for",
+                    p.name
+                )));
             }
-            Some(pw) => {
-                secret_set(&p.name, pw).await?;
-                p.has_password = true;
-            }
-            None => p.has_password = previous.is_some_and(|i| list[i].has_password),
         }
+        p.has_password =
+            secret_update(&p.name, SecretKind::Password, input.password.as_deref()).await?;
+        p.has_sentinel_password = secret_update(
+            &p.name,
+            SecretKind::SentinelPassword,
+            input.sentinel_password.as_deref(),
+        )
+        .await?;
         match previous {
             Some(i) => list[i] = p.clone(),
             None => list.push(p.clone()),
@@ -397,7 +634,7 @@ impl Profiles {
         Ok(p)
     }
 
-    /// Deletes a profile and its stored password.
+    /// Deletes a profile and every secret stored for it.
     pub async fn delete(&self, name: &str) -> Result<()> {
         check_name(name)?;
         let _files = FILES.lock().await;
@@ -408,24 +645,55 @@ impl Profiles {
             return Err(Error::NotFound(format!("no profile {name:?}")));
         }
         store_profiles(&list)?;
-        secret_delete(name).await?;
+        for kind in SecretKind::ALL {
+            secret_delete(&kind.entry(name)).await?;
+        }
         self.open.lock().await.retain(|(n, _)| n != name);
         Ok(())
     }
 
     /// Connects with a profile (saved or not) and reports latency and version, or a classified
-    /// error: `connection` (refused/unreachable), `timeout`, `auth`, `tls`, `config`.
+    /// error: `connection` (refused/unreachable), `timeout`, `auth`, `tls`, `config`. Stored
+    /// secrets are used only when the profile still points where they were saved for.
     pub async fn test(&self, input: ProfileInput) -> Result<ProfileTest> {
+        let mut profile = input.profile;
+        profile.name = profile.name.trim().to_string();
+        let saved = if profile.name.is_empty() {
+            None
+        } else {
+            let _files = FILES.lock().await;
+            load_migrated()
+                .await?
+                .into_iter()
+                .find(|p| p.name == profile.name)
+        };
+        let same_place = match &saved {
+            Some(s) => destination(s).ok() == Some(destination(&profile)?),
+            None => false,
+        };
+        let stored = |kind: SecretKind| {
+            let entry = kind.entry(&profile.name);
+            async move {
+                if same_place {
+                    secret_get(&entry).await
+                } else {
+                    Ok(None)
+                }
+            }
+        };
         let password = match input.password {
             Some(p) => Some(p),
-            None if input.profile.name.trim().is_empty() => None,
-            None => secret_get(input.profile.name.trim()).await?,
+            None => stored(SecretKind::Password).await?,
         };
-        let mut profile = input.profile;
-        if profile.name.trim().is_empty() {
+        let sentinel = match input.sentinel_password {
+            Some(p) => Some(p),
+            None => stored(SecretKind::SentinelPassword).await?,
+        };
+        if profile.name.is_empty() {
             profile.name = "(unsaved)".into(); // testing before saving needs no name
         }
-        let cfg = profile_config(&profile, password)?;
+        let cfg = profile_config(&profile, password, sentinel)?;
+        self.check_destination(&cfg)?;
         let attempt = async {
             let mut c = Conn::connect(&cfg).await?;
             let rtt = redscope::health::ping(&mut c).await?;
@@ -444,12 +712,20 @@ impl Profiles {
                 version,
                 error: None,
             },
-            Err(e) => ProfileTest {
-                ok: false,
-                latency_ms: None,
-                version: None,
-                error: Some(classify(&cfg, &e).await),
-            },
+            Err(e) => {
+                let mut error = classify(&cfg, &e).await;
+                if error.code == "auth" && saved.is_some() && !same_place {
+                    error.message.push_str(
+                        " (the saved password is only sent to the server it was saved for: give it again to test another)",
+                    );
+                }
+                ProfileTest {
+                    ok: false,
+                    latency_ms: None,
+                    version: None,
+                    error: Some(error),
+                }
+            }
         })
     }
 
@@ -459,17 +735,24 @@ impl Profiles {
         check_name(name)?;
         let profile = {
             let _files = FILES.lock().await;
-            load_profiles()?
+            load_migrated()
+                .await?
                 .into_iter()
                 .find(|p| p.name == name)
                 .ok_or_else(|| Error::NotFound(format!("no profile {name:?}")))?
         };
         let password = if profile.has_password {
-            secret_get(name).await?
+            secret_get(&SecretKind::Password.entry(name)).await?
         } else {
             None
         };
-        let cfg = profile_config(&profile, password)?;
+        let sentinel = if profile.has_sentinel_password {
+            secret_get(&SecretKind::SentinelPassword.entry(name)).await?
+        } else {
+            None
+        };
+        let cfg = profile_config(&profile, password, sentinel)?;
+        self.check_destination(&cfg)?;
         let conn = {
             let mut open = self.open.lock().await;
             let found = open

@@ -53,6 +53,9 @@ pub struct Policy {
     pub keep: usize,
     /// Least time between two progress events of one job.
     pub event_every: Duration,
+    /// Jobs running at once; starting one more is refused ([`Error::Busy`]), so a caller cannot
+    /// pile up work on the server.
+    pub max_running: usize,
 }
 
 struct Entry<J> {
@@ -89,19 +92,30 @@ impl<J: Record> Registry<J> {
     }
 
     /// Registers the job `record(id)` builds and runs `run` on it in the background; answers
-    /// the job's first record.
-    pub fn start<F, Fut>(&self, record: impl FnOnce(String) -> J, run: F) -> J
+    /// the job's first record, or [`Error::Busy`] when [`Policy::max_running`] jobs run already.
+    pub fn start<F, Fut>(&self, record: impl FnOnce(String) -> J, run: F) -> Result<J>
     where
         F: FnOnce(JobHandle<J>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        let entry = Arc::new(Entry {
-            record: Mutex::new(record(format!("{}{n}", self.policy.id_prefix))),
-            cancel: CancellationToken::new(),
-            join: Mutex::new(None),
-        });
-        self.push(entry.clone());
+        let entry = {
+            let mut list = lock(&self.list);
+            let running = list.iter().filter(|e| lock(&e.record).is_running()).count();
+            if running >= self.policy.max_running {
+                return Err(Error::Busy(format!(
+                    "{running} {}s are running already (at most {} at once): wait for one to finish or cancel one",
+                    self.policy.what, self.policy.max_running
+                )));
+            }
+            let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+            let entry = Arc::new(Entry {
+                record: Mutex::new(record(format!("{}{n}", self.policy.id_prefix))),
+                cancel: CancellationToken::new(),
+                join: Mutex::new(None),
+            });
+            Self::push(&self.policy, &mut list, entry.clone());
+            entry
+        };
         let first = lock(&entry.record).clone();
         let handle = JobHandle {
             entry: entry.clone(),
@@ -111,7 +125,7 @@ impl<J: Record> Registry<J> {
         };
         let join = tokio::spawn(run(handle));
         *lock(&entry.join) = Some(join);
-        first
+        Ok(first)
     }
 
     /// A job's current record.
@@ -158,9 +172,8 @@ impl<J: Record> Registry<J> {
         }
     }
 
-    fn push(&self, e: Arc<Entry<J>>) {
-        let mut list = lock(&self.list);
-        while list.len() >= self.policy.keep {
+    fn push(policy: &Policy, list: &mut VecDeque<Arc<Entry<J>>>, e: Arc<Entry<J>>) {
+        while list.len() >= policy.keep {
             match list.iter().position(|e| !lock(&e.record).is_running()) {
                 Some(i) => {
                     list.remove(i);
@@ -276,6 +289,7 @@ mod tests {
                 id_prefix: "c",
                 keep,
                 event_every: Duration::ZERO,
+                max_running: 2,
             },
             bus.publisher(|v| v),
         )
@@ -303,7 +317,7 @@ mod tests {
         let bus = Bus::new(64);
         let mut rx = bus.subscribe();
         let jobs = registry(&bus, 2);
-        let first = jobs.start(new_count, counting);
+        let first = jobs.start(new_count, counting).unwrap();
         assert_eq!((first.id.as_str(), first.running), ("c1", true));
         let progress = rx.recv().await.unwrap();
         assert_eq!(progress["id"], "c1");
@@ -313,8 +327,8 @@ mod tests {
             assert!(Instant::now() < deadline, "the job did not stop");
             tokio::task::yield_now().await;
         }
-        jobs.start(new_count, counting);
-        jobs.start(new_count, counting);
+        jobs.start(new_count, counting).unwrap();
+        jobs.start(new_count, counting).unwrap();
         let ids: Vec<String> = jobs.list().into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["c3", "c2"], "c1 (finished) made room");
         assert_eq!(
@@ -330,7 +344,7 @@ mod tests {
         let bus = Bus::new(64);
         let mut rx = bus.subscribe();
         let jobs = registry(&bus, 10);
-        jobs.start(new_count, counting);
+        jobs.start(new_count, counting).unwrap();
         drop(jobs);
         let deadline = Duration::from_secs(5);
         let stopped = tokio::time::timeout(deadline, async {
@@ -345,5 +359,25 @@ mod tests {
         .await
         .expect("the job stopped after its registry was dropped");
         assert_eq!(stopped["id"], "c1");
+    }
+
+    #[tokio::test]
+    async fn a_job_beyond_the_running_cap_is_refused_until_one_ends() {
+        let bus = Bus::new(1024);
+        let jobs = registry(&bus, 10);
+        jobs.start(new_count, counting).unwrap();
+        jobs.start(new_count, counting).unwrap();
+        let refused = jobs.start(new_count, counting).unwrap_err();
+        assert_eq!(refused.kind(), redscope::ErrorKind::Busy, "{refused}");
+        assert_eq!(jobs.list().len(), 2, "a refused job leaves no record");
+        jobs.cancel("c1").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while jobs.get("c1").unwrap().running {
+            assert!(Instant::now() < deadline, "the job did not stop");
+            tokio::task::yield_now().await;
+        }
+        let third = jobs.start(new_count, counting).unwrap();
+        assert_eq!(third.id, "c3");
+        jobs.shutdown().await;
     }
 }

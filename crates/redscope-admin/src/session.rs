@@ -2,6 +2,7 @@
 //! by `connect`, the one shared connection every feature uses (opened on first use, re-opened
 //! after failures), read-only mode, the health report, and the watcher that publishes it.
 
+use std::sync::atomic::Ordering;
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -64,6 +65,9 @@ pub struct Session {
     /// The database picked with `select_db`, overriding the configuration's (None: its own).
     db: RwLock<Option<i64>>,
     conn: tokio::sync::Mutex<Option<Conn>>,
+    /// Bumped whenever the shared connection is replaced on purpose (`connect`, `select_db`): a
+    /// connection opened for an older configuration is not kept.
+    generation: std::sync::atomic::AtomicU64,
     /// Cancelled by `shutdown`: nothing new starts afterwards.
     closed: CancellationToken,
 }
@@ -77,6 +81,7 @@ impl Session {
             active: RwLock::new(None),
             db: RwLock::new(None),
             conn: tokio::sync::Mutex::new(None),
+            generation: std::sync::atomic::AtomicU64::new(0),
             closed: CancellationToken::new(),
         }
     }
@@ -118,6 +123,7 @@ impl Session {
         cfg.db = db;
         let conn = Conn::connect(&cfg).await?;
         *write(&self.db) = Some(db);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         *guard = Some(conn);
         tracing::info!(db, "switched database");
         Ok(())
@@ -142,15 +148,31 @@ impl Session {
     }
 
     /// The shared connection (any topology), opened if needed. A Cluster routes by slot, a
-    /// Sentinel-managed master follows failovers.
+    /// Sentinel-managed master follows failovers. The lock is never held while connecting:
+    /// each caller opens (and times out) on its own, so a hung server does not make calls queue
+    /// behind one another's connect.
     pub async fn conn(&self) -> Result<Conn> {
-        let mut guard = self.conn.lock().await;
-        if let Some(c) = guard.as_ref() {
-            return Ok(c.clone());
-        }
+        let generation = {
+            let guard = self.conn.lock().await;
+            if let Some(c) = guard.as_ref() {
+                return Ok(c.clone());
+            }
+            self.generation.load(Ordering::SeqCst)
+        };
         let c = Conn::connect(&self.active_config()).await?;
-        *guard = Some(c.clone());
-        Ok(c)
+        let mut guard = self.conn.lock().await;
+        match guard.as_ref() {
+            // Another caller got there first: share its connection.
+            Some(existing) => Ok(existing.clone()),
+            None if self.generation.load(Ordering::SeqCst) == generation => {
+                *guard = Some(c.clone());
+                Ok(c)
+            }
+            // The configuration changed while connecting: this one is for the old one.
+            None => Err(Error::Connection(
+                "the connection was switched meanwhile: try again".into(),
+            )),
+        }
     }
 
     /// A connection to every master (one for a single server).
@@ -167,7 +189,9 @@ impl Session {
         });
         // A profile names its own database.
         *write(&self.db) = None;
-        *self.conn.lock().await = Some(conn);
+        let mut guard = self.conn.lock().await;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        *guard = Some(conn);
     }
 
     /// Connection state, latency and basic server facts. Never fails: a dead server is a report.

@@ -172,6 +172,12 @@ pub struct PendingQuery {
     pub group: String,
     /// Most entries (default 100).
     pub count: Option<usize>,
+    /// First pending ID of the page (default `-`; `(id` starts after `id`).
+    pub start: Option<String>,
+    /// Only entries held by this consumer.
+    pub consumer: Option<String>,
+    /// Only entries idle at least this long.
+    pub min_idle_ms: Option<u64>,
 }
 
 /// Body of `stream_tail`.
@@ -236,7 +242,7 @@ pub struct Streams {
     events: Publisher<TailEntries>,
 }
 
-fn page_count(count: Option<usize>) -> Result<usize> {
+pub(crate) fn page_count(count: Option<usize>) -> Result<usize> {
     match count.unwrap_or(DEFAULT_COUNT) {
         0 => Err(Error::InvalidInput("count must be at least 1".into())),
         n if n > MAX_COUNT => Err(Error::InvalidInput(format!(
@@ -246,7 +252,7 @@ fn page_count(count: Option<usize>) -> Result<usize> {
     }
 }
 
-fn valid_id(id: &str) -> Result<()> {
+pub(crate) fn valid_id(id: &str) -> Result<()> {
     let body = id.strip_prefix('(').unwrap_or(id);
     let parts: Vec<&str> = body.split('-').collect();
     let ok = matches!(id, "-" | "+" | "$")
@@ -271,6 +277,11 @@ impl Streams {
             tails: Mutex::new(HashMap::new()),
             events,
         }
+    }
+
+    /// The session (for the management calls in `stream_admin`).
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
     }
 
     /// `GET /api/streams`: stream keys without a key, the stream's info with one.
@@ -428,29 +439,33 @@ impl Streams {
         Ok(EntriesPage { entries, next })
     }
 
-    /// `XPENDING key group - + count`: pending entries with their consumer, idle time and deliveries.
+    /// `XPENDING key group [IDLE ms] start + count [consumer]`: pending entries with their
+    /// consumer, idle time and deliveries.
     pub async fn pending(&self, q: &PendingQuery) -> Result<Vec<PendingEntry>> {
         let key = q.key.bytes()?;
         let count = page_count(q.count)?;
         if q.group.is_empty() {
             return Err(Error::InvalidInput("give the consumer `group`".into()));
         }
+        let start = q.start.clone().unwrap_or_else(|| "-".into());
+        valid_id(&start)?;
+        let mut cmd = redis::cmd("XPENDING");
+        cmd.arg(&key).arg(&q.group);
+        if let Some(idle) = q.min_idle_ms.filter(|&i| i > 0) {
+            cmd.arg("IDLE").arg(idle);
+        }
+        cmd.arg(&start).arg("+").arg(count);
+        if let Some(consumer) = q.consumer.as_deref().filter(|c| !c.is_empty()) {
+            cmd.arg(consumer);
+        }
         let mut c = self.session.conn().await?;
-        let reply: Vec<Value> = redis::cmd("XPENDING")
-            .arg(&key)
-            .arg(&q.group)
-            .arg("-")
-            .arg("+")
-            .arg(count)
-            .query_async(&mut c)
-            .await
-            .map_err(|e| {
-                if e.code() == Some("NOGROUP") {
-                    Error::NotFound(format!("no group {:?} on this stream", q.group))
-                } else {
-                    Error::from(e)
-                }
-            })?;
+        let reply: Vec<Value> = cmd.query_async(&mut c).await.map_err(|e| {
+            if e.code() == Some("NOGROUP") {
+                Error::NotFound(format!("no group {:?} on this stream", q.group))
+            } else {
+                Error::from(e)
+            }
+        })?;
         reply
             .into_iter()
             .map(|row| match row {

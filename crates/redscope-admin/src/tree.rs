@@ -285,7 +285,7 @@ async fn run(scan: Arc<Scan>, conn: Conn, events: Publisher<Progress>) {
 
 async fn walk(
     scan: &Scan,
-    mut node: redis::aio::ConnectionManager,
+    mut node: redscope::conn::NodeLink,
     events: &Publisher<Progress>,
 ) -> Result<()> {
     let k = &scan.key;

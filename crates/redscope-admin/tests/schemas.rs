@@ -252,6 +252,13 @@ async fn every_reply_matches_its_published_schema() {
     r.call("key_rename", json!({"key": "w", "new_key": "w2"}))
         .await;
     r.call("key_delete", json!({"key": "w2"})).await;
+    r.call(
+        "key_create",
+        json!({"key": "new:h", "type": "hash", "elements": [{"field": "f", "value": "v"}], "ttl_ms": 60000}),
+    )
+    .await;
+    r.call("databases", json!({})).await;
+    r.call("select_db", json!({"db": 0})).await;
     r.call("invalidate", json!({"pattern": "s:*"})).await;
     let job = r
         .call(

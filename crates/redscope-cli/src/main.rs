@@ -3,10 +3,10 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use redscope::RedisConfig;
 use redscope_admin::{AdminOptions, AdminService};
-use redscope_cli::web::{ServeOptions, WebServer};
+use redscope_cli::web::{ServeOptions, TlsFiles, WebServer};
 
 #[derive(Parser)]
 #[command(
@@ -29,12 +29,30 @@ enum Command {
         /// Redis URL (redis://, rediss://, unix://); defaults to REDIS_URL or REDIS_HOST/PORT/...
         #[arg(long)]
         redis: Option<String>,
-        /// Access token required by every /api route; random when not given.
+        /// Access token required by every /api route; random when not given. Prefer
+        /// --token-file or REDSCOPE_TOKEN: a command line is visible to every user (`ps`).
         #[arg(long, env = "REDSCOPE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Read the access token from this file (first line; keep it mode 0600).
+        #[arg(long, conflicts_with = "token")]
+        token_file: Option<std::path::PathBuf>,
         /// Allow listening on a non-loopback address.
         #[arg(long)]
         allow_remote: bool,
+        /// With --allow-remote: a host name (or name:port) browsers may use to reach this server
+        /// (repeat or comma-separate). IP addresses always work; other names are refused.
+        #[arg(long, value_delimiter = ',')]
+        allow_host: Vec<String>,
+        /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// Hosts saved profiles may connect to (host, host:port, or a unix socket path; repeat or
+        /// comma-separate); any when not given.
+        #[arg(long, value_delimiter = ',')]
+        allow_redis_host: Vec<String>,
         /// Refuse every write and dangerous command.
         #[arg(long)]
         read_only: bool,
@@ -101,11 +119,42 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
+/// The Redis configuration from `--redis` or the environment. `REDIS_PASSWORD` fills in a URL
+/// without a password, so the password need not be on the command line.
 fn redis_config(url: Option<&str>) -> anyhow::Result<RedisConfig> {
-    Ok(match url {
-        Some(u) => RedisConfig::from_url(u)?,
+    let cfg = match url {
+        // `--redis` stands in for REDIS_URL; the other REDIS_* variables (password, TLS, SSH)
+        // still apply.
+        Some(u) => RedisConfig::from_vars(|name| match name {
+            "REDIS_URL" => Some(u.to_string()),
+            other => std::env::var(other).ok(),
+        })?,
         None => RedisConfig::from_env()?,
-    })
+    };
+    if url.is_some_and(|u| RedisConfig::from_url(u).is_ok_and(|c| c.password.is_some())) {
+        tracing::warn!("the --redis URL holds a password, which every user of this machine can read (ps): set REDIS_PASSWORD instead");
+    }
+    Ok(cfg)
+}
+
+/// The access token from `--token-file` (first line, trimmed).
+fn read_token_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the token file {}", path.display()))?;
+    let token = text.lines().next().unwrap_or("").trim().to_string();
+    if token.is_empty() {
+        anyhow::bail!("the token file {} is empty", path.display());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(file = %path.display(), "the token file is readable by other users: chmod 600 it");
+            }
+        }
+    }
+    Ok(token)
 }
 
 /// How long `serve` waits for in-flight requests after a stop signal before it exits anyway.
@@ -144,28 +193,61 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    let matches = Cli::command().get_matches();
+    let token_on_command_line = matches
+        .subcommand_matches("serve")
+        .and_then(|m| m.value_source("token"))
+        == Some(clap::parser::ValueSource::CommandLine);
+    match Cli::from_arg_matches(&matches)?.command {
         Command::Serve {
             bind,
             redis,
             token,
+            token_file,
             allow_remote,
+            allow_host,
+            tls_cert,
+            tls_key,
+            allow_redis_host,
             read_only,
         } => {
+            if token_on_command_line {
+                tracing::warn!("--token on the command line is visible to every user of this machine (ps): use --token-file or REDSCOPE_TOKEN");
+            }
+            let token = match token_file {
+                Some(path) => Some(read_token_file(&path)?),
+                None => token,
+            };
+            let token_given = token.is_some();
             let cfg = redis_config(redis.as_deref())?;
             tracing::info!(redis = %cfg.display_url(), read_only, "starting web mode");
             let service = AdminService::new(cfg, AdminOptions { read_only });
+            service.profiles().allow_hosts(allow_redis_host);
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            };
             let server = WebServer::bind(
                 service.clone(),
                 ServeOptions {
                     bind,
                     token,
                     allow_remote,
+                    tls,
+                    allow_hosts: allow_host,
+                    ..ServeOptions::default()
                 },
             )
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
-            println!("Redscope is serving on {}", server.url()?);
+            if token_given {
+                // A token the operator chose stays out of stdout (and so out of service logs).
+                let url = server.url()?;
+                let shown = url.split("?token=").next().unwrap_or(&url);
+                println!("Redscope is serving on {shown} (use your access token)");
+            } else {
+                println!("Redscope is serving on {}", server.url()?);
+            }
             let stop = tokio_util::sync::CancellationToken::new();
             tokio::spawn(cancel_on_signal(stop.clone()));
             let serving = server.run(stop.clone().cancelled_owned());

@@ -35,7 +35,6 @@ fn unit_passes_systemd_verify_and_its_sandbox_rates_ok() {
 }
 
 #[test]
-#[ignore = "waits for issue 15's `redscope serve --token-file/--tls-cert/--tls-key/--allow-host` on main"]
 fn unit_uses_only_flags_redscope_serve_has() {
     let missing = missing_serve_flags(&binary());
     assert!(
@@ -45,7 +44,6 @@ fn unit_uses_only_flags_redscope_serve_has() {
 }
 
 #[test]
-#[ignore = "waits for issue 15's `redscope serve --token-file/--tls-cert/--tls-key/--allow-host` on main"]
 fn service_started_as_the_unit_says_serves_https_read_only_with_its_token() {
     let checked = check_shipped_service(
         &binary(),

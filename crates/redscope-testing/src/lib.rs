@@ -34,6 +34,7 @@ pub struct RedisServerBuilder {
     password: Option<String>,
     args: Vec<String>,
     cluster: bool,
+    config_file: Option<PathBuf>,
 }
 
 impl RedisServerBuilder {
@@ -54,6 +55,14 @@ impl RedisServerBuilder {
     /// Pass raw arguments to redis-server as they are (e.g. `["--replicaof", "127.0.0.1", "7000"]`).
     pub fn raw_args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Start from a config file (the first argument): its settings apply, persistence included
+    /// (the fixture then does not turn `save`/`appendonly` off); port, bind, dir and log file
+    /// stay the fixture's own.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
         self
     }
 
@@ -95,6 +104,7 @@ impl RedisServerBuilder {
                     .tempdir()?,
                 password: self.password.clone(),
                 args,
+                config_file: self.config_file.clone(),
             };
             match server.spawn() {
                 Ok(()) => return Ok(server),
@@ -113,6 +123,7 @@ pub struct RedisServer {
     dir: tempfile::TempDir,
     password: Option<String>,
     args: Vec<String>,
+    config_file: Option<PathBuf>,
 }
 
 impl RedisServer {
@@ -216,18 +227,17 @@ impl RedisServer {
     fn spawn(&mut self) -> Result<()> {
         let bin = redis_server_binary();
         let mut cmd = Command::new(&bin);
+        match &self.config_file {
+            Some(file) => {
+                cmd.arg(file);
+            }
+            None => {
+                cmd.args(["--save", "", "--appendonly", "no"]);
+            }
+        }
         cmd.arg("--port")
             .arg(self.port.to_string())
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ])
+            .args(["--bind", "127.0.0.1", "--daemonize", "no"])
             .args(["--protected-mode", "no", "--logfile", "redis.log"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -544,6 +554,7 @@ impl RedisServer {
                 dir,
                 password: None,
                 args: Vec::new(),
+                config_file: None,
             };
             let child = Command::new(redis_server_binary())
                 .arg(&conf_path)

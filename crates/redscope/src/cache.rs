@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -45,7 +45,9 @@ use crate::breaker::{BreakerConfig, BreakerStats, CircuitBreaker};
 use crate::codec::Codec;
 use crate::conn::Conn;
 use crate::error::{Error, ErrorKind, Result};
+use crate::health;
 use crate::keyspace::{self, ScanOptions};
+use crate::metrics::Histogram;
 use crate::retry::RetryPolicy;
 use crate::ttl::{DataType, Expiry, TtlPolicy};
 
@@ -138,6 +140,17 @@ pub struct CounterSnapshot {
     pub hit_rate: f64,
 }
 
+/// What a [`Cache::warm`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WarmUp {
+    /// Keys that were cached already.
+    pub cached: u64,
+    /// Keys fetched and stored.
+    pub loaded: u64,
+    /// Keys whose fetch (or store) failed.
+    pub failed: u64,
+}
+
 /// All counters of a [`Cache`].
 #[derive(Debug, Clone, Serialize)]
 pub struct CacheStats {
@@ -158,6 +171,29 @@ struct Shared {
     total: Counters,
     by_type: Mutex<HashMap<String, Arc<Counters>>>,
     flights: Flights,
+    /// Latency of every Redis call (all retries of one call together).
+    latency: Histogram,
+    /// The server figures of the previous [`Cache::alerts`] call, for rates.
+    last_sample: Mutex<Option<(Instant, health::Stats)>>,
+}
+
+/// The cache's server figures under the names the trading services' `get_stats()` returns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServerStats {
+    /// Whether Redis answered.
+    pub connected: bool,
+    /// `used_memory_human`, e.g. `1.05M` (empty when not connected).
+    pub memory_used: String,
+    /// Keys in the cache's database (`DBSIZE`).
+    pub total_keys: u64,
+    /// The server's keyspace hit rate in percent (`keyspace_hits / (hits + misses) * 100`).
+    pub hit_rate: f64,
+    /// `connected_clients`.
+    pub connected_clients: u64,
+    /// `uptime_in_seconds`.
+    pub uptime_seconds: u64,
+    /// This cache's own hit rate in percent (its reads only).
+    pub cache_hit_rate: f64,
 }
 
 /// A Redis cache over any topology; cheap to clone (clones share counters, breaker, flights).
@@ -202,6 +238,24 @@ impl Cache {
         Ok(Self::with_options(Conn::connect(cfg).await?, opts))
     }
 
+    /// A cache as the environment configures it: without Redis when `cfg.enabled` is false
+    /// (`REDIS_ENABLED=false`), else connecting in the background ([`Cache::connect_lazy`]).
+    /// Never fails: a service starts whatever the state of Redis.
+    pub fn from_config(cfg: &crate::config::RedisConfig, opts: CacheOptions) -> Self {
+        if cfg.enabled {
+            Self::connect_lazy(cfg, opts)
+        } else {
+            Self::with_options(Conn::disabled(), opts)
+        }
+    }
+
+    /// A cache that starts while Redis is down: it works as a pass-through (reads miss, writes
+    /// are skipped, `get_or_compute` computes) and uses Redis once the background connection
+    /// succeeds ([`Conn::connect_lazy`]). Needs a Tokio runtime.
+    pub fn connect_lazy(cfg: &crate::config::RedisConfig, opts: CacheOptions) -> Self {
+        Self::with_options(Conn::connect_lazy(cfg), opts)
+    }
+
     /// A cache over `conn` with default options.
     pub fn new(conn: Conn) -> Self {
         Self::with_options(conn, CacheOptions::default())
@@ -218,6 +272,8 @@ impl Cache {
                 total: Counters::default(),
                 by_type: Mutex::new(HashMap::new()),
                 flights: Mutex::new(HashMap::new()),
+                latency: Histogram::default(),
+                last_sample: Mutex::new(None),
             }),
         }
     }
@@ -270,6 +326,123 @@ impl Cache {
             by_type,
             breaker: self.shared.breaker.stats(),
         }
+    }
+
+    /// True when Redis answers `PING` within the call timeout (`health_check()`).
+    pub async fn health_check(&self) -> bool {
+        let mut c = self.conn.clone();
+        matches!(
+            tokio::time::timeout(self.shared.opts.op_timeout, crate::health::ping(&mut c)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// `get_stats()`: connection, memory, keys, hit rate in percent, clients and uptime of the
+    /// server, plus this cache's own hit rate. Not connected gives `connected: false` and zeros.
+    pub async fn get_stats(&self) -> ServerStats {
+        let cache_hit_rate = self.stats().total.hit_rate * 100.0;
+        let mut c = self.conn.clone();
+        let info = tokio::time::timeout(self.shared.opts.op_timeout, async {
+            let info = crate::health::info(&mut c, None).await?;
+            let keys: u64 = redis::cmd("DBSIZE").query_async(&mut c).await?;
+            Ok::<_, Error>((info, keys))
+        })
+        .await;
+        let Ok(Ok((info, total_keys))) = info else {
+            return ServerStats {
+                cache_hit_rate,
+                ..ServerStats::default()
+            };
+        };
+        let stats = health::Stats::from_info(&info);
+        ServerStats {
+            connected: true,
+            memory_used: info.get("used_memory_human").unwrap_or("").to_string(),
+            total_keys,
+            hit_rate: stats.hit_rate().unwrap_or(0.0) * 100.0,
+            connected_clients: stats.connected_clients,
+            uptime_seconds: stats.uptime_s,
+            cache_hit_rate,
+        }
+    }
+
+    /// The alerts for this cache's server now: Redis unreachable (critical); the health
+    /// thresholds of [`health::alerts`]; evictions per second and new error replies since the
+    /// previous call ([`health::window_alerts`]; the first call counts from the server's
+    /// start); and this cache's P99 call latency ([`health::latency_alert`]).
+    pub async fn alerts(&self) -> Vec<health::Alert> {
+        let mut c = self.conn.clone();
+        let info = tokio::time::timeout(
+            self.shared.opts.op_timeout,
+            crate::health::info(&mut c, None),
+        )
+        .await;
+        let stats = match info {
+            Ok(Ok(info)) => health::Stats::from_info(&info),
+            Ok(Err(e)) => return vec![health::unreachable_alert(&e.to_string())],
+            Err(_) => return vec![health::unreachable_alert("INFO timed out")],
+        };
+        let mut out = health::alerts(&stats);
+        let now = Instant::now();
+        let previous = self
+            .shared
+            .last_sample
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace((now, stats.clone()));
+        let (before, elapsed) = match previous {
+            Some((at, s)) => (s, now - at),
+            None => (
+                health::Stats::default(),
+                Duration::from_secs(stats.uptime_s.max(1)),
+            ),
+        };
+        out.extend(health::window_alerts(&before, &stats, elapsed));
+        if let Some(p99) = self.shared.latency.quantile(0.99) {
+            out.extend(health::latency_alert(p99));
+        }
+        out
+    }
+
+    /// The latency histogram of this cache's Redis calls.
+    pub fn latency(&self) -> &Histogram {
+        &self.shared.latency
+    }
+
+    /// The cache's metrics in the Prometheus text format: `cache_hits_total` and
+    /// `cache_misses_total` per data type, `cache_latency_seconds` (a histogram of every call),
+    /// all labelled with the cache's name. Serve it on a `/metrics` route.
+    pub fn prometheus(&self) -> String {
+        let name = crate::metrics::label_value(&self.shared.opts.name);
+        let stats = self.stats();
+        let mut out = String::with_capacity(2048);
+        for (family, help, pick) in [
+            (
+                "cache_hits_total",
+                "Total cache hits",
+                (|c: &CounterSnapshot| c.hits) as fn(&CounterSnapshot) -> u64,
+            ),
+            ("cache_misses_total", "Total cache misses", |c| c.misses),
+        ] {
+            out.push_str(&format!(
+                "# HELP {family} {help}\n# TYPE {family} counter\n"
+            ));
+            for (t, c) in &stats.by_type {
+                out.push_str(&format!(
+                    "{family}{{cache=\"{name}\",data_type=\"{}\"}} {}\n",
+                    crate::metrics::label_value(t),
+                    pick(c)
+                ));
+            }
+        }
+        out.push_str("# HELP cache_latency_seconds Cache operation latency\n");
+        out.push_str("# TYPE cache_latency_seconds histogram\n");
+        self.shared.latency.render(
+            &mut out,
+            "cache_latency_seconds",
+            &format!("cache=\"{name}\""),
+        );
+        out
     }
 
     // ----- reads -----
@@ -430,6 +603,54 @@ impl Cache {
         let p = r?;
         tracing::debug!(pattern, deleted = p.deleted, "invalidated by pattern");
         Ok(p.deleted)
+    }
+
+    /// Cache warm-up: fetches the values of `keys` that are not cached (one `MGET` to find
+    /// them, up to 8 fetches at a time) and stores them with `ttl` in one pipeline. A failed
+    /// fetch is logged and counted, never fatal.
+    pub async fn warm<T, F, Fut>(&self, keys: &[&str], ttl: Duration, fetch: F) -> Result<WarmUp>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        use futures_util::StreamExt;
+        Expiry::from_ttl(ttl)?;
+        let present: Vec<Option<serde::de::IgnoredAny>> = self.get_many(keys).await?;
+        let missing: Vec<String> = keys
+            .iter()
+            .zip(&present)
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string())
+            .collect();
+        let mut report = WarmUp {
+            cached: (keys.len() - missing.len()) as u64,
+            ..WarmUp::default()
+        };
+        let fetched: Vec<(String, Result<T>)> = futures_util::stream::iter(missing)
+            .map(|k| {
+                let f = fetch(k.clone());
+                async move { (k, f.await) }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        let mut entries = Vec::with_capacity(fetched.len());
+        for (k, r) in fetched {
+            match r {
+                Ok(v) => entries.push((k, v, ttl)),
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::warn!(key = %k, "warm-up fetch failed: {e}");
+                }
+            }
+        }
+        report.loaded = entries.len() as u64;
+        if !entries.is_empty() && !self.set_many_with_ttls(&entries).await? {
+            report.failed += report.loaded;
+            report.loaded = 0;
+        }
+        Ok(report)
     }
 
     // ----- cache-aside -----
@@ -696,7 +917,9 @@ impl Cache {
     /// Runs one command under the breaker, the per-call timeout and the retry policy.
     pub(crate) async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T> {
         let opts = &self.shared.opts;
-        opts.retry
+        let started = Instant::now();
+        let r = opts
+            .retry
             .run(|_| {
                 let mut c = self.conn.clone();
                 async move {
@@ -711,7 +934,9 @@ impl Cache {
                     r
                 }
             })
-            .await
+            .await;
+        self.shared.latency.observe(started.elapsed());
+        r
     }
 
     /// Runs one pipeline (or `MULTI` transaction) like [`Cache::query`]. Only for idempotent
@@ -732,10 +957,12 @@ impl Cache {
         let opts = &self.shared.opts;
         let mut c = self.conn.clone();
         let permit = self.shared.breaker.acquire()?;
+        let started = Instant::now();
         let r = match tokio::time::timeout(opts.op_timeout, pipe.query_async(&mut c)).await {
             Ok(r) => r.map_err(Error::from),
             Err(_) => Err(Error::Timeout(opts.op_timeout)),
         };
+        self.shared.latency.observe(started.elapsed());
         permit.record(&r);
         r
     }

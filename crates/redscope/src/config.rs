@@ -233,6 +233,13 @@ pub struct RedisConfig {
     /// PEM file of the CA that signed the server's TLS certificate (`?ca=` or `REDIS_TLS_CA`);
     /// `None` trusts the system's roots.
     pub tls_ca: Option<PathBuf>,
+    /// Most connections open at once (`REDIS_MAX_CONNECTIONS`, default 50): the size of the
+    /// pool of dedicated connections for blocking commands ([`crate::pool::BlockingPool`]);
+    /// ordinary commands share one multiplexed connection.
+    pub max_connections: usize,
+    /// Whether Redis is used at all (`REDIS_ENABLED`, default true): when false, caches built
+    /// with [`crate::cache::Cache::from_config`] run without Redis (every read a miss).
+    pub enabled: bool,
     /// Client certificate and key (PEM) for servers that require one (mTLS, `tls-auth-clients yes`).
     pub tls_client: Option<TlsClientCert>,
     /// Reach every server through this SSH server (`ssh` feature).
@@ -247,6 +254,9 @@ pub struct TlsClientCert {
     /// The unencrypted private key file (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
 }
+
+/// Default of [`RedisConfig::max_connections`] (the documents' `REDIS_MAX_CONNECTIONS=50`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 50;
 
 /// Default port of a Redis server.
 pub const DEFAULT_PORT: u16 = 6379;
@@ -265,6 +275,8 @@ impl Default for RedisConfig {
             connect_timeout: Duration::from_secs(3),
             response_timeout: Duration::from_secs(5),
             tls_ca: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            enabled: true,
             tls_client: None,
             ssh: None,
         }
@@ -527,8 +539,11 @@ impl RedisConfig {
         Ok(())
     }
 
-    /// Reads `REDIS_URL`, or else `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`,
-    /// `REDIS_DB` (defaults: 127.0.0.1, 6379, none, none, 0).
+    /// Reads `REDIS_URL` (`REDIS_PASSWORD` fills in a URL without a password), or else
+    /// `REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `REDIS_USERNAME`, `REDIS_DB` (defaults:
+    /// 127.0.0.1, 6379, none, none, 0); in both cases also `REDIS_MAX_CONNECTIONS` (default 50),
+    /// `REDIS_SOCKET_TIMEOUT` (seconds per reply, default 5, fractions allowed) and
+    /// `REDIS_ENABLED` (`false`/`0`/`no`/`off` turn Redis off).
     pub fn from_env() -> Result<Self> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -570,6 +585,42 @@ impl RedisConfig {
             }
             cfg.ssh = Some(ssh);
         }
+        if let Some(n) = non_empty("REDIS_MAX_CONNECTIONS") {
+            cfg.max_connections = n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "REDIS_MAX_CONNECTIONS must be a positive number, got {n:?}"
+                    ))
+                })?;
+        }
+        if let Some(t) = non_empty("REDIS_SOCKET_TIMEOUT") {
+            let secs = t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "REDIS_SOCKET_TIMEOUT must be a positive number of seconds, got {t:?}"
+                    ))
+                })?;
+            cfg.response_timeout = Duration::from_secs_f64(secs);
+        }
+        if let Some(v) = non_empty("REDIS_ENABLED") {
+            cfg.enabled = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "REDIS_ENABLED must be true or false, got {v:?}"
+                    )))
+                }
+            };
+        }
         Ok(cfg)
     }
 
@@ -580,6 +631,10 @@ impl RedisConfig {
             let mut cfg = Self::from_url(&url)?;
             if cfg.tls_ca.is_none() {
                 cfg.tls_ca = tls_ca;
+            }
+            // The password can stay out of the URL (and out of `ps` and shell history).
+            if cfg.password.is_none() {
+                cfg.password = non_empty("REDIS_PASSWORD").map(Secret::new);
             }
             return Ok(cfg);
         }
@@ -736,8 +791,44 @@ fn bracket(host: &str) -> String {
     }
 }
 
-/// Removes any password from a URL-like string so it can be shown in an error.
+/// Removes any password from a URL-like string so it can be shown in an error: the one in the
+/// user-info part and the values of secret query parameters (`password`, `sentinel_password`,
+/// any name with `pass`, `secret` or `token` in it).
 pub fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (url, None),
+    };
+    let mut out = redact_userinfo(head);
+    if let Some(q) = query {
+        let (q, fragment) = match q.split_once('#') {
+            Some((q, f)) => (q, Some(f)),
+            None => (q, None),
+        };
+        let shown: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if is_secret_param(k) => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&shown.join("&"));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+    }
+    out
+}
+
+/// A query parameter whose value is a secret.
+fn is_secret_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("pass") || n.contains("secret") || n.contains("token") || n.contains("auth")
+}
+
+fn redact_userinfo(url: &str) -> String {
     match url.find("://") {
         Some(scheme_end) => {
             let rest = &url[scheme_end + 3..];
@@ -835,6 +926,49 @@ mod tests {
             let err = RedisConfig::from_url(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(!err.to_string().contains("pw@"), "{err}");
+        }
+    }
+
+    #[test]
+    fn pool_timeout_and_switch_come_from_the_environment() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let d = RedisConfig::from_vars(vars(&[])).unwrap();
+        assert_eq!(
+            (d.max_connections, d.response_timeout, d.enabled),
+            (50, Duration::from_secs(5), true)
+        );
+        let c = RedisConfig::from_vars(vars(&[
+            ("REDIS_URL", "redis://h:1/2"),
+            ("REDIS_MAX_CONNECTIONS", "8"),
+            ("REDIS_SOCKET_TIMEOUT", "0.25"),
+            ("REDIS_ENABLED", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.max_connections, c.response_timeout, c.enabled, c.db),
+            (8, Duration::from_millis(250), false, 2)
+        );
+        for bad in [
+            &[("REDIS_MAX_CONNECTIONS", "0")][..],
+            &[("REDIS_SOCKET_TIMEOUT", "-1")],
+            &[("REDIS_ENABLED", "maybe")],
+        ] {
+            let owned: Vec<(String, String)> = bad
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let err = RedisConfig::from_vars(|k| {
+                owned.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+            })
+            .unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad:?}");
         }
     }
 
@@ -1008,5 +1142,17 @@ mod tests {
     fn redact_url_hides_passwords() {
         assert_eq!(redact_url("redis://u:p@h:1/0"), "redis://u:***@h:1/0");
         assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+        assert_eq!(
+            redact_url("redis+sentinel://h/m?sentinel_password=sp&db=1&password=pw#x"),
+            "redis+sentinel://h/m?sentinel_password=***&db=1&password=***#x"
+        );
+        for bad in [
+            "redis://h:1/abc?password=leak1",
+            "redis+sentinel://h:x/m?sentinel_password=leak2",
+            "redis://h:99999?password=leak3",
+        ] {
+            let err = RedisConfig::from_url(bad).unwrap_err().to_string();
+            assert!(!err.contains("leak"), "{err}");
+        }
     }
 }

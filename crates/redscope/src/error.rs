@@ -57,6 +57,9 @@ pub enum Error {
     /// Local I/O (files, processes).
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// Too much of something is already running here (jobs, requests): try again later.
+    #[error("busy: {0}")]
+    Busy(String),
 }
 
 /// A copy of the error for every party waiting on one shared operation (a single-flight load, a
@@ -80,6 +83,7 @@ impl Clone for Error {
             Error::ConfirmationRequired(m) => Error::ConfirmationRequired(m.clone()),
             Error::Lock(m) => Error::Lock(m.clone()),
             Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
+            Error::Busy(m) => Error::Busy(m.clone()),
         }
     }
 }
@@ -102,6 +106,7 @@ pub enum ErrorKind {
     ConfirmationRequired,
     Lock,
     Io,
+    Busy,
 }
 
 impl ErrorKind {
@@ -121,6 +126,7 @@ impl ErrorKind {
             ErrorKind::ConfirmationRequired => "confirmation_required",
             ErrorKind::Lock => "lock",
             ErrorKind::Io => "io",
+            ErrorKind::Busy => "busy",
         }
     }
 }
@@ -190,6 +196,7 @@ impl Error {
             Error::ConfirmationRequired(_) => ErrorKind::ConfirmationRequired,
             Error::Lock(_) => ErrorKind::Lock,
             Error::Io(_) => ErrorKind::Io,
+            Error::Busy(_) => ErrorKind::Busy,
         }
     }
 

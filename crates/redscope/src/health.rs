@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionLike;
+
 use serde::Serialize;
 
 use crate::error::Result;
@@ -113,6 +114,9 @@ pub struct Stats {
     pub role: String,
     /// `process_id` of the redis-server.
     pub process_id: Option<u32>,
+    /// `total_error_replies`: error replies sent to clients since start (keyspace errors such
+    /// as `WRONGTYPE`).
+    pub error_replies: u64,
 }
 
 impl Stats {
@@ -146,6 +150,7 @@ impl Stats {
             uptime_s: n("uptime_in_seconds"),
             role: info.get("role").unwrap_or("").to_string(),
             process_id: info.get("process_id").and_then(|v| v.trim().parse().ok()),
+            error_replies: n("total_error_replies"),
         }
     }
 
@@ -168,6 +173,7 @@ impl Stats {
         self.connected_clients += other.connected_clients;
         self.ops_per_sec += other.ops_per_sec;
         self.total_commands += other.total_commands;
+        self.error_replies += other.error_replies;
         self.net_in_kbps += other.net_in_kbps;
         self.net_out_kbps += other.net_out_kbps;
         self.uptime_s = self.uptime_s.min(other.uptime_s);
@@ -231,6 +237,60 @@ pub const MEMORY_WARNING: f64 = 0.8;
 pub const MEMORY_CRITICAL: f64 = 0.95;
 /// More connected clients than this warns.
 pub const CLIENTS_WARNING: u64 = 50;
+
+/// Evictions per second above this warn (evictions should stay near zero).
+pub const EVICTIONS_PER_SEC_WARNING: f64 = 1.0;
+/// A P99 command latency above this warns.
+pub const P99_LATENCY_WARNING: Duration = Duration::from_millis(5);
+
+/// The alert for a server that cannot be reached (critical).
+pub fn unreachable_alert(why: &str) -> Alert {
+    Alert {
+        level: AlertLevel::Critical,
+        code: "redis_unreachable",
+        message: format!("Redis is unreachable: {why}"),
+    }
+}
+
+/// Alerts over a window between two samples of one server: evictions per second above
+/// [`EVICTIONS_PER_SEC_WARNING`] (`evictions`), and any new error replies (`keyspace_errors`).
+pub fn window_alerts(before: &Stats, now: &Stats, elapsed: Duration) -> Vec<Alert> {
+    let mut out = Vec::new();
+    let secs = elapsed.as_secs_f64().max(0.001);
+    let evicted = now.evicted_keys.saturating_sub(before.evicted_keys);
+    let rate = evicted as f64 / secs;
+    if rate > EVICTIONS_PER_SEC_WARNING {
+        out.push(Alert {
+            level: AlertLevel::Warning,
+            code: "evictions",
+            message: format!(
+                "{rate:.1} keys evicted per second ({evicted} in {secs:.1} s; should be near 0)"
+            ),
+        });
+    }
+    let errors = now.error_replies.saturating_sub(before.error_replies);
+    if errors > 0 {
+        out.push(Alert {
+            level: AlertLevel::Warning,
+            code: "keyspace_errors",
+            message: format!("{errors} error replies (e.g. WRONGTYPE) in {secs:.1} s"),
+        });
+    }
+    out
+}
+
+/// The alert for a P99 command latency above [`P99_LATENCY_WARNING`], if it is.
+pub fn latency_alert(p99: Duration) -> Option<Alert> {
+    (p99 > P99_LATENCY_WARNING).then(|| Alert {
+        level: AlertLevel::Warning,
+        code: "latency_p99",
+        message: if p99 == Duration::MAX {
+            format!("P99 latency above 2.5 s (target < {P99_LATENCY_WARNING:?})")
+        } else {
+            format!("P99 latency {p99:?} (target < {P99_LATENCY_WARNING:?})")
+        },
+    })
+}
 
 /// The health alert thresholds applied to `stats`: hit rate < 50 % (once there were reads),
 /// memory > 80 % (warning) or > 95 % (critical) of `maxmemory`, more than 50 clients, and no

@@ -24,7 +24,8 @@
 //! - `ssh` (feature `ssh`): SSH tunnels through a bastion, one jump host, known-hosts checks;
 //!   every topology's addresses mapped through the tunnel.
 //! - [`pool`]: a small pool of dedicated connections for blocking commands.
-//! - [`health`]: `PING` latency and `INFO` parsed into typed figures.
+//! - [`health`]: `PING` latency and `INFO` parsed into typed figures, and the alerts.
+//! - [`metrics`]: the cache's Prometheus metrics (text exposition, no dependency).
 //! - [`keyspace`]: `SCAN` pages and batched `UNLINK` by pattern, with progress and cancellation.
 //! - [`stream`]: market data on Redis Streams: [`stream::MarketDataStream`] publishes
 //!   [`stream::MarketTick`]s (`XADD MAXLEN ~`), runs consumer groups with ack-after-success and
@@ -35,6 +36,7 @@
 //!   epoch milliseconds, with ranges, stats, downsampling and retention by age and count.
 //! - [`events`]: typed pub/sub messages: the trading envelope `{type, timestamp, source, data}`
 //!   and flat `{event_type, timestamp, …}` events.
+//! - [`invalidation`]: `orders.executed` / `positions.updated` events remove the keys they make stale.
 //! - [`pubsub`]: [`pubsub::PubSubManager`], publish helpers and a listener that re-subscribes by
 //!   itself after an outage and reports the gap.
 //! - [`ratelimit`]: exact sliding-window and fixed-window rate limits, atomic in Lua.
@@ -48,9 +50,11 @@ pub mod conn;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod invalidation;
 pub mod keyspace;
 pub mod lock;
 pub mod market;
+pub mod metrics;
 pub mod pool;
 pub mod pubsub;
 pub mod ratelimit;

@@ -49,6 +49,12 @@ impl BlockingPool {
         }
     }
 
+    /// A pool of `cfg.max_connections` connections (`REDIS_MAX_CONNECTIONS`).
+    pub fn from_config(cfg: RedisConfig) -> Self {
+        let size = cfg.max_connections;
+        Self::new(cfg, size)
+    }
+
     /// The most connections open at once.
     pub fn size(&self) -> usize {
         self.inner.size

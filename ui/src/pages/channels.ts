@@ -10,7 +10,8 @@ import type { Page } from '../router';
 import type { Message, MonitorStats } from '../types';
 import { ApiError } from '../transport';
 import { button, empty, showError, table, toast } from '../ui';
-import { jsonTree, preview } from '../values';
+import { preview } from '../values';
+import { namespaceOf, viewAs } from '../viewas';
 import { VirtualList } from '../virtual';
 
 /** The standard trading channels and the pattern that covers the trading ones. */
@@ -63,7 +64,9 @@ export function channelsPage(ctx: AppContext): Page {
     if (!m) return;
     selected = m;
     const json = messageJson(m);
-    detail.replaceChildren(h('div', { class: 'muted' }, `${m.channel}${m.pattern ? ` (via ${m.pattern})` : ''} · ${new Date(m.at_ms).toISOString()}`), json !== undefined ? h('div', { class: 'json' }, jsonTree(json)) : h('pre', { class: 'text-view' }, m.payload.text));
+    // The same formatters as the key browser; `auto` keeps the quick local JSON view.
+    const initial = json !== undefined ? { format: 'json', json } : undefined;
+    detail.replaceChildren(h('div', { class: 'muted' }, `${m.channel}${m.pattern ? ` (via ${m.pattern})` : ''} · ${new Date(m.at_ms).toISOString()}`), viewAs(ctx.api, m.payload, `channel:${namespaceOf(m.channel, [':', '.', '/'])}`, initial));
     redraw();
   });
 

@@ -16,6 +16,7 @@ const KIND_LABEL: Record<Finding['kind'], string> = {
   big_value: 'Big values',
   slow_command: 'Slow O(N) command',
   no_eviction: 'No eviction policy',
+  evicts_state: 'Eviction may remove streams or locks',
 };
 
 export function findingsPage(ctx: AppContext): Page {

@@ -299,6 +299,7 @@ export function keysPage(ctx: AppContext): Page {
         keyList.setItems(keys);
       },
       deleted: (k) => dropKey(k),
+      separators: () => separators,
       openStream: (k) => ctx.go('streams', { key_b64: k }),
     });
     keyList.setItems(keys);

@@ -9,8 +9,9 @@ import { ApiError, type Transport } from '../transport';
 import { formatTtl, parseTtl, remainingTtl } from '../ttl';
 import type { KeyEdit } from '../api.gen';
 import { valuePage, type Bytes, type KeyValue, type StreamEntry } from '../types';
-import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast } from '../ui';
+import { button, confirmDialog, copyText, empty, errorText, openModal, promptDialog, showError, table, toast } from '../ui';
 import { bytesViewer, preview } from '../values';
+import { namespaceOf, viewAs } from '../viewas';
 import { COPY_LIMIT, downloadValue, fileName, saveBlob, valueText } from '../valuefile';
 import { stringEditor } from './stringedit';
 import { shapeSwitch, showShape } from './shapeviews';
@@ -29,6 +30,8 @@ export interface KeyViewHooks {
   edited(kv: KeyValue): void;
   /** The key was deleted. */
   deleted(key: Bytes): void;
+  /** The tree's separators (for the namespace a "view as" choice is remembered under). */
+  separators(): string[];
   /** Opens a stream in the Streams page. */
   openStream(b64: string): void;
 }
@@ -144,7 +147,9 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
 
   function renderString(kv: KeyValue): void {
     const v = valuePage(kv, 'string');
-    const viewer = bytesViewer(v.preview, v.decoded);
+    // A cut preview can be shown as text or hex only; other views need the whole value.
+    const shown: Bytes = v.truncated ? { ...v.preview, full_len: v.length } : v.preview;
+    const viewer = viewAs(api, shown, namespaceOf(kv.key.text, hooks.separators()), v.decoded);
     const notes = h('div', { class: 'muted', 'data-testid': 'string-notes' }, v.decoded?.format && v.decoded.format !== 'utf8' ? `decoded from ${v.decoded.format} · ` : '', v.truncated ? `showing the first ${formatBytes(fromBase64(v.preview.b64).length)} of ${formatBytes(v.length)}` : formatBytes(v.length));
     body.replaceChildren(notes, viewer, stringEditor(api, keyB64, kv, (next) => {
       hooks.edited(next);
@@ -153,7 +158,11 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
   }
 
   function valueCell(b: Bytes): HTMLElement {
-    const cell = h('span', { class: `cell-value${b.binary ? ' binary' : ''}`, title: b.text }, preview(b), b.full_len !== undefined ? h('span', { class: 'badge', title: 'only the first bytes are shown' }, `cut · ${formatBytes(b.full_len)}`) : null);
+    const cell = h('span', { class: `cell-value${b.binary ? ' binary' : ''}`, title: 'Click to view as text, JSON, hex, decompressed…', 'data-testid': 'cell-value' }, preview(b), b.full_len !== undefined ? h('span', { class: 'badge', title: 'only the first bytes are shown' }, `cut · ${formatBytes(b.full_len)}`) : null);
+    cell.addEventListener('click', () => {
+      const ns = current ? `${namespaceOf(current.key.text, hooks.separators())}#${current.type}` : null;
+      openModal('Value', viewAs(api, b, ns), undefined, 'value-modal');
+    });
     return cell;
   }
 
@@ -272,10 +281,23 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     return n;
   }
 
+  /** Replaces a set or sorted-set member (its score kept); asks before merging into an existing one. */
+  async function renameMember(op: 'srename' | 'zrename', m: Bytes): Promise<void> {
+    const next = await promptDialog(`New value for member "${preview(m, 60)}":`, whole(m).text);
+    if (next === null || next === m.text) return;
+    try {
+      await edit({ op, member_b64: m.b64, new_member_b64: typedB64(next) });
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 'confirmation_required') throw e;
+      if (!(await confirmDialog('Merge members', `"${next}" is already a member: drop "${preview(m, 60)}" into it?`, 'Merge'))) return;
+      await edit({ op, member_b64: m.b64, new_member_b64: typedB64(next), overwrite: true });
+    }
+  }
+
   function renderSet(kv: KeyValue): void {
     const rows = h('tbody');
     const addRows = (members: Bytes[]) => {
-      for (const m of members) rows.append(h('tr', {}, h('td', {}, valueCell(m)), h('td', { class: 'actions' }, button('✕', async () => {
+      for (const m of members) rows.append(h('tr', { 'data-member': m.text }, h('td', {}, valueCell(m)), h('td', { class: 'actions' }, button('Edit', () => renameMember('srename', m), { class: 'btn small', 'data-testid': 'set-edit' }), button('✕', async () => {
         if (!(await confirmDialog('Remove member', `Remove "${preview(m, 60)}"?`, 'Remove'))) return;
         await edit({ op: 'srem', member_b64: whole(m).b64 });
       }, { class: 'btn small danger' }))));
@@ -299,14 +321,15 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     const rows = h('tbody');
     let offset = 0;
     const addRows = (members: { member: Bytes; score: number }[], start: number) => {
-      members.forEach((m, i) => rows.append(h('tr', {}, h('td', { class: 'num' }, String(start + i)), h('td', { class: 'num' }, String(m.score)), h('td', {}, valueCell(m.member)), h('td', { class: 'actions' },
+      members.forEach((m, i) => rows.append(h('tr', { 'data-member': m.member.text }, h('td', { class: 'num' }, String(start + i)), h('td', { class: 'num', 'data-testid': 'zset-score' }, String(m.score)), h('td', {}, valueCell(m.member)), h('td', { class: 'actions' },
+        button('Edit', () => renameMember('zrename', m.member), { class: 'btn small', 'data-testid': 'zset-edit' }),
         button('Score', async () => {
           const s = await promptDialog(`New score for "${preview(m.member, 60)}":`, String(m.score));
           if (s === null) return;
           const score = Number(s);
           if (!Number.isFinite(score)) throw new Error(`"${s}" is not a number`);
           await edit({ op: 'zadd', member_b64: whole(m.member).b64, score });
-        }, { class: 'btn small' }),
+        }, { class: 'btn small', 'data-testid': 'zset-score-edit' }),
         button('✕', async () => {
           if (!(await confirmDialog('Remove member', `Remove "${preview(m.member, 60)}"?`, 'Remove'))) return;
           await edit({ op: 'zrem', member_b64: whole(m.member).b64 });
@@ -332,7 +355,7 @@ export function showKey(api: Transport, host: HTMLElement, keyB64: string, hooks
     const entries: StreamEntry[] = valuePage(kv, 'stream').entries ?? [];
     body.replaceChildren(
       h('div', { class: 'row' }, button('Open in Streams (live tail, groups)', () => hooks.openStream(keyB64), { 'data-testid': 'open-stream' })),
-      entries.length ? table(['id', 'fields'], entries.map((e) => [h('span', { class: 'mono' }, e.id), e.fields.map(([f, v]) => `${f.text}=${preview(v, 60)}`).join('  ')]), 'stream-table') : empty('The stream is empty.'),
+      entries.length ? table(['id', 'fields'], entries.map((e) => [h('span', { class: 'mono' }, e.id), h('span', {}, ...e.fields.flatMap(([f, v]) => [h('span', { class: 'muted' }, ` ${f.text}=`), valueCell(v)]))]), 'stream-table') : empty('The stream is empty.'),
     );
   }
 

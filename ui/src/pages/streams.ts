@@ -1,14 +1,17 @@
-// Streams: the list of stream keys, a stream's entries (newest first, paged), live tail
-// (`stream_tail` + `stream_entries` events), and its groups, consumers and pending entries.
+// Streams: the list of stream keys, a stream's entries (newest first, by ID or time range,
+// paged both ways), live tail (`stream_tail` + `stream_entries` events), its groups, consumers
+// and pending entries, and their management (XADD, XDEL, XTRIM, XGROUP, XACK, XCLAIM).
 
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatCount, formatMs } from '../format';
 import type { Page } from '../router';
 import { isStreamKeys, type Bytes, type StreamEntry } from '../types';
-import { button, empty, errorText, showError, table } from '../ui';
+import { button, empty, errorText, openModal, showError, table, toast, withConfirmation } from '../ui';
 import { preview } from '../values';
 import { fromBase64 } from '../keys';
+import { namespaceOf, viewAs } from '../viewas';
+import { addEntryDialog, createGroupDialog, trimDialog, groupAction, pendingPanel, toStreamId, type StreamHooks } from './streamadmin';
 
 const PAGE = 50;
 
@@ -42,18 +45,64 @@ export function streamsPage(ctx: AppContext): Page {
   let alive = false;
   let current: Bytes | null = null;
   let tailId: number | null = null;
-  let next: string | null = null;
+  // The entries page: its range, its newest and oldest IDs, and whether more lie either way.
+  let range = { start: '-', end: '+' };
+  let newest: string | null = null;
+  let oldest: string | null = null;
+  let hasOlder = false;
+  let hasNewer = false;
   let offEvents: (() => void) | null = null;
   const list = h('div', { class: 'stream-list', 'data-testid': 'stream-list' });
   const info = h('div', { class: 'stream-info', 'data-testid': 'stream-info' });
   const groups = h('div', { class: 'stream-groups', 'data-testid': 'stream-groups' });
   const pending = h('div', { class: 'stream-pending' });
   const rows = h('tbody');
-  const moreBox = h('div', { class: 'row' });
+  const moreBox = h('div', { class: 'row', 'data-testid': 'entries-pager' });
+  const fromInput = h('input', { placeholder: 'from: id or UTC time', 'data-testid': 'range-from' });
+  const toInput = h('input', { placeholder: 'to: id or UTC time', 'data-testid': 'range-to' });
+  const rangeBar = h(
+    'div',
+    { class: 'row' },
+    fromInput,
+    toInput,
+    button('Show range', () => {
+      range = { start: toStreamId(fromInput.value, 'start'), end: toStreamId(toInput.value, 'end') };
+      return loadEntries('first');
+    }, { 'data-testid': 'range-go' }),
+  );
   const tailBtn = h('button', { class: 'btn', 'data-testid': 'tail-toggle' }, 'Live tail');
   const tailState = h('span', { class: 'muted', 'data-testid': 'tail-state' });
   const filter = h('input', { type: 'search', placeholder: 'filter streams, e.g. market:*', 'data-testid': 'stream-search' });
   const main = h('section', { class: 'stream-main' });
+
+  const hooks: StreamHooks = {
+    length(n) {
+      const len = info.querySelector('[data-testid=stream-length]');
+      if (len) len.textContent = formatCount(n);
+    },
+    entries: () => loadEntries('first'),
+    groups: () => loadInfo(),
+  };
+
+  /** A field's value: a preview that opens the "view as" formatters. */
+  function fieldValue(field: Bytes, v: Bytes): HTMLElement {
+    const el = h('span', { class: 'cell-value', 'data-testid': 'field-value', title: 'Click to view as text, JSON, hex, decompressed…' }, preview(v, 80));
+    el.addEventListener('click', () => {
+      const ns = current ? `${namespaceOf(current.text, [':'])}#stream:${field.text}` : null;
+      openModal(`${field.text}`, viewAs(ctx.api, v, ns), undefined, 'value-modal');
+    });
+    return el;
+  }
+
+  async function deleteEntry(id: string): Promise<void> {
+    if (!current) return;
+    const key = current;
+    const r = await withConfirmation((confirm) => ctx.api.call('stream_delete', { key_b64: key.b64, ids: [id], confirm }), `Delete entry ${id}?`, `XDEL removes ${id} from ${key.text}.`);
+    if (!r) return;
+    rows.querySelector(`[data-id="${CSS.escape(id)}"]`)?.remove();
+    hooks.length(r.length);
+    toast(`entry ${id} deleted`, 'ok');
+  }
 
   function entryRow(e: StreamEntry, fresh = false): HTMLTableRowElement {
     return h(
@@ -61,7 +110,8 @@ export function streamsPage(ctx: AppContext): Page {
       { class: fresh ? 'fresh' : '', 'data-testid': 'stream-entry', 'data-id': e.id },
       h('td', { class: 'mono' }, e.id),
       h('td', { class: 'muted' }, idTime(e.id)),
-      h('td', {}, ...e.fields.map(([f, v]) => h('span', { class: 'field-pair' }, h('b', {}, f.text), '=', preview(v, 80)))),
+      h('td', {}, ...e.fields.map(([f, v]) => h('span', { class: 'field-pair' }, h('b', {}, f.text), '=', fieldValue(f, v)))),
+      h('td', {}, button('Delete', () => deleteEntry(e.id), { class: 'btn small danger', 'data-testid': 'entry-delete' })),
     );
   }
 
@@ -95,27 +145,45 @@ export function streamsPage(ctx: AppContext): Page {
     }
   }
 
-  async function loadEntries(reset: boolean): Promise<void> {
+  /** One page of the range, newest first: the first, the one after `oldest` or before `newest`. */
+  async function loadEntries(which: 'first' | 'older' | 'newer'): Promise<void> {
     if (!current) return;
     try {
-      const r = await ctx.api.call('stream_entries', { key_b64: current.b64, start: '-', end: reset || !next ? '+' : next, count: PAGE, rev: true });
-      if (reset) rows.replaceChildren();
-      for (const e of r.entries) rows.append(entryRow(e));
-      next = r.next && r.next !== '0' && r.entries.length === PAGE ? r.next : null;
-      moreBox.replaceChildren(next ? button('Older entries', () => loadEntries(false), { 'data-testid': 'stream-more' }) : h('span', { class: 'muted' }, rows.childElementCount ? `${formatCount(rows.childElementCount)} entries shown` : ''));
+      let entries: StreamEntry[];
+      if (which === 'newer' && newest) {
+        const r = await ctx.api.call('stream_entries', { key_b64: current.b64, start: `(${newest}`, end: range.end, count: PAGE });
+        entries = r.entries.reverse();
+        hasNewer = r.next !== null;
+        hasOlder = true;
+      } else {
+        const end = which === 'older' && oldest ? `(${oldest}` : range.end;
+        const r = await ctx.api.call('stream_entries', { key_b64: current.b64, start: range.start, end, count: PAGE, rev: true });
+        entries = r.entries;
+        hasOlder = r.next !== null;
+        hasNewer = which === 'older';
+      }
+      if (entries.length === 0 && which !== 'first') {
+        hasNewer = which === 'older' ? hasNewer : false;
+        hasOlder = which === 'newer' ? hasOlder : false;
+      } else {
+        rows.replaceChildren(...entries.map((e) => entryRow(e)));
+        newest = entries[0]?.id ?? null;
+        oldest = entries[entries.length - 1]?.id ?? null;
+      }
+      const shown = rows.childElementCount;
+      moreBox.replaceChildren(
+        hasNewer ? button('◀ Newer', () => loadEntries('newer'), { 'data-testid': 'stream-newer' }) : '',
+        h('span', { class: 'muted', 'data-testid': 'entries-shown' }, shown ? `${formatCount(shown)} entries ${oldest} … ${newest}` : 'no entries in this range'),
+        hasOlder ? button('Older ▶', () => loadEntries('older'), { 'data-testid': 'stream-more' }) : '',
+      );
     } catch (e) {
       showError(e);
     }
   }
 
-  async function showPending(group: string): Promise<void> {
+  async function showPending(group: string, consumers: string[]): Promise<void> {
     if (!current) return;
-    try {
-      const r = await ctx.api.call('stream_pending', { key_b64: current.b64, group, count: 100 });
-      pending.replaceChildren(h('h3', {}, `Pending in ${group}`), r.length ? table(['id', 'consumer', 'idle', 'deliveries'], r.map((p) => [p.id, p.consumer, formatMs(p.idle_ms), p.deliveries]), 'pending-table') : empty('Nothing pending: every delivered entry was acknowledged.'));
-    } catch (e) {
-      showError(e);
-    }
+    pending.replaceChildren(await pendingPanel(ctx.api, current, group, consumers, hooks));
   }
 
   async function loadInfo(): Promise<void> {
@@ -131,23 +199,32 @@ export function streamsPage(ctx: AppContext): Page {
           h('div', { class: 'fact' }, h('div', { class: 'fact-label' }, 'Groups'), h('div', { class: 'fact-value' }, String(s.groups.length))),
         ),
       );
+      const key = current;
       groups.replaceChildren(
-        h('h3', {}, 'Consumer groups'),
+        h('div', { class: 'row' }, h('h3', {}, 'Consumer groups'), button('New group', () => createGroupDialog(ctx.api, key, hooks), { class: 'btn small', 'data-testid': 'group-new' })),
         s.groups.length
           ? table(
               ['group', 'consumers', 'pending', 'last delivered', 'lag', 'consumer list', ''],
               s.groups.map((g) => [
                 g.name,
                 g.consumers,
-                g.pending,
+                h('span', { 'data-testid': 'group-pending-count' }, String(g.pending)),
                 h('span', { class: 'mono' }, g.last_delivered_id),
                 g.lag ?? '—',
-                g.consumer_list.map((c) => `${c.name} (${c.pending} pending, idle ${formatMs(c.idle_ms)})`).join(', ') || '—',
-                button('Pending', () => showPending(g.name), { class: 'btn small', 'data-testid': 'group-pending' }),
+                g.consumer_list.length
+                  ? h('span', {}, ...g.consumer_list.map((c) => h('span', { class: 'consumer', 'data-testid': 'consumer', 'data-name': c.name }, `${c.name} (${c.pending} pending, idle ${formatMs(c.idle_ms)}) `, button('×', () => groupAction(ctx.api, key, g.name, 'del_consumer', hooks, c.name), { class: 'icon-btn', title: `Delete consumer ${c.name}`, 'data-testid': 'consumer-delete' }))))
+                  : '—',
+                h(
+                  'span',
+                  { class: 'row' },
+                  button('Pending', () => showPending(g.name, g.consumer_list.map((c) => c.name)), { class: 'btn small', 'data-testid': 'group-pending' }),
+                  button('Set ID', () => groupAction(ctx.api, key, g.name, 'setid', hooks), { class: 'btn small', 'data-testid': 'group-setid' }),
+                  button('Destroy', () => groupAction(ctx.api, key, g.name, 'destroy', hooks), { class: 'btn small danger', 'data-testid': 'group-destroy' }),
+                ),
               ]),
               'groups-table',
             )
-          : empty('No consumer groups. Create one with XGROUP CREATE in the console.'),
+          : empty('No consumer groups yet: "New group" creates one.'),
       );
     } catch (e) {
       info.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
@@ -177,20 +254,33 @@ export function streamsPage(ctx: AppContext): Page {
   async function open(k: Bytes): Promise<void> {
     await stopTail();
     current = k;
-    next = null;
+    range = { start: '-', end: '+' };
+    fromInput.value = '';
+    toInput.value = '';
+    newest = oldest = null;
     for (const a of list.querySelectorAll<HTMLElement>('.stream-item')) a.classList.toggle('active', a.dataset.key === k.text);
     mount(
       main,
-      h('div', { class: 'page-head' }, h('h2', { 'data-testid': 'stream-title' }, k.text), tailBtn, tailState, button('Reload', () => Promise.all([loadInfo(), loadEntries(true)]))),
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h2', { 'data-testid': 'stream-title' }, k.text),
+        tailBtn,
+        tailState,
+        button('Reload', () => Promise.all([loadInfo(), loadEntries('first')])),
+        button('Add entry', () => addEntryDialog(ctx.api, k, hooks), { 'data-testid': 'xadd-open' }),
+        button('Trim…', () => trimDialog(ctx.api, k, hooks), { class: 'btn danger', 'data-testid': 'trim-open' }),
+      ),
       info,
       groups,
       pending,
       h('h3', {}, 'Entries (newest first)'),
-      h('table', { class: 'grid', 'data-testid': 'entries-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'time (UTC)'), h('th', {}, 'fields'))), rows),
+      rangeBar,
+      h('table', { class: 'grid', 'data-testid': 'entries-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'time (UTC)'), h('th', {}, 'fields'), h('th', {}, ''))), rows),
       moreBox,
     );
     pending.replaceChildren();
-    await Promise.all([loadInfo(), loadEntries(true)]);
+    await Promise.all([loadInfo(), loadEntries('first')]);
   }
 
   filter.addEventListener('keydown', (e) => {
@@ -227,7 +317,7 @@ export function streamsPage(ctx: AppContext): Page {
     },
     refresh() {
       void loadList();
-      if (current) void Promise.all([loadInfo(), loadEntries(true)]);
+      if (current) void Promise.all([loadInfo(), loadEntries('first')]);
     },
   };
 }

@@ -33,7 +33,9 @@ pub(crate) const SURFACE: &[(&str, &str, &str, &str, &str)] = &[
 ];
 
 /// HTTP statuses an operation answers with the error body (see docs/API.md, Conventions).
-const ERROR_STATUSES: &[&str] = &["400", "401", "403", "404", "409", "422", "502", "504"];
+const ERROR_STATUSES: &[&str] = &[
+    "400", "401", "403", "404", "409", "422", "429", "502", "503", "504",
+];
 
 /// The whole document.
 pub fn document() -> Value {

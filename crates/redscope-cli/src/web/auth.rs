@@ -72,38 +72,79 @@ impl ApiError {
 #[derive(Clone, Debug)]
 pub struct HostGuard {
     port: u16,
-    allow_any_host: bool,
+    remote: bool,
+    /// `--allow-host` entries, lower case: `name` (any port) or `name:port`.
+    hosts: Vec<String>,
 }
 
 impl HostGuard {
-    /// For a server bound to `addr`; with `allow_remote`, any Host is accepted (the token still rules).
+    /// For a server bound to `addr`. Loopback names with our port always pass; with
+    /// `allow_remote` also IP addresses (a rebinding attack needs a domain name) and the names
+    /// given by [`HostGuard::with_hosts`].
     pub fn new(addr: std::net::SocketAddr, allow_remote: bool) -> Self {
         HostGuard {
             port: addr.port(),
-            allow_any_host: allow_remote,
+            remote: allow_remote,
+            hosts: Vec::new(),
         }
     }
 
-    /// True for `127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT` (or any host when remote is allowed).
+    /// Adds the `--allow-host` names remote mode answers to.
+    pub fn with_hosts(mut self, hosts: &[String]) -> Self {
+        self.hosts = hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        self
+    }
+
+    /// True for `127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`; in remote mode also any IP
+    /// address and the allowed names.
     pub fn host_ok(&self, host: &str) -> bool {
-        if self.allow_any_host {
+        let host = host.to_ascii_lowercase();
+        let (name, port) = split_host(&host);
+        let loopback = matches!(name, "127.0.0.1" | "localhost" | "[::1]");
+        if loopback && port == Some(self.port) {
             return true;
         }
-        let Some((name, port)) = host.rsplit_once(':') else {
+        if !self.remote {
             return false;
-        };
-        port.parse::<u16>().ok() == Some(self.port)
-            && matches!(
-                name.to_ascii_lowercase().as_str(),
-                "127.0.0.1" | "localhost" | "[::1]"
-            )
+        }
+        let ip = name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok();
+        ip || self
+            .hosts
+            .iter()
+            .any(|h| *h == host || (!h.contains(':') && h == name))
     }
 
-    /// True when a browser's `Origin` is this server itself.
+    /// True when a browser's `Origin` is this server itself (`http://` or `https://` with the
+    /// request's Host, so a TLS proxy in front works).
     pub fn origin_ok(&self, origin: &str, host: &str) -> bool {
-        origin
-            .strip_prefix("http://")
-            .is_some_and(|o| o.eq_ignore_ascii_case(host))
+        let o = origin.to_ascii_lowercase();
+        let h = host.to_ascii_lowercase();
+        let same = |scheme: &str, default_port: &str| {
+            o.strip_prefix(scheme).is_some_and(|rest| {
+                rest == h
+                    || format!("{rest}:{default_port}") == h
+                    || rest == h.trim_end_matches(&format!(":{default_port}"))
+            })
+        };
+        same("http://", "80") || same("https://", "443")
+    }
+}
+
+/// `name:port` → (`name`, port); IPv6 in brackets.
+fn split_host(host: &str) -> (&str, Option<u16>) {
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && (!name.contains(':') || name.ends_with(']')) => {
+            (name, port.parse().ok())
+        }
+        _ => (host, None),
     }
 }
 
@@ -165,7 +206,15 @@ mod tests {
         assert!(g.origin_ok("http://127.0.0.1:7379", "127.0.0.1:7379"));
         assert!(!g.origin_ok("http://evil.example:7379", "127.0.0.1:7379"));
         assert!(!g.origin_ok("null", "127.0.0.1:7379"));
-        let remote = HostGuard::new("0.0.0.0:7379".parse().unwrap(), true);
+        assert!(g.origin_ok("https://127.0.0.1:7379", "127.0.0.1:7379"));
+        let remote = HostGuard::new("0.0.0.0:7379".parse().unwrap(), true)
+            .with_hosts(&["redscope.internal".into()]);
         assert!(remote.host_ok("redscope.internal:7379"));
+        assert!(remote.host_ok("redscope.internal"));
+        assert!(remote.host_ok("10.1.2.3:7379"));
+        assert!(remote.host_ok("[fe80::1]:7379"));
+        assert!(!remote.host_ok("attacker.example:7379"));
+        assert!(remote.origin_ok("https://redscope.internal", "redscope.internal"));
+        assert!(remote.origin_ok("https://redscope.internal", "redscope.internal:443"));
     }
 }

@@ -40,6 +40,7 @@ impl From<Error> for ApiError {
             }
             ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Server => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Busy => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError {

@@ -9,11 +9,14 @@ mod assets;
 mod auth;
 mod error;
 mod events;
+mod headers;
+pub mod listen;
 mod metrics;
 pub mod openapi;
 mod routes;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -22,6 +25,7 @@ use redscope::error::{Error, Result};
 use redscope_admin::AdminService;
 
 pub use error::{ApiError, ErrorBody};
+pub use listen::Limits;
 
 /// How `redscope serve` listens.
 #[derive(Debug, Clone)]
@@ -32,6 +36,33 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// Allow binding a non-loopback address.
     pub allow_remote: bool,
+    /// Serve HTTPS with this PEM certificate chain and private key.
+    pub tls: Option<TlsFiles>,
+    /// Host names (optionally `name:port`) remote mode answers to, besides IP addresses and
+    /// loopback names; any other Host header is refused (DNS rebinding).
+    pub allow_hosts: Vec<String>,
+    /// Connection, request and header-time limits.
+    pub limits: Limits,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
+            allow_remote: false,
+            tls: None,
+            allow_hosts: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The PEM files of `--tls-cert` / `--tls-key`.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Shared state of the HTTP handlers.
@@ -42,6 +73,8 @@ pub struct AppState {
     token: auth::Token,
     /// Request counts and latencies for `GET /metrics`.
     http: std::sync::Arc<metrics::HttpMetrics>,
+    /// Requests being handled at once (beyond [`Limits::max_requests`]: 503).
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// A bound, not yet running, web server: tells its URL before it starts serving.
@@ -50,6 +83,8 @@ pub struct WebServer {
     router: Router,
     token: String,
     guard: auth::HostGuard,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
 }
 
 impl WebServer {
@@ -67,18 +102,28 @@ impl WebServer {
                 "the access token must be at least 16 characters".into(),
             ));
         }
+        let tls = match &opts.tls {
+            Some(f) => Some(listen::tls_acceptor(&f.cert, &f.key)?),
+            None => None,
+        };
         let listener = TcpListener::bind(opts.bind).await?;
-        let guard = auth::HostGuard::new(listener.local_addr()?, opts.allow_remote);
+        let guard = auth::HostGuard::new(listener.local_addr()?, opts.allow_remote)
+            .with_hosts(&opts.allow_hosts);
         let state = AppState {
             service,
             token: auth::Token::new(&token),
             http: Default::default(),
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                opts.limits.max_requests.max(1),
+            )),
         };
         Ok(WebServer {
             listener,
             router: router(state),
             token,
             guard,
+            tls,
+            limits: opts.limits,
         })
     }
 
@@ -89,8 +134,9 @@ impl WebServer {
 
     /// The URL a browser opens, token included.
     pub fn url(&self) -> Result<String> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         Ok(format!(
-            "http://{}/?token={}",
+            "{scheme}://{}/?token={}",
             self.local_addr()?,
             self.token
         ))
@@ -101,15 +147,16 @@ impl WebServer {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        // Every route, UI files included, first passes the Host/Origin check (DNS rebinding, CSRF).
-        let router = self.router.layer(axum::middleware::from_fn_with_state(
-            self.guard,
-            auth::check_host_and_origin,
-        ));
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
-        Ok(())
+        // Every route, UI files included, first passes the Host/Origin check (DNS rebinding, CSRF),
+        // and every answer carries the security headers.
+        let router = self
+            .router
+            .layer(axum::middleware::from_fn_with_state(
+                self.guard,
+                auth::check_host_and_origin,
+            ))
+            .layer(axum::middleware::from_fn(headers::secure));
+        listen::serve(self.listener, router, self.tls, self.limits, shutdown).await
     }
 }
 
@@ -128,6 +175,10 @@ fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::limit_requests,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

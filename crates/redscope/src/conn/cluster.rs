@@ -12,7 +12,6 @@ use redis::Value;
 
 use super::single::{connect, standalone_at};
 use super::slots::{masters_from_slots, slot_ranges, split_addr, SlotRange};
-use super::NodeConn;
 use crate::config::{Endpoint, RedisConfig, Secret, Topology};
 use crate::error::{Error, Result};
 
@@ -90,7 +89,7 @@ impl ClusterState {
 
     /// Every slot-serving master (from `CLUSTER SLOTS` each call, so resharding is seen) with a
     /// direct connection, kept for the next call.
-    pub(super) async fn masters(&self) -> Result<Vec<NodeConn>> {
+    pub(super) async fn masters(&self) -> Result<Vec<(String, ConnectionManager)>> {
         let slots = self.cluster_slots().await?;
         let mut out = Vec::new();
         let mut cache = self.nodes.lock().await;
@@ -107,7 +106,7 @@ impl ClusterState {
                     c
                 }
             };
-            out.push(NodeConn { addr, conn });
+            out.push((addr, conn));
         }
         Ok(out)
     }

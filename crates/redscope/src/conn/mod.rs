@@ -11,13 +11,15 @@ mod sentinel;
 mod single;
 mod slots;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager};
-use redis::{Cmd, Pipeline, RedisFuture, Value};
+use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{RedisConfig, Topology};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub use cluster::cluster_seed;
 pub(crate) use cluster::connect_cluster_push;
@@ -34,7 +36,58 @@ pub struct NodeConn {
     /// `host:port` of the node.
     pub addr: String,
     /// A connection to this node only.
-    pub conn: ConnectionManager,
+    pub conn: NodeLink,
+}
+
+/// A connection to one node whose every call ends by its own deadline (the response timeout),
+/// even when it first waits for a reconnect another call started: on a hung server, calls fail
+/// side by side instead of queueing behind one another's recovery.
+#[derive(Clone)]
+pub struct NodeLink {
+    conn: ConnectionManager,
+    deadline: Duration,
+}
+
+impl NodeLink {
+    fn new(conn: ConnectionManager, deadline: Duration) -> Self {
+        NodeLink { conn, deadline }
+    }
+}
+
+impl ConnectionLike for NodeLink {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let deadline = self.deadline;
+        Box::pin(within(deadline, self.conn.req_packed_command(cmd)))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let deadline = self.deadline;
+        Box::pin(within(
+            deadline,
+            self.conn.req_packed_commands(cmd, offset, count),
+        ))
+    }
+
+    fn get_db(&self) -> i64 {
+        self.conn.get_db()
+    }
+}
+
+/// `fut`, or a timeout error once `deadline` has passed since the call began.
+async fn within<T>(deadline: Duration, fut: RedisFuture<'_, T>) -> RedisResult<T> {
+    match tokio::time::timeout(deadline, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {deadline:?}"),
+        )
+        .into()),
+    }
 }
 
 /// A connection to any topology. Implements [`ConnectionLike`], so every redis-rs command and
@@ -44,6 +97,8 @@ pub struct NodeConn {
 pub struct Conn {
     inner: Inner,
     db: i64,
+    /// Every call's own deadline (the response timeout); see [`NodeLink`].
+    deadline: Duration,
 }
 
 #[derive(Clone)]
@@ -51,7 +106,35 @@ enum Inner {
     Single(ConnectionManager),
     Cluster(Box<ClusterState>),
     Sentinel(Arc<SentinelState>),
+    /// Not connected yet: a background task keeps trying; calls fail as unavailable until then.
+    Lazy(Arc<Lazy>),
+    /// Redis is turned off (`REDIS_ENABLED=false`): every call fails as unavailable.
+    Disabled,
 }
+
+/// The state of a connection opened in the background ([`Conn::connect_lazy`]).
+struct Lazy {
+    kind: TopologyKind,
+    ready: OnceLock<Conn>,
+    /// Stops the connecting task when the last handle is dropped.
+    stop: CancellationToken,
+}
+
+impl Drop for Lazy {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// First and longest pause between background connection attempts.
+const LAZY_BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
+
+fn unavailable(why: &'static str) -> redis::RedisError {
+    redis::RedisError::from(std::io::Error::new(std::io::ErrorKind::NotConnected, why))
+}
+
+const NOT_YET: &str = "Redis has not been reached yet (connecting in the background)";
+const DISABLED: &str = "Redis is disabled (REDIS_ENABLED=false)";
 
 /// Which kind of deployment a [`Conn`] talks to.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema, ts_rs::TS))]
@@ -78,15 +161,108 @@ impl Conn {
                 Inner::Sentinel(Arc::new(SentinelState::connect(cfg).await?))
             }
         };
-        Ok(Conn { inner, db: cfg.db })
+        Ok(Conn {
+            inner,
+            db: cfg.db,
+            deadline: cfg.response_timeout,
+        })
+    }
+
+    /// A handle that connects in the background, so a service can start while Redis is down:
+    /// until the first connection succeeds every call fails as a connection error (a cache
+    /// reads misses and skips writes), then calls go through. Attempts back off from 100 ms to
+    /// 2 s and stop when the last clone is dropped. Needs a Tokio runtime.
+    pub fn connect_lazy(cfg: &RedisConfig) -> Conn {
+        let kind = match cfg.topology {
+            Topology::Standalone => TopologyKind::Standalone,
+            Topology::Cluster { .. } => TopologyKind::Cluster,
+            Topology::Sentinel { .. } => TopologyKind::Sentinel,
+        };
+        let lazy = Arc::new(Lazy {
+            kind,
+            ready: OnceLock::new(),
+            stop: CancellationToken::new(),
+        });
+        let weak: Weak<Lazy> = Arc::downgrade(&lazy);
+        let stop = lazy.stop.clone();
+        let db = cfg.db;
+        let deadline = cfg.response_timeout;
+        let cfg = cfg.clone();
+        tokio::spawn(async move {
+            let mut pause = LAZY_BACKOFF.0;
+            loop {
+                let attempt = tokio::select! {
+                    r = Conn::connect(&cfg) => r,
+                    () = stop.cancelled() => return,
+                };
+                match attempt {
+                    Ok(conn) => {
+                        if let Some(lazy) = weak.upgrade() {
+                            let _ = lazy.ready.set(conn);
+                            tracing::info!(server = %cfg.display_url(), "Redis reached");
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::debug!(server = %cfg.display_url(), "Redis not reached yet: {e}")
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = stop.cancelled() => return,
+                }
+                pause = (pause * 2).min(LAZY_BACKOFF.1);
+            }
+        });
+        Conn {
+            inner: Inner::Lazy(lazy),
+            db,
+            deadline,
+        }
+    }
+
+    /// A handle for a service running with Redis turned off: every call fails as unavailable.
+    pub fn disabled() -> Conn {
+        Conn {
+            inner: Inner::Disabled,
+            db: 0,
+            deadline: RedisConfig::default().response_timeout,
+        }
+    }
+
+    /// True unless this handle is [`Conn::disabled`].
+    pub fn is_enabled(&self) -> bool {
+        !matches!(self.inner, Inner::Disabled)
+    }
+
+    /// False while a [`Conn::connect_lazy`] handle has not reached Redis yet (and when disabled).
+    pub fn is_connected(&self) -> bool {
+        match &self.inner {
+            Inner::Lazy(l) => l.ready.get().is_some(),
+            Inner::Disabled => false,
+            _ => true,
+        }
+    }
+
+    /// The connected handle behind a lazy one; `Err` while not connected or disabled.
+    fn resolved(&self) -> Result<&Conn> {
+        match &self.inner {
+            Inner::Lazy(l) => l
+                .ready
+                .get()
+                .ok_or_else(|| Error::Connection(NOT_YET.into())),
+            Inner::Disabled => Err(Error::Connection(DISABLED.into())),
+            _ => Ok(self),
+        }
     }
 
     /// The kind of deployment.
     pub fn topology(&self) -> TopologyKind {
-        match self.inner {
-            Inner::Single(_) => TopologyKind::Standalone,
+        match &self.inner {
+            Inner::Single(_) | Inner::Disabled => TopologyKind::Standalone,
             Inner::Cluster(_) => TopologyKind::Cluster,
             Inner::Sentinel(_) => TopologyKind::Sentinel,
+            Inner::Lazy(l) => l.kind,
         }
     }
 
@@ -94,6 +270,7 @@ impl Conn {
     pub fn current_master(&self) -> Option<String> {
         match &self.inner {
             Inner::Sentinel(s) => Some(s.current().0),
+            Inner::Lazy(l) => l.ready.get().and_then(Conn::current_master),
             _ => None,
         }
     }
@@ -104,13 +281,25 @@ impl Conn {
         match &self.inner {
             Inner::Single(c) => Ok(vec![NodeConn {
                 addr: "primary".into(),
-                conn: c.clone(),
+                conn: NodeLink::new(c.clone(), self.deadline),
             }]),
             Inner::Sentinel(s) => {
                 let (addr, conn) = s.current();
-                Ok(vec![NodeConn { addr, conn }])
+                Ok(vec![NodeConn {
+                    addr,
+                    conn: NodeLink::new(conn, self.deadline),
+                }])
             }
-            Inner::Cluster(state) => state.masters().await,
+            Inner::Cluster(state) => Ok(state
+                .masters()
+                .await?
+                .into_iter()
+                .map(|(addr, conn)| NodeConn {
+                    addr,
+                    conn: NodeLink::new(conn, self.deadline),
+                })
+                .collect()),
+            Inner::Lazy(_) | Inner::Disabled => Box::pin(self.resolved()?.masters()).await,
         }
     }
 
@@ -119,15 +308,47 @@ impl Conn {
     pub async fn slot_map(&self) -> Result<Vec<SlotRange>> {
         match &self.inner {
             Inner::Cluster(state) => state.slot_map().await,
+            Inner::Lazy(_) | Inner::Disabled => Box::pin(self.resolved()?.slot_map()).await,
             _ => Ok(Vec::new()),
         }
     }
 }
 
+/// Every call ends by the connection's deadline, whatever the topology's state does meanwhile
+/// (a reconnect, a Sentinel lookup, a Cluster rebuild).
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        let deadline = self.deadline;
+        Box::pin(within(deadline, self.dispatch_command(cmd)))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let deadline = self.deadline;
+        Box::pin(within(deadline, self.dispatch_commands(cmd, offset, count)))
+    }
+
+    fn get_db(&self) -> i64 {
+        self.db
+    }
+}
+
+impl Conn {
+    fn dispatch_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_command(cmd),
+            Inner::Lazy(l) => match l.ready.get() {
+                Some(c) => {
+                    let mut c = c.clone();
+                    Box::pin(async move { c.req_packed_command(cmd).await })
+                }
+                None => Box::pin(async { Err(unavailable(NOT_YET)) }),
+            },
+            Inner::Disabled => Box::pin(async { Err(unavailable(DISABLED)) }),
             Inner::Cluster(state) => {
                 let state = state.clone();
                 Box::pin(async move {
@@ -153,7 +374,7 @@ impl ConnectionLike for Conn {
         }
     }
 
-    fn req_packed_commands<'a>(
+    fn dispatch_commands<'a>(
         &'a mut self,
         cmd: &'a Pipeline,
         offset: usize,
@@ -161,6 +382,14 @@ impl ConnectionLike for Conn {
     ) -> RedisFuture<'a, Vec<Value>> {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Inner::Lazy(l) => match l.ready.get() {
+                Some(c) => {
+                    let mut c = c.clone();
+                    Box::pin(async move { c.req_packed_commands(cmd, offset, count).await })
+                }
+                None => Box::pin(async { Err(unavailable(NOT_YET)) }),
+            },
+            Inner::Disabled => Box::pin(async { Err(unavailable(DISABLED)) }),
             Inner::Cluster(state) => {
                 // A plain pipeline whose keys span slots is run command by command (concurrently,
                 // each routed to its slot's master), with the replies in pipeline order.
@@ -198,9 +427,5 @@ impl ConnectionLike for Conn {
                 })
             }
         }
-    }
-
-    fn get_db(&self) -> i64 {
-        self.db
     }
 }

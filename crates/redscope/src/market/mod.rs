@@ -131,6 +131,31 @@ impl MarketDataCache {
             .await
     }
 
+    /// Warms the ticker cache before trading: fetches the tickers of `symbols` that are not
+    /// cached with `fetch(symbol)` and stores them with the ticker TTL.
+    pub async fn warm_tickers<T, F, Fut>(
+        &self,
+        exchange: &str,
+        symbols: &[&str],
+        fetch: F,
+    ) -> Result<crate::cache::WarmUp>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let keys = symbols
+            .iter()
+            .map(|s| Self::ticker_key(exchange, s))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let prefix_len = layout::TICKER.key(&[exchange, ""]).len();
+        let ttl = self.cache.ttl_policy().ttl(DataType::Ticker);
+        self.cache
+            .warm(&refs, ttl, |key| fetch(key[prefix_len..].to_string()))
+            .await
+    }
+
     /// A cached ticker.
     pub async fn get_ticker<T: DeserializeOwned>(
         &self,
