@@ -202,13 +202,6 @@ const EXAMPLE_ENV: &str = "/usr/share/doc/redscope-cli/examples/serve.env";
 #[test]
 #[ignore = "needs the packages: run by ./scripts/dev package"]
 fn installed_service_runs_with_the_installed_example_settings() {
-    // Until issue 15's flags are on main the unit cannot start this binary; say so loudly.
-    let missing =
-        redscope_testing::web_service::missing_serve_flags(&installed("/usr/bin/redscope"));
-    if !missing.is_empty() {
-        eprintln!("NOT CHECKED: the installed redscope serve lacks {missing:?} (issue 15)");
-        return;
-    }
     let checked = check_shipped_service(
         &installed("/usr/bin/redscope"),
         &installed(UNIT),
