@@ -31,7 +31,11 @@ fn parse_args() -> anyhow::Result<Args> {
                 )
             }
             "--help" | "-h" => {
-                println!("redscope-desktop [--redis URL] [--read-only] [--smoke]");
+                println!("redscope-desktop [--redis URL] [--read-only] [--smoke] [--version]");
+                std::process::exit(0);
+            }
+            "--version" | "-V" => {
+                println!("redscope-desktop {}", redscope_admin::about::long_version());
                 std::process::exit(0);
             }
             other => anyhow::bail!("unknown argument {other:?} (try --help)"),

@@ -233,6 +233,7 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
     let profile = |name: &str| json!({"name": name, "url": redis_url});
     vec![
         case("health", json!({})).varies(HEALTH_VARIES),
+        case("about", json!({})),
         case("info", json!({"section": "keyspace"})),
         case("config_get", json!({"pattern": "maxmemory*"})),
         case("tree", json!({})),

@@ -3,6 +3,19 @@
 /* eslint-disable */
 
 /**
+ * What the `about` operation answers.
+ */
+export type About = { 
+/**
+ * The release version, e.g. `0.1.0`.
+ */
+version: string, 
+/**
+ * The git commit the build comes from (12 hex digits), or `unknown`.
+ */
+commit: string, };
+
+/**
  * Reply of `stream_ack`.
  */
 export type Acked = { 
@@ -2902,6 +2915,7 @@ export interface Route {
 /** Every admin operation with its HTTP route, in the table's order. */
 export const ROUTES = {
   health: { method: 'GET', path: '/api/health', writes: 'no' },
+  about: { method: 'GET', path: '/api/about', writes: 'no' },
   info: { method: 'GET', path: '/api/info', writes: 'no' },
   tree: { method: 'GET', path: '/api/tree', writes: 'no' },
   keys: { method: 'GET', path: '/api/keys', writes: 'no' },
@@ -2968,6 +2982,8 @@ export const ROUTES = {
 export interface Operations {
   /** Connection state, latency and server facts */
   health: { request: NoArgs; reply: HealthReport };
+  /** This build's version and the git commit it was built from */
+  about: { request: NoArgs; reply: About };
   /** INFO parsed by section */
   info: { request: InfoQuery; reply: InfoReply };
   /** One level of the namespace tree with key counts (partial while scanning) */

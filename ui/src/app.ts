@@ -2,6 +2,7 @@
 // theme), sidebar navigation, the current page, keyboard shortcuts, and the health poll plus
 // `conn_state` events that keep the connection badge honest.
 
+import { openAbout } from './about';
 import { h, mount } from './dom';
 import { openConnections, profileBadge } from './connections';
 import { Router, type Page } from './router';
@@ -81,7 +82,7 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
     links.set(p.id, a);
     nav.append(a);
   }
-  nav.append(h('div', { class: 'nav-help' }, h('div', {}, h('kbd', {}, '/'), ' search'), h('div', {}, h('kbd', {}, 'r'), ' refresh'), h('div', {}, h('kbd', {}, 't'), ' theme'), h('div', {}, h('kbd', {}, '?'), ' all shortcuts')));
+  nav.append(h('div', { class: 'nav-help' }, h('div', {}, h('kbd', {}, '/'), ' search'), h('div', {}, h('kbd', {}, 'r'), ' refresh'), h('div', {}, h('kbd', {}, 't'), ' theme'), h('div', {}, h('kbd', {}, '?'), ' all shortcuts'), h('button', { class: 'link-btn', 'data-testid': 'open-about', type: 'button' }, 'About Redscope')));
   router = new Router(pages, outlet, (page) => {
     for (const [id, a] of links) a.classList.toggle('active', id === page.id);
     document.title = `${page.title} · Redscope`;
@@ -99,6 +100,7 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
       apply(r);
     }),
   );
+  nav.querySelector('[data-testid=open-about]')!.addEventListener('click', () => void openAbout(api));
 
   const keys = new Shortcuts();
   keys.bind('t', 'Toggle dark/light theme', () => toggleTheme());

@@ -8,6 +8,7 @@
 //! - [`ops`]: the operation table — every operation declared once, each row calling a feature;
 //!   [`schema`] derives OpenAPI, TypeScript, the docs' route table and the desktop's command
 //!   list from it.
+//! - [`about`]: this build's version and git commit.
 //! - [`session`]: the configuration, active profile and the one shared connection; `health`.
 //! - [`events`]: the live-data bus and the per-feature [`events::Publisher`]; [`live`]: the
 //!   [`Event`] subscribers receive. [`task`]: background loops with an explicit stop;
@@ -28,6 +29,7 @@
 //! Dropping the last handle cancels every loop and job; [`AdminService::shutdown`] stops them
 //! and waits.
 
+pub mod about;
 pub mod browser;
 pub mod bytes;
 pub mod channels;

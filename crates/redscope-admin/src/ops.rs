@@ -9,6 +9,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::about::About;
 use crate::browser::{
     Deleted, KeyEdit, KeyMeta, KeyPage, KeyQuery, KeyRename, KeyTtl, KeyValue, KeysMetaRequest,
     KeysQuery, Renamed, TtlReply,
@@ -254,6 +255,9 @@ operations! {
     health: Get "/health", NoArgs => HealthReport, No,
         "Connection state, latency and server facts",
         |s, _r| s.health().await;
+    about: Get "/about", NoArgs => About, No,
+        "This build's version and the git commit it was built from",
+        |_s, _r| About::current();
     info: Get "/info", InfoQuery => InfoReply, No,
         "INFO parsed by section",
         |s, r| s.server().info(r).await?;

@@ -11,7 +11,7 @@ use redscope_cli::web::{ServeOptions, TlsFiles, WebServer};
 #[derive(Parser)]
 #[command(
     name = "redscope",
-    version,
+    version = redscope_admin::about::long_version(),
     about = "Inspect and operate Redis; the Redis layer of a trading platform"
 )]
 struct Cli {

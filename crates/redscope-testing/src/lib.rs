@@ -17,6 +17,8 @@
 //! - [`sshd`]: a private OpenSSH server with generated host and user keys, for SSH tunnels;
 //!   [`tls`]: a private CA, server and client certificates and a redis-server requiring them.
 //!   The `reach-fixtures` binary starts both for a person (`./scripts/dev ssh-fixture`).
+//! - [`service`]: a systemd unit's command started as systemd would start it, where no systemd
+//!   runs; [`web_service`]: the shipped `redscope.service` with its example settings, checked.
 //!
 //! A dev-dependency only: no crate of the workspace ships it.
 
@@ -25,8 +27,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod service;
 pub mod sshd;
 pub mod tls;
+pub mod web_service;
 
 use redscope::config::{RedisConfig, Secret};
 use redscope::error::{Error, Result};
