@@ -173,6 +173,58 @@ fields: { [key in string]: string }, };
 export type ClientKill = { id: number, confirm?: boolean, };
 
 /**
+ * Commands of one name seen by a MONITOR sample.
+ */
+export type CommandCount = { 
+/**
+ * Lowercase, as MONITOR shows it.
+ */
+command: string, count: number, };
+
+/**
+ * One command (or `CONTAINER SUB` subcommand) for completion.
+ */
+export type CommandDoc = { 
+/**
+ * Upper case, subcommands as `CONFIG SET`.
+ */
+name: string, summary: string, 
+/**
+ * `string`, `hash`, `server`, … (empty when unknown).
+ */
+group: string, 
+/**
+ * The arguments after the name, as redis-cli shows them.
+ */
+syntax: string, 
+/**
+ * The Redis version that added it.
+ */
+since: string, };
+
+/**
+ * Reply of `console_docs`.
+ */
+export type CommandDocs = { 
+/**
+ * Sorted by name.
+ */
+commands: Array<CommandDoc>, };
+
+/**
+ * Request of `memory_compare`: two saved runs, the older first.
+ */
+export type CompareQuery = { 
+/**
+ * The run compared from.
+ */
+a: string, 
+/**
+ * The run compared to.
+ */
+b: string, };
+
+/**
  * Request of `config_get`.
  */
 export type ConfigQuery = { pattern?: string, };
@@ -339,6 +391,23 @@ text?: string, };
 export type Deleted = { deleted: number, };
 
 /**
+ * A figure in two runs.
+ */
+export type Delta = { 
+/**
+ * Namespace prefix or type name.
+ */
+name: string, keys_a: number, keys_b: number, bytes_a: number, bytes_b: number, 
+/**
+ * `bytes_b - bytes_a`.
+ */
+bytes_delta: number, 
+/**
+ * `keys_b - keys_a`.
+ */
+keys_delta: number, };
+
+/**
  * What an edit does.
  */
 export type EditOp = "set" | "hset" | "hdel" | "hexpire" | "hpersist" | "lpush" | "rpush" | "lset" | "lrem" | "linsert" | "lpop" | "rpop" | "hrename" | "setrange" | "sadd" | "srem" | "srename" | "zadd" | "zrem" | "zrename" | "xadd" | "xdel";
@@ -347,6 +416,15 @@ export type EditOp = "set" | "hset" | "hdel" | "hexpire" | "hpersist" | "lpush" 
  * Empty reply.
  */
 export type Empty = Record<symbol, never>;
+
+/**
+ * The keys of one type in one encoding.
+ */
+export type EncodingStat = { type: string, 
+/**
+ * OBJECT ENCODING (`listpack`, `hashtable`, `embstr`, …).
+ */
+encoding: string, keys: number, bytes: number, };
 
 /**
  * A page of entries; `next` is where the next page starts (inclusive), `None` at the end.
@@ -407,11 +485,46 @@ message: string, };
 /**
  * One message of the live-data bus.
  */
-export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
+export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob | MemoryJob | TransferJob | HotkeysJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
 /**
  * How many events this subscriber missed.
  */
 count: number, };
+
+/**
+ * Request of `export`.
+ */
+export type ExportRequest = { 
+/**
+ * `dump` (lossless DUMP payloads; the default), `commands` (for `redis-cli --pipe`),
+ * `jsonl` or `csv`.
+ */
+format?: string, 
+/**
+ * Keys matching this glob (SCAN MATCH).
+ */
+pattern?: string, 
+/**
+ * Keys under this namespace prefix (matched literally).
+ */
+prefix?: string, 
+/**
+ * These keys only (at most 10,000).
+ */
+keys?: Array<KeyRef>, 
+/**
+ * File name in the export directory (default `export-<time>.<ext>`); an existing file is
+ * refused unless `overwrite`.
+ */
+file?: string, 
+/**
+ * Replace an existing file of that name.
+ */
+overwrite?: boolean, 
+/**
+ * `commands` only: `DEL` each key before writing it, so loading the file replaces keys.
+ */
+replace?: boolean, };
 
 /**
  * A hash field and its value.
@@ -705,6 +818,90 @@ status: HostKeyStatus, };
 export type HostKeyStatus = "known" | "unknown" | "changed";
 
 /**
+ * One hot key.
+ */
+export type HotKey = { key: Bytes, 
+/**
+ * LFU: the server's logarithmic use counter (0–255). MONITOR: commands seen on the key.
+ */
+count: number, 
+/**
+ * The master holding the key.
+ */
+node: string, };
+
+/**
+ * A hot-keys job: its progress, then its outcome.
+ */
+export type HotkeysJob = { id: string, 
+/**
+ * `hotkeys`.
+ */
+kind: string, state: JobState, 
+/**
+ * `lfu` or `monitor`.
+ */
+method: string, 
+/**
+ * True for a MONITOR sample: it slowed the server while it ran.
+ */
+costly: boolean, 
+/**
+ * The `maxmemory_policy` of the (first) master.
+ */
+policy: string, 
+/**
+ * LFU: keys looked at so far, and DBSIZE of the masters.
+ */
+scanned: number, expected: number, 
+/**
+ * MONITOR: the length of the sample and how much of it has run.
+ */
+seconds: number, elapsed_ms: number, 
+/**
+ * MONITOR: commands seen.
+ */
+commands: number, 
+/**
+ * The hottest keys, hottest first (during a MONITOR sample, as counted so far).
+ */
+keys: Array<HotKey>, 
+/**
+ * MONITOR: commands by name, most first.
+ */
+by_command: Array<CommandCount>, 
+/**
+ * MONITOR: more distinct keys were seen than are counted.
+ */
+truncated: boolean, 
+/**
+ * Masters sampled.
+ */
+nodes: Array<string>, error?: string, started_ms: number, finished_ms?: number, };
+
+/**
+ * Request of `hotkeys`.
+ */
+export type HotkeysRequest = { 
+/**
+ * `lfu` (OBJECT FREQ over a scan; needs an LFU maxmemory-policy), `monitor` (a MONITOR
+ * sample; costly, needs `confirm`), or `auto` (the default: lfu when the policy allows).
+ */
+method?: string, 
+/**
+ * MONITOR: how long to sample, 1 to 60 seconds (default 10).
+ */
+seconds?: number, 
+/**
+ * MONITOR: the user accepted its cost.
+ */
+confirm?: boolean, 
+/**
+ * LFU: only keys matching this glob.
+ */
+pattern?: string, };
+
+/**
  * What `profile_import` saved and what it could not.
  */
 export type ImportReport = { 
@@ -720,6 +917,24 @@ skipped: Array<ImportSkip>,
  * Settings of imported connections that Redscope could not carry over.
  */
 notes: Array<string>, };
+
+/**
+ * Request of `import`.
+ */
+export type ImportRequest = { 
+/**
+ * A file in the export directory: a dump file or a command file (told apart by content).
+ */
+file: string, 
+/**
+ * When a key exists: `skip` it (default), `replace` it, or `fail` (then nothing is written
+ * if any key of the file exists).
+ */
+policy?: string, 
+/**
+ * Read the whole file, count what would be imported and what conflicts; write nothing.
+ */
+dry_run?: boolean, };
 
 /**
  * A connection of an export that was not imported.
@@ -1159,6 +1374,27 @@ export type KeyRename = { key?: string, key_b64?: string, new_key?: string, new_
 overwrite?: boolean, };
 
 /**
+ * One measured key.
+ */
+export type KeyStat = { key: Bytes, type: string, encoding: string, 
+/**
+ * MEMORY USAGE.
+ */
+bytes: number, 
+/**
+ * Elements (see [`Totals::elements`]).
+ */
+elements: number, 
+/**
+ * Remaining TTL in ms; absent when the key does not expire.
+ */
+ttl_ms?: number, 
+/**
+ * The master holding the key (`primary` outside a Cluster).
+ */
+node: string, };
+
+/**
  * Request of `key_ttl`: `ttl_ms: null` removes the expiry.
  */
 export type KeyTtl = { key?: string, key_b64?: string, 
@@ -1240,6 +1476,36 @@ count?: number, };
 export type Killed = { killed: number, };
 
 /**
+ * One latency event as `LATENCY LATEST` reports it, with its history.
+ */
+export type LatencyEvent = { 
+/**
+ * `command`, `fast-command`, `expire-cycle`, `fork`, `aof-fsync-always`, …
+ */
+event: string, 
+/**
+ * When the latest spike happened, Unix seconds.
+ */
+at_s: number, 
+/**
+ * The latest spike, ms.
+ */
+latest_ms: number, 
+/**
+ * The worst spike since the event was last reset, ms.
+ */
+max_ms: number, 
+/**
+ * `[Unix seconds, ms]` samples from `LATENCY HISTORY`, oldest first.
+ */
+history: Array<[number, number]>, };
+
+/**
+ * Reply of `latency`.
+ */
+export type LatencyReply = { nodes: Array<NodeLatency>, };
+
+/**
  * A rate limiter in a client.
  */
 export type LimitFigures = { 
@@ -1280,6 +1546,188 @@ timeouts: number,
  * Locks found taken over by another owner.
  */
 lost: number, };
+
+/**
+ * What grew (and shrank) between two saved runs.
+ */
+export type MemoryDiff = { a: SavedRun, b: SavedRun, 
+/**
+ * Every key.
+ */
+total: Delta, 
+/**
+ * Namespaces by bytes grown, most first (those listed in either run).
+ */
+namespaces: Array<Delta>, 
+/**
+ * Types by bytes grown, most first.
+ */
+by_type: Array<Delta>, };
+
+/**
+ * A memory analysis run.
+ */
+export type MemoryJob = { 
+/**
+ * Identifier, for `/api/memory/jobs/{id}`.
+ */
+id: string, 
+/**
+ * `memory`.
+ */
+kind: string, state: JobState, 
+/**
+ * `sample` or `full`.
+ */
+mode: string, 
+/**
+ * Keys measured so far.
+ */
+measured: number, 
+/**
+ * Keys SCAN returned so far.
+ */
+scanned: number, 
+/**
+ * Keys the run expects to look at (DBSIZE, or the sample size), for a progress bar.
+ */
+expected: number, error?: string, started_ms: number, finished_ms?: number, 
+/**
+ * True once the report can be read (`memory_report`): done, or cancelled with partial results.
+ */
+has_report: boolean, };
+
+/**
+ * The outcome of one memory analysis.
+ */
+export type MemoryReport = { 
+/**
+ * `sample` or `full`.
+ */
+mode: string, 
+/**
+ * True when the figures are extrapolated from a sample (multiplied by `factor`); the top
+ * lists and biggest keys are always measured keys.
+ */
+extrapolated: boolean, 
+/**
+ * What measured figures were multiplied by (1 for a full run).
+ */
+factor: number, 
+/**
+ * Keys measured.
+ */
+measured: number, 
+/**
+ * Keys SCAN returned (before the prefix filter of a sample).
+ */
+scanned: number, 
+/**
+ * Keys in the databases walked (DBSIZE of every master), when the run started.
+ */
+dbsize: number, 
+/**
+ * False when the run was cancelled or a sample stopped early on some master.
+ */
+complete: boolean, 
+/**
+ * The separator namespaces were split on.
+ */
+separator: string, 
+/**
+ * The prefix the run was limited to (empty: every key).
+ */
+prefix: string, 
+/**
+ * Deepest namespace level followed.
+ */
+depth: number, 
+/**
+ * Every measured key (extrapolated for a sample).
+ */
+total: Totals, 
+/**
+ * Keys without a TTL (extrapolated for a sample).
+ */
+no_ttl: number, 
+/**
+ * INFO `used_memory` summed over the masters, for scale (includes overhead).
+ */
+used_memory: number, 
+/**
+ * Masters walked.
+ */
+nodes: Array<string>, 
+/**
+ * Namespaces, biggest first (at most [`MAX_REPORTED_NAMESPACES`]).
+ */
+namespaces: Array<NamespaceStat>, 
+/**
+ * True when some namespaces were not listed or not split (too many distinct names).
+ */
+namespaces_truncated: boolean, 
+/**
+ * By type, biggest first.
+ */
+by_type: Array<TypeStat>, 
+/**
+ * By type and encoding, biggest first.
+ */
+by_encoding: Array<EncodingStat>, 
+/**
+ * The [`TOP`] keys using the most memory.
+ */
+top_by_memory: Array<KeyStat>, 
+/**
+ * The [`TOP`] keys with the most elements.
+ */
+top_by_elements: Array<KeyStat>, 
+/**
+ * Keys and bytes by remaining TTL.
+ */
+ttl: Array<TtlBucket>, 
+/**
+ * Start and end, epoch ms.
+ */
+started_ms: number, finished_ms: number, };
+
+/**
+ * Request of `memory_analyze`.
+ */
+export type MemoryRequest = { 
+/**
+ * `sample` (default: N keys, figures extrapolated) or `full` (every key).
+ */
+mode?: string, 
+/**
+ * Keys a sample measures (default 10,000).
+ */
+sample?: number, 
+/**
+ * Namespace separator (default: the connected profile's, else `:`).
+ */
+separator?: string, 
+/**
+ * Only keys under this namespace prefix (default: every key).
+ */
+prefix?: string, 
+/**
+ * Deepest namespace level reported (default 8, at most 32).
+ */
+depth?: number, };
+
+/**
+ * Request of `memory_save`.
+ */
+export type MemorySave = { 
+/**
+ * The finished job whose report is saved.
+ */
+id: string, 
+/**
+ * A name to recognise the run by.
+ */
+name: string, };
 
 /**
  * One received message as the UI shows it.
@@ -1473,6 +1921,27 @@ subscribed_channels: Array<string>,
 subscribed_patterns: Array<string>, };
 
 /**
+ * One namespace (a prefix ending with the separator) and the keys below it, at any depth.
+ */
+export type NamespaceStat = { 
+/**
+ * The prefix, separator included (`market:ticker:`).
+ */
+prefix: Bytes, 
+/**
+ * 1 for a top-level namespace.
+ */
+depth: number, 
+/**
+ * Keys below, with their bytes and elements.
+ */
+totals: Totals, 
+/**
+ * Keys below without a TTL.
+ */
+no_ttl: number, };
+
+/**
  * One element of a new collection: a list item or set member (`value`), a hash field or
  * stream field (`field` + `value`), a sorted-set member (`value` + `score`).
  */
@@ -1487,6 +1956,19 @@ export type NewKeyType = "string" | "hash" | "list" | "set" | "zset" | "stream" 
  * The request of operations that take no arguments.
  */
 export type NoArgs = Record<symbol, never>;
+
+/**
+ * The latency picture of one master.
+ */
+export type NodeLatency = { node: string, 
+/**
+ * `latency-monitor-threshold` in ms (0: the monitor is off); absent when CONFIG is refused.
+ */
+threshold_ms?: number, events: Array<LatencyEvent>, 
+/**
+ * `LATENCY DOCTOR`'s report.
+ */
+doctor: string, };
 
 /**
  * Query of `metrics` with an optional node: `metrics?node=127.0.0.1:7001`.
@@ -1922,6 +2404,28 @@ export type Renamed = { key: Bytes, };
  * A reply, typed as the server sent it.
  */
 export type Reply = { "type": "nil" } | { "type": "int", "value": number } | { "type": "string", "value": string } | { "type": "bulk", "value": Bytes } | { "type": "error", "value": string } | { "type": "array", "value": Array<Reply> } | { "type": "map", "value": Array<[Reply, Reply]> } | { "type": "set", "value": Array<Reply> } | { "type": "double", "value": JsonValue } | { "type": "bool", "value": boolean } | { "type": "verbatim", "value": { format: string, text: string, } };
+
+/**
+ * A saved run's id.
+ */
+export type SavedId = { id: string, };
+
+/**
+ * A saved run, as listed.
+ */
+export type SavedRun = { 
+/**
+ * Identifier for `memory_saved_report`, `memory_compare` and deletion.
+ */
+id: string, name: string, 
+/**
+ * When it was saved, epoch ms.
+ */
+saved_ms: number, 
+/**
+ * The connection it was measured on (password removed).
+ */
+url: string, mode: string, extrapolated: boolean, total: Totals, };
 
 /**
  * A sorted-set member and its score.
@@ -2751,6 +3255,128 @@ message: string, };
 export type TopologyKind = "standalone" | "cluster" | "sentinel";
 
 /**
+ * Totals of a group of keys.
+ */
+export type Totals = { 
+/**
+ * Keys.
+ */
+keys: number, 
+/**
+ * Bytes, as MEMORY USAGE reports them.
+ */
+bytes: number, 
+/**
+ * Elements: bytes of a string value, items of a list, fields of a hash, members of a set or
+ * sorted set, entries of a stream.
+ */
+elements: number, };
+
+/**
+ * A file in the export directory.
+ */
+export type TransferFile = { name: string, bytes: number, 
+/**
+ * Last change, epoch ms.
+ */
+modified_ms: number, 
+/**
+ * `dump`, `commands`, `jsonl`, `csv`, or `other` (by content and name).
+ */
+format: string, };
+
+/**
+ * The export directory's files.
+ */
+export type TransferFiles = { 
+/**
+ * Where they are (on the machine running Redscope).
+ */
+dir: string, 
+/**
+ * Newest first.
+ */
+files: Array<TransferFile>, };
+
+/**
+ * An export or import job.
+ */
+export type TransferJob = { id: string, 
+/**
+ * `export` or `import`.
+ */
+kind: string, state: JobState, 
+/**
+ * `dump`, `commands`, `jsonl` or `csv`.
+ */
+format: string, 
+/**
+ * The file's name in the export directory.
+ */
+file: string, 
+/**
+ * Import: nothing is written.
+ */
+dry_run: boolean, 
+/**
+ * Import: `skip`, `replace` or `fail`.
+ */
+policy?: string, 
+/**
+ * Keys exported; keys imported (or, in a dry run, that would be).
+ */
+keys: number, 
+/**
+ * Export: keys expected (DBSIZE of the masters, or the selection), for a progress bar.
+ */
+expected: number, 
+/**
+ * File bytes written (export) or read (import).
+ */
+done_bytes: number, 
+/**
+ * Import: the file's size.
+ */
+total_bytes: number, 
+/**
+ * Import: keys of the file that already exist.
+ */
+conflicts: number, 
+/**
+ * Import: existing keys left alone (policy skip).
+ */
+skipped: number, 
+/**
+ * Import: existing keys overwritten (policy replace).
+ */
+replaced: number, 
+/**
+ * Import: keys whose expiry had passed (not written).
+ */
+expired: number, 
+/**
+ * Export: keys deleted between SCAN and reading them, or selected keys that do not exist.
+ */
+gone: number, 
+/**
+ * Export (JSON lines, CSV, commands): keys of types those formats cannot hold (module
+ * types); the dump format keeps them.
+ */
+unsupported: number, 
+/**
+ * Import: commands or keys Redis refused.
+ */
+errors: number, 
+/**
+ * The first refusals, `key: message`.
+ */
+error_samples: Array<string>, 
+/**
+ * Import: the `redis_version` the dump file was made on.
+ */
+source_version?: string, error?: string, started_ms: number, finished_ms?: number, };
+
+/**
  * A child of a tree level: a namespace (with `count` keys below) or a key.
  */
 export type TreeChild = { 
@@ -2869,6 +3495,15 @@ type?: string, };
 export type TrimBy = "maxlen" | "minid";
 
 /**
+ * Keys and bytes in one TTL bucket.
+ */
+export type TtlBucket = { 
+/**
+ * `<1m`, `<1h`, `<1d`, `later` or `never`.
+ */
+label: string, keys: number, bytes: number, };
+
+/**
  * Reply of `key_ttl`.
  */
 export type TtlReply = { ttl_ms: number, };
@@ -2893,6 +3528,23 @@ misses: number,
  * `hits / (hits + misses)`, 0 without reads.
  */
 hit_rate: number, };
+
+/**
+ * The keys of one type.
+ */
+export type TypeStat = { 
+/**
+ * `string`, `hash`, `list`, `set`, `zset`, `stream`, or a module type.
+ */
+type: string, totals: Totals, 
+/**
+ * The key using the most memory, and its bytes.
+ */
+biggest?: Bytes, biggest_bytes: number, 
+/**
+ * The key with the most elements, and its count.
+ */
+most_elements?: Bytes, most_elements_count: number, };
 
 /**
  * One page of a value, by type.
@@ -2953,7 +3605,28 @@ export const ROUTES = {
   findings: { method: 'GET', path: '/api/findings', writes: 'no' },
   findings_job: { method: 'GET', path: '/api/findings/jobs/{id}', writes: 'no' },
   findings_job_cancel: { method: 'DELETE', path: '/api/findings/jobs/{id}', writes: 'no' },
+  memory_analyze: { method: 'POST', path: '/api/memory', writes: 'no' },
+  memory_jobs: { method: 'GET', path: '/api/memory/jobs', writes: 'no' },
+  memory_job: { method: 'GET', path: '/api/memory/jobs/{id}', writes: 'no' },
+  memory_job_cancel: { method: 'DELETE', path: '/api/memory/jobs/{id}', writes: 'no' },
+  memory_report: { method: 'GET', path: '/api/memory/jobs/{id}/report', writes: 'no' },
+  memory_save: { method: 'POST', path: '/api/memory/saved', writes: 'no' },
+  memory_saved: { method: 'GET', path: '/api/memory/saved', writes: 'no' },
+  memory_saved_report: { method: 'GET', path: '/api/memory/saved/{id}', writes: 'no' },
+  memory_saved_delete: { method: 'DELETE', path: '/api/memory/saved/{id}', writes: 'no' },
+  memory_compare: { method: 'GET', path: '/api/memory/compare', writes: 'no' },
+  export: { method: 'POST', path: '/api/export', writes: 'no' },
+  import: { method: 'POST', path: '/api/import', writes: 'per_call' },
+  transfer_jobs: { method: 'GET', path: '/api/transfer/jobs', writes: 'no' },
+  transfer_job: { method: 'GET', path: '/api/transfer/jobs/{id}', writes: 'no' },
+  transfer_job_cancel: { method: 'DELETE', path: '/api/transfer/jobs/{id}', writes: 'no' },
+  transfer_files: { method: 'GET', path: '/api/transfer/files', writes: 'no' },
+  hotkeys: { method: 'POST', path: '/api/hotkeys', writes: 'no' },
+  hotkeys_jobs: { method: 'GET', path: '/api/hotkeys/jobs', writes: 'no' },
+  hotkeys_job: { method: 'GET', path: '/api/hotkeys/jobs/{id}', writes: 'no' },
+  hotkeys_job_cancel: { method: 'DELETE', path: '/api/hotkeys/jobs/{id}', writes: 'no' },
   series: { method: 'GET', path: '/api/series', writes: 'no' },
+  latency: { method: 'GET', path: '/api/latency', writes: 'no' },
   slowlog: { method: 'GET', path: '/api/slowlog', writes: 'no' },
   slowlog_reset: { method: 'DELETE', path: '/api/slowlog', writes: 'yes' },
   clients: { method: 'GET', path: '/api/clients', writes: 'no' },
@@ -2970,6 +3643,7 @@ export const ROUTES = {
   search_drop: { method: 'DELETE', path: '/api/search/index', writes: 'yes' },
   prob_info: { method: 'GET', path: '/api/prob', writes: 'no' },
   prob_op: { method: 'POST', path: '/api/prob', writes: 'per_call' },
+  console_docs: { method: 'GET', path: '/api/console/docs', writes: 'no' },
   profiles: { method: 'GET', path: '/api/profiles', writes: 'no' },
   profile_save: { method: 'PUT', path: '/api/profiles', writes: 'no' },
   profile_delete: { method: 'DELETE', path: '/api/profiles', writes: 'no' },
@@ -3058,8 +3732,50 @@ export interface Operations {
   findings_job: { request: JobId; reply: FindingsJob };
   /** Stop a findings job (keeps what it found) */
   findings_job_cancel: { request: JobId; reply: FindingsJob };
+  /** Start a memory analysis job (sample or full) over every master */
+  memory_analyze: { request: MemoryRequest; reply: MemoryJob };
+  /** Memory analysis jobs, newest first */
+  memory_jobs: { request: NoArgs; reply: Array<MemoryJob> };
+  /** A memory analysis job's progress */
+  memory_job: { request: JobId; reply: MemoryJob };
+  /** Stop a memory analysis (keeps a partial report) */
+  memory_job_cancel: { request: JobId; reply: MemoryJob };
+  /** A finished memory analysis: namespaces, types, encodings, top keys, TTL spread */
+  memory_report: { request: JobId; reply: MemoryReport };
+  /** Save a memory analysis report under a name */
+  memory_save: { request: MemorySave; reply: SavedRun };
+  /** Saved memory analyses, newest first */
+  memory_saved: { request: NoArgs; reply: Array<SavedRun> };
+  /** A saved memory analysis's report */
+  memory_saved_report: { request: SavedId; reply: MemoryReport };
+  /** Delete a saved memory analysis */
+  memory_saved_delete: { request: SavedId; reply: Empty };
+  /** What grew between two saved memory analyses */
+  memory_compare: { request: CompareQuery; reply: MemoryDiff };
+  /** Export keys by pattern, prefix or selection (dump, commands, jsonl, csv) as a job */
+  export: { request: ExportRequest; reply: TransferJob };
+  /** Import a dump or command file with a conflict policy; a dry run writes nothing */
+  import: { request: ImportRequest; reply: TransferJob };
+  /** Export and import jobs, newest first */
+  transfer_jobs: { request: NoArgs; reply: Array<TransferJob> };
+  /** An export or import job's progress and outcome */
+  transfer_job: { request: JobId; reply: TransferJob };
+  /** Stop an export (its partial file is removed) or an import */
+  transfer_job_cancel: { request: JobId; reply: TransferJob };
+  /** The export directory and its files */
+  transfer_files: { request: NoArgs; reply: TransferFiles };
+  /** Hot keys: OBJECT FREQ over a scan (LFU policy) or a confirmed, time-boxed MONITOR sample */
+  hotkeys: { request: HotkeysRequest; reply: HotkeysJob };
+  /** Hot-keys jobs, newest first */
+  hotkeys_jobs: { request: NoArgs; reply: Array<HotkeysJob> };
+  /** A hot-keys job's progress and outcome */
+  hotkeys_job: { request: JobId; reply: HotkeysJob };
+  /** Stop a hot-keys job (a MONITOR sample keeps what it counted) */
+  hotkeys_job_cancel: { request: JobId; reply: HotkeysJob };
   /** Newest points and stats of a time series key, or bars of an OHLCV key */
   series: { request: SeriesQuery; reply: SeriesReply };
+  /** LATENCY LATEST with each event's HISTORY, and LATENCY DOCTOR, of every master */
+  latency: { request: NoArgs; reply: LatencyReply };
   /** Slowlog entries of every master */
   slowlog: { request: SlowlogQuery; reply: Array<SlowlogEntry> };
   /** Reset the slowlog (confirm=true) */
@@ -3092,6 +3808,8 @@ export interface Operations {
   prob_info: { request: ProbQuery; reply: ProbInfo };
   /** Check items against a probabilistic key, or add them (a write) */
   prob_op: { request: ProbRequest; reply: ProbReply };
+  /** Every command and subcommand with summary and syntax (COMMAND DOCS), for completion */
+  console_docs: { request: NoArgs; reply: CommandDocs };
   /** Saved connection profiles (never a password) */
   profiles: { request: NoArgs; reply: Array<Profile> };
   /** Save a profile; its password goes to the OS keyring */
