@@ -11,7 +11,7 @@ import type { KeyEdit } from '../api.gen';
 import { valuePage, type Bytes, type KeyValue, type StreamEntry } from '../types';
 import { button, confirmDialog, copyText, empty, errorText, openModal, promptDialog, showError, table, toast, withConfirmation } from '../ui';
 import { addEntryDialog } from './streamadmin';
-import { bytesViewer, preview } from '../values';
+import { preview } from '../values';
 import { namespaceOf, viewAs } from '../viewas';
 import { COPY_LIMIT, downloadValue, fileName, saveBlob, valueText } from '../valuefile';
 import { showJson } from './jsonview';
