@@ -638,7 +638,7 @@ async fn a_tree_the_server_refuses_says_why_once() {
     let api = Api::start(cfg, false).await;
     let (status, body) = api.get("/api/tree").await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["code"], "server", "{body}");
+    assert_eq!(body["code"], "noperm", "{body}");
     let msg = body["message"].as_str().unwrap();
     // The server's own refusal, named once: the scan's error, not a rebuilt copy of its text.
     assert!(

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use redscope_admin::ops::OPERATIONS;
 
-/// Commands the shell adds to the table.
-const DESKTOP_COMMANDS: &[&str] = &["ui_ready"];
+/// Commands the shell adds to the table: the UI-ready signal and "open in new window".
+const DESKTOP_COMMANDS: &[&str] = &["ui_ready", "open_window"];
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel))
@@ -45,7 +45,8 @@ fn the_command_list_is_the_operation_table_plus_ui_ready() {
 fn the_capability_allows_exactly_the_commands_and_events() {
     let cap: serde_json::Value =
         serde_json::from_str(&read("src-tauri/capabilities/default.json")).unwrap();
-    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    // The main window and the per-connection windows ("open in new window"), nothing else.
+    assert_eq!(cap["windows"], serde_json::json!(["main", "conn-*"]));
     let perms: Vec<&str> = cap["permissions"]
         .as_array()
         .expect("a permissions list")
