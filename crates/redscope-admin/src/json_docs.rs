@@ -347,20 +347,10 @@ fn json_cmd(name: &str) -> redis::Cmd {
 
 /// The type and size of the node at `path`; `not_found` when the key or the node is missing.
 async fn type_and_memory(c: &mut Conn, key: &[u8], path: &str) -> Result<(String, u64)> {
-    let mut p = redis::pipe();
-    p.cmd("TYPE").arg(key);
-    p.add_command(json_cmd("JSON.TYPE").arg(key).arg(path).to_owned());
-    p.add_command(
-        json_cmd("JSON.DEBUG")
-            .arg("MEMORY")
-            .arg(key)
-            .arg(path)
-            .to_owned(),
-    );
-    let (key_type, types, memory): (String, Value, Value) = match p.query_async(c).await {
-        Ok(v) => v,
-        Err(e) => return Err(missing_module(e.into(), "RedisJSON")),
-    };
+    // TYPE first, alone: JSON commands go out only for a JSON key (so the module is there). A
+    // pipeline with error replies (no module) made the client drop the shared connection under
+    // concurrent calls, failing the others with "broken pipe".
+    let key_type: String = redis::cmd("TYPE").arg(key).query_async(c).await?;
     if key_type == "none" {
         return Err(Error::NotFound(format!(
             "key {:?} does not exist",
@@ -373,6 +363,19 @@ async fn type_and_memory(c: &mut Conn, key: &[u8], path: &str) -> Result<(String
             escape(key)
         )));
     }
+    let mut p = redis::pipe();
+    p.add_command(json_cmd("JSON.TYPE").arg(key).arg(path).to_owned());
+    p.add_command(
+        json_cmd("JSON.DEBUG")
+            .arg("MEMORY")
+            .arg(key)
+            .arg(path)
+            .to_owned(),
+    );
+    let (types, memory): (Value, Value) = match p.query_async(c).await {
+        Ok(v) => v,
+        Err(e) => return Err(missing_module(e.into(), "RedisJSON")),
+    };
     let Some(json_type) = first(&types).and_then(text) else {
         return Err(Error::NotFound(format!(
             "{path} names nothing in {:?}",

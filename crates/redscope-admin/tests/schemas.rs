@@ -138,7 +138,9 @@ struct Replies {
 
 impl Replies {
     async fn call(&mut self, name: &'static str, args: Value) -> Value {
-        let text = ops::call(&self.service, name, Args::Json(args.clone()))
+        // Boxed: the dispatch future spans every operation and no longer fits the test
+        // thread's stack when held inline.
+        let text = Box::pin(ops::call(&self.service, name, Args::Json(args.clone())))
             .await
             .unwrap_or_else(|e| panic!("{name} {args}: {e}"));
         let reply: Value = serde_json::from_str(&text).unwrap();
@@ -153,6 +155,22 @@ impl Replies {
         );
         self.checked.insert(name);
         reply
+    }
+
+    /// Polls job operation `name` for `id` until the job is no longer running (30 s deadline).
+    async fn finished(&mut self, name: &'static str, id: &Value) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let job = self.call(name, json!({ "id": id })).await;
+            if job["state"] != "running" {
+                return job;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} {id} still running"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -289,6 +307,59 @@ async fn every_reply_matches_its_published_schema() {
         json!({"key": "st2", "by": "maxlen", "threshold": "0", "confirm": true}),
     )
     .await;
+    r.call("about", json!({})).await;
+    r.call("latency", json!({})).await;
+    r.call("console_docs", json!({})).await;
+
+    // Memory analysis: run to the end, report, save, compare, delete.
+    let job = r.call("memory_analyze", json!({"mode": "full"})).await;
+    let id = job["id"].clone();
+    r.call("memory_jobs", json!({})).await;
+    r.finished("memory_job", &id).await;
+    r.call("memory_report", json!({"id": id})).await;
+    let saved = r
+        .call("memory_save", json!({"id": id, "name": "first"}))
+        .await;
+    let saved_id = saved["id"].clone();
+    r.call("memory_saved", json!({})).await;
+    r.call("memory_saved_report", json!({"id": saved_id})).await;
+    r.call("memory_compare", json!({"a": saved_id, "b": saved_id}))
+        .await;
+    r.call("memory_saved_delete", json!({"id": saved_id})).await;
+    let job = r.call("memory_analyze", json!({"mode": "full"})).await;
+    r.call("memory_job_cancel", json!({"id": job["id"]})).await;
+
+    // Export and import through a file in the export folder.
+    let job = r
+        .call(
+            "export",
+            json!({"format": "dump", "pattern": "s:*", "file": "schemas.rdump"}),
+        )
+        .await;
+    r.call("transfer_jobs", json!({})).await;
+    r.finished("transfer_job", &job["id"]).await;
+    r.call("transfer_files", json!({})).await;
+    let job = r
+        .call(
+            "import",
+            json!({"file": "schemas.rdump", "policy": "skip", "dry_run": true}),
+        )
+        .await;
+    r.finished("transfer_job", &job["id"]).await;
+    r.call("transfer_job_cancel", json!({"id": job["id"]}))
+        .await;
+
+    // Hot keys: a one-second MONITOR sample (the test server has no LFU policy).
+    let job = r
+        .call(
+            "hotkeys",
+            json!({"method": "monitor", "seconds": 1, "confirm": true}),
+        )
+        .await;
+    r.call("hotkeys_jobs", json!({})).await;
+    r.finished("hotkeys_job", &job["id"]).await;
+    r.call("hotkeys_job_cancel", json!({"id": job["id"]})).await;
+
     r.call("databases", json!({})).await;
     r.call("select_db", json!({"db": 0})).await;
     r.call("invalidate", json!({"pattern": "s:*"})).await;
