@@ -352,6 +352,15 @@ async fn type_and_memory(c: &mut Conn, key: &[u8], path: &str) -> Result<(String
     // concurrent calls, failing the others with "broken pipe".
     let key_type: String = redis::cmd("TYPE").arg(key).query_async(c).await?;
     if key_type == "none" {
+        // One plain command tells a missing key from a server without the module.
+        let probe: redis::RedisResult<Value> = json_cmd("JSON.TYPE")
+            .arg(key)
+            .arg(path)
+            .query_async(c)
+            .await;
+        if let Err(e) = probe {
+            return Err(missing_module(e.into(), "RedisJSON"));
+        }
         return Err(Error::NotFound(format!(
             "key {:?} does not exist",
             escape(key)
