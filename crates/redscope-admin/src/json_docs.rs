@@ -347,19 +347,21 @@ fn json_cmd(name: &str) -> redis::Cmd {
 
 /// The type and size of the node at `path`; `not_found` when the key or the node is missing.
 async fn type_and_memory(c: &mut Conn, key: &[u8], path: &str) -> Result<(String, u64)> {
-    // TYPE first, alone: JSON commands go out only for a JSON key (so the module is there). A
-    // pipeline with error replies (no module) made the client drop the shared connection under
-    // concurrent calls, failing the others with "broken pipe".
+    // TYPE first, alone: JSON commands go out only for a JSON key (so the module is there).
+    // Unknown-command replies (no module) under concurrent calls made the shared connection
+    // drop, failing the other calls with "broken pipe".
     let key_type: String = redis::cmd("TYPE").arg(key).query_async(c).await?;
     if key_type == "none" {
-        // One plain command tells a missing key from a server without the module.
-        let probe: redis::RedisResult<Value> = json_cmd("JSON.TYPE")
-            .arg(key)
-            .arg(path)
-            .query_async(c)
-            .await;
-        if let Err(e) = probe {
-            return Err(missing_module(e.into(), "RedisJSON"));
+        // MODULE LIST tells a missing key from a server without the module, without sending
+        // a command the server doesn't know.
+        let modules = super::modules::module_list(c).await.unwrap_or_default();
+        if !modules
+            .iter()
+            .any(|m| super::modules::is_json_module(&m.name))
+        {
+            return Err(Error::InvalidInput(
+                "the server has no RedisJSON module loaded".into(),
+            ));
         }
         return Err(Error::NotFound(format!(
             "key {:?} does not exist",
