@@ -100,6 +100,12 @@ fn client_key(c: &crate::config::TlsClientCert) -> Result<Vec<u8>> {
     if !raw.windows(ENCRYPTED.len()).any(|w| w == ENCRYPTED) {
         return read_pem(&c.key, "TLS client key", b"PRIVATE KEY-----");
     }
+    decrypt_client_key(c, &raw)
+}
+
+/// `raw`, an encrypted PKCS#8 PEM key, decrypted with the configured passphrase.
+#[cfg(feature = "tls-encrypted-key")]
+fn decrypt_client_key(c: &crate::config::TlsClientCert, raw: &[u8]) -> Result<Vec<u8>> {
     let Some(pass) = &c.key_passphrase else {
         return Err(Error::Config(format!(
             "the TLS client key {} is encrypted: give its passphrase",
@@ -107,7 +113,7 @@ fn client_key(c: &crate::config::TlsClientCert) -> Result<Vec<u8>> {
         )));
     };
     use pkcs8::der::pem::LineEnding;
-    let text = std::str::from_utf8(&raw).map_err(|_| {
+    let text = std::str::from_utf8(raw).map_err(|_| {
         Error::Config(format!(
             "the TLS client key {} is not PEM text",
             c.key.display()
@@ -135,6 +141,16 @@ fn client_key(c: &crate::config::TlsClientCert) -> Result<Vec<u8>> {
         .to_pem("PRIVATE KEY", LineEnding::LF)
         .map_err(|e| Error::Config(format!("cannot re-encode the TLS client key: {e}")))?;
     Ok(pem.as_bytes().to_vec())
+}
+
+/// Without the `tls-encrypted-key` feature an encrypted key is refused with what to do.
+#[cfg(not(feature = "tls-encrypted-key"))]
+fn decrypt_client_key(c: &crate::config::TlsClientCert, _raw: &[u8]) -> Result<Vec<u8>> {
+    Err(Error::Config(format!(
+        "the TLS client key {} is encrypted and this build reads only unencrypted keys (enable \
+         the `tls-encrypted-key` feature, or decrypt it with `openssl pkey -in key.pem -out plain.pem`)",
+        c.key.display()
+    )))
 }
 
 /// A redis-rs client for `info`, with the CA of `cfg` when it names one.
