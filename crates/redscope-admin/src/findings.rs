@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
 use super::events::Publisher;
-use super::registry::{JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, JobState, Policy, Record, Registry};
 use super::server::{ServerTools, SlowlogQuery};
 use super::services;
 use super::session::Session;
@@ -440,7 +440,7 @@ impl Findings {
             scanned: 0,
             examined: 0,
             error: None,
-            started_ms: chrono::Utc::now().timestamp_millis(),
+            started_ms: now_ms(),
             finished_ms: None,
             report: None,
         };
@@ -449,7 +449,7 @@ impl Findings {
             let outcome = scope.run(size_limit, true, Some(&job)).await;
             let cancelled = job.is_cancelled();
             let job = job.finish(|j| {
-                j.finished_ms = Some(chrono::Utc::now().timestamp_millis());
+                j.finished_ms = Some(now_ms());
                 match outcome {
                     Ok(report) => {
                         j.state = if cancelled {

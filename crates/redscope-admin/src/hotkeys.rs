@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
 use super::events::Publisher;
-use super::registry::{JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, JobState, Policy, Record, Registry};
 use super::session::Session;
 use redscope::conn::NodeConn;
 use redscope::error::{Error, Result};
@@ -121,10 +121,6 @@ impl Record for HotkeysJob {
 pub struct Hotkeys {
     session: Arc<Session>,
     registry: Registry<HotkeysJob>,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// `maxmemory_policy` from INFO memory (readable where CONFIG is renamed or refused).

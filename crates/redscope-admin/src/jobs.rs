@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::bytes::Bytes;
 use super::events::Publisher;
 pub use super::registry::JobState;
-use super::registry::{JobHandle, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, Policy, Record, Registry};
 use super::session::Session;
 use super::tree::Trees;
 use redscope::conn::Conn;
@@ -234,7 +234,7 @@ impl Jobs {
             matched: 0,
             deleted: 0,
             error: None,
-            started_ms: chrono::Utc::now().timestamp_millis(),
+            started_ms: now_ms(),
             finished_ms: None,
         };
         let job = self
@@ -295,7 +295,7 @@ async fn unlink_all(job: JobHandle<Job>, conn: Conn, patterns: Vec<String>, tree
         trees.clear();
     }
     let job = job.finish(|j| {
-        j.finished_ms = Some(chrono::Utc::now().timestamp_millis());
+        j.finished_ms = Some(now_ms());
         match outcome {
             Ok(false) => j.state = JobState::Done,
             Ok(true) => j.state = JobState::Cancelled,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
 use super::events::Publisher;
-use super::registry::{JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, JobState, Policy, Record, Registry};
 use super::session::Session;
 use redscope::error::{Error, Result};
 use redscope::keyspace;
@@ -419,7 +419,7 @@ impl Memory {
             scanned: 0,
             expected,
             error: None,
-            started_ms: chrono::Utc::now().timestamp_millis(),
+            started_ms: now_ms(),
             finished_ms: None,
             has_report: false,
             report: None,
@@ -428,7 +428,7 @@ impl Memory {
             let outcome = run(&job, masters, dbsize, plan).await;
             let cancelled = job.is_cancelled();
             let job = job.finish(|j| {
-                j.finished_ms = Some(chrono::Utc::now().timestamp_millis());
+                j.finished_ms = Some(now_ms());
                 match outcome {
                     Ok(report) => {
                         j.state = if cancelled {
@@ -488,7 +488,7 @@ impl Memory {
             return Err(Error::InvalidInput("a name of 1 to 100 characters".into()));
         }
         let report = self.report(&req.id)?;
-        let saved_ms = chrono::Utc::now().timestamp_millis();
+        let saved_ms = now_ms();
         let run = SavedRun {
             id: format!("run-{saved_ms}-{}", std::process::id() % 1000),
             name,
@@ -1026,7 +1026,7 @@ impl Tally {
                 })
                 .collect(),
             started_ms: meta.started_ms,
-            finished_ms: chrono::Utc::now().timestamp_millis(),
+            finished_ms: now_ms(),
         }
     }
 }
@@ -1057,7 +1057,7 @@ async fn run(
 ) -> Result<MemoryReport> {
     use futures::stream::{FuturesOrdered, StreamExt};
 
-    let started_ms = chrono::Utc::now().timestamp_millis();
+    let started_ms = now_ms();
     let cancel = job.cancel_token().clone();
     let mut tally = Tally::new(plan.clone());
     let mut complete = true;

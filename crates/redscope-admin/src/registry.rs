@@ -15,6 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::Publisher;
 use crate::sync::lock;
+
+/// Now, in milliseconds since the Unix epoch: the clock of job records' start and end times.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 use redscope::error::{Error, Result};
 
 /// How long [`Registry::shutdown`] waits for cancelled jobs to finish before aborting them.

@@ -26,13 +26,14 @@ use super::bytes::KeyRef;
 use super::events::Publisher;
 use super::registry::{JobHandle, JobState, Policy, Record, Registry};
 use super::session::Session;
+use crate::registry::now_ms;
 use commands::{key_of, CommandReader};
 use dumpfile::{DumpReader, DumpWriter, Header};
 use people::{KeyWriter, Readable};
 use redscope::conn::{key_slot, slot_owner, NodeConn, SlotRange};
 use redscope::error::{Error, Result};
 use redscope::keyspace;
-use values::{dump_page, fetch_page, next_window, now_ms, Fetched};
+use values::{dump_page, fetch_page, next_window, Fetched};
 
 /// SCAN `COUNT` and keys per page.
 const PAGE: usize = 1000;

@@ -9,7 +9,8 @@ use serde_json::Value as Json;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::commands::write_command;
-use super::values::{now_ms, Chunk};
+use super::values::Chunk;
+use crate::registry::now_ms;
 use redscope::error::{Error, Result};
 
 /// A readable format.

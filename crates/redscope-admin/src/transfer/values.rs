@@ -3,6 +3,7 @@
 //! LRANGE, HSCAN, SSCAN, ZRANGE WITHSCORES, XRANGE COUNT) in a second, and read the rest of a
 //! big value window by window, so no reply holds more than one window of a collection.
 
+use crate::registry::now_ms;
 use redis::aio::ConnectionLike;
 use redis::Value;
 
@@ -59,10 +60,6 @@ pub struct Dumped {
     pub key: Vec<u8>,
     pub expire_at_ms: Option<i64>,
     pub payload: Vec<u8>,
-}
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn bytes(v: &Value) -> Option<Vec<u8>> {
