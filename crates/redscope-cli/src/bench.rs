@@ -352,6 +352,28 @@ async fn invalidate_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     Ok(r)
 }
 
+/// redis-cli's arguments to reach `host:port` and the database of `cfg` (with its password),
+/// then `mode` (`--memkeys`, `--pipe`, …): the reference tool run beside a scenario.
+fn redis_cli_args(host: &str, port: u16, cfg: &RedisConfig, mode: &str) -> Vec<String> {
+    let mut args = vec![
+        "-h".to_string(),
+        host.to_string(),
+        "-p".into(),
+        port.to_string(),
+        "-n".into(),
+        cfg.db.to_string(),
+        mode.into(),
+    ];
+    if let Some(pw) = &cfg.password {
+        args.extend([
+            "--no-auth-warning".into(),
+            "-a".into(),
+            pw.expose().to_string(),
+        ]);
+    }
+    args
+}
+
 fn tcp_addr(cfg: &RedisConfig) -> Result<(String, u16)> {
     match &cfg.endpoint {
         Endpoint::Tcp { host, port } => Ok((host.clone(), *port)),

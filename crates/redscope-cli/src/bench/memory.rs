@@ -19,22 +19,7 @@ pub(super) async fn memory_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     let (host, port) = tcp_addr(cfg)?;
 
     // The reference first: redis-cli --memkeys walks the same keys.
-    let mut args = vec![
-        "-h".to_string(),
-        host,
-        "-p".into(),
-        port.to_string(),
-        "-n".into(),
-        cfg.db.to_string(),
-        "--memkeys".into(),
-    ];
-    if let Some(pw) = &cfg.password {
-        args.extend([
-            "--no-auth-warning".into(),
-            "-a".into(),
-            pw.expose().to_string(),
-        ]);
-    }
+    let args = super::redis_cli_args(&host, port, cfg, "--memkeys");
     let t = Instant::now();
     let out = tokio::task::spawn_blocking(move || Command::new("redis-cli").args(&args).output())
         .await

@@ -130,22 +130,7 @@ fn bare_scan_dump(host: &str, port: u16, cfg: &RedisConfig, out: &Path) -> Resul
 }
 
 fn redis_cli_pipe(host: &str, port: u16, cfg: &RedisConfig, file: &Path) -> Result<f64> {
-    let mut args = vec![
-        "-h".to_string(),
-        host.to_string(),
-        "-p".into(),
-        port.to_string(),
-        "-n".into(),
-        cfg.db.to_string(),
-        "--pipe".into(),
-    ];
-    if let Some(pw) = &cfg.password {
-        args.extend([
-            "--no-auth-warning".into(),
-            "-a".into(),
-            pw.expose().to_string(),
-        ]);
-    }
+    let args = super::redis_cli_args(host, port, cfg, "--pipe");
     let t = Instant::now();
     let out = Command::new("redis-cli")
         .args(&args)
