@@ -24,7 +24,7 @@ test('the shell shows a connected server and its version', async () => {
   const state = page.getByTestId('conn-state');
   await state.filter({ hasText: 'connected' }).waitFor({ timeout: 15000 });
   assert.equal(await state.textContent(), 'connected');
-  assert.match(await page.getByTestId('conn-url').textContent(), new RegExp(`127\\.0\\.0\\.1:${redis.port}`));
+  await page.getByTestId('conn-url').filter({ hasText: new RegExp(`127\\.0\\.0\\.1:${redis.port}`) }).waitFor({ timeout: 15000 });
   assert.match(await page.getByTestId('fact-version').textContent(), /^\d+\.\d+/);
   assert.equal(new URL(page.url()).searchParams.get('token'), null, 'token must be removed from the address bar');
   await screenshot(page, 'web-shell');

@@ -179,7 +179,9 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
       if (e.type === 'conn_state') {
         setState(e.state, e.error);
         if (last) last = { ...last, state: e.state, error: e.error ?? null };
-        if (e.state !== 'connected') void poll();
+        // A state change is also a new target or a first report: fetch the full health so the URL,
+        // profile and read-only badge never lag behind the state badge.
+        if (e.state !== 'connected' || !last || !urlLabel.textContent) void poll();
       }
       for (const fn of [...eventListeners]) {
         try {
