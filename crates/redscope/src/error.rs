@@ -19,8 +19,9 @@ pub enum Error {
     /// The server refused our credentials.
     #[error("authentication failed: {0}")]
     Auth(String),
-    /// An operation did not complete in time.
-    #[error("timed out after {0:?}")]
+    /// An operation did not complete in time (zero when only the connection knew the limit: the
+    /// per-call response timeout).
+    #[error("{}", timeout_text(*.0))]
     Timeout(Duration),
     /// The server answered with an error reply (OOM, READONLY, WRONGTYPE, ...), or with a reply
     /// that makes no sense. [`Error::is_transient`] and the other predicates read `code`, never
@@ -229,6 +230,14 @@ impl Error {
     }
 }
 
+fn timeout_text(limit: Duration) -> String {
+    if limit.is_zero() {
+        "timed out: no reply within the response timeout".into()
+    } else {
+        format!("timed out after {limit:?}")
+    }
+}
+
 /// The error code of a redis-rs error: its kind's code for replies redis-rs knows (`MOVED`,
 /// `LOADING`, …), the server's code for others (`BUSY`, `NOAUTH`, …), the first failed command's
 /// for a pipeline.
@@ -292,6 +301,16 @@ mod tests {
             ),
             other => panic!("an I/O error copied as {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_reply_timeout_names_the_response_timeout_not_zero() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 2s");
+        let e = Error::from(redis::RedisError::from(io));
+        assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+        assert_eq!(e.to_string(), "timed out: no reply within the response timeout");
+        let t = Error::Timeout(Duration::from_secs(3));
+        assert_eq!(t.to_string(), "timed out after 3s");
     }
 
     /// The redis-rs error for an error reply exactly as a server sends it (`-CODE detail\r\n`).
