@@ -178,3 +178,29 @@ test('MONITOR view: confirmed, live, filterable, stoppable, time-boxed, refused 
   }
   assert.deepEqual(pageErrors, []);
 });
+
+/** used_cpu_sys + used_cpu_user of the server, in CPU seconds. */
+async function cpuSeconds() {
+  const info = await r.str('INFO', 'cpu');
+  return ['used_cpu_sys', 'used_cpu_user'].map((f) => Number(info.match(new RegExp(`${f}:([\\d.]+)`))[1])).reduce((a, b) => a + b, 0);
+}
+
+test('the dashboard charts the server CPU (seconds per second) from INFO', async () => {
+  await page.goto(`${serve.url}#/dashboard`);
+  const chart = page.getByTestId('chart-cpu');
+  await chart.waitFor(T);
+  assert.match(await page.locator('.chart', { has: chart }).locator('.chart-title').textContent(), /Server CPU \(CPU seconds \/ s\)/);
+  const last = page.locator('.chart', { has: chart }).locator('.chart-last');
+  // sys / user of the newest sample, once there are two samples to take a delta from.
+  const values = async () => (await last.textContent()).split(' / ').map(Number);
+  await until(async () => (await values()).length === 2 && (await values()).every((v) => Number.isFinite(v)), { what: 'the CPU figures' });
+  const before = await cpuSeconds();
+  await r.call('EVAL', 'local i = 0 while i < 40000000 do i = i + 1 end return i', '0');
+  const used = (await cpuSeconds()) - before;
+  assert.ok(used > 0.1, `the script used ${used} CPU s`);
+  // The sample covering the script shows its CPU use (spread over at most ~3 s of interval).
+  await until(async () => (await values())[1] >= used / 3, { what: `a user CPU figure of at least ${(used / 3).toFixed(2)}`, timeoutMs: 8000, intervalMs: 20 });
+  await until(async () => Number(await page.getByTestId('charts').getAttribute('data-samples')) > 2, { what: 'samples' });
+  assert.ok((await chart.locator('canvas').count()) > 0, 'a chart is drawn');
+  assert.deepEqual(pageErrors, []);
+});

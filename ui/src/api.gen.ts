@@ -1854,6 +1854,15 @@ net_in_kbps: number,
  */
 net_out_kbps: number, 
 /**
+ * Server CPU in kernel mode, CPU seconds per second over the interval (`used_cpu_sys`
+ * deltas; summed over a Cluster's masters); none for the first sample or after a restart.
+ */
+cpu_sys?: number, 
+/**
+ * Server CPU in user mode, CPU seconds per second over the interval (`used_cpu_user`).
+ */
+cpu_user?: number, 
+/**
  * Host CPU use in percent (all cores).
  */
 host_cpu?: number, 
