@@ -70,6 +70,8 @@ pub struct Session {
     generation: std::sync::atomic::AtomicU64,
     /// Cancelled by `shutdown`: nothing new starts afterwards.
     closed: CancellationToken,
+    /// The health alert thresholds in force: the connected profile's, or as last set.
+    thresholds: RwLock<redscope::health::Thresholds>,
 }
 
 impl Session {
@@ -83,6 +85,7 @@ impl Session {
             conn: tokio::sync::Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
             closed: CancellationToken::new(),
+            thresholds: RwLock::new(Default::default()),
         }
     }
 
@@ -127,6 +130,16 @@ impl Session {
         *guard = Some(conn);
         tracing::info!(db, "switched database");
         Ok(())
+    }
+
+    /// The health alert thresholds in force.
+    pub fn thresholds(&self) -> redscope::health::Thresholds {
+        *read(&self.thresholds)
+    }
+
+    /// Puts `t` in force (the sampler's next alerts follow it).
+    pub(crate) fn set_thresholds(&self, t: redscope::health::Thresholds) {
+        *write(&self.thresholds) = t;
     }
 
     /// Name of the connected profile, if one was connected.
