@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Publisher;
-use crate::sync::{read, write};
+use crate::sync::{lock, read, write};
 use crate::{AdminOptions, ConnState, HealthReport};
 use redscope::config::RedisConfig;
 use redscope::conn::{Conn, NodeConn};
@@ -280,15 +280,12 @@ impl Session {
     /// connection generation and refreshed by every health report; one `INFO server` otherwise.
     pub async fn product(&self, c: &mut Conn) -> Result<Product> {
         let generation = self.generation.load(Ordering::SeqCst);
-        if let Some((g, p)) = self
-            .product
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let known = lock(&self.product)
             .as_ref()
-        {
-            if *g == generation {
-                return Ok(p.clone());
-            }
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, p)| p.clone());
+        if let Some(p) = known {
+            return Ok(p);
         }
         let product = Product::of(&health::info(c, Some("server")).await?);
         self.remember(generation, &product);
@@ -296,8 +293,7 @@ impl Session {
     }
 
     fn remember(&self, generation: u64, product: &Product) {
-        *self.product.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((generation, product.clone()));
+        *lock(&self.product) = Some((generation, product.clone()));
     }
 
     /// Marks the session shut down: features refuse to start loops and jobs afterwards.

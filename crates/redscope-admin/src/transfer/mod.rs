@@ -24,7 +24,7 @@ use tokio::io::{AsyncReadExt, BufReader, BufWriter};
 
 use super::bytes::KeyRef;
 use super::events::Publisher;
-use super::registry::{JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{JobHandle, JobState, Policy, Registry};
 use super::session::Session;
 use crate::registry::now_ms;
 use commands::{key_of, CommandReader};
@@ -169,15 +169,7 @@ pub struct TransferJob {
     pub finished_ms: Option<i64>,
 }
 
-impl Record for TransferJob {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn is_running(&self) -> bool {
-        self.state == JobState::Running
-    }
-}
+crate::registry::job_record!(TransferJob);
 
 /// Export and import of one session.
 pub struct Transfer {
@@ -588,18 +580,7 @@ impl Transfer {
 }
 
 fn finish(job: JobHandle<TransferJob>, outcome: Result<()>) {
-    let cancelled = job.is_cancelled();
-    let job = job.finish(|j| {
-        j.finished_ms = Some(now_ms());
-        match outcome {
-            Ok(()) => j.state = JobState::Done,
-            Err(_) if cancelled => j.state = JobState::Cancelled,
-            Err(e) => {
-                j.state = JobState::Failed;
-                j.error = Some(e.to_string());
-            }
-        }
-    });
+    let job = job.conclude(outcome, |_, ()| ());
     tracing::info!(id = %job.id, kind = %job.kind, state = ?job.state, keys = job.keys, "transfer finished");
 }
 
