@@ -8,6 +8,7 @@
 
 pub mod commands;
 pub mod dumpfile;
+pub mod files;
 pub mod people;
 pub mod values;
 
@@ -240,17 +241,19 @@ pub fn transfer_dir() -> Result<PathBuf> {
     Ok(super::profiles::config_dir()?.join("exports"))
 }
 
-/// A file name of the export directory: letters, digits, `.`, `_`, `-`; never a path.
+/// A file name of the export directory: letters, digits, `.`, `_`, `-`; never a path, never
+/// an unfinished upload's name.
 fn checked_name(name: &str) -> Result<String> {
     let ok = !name.is_empty()
         && name.len() <= 128
         && !name.starts_with('.')
+        && !name.ends_with(".upload")
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !ok {
         return Err(Error::InvalidInput(format!(
-            "file {name:?}: a name of 1 to 128 letters, digits, '.', '_' or '-' (not a path, not starting with '.')"
+            "file {name:?}: a name of 1 to 128 letters, digits, '.', '_' or '-' (not a path, not starting with '.', not ending in .upload)"
         )));
     }
     Ok(name.to_string())
@@ -571,6 +574,18 @@ impl Transfer {
             dir: dir.display().to_string(),
             files,
         })
+    }
+
+    /// One part of a file of the export directory, for a download.
+    pub async fn read_file(&self, req: files::FileRead) -> Result<files::FilePart> {
+        files::read_part(req).await
+    }
+
+    /// One part of an upload into the export directory (refused in read-only mode, where
+    /// nothing could be imported from it).
+    pub async fn write_file(&self, req: files::FileWrite) -> Result<files::FileWritten> {
+        self.session.ensure_writable("uploading an import file")?;
+        files::write_part(req).await
     }
 
     /// Cancels every running job and waits for it to stop.
