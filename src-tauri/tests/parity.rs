@@ -145,6 +145,17 @@ const TRANSFER_JOB_VARIES: &[&str] = &[
     "/source_version",
 ];
 /// A MONITOR sample: what it saw depends on the traffic while it ran.
+/// What differs between two MONITOR sessions: their times, and the commands each saw.
+const MONITOR_VIEW_VARIES: &[&str] = &[
+    "/status/started_ms",
+    "/status/ends_ms",
+    "/status/seen",
+    "/status/buffered",
+    "/status/not_sent",
+    "/matched",
+    "/lines",
+];
+
 const HOT_JOB_VARIES: &[&str] = &[
     "/id",
     "/started_ms",
@@ -376,6 +387,17 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("hotkeys_job_cancel", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
         case("hotkeys_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms", "/*/elapsed_ms", "/*/commands", "/*/keys", "/*/by_command"]),
         case("hotkeys_job", json!({"id": "nope"})).fails("not_found"),
+        // The MONITOR view: refused until confirmed, time-boxed; a one-second session runs on
+        // each surface and ends by itself, its lines (our own commands meanwhile) varying.
+        case("command_monitor_start", json!({})).fails("confirmation_required"),
+        case("command_monitor_start", json!({"confirm": true, "seconds": 301})).fails("invalid_input"),
+        case("command_monitor_start", json!({"confirm": true, "seconds": 1}))
+            .then(Prep::Until("command_monitor", json!({}), |v| {
+                v["status"]["state"] == "finished"
+            }))
+            .varies(MONITOR_VIEW_VARIES),
+        case("command_monitor", json!({"command": "ping", "limit": 5})).varies(MONITOR_VIEW_VARIES),
+        case("command_monitor_stop", json!({})).varies(MONITOR_VIEW_VARIES),
         // The doctor's prose and the events follow whatever was slow on the server meanwhile.
         case("latency", json!({})).varies(&["/nodes/*/events", "/nodes/*/doctor"]),
         // The sampler ticks each second: its samples and their alerts are a moving window.

@@ -212,6 +212,15 @@ export type CommandDocs = {
 commands: Array<CommandDoc>, };
 
 /**
+ * `command_monitor`: the lines seen since the previous event, and the session's state.
+ */
+export type CommandMonitorEvent = { status: MonitorStatus, 
+/**
+ * New lines, oldest first (at most 200).
+ */
+lines: Array<MonitorLine>, };
+
+/**
  * Request of `memory_compare`: two saved runs, the older first.
  */
 export type CompareQuery = { 
@@ -485,7 +494,7 @@ message: string, };
 /**
  * One message of the live-data bus.
  */
-export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob | MemoryJob | TransferJob | HotkeysJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
+export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "command_monitor" } & CommandMonitorEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob | MemoryJob | TransferJob | HotkeysJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
 /**
  * How many events this subscriber missed.
  */
@@ -1917,6 +1926,15 @@ net_in_kbps: number,
  */
 net_out_kbps: number, 
 /**
+ * Server CPU in kernel mode, CPU seconds per second over the interval (`used_cpu_sys`
+ * deltas; summed over a Cluster's masters); none for the first sample or after a restart.
+ */
+cpu_sys?: number, 
+/**
+ * Server CPU in user mode, CPU seconds per second over the interval (`used_cpu_user`).
+ */
+cpu_user?: number, 
+/**
  * Host CPU use in percent (all cores).
  */
 host_cpu?: number, 
@@ -1947,6 +1965,68 @@ name: string,
 version: number | null, };
 
 /**
+ * Which buffered lines `command_monitor` returns; every given part must match.
+ */
+export type MonitorFilter = { 
+/**
+ * Command names, any case, separated by spaces or commas (`get set`): one must be the line's.
+ */
+command?: string, 
+/**
+ * Text the line's key contains (lines of commands without a key do not match).
+ */
+key?: string, 
+/**
+ * Text the client's address contains (`127.0.0.1:5`, `unix`, `lua`).
+ */
+client?: string, 
+/**
+ * Newest matching lines to return (default 500, at most 2,000).
+ */
+limit?: number, };
+
+/**
+ * One command as MONITOR showed it.
+ */
+export type MonitorLine = { 
+/**
+ * Its place in the session (1 for the first line seen).
+ */
+seq: number, 
+/**
+ * The server's clock when it ran (seconds since the Unix epoch, microsecond precision).
+ */
+at_s: number, 
+/**
+ * The master that ran it (`primary` for a single server).
+ */
+node: string, 
+/**
+ * The database it ran in.
+ */
+db: number, 
+/**
+ * The client's address (`lua` for a script's own calls).
+ */
+client: string, 
+/**
+ * The command name, upper case.
+ */
+command: string, 
+/**
+ * Its first key (binary bytes escaped), for commands that take one.
+ */
+key?: string, 
+/**
+ * The arguments after the name, each quoted as MONITOR shows them, cut at 1,024 bytes.
+ */
+args: string, 
+/**
+ * True when `args` was cut.
+ */
+cut: boolean, };
+
+/**
  * What `monitor` subscribes to (replaces the previous set).
  */
 export type MonitorRequest = { 
@@ -1958,6 +2038,24 @@ channels: Array<string>,
  * Glob patterns (PSUBSCRIBE).
  */
 patterns: Array<string>, };
+
+/**
+ * Request of `command_monitor_start`.
+ */
+export type MonitorStart = { 
+/**
+ * How long to watch, 1 to 300 seconds (default 30); the session stops by itself then.
+ */
+seconds?: number, 
+/**
+ * The user accepted the cost of MONITOR to the server.
+ */
+confirm?: boolean, };
+
+/**
+ * Where a session is.
+ */
+export type MonitorState = "idle" | "running" | "stopped" | "finished" | "failed";
 
 /**
  * What `monitor`, `monitor_stats` and each `channel_batch` report.
@@ -1991,6 +2089,44 @@ subscribed_channels: Array<string>,
  * The monitored patterns.
  */
 subscribed_patterns: Array<string>, };
+
+/**
+ * A session's state and counts.
+ */
+export type MonitorStatus = { state: MonitorState, 
+/**
+ * The time box, in seconds.
+ */
+seconds: number, 
+/**
+ * When it started and when it ends (or ended), ms since the Unix epoch; 0 before a start.
+ */
+started_ms: number, ends_ms: number, 
+/**
+ * Lines seen since the start (every one, kept or not).
+ */
+seen: number, 
+/**
+ * Lines in the buffer now, and the most it keeps.
+ */
+buffered: number, capacity: number, 
+/**
+ * Lines seen but never sent in an event (too many at once); still in `seen`.
+ */
+not_sent: number, 
+/**
+ * The masters watched.
+ */
+nodes: Array<string>, error?: string, };
+
+/**
+ * Reply of `command_monitor_start`, `command_monitor` and `command_monitor_stop`.
+ */
+export type MonitorView = { status: MonitorStatus, 
+/**
+ * Buffered lines matching the filter: how many in all, and the newest of them, oldest first.
+ */
+matched: number, lines: Array<MonitorLine>, };
 
 /**
  * One namespace (a prefix ending with the separator) and the keys below it, at any depth.
@@ -3699,6 +3835,9 @@ export const ROUTES = {
   hotkeys_jobs: { method: 'GET', path: '/api/hotkeys/jobs', writes: 'no' },
   hotkeys_job: { method: 'GET', path: '/api/hotkeys/jobs/{id}', writes: 'no' },
   hotkeys_job_cancel: { method: 'DELETE', path: '/api/hotkeys/jobs/{id}', writes: 'no' },
+  command_monitor_start: { method: 'POST', path: '/api/command-monitor', writes: 'no' },
+  command_monitor: { method: 'GET', path: '/api/command-monitor', writes: 'no' },
+  command_monitor_stop: { method: 'DELETE', path: '/api/command-monitor', writes: 'no' },
   series: { method: 'GET', path: '/api/series', writes: 'no' },
   latency: { method: 'GET', path: '/api/latency', writes: 'no' },
   slowlog: { method: 'GET', path: '/api/slowlog', writes: 'no' },
@@ -3850,6 +3989,12 @@ export interface Operations {
   hotkeys_job: { request: JobId; reply: HotkeysJob };
   /** Stop a hot-keys job (a MONITOR sample keeps what it counted) */
   hotkeys_job_cancel: { request: JobId; reply: HotkeysJob };
+  /** Start a confirmed, time-boxed MONITOR session on every master (lines arrive as events); refused read-only */
+  command_monitor_start: { request: MonitorStart; reply: MonitorView };
+  /** The MONITOR session's state and its newest buffered lines matching a filter */
+  command_monitor: { request: MonitorFilter; reply: MonitorView };
+  /** Stop the MONITOR session (its lines stay readable) */
+  command_monitor_stop: { request: NoArgs; reply: MonitorView };
   /** Newest points and stats of a time series key, or bars of an OHLCV key */
   series: { request: SeriesQuery; reply: SeriesReply };
   /** LATENCY LATEST with each event's HISTORY, and LATENCY DOCTOR, of every master */

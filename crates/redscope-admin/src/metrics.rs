@@ -1,6 +1,6 @@
 //! Metrics sampler: `INFO` every second turned into compact samples (ops/s, hit rate per interval
 //! and lifetime, memory vs maxmemory, fragmentation, clients, evictions, expirations, keys,
-//! network, host CPU/memory and — for a local server — the redis-server process's CPU and RSS),
+//! network, the server's CPU seconds per second (kernel and user), host CPU/memory and — for a local server — the redis-server process's CPU and RSS),
 //! kept 24 h in a fixed-size ring, downsampled on request, published as `metrics` events with the
 //! health alerts (hit rate, memory, clients, eviction policy), and rendered for Prometheus.
 
@@ -57,6 +57,15 @@ pub struct MetricsSample {
     pub net_in_kbps: f64,
     /// Network output, KiB/s.
     pub net_out_kbps: f64,
+    /// Server CPU in kernel mode, CPU seconds per second over the interval (`used_cpu_sys`
+    /// deltas; summed over a Cluster's masters); none for the first sample or after a restart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cpu_sys: Option<f64>,
+    /// Server CPU in user mode, CPU seconds per second over the interval (`used_cpu_user`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cpu_user: Option<f64>,
     /// Host CPU use in percent (all cores).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -115,6 +124,8 @@ pub(super) struct Compact {
     net_out_kbps: f32,
     host_cpu: f32,
     server_cpu: f32,
+    cpu_sys: f32,
+    cpu_user: f32,
     clients: u32,
     /// MiB, `u32::MAX` for none.
     host_mem_mib: u32,
@@ -152,6 +163,8 @@ impl Compact {
             net_out_kbps: s.net_out_kbps as f32,
             host_cpu: opt_f32(s.host_cpu),
             server_cpu: opt_f32(s.server_cpu),
+            cpu_sys: opt_f32(s.cpu_sys),
+            cpu_user: opt_f32(s.cpu_user),
             clients: s.clients.min(u32::MAX as u64) as u32,
             host_mem_mib: s
                 .host_mem_used
@@ -179,6 +192,8 @@ impl Compact {
             keys: self.keys,
             net_in_kbps: self.net_in_kbps as f64,
             net_out_kbps: self.net_out_kbps as f64,
+            cpu_sys: from_f32(self.cpu_sys),
+            cpu_user: from_f32(self.cpu_user),
             host_cpu: from_f32(self.host_cpu),
             host_mem_used: (self.host_mem_mib != u32::MAX)
                 .then_some((self.host_mem_mib as u64) << 20),
@@ -243,6 +258,18 @@ impl MetricsSample {
     /// ops/s and hit rate are the interval's (the sampler's own INFO not counted as load); else
     /// INFO's instantaneous ops/s and no interval hit rate. Host and process figures stay empty.
     pub(crate) fn from_stats(stats: &Stats, prev: Option<(&Stats, f64)>, at_ms: u64) -> Self {
+        // CPU seconds per second from the `used_cpu_*` counters (a restart resets them).
+        let cpu = |now: f64, before: f64| match prev {
+            Some((_, dt)) if now >= before => Some((now - before) / dt.max(1e-3)),
+            _ => None,
+        };
+        let (cpu_sys, cpu_user) = match prev {
+            Some((p, _)) => (
+                cpu(stats.cpu_sys_s, p.cpu_sys_s),
+                cpu(stats.cpu_user_s, p.cpu_user_s),
+            ),
+            None => (None, None),
+        };
         let (ops_per_sec, hit_rate) = match prev {
             Some((p, dt)) if stats.total_commands >= p.total_commands => {
                 let dt = dt.max(1e-3);
@@ -268,6 +295,8 @@ impl MetricsSample {
             keys: stats.keys(),
             net_in_kbps: stats.net_in_kbps,
             net_out_kbps: stats.net_out_kbps,
+            cpu_sys,
+            cpu_user,
             ..MetricsSample::default()
         }
     }
@@ -424,6 +453,16 @@ impl Sampler {
             "Server uptime.",
             Some(stats.uptime_s as f64),
         );
+        gauge(
+            "cpu_sys_seconds_per_second",
+            "redis-server CPU in kernel mode (used_cpu_sys per second).",
+            s.cpu_sys,
+        );
+        gauge(
+            "cpu_user_seconds_per_second",
+            "redis-server CPU in user mode (used_cpu_user per second).",
+            s.cpu_user,
+        );
         gauge("host_cpu_percent", "Host CPU use.", s.host_cpu);
         gauge(
             "host_memory_used_bytes",
@@ -489,6 +528,8 @@ pub(super) fn downsample(samples: &[Compact], points: usize) -> Vec<MetricsSampl
             out.net_in_kbps = avg(|c| c.net_in_kbps).unwrap_or(0.0);
             out.net_out_kbps = avg(|c| c.net_out_kbps).unwrap_or(0.0);
             out.host_cpu = avg(|c| c.host_cpu);
+            out.cpu_sys = avg(|c| c.cpu_sys);
+            out.cpu_user = avg(|c| c.cpu_user);
             out.server_cpu = avg(|c| c.server_cpu);
             out
         })
@@ -616,7 +657,7 @@ mod tests {
     #[test]
     fn a_day_of_samples_stays_small() {
         assert!(
-            std::mem::size_of::<Compact>() <= 96,
+            std::mem::size_of::<Compact>() <= 104,
             "{}",
             std::mem::size_of::<Compact>()
         );

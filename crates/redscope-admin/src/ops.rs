@@ -17,6 +17,7 @@ use crate::browser::{
 use crate::bytes::KeyRef;
 use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
 use crate::command_docs::CommandDocs;
+use crate::command_monitor::{MonitorFilter, MonitorStart, MonitorView};
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::create::KeyCreate;
 use crate::databases::{Databases, SelectDb};
@@ -436,6 +437,15 @@ operations! {
     hotkeys_job_cancel: Delete "/hotkeys/jobs/{id}", JobId => HotkeysJob, No,
         "Stop a hot-keys job (a MONITOR sample keeps what it counted)",
         |s, r| s.hotkeys().cancel(&r.id)?;
+    command_monitor_start: Post "/command-monitor", MonitorStart => MonitorView, No,
+        "Start a confirmed, time-boxed MONITOR session on every master (lines arrive as events); refused read-only",
+        |s, r| s.command_monitor().start(r).await?;
+    command_monitor: Get "/command-monitor", MonitorFilter => MonitorView, No,
+        "The MONITOR session's state and its newest buffered lines matching a filter",
+        |s, r| s.command_monitor().view(&r);
+    command_monitor_stop: Delete "/command-monitor", NoArgs => MonitorView, No,
+        "Stop the MONITOR session (its lines stay readable)",
+        |s, _r| s.command_monitor().stop().await;
     series: Get "/series", SeriesQuery => SeriesReply, No,
         "Newest points and stats of a time series key, or bars of an OHLCV key",
         |s, r| s.series().read(&r).await?;

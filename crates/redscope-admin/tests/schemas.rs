@@ -370,6 +370,28 @@ async fn every_reply_matches_its_published_schema() {
     r.finished("hotkeys_job", &job["id"]).await;
     r.call("hotkeys_job_cancel", json!({"id": job["id"]})).await;
 
+    // The MONITOR view: a one-second session that sees the next call's commands.
+    r.call(
+        "command_monitor_start",
+        json!({"seconds": 1, "confirm": true}),
+    )
+    .await;
+    r.call("databases", json!({})).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let v = r.call("command_monitor", json!({"limit": 10})).await;
+        if v["status"]["state"] == "finished" {
+            assert!(!v["lines"].as_array().unwrap().is_empty(), "{v}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session did not end"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    r.call("command_monitor_stop", json!({})).await;
+
     r.call("databases", json!({})).await;
     r.call("select_db", json!({"db": 0})).await;
     r.call("invalidate", json!({"pattern": "s:*"})).await;

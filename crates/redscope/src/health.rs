@@ -132,6 +132,10 @@ pub struct Stats {
     /// `total_error_replies`: error replies sent to clients since start (keyspace errors such
     /// as `WRONGTYPE`).
     pub error_replies: u64,
+    /// `used_cpu_sys`: CPU seconds the server spent in the kernel since start.
+    pub cpu_sys_s: f64,
+    /// `used_cpu_user`: CPU seconds the server spent in user space since start.
+    pub cpu_user_s: f64,
 }
 
 impl Stats {
@@ -166,6 +170,8 @@ impl Stats {
             role: info.get("role").unwrap_or("").to_string(),
             process_id: info.get("process_id").and_then(|v| v.trim().parse().ok()),
             error_replies: n("total_error_replies"),
+            cpu_sys_s: info.get_f64("used_cpu_sys").unwrap_or(0.0),
+            cpu_user_s: info.get_f64("used_cpu_user").unwrap_or(0.0),
         }
     }
 
@@ -191,6 +197,8 @@ impl Stats {
         self.error_replies += other.error_replies;
         self.net_in_kbps += other.net_in_kbps;
         self.net_out_kbps += other.net_out_kbps;
+        self.cpu_sys_s += other.cpu_sys_s;
+        self.cpu_user_s += other.cpu_user_s;
         self.uptime_s = self.uptime_s.min(other.uptime_s);
         self.process_id = None;
     }

@@ -1,4 +1,5 @@
-// Dashboard: live charts (hit rate, memory used vs max, ops/s, clients, evicted/expired keys,
+// Dashboard: live charts (hit rate, memory used vs max, ops/s, server CPU seconds per second
+// from INFO's used_cpu_sys/user, clients, evicted/expired keys,
 // network) from the sampler's history plus `metrics` events, ranges 5 min / 1 h / 24 h, alert
 // badges, and the server's facts from INFO.
 
@@ -25,6 +26,15 @@ const CHARTS: ChartSpec[] = [
     fmt: (v) => formatBytes(v),
   },
   { id: 'ops', title: 'Operations / s', series: [{ label: 'ops/s', color: '#58a6ff', get: (s) => s.ops_per_sec }], fmt: (v) => formatCount(v) },
+  {
+    id: 'cpu',
+    title: 'Server CPU (CPU seconds / s)',
+    series: [
+      { label: 'sys', color: '#f0883e', get: (s) => s.cpu_sys ?? null },
+      { label: 'user', color: '#3fb950', get: (s) => s.cpu_user ?? null },
+    ],
+    fmt: (v) => v.toFixed(2),
+  },
   { id: 'clients', title: 'Clients', series: [{ label: 'clients', color: '#d29922', get: (s) => s.clients }], fmt: (v) => formatCount(v) },
   {
     id: 'evict',
