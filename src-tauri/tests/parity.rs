@@ -358,6 +358,15 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("transfer_job_cancel", json!({"id": "$import_job"})).varies(OWN_JOB_VARIES),
         case("transfer_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms"]),
         case("transfer_files", json!({})).varies(&["/files/*/modified_ms"]),
+        // An upload in one part, then a part of it read back.
+        case(
+            "transfer_file_write",
+            json!({"name": "parity-upload.txt", "offset": 0, "b64": "aGVsbG8gcGFyaXR5", "last": true, "overwrite": true}),
+        ),
+        case("transfer_file_read", json!({"name": "parity-upload.txt", "offset": 6, "len": 3})),
+        case("transfer_file_read", json!({"name": "missing.txt"})).fails("not_found"),
+        case("transfer_file_write", json!({"name": "x.upload", "offset": 0, "b64": ""})).fails("invalid_input"),
+        case("transfer_file_write", json!({"name": "never-started.txt", "offset": 5, "b64": "eA"})).fails("invalid_input"),
         case("transfer_job", json!({"id": "nope"})).fails("not_found"),
         case("export", json!({"format": "xml"})).fails("invalid_input"),
         case("import", json!({"file": "../profiles.json", "dry_run": true})).fails("invalid_input"),

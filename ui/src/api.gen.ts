@@ -562,6 +562,78 @@ export type FieldValue = { field: Bytes, value: Bytes,
 ttl_ms?: number, };
 
 /**
+ * One part of a file.
+ */
+export type FilePart = { name: string, offset: number, 
+/**
+ * The part's bytes, base64.
+ */
+b64: string, 
+/**
+ * The file's size.
+ */
+total: number, 
+/**
+ * The part reaches the end of the file.
+ */
+eof: boolean, };
+
+/**
+ * Request of `transfer_file_read`.
+ */
+export type FileRead = { 
+/**
+ * A file of the export directory.
+ */
+name: string, 
+/**
+ * Where the part starts (default 0).
+ */
+offset?: number, 
+/**
+ * Bytes wanted (default and most: 4 MiB).
+ */
+len?: number, };
+
+/**
+ * Request of `transfer_file_write`.
+ */
+export type FileWrite = { 
+/**
+ * The file's name in the export directory.
+ */
+name: string, 
+/**
+ * Where this part goes: 0 starts the upload, then exactly the bytes sent so far.
+ */
+offset: number, 
+/**
+ * The part's bytes, base64 (at most 1 MiB decoded).
+ */
+b64: string, 
+/**
+ * This is the last part: the file appears under its name.
+ */
+last?: boolean, 
+/**
+ * Replace an existing file of that name.
+ */
+overwrite?: boolean, };
+
+/**
+ * Reply of `transfer_file_write`.
+ */
+export type FileWritten = { name: string, 
+/**
+ * Bytes received so far (the next part's offset).
+ */
+received: number, 
+/**
+ * The upload is complete and the file listed.
+ */
+complete: boolean, };
+
+/**
  * One anti-pattern with the evidence.
  */
 export type Finding = { 
@@ -3809,6 +3881,8 @@ export const ROUTES = {
   transfer_job: { method: 'GET', path: '/api/transfer/jobs/{id}', writes: 'no' },
   transfer_job_cancel: { method: 'DELETE', path: '/api/transfer/jobs/{id}', writes: 'no' },
   transfer_files: { method: 'GET', path: '/api/transfer/files', writes: 'no' },
+  transfer_file_read: { method: 'GET', path: '/api/transfer/files/{name}', writes: 'no' },
+  transfer_file_write: { method: 'POST', path: '/api/transfer/files/{name}', writes: 'no' },
   hotkeys: { method: 'POST', path: '/api/hotkeys', writes: 'no' },
   hotkeys_jobs: { method: 'GET', path: '/api/hotkeys/jobs', writes: 'no' },
   hotkeys_job: { method: 'GET', path: '/api/hotkeys/jobs/{id}', writes: 'no' },
@@ -3959,6 +4033,10 @@ export interface Operations {
   transfer_job_cancel: { request: JobId; reply: TransferJob };
   /** The export directory and its files */
   transfer_files: { request: NoArgs; reply: TransferFiles };
+  /** One part (up to 4 MiB) of a file of the export directory, for a download */
+  transfer_file_read: { request: FileRead; reply: FilePart };
+  /** One part (up to 1 MiB) of an upload into the export directory; the last part lists it */
+  transfer_file_write: { request: FileWrite; reply: FileWritten };
   /** Hot keys: OBJECT FREQ over a scan (LFU policy) or a confirmed, time-boxed MONITOR sample */
   hotkeys: { request: HotkeysRequest; reply: HotkeysJob };
   /** Hot-keys jobs, newest first */

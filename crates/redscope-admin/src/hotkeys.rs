@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::bytes::Bytes;
 use super::events::Publisher;
 use super::monitor_feed::{self, Feed};
-use super::registry::{now_ms, JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, JobState, Policy, Registry};
 use super::session::Session;
 use redscope::conn::NodeConn;
 use redscope::error::{Error, Result};
@@ -107,15 +107,7 @@ pub struct HotkeysJob {
     pub finished_ms: Option<i64>,
 }
 
-impl Record for HotkeysJob {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn is_running(&self) -> bool {
-        self.state == JobState::Running
-    }
-}
+crate::registry::job_record!(HotkeysJob);
 
 /// Hot-key jobs of one session.
 pub struct Hotkeys {
@@ -235,18 +227,7 @@ impl Hotkeys {
                     by_monitor(&job, masters, feed, positions, Duration::from_secs(seconds)).await
                 }
             };
-            let cancelled = job.is_cancelled();
-            job.finish(|j| {
-                j.finished_ms = Some(now_ms());
-                j.state = match outcome {
-                    Ok(()) if cancelled => JobState::Cancelled,
-                    Ok(()) => JobState::Done,
-                    Err(e) => {
-                        j.error = Some(e.to_string());
-                        JobState::Failed
-                    }
-                };
-            });
+            job.conclude(outcome, |_, ()| ());
         })?;
         tracing::info!(id = %job.id, method = %job.method, "hot-keys job started");
         Ok(job)

@@ -54,6 +54,7 @@ use crate::streams::{
     EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
     TailStarted,
 };
+use crate::transfer::files::{FilePart, FileRead, FileWrite, FileWritten};
 use crate::transfer::{ExportRequest, ImportRequest, TransferFiles, TransferJob};
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::views::DecodeRequest;
@@ -427,6 +428,12 @@ operations! {
     transfer_files: Get "/transfer/files", NoArgs => TransferFiles, No,
         "The export directory and its files",
         |s, _r| s.transfer().files().await?;
+    transfer_file_read: Get "/transfer/files/{name}", FileRead => FilePart, No,
+        "One part (up to 4 MiB) of a file of the export directory, for a download",
+        |s, r| s.transfer().read_file(r).await?;
+    transfer_file_write: Post "/transfer/files/{name}", FileWrite => FileWritten, No,
+        "One part (up to 1 MiB) of an upload into the export directory; the last part lists it",
+        |s, r| s.transfer().write_file(r).await?;
     hotkeys: Post "/hotkeys", HotkeysRequest => HotkeysJob, No,
         "Hot keys: OBJECT FREQ over a scan (LFU policy) or a confirmed, time-boxed MONITOR sample",
         |s, r| s.hotkeys().start(r).await?;

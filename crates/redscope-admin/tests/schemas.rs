@@ -339,6 +339,16 @@ async fn every_reply_matches_its_published_schema() {
     r.call("transfer_jobs", json!({})).await;
     r.finished("transfer_job", &job["id"]).await;
     r.call("transfer_files", json!({})).await;
+    r.call(
+        "transfer_file_write",
+        json!({"name": "schemas.txt", "offset": 0, "b64": "c2NoZW1hcw", "last": true, "overwrite": true}),
+    )
+    .await;
+    r.call(
+        "transfer_file_read",
+        json!({"name": "schemas.rdump", "len": 16}),
+    )
+    .await;
     let job = r
         .call(
             "import",
