@@ -387,6 +387,8 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("hotkeys_job_cancel", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
         case("hotkeys_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms", "/*/elapsed_ms", "/*/commands", "/*/keys", "/*/by_command"]),
         case("hotkeys_job", json!({"id": "nope"})).fails("not_found"),
+        // The server's pub/sub counts include the other surface's channel monitor, if running.
+        case("pubsub_counts", json!({"pattern": "parity-none:*"})),
         // Alert thresholds: no profile is connected in the parity session, so a set holds for
         // the session; each surface sets the same values, then the defaults again.
         case("alert_thresholds", json!({})),

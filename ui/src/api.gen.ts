@@ -151,6 +151,11 @@ count: number,
 rate: number, };
 
 /**
+ * A channel and how many clients subscribe to it.
+ */
+export type ChannelSubscribers = { channel: string, subscribers: number, };
+
+/**
  * Reply of `stream_claim`.
  */
 export type Claimed = { 
@@ -2617,6 +2622,44 @@ channel: string,
 message: string, };
 
 /**
+ * Reply of `pubsub_counts`.
+ */
+export type PubsubCounts = { 
+/**
+ * Channels with at least one subscriber (PUBSUB CHANNELS + NUMSUB), most subscribed first.
+ */
+channels: Array<ChannelSubscribers>, 
+/**
+ * Pattern subscriptions (PUBSUB NUMPAT, summed over the masters).
+ */
+patterns: number, 
+/**
+ * Sharded channels (PUBSUB SHARDCHANNELS + SHARDNUMSUB); empty before Redis 7.
+ */
+shard_channels: Array<ChannelSubscribers>, 
+/**
+ * False when the server has no sharded pub/sub (before Redis 7).
+ */
+sharded: boolean, 
+/**
+ * True when more channels matched than are listed.
+ */
+truncated: boolean, 
+/**
+ * The masters asked.
+ */
+nodes: Array<string>, };
+
+/**
+ * Query of `pubsub_counts`.
+ */
+export type PubsubQuery = { 
+/**
+ * Only channels matching this glob (default `*`).
+ */
+pattern?: string, };
+
+/**
  * `FT.SEARCH` or `FT.AGGREGATE`.
  */
 export type QueryKind = "search" | "aggregate";
@@ -3857,6 +3900,7 @@ export const ROUTES = {
   monitor: { method: 'POST', path: '/api/monitor', writes: 'no' },
   monitor_stats: { method: 'GET', path: '/api/monitor', writes: 'no' },
   monitor_stop: { method: 'DELETE', path: '/api/monitor', writes: 'no' },
+  pubsub_counts: { method: 'GET', path: '/api/pubsub', writes: 'no' },
   publish: { method: 'POST', path: '/api/publish', writes: 'yes' },
   metrics: { method: 'GET', path: '/api/metrics', writes: 'no' },
   alert_thresholds: { method: 'GET', path: '/api/alerts/thresholds', writes: 'no' },
@@ -3985,6 +4029,8 @@ export interface Operations {
   monitor_stats: { request: RecentQuery; reply: MonitorStats };
   /** Stop monitoring */
   monitor_stop: { request: NoArgs; reply: Empty };
+  /** PUBSUB CHANNELS with NUMSUB, NUMPAT, and SHARDCHANNELS with SHARDNUMSUB, of every master */
+  pubsub_counts: { request: PubsubQuery; reply: PubsubCounts };
   /** Publish a message */
   publish: { request: PublishRequest; reply: PublishReply };
   /** Sampled metrics history and alerts, of the whole deployment or one Cluster master */

@@ -37,6 +37,7 @@ use crate::probabilistic::{ProbInfo, ProbQuery, ProbReply, ProbRequest};
 use crate::profiles::{
     AlertThresholds, ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest,
 };
+use crate::pubsub_counts::{PubsubCounts, PubsubQuery};
 use crate::search::{
     SearchCreate, SearchDrop, SearchDropped, SearchIndex, SearchQuery, SearchReply,
 };
@@ -356,6 +357,9 @@ operations! {
     monitor_stop: Delete "/monitor", NoArgs => Empty, No,
         "Stop monitoring",
         |s, _r| { s.channels().monitor_stop().await; Empty {} };
+    pubsub_counts: Get "/pubsub", PubsubQuery => PubsubCounts, No,
+        "PUBSUB CHANNELS with NUMSUB, NUMPAT, and SHARDCHANNELS with SHARDNUMSUB, of every master",
+        |s, r| s.channels().counts(&r).await?;
     publish: Post "/publish", PublishRequest => PublishReply, Yes,
         "Publish a message",
         |s, r| s.channels().publish(r).await?;
