@@ -387,6 +387,14 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("hotkeys_job_cancel", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
         case("hotkeys_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms", "/*/elapsed_ms", "/*/commands", "/*/keys", "/*/by_command"]),
         case("hotkeys_job", json!({"id": "nope"})).fails("not_found"),
+        // The server's pub/sub counts include the other surface's channel monitor, if running.
+        case("pubsub_counts", json!({"pattern": "parity-none:*"})),
+        // Alert thresholds: no profile is connected in the parity session, so a set holds for
+        // the session; each surface sets the same values, then the defaults again.
+        case("alert_thresholds", json!({})),
+        case("alert_thresholds_set", json!({"hit_rate_warning_pct": 40, "memory_warning_pct": 70, "memory_critical_pct": 90, "clients_warning": 10})),
+        case("alert_thresholds_set", json!({"hit_rate_warning_pct": 50, "memory_warning_pct": 80, "memory_critical_pct": 95, "clients_warning": 50})),
+        case("alert_thresholds_set", json!({"hit_rate_warning_pct": 50, "memory_warning_pct": 96, "memory_critical_pct": 95, "clients_warning": 50})).fails("invalid_input"),
         // The MONITOR view: refused until confirmed, time-boxed; a one-second session runs on
         // each surface and ends by itself, its lines (our own commands meanwhile) varying.
         case("command_monitor_start", json!({})).fails("confirmation_required"),

@@ -53,6 +53,23 @@ message: string, };
 export type AlertLevel = "warning" | "critical";
 
 /**
+ * The alert thresholds in force, as `alert_thresholds` reports them.
+ */
+export type AlertThresholds = { 
+/**
+ * The thresholds the dashboard's alerts use now.
+ */
+thresholds: Thresholds, 
+/**
+ * The defaults (the seeds').
+ */
+defaults: Thresholds, 
+/**
+ * The connected profile they are saved with; none: they hold for this session only.
+ */
+profile?: string, };
+
+/**
  * A cache's circuit breaker in a client.
  */
 export type BreakerFigures = { 
@@ -132,6 +149,11 @@ count: number,
  * Messages per second over the last second or so.
  */
 rate: number, };
+
+/**
+ * A channel and how many clients subscribe to it.
+ */
+export type ChannelSubscribers = { channel: string, subscribers: number, };
 
 /**
  * Reply of `stream_claim`.
@@ -2394,7 +2416,12 @@ label?: string,
 /**
  * A colour for the profile, `#rrggbb`.
  */
-color?: string, };
+color?: string, 
+/**
+ * The dashboard's alert thresholds for this connection; none: the defaults (on save, none
+ * keeps the saved ones: `alert_thresholds_set` changes them).
+ */
+alerts?: Thresholds, };
 
 /**
  * The text of an exported connections file to import.
@@ -2506,7 +2533,12 @@ label?: string,
 /**
  * A colour for the profile, `#rrggbb`.
  */
-color?: string, };
+color?: string, 
+/**
+ * The dashboard's alert thresholds for this connection; none: the defaults (on save, none
+ * keeps the saved ones: `alert_thresholds_set` changes them).
+ */
+alerts?: Thresholds, };
 
 /**
  * A saved profile's name.
@@ -2598,6 +2630,44 @@ channel: string,
  * Message text.
  */
 message: string, };
+
+/**
+ * Reply of `pubsub_counts`.
+ */
+export type PubsubCounts = { 
+/**
+ * Channels with at least one subscriber (PUBSUB CHANNELS + NUMSUB), most subscribed first.
+ */
+channels: Array<ChannelSubscribers>, 
+/**
+ * Pattern subscriptions (PUBSUB NUMPAT, summed over the masters).
+ */
+patterns: number, 
+/**
+ * Sharded channels (PUBSUB SHARDCHANNELS + SHARDNUMSUB); empty before Redis 7.
+ */
+shard_channels: Array<ChannelSubscribers>, 
+/**
+ * False when the server has no sharded pub/sub (before Redis 7).
+ */
+sharded: boolean, 
+/**
+ * True when more channels matched than are listed.
+ */
+truncated: boolean, 
+/**
+ * The masters asked.
+ */
+nodes: Array<string>, };
+
+/**
+ * Query of `pubsub_counts`.
+ */
+export type PubsubQuery = { 
+/**
+ * Only channels matching this glob (default `*`).
+ */
+pattern?: string, };
 
 /**
  * `FT.SEARCH` or `FT.AGGREGATE`.
@@ -3468,6 +3538,29 @@ code: string,
 message: string, };
 
 /**
+ * The health alert thresholds [`alerts_with`] applies; the default is the seeds' (hit rate
+ * < 50 %, memory > 80 % / 95 % of maxmemory, more than 50 clients). Whole percentages, so a
+ * saved set compares and reads exactly.
+ */
+export type Thresholds = { 
+/**
+ * A hit rate below this percentage warns (0 turns the alert off).
+ */
+hit_rate_warning_pct: number, 
+/**
+ * Memory above this percentage of `maxmemory` warns.
+ */
+memory_warning_pct: number, 
+/**
+ * Memory above this percentage of `maxmemory` is critical.
+ */
+memory_critical_pct: number, 
+/**
+ * More connected clients than this warns.
+ */
+clients_warning: number, };
+
+/**
  * Which kind of deployment a [`Conn`] talks to.
  */
 export type TopologyKind = "standalone" | "cluster" | "sentinel";
@@ -3817,8 +3910,11 @@ export const ROUTES = {
   monitor: { method: 'POST', path: '/api/monitor', writes: 'no' },
   monitor_stats: { method: 'GET', path: '/api/monitor', writes: 'no' },
   monitor_stop: { method: 'DELETE', path: '/api/monitor', writes: 'no' },
+  pubsub_counts: { method: 'GET', path: '/api/pubsub', writes: 'no' },
   publish: { method: 'POST', path: '/api/publish', writes: 'yes' },
   metrics: { method: 'GET', path: '/api/metrics', writes: 'no' },
+  alert_thresholds: { method: 'GET', path: '/api/alerts/thresholds', writes: 'no' },
+  alert_thresholds_set: { method: 'PUT', path: '/api/alerts/thresholds', writes: 'no' },
   services: { method: 'GET', path: '/api/services', writes: 'no' },
   findings: { method: 'GET', path: '/api/findings', writes: 'no' },
   findings_job: { method: 'GET', path: '/api/findings/jobs/{id}', writes: 'no' },
@@ -3943,10 +4039,16 @@ export interface Operations {
   monitor_stats: { request: RecentQuery; reply: MonitorStats };
   /** Stop monitoring */
   monitor_stop: { request: NoArgs; reply: Empty };
+  /** PUBSUB CHANNELS with NUMSUB, NUMPAT, and SHARDCHANNELS with SHARDNUMSUB, of every master */
+  pubsub_counts: { request: PubsubQuery; reply: PubsubCounts };
   /** Publish a message */
   publish: { request: PublishRequest; reply: PublishReply };
   /** Sampled metrics history and alerts, of the whole deployment or one Cluster master */
   metrics: { request: NodeMetricsQuery; reply: MetricsReply };
+  /** The dashboard's alert thresholds in force, the defaults, and the profile they are saved with */
+  alert_thresholds: { request: NoArgs; reply: AlertThresholds };
+  /** Change the alert thresholds now and save them with the connected profile */
+  alert_thresholds_set: { request: Thresholds; reply: AlertThresholds };
   /** Library clients reporting telemetry: hit rates, breakers, limits, locks, lag, liveness */
   services: { request: NoArgs; reply: ServicesReply };
   /** Hygiene findings: a sampled report, or a full run as a job */

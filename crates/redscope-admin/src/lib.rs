@@ -16,7 +16,7 @@
 //! - Features: [`browser`] (keys, values, edits), [`tree`] (the namespace tree), [`jobs`]
 //!   (invalidation), [`streams`] (stream viewer and live tails) and [`stream_admin`] (XADD, XDEL,
 //!   XTRIM, groups, XACK/XCLAIM), [`channels`] (channel monitor,
-//!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
+//!   publish; [`pubsub_counts`]: the server's PUBSUB counts), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
 //!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`transfer`] (export and
 //!   import), [`hotkeys`] (hot keys), [`command_monitor`] (the MONITOR view; [`monitor_feed`] holds the
 //!   MONITOR connections both use), [`latency`] (latency events), [`series`] (time series),
@@ -59,6 +59,7 @@ pub mod ops;
 pub mod probabilistic;
 pub mod profile_import;
 pub mod profiles;
+pub mod pubsub_counts;
 pub mod redact;
 pub mod registry;
 pub mod resp;

@@ -245,7 +245,7 @@ pub struct Tick {
 
 /// The metrics sampler of one session: its loop and its history.
 pub struct Sampler {
-    session: Arc<Session>,
+    pub(super) session: Arc<Session>,
     task: TaskSlot,
     history: Arc<Mutex<History>>,
     /// Per-master history of a Cluster ([`super::node_metrics`]).
@@ -364,7 +364,13 @@ impl Sampler {
         let since = now_ms().saturating_sub(range_s * 1000);
         let chosen: Vec<Compact> = h.since(since).copied().collect();
         let samples = downsample(&chosen, points);
-        let alerts = h.latest.as_ref().map(|l| l.1.clone()).unwrap_or_default();
+        // Under the thresholds in force now, so an edit shows at once.
+        let thresholds = self.session.thresholds();
+        let alerts = h
+            .latest
+            .as_ref()
+            .map(|l| health::alerts_with(&l.2, &thresholds))
+            .unwrap_or_default();
         drop(h);
         Ok(MetricsReply {
             samples,
@@ -639,7 +645,7 @@ async fn sample_forever(
             server_rss,
             ..MetricsSample::from_stats(&stats, prev_dt, now_ms())
         };
-        let alerts = health::alerts(&stats);
+        let alerts = health::alerts_with(&stats, &session.thresholds());
         {
             let mut h = lock(&history);
             h.push(Compact::pack(&sample));

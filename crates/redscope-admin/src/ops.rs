@@ -34,7 +34,10 @@ use crate::metrics::MetricsReply;
 use crate::modules::ServerModules;
 use crate::node_metrics::NodeMetricsQuery;
 use crate::probabilistic::{ProbInfo, ProbQuery, ProbReply, ProbRequest};
-use crate::profiles::{ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest};
+use crate::profiles::{
+    AlertThresholds, ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest,
+};
+use crate::pubsub_counts::{PubsubCounts, PubsubQuery};
 use crate::search::{
     SearchCreate, SearchDrop, SearchDropped, SearchIndex, SearchQuery, SearchReply,
 };
@@ -57,6 +60,7 @@ use crate::transfer::{ExportRequest, ImportRequest, TransferFiles, TransferJob};
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::views::DecodeRequest;
 use crate::{AdminService, HealthReport};
+use redscope::health::Thresholds;
 use redscope::{Error, Result};
 
 /// The HTTP method of an operation in web mode.
@@ -353,12 +357,21 @@ operations! {
     monitor_stop: Delete "/monitor", NoArgs => Empty, No,
         "Stop monitoring",
         |s, _r| { s.channels().monitor_stop().await; Empty {} };
+    pubsub_counts: Get "/pubsub", PubsubQuery => PubsubCounts, No,
+        "PUBSUB CHANNELS with NUMSUB, NUMPAT, and SHARDCHANNELS with SHARDNUMSUB, of every master",
+        |s, r| s.channels().counts(&r).await?;
     publish: Post "/publish", PublishRequest => PublishReply, Yes,
         "Publish a message",
         |s, r| s.channels().publish(r).await?;
     metrics: Get "/metrics", NodeMetricsQuery => MetricsReply, No,
         "Sampled metrics history and alerts, of the whole deployment or one Cluster master",
         |s, r| s.metrics().history(&r)?;
+    alert_thresholds: Get "/alerts/thresholds", NoArgs => AlertThresholds, No,
+        "The dashboard's alert thresholds in force, the defaults, and the profile they are saved with",
+        |s, _r| s.profiles().alert_thresholds();
+    alert_thresholds_set: Put "/alerts/thresholds", Thresholds => AlertThresholds, No,
+        "Change the alert thresholds now and save them with the connected profile",
+        |s, r| s.profiles().set_alert_thresholds(r).await?;
     services: Get "/services", NoArgs => ServicesReply, No,
         "Library clients reporting telemetry: hit rates, breakers, limits, locks, lag, liveness",
         |s, _r| s.services().list().await?;

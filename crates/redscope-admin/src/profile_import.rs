@@ -320,6 +320,7 @@ fn one(item: &Value) -> Result<Imported> {
         has_sentinel_password: false,
         label: None,
         color: text(item, &["color"]).filter(|c| is_colour(c)),
+        alerts: None,
     };
     Ok(Imported {
         profile,

@@ -70,6 +70,8 @@ pub struct Session {
     generation: std::sync::atomic::AtomicU64,
     /// Cancelled by `shutdown`: nothing new starts afterwards.
     closed: CancellationToken,
+    /// The health alert thresholds in force: the connected profile's, or as last set.
+    thresholds: RwLock<redscope::health::Thresholds>,
     /// The server product and version (INFO's `server_name`, `*_version`) of the connection of
     /// this generation, kept fresh by the health report, so features that depend on the version
     /// (per-field hash TTLs) do not send an INFO per call.
@@ -105,6 +107,7 @@ impl Session {
             conn: tokio::sync::Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
             closed: CancellationToken::new(),
+            thresholds: RwLock::new(Default::default()),
             product: std::sync::Mutex::new(None),
         }
     }
@@ -150,6 +153,16 @@ impl Session {
         *guard = Some(conn);
         tracing::info!(db, "switched database");
         Ok(())
+    }
+
+    /// The health alert thresholds in force.
+    pub fn thresholds(&self) -> redscope::health::Thresholds {
+        *read(&self.thresholds)
+    }
+
+    /// Puts `t` in force (the sampler's next alerts follow it).
+    pub(crate) fn set_thresholds(&self, t: redscope::health::Thresholds) {
+        *write(&self.thresholds) = t;
     }
 
     /// Name of the connected profile, if one was connected.

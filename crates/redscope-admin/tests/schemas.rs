@@ -370,6 +370,15 @@ async fn every_reply_matches_its_published_schema() {
     r.finished("hotkeys_job", &job["id"]).await;
     r.call("hotkeys_job_cancel", json!({"id": job["id"]})).await;
 
+    r.call("pubsub_counts", json!({"pattern": "*"})).await;
+
+    // Alert thresholds (no profile is connected: they hold for the session).
+    let t = r.call("alert_thresholds", json!({})).await;
+    let mut next = t["defaults"].clone();
+    next["clients_warning"] = json!(60);
+    r.call("alert_thresholds_set", next).await;
+    r.call("alert_thresholds_set", t["defaults"].clone()).await;
+
     // The MONITOR view: a one-second session that sees the next call's commands.
     r.call(
         "command_monitor_start",
