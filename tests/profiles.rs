@@ -34,6 +34,7 @@ fn profile(name: &str, url: &str) -> Profile {
         username: None,
         tls: false,
         tls_insecure: false,
+        tls_verify_ca_only: false,
         db: None,
         read_only: false,
         separator: ":".into(),

@@ -2364,6 +2364,11 @@ tls: boolean,
  */
 tls_insecure: boolean, 
 /**
+ * Check the server certificate's CA but not its host name (a server reached through an
+ * SSH tunnel, or by an address its certificate does not list).
+ */
+tls_verify_ca_only?: boolean, 
+/**
  * Database index (overrides the URL's).
  */
 db?: number, 
@@ -2475,6 +2480,11 @@ tls: boolean,
  * Skip TLS certificate verification (self-signed servers).
  */
 tls_insecure: boolean, 
+/**
+ * Check the server certificate's CA but not its host name (a server reached through an
+ * SSH tunnel, or by an address its certificate does not list).
+ */
+tls_verify_ca_only?: boolean, 
 /**
  * Database index (overrides the URL's).
  */

@@ -52,6 +52,10 @@ pub struct Profile {
     /// Skip TLS certificate verification (self-signed servers).
     #[serde(default)]
     pub tls_insecure: bool,
+    /// Check the server certificate's CA but not its host name (a server reached through an
+    /// SSH tunnel, or by an address its certificate does not list).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verify_ca_only: bool,
     /// Database index (overrides the URL's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -686,6 +690,9 @@ fn profile_config(
         },
         other => other,
     };
+    if p.tls_verify_ca_only {
+        cfg.tls_verify_host = false;
+    }
     cfg.password = password.filter(|p| !p.is_empty()).map(Secret::new);
     if let Topology::Sentinel {
         sentinel_password, ..
