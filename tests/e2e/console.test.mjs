@@ -103,3 +103,57 @@ test('the config editor sets a parameter after confirmation', async () => {
   assert.deepEqual(await r.str('CONFIG', 'GET', 'slowlog-max-len'), ['slowlog-max-len', '321']);
   assert.deepEqual(pageErrors, []);
 });
+
+test('multi-line input runs each line in order; tables for pairs, stream entries and nested replies', async () => {
+  await page.goto(`${serve.url}#/server?tab=console`);
+  const input = page.getByTestId('console-input');
+  await input.waitFor(T);
+  await page.getByTestId('console-mode').selectOption('table');
+  const before = await page.getByTestId('console-entry').count();
+  // Typed with Shift+Enter between the lines, run with one Enter.
+  await input.pressSequentially('SET ml:a 1');
+  await input.press('Shift+Enter');
+  await input.pressSequentially('HSET ml:h bid 1.5 ask 1.6');
+  await input.press('Shift+Enter');
+  await input.pressSequentially('INCR ml:a');
+  assert.equal((await input.inputValue()).split('\n').length, 3, 'three lines in the box');
+  await input.press('Enter');
+  await until(async () => (await page.getByTestId('console-entry').count()) === before + 3 && (await page.getByTestId('console-reply').count()) >= 3, { what: 'three commands run' });
+  const cmds = (await page.getByTestId('console-entry').allTextContents()).slice(before).map((t) => t.split('\n')[0]);
+  assert.ok(cmds[0].startsWith('> SET ml:a 1') && cmds[1].startsWith('> HSET ml:h') && cmds[2].startsWith('> INCR ml:a'), cmds.join(' | '));
+  assert.equal(await r.str('GET', 'ml:a'), '2', 'INCR ran after SET');
+  assert.equal(await input.inputValue(), '');
+
+  // A pasted block runs in order too.
+  await input.fill('XADD ml:s 1-0 price 10 qty 3\nXADD ml:s 2-0 price 11\nDEL ml:a');
+  await input.press('Enter');
+  await until(async () => (await page.getByTestId('console-entry').count()) === before + 6, { what: 'the pasted block' });
+  assert.equal(await r.call('XLEN', 'ml:s'), 2);
+  assert.equal(await r.call('EXISTS', 'ml:a'), 0);
+
+  const lastTable = () => page.getByTestId('console-entry').last().getByTestId('console-table');
+  const cells = async () => (await lastTable().locator('tbody tr').all()).length ? Promise.all((await lastTable().locator('tbody tr').all()).map((tr) => tr.locator('td').allTextContents())) : [];
+  const heads = async () => lastTable().locator('th').allTextContents();
+
+  await input.fill('HGETALL ml:h');
+  await input.press('Enter');
+  await lastTable().waitFor(T);
+  const pairs = await r.str('HGETALL', 'ml:h');
+  const want = [];
+  for (let i = 0; i < pairs.length; i += 2) want.push([pairs[i], pairs[i + 1]]);
+  assert.deepEqual(await heads(), ['field', 'value']);
+  assert.deepEqual(await cells(), want);
+
+  await input.fill('XRANGE ml:s - +');
+  await input.press('Enter');
+  await until(async () => (await heads()).join() === 'id,price,qty', { what: 'the XRANGE table' });
+  assert.deepEqual(await cells(), [['1-0', '10', '3'], ['2-0', '11', '']]);
+
+  await input.fill('XINFO STREAM ml:s');
+  await input.press('Enter');
+  await until(async () => (await heads()).join() === 'field,value', { what: 'the XINFO table' });
+  const rows = await cells();
+  assert.deepEqual(rows.find((x) => x[0] === 'length'), ['length', String(await r.call('XLEN', 'ml:s'))]);
+  await screenshot(page, 'console-multiline-table');
+  assert.deepEqual(pageErrors, []);
+});

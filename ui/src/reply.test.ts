@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { History, replyText, tokenize } from './reply';
+import { History, replyTable, replyText, tokenize } from './reply';
 import type { Reply } from './types';
 
 /** A bulk string reply as the service sends it. */
@@ -47,5 +47,24 @@ describe('console replies', () => {
     expect(h.prev()).toBe('PING');
     expect(h.next()).toBe('INFO');
     expect(h.next()).toBe('');
+  });
+});
+
+describe('replyTable', () => {
+  const bulk = (text: string): Reply => ({ type: 'bulk', value: { text, b64: btoa(text) } });
+  const arr = (...value: Reply[]): Reply => ({ type: 'array', value });
+  it('lays out HGETALL pairs, maps, stream entries, nested arrays and plain arrays', () => {
+    expect(replyTable(arr(bulk('bid'), bulk('1.5'), bulk('ask'), bulk('1.6')), ['hgetall', 'book'])).toEqual({ headers: ['field', 'value'], rows: [['bid', '1.5'], ['ask', '1.6']] });
+    expect(replyTable({ type: 'map', value: [[bulk('a'), { type: 'int', value: 1 }]] }, ['hello'])).toEqual({ headers: ['field', 'value'], rows: [['a', '1']] });
+    const xrange = arr(arr(bulk('1-0'), arr(bulk('p'), bulk('10'))), arr(bulk('2-0'), arr(bulk('p'), bulk('11'), bulk('q'), bulk('1'))));
+    expect(replyTable(xrange, ['XRANGE', 's', '-', '+'])).toEqual({ headers: ['id', 'p', 'q'], rows: [['1-0', '10', ''], ['2-0', '11', '1']] });
+    expect(replyTable(arr(bulk('a'), bulk('1'), bulk('b'), bulk('2')), ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'])?.headers).toEqual(['member', 'score']);
+    expect(replyTable(arr(arr(bulk('x'), { type: 'int', value: 2 }), arr(bulk('y'))), ['cmd'])).toEqual({ headers: ['#', '1', '2'], rows: [['1', 'x', '2'], ['2', 'y', '']] });
+    expect(replyTable(arr(bulk('a'), bulk('b')), ['LRANGE', 'l', '0', '-1'])).toEqual({ headers: ['#', 'value'], rows: [['1', 'a'], ['2', 'b']] });
+    expect(replyTable({ type: 'int', value: 3 }, ['INCR', 'n'])).toBeNull();
+    // XINFO STREAM in RESP2: field/value pairs whose values may be entries themselves.
+    const xinfo = replyTable(arr(bulk('length'), { type: 'int', value: 2 }, bulk('first-entry'), arr(bulk('1-0'), arr(bulk('p'), bulk('10')))), ['xinfo', 'stream', 's']);
+    expect(xinfo?.rows[0]).toEqual(['length', '2']);
+    expect(xinfo?.rows[1][0]).toBe('first-entry');
   });
 });

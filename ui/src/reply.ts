@@ -162,3 +162,70 @@ export class History {
     return this.pos >= this.items.length ? '' : this.items[this.pos];
   }
 }
+
+/** A reply's value as one table cell: text as is, numbers plain, nested replies as redis-cli. */
+export function cellText(r: Reply): string {
+  switch (r.type) {
+    case 'bulk':
+      return r.value.text;
+    case 'string':
+    case 'error':
+      return String(r.value);
+    case 'int':
+    case 'bool':
+      return String(r.value);
+    case 'double':
+      return String(r.value);
+    case 'nil':
+      return '(nil)';
+    case 'verbatim':
+      return r.value.text;
+    default:
+      return replyText(r).replace(/\n\s*/g, ' ');
+  }
+}
+
+/** Commands whose flat array reply alternates field and value. */
+const PAIR_REPLIES = new Set(['HGETALL', 'CONFIG GET', 'HRANDFIELD', 'XINFO STREAM', 'XINFO GROUPS', 'XINFO CONSUMERS', 'MEMORY STATS', 'CLIENT TRACKINGINFO']);
+
+const items = (r: Reply): Reply[] | null => (r.type === 'array' || r.type === 'set' ? r.value : null);
+
+/** A stream entry `[id, [field, value, …]]`, as XRANGE and XREAD give them. */
+function entry(r: Reply): { id: string; fields: [string, string][] } | null {
+  const pair = items(r);
+  if (!pair || pair.length !== 2 || pair[0].type !== 'bulk') return null;
+  const fv = items(pair[1]);
+  if (!fv || fv.length % 2 !== 0) return null;
+  const fields: [string, string][] = [];
+  for (let i = 0; i < fv.length; i += 2) fields.push([cellText(fv[i]), cellText(fv[i + 1])]);
+  return { id: pair[0].value.text, fields };
+}
+
+/** A reply as table rows, when it has a table's shape: a map or a field/value array (HGETALL,
+ * CONFIG GET) as field and value; stream entries (XRANGE) as id and one column per field; an
+ * array of arrays as rows; a plain array as numbered values. `null` for a scalar. */
+export function replyTable(r: Reply, command: string[]): { headers: string[]; rows: string[][] } | null {
+  const name = command.map((a) => a.toUpperCase());
+  const full = name.slice(0, 2).join(' ');
+  if (r.type === 'map') return { headers: ['field', 'value'], rows: mapPairs(r.value).map(([k, v]) => [cellText(k), cellText(v)]) };
+  const list = items(r);
+  if (!list) return null;
+  if (list.length === 0) return { headers: ['#', 'value'], rows: [] };
+  const withScores = name.includes('WITHSCORES') || name.includes('WITHVALUES');
+  if ((PAIR_REPLIES.has(full) || PAIR_REPLIES.has(name[0]) || withScores) && list.length % 2 === 0 && list.every((x, i) => i % 2 === 1 || !items(x))) {
+    const rows: string[][] = [];
+    for (let i = 0; i < list.length; i += 2) rows.push([cellText(list[i]), cellText(list[i + 1])]);
+    return { headers: withScores ? ['member', name.includes('WITHVALUES') ? 'value' : 'score'] : ['field', 'value'], rows };
+  }
+  const entries = list.map(entry);
+  if (entries.every((e) => e !== null)) {
+    const fields: string[] = [];
+    for (const e of entries) for (const [f] of e!.fields) if (!fields.includes(f)) fields.push(f);
+    return { headers: ['id', ...fields], rows: entries.map((e) => [e!.id, ...fields.map((f) => e!.fields.find(([k]) => k === f)?.[1] ?? '')]) };
+  }
+  if (list.every((x) => items(x))) {
+    const width = Math.max(...list.map((x) => items(x)!.length));
+    return { headers: ['#', ...Array.from({ length: width }, (_, i) => String(i + 1))], rows: list.map((x, i) => [String(i + 1), ...Array.from({ length: width }, (_, j) => (items(x)![j] ? cellText(items(x)![j]) : ''))]) };
+  }
+  return { headers: ['#', 'value'], rows: list.map((x, i) => [String(i + 1), cellText(x)]) };
+}

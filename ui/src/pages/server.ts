@@ -1,6 +1,7 @@
 // Server: slowlog (a chart of durations over time, the entries, reset), the full INFO
 // (searchable by section, field or value), client list (kill), config (filter), background save/rewrite,
-// and a console with history (↑/↓), typed replies and the confirmation flow for dangerous commands.
+// and a console with history (↑/↓), multi-line input (one command per line), typed replies (raw,
+// JSON or a table) and the confirmation flow for dangerous commands.
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -9,7 +10,7 @@ import { h, mount } from '../dom';
 import { formatMs } from '../format';
 import type { CommandDoc } from '../api.gen';
 import { complete, matches, searchHistory } from '../completion';
-import { History, replyNode, replyText, tokenize } from '../reply';
+import { History, replyNode, replyTable, replyText, tokenize } from '../reply';
 import type { Page } from '../router';
 import { ApiError } from '../transport';
 import { button, confirmDialog, copyText, empty, errorText, promptDialog, showError, table, toast, withConfirmation } from '../ui';
@@ -62,7 +63,9 @@ export function serverPage(ctx: AppContext): Page {
   const outMode = h('select', { 'data-testid': 'console-mode', title: 'How replies are shown' }, h('option', { value: 'typed' }, 'typed'), h('option', { value: 'raw' }, 'raw'), h('option', { value: 'json' }, 'JSON'), h('option', { value: 'table' }, 'table'));
   let docs: CommandDoc[] = [];
   let search: { needle: string; index: number } | null = null;
-  const consoleIn = h('input', { class: 'console-in', placeholder: 'e.g. INFO memory · HGETALL session:abc · SCAN 0 MATCH market:* COUNT 100', spellcheck: 'false', autocomplete: 'off', 'data-testid': 'console-input' });
+  // A textarea: Shift+Enter adds a line; Enter runs every line, one command each, in order.
+  const consoleIn = h('textarea', { class: 'console-in', rows: '1', placeholder: 'e.g. INFO memory · HGETALL session:abc · SCAN 0 MATCH market:* COUNT 100', spellcheck: 'false', autocomplete: 'off', 'data-testid': 'console-input' });
+  const fitRows = () => (consoleIn.rows = Math.min(12, Math.max(1, consoleIn.value.split('\n').length)));
 
   let slowPlot: uPlot | null = null;
 
@@ -226,7 +229,7 @@ export function serverPage(ctx: AppContext): Page {
       else {
         const copy = h('button', { class: 'btn small', title: 'Copy reply' }, 'copy');
         copy.addEventListener('click', () => void copyText(replyText(r.reply), 'Reply'));
-        entry.append(h('div', { class: 'console-reply', 'data-testid': 'console-reply', 'data-mode': outMode.value }, renderReply(r.reply)), h('div', { class: 'muted small' }, `${formatMs(r.elapsed_ms)} `, copy));
+        entry.append(h('div', { class: 'console-reply', 'data-testid': 'console-reply', 'data-mode': outMode.value }, renderReply(r.reply, args)), h('div', { class: 'muted small' }, `${formatMs(r.elapsed_ms)} `, copy));
       }
     } catch (e) {
       entry.append(h('div', { class: 'r-error', 'data-testid': 'console-error' }, e instanceof ApiError ? `(error) ${e.message}` : errorText(e)));
@@ -234,18 +237,18 @@ export function serverPage(ctx: AppContext): Page {
     consoleOut.scrollTop = consoleOut.scrollHeight;
   }
 
-  /** A reply in the chosen output mode: typed, raw (redis-cli's text), JSON, or a table. */
-  function renderReply(reply: Parameters<typeof replyText>[0]): HTMLElement {
+  /** A reply in the chosen output mode: typed, raw (redis-cli's text), JSON, or a table (maps,
+   * field/value pairs, stream entries, nested arrays; see `replyTable`). */
+  function renderReply(reply: Parameters<typeof replyText>[0], args: string[]): HTMLElement {
     switch (outMode.value) {
       case 'raw':
         return h('pre', { class: 'mono' }, replyText(reply));
       case 'json':
         return h('pre', { class: 'mono' }, JSON.stringify(reply, null, 2));
       case 'table': {
-        const v = reply as unknown as { type: string; items?: unknown[] };
-        const items = Array.isArray(v.items) ? v.items : null;
-        if (!items) return replyNode(reply);
-        return table(['#', 'value'], items.map((x, i) => [String(i + 1), h('span', { class: 'mono' }, replyText(x as Parameters<typeof replyText>[0]))]), 'console-table');
+        const t = replyTable(reply, args);
+        if (!t) return replyNode(reply);
+        return table(t.headers, t.rows.map((row) => row.map((c) => h('span', { class: 'mono' }, c))), 'console-table');
       }
       default:
         return replyNode(reply);
@@ -274,6 +277,7 @@ export function serverPage(ctx: AppContext): Page {
   }
   consoleIn.addEventListener('input', () => {
     search = null;
+    fitRows();
     updateHint();
   });
 
@@ -297,25 +301,30 @@ export function serverPage(ctx: AppContext): Page {
       } else {
         hint.textContent = `history search “${needle}”: no older match`;
       }
-    } else if (e.key === 'Enter') {
+    } else if (e.key === 'Enter' && !e.shiftKey) {
+      // Enter runs what was typed or pasted: each line one command, in order.
+      e.preventDefault();
       search = null;
       suggest.replaceChildren();
       hint.textContent = '';
-      const line = consoleIn.value;
+      const lines = consoleIn.value.split(/\r?\n/).filter((l) => l.trim());
       consoleIn.value = '';
-      void runConsole(line);
-    } else if (e.key === 'ArrowUp') {
+      fitRows();
+      void (async () => {
+        for (const line of lines) await runConsole(line);
+      })();
+    } else if (e.key === 'ArrowUp' && !consoleIn.value.includes('\n')) {
       e.preventDefault();
       const p = history.prev();
       if (p !== null) consoleIn.value = p;
-    } else if (e.key === 'ArrowDown') {
+    } else if (e.key === 'ArrowDown' && !consoleIn.value.includes('\n')) {
       e.preventDefault();
       consoleIn.value = history.next();
     }
   });
 
   function consoleTab(): void {
-    mount(body, h('div', { class: 'console' }, consoleOut, h('div', { class: 'console-line' }, h('span', { class: 'prompt' }, '>'), consoleIn, outMode), suggest, hint), h('div', { class: 'muted small' }, 'Tab completes · ↑/↓ history · Ctrl+R searches history · quotes group arguments · dangerous commands ask for confirmation · read-only mode refuses writes'));
+    mount(body, h('div', { class: 'console' }, consoleOut, h('div', { class: 'console-line' }, h('span', { class: 'prompt' }, '>'), consoleIn, outMode), suggest, hint), h('div', { class: 'muted small' }, 'Tab completes · Shift+Enter adds a line (each line runs as one command, in order) · ↑/↓ history · Ctrl+R searches history · quotes group arguments · dangerous commands ask for confirmation · read-only mode refuses writes'));
     if (!docs.length) {
       ctx.api.call('console_docs', {}).then((d) => {
         docs = d.commands;
