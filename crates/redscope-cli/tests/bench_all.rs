@@ -151,11 +151,11 @@ fn render_writes_the_results_table_between_readme_markers() {
         "The two cores were shared with other engineers' builds.",
         "| scenario | ours | reference | ratio | target | |",
         "| `cache-get` — typed GETs vs redis-benchmark -c 1 GET | 52,088 ops/s | 50,994 ops/s | 1.02 | ≥ 0.9 | met |",
-        "| `tree-10m` — root level of 10M keys \\| one down | 11.2 s | 8.000 s | 1.40 | ≤ 1.3 | **not met** |",
+        "| `tree-10m` — root level of 10M keys \\| one down | 11.2 s | 8 s | 1.40 | ≤ 1.3 | **not met** |",
         "| `big-values` — first pages of big values | 41.5 ms | 200 ms budget | 0.21 | ≤ 1 | met |",
         "| `desktop` — desktop paint | – | – | – | – | skipped: Xvfb is not installed |",
         "| `import-1m` — import | – | – | – | – | **failed**: connection refused |",
-        "- `tree-10m`: keys 10,000,000; market: level ratio 1.210; note: both levels exact; scenario wall time 95.0 s",
+        "- `tree-10m`: keys 10,000,000; market: level ratio 1.210; note: both levels exact; scenario wall time 95 s",
     ] {
         assert!(after.lines().any(|l| l == line), "missing line {line:?} in:\n{after}");
     }

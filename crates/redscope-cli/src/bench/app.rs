@@ -187,6 +187,8 @@ pub(super) struct Serve {
     _child: Reaped,
     /// `host:port` it listens on.
     pub addr: String,
+    /// Its page with the token, as a browser opens it.
+    pub url: String,
     /// Its bearer token.
     pub token: String,
     /// Its process id.
@@ -239,6 +241,7 @@ impl Serve {
         }
         Ok(Serve {
             _child: child,
+            url: format!("http://{addr}/?token={token}"),
             addr,
             token,
             pid,

@@ -150,7 +150,7 @@ fn figure(v: f64) -> String {
         return "–".into();
     }
     let a = v.abs();
-    if a >= 1000.0 {
+    if a >= 1000.0 || (v.fract() == 0.0 && a < 1e15) {
         let whole = format!("{:.0}", a);
         let mut out = String::new();
         for (i, c) in whole.chars().enumerate() {
@@ -322,6 +322,8 @@ mod tests {
         assert_eq!(figure(1_300_390.4), "1,300,390");
         assert_eq!(figure(52_088.0), "52,088");
         assert_eq!(figure(150.0), "150");
+        assert_eq!(figure(5.0), "5");
+        assert_eq!(figure(0.0), "0");
         assert_eq!(figure(23.64), "23.6");
         assert_eq!(figure(0.7801), "0.780");
         assert_eq!(figure(f64::NAN), "–");

@@ -82,6 +82,16 @@ pub(super) fn tree_10m(cfg: &RedisConfig, quick: bool) -> Result<BenchReport> {
     let rss_peak = serve.peak_rss_mb();
     drop(serve);
 
+    // The browser, on a fresh `redscope serve` (so its scans start from nothing).
+    let browser = match browser_script() {
+        Some(script) => {
+            let serve = Serve::start(&bin, cfg)?;
+            serve.get("/api/health")?;
+            Some(run_browser(&script, &serve, keys, down_total)?)
+        }
+        None => None,
+    };
+
     let mut r = BenchReport::new(
         "tree-10m",
         "seconds",
@@ -113,10 +123,97 @@ pub(super) fn tree_10m(cfg: &RedisConfig, quick: bool) -> Result<BenchReport> {
         root_want.len(),
         down_want.len()
     ));
+    match &browser {
+        Some(b) => {
+            r.details
+                .push(("browser: root complete after (s)".into(), b.scan_s));
+            r.details
+                .push((format!("browser: {DOWN} level exact after (s)"), b.down_s));
+            r.details.push((
+                "browser: longest main-thread task (ms)".into(),
+                b.longest_task_ms,
+            ));
+            r.details
+                .push(("browser: tasks over 50 ms".into(), b.long_tasks));
+            r.details
+                .push(("browser: peak JS heap (MB)".into(), b.heap_peak_mb));
+            r.details
+                .push(("browser: JS heap after GC (MB)".into(), b.heap_mb));
+            if b.longest_task_ms > LONG_TASK_BUDGET_MS || b.heap_peak_mb > HEAP_BUDGET_MB {
+                r.met = Some(false);
+            }
+        }
+        None => r.notes.push(
+            "browser part not run: tests/e2e/bench-tree.mjs, node or its node_modules not found"
+                .into(),
+        ),
+    }
     if down_ratio > TARGET || rss_end > RSS_BUDGET_MB {
         r.met = Some(false);
     }
     Ok(r)
+}
+
+/// Longest main-thread task allowed while the tree scans, ms.
+const LONG_TASK_BUDGET_MS: f64 = 100.0;
+/// Page JS heap budget, MB.
+const HEAP_BUDGET_MB: f64 = 100.0;
+
+/// What `tests/e2e/bench-tree.mjs` prints.
+#[derive(serde::Deserialize)]
+struct BrowserRun {
+    scan_s: f64,
+    down_s: f64,
+    longest_task_ms: f64,
+    long_tasks: f64,
+    heap_peak_mb: f64,
+    heap_mb: f64,
+}
+
+/// `tests/e2e/bench-tree.mjs` of the checkout this binary was built in (`target/<profile>/` is
+/// two levels under it) or of the working directory, when node and its modules are there.
+fn browser_script() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let from_exe = exe.ancestors().nth(3).map(|root| root.join("tests/e2e"));
+    let from_cwd = std::env::current_dir().ok().map(|d| d.join("tests/e2e"));
+    let dir = [from_exe, from_cwd].into_iter().flatten().find(|d| {
+        d.join("bench-tree.mjs").is_file() && d.join("node_modules/playwright-core").is_dir()
+    })?;
+    let node_ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    node_ok.then(|| dir.join("bench-tree.mjs"))
+}
+
+/// Runs the browser script against `serve` and reads its one line of JSON.
+fn run_browser(
+    script: &std::path::Path,
+    serve: &Serve,
+    keys: u64,
+    down: u64,
+) -> Result<BrowserRun> {
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .arg(&serve.url)
+        .arg(keys.to_string())
+        .arg(DOWN.trim_end_matches(':'))
+        .arg(down.to_string())
+        .current_dir(script.parent().unwrap_or(std::path::Path::new(".")))
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().rev().find(|l| l.starts_with('{'));
+    match line {
+        Some(l) if out.status.success() => Ok(serde_json::from_str(l)?),
+        _ => Err(Error::server(format!(
+            "the browser part failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ))),
+    }
 }
 
 /// A level as read over HTTP once complete.
