@@ -308,7 +308,10 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 2s");
         let e = Error::from(redis::RedisError::from(io));
         assert!(matches!(e, Error::Timeout(_)), "{e:?}");
-        assert_eq!(e.to_string(), "timed out: no reply within the response timeout");
+        assert_eq!(
+            e.to_string(),
+            "timed out: no reply within the response timeout"
+        );
         let t = Error::Timeout(Duration::from_secs(3));
         assert_eq!(t.to_string(), "timed out after 3s");
     }
