@@ -411,3 +411,70 @@ fn sync_publish(redis: &RedisServer, channel: &str, message: &str) -> i64 {
         .parse()
         .unwrap()
 }
+
+/// A raw client connection that sent `args` (a subscription) and stays open.
+async fn subscriber(port: u16, args: &[&str]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    s.write_all(out.as_bytes()).await.unwrap();
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pubsub_counts_show_channels_patterns_and_sharded_channels_with_their_subscribers() {
+    let redis = RedisServer::start().unwrap();
+    let api = api::Api::start(redis.config(), true).await;
+    let (st, none) = api.get("/api/pubsub").await;
+    assert_eq!(st, 200, "{none}");
+    assert_eq!(
+        (
+            none["channels"].as_array().unwrap().len(),
+            &none["patterns"]
+        ),
+        (0, &serde_json::json!(0))
+    );
+    assert_eq!(none["sharded"], true, "Redis 7 has sharded pub/sub");
+    let port = redis.port();
+    let _subs = [
+        subscriber(port, &["SUBSCRIBE", "trading:signals", "trading:orders"]).await,
+        subscriber(port, &["SUBSCRIBE", "trading:signals"]).await,
+        subscriber(port, &["PSUBSCRIBE", "trading:*", "alerts:*"]).await,
+        subscriber(port, &["SSUBSCRIBE", "book:{BTC}"]).await,
+        subscriber(port, &["SSUBSCRIBE", "book:{BTC}"]).await,
+        subscriber(port, &["SUBSCRIBE", "other"]).await,
+    ];
+    let want = serde_json::json!([
+        {"channel": "trading:signals", "subscribers": 2},
+        {"channel": "other", "subscribers": 1},
+        {"channel": "trading:orders", "subscribers": 1},
+    ]);
+    let all = api
+        .poll("/api/pubsub", Duration::from_secs(10), |v| {
+            v["channels"] == want
+                && v["shard_channels"]
+                    .as_array()
+                    .is_some_and(|s| !s.is_empty())
+        })
+        .await;
+    assert_eq!(all["patterns"], 2, "{all}");
+    assert_eq!(
+        all["shard_channels"],
+        serde_json::json!([{"channel": "book:{BTC}", "subscribers": 2}])
+    );
+    assert_eq!(all["truncated"], false);
+    let (_, trading) = api.get("/api/pubsub?pattern=trading:*").await;
+    assert_eq!(
+        trading["channels"],
+        serde_json::json!([
+            {"channel": "trading:signals", "subscribers": 2},
+            {"channel": "trading:orders", "subscribers": 1},
+        ])
+    );
+    assert_eq!(trading["shard_channels"], serde_json::json!([]));
+}

@@ -245,3 +245,188 @@ async fn latency_events_have_a_history_and_the_doctor_reads_them() {
         node["doctor"]
     );
 }
+
+/// The MONITOR view's state and lines matching `query` (a query string).
+async fn monitor_view(api: &Api, query: &str) -> Value {
+    let (st, v) = api.get(&format!("/api/command-monitor?{query}")).await;
+    assert_eq!(st, 200, "{v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monitor_view_is_confirmed_time_boxed_filterable_and_refused_where_it_must_be() {
+    let redis = RedisServer::start().unwrap();
+    let mut c = api::raw_conn(&redis.url()).await;
+
+    // Read-only mode refuses it with the reason, before touching the server.
+    let ro = Api::start(redis.config(), true).await;
+    let (st, err) = ro
+        .post(
+            "/api/command-monitor",
+            json!({"confirm": true, "seconds": 2}),
+        )
+        .await;
+    assert_eq!(
+        (st, err["code"].as_str()),
+        (403, Some("read_only")),
+        "{err}"
+    );
+    assert!(err["message"].as_str().unwrap().contains("@admin"), "{err}");
+
+    let api = Api::start(redis.config(), false).await;
+    let idle = monitor_view(&api, "").await;
+    assert_eq!(idle["status"]["state"], "idle", "{idle}");
+    let (st, err) = api
+        .post("/api/command-monitor", json!({"seconds": 2}))
+        .await;
+    assert_eq!(
+        (st, err["code"].as_str()),
+        (409, Some("confirmation_required")),
+        "{err}"
+    );
+    assert_eq!(monitor_view(&api, "").await["status"]["state"], "idle");
+    let (st, err) = api
+        .post(
+            "/api/command-monitor",
+            json!({"confirm": true, "seconds": 301}),
+        )
+        .await;
+    assert_eq!(st, 400, "{err}");
+
+    let mut events = api.service.events();
+    let (st, started) = api
+        .post(
+            "/api/command-monitor",
+            json!({"confirm": true, "seconds": 3}),
+        )
+        .await;
+    assert_eq!(st, 200, "{started}");
+    assert_eq!(started["status"]["state"], "running");
+    assert_eq!(started["status"]["capacity"], 10_000);
+    // Attached once the call answered: every command from now on is seen.
+    let me: String = redis::cmd("CLIENT")
+        .arg("INFO")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let addr = me
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("addr="))
+        .unwrap()
+        .to_string();
+    let mut p = redis::pipe();
+    for i in 0..30 {
+        p.cmd("SET").arg("quote:BTC").arg(i).ignore();
+        p.cmd("GET").arg("quote:BTC").ignore();
+    }
+    for i in 0..12 {
+        p.cmd("HSET").arg("book:ETH").arg("bid").arg(i).ignore();
+    }
+    p.cmd("SET").arg("quote:ETH").arg("1").ignore();
+    let () = p.query_async(&mut c).await.unwrap();
+
+    // Lines reach subscribers as events.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let e = tokio::time::timeout(WAIT, api::next_event(&mut events))
+            .await
+            .expect("a command_monitor event");
+        if e["type"] == "command_monitor"
+            && e["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["command"] == "HSET" && l["key"] == "book:ETH")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no HSET line seen");
+    }
+
+    // The time box ends the session by itself; the buffer stays readable and filterable.
+    let done = api
+        .poll("/api/command-monitor", WAIT, |v| {
+            v["status"]["state"] != "running"
+        })
+        .await;
+    assert_eq!(done["status"]["state"], "finished", "{done}");
+    let mine = monitor_view(&api, &format!("client={}&limit=2000", api::enc(&addr))).await;
+    assert_eq!(
+        mine["matched"],
+        73 + 1,
+        "our pipeline plus CLIENT INFO: {mine}"
+    );
+    let sets = monitor_view(&api, "command=set&key=quote:").await;
+    assert_eq!(sets["matched"], 31, "{sets}");
+    let btc = monitor_view(&api, "command=get,set&key=BTC&limit=5").await;
+    assert_eq!(btc["matched"], 60);
+    let lines = btc["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[4]["command"], "GET");
+    assert_eq!(lines[3]["args"], r#""quote:BTC" "29""#);
+    assert_eq!(lines[3]["client"].as_str(), Some(addr.as_str()));
+    assert!(lines
+        .windows(2)
+        .all(|w| w[0]["seq"].as_u64() < w[1]["seq"].as_u64()));
+
+    // A long session stops on request and keeps its lines.
+    let (st, _) = api
+        .post(
+            "/api/command-monitor",
+            json!({"confirm": true, "seconds": 300}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let () = redis::cmd("SET")
+        .arg("during:stop")
+        .arg(1)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    api.poll("/api/command-monitor?key=during", WAIT, |v| {
+        v["matched"] == 1
+    })
+    .await;
+    let (st, stopped) = api.call("DELETE", "/api/command-monitor", None).await;
+    assert_eq!(st, 200, "{stopped}");
+    assert_eq!(stopped["status"]["state"], "stopped", "{stopped}");
+    assert_eq!(monitor_view(&api, "key=during").await["matched"], 1);
+
+    // A user whose ACL forbids MONITOR is refused with the server's NOPERM.
+    let () = redis::cmd("ACL")
+        .arg(&[
+            "SETUSER",
+            "viewer",
+            "on",
+            ">viewer-pw",
+            "~*",
+            "+@all",
+            "-monitor",
+        ])
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let limited = Api::start(
+        redscope::RedisConfig::from_url(&format!(
+            "redis://viewer:viewer-pw@127.0.0.1:{}/0",
+            redis.port()
+        ))
+        .unwrap(),
+        false,
+    )
+    .await;
+    let (st, err) = limited
+        .post(
+            "/api/command-monitor",
+            json!({"confirm": true, "seconds": 2}),
+        )
+        .await;
+    assert_ne!(st, 200, "{err}");
+    let msg = err["message"].as_str().unwrap();
+    assert!(
+        msg.contains("MONITOR refused") && msg.contains("NOPERM"),
+        "{err}"
+    );
+    assert!(!msg.contains("viewer-pw"), "no password in errors");
+    assert_eq!(monitor_view(&limited, "").await["status"]["state"], "idle");
+}

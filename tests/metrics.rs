@@ -293,3 +293,83 @@ async fn a_cluster_is_sampled_and_listed_on_every_master() {
         service.streams().tail_stop(tail.tail_id).await.unwrap();
     }
 }
+
+/// `used_cpu_sys` + `used_cpu_user` of one INFO, in CPU seconds.
+fn cpu_seconds(redis: &RedisServer) -> f64 {
+    let info = sync_query(redis, &["INFO", "cpu"]).unwrap();
+    ["used_cpu_sys:", "used_cpu_user:"]
+        .iter()
+        .map(|f| {
+            info.lines()
+                .find_map(|l| l.trim().strip_prefix(f))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_cpu_is_charted_as_cpu_seconds_per_second_from_info() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    let mut bus = service.events();
+    // Two ticks: the second has a previous INFO to take the CPU delta from.
+    let mut next_sample = async || loop {
+        match tokio::time::timeout(Duration::from_secs(10), bus.recv()).await {
+            Ok(Ok(Event::Metrics(t))) => return t.sample,
+            Ok(Ok(_)) | Ok(Err(_)) => {}
+            Err(_) => panic!("no metrics event in 10 s"),
+        }
+    };
+    next_sample().await;
+    let idle = next_sample().await;
+    assert!(
+        idle.cpu_sys.is_some() && idle.cpu_user.is_some(),
+        "{idle:?}"
+    );
+
+    // A script that keeps the server busy for a while: the CPU it used shows up in the samples
+    // that cover it, as INFO counts it.
+    let before = cpu_seconds(&redis);
+    let from_ms = idle.at_ms;
+    sync_query(
+        &redis,
+        &[
+            "EVAL",
+            "local i = 0 while i < 40000000 do i = i + 1 end return i",
+            "0",
+        ],
+    )
+    .unwrap();
+    let used = cpu_seconds(&redis) - before;
+    assert!(used > 0.1, "the script used {used} CPU seconds");
+    // Two more ticks after the script: the samples now cover it.
+    next_sample().await;
+    next_sample().await;
+    let h = service
+        .metrics()
+        .total(&MetricsQuery {
+            range_s: Some(120),
+            points: Some(1000),
+        })
+        .unwrap();
+    let covered: Vec<_> = h.samples.iter().filter(|s| s.at_ms > from_ms).collect();
+    // Each sample's rate times its interval is the CPU it saw; together they hold the script's.
+    let mut seen = 0.0;
+    let mut prev = from_ms;
+    for s in &covered {
+        let dt = (s.at_ms - prev) as f64 / 1000.0;
+        seen += (s.cpu_sys.unwrap() + s.cpu_user.unwrap()) * dt;
+        prev = s.at_ms;
+    }
+    assert!(
+        seen >= used * 0.8 && seen <= used + 0.5,
+        "samples saw {seen:.3} CPU s, INFO counted {used:.3} for the script: {covered:?}"
+    );
+    let peak = covered
+        .iter()
+        .map(|s| s.cpu_user.unwrap())
+        .fold(0.0, f64::max);
+    assert!(peak > idle.cpu_user.unwrap(), "a busier sample than idle");
+    service.shutdown().await;
+}

@@ -34,6 +34,7 @@ fn profile(name: &str, url: &str) -> Profile {
         username: None,
         tls: false,
         tls_insecure: false,
+        tls_verify_ca_only: false,
         db: None,
         read_only: false,
         separator: ":".into(),
@@ -46,6 +47,7 @@ fn profile(name: &str, url: &str) -> Profile {
         label: None,
         color: None,
         has_sentinel_password: false,
+        alerts: None,
     }
 }
 
@@ -571,4 +573,126 @@ async fn profile_errors_leak_no_secret_and_no_file_existence() {
         redscope::ErrorKind::InvalidInput,
         "{refused}"
     );
+}
+
+/// The next `metrics` tick's alert codes.
+async fn next_alerts(bus: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<(String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, bus.recv()).await {
+            Ok(Ok(Event::Metrics(t))) => {
+                return t
+                    .alerts
+                    .iter()
+                    .map(|a| (a.code.to_string(), a.message.clone()))
+                    .collect()
+            }
+            Ok(_) => {}
+            Err(_) => panic!("no metrics tick in 10 s"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_thresholds_are_saved_with_the_profile_and_apply_again_after_a_restart() {
+    let dir = config_dir();
+    let redis = RedisServer::start().unwrap();
+    let url = format!("redis://127.0.0.1:{}/0", redis.port());
+    // Three idle clients besides Redscope's own: more than 2, far fewer than the default 50.
+    let _idle: Vec<redis::Connection> = (0..3)
+        .map(|_| {
+            redis::Client::open(url.as_str())
+                .unwrap()
+                .get_connection()
+                .unwrap()
+        })
+        .collect();
+    let clients = |alerts: &[(String, String)]| {
+        alerts
+            .iter()
+            .find(|(c, _)| c == "too_many_clients")
+            .map(|(_, m)| m.clone())
+    };
+    {
+        let service = unused_service();
+        service
+            .profiles()
+            .save(input(profile("alerting", &url), None))
+            .await
+            .unwrap();
+        service.connect("alerting").await.unwrap();
+        let now = service.profiles().alert_thresholds();
+        assert_eq!(now.thresholds, now.defaults);
+        assert_eq!(now.profile.as_deref(), Some("alerting"));
+        let mut bus = service.events();
+        assert_eq!(clients(&next_alerts(&mut bus).await), None);
+
+        let mut strict = now.defaults;
+        strict.clients_warning = 2;
+        let set = service
+            .profiles()
+            .set_alert_thresholds(strict)
+            .await
+            .unwrap();
+        assert_eq!(set.thresholds.clients_warning, 2);
+        // In force at once: the history's alerts follow the new threshold.
+        let reply = service.metrics().history(&Default::default()).unwrap();
+        let codes: Vec<&str> = reply.alerts.iter().map(|a| a.code).collect();
+        assert!(codes.contains(&"too_many_clients"), "{codes:?}");
+        let msg = clients(&next_alerts(&mut bus).await).expect("the alert fires");
+        assert!(msg.contains("more than 2"), "{msg}");
+
+        // A nonsensical set is refused and changes nothing.
+        let bad = redscope::health::Thresholds {
+            memory_warning_pct: 97,
+            ..strict
+        };
+        let err = service
+            .profiles()
+            .set_alert_thresholds(bad)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), redscope::error::ErrorKind::InvalidInput);
+        assert_eq!(service.profiles().alert_thresholds().thresholds, strict);
+        // Saving the profile again from the connection dialog (no thresholds given) keeps them.
+        service
+            .profiles()
+            .save(input(profile("alerting", &url), None))
+            .await
+            .unwrap();
+        service.shutdown().await;
+    }
+    let file = std::fs::read_to_string(dir.join("profiles.json")).unwrap();
+    assert!(file.contains("\"clients_warning\": 2"), "{file}");
+
+    // A restart: the defaults until the profile is connected, then its thresholds, which fire.
+    let service = unused_service();
+    assert_eq!(
+        service.profiles().alert_thresholds().thresholds,
+        redscope::health::Thresholds::default()
+    );
+    service.connect("alerting").await.unwrap();
+    assert_eq!(
+        service
+            .profiles()
+            .alert_thresholds()
+            .thresholds
+            .clients_warning,
+        2
+    );
+    let mut bus = service.events();
+    let msg = clients(&next_alerts(&mut bus).await).expect("the saved threshold fires");
+    assert!(msg.contains("more than 2"), "{msg}");
+
+    // Back to the defaults: the profile no longer carries thresholds.
+    service
+        .profiles()
+        .set_alert_thresholds(Default::default())
+        .await
+        .unwrap();
+    assert_eq!(clients(&next_alerts(&mut bus).await), None);
+    let file = std::fs::read_to_string(dir.join("profiles.json")).unwrap();
+    assert!(!file.contains("clients_warning"), "{file}");
+    service.shutdown().await;
 }

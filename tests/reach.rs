@@ -261,6 +261,37 @@ async fn a_tls_profile_with_a_client_certificate_reaches_a_server_that_requires_
     assert!(e.message.contains("TLS"), "{}", e.message);
 }
 
+/// A profile for a server whose certificate names another host (reached by an address it does
+/// not list, as through a tunnel): refused with a TLS code, connected with "CA only".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_profile_can_check_the_ca_but_not_the_host_name() {
+    let svc = service();
+    let tls = TlsRedis::start_for("DNS:redis.internal").unwrap();
+    let s = |p: &Path| p.display().to_string();
+    let mut p = profile("ca-only", &tls.url());
+    p.tls_ca = Some(s(&tls.certs.ca));
+    p.tls_cert = Some(s(&tls.certs.client_cert));
+    p.tls_key = Some(s(&tls.certs.client_key));
+    let t = svc.profiles().test(input(p.clone())).await.unwrap();
+    let e = t.error.expect("the host name is not in the certificate");
+    assert_eq!(e.code, "tls", "{e:?}");
+
+    p.tls_verify_ca_only = true;
+    let t = svc.profiles().test(input(p.clone())).await.unwrap();
+    assert!(t.ok, "{:?}", t.error);
+    svc.profiles().save(input(p)).await.unwrap();
+    let report = svc.connect("ca-only").await.unwrap();
+    assert_eq!(report.state, ConnState::Connected, "{report:?}");
+    console(&svc, &["SET", "ca-only:k", "v"]).await.unwrap();
+    assert_eq!(sync_query(&tls.server, &["GET", "ca-only:k"]).unwrap(), "v");
+    let file = std::fs::read_to_string(config_dir().join("profiles.json")).unwrap();
+    assert!(
+        file.contains("\"tls_verify_ca_only\": true")
+            || file.contains("\"tls_verify_ca_only\":true"),
+        "{file}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_acl_user_sees_only_what_it_may_and_is_told_why() {
     let svc = service();

@@ -14,6 +14,11 @@ const PASSWORD: &str = "tls-s3cret-pw";
 
 /// A CA, and a server certificate it signed for `localhost` / 127.0.0.1, in `dir`.
 fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    make_certs_for(dir, "DNS:localhost,IP:127.0.0.1")
+}
+
+/// A CA, and a server certificate it signed for the names in `san` (`DNS:…,IP:…`), in `dir`.
+fn make_certs_for(dir: &Path, san: &str) -> (PathBuf, PathBuf, PathBuf) {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
@@ -63,7 +68,7 @@ fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     run(&csr);
     std::fs::write(
         dir.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
     )
     .unwrap();
     run(&[
@@ -92,7 +97,12 @@ fn make_certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 
 /// A redis-server answering only TLS, on the returned port.
 fn tls_server(dir: &Path) -> (RedisServer, u16, PathBuf) {
-    let (ca, cert, key) = make_certs(dir);
+    tls_server_for(dir, "DNS:localhost,IP:127.0.0.1")
+}
+
+/// The same, with a certificate for the names in `san`.
+fn tls_server_for(dir: &Path, san: &str) -> (RedisServer, u16, PathBuf) {
+    let (ca, cert, key) = make_certs_for(dir, san);
     let tls_port = free_port().unwrap();
     let tls_port_s = tls_port.to_string();
     let server = RedisServer::builder()
@@ -208,6 +218,68 @@ async fn rediss_verifies_with_the_ca_refuses_without_and_insecure_skips() {
     ))
     .unwrap();
     assert_eq!(ping(&cfg).await.unwrap_err().kind(), ErrorKind::Config);
+}
+
+/// A server whose certificate names another host (as one reached through a tunnel, or by an
+/// address its certificate does not list): refused by default, accepted with `#verify-ca` (or
+/// `REDIS_TLS_VERIFY=ca`), which still refuses a certificate the CA did not sign.
+#[tokio::test]
+async fn verify_ca_checks_the_chain_but_not_the_host_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port, ca) = tls_server_for(dir.path(), "DNS:redis.internal");
+    let url = |fragment: &str| {
+        format!(
+            "rediss://:{PASSWORD}@127.0.0.1:{port}/0?ca={}{fragment}",
+            ca.display()
+        )
+    };
+
+    let err = ping(&RedisConfig::from_url(&url("")).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("#verify-ca"),
+        "the error names the option: {text}"
+    );
+
+    let cfg = RedisConfig::from_url(&url("#verify-ca")).unwrap();
+    assert!(!cfg.tls_verify_host);
+    assert_eq!(ping(&cfg).await.unwrap(), "PONG");
+
+    let vars = |k: &str| match k {
+        "REDIS_URL" => Some(url("")),
+        "REDIS_TLS_VERIFY" => Some("ca".to_string()),
+        _ => None,
+    };
+    assert_eq!(
+        ping(&RedisConfig::from_vars(vars).unwrap()).await.unwrap(),
+        "PONG"
+    );
+    let bad = |k: &str| (k == "REDIS_TLS_VERIFY").then(|| "none".to_string());
+    assert_eq!(
+        RedisConfig::from_vars(bad).unwrap_err().kind(),
+        ErrorKind::Config
+    );
+
+    // The chain is still checked: another CA is refused.
+    let other = tempfile::tempdir().unwrap();
+    let (other_ca, _, _) = make_certs(other.path());
+    let cfg = RedisConfig::from_url(&format!(
+        "rediss://:{PASSWORD}@127.0.0.1:{port}/0?ca={}#verify-ca",
+        other_ca.display()
+    ))
+    .unwrap();
+    assert_eq!(ping(&cfg).await.unwrap_err().kind(), ErrorKind::Config);
+
+    // An unknown fragment is refused rather than read as full verification.
+    assert_eq!(
+        RedisConfig::from_url(&url("#verify-nothing"))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Config
+    );
 }
 
 #[tokio::test]

@@ -737,3 +737,141 @@ async fn a_cancelled_export_leaves_no_file() {
         "the partial file is removed"
     );
 }
+
+/// Downloads a file of the export directory part by part, as the UI does.
+async fn download(api: &Api, name: &str, part: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let (st, p) = api
+            .get(&format!(
+                "/api/transfer/files/{name}?offset={}&len={part}",
+                out.len()
+            ))
+            .await;
+        assert_eq!(st, 200, "{p}");
+        out.extend(api::unb64(p["b64"].as_str().unwrap()));
+        assert_eq!(
+            p["total"],
+            json!(std::fs::metadata(export_dir().join(name)).unwrap().len())
+        );
+        if p["eof"] == json!(true) {
+            return out;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_goes_out_and_back_in_parts_and_imports_exactly() {
+    let dir = export_dir();
+    let source = RedisServer::start().unwrap();
+    let target = RedisServer::start().unwrap();
+    seed(&source.url(), 2_000).await;
+    let from = Api::start(source.config(), false).await;
+    let to = Api::start(target.config(), false).await;
+    export(&from, json!({"format": "dump", "file": "parts.rsdump"})).await;
+
+    // Downloaded in 64 KiB parts: the bytes of the file.
+    let bytes = download(&from, "parts.rsdump", 64 << 10).await;
+    assert_eq!(bytes, std::fs::read(dir.join("parts.rsdump")).unwrap());
+    assert!(
+        bytes.len() > 3 * (64 << 10),
+        "several parts: {}",
+        bytes.len()
+    );
+
+    // Uploaded under another name in 1 MiB parts (the most a part may carry).
+    let chunks: Vec<&[u8]> = bytes.chunks(1 << 20).collect();
+    let mut offset = 0u64;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = i + 1 == chunks.len();
+        if i == 1 {
+            // A part at the wrong offset is refused and loses nothing.
+            let (st, e) = to
+                .post(
+                    "/api/transfer/files/uploaded.rsdump",
+                    json!({"name": "uploaded.rsdump", "offset": offset + 1, "b64": api::b64(chunk)}),
+                )
+                .await;
+            assert_eq!(
+                (st, e["code"].as_str()),
+                (400, Some("invalid_input")),
+                "{e}"
+            );
+            assert!(
+                e["message"].as_str().unwrap().contains(&offset.to_string()),
+                "{e}"
+            );
+        }
+        if !last {
+            // Not listed (nor importable) before its last part.
+            let (_, files) = to.get("/api/transfer/files").await;
+            assert!(!files.to_string().contains("uploaded.rsdump"), "{files}");
+        }
+        let (st, w) = to
+            .post(
+                "/api/transfer/files/uploaded.rsdump",
+                json!({"name": "uploaded.rsdump", "offset": offset, "b64": api::b64(chunk), "last": last}),
+            )
+            .await;
+        assert_eq!(st, 200, "{w}");
+        offset += chunk.len() as u64;
+        assert_eq!(
+            (w["received"].as_u64(), w["complete"].as_bool()),
+            (Some(offset), Some(last))
+        );
+    }
+    assert_eq!(std::fs::read(dir.join("uploaded.rsdump")).unwrap(), bytes);
+    let (_, files) = to.get("/api/transfer/files").await;
+    assert!(
+        files["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "uploaded.rsdump" && f["format"] == "dump"),
+        "{files}"
+    );
+
+    // Uploading over an existing file needs overwrite; a part over 1 MiB is refused.
+    let (st, e) = to
+        .post(
+            "/api/transfer/files/uploaded.rsdump",
+            json!({"name": "uploaded.rsdump", "offset": 0, "b64": "eA"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (409, Some("confirmation_required")),
+        "{e}"
+    );
+    let (st, e) = to
+        .post(
+            "/api/transfer/files/big.bin",
+            json!({"name": "big.bin", "offset": 0, "b64": api::b64(&vec![7u8; (1 << 20) + 1])}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (400, Some("invalid_input")),
+        "{e}"
+    );
+
+    // The uploaded file imports exactly.
+    let j = import(&to, json!({"file": "uploaded.rsdump", "policy": "fail"})).await;
+    assert_eq!(j["state"], "done", "{j}");
+    let keys = all_keys(&source.url()).await;
+    let mut a = api::raw_conn(&source.url()).await;
+    let mut b = api::raw_conn(&target.url()).await;
+    assert_same(&keys, &mut a, &mut b).await;
+
+    // Read-only: downloads work, uploads are refused.
+    let ro = Api::start(target.config(), true).await;
+    assert_eq!(download(&ro, "uploaded.rsdump", 4 << 20).await, bytes);
+    let (st, e) = ro
+        .post(
+            "/api/transfer/files/ro.bin",
+            json!({"name": "ro.bin", "offset": 0, "b64": "eA", "last": true}),
+        )
+        .await;
+    assert_eq!((st, e["code"].as_str()), (403, Some("read_only")), "{e}");
+    assert!(!dir.join("ro.bin").exists());
+}

@@ -145,6 +145,17 @@ const TRANSFER_JOB_VARIES: &[&str] = &[
     "/source_version",
 ];
 /// A MONITOR sample: what it saw depends on the traffic while it ran.
+/// What differs between two MONITOR sessions: their times, and the commands each saw.
+const MONITOR_VIEW_VARIES: &[&str] = &[
+    "/status/started_ms",
+    "/status/ends_ms",
+    "/status/seen",
+    "/status/buffered",
+    "/status/not_sent",
+    "/matched",
+    "/lines",
+];
+
 const HOT_JOB_VARIES: &[&str] = &[
     "/id",
     "/started_ms",
@@ -347,6 +358,15 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("transfer_job_cancel", json!({"id": "$import_job"})).varies(OWN_JOB_VARIES),
         case("transfer_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms"]),
         case("transfer_files", json!({})).varies(&["/files/*/modified_ms"]),
+        // An upload in one part, then a part of it read back.
+        case(
+            "transfer_file_write",
+            json!({"name": "parity-upload.txt", "offset": 0, "b64": "aGVsbG8gcGFyaXR5", "last": true, "overwrite": true}),
+        ),
+        case("transfer_file_read", json!({"name": "parity-upload.txt", "offset": 6, "len": 3})),
+        case("transfer_file_read", json!({"name": "missing.txt"})).fails("not_found"),
+        case("transfer_file_write", json!({"name": "x.upload", "offset": 0, "b64": ""})).fails("invalid_input"),
+        case("transfer_file_write", json!({"name": "never-started.txt", "offset": 5, "b64": "eA"})).fails("invalid_input"),
         case("transfer_job", json!({"id": "nope"})).fails("not_found"),
         case("export", json!({"format": "xml"})).fails("invalid_input"),
         case("import", json!({"file": "../profiles.json", "dry_run": true})).fails("invalid_input"),
@@ -367,6 +387,25 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("hotkeys_job_cancel", json!({"id": "$hot_job"})).varies(HOT_JOB_VARIES),
         case("hotkeys_jobs", json!({})).varies(&["/*/id", "/*/started_ms", "/*/finished_ms", "/*/elapsed_ms", "/*/commands", "/*/keys", "/*/by_command"]),
         case("hotkeys_job", json!({"id": "nope"})).fails("not_found"),
+        // The server's pub/sub counts include the other surface's channel monitor, if running.
+        case("pubsub_counts", json!({"pattern": "parity-none:*"})),
+        // Alert thresholds: no profile is connected in the parity session, so a set holds for
+        // the session; each surface sets the same values, then the defaults again.
+        case("alert_thresholds", json!({})),
+        case("alert_thresholds_set", json!({"hit_rate_warning_pct": 40, "memory_warning_pct": 70, "memory_critical_pct": 90, "clients_warning": 10})),
+        case("alert_thresholds_set", json!({"hit_rate_warning_pct": 50, "memory_warning_pct": 80, "memory_critical_pct": 95, "clients_warning": 50})),
+        case("alert_thresholds_set", json!({"hit_rate_warning_pct": 50, "memory_warning_pct": 96, "memory_critical_pct": 95, "clients_warning": 50})).fails("invalid_input"),
+        // The MONITOR view: refused until confirmed, time-boxed; a one-second session runs on
+        // each surface and ends by itself, its lines (our own commands meanwhile) varying.
+        case("command_monitor_start", json!({})).fails("confirmation_required"),
+        case("command_monitor_start", json!({"confirm": true, "seconds": 301})).fails("invalid_input"),
+        case("command_monitor_start", json!({"confirm": true, "seconds": 1}))
+            .then(Prep::Until("command_monitor", json!({}), |v| {
+                v["status"]["state"] == "finished"
+            }))
+            .varies(MONITOR_VIEW_VARIES),
+        case("command_monitor", json!({"command": "ping", "limit": 5})).varies(MONITOR_VIEW_VARIES),
+        case("command_monitor_stop", json!({})).varies(MONITOR_VIEW_VARIES),
         // The doctor's prose and the events follow whatever was slow on the server meanwhile.
         case("latency", json!({})).varies(&["/nodes/*/events", "/nodes/*/doctor"]),
         // The sampler ticks each second: its samples and their alerts are a moving window.

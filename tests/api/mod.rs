@@ -123,6 +123,14 @@ pub fn b64(raw: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(raw)
 }
 
+/// Decodes standard base64.
+pub fn unb64(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
 /// A plain redis-rs connection for setting up data, with a response timeout generous enough
 /// for big pipelines on a busy 2-core machine.
 pub async fn raw_conn(url: &str) -> redis::aio::MultiplexedConnection {

@@ -96,3 +96,111 @@ test('INFO is searchable, the slowlog is a chart, the dashboard counts keys per 
   assert.equal(await page.getByTestId('db-keys-table').locator('tr', { hasText: 'db0' }).getByTestId('db-count').textContent(), db0.toLocaleString('en-US'));
   assert.deepEqual(pageErrors, []);
 });
+
+/** True when the server has a client in MONITOR mode (flag O). */
+async function monitoring(obs) {
+  return /flags=\w*O/.test(await obs.str('CLIENT', 'LIST'));
+}
+
+test('MONITOR view: confirmed, live, filterable, stoppable, time-boxed, refused read-only', async () => {
+  const obs = await Resp.connect(redis.port);
+  const p = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  try {
+    await p.goto(`${serve.url}#/diagnostics`);
+    await p.getByTestId('mon-none').waitFor(T);
+    await p.getByTestId('mon-seconds').fill('120');
+    await p.getByTestId('mon-start').click();
+    const warning = p.getByTestId('mon-confirm-text');
+    await warning.waitFor(T);
+    assert.match(await warning.textContent(), /MONITOR copies every command.*120 s.*slows/);
+    assert.equal(await monitoring(obs), false, 'nothing attached before confirming');
+    await p.getByTestId('mon-confirm').click();
+    await until(async () => (await p.getByTestId('mon-status').getAttribute('data-state')) === 'running', { what: 'the session to run' });
+    assert.equal(await monitoring(obs), true, 'a MONITOR client is attached');
+
+    const me = (await r.str('CLIENT', 'INFO')).match(/addr=(\S+)/)[1];
+    for (let i = 0; i < 5; i++) {
+      await r.call('SET', `trade:${i}`, String(i));
+      await r.call('GET', `trade:${i}`);
+    }
+    for (let i = 0; i < 3; i++) await r.call('HSET', 'order:7', 'qty', String(i));
+    // 1 CLIENT INFO + 5 SET + 5 GET + 3 HSET from this client.
+    const mine = 14;
+    // Live lines arrive while the session runs.
+    await until(async () => (await p.getByTestId('mon-key').allTextContents()).filter((k) => k === 'order:7').length === 3, { what: 'the HSET lines live' });
+
+    await p.getByTestId('mon-filter-command').fill('set');
+    await p.getByTestId('mon-filter-key').fill('trade:');
+    await until(async () => (await p.getByTestId('mon-line').count()) === 5 && (await p.getByTestId('mon-cmd').allTextContents()).every((c) => c === 'SET'), { what: 'five SET trade: lines' });
+    assert.deepEqual(await p.getByTestId('mon-key').allTextContents(), ['trade:0', 'trade:1', 'trade:2', 'trade:3', 'trade:4']);
+    assert.equal(await p.getByTestId('mon-args').nth(4).textContent(), '"trade:4" "4"');
+
+    await p.getByTestId('mon-filter-command').fill('');
+    await p.getByTestId('mon-filter-key').fill('');
+    await p.getByTestId('mon-filter-client').fill(me);
+    await until(async () => (await p.getByTestId('mon-line').count()) === mine, { what: `${mine} lines of this client` });
+    assert.ok((await p.getByTestId('mon-client').allTextContents()).every((c) => c === me));
+    assert.match(await p.getByTestId('mon-count').textContent(), new RegExp(`^${mine} lines match`));
+    await screenshot(p, 'monitor-view');
+
+    await p.getByTestId('mon-stop').click();
+    await until(async () => (await p.getByTestId('mon-status').getAttribute('data-state')) === 'stopped', { what: 'the session to stop' });
+    await until(async () => !(await monitoring(obs)), { what: 'the MONITOR client to leave' });
+    assert.equal(await p.getByTestId('mon-line').count(), mine, 'the lines stay readable');
+
+    // The time box ends a session by itself.
+    await p.getByTestId('mon-seconds').fill('2');
+    await p.getByTestId('mon-start').click();
+    await p.getByTestId('mon-confirm').click();
+    await until(async () => (await p.getByTestId('mon-status').getAttribute('data-state')) === 'running', { what: 'the short session' });
+    await until(async () => (await p.getByTestId('mon-status').getAttribute('data-state')) === 'finished', { what: 'the time box to end it', timeoutMs: 15000 });
+    assert.match(await p.getByTestId('mon-status').textContent(), /Time box of 2 s ended/);
+    await until(async () => !(await monitoring(obs)), { what: 'the MONITOR client to leave' });
+  } finally {
+    await p.close();
+  }
+
+  // Read-only mode refuses it, saying why, and attaches nothing.
+  const ro = await startServe(redis.url, ['--read-only']);
+  const q = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  try {
+    await q.goto(`${ro.url}#/diagnostics`);
+    await q.getByTestId('mon-start').click();
+    const err = q.getByTestId('mon-error');
+    await err.waitFor(T);
+    assert.match(await err.textContent(), /read-only mode refuses it.*read_only/);
+    assert.equal(await monitoring(obs), false);
+  } finally {
+    await q.close();
+    ro.stop();
+    obs.close();
+  }
+  assert.deepEqual(pageErrors, []);
+});
+
+/** used_cpu_sys + used_cpu_user of the server, in CPU seconds. */
+async function cpuSeconds() {
+  const info = await r.str('INFO', 'cpu');
+  return ['used_cpu_sys', 'used_cpu_user'].map((f) => Number(info.match(new RegExp(`${f}:([\\d.]+)`))[1])).reduce((a, b) => a + b, 0);
+}
+
+test('the dashboard charts the server CPU (seconds per second) from INFO', async () => {
+  await page.goto(`${serve.url}#/dashboard`);
+  const chart = page.getByTestId('chart-cpu');
+  await chart.waitFor(T);
+  assert.match(await page.locator('.chart', { has: chart }).locator('.chart-title').textContent(), /Server CPU \(CPU seconds \/ s\)/);
+  const last = page.locator('.chart', { has: chart }).locator('.chart-last');
+  // sys / user of the newest sample, once there are two samples to take a delta from.
+  const values = async () => (await last.textContent()).split(' / ').map(Number);
+  await until(async () => (await values()).length === 2 && (await values()).every((v) => Number.isFinite(v)), { what: 'the CPU figures' });
+  const before = await cpuSeconds();
+  await r.call('EVAL', 'local i = 0 while i < 40000000 do i = i + 1 end return i', '0');
+  const used = (await cpuSeconds()) - before;
+  assert.ok(used > 0.1, `the script used ${used} CPU s`);
+  // The sample covering the script shows its CPU use (spread over at most ~3 s of interval).
+  await until(async () => (await values())[1] >= used / 3, { what: `a user CPU figure of at least ${(used / 3).toFixed(2)}`, timeoutMs: 8000, intervalMs: 20 });
+  await until(async () => Number(await page.getByTestId('charts').getAttribute('data-samples')) > 2, { what: 'samples' });
+  assert.ok((await chart.locator('canvas').count()) > 0, 'a chart is drawn');
+  assert.deepEqual(pageErrors, []);
+});

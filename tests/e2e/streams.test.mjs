@@ -1,8 +1,8 @@
 // Stream management clicked through as a person would against `redscope serve` and a private
 // redis-server, each step checked in Redis: the XADD form, XDEL of an entry, paging both ways
 // and a time range, XTRIM MAXLEN, a new group, the pending list with idle times (XACK, XCLAIM,
-// XAUTOCLAIM), SETID, DELCONSUMER, DESTROY, and read-only refusal. Saves
-// target/screenshots/stream-pending.png.
+// XAUTOCLAIM), CREATECONSUMER, SETID, DELCONSUMER, DESTROY, reloading the list, and read-only
+// refusal. Saves target/screenshots/stream-pending.png.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,7 +112,7 @@ test('XTRIM MAXLEN keeps the newest entries after a confirmation', async () => {
   await until(async () => (await length()) === '30', { what: 'the length updated' });
 });
 
-test('groups and the pending list: create, XACK, XCLAIM, XAUTOCLAIM, SETID, DELCONSUMER, DESTROY', async () => {
+test('groups and the pending list: create, XACK, XCLAIM, XAUTOCLAIM, CREATECONSUMER, SETID, DELCONSUMER, DESTROY', async () => {
   await openStream('orders');
   await page.getByTestId('group-new').click();
   await page.getByTestId('group-name').fill('audit');
@@ -161,6 +161,13 @@ test('groups and the pending list: create, XACK, XCLAIM, XAUTOCLAIM, SETID, DELC
   await page.getByTestId('prompt-ok').click();
   await until(async () => (await r.str('XINFO', 'GROUPS', 'orders')).some((g) => g[1] === 'workers' && g[7] === '0-0'), { what: 'SETID in Redis' });
 
+  // CREATECONSUMER dave: registered before reading, shown in the group with nothing pending.
+  await workers.getByTestId('consumer-new').click();
+  await page.getByTestId('prompt-input').fill('dave');
+  await page.getByTestId('prompt-ok').click();
+  await until(async () => (await r.str('XINFO', 'CONSUMERS', 'orders', 'workers')).some((c) => c[1] === 'dave' && c[3] === 0), { what: 'CREATECONSUMER in Redis' });
+  await workers.locator('[data-testid=consumer][data-name="dave"]').waitFor(T);
+
   // DELCONSUMER carol (confirmed): her pending entries go with her.
   await workers.locator('[data-testid=consumer][data-name="carol"]').getByTestId('consumer-delete').click();
   await page.getByTestId('confirm-ok').click();
@@ -175,6 +182,15 @@ test('groups and the pending list: create, XACK, XCLAIM, XAUTOCLAIM, SETID, DELC
   await page.getByTestId('confirm-ok').click();
   await until(async () => (await r.str('XINFO', 'GROUPS', 'orders')).length === 1, { what: 'DESTROY in Redis' });
   await page.getByTestId('groups-table').filter({ hasText: 'audit' }).waitFor({ state: 'detached', timeout: 15000 });
+});
+
+test('a stream created elsewhere appears after reloading the list', async () => {
+  await r.call('XADD', 'fills:late', '*', 'qty', '1');
+  assert.equal(await page.getByTestId('stream-item').filter({ hasText: 'fills:late' }).count(), 0, 'not listed before the reload');
+  await page.getByTestId('streams-reload').click();
+  await page.getByTestId('stream-item').filter({ hasText: 'fills:late' }).waitFor(T);
+  await openStream('fills:late');
+  assert.equal(await length(), '1');
 });
 
 test('read-only mode refuses stream changes with a readable error', async () => {

@@ -1,7 +1,8 @@
 // Export and import as a user does them: a namespace exported to a dump file from the page, the
 // keys deleted in Redis, a dry run that counts and writes nothing, the import that brings them
-// back with the same DUMP payloads and TTLs, a second import that skips what exists, and a
-// JSON lines export of a picked list of keys read back from the export directory.
+// back with the same DUMP payloads and TTLs, a second import that skips what exists, a JSON lines
+// export of a picked list of keys read back from the export directory, and a dump file
+// downloaded through the browser, uploaded back under a new name and imported.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,5 +120,41 @@ test('picked keys export to JSON lines', async () => {
   // Only dump and command files are offered for import.
   const offered = await page.getByTestId('tx-import-file').locator('option').allTextContents();
   assert.ok(offered.every((o) => !o.startsWith('picked.jsonl')), offered.join(', '));
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a dump file is downloaded to this computer, uploaded back under a new name and imported', async () => {
+  const onDisk = readFileSync(join(exportDir, 'market.rsdump'));
+  const [download] = await Promise.all([
+    page.waitForEvent('download', T),
+    page.locator('[data-testid=tx-file-download][data-name="market.rsdump"]').click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'market.rsdump');
+  const saved = join(configDir, 'downloaded.rsdump');
+  await download.saveAs(saved);
+  assert.deepEqual(readFileSync(saved), onDisk, 'the download is the file, byte for byte');
+
+  // The keys as the file holds them (the first test changed one after exporting).
+  await r.call('SET', 'market:ticker:binance:S0', JSON.stringify({ bid: 0, ask: 1 }));
+  const keys = await marketKeys();
+  const before = new Map();
+  for (const k of keys) before.set(k, await r.call('DUMP', k));
+  for (const k of keys) await r.call('DEL', k);
+
+  await page.getByTestId('tx-upload').setInputFiles({ name: 'from laptop.rsdump', mimeType: 'application/octet-stream', buffer: readFileSync(saved) });
+  await page.getByTestId('tx-upload-state').filter({ hasText: 'Uploaded from_laptop.rsdump' }).waitFor(T);
+  assert.deepEqual(readFileSync(join(exportDir, 'from_laptop.rsdump')), onDisk);
+  assert.equal(await page.getByTestId('tx-import-file').inputValue(), 'from_laptop.rsdump', 'the upload is picked for import');
+
+  await page.getByTestId('tx-policy').selectOption('fail');
+  await page.getByTestId('tx-dry-run').uncheck();
+  await page.getByTestId('tx-import').click();
+  await until(async () => /^Imported 44 keys from from_laptop\.rsdump/.test(await page.getByTestId('tx-status').textContent()), { what: 'the import of the upload' });
+  for (const k of keys) assert.deepEqual(await r.call('DUMP', k), before.get(k), `DUMP of ${k}`);
+
+  // The same name again asks first; cancelled, the file is unchanged.
+  await page.getByTestId('tx-upload').setInputFiles({ name: 'from laptop.rsdump', mimeType: 'application/octet-stream', buffer: Buffer.from('*1\r\n$4\r\nPING\r\n') });
+  await page.getByTestId('confirm-cancel').click();
+  assert.deepEqual(readFileSync(join(exportDir, 'from_laptop.rsdump')), onDisk);
   assert.deepEqual(pageErrors, []);
 });

@@ -53,6 +53,23 @@ message: string, };
 export type AlertLevel = "warning" | "critical";
 
 /**
+ * The alert thresholds in force, as `alert_thresholds` reports them.
+ */
+export type AlertThresholds = { 
+/**
+ * The thresholds the dashboard's alerts use now.
+ */
+thresholds: Thresholds, 
+/**
+ * The defaults (the seeds').
+ */
+defaults: Thresholds, 
+/**
+ * The connected profile they are saved with; none: they hold for this session only.
+ */
+profile?: string, };
+
+/**
  * A cache's circuit breaker in a client.
  */
 export type BreakerFigures = { 
@@ -134,6 +151,11 @@ count: number,
 rate: number, };
 
 /**
+ * A channel and how many clients subscribe to it.
+ */
+export type ChannelSubscribers = { channel: string, subscribers: number, };
+
+/**
  * Reply of `stream_claim`.
  */
 export type Claimed = { 
@@ -210,6 +232,15 @@ export type CommandDocs = {
  * Sorted by name.
  */
 commands: Array<CommandDoc>, };
+
+/**
+ * `command_monitor`: the lines seen since the previous event, and the session's state.
+ */
+export type CommandMonitorEvent = { status: MonitorStatus, 
+/**
+ * New lines, oldest first (at most 200).
+ */
+lines: Array<MonitorLine>, };
 
 /**
  * Request of `memory_compare`: two saved runs, the older first.
@@ -485,7 +516,7 @@ message: string, };
 /**
  * One message of the live-data bus.
  */
-export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob | MemoryJob | TransferJob | HotkeysJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
+export type Event = { "type": "conn_state" } & ConnStateEvent | { "type": "metrics" } & MetricsEvent | { "type": "channel_batch" } & ChannelBatchEvent | { "type": "command_monitor" } & CommandMonitorEvent | { "type": "stream_entries" } & StreamEntriesEvent | { "type": "job" } & (Job | FindingsJob | MemoryJob | TransferJob | HotkeysJob) | { "type": "tree_progress" } & TreeProgressEvent | { "type": "services" } & ServicesEvent | { "type": "lagged", 
 /**
  * How many events this subscriber missed.
  */
@@ -534,6 +565,78 @@ export type FieldValue = { field: Bytes, value: Bytes,
  * The field's own TTL in ms (-1: none); only on servers with per-field TTLs (Redis ≥ 7.4).
  */
 ttl_ms?: number, };
+
+/**
+ * One part of a file.
+ */
+export type FilePart = { name: string, offset: number, 
+/**
+ * The part's bytes, base64.
+ */
+b64: string, 
+/**
+ * The file's size.
+ */
+total: number, 
+/**
+ * The part reaches the end of the file.
+ */
+eof: boolean, };
+
+/**
+ * Request of `transfer_file_read`.
+ */
+export type FileRead = { 
+/**
+ * A file of the export directory.
+ */
+name: string, 
+/**
+ * Where the part starts (default 0).
+ */
+offset?: number, 
+/**
+ * Bytes wanted (default and most: 4 MiB).
+ */
+len?: number, };
+
+/**
+ * Request of `transfer_file_write`.
+ */
+export type FileWrite = { 
+/**
+ * The file's name in the export directory.
+ */
+name: string, 
+/**
+ * Where this part goes: 0 starts the upload, then exactly the bytes sent so far.
+ */
+offset: number, 
+/**
+ * The part's bytes, base64 (at most 1 MiB decoded).
+ */
+b64: string, 
+/**
+ * This is the last part: the file appears under its name.
+ */
+last?: boolean, 
+/**
+ * Replace an existing file of that name.
+ */
+overwrite?: boolean, };
+
+/**
+ * Reply of `transfer_file_write`.
+ */
+export type FileWritten = { name: string, 
+/**
+ * Bytes received so far (the next part's offset).
+ */
+received: number, 
+/**
+ * The upload is complete and the file listed.
+ */
+complete: boolean, };
 
 /**
  * One anti-pattern with the evidence.
@@ -1845,6 +1948,15 @@ net_in_kbps: number,
  */
 net_out_kbps: number, 
 /**
+ * Server CPU in kernel mode, CPU seconds per second over the interval (`used_cpu_sys`
+ * deltas; summed over a Cluster's masters); none for the first sample or after a restart.
+ */
+cpu_sys?: number, 
+/**
+ * Server CPU in user mode, CPU seconds per second over the interval (`used_cpu_user`).
+ */
+cpu_user?: number, 
+/**
  * Host CPU use in percent (all cores).
  */
 host_cpu?: number, 
@@ -1875,6 +1987,68 @@ name: string,
 version: number | null, };
 
 /**
+ * Which buffered lines `command_monitor` returns; every given part must match.
+ */
+export type MonitorFilter = { 
+/**
+ * Command names, any case, separated by spaces or commas (`get set`): one must be the line's.
+ */
+command?: string, 
+/**
+ * Text the line's key contains (lines of commands without a key do not match).
+ */
+key?: string, 
+/**
+ * Text the client's address contains (`127.0.0.1:5`, `unix`, `lua`).
+ */
+client?: string, 
+/**
+ * Newest matching lines to return (default 500, at most 2,000).
+ */
+limit?: number, };
+
+/**
+ * One command as MONITOR showed it.
+ */
+export type MonitorLine = { 
+/**
+ * Its place in the session (1 for the first line seen).
+ */
+seq: number, 
+/**
+ * The server's clock when it ran (seconds since the Unix epoch, microsecond precision).
+ */
+at_s: number, 
+/**
+ * The master that ran it (`primary` for a single server).
+ */
+node: string, 
+/**
+ * The database it ran in.
+ */
+db: number, 
+/**
+ * The client's address (`lua` for a script's own calls).
+ */
+client: string, 
+/**
+ * The command name, upper case.
+ */
+command: string, 
+/**
+ * Its first key (binary bytes escaped), for commands that take one.
+ */
+key?: string, 
+/**
+ * The arguments after the name, each quoted as MONITOR shows them, cut at 1,024 bytes.
+ */
+args: string, 
+/**
+ * True when `args` was cut.
+ */
+cut: boolean, };
+
+/**
  * What `monitor` subscribes to (replaces the previous set).
  */
 export type MonitorRequest = { 
@@ -1886,6 +2060,24 @@ channels: Array<string>,
  * Glob patterns (PSUBSCRIBE).
  */
 patterns: Array<string>, };
+
+/**
+ * Request of `command_monitor_start`.
+ */
+export type MonitorStart = { 
+/**
+ * How long to watch, 1 to 300 seconds (default 30); the session stops by itself then.
+ */
+seconds?: number, 
+/**
+ * The user accepted the cost of MONITOR to the server.
+ */
+confirm?: boolean, };
+
+/**
+ * Where a session is.
+ */
+export type MonitorState = "idle" | "running" | "stopped" | "finished" | "failed";
 
 /**
  * What `monitor`, `monitor_stats` and each `channel_batch` report.
@@ -1919,6 +2111,44 @@ subscribed_channels: Array<string>,
  * The monitored patterns.
  */
 subscribed_patterns: Array<string>, };
+
+/**
+ * A session's state and counts.
+ */
+export type MonitorStatus = { state: MonitorState, 
+/**
+ * The time box, in seconds.
+ */
+seconds: number, 
+/**
+ * When it started and when it ends (or ended), ms since the Unix epoch; 0 before a start.
+ */
+started_ms: number, ends_ms: number, 
+/**
+ * Lines seen since the start (every one, kept or not).
+ */
+seen: number, 
+/**
+ * Lines in the buffer now, and the most it keeps.
+ */
+buffered: number, capacity: number, 
+/**
+ * Lines seen but never sent in an event (too many at once); still in `seen`.
+ */
+not_sent: number, 
+/**
+ * The masters watched.
+ */
+nodes: Array<string>, error?: string, };
+
+/**
+ * Reply of `command_monitor_start`, `command_monitor` and `command_monitor_stop`.
+ */
+export type MonitorView = { status: MonitorStatus, 
+/**
+ * Buffered lines matching the filter: how many in all, and the newest of them, oldest first.
+ */
+matched: number, lines: Array<MonitorLine>, };
 
 /**
  * One namespace (a prefix ending with the separator) and the keys below it, at any depth.
@@ -2134,6 +2364,11 @@ tls: boolean,
  */
 tls_insecure: boolean, 
 /**
+ * Check the server certificate's CA but not its host name (a server reached through an
+ * SSH tunnel, or by an address its certificate does not list).
+ */
+tls_verify_ca_only?: boolean, 
+/**
  * Database index (overrides the URL's).
  */
 db?: number, 
@@ -2181,7 +2416,12 @@ label?: string,
 /**
  * A colour for the profile, `#rrggbb`.
  */
-color?: string, };
+color?: string, 
+/**
+ * The dashboard's alert thresholds for this connection; none: the defaults (on save, none
+ * keeps the saved ones: `alert_thresholds_set` changes them).
+ */
+alerts?: Thresholds, };
 
 /**
  * The text of an exported connections file to import.
@@ -2241,6 +2481,11 @@ tls: boolean,
  */
 tls_insecure: boolean, 
 /**
+ * Check the server certificate's CA but not its host name (a server reached through an
+ * SSH tunnel, or by an address its certificate does not list).
+ */
+tls_verify_ca_only?: boolean, 
+/**
  * Database index (overrides the URL's).
  */
 db?: number, 
@@ -2288,7 +2533,12 @@ label?: string,
 /**
  * A colour for the profile, `#rrggbb`.
  */
-color?: string, };
+color?: string, 
+/**
+ * The dashboard's alert thresholds for this connection; none: the defaults (on save, none
+ * keeps the saved ones: `alert_thresholds_set` changes them).
+ */
+alerts?: Thresholds, };
 
 /**
  * A saved profile's name.
@@ -2380,6 +2630,44 @@ channel: string,
  * Message text.
  */
 message: string, };
+
+/**
+ * Reply of `pubsub_counts`.
+ */
+export type PubsubCounts = { 
+/**
+ * Channels with at least one subscriber (PUBSUB CHANNELS + NUMSUB), most subscribed first.
+ */
+channels: Array<ChannelSubscribers>, 
+/**
+ * Pattern subscriptions (PUBSUB NUMPAT, summed over the masters).
+ */
+patterns: number, 
+/**
+ * Sharded channels (PUBSUB SHARDCHANNELS + SHARDNUMSUB); empty before Redis 7.
+ */
+shard_channels: Array<ChannelSubscribers>, 
+/**
+ * False when the server has no sharded pub/sub (before Redis 7).
+ */
+sharded: boolean, 
+/**
+ * True when more channels matched than are listed.
+ */
+truncated: boolean, 
+/**
+ * The masters asked.
+ */
+nodes: Array<string>, };
+
+/**
+ * Query of `pubsub_counts`.
+ */
+export type PubsubQuery = { 
+/**
+ * Only channels matching this glob (default `*`).
+ */
+pattern?: string, };
 
 /**
  * `FT.SEARCH` or `FT.AGGREGATE`.
@@ -3250,6 +3538,29 @@ code: string,
 message: string, };
 
 /**
+ * The health alert thresholds [`alerts_with`] applies; the default is the seeds' (hit rate
+ * < 50 %, memory > 80 % / 95 % of maxmemory, more than 50 clients). Whole percentages, so a
+ * saved set compares and reads exactly.
+ */
+export type Thresholds = { 
+/**
+ * A hit rate below this percentage warns (0 turns the alert off).
+ */
+hit_rate_warning_pct: number, 
+/**
+ * Memory above this percentage of `maxmemory` warns.
+ */
+memory_warning_pct: number, 
+/**
+ * Memory above this percentage of `maxmemory` is critical.
+ */
+memory_critical_pct: number, 
+/**
+ * More connected clients than this warns.
+ */
+clients_warning: number, };
+
+/**
  * Which kind of deployment a [`Conn`] talks to.
  */
 export type TopologyKind = "standalone" | "cluster" | "sentinel";
@@ -3599,8 +3910,11 @@ export const ROUTES = {
   monitor: { method: 'POST', path: '/api/monitor', writes: 'no' },
   monitor_stats: { method: 'GET', path: '/api/monitor', writes: 'no' },
   monitor_stop: { method: 'DELETE', path: '/api/monitor', writes: 'no' },
+  pubsub_counts: { method: 'GET', path: '/api/pubsub', writes: 'no' },
   publish: { method: 'POST', path: '/api/publish', writes: 'yes' },
   metrics: { method: 'GET', path: '/api/metrics', writes: 'no' },
+  alert_thresholds: { method: 'GET', path: '/api/alerts/thresholds', writes: 'no' },
+  alert_thresholds_set: { method: 'PUT', path: '/api/alerts/thresholds', writes: 'no' },
   services: { method: 'GET', path: '/api/services', writes: 'no' },
   findings: { method: 'GET', path: '/api/findings', writes: 'no' },
   findings_job: { method: 'GET', path: '/api/findings/jobs/{id}', writes: 'no' },
@@ -3621,10 +3935,15 @@ export const ROUTES = {
   transfer_job: { method: 'GET', path: '/api/transfer/jobs/{id}', writes: 'no' },
   transfer_job_cancel: { method: 'DELETE', path: '/api/transfer/jobs/{id}', writes: 'no' },
   transfer_files: { method: 'GET', path: '/api/transfer/files', writes: 'no' },
+  transfer_file_read: { method: 'GET', path: '/api/transfer/files/{name}', writes: 'no' },
+  transfer_file_write: { method: 'POST', path: '/api/transfer/files/{name}', writes: 'no' },
   hotkeys: { method: 'POST', path: '/api/hotkeys', writes: 'no' },
   hotkeys_jobs: { method: 'GET', path: '/api/hotkeys/jobs', writes: 'no' },
   hotkeys_job: { method: 'GET', path: '/api/hotkeys/jobs/{id}', writes: 'no' },
   hotkeys_job_cancel: { method: 'DELETE', path: '/api/hotkeys/jobs/{id}', writes: 'no' },
+  command_monitor_start: { method: 'POST', path: '/api/command-monitor', writes: 'no' },
+  command_monitor: { method: 'GET', path: '/api/command-monitor', writes: 'no' },
+  command_monitor_stop: { method: 'DELETE', path: '/api/command-monitor', writes: 'no' },
   series: { method: 'GET', path: '/api/series', writes: 'no' },
   latency: { method: 'GET', path: '/api/latency', writes: 'no' },
   slowlog: { method: 'GET', path: '/api/slowlog', writes: 'no' },
@@ -3720,10 +4039,16 @@ export interface Operations {
   monitor_stats: { request: RecentQuery; reply: MonitorStats };
   /** Stop monitoring */
   monitor_stop: { request: NoArgs; reply: Empty };
+  /** PUBSUB CHANNELS with NUMSUB, NUMPAT, and SHARDCHANNELS with SHARDNUMSUB, of every master */
+  pubsub_counts: { request: PubsubQuery; reply: PubsubCounts };
   /** Publish a message */
   publish: { request: PublishRequest; reply: PublishReply };
   /** Sampled metrics history and alerts, of the whole deployment or one Cluster master */
   metrics: { request: NodeMetricsQuery; reply: MetricsReply };
+  /** The dashboard's alert thresholds in force, the defaults, and the profile they are saved with */
+  alert_thresholds: { request: NoArgs; reply: AlertThresholds };
+  /** Change the alert thresholds now and save them with the connected profile */
+  alert_thresholds_set: { request: Thresholds; reply: AlertThresholds };
   /** Library clients reporting telemetry: hit rates, breakers, limits, locks, lag, liveness */
   services: { request: NoArgs; reply: ServicesReply };
   /** Hygiene findings: a sampled report, or a full run as a job */
@@ -3764,6 +4089,10 @@ export interface Operations {
   transfer_job_cancel: { request: JobId; reply: TransferJob };
   /** The export directory and its files */
   transfer_files: { request: NoArgs; reply: TransferFiles };
+  /** One part (up to 4 MiB) of a file of the export directory, for a download */
+  transfer_file_read: { request: FileRead; reply: FilePart };
+  /** One part (up to 1 MiB) of an upload into the export directory; the last part lists it */
+  transfer_file_write: { request: FileWrite; reply: FileWritten };
   /** Hot keys: OBJECT FREQ over a scan (LFU policy) or a confirmed, time-boxed MONITOR sample */
   hotkeys: { request: HotkeysRequest; reply: HotkeysJob };
   /** Hot-keys jobs, newest first */
@@ -3772,6 +4101,12 @@ export interface Operations {
   hotkeys_job: { request: JobId; reply: HotkeysJob };
   /** Stop a hot-keys job (a MONITOR sample keeps what it counted) */
   hotkeys_job_cancel: { request: JobId; reply: HotkeysJob };
+  /** Start a confirmed, time-boxed MONITOR session on every master (lines arrive as events); refused read-only */
+  command_monitor_start: { request: MonitorStart; reply: MonitorView };
+  /** The MONITOR session's state and its newest buffered lines matching a filter */
+  command_monitor: { request: MonitorFilter; reply: MonitorView };
+  /** Stop the MONITOR session (its lines stay readable) */
+  command_monitor_stop: { request: NoArgs; reply: MonitorView };
   /** Newest points and stats of a time series key, or bars of an OHLCV key */
   series: { request: SeriesQuery; reply: SeriesReply };
   /** LATENCY LATEST with each event's HISTORY, and LATENCY DOCTOR, of every master */

@@ -66,6 +66,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   // TLS
   const tls = h('input', { type: 'checkbox', 'data-testid': 'profile-tls' });
   const tlsInsecure = h('input', { type: 'checkbox', 'data-testid': 'profile-tls-insecure' });
+  const tlsCaOnly = h('input', { type: 'checkbox', 'data-testid': 'profile-tls-ca-only' });
   const tlsCa = input({ placeholder: '/path/to/ca.pem (empty: system roots)', 'data-testid': 'profile-tls-ca' });
   const tlsCert = input({ placeholder: '/path/to/client.crt (servers with tls-auth-clients)', 'data-testid': 'profile-tls-cert' });
   const tlsKey = input({ placeholder: '/path/to/client.key (PEM; encrypted PKCS#8 too)', 'data-testid': 'profile-tls-key' });
@@ -108,6 +109,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
     h('label', {}, 'Client key', tlsKey),
     h('label', {}, 'Key passphrase', tlsKeyPass),
     h('label', { class: 'check' }, tlsInsecure, ' skip certificate verification (self-signed test servers only)'),
+    h('label', { class: 'check', title: 'For a server reached through an SSH tunnel or by an address its certificate does not list: the certificate must still be signed by the CA' }, tlsCaOnly, ' check the CA only, not the host name'),
   );
   const result = h('div', { class: 'test-result', 'data-testid': 'profile-test-result' });
   const hostKeyBox = h('div', { class: 'host-key', 'data-testid': 'profile-host-key', hidden: true });
@@ -142,6 +144,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
       read_only: readOnly.checked,
       tls: tls.checked,
       tls_insecure: tlsInsecure.checked,
+      tls_verify_ca_only: tlsCaOnly.checked,
       separator: separator.value || ':',
       username: trimmed(username),
       db: db.value.trim() !== '' && Number.isInteger(Number(db.value)) ? Number(db.value) : undefined,
@@ -180,6 +183,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
     readOnly.checked = !!p?.read_only;
     tls.checked = !!p?.tls;
     tlsInsecure.checked = !!p?.tls_insecure;
+    tlsCaOnly.checked = !!p?.tls_verify_ca_only;
     tlsCa.value = p?.tls_ca ?? '';
     tlsCert.value = p?.tls_cert ?? '';
     tlsKey.value = p?.tls_key ?? '';

@@ -495,7 +495,7 @@ impl Browser {
         // plain commands below remain for servers that refuse scripts.
         let cut = super::cut::view(&mut c, &meta, key, q, offset, count, max_bytes);
         if let Some(mut value) = cut.await? {
-            super::field_ttl::fill(&mut c, key, &mut value).await?;
+            super::field_ttl::fill(&self.session, &mut c, key, &mut value).await?;
             return Ok(Some(KeyValue {
                 key: meta.key,
                 key_type: meta.key_type,
@@ -634,7 +634,7 @@ impl Browser {
                 },
             },
         };
-        super::field_ttl::fill(&mut c, key, &mut value).await?;
+        super::field_ttl::fill(&self.session, &mut c, key, &mut value).await?;
         Ok(Some(KeyValue {
             key: meta.key,
             key_type: meta.key_type,
@@ -698,7 +698,8 @@ impl Browser {
                     None
                 };
                 let mut c = self.session.conn().await?;
-                cmd = super::field_ttl::command(&mut c, &key, &field()?, ttl).await?;
+                cmd =
+                    super::field_ttl::command(&self.session, &mut c, &key, &field()?, ttl).await?;
             }
             EditOp::Lpush | EditOp::Rpush => {
                 cmd = redis::cmd(if e.op == EditOp::Lpush {

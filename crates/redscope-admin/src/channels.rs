@@ -429,6 +429,15 @@ impl Channels {
         Ok(())
     }
 
+    /// The server's own pub/sub counts: channels and their subscribers, pattern subscriptions,
+    /// sharded channels (see [`crate::pubsub_counts`]).
+    pub async fn counts(
+        &self,
+        q: &crate::pubsub_counts::PubsubQuery,
+    ) -> Result<crate::pubsub_counts::PubsubCounts> {
+        crate::pubsub_counts::counts(&self.session, q).await
+    }
+
     /// `PUBLISH channel message`; refused in read-only mode.
     pub async fn publish(&self, request: PublishRequest) -> Result<PublishReply> {
         if self.session.read_only() {

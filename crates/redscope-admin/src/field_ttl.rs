@@ -7,9 +7,9 @@ use redis::Value;
 
 use super::browser::ValueView;
 use super::bytes::decode_b64;
+use super::session::{Product, Session};
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
-use redscope::health;
 
 /// `major.minor` of a version string (`7.4.2` -> (7, 4)).
 fn major_minor(v: &str) -> Option<(u32, u32)> {
@@ -17,37 +17,37 @@ fn major_minor(v: &str) -> Option<(u32, u32)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
-/// Whether a server of this `INFO server` section has per-field hash TTLs, and its version.
-pub fn supported(server: &std::collections::BTreeMap<String, String>) -> (bool, String) {
-    if let Some(v) = server.get("valkey_version") {
+/// Whether a server has per-field hash TTLs, and its name and version for messages.
+pub fn supported(product: &Product) -> (bool, String) {
+    let v = &product.version;
+    if product.name == "valkey" {
         let ok = major_minor(v).is_some_and(|mm| mm >= (9, 0));
         return (ok, format!("Valkey {v}"));
     }
-    let v = server.get("redis_version").cloned().unwrap_or_default();
-    let ok = major_minor(&v).is_some_and(|mm| mm >= (7, 4));
+    let ok = major_minor(v).is_some_and(|mm| mm >= (7, 4));
     (ok, format!("Redis {v}"))
 }
 
-/// Asks the server (`INFO server`).
-pub async fn check(c: &mut Conn) -> Result<(bool, String)> {
-    let info = health::info(c, Some("server")).await?;
-    Ok(info
-        .sections
-        .get("server")
-        .map(supported)
-        .unwrap_or((false, "an unknown server".into())))
+/// Asks the session (one `INFO server` per connection, then remembered).
+pub async fn check(session: &Session, c: &mut Conn) -> Result<(bool, String)> {
+    Ok(supported(&session.product(c).await?))
 }
 
 /// Fills `ttl_ms` of a hash page's fields (-1: none) when the server has field TTLs; fields
 /// cut to their start cannot be named and keep none.
-pub async fn fill(c: &mut Conn, key: &[u8], value: &mut ValueView) -> Result<()> {
+pub async fn fill(
+    session: &Session,
+    c: &mut Conn,
+    key: &[u8],
+    value: &mut ValueView,
+) -> Result<()> {
     let ValueView::Hash { fields, .. } = value else {
         return Ok(());
     };
     let named: Vec<usize> = (0..fields.len())
         .filter(|&i| fields[i].field.full_len.is_none())
         .collect();
-    if named.is_empty() || !check(c).await?.0 {
+    if named.is_empty() || !check(session, c).await?.0 {
         return Ok(());
     }
     let mut cmd = redis::cmd("HPTTL");
@@ -65,12 +65,13 @@ pub async fn fill(c: &mut Conn, key: &[u8], value: &mut ValueView) -> Result<()>
 
 /// The `HPEXPIRE` / `HPERSIST` command for one field, after checking the server has it.
 pub async fn command(
+    session: &Session,
     c: &mut Conn,
     key: &[u8],
     field: &[u8],
     ttl_ms: Option<u64>,
 ) -> Result<redis::Cmd> {
-    let (ok, version) = check(c).await?;
+    let (ok, version) = check(session, c).await?;
     if !ok {
         return Err(Error::InvalidInput(format!(
             "per-field TTLs need Redis 7.4 or Valkey 9 ({version} here)"
@@ -104,25 +105,31 @@ mod tests {
 
     #[test]
     fn versions_with_field_ttls() {
+        // What INFO server says, as the session reads it.
         let server = |pairs: &[(&str, &str)]| {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+            let text: String = pairs.iter().map(|(k, v)| format!("{k}:{v}\r\n")).collect();
+            supported(&Product::of(&redscope::health::Info::parse(&format!(
+                "# Server\r\n{text}"
+            ))))
         };
-        assert!(!supported(&server(&[("redis_version", "7.0.15")])).0);
-        assert!(supported(&server(&[("redis_version", "7.4.0")])).0);
-        assert!(supported(&server(&[("redis_version", "8.2.1")])).0);
+        assert!(!server(&[("redis_version", "7.0.15")]).0);
+        assert!(server(&[("redis_version", "7.4.0")]).0);
+        assert!(server(&[("redis_version", "8.2.1")]).0);
         // Valkey reports redis_version 7.2.4 for compatibility; its own version decides.
-        let v8 = server(&[("redis_version", "7.2.4"), ("valkey_version", "8.1.8")]);
-        assert_eq!(supported(&v8), (false, "Valkey 8.1.8".to_string()));
+        let v8 = [
+            ("server_name", "valkey"),
+            ("redis_version", "7.2.4"),
+            ("valkey_version", "8.1.8"),
+        ];
+        assert_eq!(server(&v8), (false, "Valkey 8.1.8".to_string()));
         assert!(
-            supported(&server(&[
+            server(&[
+                ("server_name", "valkey"),
                 ("redis_version", "7.2.4"),
                 ("valkey_version", "9.0.0")
-            ]))
+            ])
             .0
         );
-        assert!(!supported(&server(&[])).0);
+        assert!(!server(&[]).0);
     }
 }

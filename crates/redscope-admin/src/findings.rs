@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
 use super::events::Publisher;
-use super::registry::{now_ms, JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, JobState, Policy, Registry};
 use super::server::{ServerTools, SlowlogQuery};
 use super::services;
 use super::session::Session;
@@ -171,15 +171,7 @@ pub enum FindingsReply {
     Job(FindingsJob),
 }
 
-impl Record for FindingsJob {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn is_running(&self) -> bool {
-        self.state == JobState::Running
-    }
-}
+crate::registry::job_record!(FindingsJob);
 
 /// Hygiene findings of one session: sampled reports and full runs as jobs.
 pub struct Findings {
@@ -447,24 +439,7 @@ impl Findings {
         let scope = self.scope.clone();
         self.registry.start(record, move |job| async move {
             let outcome = scope.run(size_limit, true, Some(&job)).await;
-            let cancelled = job.is_cancelled();
-            let job = job.finish(|j| {
-                j.finished_ms = Some(now_ms());
-                match outcome {
-                    Ok(report) => {
-                        j.state = if cancelled {
-                            JobState::Cancelled
-                        } else {
-                            JobState::Done
-                        };
-                        j.report = Some(report);
-                    }
-                    Err(e) => {
-                        j.state = JobState::Failed;
-                        j.error = Some(e.to_string());
-                    }
-                }
-            });
+            let job = job.conclude(outcome, |j, report| j.report = Some(report));
             tracing::info!(id = %job.id, state = ?job.state, examined = job.examined, "findings job finished");
         })
     }

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
 use super::events::Publisher;
-use super::registry::{now_ms, JobHandle, JobState, Policy, Record, Registry};
+use super::monitor_feed::{self, Feed};
+use super::registry::{now_ms, JobHandle, JobState, Policy, Registry};
 use super::session::Session;
 use redscope::conn::NodeConn;
 use redscope::error::{Error, Result};
@@ -107,15 +107,7 @@ pub struct HotkeysJob {
     pub finished_ms: Option<i64>,
 }
 
-impl Record for HotkeysJob {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn is_running(&self) -> bool {
-        self.state == JobState::Running
-    }
-}
+crate::registry::job_record!(HotkeysJob);
 
 /// Hot-key jobs of one session.
 pub struct Hotkeys {
@@ -199,15 +191,12 @@ impl Hotkeys {
         }
         // MONITOR connections are opened now, so a refusal (ACL) is this call's error and the
         // sample sees every command from the moment the job exists.
-        let (positions, monitors) = if method == "monitor" {
-            let positions = key_positions(first).await?;
-            let probe = format!("redscope-monitor-probe-{}", now_ms());
-            (
-                positions,
-                open_monitors(&self.session.active_config(), &masters, &probe).await?,
-            )
+        let (positions, feed) = if method == "monitor" {
+            let positions = monitor_feed::key_positions(first).await?;
+            let feed = Feed::open(&self.session.active_config(), &masters).await?;
+            (positions, Some(feed))
         } else {
-            (HashMap::new(), Vec::new())
+            (HashMap::new(), None)
         };
         let nodes: Vec<String> = masters.iter().map(|m| m.addr.clone()).collect();
         let record = |id| HotkeysJob {
@@ -232,30 +221,13 @@ impl Hotkeys {
         };
         let pattern = req.pattern.unwrap_or_else(|| "*".into());
         let job = self.registry.start(record, move |job| async move {
-            let outcome = if method == "lfu" {
-                by_freq(&job, masters, &pattern).await
-            } else {
-                by_monitor(
-                    &job,
-                    masters,
-                    monitors,
-                    positions,
-                    Duration::from_secs(seconds),
-                )
-                .await
+            let outcome = match feed {
+                None => by_freq(&job, masters, &pattern).await,
+                Some(feed) => {
+                    by_monitor(&job, masters, feed, positions, Duration::from_secs(seconds)).await
+                }
             };
-            let cancelled = job.is_cancelled();
-            job.finish(|j| {
-                j.finished_ms = Some(now_ms());
-                j.state = match outcome {
-                    Ok(()) if cancelled => JobState::Cancelled,
-                    Ok(()) => JobState::Done,
-                    Err(e) => {
-                        j.error = Some(e.to_string());
-                        JobState::Failed
-                    }
-                };
-            });
+            job.conclude(outcome, |_, ()| ());
         })?;
         tracing::info!(id = %job.id, method = %job.method, "hot-keys job started");
         Ok(job)
@@ -352,151 +324,14 @@ async fn by_freq(job: &JobHandle<HotkeysJob>, masters: Vec<NodeConn>, pattern: &
     Ok(())
 }
 
-/// One MONITOR line's arguments: `1700000000.123456 [0 127.0.0.1:6000] "SET" "k" "v"`, each
-/// argument quoted with C escapes (`\"`, `\\`, `\n`, `\xNN`, …).
-pub fn monitor_args(line: &str) -> Option<Vec<Vec<u8>>> {
-    let rest = &line[line.find("] ")? + 2..];
-    let b = rest.as_bytes();
-    let mut args = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b' ' {
-            i += 1;
-            continue;
-        }
-        if b[i] != b'"' {
-            return None;
-        }
-        i += 1;
-        let mut a = Vec::new();
-        loop {
-            let c = *b.get(i)?;
-            i += 1;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    let e = *b.get(i)?;
-                    i += 1;
-                    a.push(match e {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'a' => 7,
-                        b'b' => 8,
-                        b'x' => {
-                            let hex = std::str::from_utf8(b.get(i..i + 2)?).ok()?;
-                            i += 2;
-                            u8::from_str_radix(hex, 16).ok()?
-                        }
-                        other => other,
-                    });
-                }
-                other => a.push(other),
-            }
-        }
-        args.push(a);
-    }
-    (!args.is_empty()).then_some(args)
-}
-
-/// Where each command's first key is (`COMMAND`'s first-key position; 0: no key).
-async fn key_positions(node: &NodeConn) -> Result<HashMap<String, usize>> {
-    let v: Value = redis::cmd("COMMAND")
-        .query_async(&mut node.conn.clone())
-        .await?;
-    let mut out = HashMap::new();
-    if let Value::Array(cmds) = v {
-        for c in cmds {
-            if let Value::Array(f) = c {
-                let name = match f.first() {
-                    Some(Value::BulkString(b)) => String::from_utf8_lossy(b).to_lowercase(),
-                    Some(Value::SimpleString(s)) => s.to_lowercase(),
-                    _ => continue,
-                };
-                let first = match f.get(3) {
-                    Some(Value::Int(n)) => (*n).max(0) as usize,
-                    _ => 0,
-                };
-                out.insert(name, first);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The lines of one MONITOR connection.
-type MonitorLines = std::pin::Pin<Box<dyn futures::Stream<Item = String> + Send>>;
-
-/// How long a new MONITOR connection may take to show our probe command.
-const PROBE_WAIT: Duration = Duration::from_secs(3);
-
-/// A MONITOR connection to every master, in their order, each proven attached: Redis answers a
-/// refused MONITOR (ACL) with an error the client library does not surface, so an `ECHO` probe
-/// sent on the shared connection must show up on the stream before the sample starts.
-async fn open_monitors(
-    cfg: &redscope::RedisConfig,
-    masters: &[NodeConn],
-    probe: &str,
-) -> Result<Vec<MonitorLines>> {
-    let mut out = Vec::new();
-    for m in masters {
-        let refused = |why: String| Error::server(format!("MONITOR refused on {}: {why}", m.addr));
-        let node_cfg = redscope::conn::node_config(cfg, &m.addr)?;
-        let client = redscope::conn::client(&node_cfg).await?;
-        let monitor = tokio::time::timeout(
-            node_cfg.connect_timeout + node_cfg.response_timeout,
-            client.get_async_monitor(),
-        )
-        .await
-        .map_err(|_| Error::Timeout(node_cfg.connect_timeout))?
-        .map_err(|e| refused(e.to_string()))?;
-        let mut lines: MonitorLines = Box::pin(monitor.into_on_message::<String>());
-        let _: Value = redis::cmd("ECHO")
-            .arg(probe)
-            .query_async(&mut m.conn.clone())
-            .await?;
-        let seen = tokio::time::timeout(PROBE_WAIT, async {
-            while let Some(line) = lines.next().await {
-                if line.contains(probe) {
-                    return true;
-                }
-            }
-            false
-        })
-        .await
-        .unwrap_or(false);
-        if !seen {
-            return Err(refused(
-                "the user has no permission to run MONITOR (ACL), or the server does not show commands"
-                    .into(),
-            ));
-        }
-        out.push(lines);
-    }
-    Ok(out)
-}
-
 /// Counts what MONITOR shows on every master for `length` (or until cancelled).
 async fn by_monitor(
     job: &JobHandle<HotkeysJob>,
     masters: Vec<NodeConn>,
-    monitors: Vec<MonitorLines>,
+    mut feed: Feed,
     positions: HashMap<String, usize>,
     length: Duration,
 ) -> Result<()> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, String)>(10_000);
-    let mut streams = Vec::new();
-    for (i, mut s) in monitors.into_iter().enumerate() {
-        let tx = tx.clone();
-        streams.push(tokio::spawn(async move {
-            while let Some(line) = s.next().await {
-                if tx.send((i, line)).await.is_err() {
-                    break;
-                }
-            }
-        }));
-    }
-    drop(tx);
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + length;
     let mut keys: HashMap<Vec<u8>, (u64, String)> = HashMap::new();
@@ -506,15 +341,12 @@ async fn by_monitor(
     let cancel = job.cancel_token().clone();
     loop {
         let msg = tokio::select! {
-            m = rx.recv() => m,
+            m = feed.next() => m,
             _ = tokio::time::sleep_until(deadline) => None,
             _ = cancel.cancelled() => None,
         };
         let Some((node, line)) = msg else { break };
-        if line.contains("redscope-monitor-probe-") {
-            continue; // another master's probe
-        }
-        let Some(args) = monitor_args(&line) else {
+        let Some(args) = monitor_feed::args(&line) else {
             continue;
         };
         seen += 1;
@@ -540,9 +372,7 @@ async fn by_monitor(
             });
         }
     }
-    for s in streams {
-        s.abort();
-    }
+    drop(feed);
     let mut by_command: Vec<CommandCount> = commands
         .into_iter()
         .map(|(command, count)| CommandCount { command, count })
@@ -563,23 +393,6 @@ async fn by_monitor(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn monitor_lines_are_split_into_exact_arguments() {
-        let line = r#"1700000000.123456 [0 127.0.0.1:6000] "SET" "a \"b\"" "\xff\x00\n" """#;
-        let args = monitor_args(line).unwrap();
-        assert_eq!(
-            args,
-            vec![
-                b"SET".to_vec(),
-                b"a \"b\"".to_vec(),
-                vec![0xff, 0, b'\n'],
-                Vec::new()
-            ]
-        );
-        assert_eq!(monitor_args("OK"), None);
-        assert_eq!(monitor_args(r#"1 [0 x] "unterminated"#), None);
-    }
 
     #[test]
     fn the_top_list_is_hottest_first() {

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::bytes::Bytes;
 use super::events::Publisher;
 pub use super::registry::JobState;
-use super::registry::{now_ms, JobHandle, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, Policy, Registry};
 use super::session::Session;
 use super::tree::Trees;
 use redscope::conn::Conn;
@@ -119,15 +119,7 @@ pub struct Job {
     pub finished_ms: Option<i64>,
 }
 
-impl Record for Job {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn is_running(&self) -> bool {
-        self.state == JobState::Running
-    }
-}
+crate::registry::job_record!(Job);
 
 /// Invalidation of one session: dry runs and deletion jobs.
 pub struct Jobs {
@@ -294,17 +286,7 @@ async fn unlink_all(job: JobHandle<Job>, conn: Conn, patterns: Vec<String>, tree
     if let Some(trees) = trees.upgrade() {
         trees.clear();
     }
-    let job = job.finish(|j| {
-        j.finished_ms = Some(now_ms());
-        match outcome {
-            Ok(false) => j.state = JobState::Done,
-            Ok(true) => j.state = JobState::Cancelled,
-            Err(e) => {
-                j.state = JobState::Failed;
-                j.error = Some(e.to_string());
-            }
-        }
-    });
+    let job = job.conclude(outcome, |_, _stopped_early| ());
     tracing::info!(
         id = %job.id,
         state = ?job.state,

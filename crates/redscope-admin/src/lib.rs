@@ -16,9 +16,10 @@
 //! - Features: [`browser`] (keys, values, edits), [`tree`] (the namespace tree), [`jobs`]
 //!   (invalidation), [`streams`] (stream viewer and live tails) and [`stream_admin`] (XADD, XDEL,
 //!   XTRIM, groups, XACK/XCLAIM), [`channels`] (channel monitor,
-//!   publish), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
+//!   publish; [`pubsub_counts`]: the server's PUBSUB counts), [`metrics`] and [`node_metrics`] (the sampler), [`services`] (library clients),
 //!   [`findings`] (hygiene findings), [`memory`] (memory analysis), [`transfer`] (export and
-//!   import), [`hotkeys`] (hot keys), [`latency`] (latency events), [`series`] (time series),
+//!   import), [`hotkeys`] (hot keys), [`command_monitor`] (the MONITOR view; [`monitor_feed`] holds the
+//!   MONITOR connections both use), [`latency`] (latency events), [`series`] (time series),
 //!   [`server`] (INFO, slowlog, clients, config, BGSAVE), [`console`] (and [`command_docs`] for
 //!   its completion), [`profiles`] (saved connections); the modules: [`modules`] (server
 //!   product and loaded modules), [`json_docs`] (RedisJSON by path), [`search`] (the RediSearch
@@ -34,6 +35,7 @@ pub mod browser;
 pub mod bytes;
 pub mod channels;
 pub mod command_docs;
+pub mod command_monitor;
 pub mod console;
 pub mod create;
 pub mod cut;
@@ -51,11 +53,13 @@ pub mod live;
 pub mod memory;
 pub mod metrics;
 pub mod modules;
+pub mod monitor_feed;
 pub mod node_metrics;
 pub mod ops;
 pub mod probabilistic;
 pub mod profile_import;
 pub mod profiles;
+pub mod pubsub_counts;
 pub mod redact;
 pub mod registry;
 pub mod resp;
@@ -85,6 +89,7 @@ use redscope::error::Result;
 
 use browser::Browser;
 use channels::Channels;
+use command_monitor::CommandMonitor;
 use console::Console;
 use events::{Bus, BUS_CAPACITY};
 use findings::Findings;
@@ -184,6 +189,7 @@ struct Inner {
     memory: Memory,
     transfer: Transfer,
     hotkeys: Hotkeys,
+    command_monitor: CommandMonitor,
     docs: command_docs::DocsCache,
     series: Series,
     server: ServerTools,
@@ -222,6 +228,10 @@ impl AdminService {
             memory: Memory::new(session.clone(), bus.publisher(Event::Job)),
             transfer: Transfer::new(session.clone(), bus.publisher(Event::Job)),
             hotkeys: Hotkeys::new(session.clone(), bus.publisher(Event::Job)),
+            command_monitor: CommandMonitor::new(
+                session.clone(),
+                bus.publisher(Event::CommandMonitor),
+            ),
             docs: command_docs::DocsCache::default(),
             series: Series::new(session.clone()),
             console: Console::new(session.clone(), trees.clone()),
@@ -285,12 +295,14 @@ impl AdminService {
     }
 
     /// Makes a saved profile the active connection: later calls, the sampler, the services
-    /// watcher and the channel monitor use it; stream tails of the previous connection stop.
+    /// watcher and the channel monitor use it; stream tails and the MONITOR session of the
+    /// previous connection stop.
     /// Earlier connections stay open.
     pub async fn connect(&self, profile: &str) -> Result<HealthReport> {
         let inner = &self.inner;
         inner.profiles.activate(profile).await?;
         inner.streams.stop_all().await;
+        inner.command_monitor.stop().await;
         inner.metrics.clear();
         inner.services.restart().await;
         inner.channels.restart().await?;
@@ -316,6 +328,7 @@ impl AdminService {
         inner.memory.shutdown().await;
         inner.transfer.shutdown().await;
         inner.hotkeys.shutdown().await;
+        inner.command_monitor.shutdown().await;
         tracing::info!("admin service shut down");
     }
 
@@ -393,6 +406,11 @@ impl AdminService {
     /// Hot keys: OBJECT FREQ over a scan, or a confirmed MONITOR sample.
     pub fn hotkeys(&self) -> &Hotkeys {
         &self.inner.hotkeys
+    }
+
+    /// The MONITOR view: a confirmed, time-boxed MONITOR session and its buffered lines.
+    pub fn command_monitor(&self) -> &CommandMonitor {
+        &self.inner.command_monitor
     }
 
     /// Time series and OHLCV keys.

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::channels::Batch;
+use crate::command_monitor::MonitorBatch;
 use crate::metrics::Tick;
 use crate::services::Change;
 use crate::session::ConnChange;
@@ -22,6 +23,8 @@ pub enum Event {
     Metrics(Tick),
     /// Recent pub/sub messages (at most 10 batches a second).
     ChannelBatch(Batch),
+    /// New lines of the MONITOR session, or its end (at most 10 a second).
+    CommandMonitor(MonitorBatch),
     /// New entries of a live-tailed stream.
     StreamEntries(TailEntries),
     /// Progress or outcome of a job (a JSON object with the job's fields).

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
 use super::events::Publisher;
-use super::registry::{now_ms, JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{now_ms, JobHandle, JobState, Policy, Registry};
 use super::session::Session;
 use redscope::error::{Error, Result};
 use redscope::keyspace;
@@ -241,15 +241,7 @@ pub struct MemoryJob {
     report: Option<Arc<MemoryReport>>,
 }
 
-impl Record for MemoryJob {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn is_running(&self) -> bool {
-        self.state == JobState::Running
-    }
-}
+crate::registry::job_record!(MemoryJob);
 
 /// Request of `memory_save`.
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema, ts_rs::TS)]
@@ -426,24 +418,9 @@ impl Memory {
         };
         let job = self.registry.start(record, move |job| async move {
             let outcome = run(&job, masters, dbsize, plan).await;
-            let cancelled = job.is_cancelled();
-            let job = job.finish(|j| {
-                j.finished_ms = Some(now_ms());
-                match outcome {
-                    Ok(report) => {
-                        j.state = if cancelled {
-                            JobState::Cancelled
-                        } else {
-                            JobState::Done
-                        };
-                        j.has_report = true;
-                        j.report = Some(Arc::new(report));
-                    }
-                    Err(e) => {
-                        j.state = JobState::Failed;
-                        j.error = Some(e.to_string());
-                    }
-                }
+            let job = job.conclude(outcome, |j, report| {
+                j.has_report = true;
+                j.report = Some(Arc::new(report));
             });
             tracing::info!(id = %job.id, state = ?job.state, measured = job.measured, "memory analysis finished");
         })?;

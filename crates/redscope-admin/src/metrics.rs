@@ -1,6 +1,6 @@
 //! Metrics sampler: `INFO` every second turned into compact samples (ops/s, hit rate per interval
 //! and lifetime, memory vs maxmemory, fragmentation, clients, evictions, expirations, keys,
-//! network, host CPU/memory and — for a local server — the redis-server process's CPU and RSS),
+//! network, the server's CPU seconds per second (kernel and user), host CPU/memory and — for a local server — the redis-server process's CPU and RSS),
 //! kept 24 h in a fixed-size ring, downsampled on request, published as `metrics` events with the
 //! health alerts (hit rate, memory, clients, eviction policy), and rendered for Prometheus.
 
@@ -57,6 +57,15 @@ pub struct MetricsSample {
     pub net_in_kbps: f64,
     /// Network output, KiB/s.
     pub net_out_kbps: f64,
+    /// Server CPU in kernel mode, CPU seconds per second over the interval (`used_cpu_sys`
+    /// deltas; summed over a Cluster's masters); none for the first sample or after a restart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cpu_sys: Option<f64>,
+    /// Server CPU in user mode, CPU seconds per second over the interval (`used_cpu_user`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub cpu_user: Option<f64>,
     /// Host CPU use in percent (all cores).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -115,6 +124,8 @@ pub(super) struct Compact {
     net_out_kbps: f32,
     host_cpu: f32,
     server_cpu: f32,
+    cpu_sys: f32,
+    cpu_user: f32,
     clients: u32,
     /// MiB, `u32::MAX` for none.
     host_mem_mib: u32,
@@ -152,6 +163,8 @@ impl Compact {
             net_out_kbps: s.net_out_kbps as f32,
             host_cpu: opt_f32(s.host_cpu),
             server_cpu: opt_f32(s.server_cpu),
+            cpu_sys: opt_f32(s.cpu_sys),
+            cpu_user: opt_f32(s.cpu_user),
             clients: s.clients.min(u32::MAX as u64) as u32,
             host_mem_mib: s
                 .host_mem_used
@@ -179,6 +192,8 @@ impl Compact {
             keys: self.keys,
             net_in_kbps: self.net_in_kbps as f64,
             net_out_kbps: self.net_out_kbps as f64,
+            cpu_sys: from_f32(self.cpu_sys),
+            cpu_user: from_f32(self.cpu_user),
             host_cpu: from_f32(self.host_cpu),
             host_mem_used: (self.host_mem_mib != u32::MAX)
                 .then_some((self.host_mem_mib as u64) << 20),
@@ -230,7 +245,7 @@ pub struct Tick {
 
 /// The metrics sampler of one session: its loop and its history.
 pub struct Sampler {
-    session: Arc<Session>,
+    pub(super) session: Arc<Session>,
     task: TaskSlot,
     history: Arc<Mutex<History>>,
     /// Per-master history of a Cluster ([`super::node_metrics`]).
@@ -243,6 +258,18 @@ impl MetricsSample {
     /// ops/s and hit rate are the interval's (the sampler's own INFO not counted as load); else
     /// INFO's instantaneous ops/s and no interval hit rate. Host and process figures stay empty.
     pub(crate) fn from_stats(stats: &Stats, prev: Option<(&Stats, f64)>, at_ms: u64) -> Self {
+        // CPU seconds per second from the `used_cpu_*` counters (a restart resets them).
+        let cpu = |now: f64, before: f64| match prev {
+            Some((_, dt)) if now >= before => Some((now - before) / dt.max(1e-3)),
+            _ => None,
+        };
+        let (cpu_sys, cpu_user) = match prev {
+            Some((p, _)) => (
+                cpu(stats.cpu_sys_s, p.cpu_sys_s),
+                cpu(stats.cpu_user_s, p.cpu_user_s),
+            ),
+            None => (None, None),
+        };
         let (ops_per_sec, hit_rate) = match prev {
             Some((p, dt)) if stats.total_commands >= p.total_commands => {
                 let dt = dt.max(1e-3);
@@ -268,6 +295,8 @@ impl MetricsSample {
             keys: stats.keys(),
             net_in_kbps: stats.net_in_kbps,
             net_out_kbps: stats.net_out_kbps,
+            cpu_sys,
+            cpu_user,
             ..MetricsSample::default()
         }
     }
@@ -335,7 +364,13 @@ impl Sampler {
         let since = now_ms().saturating_sub(range_s * 1000);
         let chosen: Vec<Compact> = h.since(since).copied().collect();
         let samples = downsample(&chosen, points);
-        let alerts = h.latest.as_ref().map(|l| l.1.clone()).unwrap_or_default();
+        // Under the thresholds in force now, so an edit shows at once.
+        let thresholds = self.session.thresholds();
+        let alerts = h
+            .latest
+            .as_ref()
+            .map(|l| health::alerts_with(&l.2, &thresholds))
+            .unwrap_or_default();
         drop(h);
         Ok(MetricsReply {
             samples,
@@ -424,6 +459,16 @@ impl Sampler {
             "Server uptime.",
             Some(stats.uptime_s as f64),
         );
+        gauge(
+            "cpu_sys_seconds_per_second",
+            "redis-server CPU in kernel mode (used_cpu_sys per second).",
+            s.cpu_sys,
+        );
+        gauge(
+            "cpu_user_seconds_per_second",
+            "redis-server CPU in user mode (used_cpu_user per second).",
+            s.cpu_user,
+        );
         gauge("host_cpu_percent", "Host CPU use.", s.host_cpu);
         gauge(
             "host_memory_used_bytes",
@@ -489,6 +534,8 @@ pub(super) fn downsample(samples: &[Compact], points: usize) -> Vec<MetricsSampl
             out.net_in_kbps = avg(|c| c.net_in_kbps).unwrap_or(0.0);
             out.net_out_kbps = avg(|c| c.net_out_kbps).unwrap_or(0.0);
             out.host_cpu = avg(|c| c.host_cpu);
+            out.cpu_sys = avg(|c| c.cpu_sys);
+            out.cpu_user = avg(|c| c.cpu_user);
             out.server_cpu = avg(|c| c.server_cpu);
             out
         })
@@ -598,7 +645,7 @@ async fn sample_forever(
             server_rss,
             ..MetricsSample::from_stats(&stats, prev_dt, now_ms())
         };
-        let alerts = health::alerts(&stats);
+        let alerts = health::alerts_with(&stats, &session.thresholds());
         {
             let mut h = lock(&history);
             h.push(Compact::pack(&sample));
@@ -616,7 +663,7 @@ mod tests {
     #[test]
     fn a_day_of_samples_stays_small() {
         assert!(
-            std::mem::size_of::<Compact>() <= 96,
+            std::mem::size_of::<Compact>() <= 104,
             "{}",
             std::mem::size_of::<Compact>()
         );

@@ -111,7 +111,7 @@ impl Sampler {
             alerts: series
                 .latest
                 .as_ref()
-                .map(health::alerts)
+                .map(|s| health::alerts_with(s, &self.session.thresholds()))
                 .unwrap_or_default(),
             nodes: all.nodes,
         })

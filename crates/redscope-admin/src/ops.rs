@@ -17,6 +17,7 @@ use crate::browser::{
 use crate::bytes::KeyRef;
 use crate::channels::{MonitorRequest, MonitorStats, PublishReply, PublishRequest};
 use crate::command_docs::CommandDocs;
+use crate::command_monitor::{MonitorFilter, MonitorStart, MonitorView};
 use crate::console::{ConsoleReply, ConsoleRequest};
 use crate::create::KeyCreate;
 use crate::databases::{Databases, SelectDb};
@@ -33,7 +34,10 @@ use crate::metrics::MetricsReply;
 use crate::modules::ServerModules;
 use crate::node_metrics::NodeMetricsQuery;
 use crate::probabilistic::{ProbInfo, ProbQuery, ProbReply, ProbRequest};
-use crate::profiles::{ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest};
+use crate::profiles::{
+    AlertThresholds, ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest,
+};
+use crate::pubsub_counts::{PubsubCounts, PubsubQuery};
 use crate::search::{
     SearchCreate, SearchDrop, SearchDropped, SearchIndex, SearchQuery, SearchReply,
 };
@@ -51,10 +55,12 @@ use crate::streams::{
     EntriesPage, EntriesQuery, PendingEntry, PendingQuery, StreamsQuery, StreamsReply, TailRequest,
     TailStarted,
 };
+use crate::transfer::files::{FilePart, FileRead, FileWrite, FileWritten};
 use crate::transfer::{ExportRequest, ImportRequest, TransferFiles, TransferJob};
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::views::DecodeRequest;
 use crate::{AdminService, HealthReport};
+use redscope::health::Thresholds;
 use redscope::{Error, Result};
 
 /// The HTTP method of an operation in web mode.
@@ -351,12 +357,21 @@ operations! {
     monitor_stop: Delete "/monitor", NoArgs => Empty, No,
         "Stop monitoring",
         |s, _r| { s.channels().monitor_stop().await; Empty {} };
+    pubsub_counts: Get "/pubsub", PubsubQuery => PubsubCounts, No,
+        "PUBSUB CHANNELS with NUMSUB, NUMPAT, and SHARDCHANNELS with SHARDNUMSUB, of every master",
+        |s, r| s.channels().counts(&r).await?;
     publish: Post "/publish", PublishRequest => PublishReply, Yes,
         "Publish a message",
         |s, r| s.channels().publish(r).await?;
     metrics: Get "/metrics", NodeMetricsQuery => MetricsReply, No,
         "Sampled metrics history and alerts, of the whole deployment or one Cluster master",
         |s, r| s.metrics().history(&r)?;
+    alert_thresholds: Get "/alerts/thresholds", NoArgs => AlertThresholds, No,
+        "The dashboard's alert thresholds in force, the defaults, and the profile they are saved with",
+        |s, _r| s.profiles().alert_thresholds();
+    alert_thresholds_set: Put "/alerts/thresholds", Thresholds => AlertThresholds, No,
+        "Change the alert thresholds now and save them with the connected profile",
+        |s, r| s.profiles().set_alert_thresholds(r).await?;
     services: Get "/services", NoArgs => ServicesReply, No,
         "Library clients reporting telemetry: hit rates, breakers, limits, locks, lag, liveness",
         |s, _r| s.services().list().await?;
@@ -417,6 +432,12 @@ operations! {
     transfer_files: Get "/transfer/files", NoArgs => TransferFiles, No,
         "The export directory and its files",
         |s, _r| s.transfer().files().await?;
+    transfer_file_read: Get "/transfer/files/{name}", FileRead => FilePart, No,
+        "One part (up to 4 MiB) of a file of the export directory, for a download",
+        |s, r| s.transfer().read_file(r).await?;
+    transfer_file_write: Post "/transfer/files/{name}", FileWrite => FileWritten, No,
+        "One part (up to 1 MiB) of an upload into the export directory; the last part lists it",
+        |s, r| s.transfer().write_file(r).await?;
     hotkeys: Post "/hotkeys", HotkeysRequest => HotkeysJob, No,
         "Hot keys: OBJECT FREQ over a scan (LFU policy) or a confirmed, time-boxed MONITOR sample",
         |s, r| s.hotkeys().start(r).await?;
@@ -429,6 +450,15 @@ operations! {
     hotkeys_job_cancel: Delete "/hotkeys/jobs/{id}", JobId => HotkeysJob, No,
         "Stop a hot-keys job (a MONITOR sample keeps what it counted)",
         |s, r| s.hotkeys().cancel(&r.id)?;
+    command_monitor_start: Post "/command-monitor", MonitorStart => MonitorView, No,
+        "Start a confirmed, time-boxed MONITOR session on every master (lines arrive as events); refused read-only",
+        |s, r| s.command_monitor().start(r).await?;
+    command_monitor: Get "/command-monitor", MonitorFilter => MonitorView, No,
+        "The MONITOR session's state and its newest buffered lines matching a filter",
+        |s, r| s.command_monitor().view(&r);
+    command_monitor_stop: Delete "/command-monitor", NoArgs => MonitorView, No,
+        "Stop the MONITOR session (its lines stay readable)",
+        |s, _r| s.command_monitor().stop().await;
     series: Get "/series", SeriesQuery => SeriesReply, No,
         "Newest points and stats of a time series key, or bars of an OHLCV key",
         |s, r| s.series().read(&r).await?;

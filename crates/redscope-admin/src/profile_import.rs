@@ -307,6 +307,7 @@ fn one(item: &Value) -> Result<Imported> {
         username,
         tls: false,
         tls_insecure: false,
+        tls_verify_ca_only: false,
         db: None,
         read_only: flag(item, &["connectionReadOnly", "readOnly", "readonly"]),
         separator,
@@ -319,6 +320,7 @@ fn one(item: &Value) -> Result<Imported> {
         has_sentinel_password: false,
         label: None,
         color: text(item, &["color"]).filter(|c| is_colour(c)),
+        alerts: None,
     };
     Ok(Imported {
         profile,

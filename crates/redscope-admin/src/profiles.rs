@@ -25,6 +25,7 @@ use redscope::config::{
 };
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
+use redscope::health::Thresholds;
 
 /// The keyring service name under which passwords are stored.
 pub const KEYRING_SERVICE: &str = "redscope";
@@ -51,6 +52,10 @@ pub struct Profile {
     /// Skip TLS certificate verification (self-signed servers).
     #[serde(default)]
     pub tls_insecure: bool,
+    /// Check the server certificate's CA but not its host name (a server reached through an
+    /// SSH tunnel, or by an address its certificate does not list).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verify_ca_only: bool,
     /// Database index (overrides the URL's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -95,6 +100,24 @@ pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub color: Option<String>,
+    /// The dashboard's alert thresholds for this connection; none: the defaults (on save, none
+    /// keeps the saved ones: `alert_thresholds_set` changes them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub alerts: Option<Thresholds>,
+}
+
+/// The alert thresholds in force, as `alert_thresholds` reports them.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+pub struct AlertThresholds {
+    /// The thresholds the dashboard's alerts use now.
+    pub thresholds: Thresholds,
+    /// The defaults (the seeds').
+    pub defaults: Thresholds,
+    /// The connected profile they are saved with; none: they hold for this session only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub profile: Option<String>,
 }
 
 /// How an SSH server is logged into.
@@ -667,6 +690,9 @@ fn profile_config(
         },
         other => other,
     };
+    if p.tls_verify_ca_only {
+        cfg.tls_verify_host = false;
+    }
     cfg.password = password.filter(|p| !p.is_empty()).map(Secret::new);
     if let Topology::Sentinel {
         sentinel_password, ..
@@ -843,6 +869,12 @@ impl Profiles {
                     p.name
                 )));
             }
+        }
+        if p.alerts.is_none() {
+            p.alerts = previous.and_then(|i| list[i].alerts);
+        }
+        if let Some(t) = &p.alerts {
+            t.validate()?;
         }
         p.has_password =
             secret_update(&p.name, SecretKind::Password, input.password.as_deref()).await?;
@@ -1075,8 +1107,37 @@ impl Profiles {
         self.session
             .activate(name, cfg, profile.read_only, conn)
             .await;
+        self.session
+            .set_thresholds(profile.alerts.unwrap_or_default());
         tracing::info!(profile = %name, "switched the active connection");
         Ok(())
+    }
+
+    /// The alert thresholds in force and the profile they are saved with.
+    pub fn alert_thresholds(&self) -> AlertThresholds {
+        AlertThresholds {
+            thresholds: self.session.thresholds(),
+            defaults: Thresholds::default(),
+            profile: self.session.active_profile(),
+        }
+    }
+
+    /// Puts alert thresholds in force now and saves them with the connected profile, so they
+    /// apply again whenever it is connected (without a profile they hold for this session).
+    pub async fn set_alert_thresholds(&self, t: Thresholds) -> Result<AlertThresholds> {
+        t.validate()?;
+        if let Some(name) = self.session.active_profile() {
+            let _files = FILES.lock().await;
+            let mut list = load_migrated().await?;
+            let p = list.iter_mut().find(|p| p.name == name).ok_or_else(|| {
+                Error::NotFound(format!("the connected profile {name:?} is no longer saved"))
+            })?;
+            p.alerts = (t != Thresholds::default()).then_some(t);
+            store_profiles(&list)?;
+            tracing::info!(profile = %name, "alert thresholds saved");
+        }
+        self.session.set_thresholds(t);
+        Ok(self.alert_thresholds())
     }
 
     /// Names of the connections currently open, least recently activated first.

@@ -47,6 +47,43 @@ pub trait Record: Clone + Serialize + Send + 'static {
     fn is_running(&self) -> bool;
 }
 
+/// A record with the outcome fields every feature's job shares (`state`, `error`,
+/// `finished_ms`), so [`JobHandle::conclude`] sets them by one rule.
+pub trait Outcome: Record {
+    /// Records how the job ended, and when.
+    fn set_outcome(&mut self, state: JobState, error: Option<String>, finished_ms: i64);
+}
+
+/// [`Record`] and [`Outcome`] for a job record with `id: String`, `state: JobState`,
+/// `error: Option<String>` and `finished_ms: Option<i64>`.
+macro_rules! job_record {
+    ($record:ty) => {
+        impl $crate::registry::Record for $record {
+            fn id(&self) -> &str {
+                &self.id
+            }
+
+            fn is_running(&self) -> bool {
+                self.state == $crate::registry::JobState::Running
+            }
+        }
+
+        impl $crate::registry::Outcome for $record {
+            fn set_outcome(
+                &mut self,
+                state: $crate::registry::JobState,
+                error: Option<String>,
+                finished_ms: i64,
+            ) {
+                self.state = state;
+                self.error = error;
+                self.finished_ms = Some(finished_ms);
+            }
+        }
+    };
+}
+pub(crate) use job_record;
+
 /// How a registry names and keeps its jobs.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -251,6 +288,34 @@ impl<J: Record> JobHandle<J> {
         };
         publish(&self.events, &record);
         record
+    }
+}
+
+impl<J: Outcome> JobHandle<J> {
+    /// Ends the job with its outcome, by one rule for every feature: a job asked to stop is
+    /// `cancelled` (whatever it returned: a cancelled scan may end early or with an error), else
+    /// `done` or `failed` with the error's text. `keep` stores a successful run's result (also
+    /// a cancelled one's partial result) in the record.
+    pub fn conclude<T>(self, outcome: Result<T>, keep: impl FnOnce(&mut J, T)) -> J {
+        let cancelled = self.is_cancelled();
+        self.finish(|j| {
+            let (state, error) = match outcome {
+                Ok(value) => {
+                    keep(j, value);
+                    (
+                        if cancelled {
+                            JobState::Cancelled
+                        } else {
+                            JobState::Done
+                        },
+                        None,
+                    )
+                }
+                Err(_) if cancelled => (JobState::Cancelled, None),
+                Err(e) => (JobState::Failed, Some(e.to_string())),
+            };
+            j.set_outcome(state, error, now_ms());
+        })
     }
 }
 

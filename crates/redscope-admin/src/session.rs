@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Publisher;
-use crate::sync::{read, write};
+use crate::sync::{lock, read, write};
 use crate::{AdminOptions, ConnState, HealthReport};
 use redscope::config::RedisConfig;
 use redscope::conn::{Conn, NodeConn};
@@ -70,6 +70,30 @@ pub struct Session {
     generation: std::sync::atomic::AtomicU64,
     /// Cancelled by `shutdown`: nothing new starts afterwards.
     closed: CancellationToken,
+    /// The health alert thresholds in force: the connected profile's, or as last set.
+    thresholds: RwLock<redscope::health::Thresholds>,
+    /// The server product and version (INFO's `server_name`, `*_version`) of the connection of
+    /// this generation, kept fresh by the health report, so features that depend on the version
+    /// (per-field hash TTLs) do not send an INFO per call.
+    product: std::sync::Mutex<Option<(u64, Product)>>,
+}
+
+/// A server product and its version, as INFO names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// `redis` or `valkey`.
+    pub name: String,
+    /// `valkey_version` on Valkey, else `redis_version` (empty when INFO gave none).
+    pub version: String,
+}
+
+impl Product {
+    pub(crate) fn of(info: &health::Info) -> Product {
+        Product {
+            name: info.server_name().to_string(),
+            version: info.server_version().unwrap_or_default().to_string(),
+        }
+    }
 }
 
 impl Session {
@@ -83,6 +107,8 @@ impl Session {
             conn: tokio::sync::Mutex::new(None),
             generation: std::sync::atomic::AtomicU64::new(0),
             closed: CancellationToken::new(),
+            thresholds: RwLock::new(Default::default()),
+            product: std::sync::Mutex::new(None),
         }
     }
 
@@ -127,6 +153,16 @@ impl Session {
         *guard = Some(conn);
         tracing::info!(db, "switched database");
         Ok(())
+    }
+
+    /// The health alert thresholds in force.
+    pub fn thresholds(&self) -> redscope::health::Thresholds {
+        *read(&self.thresholds)
+    }
+
+    /// Puts `t` in force (the sampler's next alerts follow it).
+    pub(crate) fn set_thresholds(&self, t: redscope::health::Thresholds) {
+        *write(&self.thresholds) = t;
     }
 
     /// Name of the connected profile, if one was connected.
@@ -213,6 +249,7 @@ impl Session {
             master: None,
             profile: self.active_profile(),
         };
+        let generation = self.generation.load(Ordering::SeqCst);
         let result = async {
             let mut c = self.conn().await?;
             report.topology = Some(c.topology());
@@ -229,6 +266,9 @@ impl Session {
         match result {
             Ok((rtt, info)) => {
                 report.state = ConnState::Connected;
+                if info.sections.contains_key("server") {
+                    self.remember(generation, &Product::of(&info));
+                }
                 report.latency_ms = Some(rtt.as_secs_f64() * 1000.0);
                 report.server = Some(info.server_name().to_string());
                 report.version = info.server_version().map(str::to_string);
@@ -247,6 +287,26 @@ impl Session {
             }
         }
         report
+    }
+
+    /// The product and version of the server behind `c` (the shared connection): remembered per
+    /// connection generation and refreshed by every health report; one `INFO server` otherwise.
+    pub async fn product(&self, c: &mut Conn) -> Result<Product> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let known = lock(&self.product)
+            .as_ref()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, p)| p.clone());
+        if let Some(p) = known {
+            return Ok(p);
+        }
+        let product = Product::of(&health::info(c, Some("server")).await?);
+        self.remember(generation, &product);
+        Ok(product)
+    }
+
+    fn remember(&self, generation: u64, product: &Product) {
+        *lock(&self.product) = Some((generation, product.clone()));
     }
 
     /// Marks the session shut down: features refuse to start loops and jobs afterwards.

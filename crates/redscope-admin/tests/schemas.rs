@@ -339,6 +339,16 @@ async fn every_reply_matches_its_published_schema() {
     r.call("transfer_jobs", json!({})).await;
     r.finished("transfer_job", &job["id"]).await;
     r.call("transfer_files", json!({})).await;
+    r.call(
+        "transfer_file_write",
+        json!({"name": "schemas.txt", "offset": 0, "b64": "c2NoZW1hcw", "last": true, "overwrite": true}),
+    )
+    .await;
+    r.call(
+        "transfer_file_read",
+        json!({"name": "schemas.rdump", "len": 16}),
+    )
+    .await;
     let job = r
         .call(
             "import",
@@ -359,6 +369,37 @@ async fn every_reply_matches_its_published_schema() {
     r.call("hotkeys_jobs", json!({})).await;
     r.finished("hotkeys_job", &job["id"]).await;
     r.call("hotkeys_job_cancel", json!({"id": job["id"]})).await;
+
+    r.call("pubsub_counts", json!({"pattern": "*"})).await;
+
+    // Alert thresholds (no profile is connected: they hold for the session).
+    let t = r.call("alert_thresholds", json!({})).await;
+    let mut next = t["defaults"].clone();
+    next["clients_warning"] = json!(60);
+    r.call("alert_thresholds_set", next).await;
+    r.call("alert_thresholds_set", t["defaults"].clone()).await;
+
+    // The MONITOR view: a one-second session that sees the next call's commands.
+    r.call(
+        "command_monitor_start",
+        json!({"seconds": 1, "confirm": true}),
+    )
+    .await;
+    r.call("databases", json!({})).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let v = r.call("command_monitor", json!({"limit": 10})).await;
+        if v["status"]["state"] == "finished" {
+            assert!(!v["lines"].as_array().unwrap().is_empty(), "{v}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session did not end"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    r.call("command_monitor_stop", json!({})).await;
 
     r.call("databases", json!({})).await;
     r.call("select_db", json!({"db": 0})).await;

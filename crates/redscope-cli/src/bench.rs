@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use redscope::config::{Endpoint, RedisConfig};
@@ -15,31 +15,60 @@ use redscope::error::{Error, Result};
 use redscope::keyspace::{self, ScanOptions};
 use redscope_admin::resp::{encode_command, Limits, RespBuf};
 
+pub mod all;
 mod app;
 mod cache;
 mod channels;
 mod memory;
+pub mod results;
 pub mod server;
 mod stream;
 mod tree;
+mod tree10m;
+mod values;
 
 mod telemetry;
 mod transfer;
 
 pub use app::sibling_binary;
 
+/// How a run sizes its scenarios.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BenchOptions {
+    /// Tiny sizes (a few thousand keys, kilobyte values) for scenarios that support it
+    /// (`tree-10m`, `big-values`): checks that they run, not how fast.
+    pub quick: bool,
+}
+
+/// JSON writes a NaN as `null`; read it back as NaN.
+fn nan_if_null<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+fn details_nan_if_null<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<(String, f64)>, D::Error> {
+    let v = Vec::<(String, Option<f64>)>::deserialize(d)?;
+    Ok(v.into_iter()
+        .map(|(k, x)| (k, x.unwrap_or(f64::NAN)))
+        .collect())
+}
+
 /// The outcome of one scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchReport {
     /// Scenario name, e.g. `invalidate-1m`.
     pub scenario: String,
     /// What `ours` and `reference` measure, e.g. `seconds` or `ops/s`.
     pub unit: String,
     /// Our figure.
+    #[serde(deserialize_with = "nan_if_null")]
     pub ours: f64,
     /// The reference's figure, measured in the same run.
+    #[serde(deserialize_with = "nan_if_null")]
     pub reference: f64,
     /// `ours / reference`.
+    #[serde(deserialize_with = "nan_if_null")]
     pub ratio: f64,
     /// True when a higher `ours` is better (throughput); false for times.
     pub higher_is_better: bool,
@@ -48,6 +77,7 @@ pub struct BenchReport {
     /// Whether the target was met.
     pub met: Option<bool>,
     /// Extra figures worth reading (counts, first-result times…).
+    #[serde(deserialize_with = "details_nan_if_null")]
     pub details: Vec<(String, f64)>,
     /// True when `reference` is a budget from the issue, not a measured tool (memory, paint).
     pub reference_is_budget: bool,
@@ -159,6 +189,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "namespace tree of 1,000,000 keys vs a bare SCAN COUNT 1000 loop; time to the first level",
     ),
     (
+        "tree-10m",
+        "root level and one namespace down over 10,000,000 keys vs a bare SCAN COUNT 1000 loop; RSS of `redscope serve` after",
+    ),
+    (
+        "big-values",
+        "first page of a 512 MB string, a 5M-field hash, a 10M-item list and a 10M-entry stream through the admin API",
+    ),
+    (
         "invalidate-1m",
         "pattern delete of 500,000 of 1,000,000 keys vs a bare SCAN+UNLINK loop",
     ),
@@ -192,8 +230,18 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Runs one scenario against an empty database of `cfg`.
+/// Runs one scenario against an empty database of `cfg`, at full size.
 pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
+    run_with(scenario, cfg, &BenchOptions::default()).await
+}
+
+/// Runs one scenario against an empty database of `cfg`, sized by `opts`.
+pub async fn run_with(
+    scenario: &str,
+    cfg: &RedisConfig,
+    opts: &BenchOptions,
+) -> Result<BenchReport> {
+    let quick = opts.quick;
     let report = match scenario {
         "cache-get" => local(cfg, |c| async move { cache::cache_get(&c).await }).await,
         "cache-many" => local(cfg, |c| async move { cache::cache_many(&c).await }).await,
@@ -201,6 +249,18 @@ pub async fn run(scenario: &str, cfg: &RedisConfig) -> Result<BenchReport> {
         "stream-consume" => local(cfg, |c| async move { stream::stream_consume(&c).await }).await,
         "channel-monitor" => channels::channel_monitor(cfg).await,
         "tree-1m" => tree::tree_1m(cfg).await,
+        "tree-10m" => {
+            let cfg = cfg.clone();
+            tokio::task::spawn_blocking(move || tree10m::tree_10m(&cfg, quick))
+                .await
+                .map_err(|e| Error::Io(std::io::Error::other(e)))?
+        }
+        "big-values" => {
+            let cfg = cfg.clone();
+            tokio::task::spawn_blocking(move || values::big_values(&cfg, quick))
+                .await
+                .map_err(|e| Error::Io(std::io::Error::other(e)))?
+        }
         "invalidate-1m" => invalidate_1m(cfg).await,
         "memory-1m" => memory::memory_1m(cfg).await,
         "export-1m" => transfer::export_1m(cfg).await,

@@ -72,19 +72,41 @@ enum Command {
         #[arg(long, value_parser = parse_duration)]
         duration: Option<std::time::Duration>,
     },
-    /// Measure a scenario side by side with redis-benchmark or a bare loop (see `--list`).
+    /// Measure a scenario side by side with redis-benchmark or a bare loop (see `--list`);
+    /// `all` runs every scenario, and `--json` then writes them to one file (`--out`).
     Bench {
-        /// Scenario name; omit with --list.
+        /// Scenario name, or `all`; omit with --list or --render.
         scenario: Option<String>,
-        /// An EMPTY database to use; by default a private redis-server is started.
+        /// An EMPTY database to use; by default a private redis-server is started (one per
+        /// scenario with `all`).
         #[arg(long)]
         redis: Option<String>,
-        /// Print the report as JSON.
+        /// Print the report as JSON; with `all`, write the whole run to `--out`.
         #[arg(long)]
         json: bool,
         /// List the scenarios.
         #[arg(long)]
         list: bool,
+        /// With `all --json`: the file to write.
+        #[arg(long, default_value = "bench-results.json")]
+        out: std::path::PathBuf,
+        /// With `all`: only these scenarios (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Tiny sizes for the scenarios that have them (tree-10m, big-values): checks that
+        /// they run, not how fast.
+        #[arg(long)]
+        quick: bool,
+        /// With `all`: a remark stored with the run and shown above README's table.
+        #[arg(long)]
+        note: Option<String>,
+        /// Render a `bench all --json` file as README's results table (to stdout, or into
+        /// `--readme` between its bench-results markers) instead of running anything.
+        #[arg(long, conflicts_with_all = ["scenario", "list"])]
+        render: Option<std::path::PathBuf>,
+        /// With --render: the README to rewrite.
+        #[arg(long, requires = "render")]
+        readme: Option<std::path::PathBuf>,
     },
     /// Sample a server's metrics for a while and draw them as a PNG or SVG chart.
     Report {
@@ -294,7 +316,29 @@ async fn main() -> anyhow::Result<()> {
             redis,
             json,
             list,
+            out,
+            only,
+            quick,
+            note,
+            render,
+            readme,
         } => {
+            use redscope_cli::bench::results;
+            if let Some(file) = render {
+                let run = results::read(&file)?;
+                let table = results::render_table(&run);
+                match readme {
+                    Some(path) => {
+                        let text = std::fs::read_to_string(&path)
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        std::fs::write(&path, results::splice(&text, &table)?)
+                            .with_context(|| format!("writing {}", path.display()))?;
+                        eprintln!("rendered {} into {}", file.display(), path.display());
+                    }
+                    None => print!("{table}"),
+                }
+                return Ok(());
+            }
             if list || scenario.is_none() {
                 for (name, what) in redscope_cli::bench::SCENARIOS {
                     println!("{name:<18} {what}");
@@ -303,8 +347,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let scenario = scenario.unwrap_or_default();
             // A private server unless one is given; a given one must be empty (we flush it).
-            let private;
-            let cfg = match redis {
+            let given = match redis {
                 Some(url) => {
                     let cfg = RedisConfig::from_url(&url)?;
                     let mut c = redscope::conn::Conn::connect(&cfg).await?;
@@ -314,14 +357,47 @@ async fn main() -> anyhow::Result<()> {
                         "benchmarks flush their database: {} holds {n} keys",
                         cfg.display_url()
                     );
-                    cfg
+                    Some(cfg)
                 }
+                None => None,
+            };
+            let opts = redscope_cli::bench::BenchOptions { quick };
+            if scenario == "all" {
+                let run = redscope_cli::bench::all::run_all(given, opts, &only, note, |r| {
+                    match (&r.report, &r.error) {
+                        (Some(report), _) => println!("{}\n", report.render()),
+                        (None, e) => {
+                            println!("{}\n  FAILED: {}\n", r.name, e.as_deref().unwrap_or(""))
+                        }
+                    }
+                })
+                .await?;
+                if json {
+                    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(&out, serde_json::to_string_pretty(&run)?)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    eprintln!("wrote {}", out.display());
+                }
+                let failed: Vec<&str> = run
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.error.is_some())
+                    .map(|s| s.name.as_str())
+                    .collect();
+                anyhow::ensure!(failed.is_empty(), "scenarios failed: {}", failed.join(", "));
+                return Ok(());
+            }
+            let private;
+            let cfg = match given {
+                Some(cfg) => cfg,
                 None => {
                     private = redscope_cli::bench::server::BenchServer::start()?;
                     private.config()
                 }
             };
-            let report = redscope_cli::bench::run(&scenario, &cfg).await?;
+            let report = redscope_cli::bench::run_with(&scenario, &cfg, &opts).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

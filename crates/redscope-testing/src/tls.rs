@@ -46,6 +46,12 @@ fn openssl(dir: &Path, args: &[&str]) -> Result<()> {
 /// Makes a CA (valid 2 days), a server certificate for 127.0.0.1 and localhost and a client
 /// certificate, all signed by it, as EC P-256 keys in `dir`.
 pub fn make_certs(dir: &Path) -> Result<Certs> {
+    make_certs_for(dir, "DNS:localhost,IP:127.0.0.1")
+}
+
+/// Like [`make_certs`], with a server certificate for the names in `san` (`DNS:…,IP:…`).
+pub fn make_certs_for(dir: &Path, san: &str) -> Result<Certs> {
+    let server_ext = format!("subjectAltName={san}\nextendedKeyUsage=serverAuth\n");
     const EC: [&str; 5] = [
         "-newkey",
         "ec",
@@ -71,11 +77,7 @@ pub fn make_certs(dir: &Path) -> Result<Certs> {
     ]);
     openssl(dir, &ca)?;
     for (name, cn, ext) in [
-        (
-            "server",
-            "localhost",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        ),
+        ("server", "localhost", server_ext.as_str()),
         ("client", "redscope-client", "extendedKeyUsage=clientAuth\n"),
     ] {
         let (key, csr, subj, crt, extf) = (
@@ -135,8 +137,14 @@ pub struct TlsRedis {
 impl TlsRedis {
     /// Makes certificates and starts the server (`tls-auth-clients yes`).
     pub fn start() -> Result<TlsRedis> {
+        Self::start_for("DNS:localhost,IP:127.0.0.1")
+    }
+
+    /// The same with a server certificate for the names in `san` only (e.g. `DNS:redis.internal`,
+    /// a server its clients reach by another address).
+    pub fn start_for(san: &str) -> Result<TlsRedis> {
         let dir = tempfile::Builder::new().prefix("redscope-tls-").tempdir()?;
-        let certs = make_certs(dir.path())?;
+        let certs = make_certs_for(dir.path(), san)?;
         let tls_port = free_port()?;
         let s = |p: &Path| p.display().to_string();
         let server = RedisServer::builder()

@@ -242,6 +242,11 @@ pub struct RedisConfig {
     pub enabled: bool,
     /// Client certificate and key (PEM) for servers that require one (mTLS, `tls-auth-clients yes`).
     pub tls_client: Option<TlsClientCert>,
+    /// Check that the server's certificate names the host connected to (default). `false`
+    /// (`#verify-ca`, `REDIS_TLS_VERIFY=ca`) still checks the chain against the CA but not the
+    /// name: for a server reached through a tunnel or by an address its certificate does not
+    /// list. (A server-name override is not possible with redis-rs's connection manager.)
+    pub tls_verify_host: bool,
     /// Reach every server through this SSH server (`ssh` feature).
     pub ssh: Option<SshConfig>,
 }
@@ -264,6 +269,19 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 50;
 /// Default port of a Redis server.
 pub const DEFAULT_PORT: u16 = 6379;
 
+/// A URL's TLS verification fragment: none or `#insecure` check the host name (`#insecure`
+/// skips every check elsewhere), `#verify-ca` checks only the CA; anything else is refused.
+fn tls_verify_host(fragment: Option<&str>, url: &str) -> Result<bool> {
+    match fragment {
+        None | Some("") | Some("insecure") => Ok(true),
+        Some("verify-ca") => Ok(false),
+        Some(other) => Err(Error::Config(format!(
+            "unknown URL fragment #{other} (use #insecure or #verify-ca): {}",
+            redact_url(url)
+        ))),
+    }
+}
+
 impl Default for RedisConfig {
     fn default() -> Self {
         RedisConfig {
@@ -281,6 +299,7 @@ impl Default for RedisConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             enabled: true,
             tls_client: None,
+            tls_verify_host: true,
             ssh: None,
         }
     }
@@ -288,7 +307,8 @@ impl Default for RedisConfig {
 
 impl RedisConfig {
     /// Parses `redis://[user[:password]@]host[:port][/db]`, `rediss://…` (TLS; add
-    /// `#insecure` to skip certificate checks) or `unix:///path/to.sock[?db=N]`.
+    /// `#insecure` to skip certificate checks, `#verify-ca` to check the CA but not the host
+    /// name) or `unix:///path/to.sock[?db=N]`.
     ///
     /// Clusters: `redis+cluster://[user:password@]h1:p1,h2:p2` (or `rediss+cluster://`).
     /// Sentinel: `redis+sentinel://[user:password@]h1:26379,h2:26379/<master>[/db]`, with
@@ -335,6 +355,7 @@ impl RedisConfig {
                 } else {
                     Endpoint::Tcp { host, port }
                 };
+                cfg.tls_verify_host = tls_verify_host(parsed.fragment(), url)?;
                 let path = parsed.path().trim_matches('/');
                 if !path.is_empty() {
                     cfg.db = path.parse().map_err(|_| {
@@ -437,6 +458,7 @@ impl RedisConfig {
         } else {
             Endpoint::Tcp { host, port }
         };
+        cfg.tls_verify_host = tls_verify_host(fragment, original)?;
         let mut segments = path.split('/').filter(|s| !s.is_empty());
         let mut sentinel_password = None;
         for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -560,7 +582,8 @@ impl RedisConfig {
     /// Like [`RedisConfig::from_env`], reading variables through `get` (for tests and profiles).
     ///
     /// TLS: `REDIS_TLS=1`, `REDIS_TLS_CA`, `REDIS_TLS_CERT` + `REDIS_TLS_KEY` (client certificate)
-    /// with `REDIS_TLS_KEY_PASSPHRASE` for an encrypted key.
+    /// with `REDIS_TLS_KEY_PASSPHRASE` for an encrypted key, `REDIS_TLS_VERIFY=ca` to check the
+    /// certificate's CA but not its host name.
     /// SSH: `REDIS_SSH_HOST` (`[user@]host[:port]`, or `?ssh=` in the URL), `REDIS_SSH_USER`,
     /// `REDIS_SSH_PORT`, then `REDIS_SSH_PASSWORD`, or `REDIS_SSH_KEY` (+ `REDIS_SSH_KEY_PASSPHRASE`),
     /// or else the agent at `SSH_AUTH_SOCK`; `REDIS_SSH_KNOWN_HOSTS` (default
@@ -570,6 +593,15 @@ impl RedisConfig {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut cfg = Self::from_vars_base(&get)?;
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        match non_empty("REDIS_TLS_VERIFY").as_deref().map(str::trim) {
+            None | Some("full") => {}
+            Some("ca") => cfg.tls_verify_host = false,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "REDIS_TLS_VERIFY must be full (the default) or ca, got {other:?}"
+                )))
+            }
+        }
         if let (Some(cert), Some(key)) = (non_empty("REDIS_TLS_CERT"), non_empty("REDIS_TLS_KEY")) {
             cfg.tls_client = Some(TlsClientCert {
                 cert: cert.into(),

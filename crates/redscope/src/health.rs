@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionLike;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
@@ -132,6 +132,10 @@ pub struct Stats {
     /// `total_error_replies`: error replies sent to clients since start (keyspace errors such
     /// as `WRONGTYPE`).
     pub error_replies: u64,
+    /// `used_cpu_sys`: CPU seconds the server spent in the kernel since start.
+    pub cpu_sys_s: f64,
+    /// `used_cpu_user`: CPU seconds the server spent in user space since start.
+    pub cpu_user_s: f64,
 }
 
 impl Stats {
@@ -166,6 +170,8 @@ impl Stats {
             role: info.get("role").unwrap_or("").to_string(),
             process_id: info.get("process_id").and_then(|v| v.trim().parse().ok()),
             error_replies: n("total_error_replies"),
+            cpu_sys_s: info.get_f64("used_cpu_sys").unwrap_or(0.0),
+            cpu_user_s: info.get_f64("used_cpu_user").unwrap_or(0.0),
         }
     }
 
@@ -191,6 +197,8 @@ impl Stats {
         self.error_replies += other.error_replies;
         self.net_in_kbps += other.net_in_kbps;
         self.net_out_kbps += other.net_out_kbps;
+        self.cpu_sys_s += other.cpu_sys_s;
+        self.cpu_user_s += other.cpu_user_s;
         self.uptime_s = self.uptime_s.min(other.uptime_s);
         self.process_id = None;
     }
@@ -258,6 +266,56 @@ pub const EVICTIONS_PER_SEC_WARNING: f64 = 1.0;
 /// A P99 command latency above this warns.
 pub const P99_LATENCY_WARNING: Duration = Duration::from_millis(5);
 
+/// The health alert thresholds [`alerts_with`] applies; the default is the seeds' (hit rate
+/// < 50 %, memory > 80 % / 95 % of maxmemory, more than 50 clients). Whole percentages, so a
+/// saved set compares and reads exactly.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// A hit rate below this percentage warns (0 turns the alert off).
+    pub hit_rate_warning_pct: u32,
+    /// Memory above this percentage of `maxmemory` warns.
+    pub memory_warning_pct: u32,
+    /// Memory above this percentage of `maxmemory` is critical.
+    pub memory_critical_pct: u32,
+    /// More connected clients than this warns.
+    pub clients_warning: u64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            hit_rate_warning_pct: (HIT_RATE_WARNING * 100.0) as u32,
+            memory_warning_pct: (MEMORY_WARNING * 100.0) as u32,
+            memory_critical_pct: (MEMORY_CRITICAL * 100.0) as u32,
+            clients_warning: CLIENTS_WARNING,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Refuses percentages above 100 and a memory warning that is not below the critical level.
+    pub fn validate(&self) -> Result<()> {
+        let pct = [
+            ("hit_rate_warning_pct", self.hit_rate_warning_pct),
+            ("memory_warning_pct", self.memory_warning_pct),
+            ("memory_critical_pct", self.memory_critical_pct),
+        ];
+        if let Some((name, v)) = pct.iter().find(|(_, v)| *v > 100) {
+            return Err(crate::Error::InvalidInput(format!(
+                "{name} is a percentage (0 to 100), got {v}"
+            )));
+        }
+        if self.memory_warning_pct >= self.memory_critical_pct {
+            return Err(crate::Error::InvalidInput(format!(
+                "the memory warning ({} %) must be below the critical level ({} %)",
+                self.memory_warning_pct, self.memory_critical_pct
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The alert for a server that cannot be reached (critical).
 pub fn unreachable_alert(why: &str) -> Alert {
     Alert {
@@ -307,20 +365,29 @@ pub fn latency_alert(p99: Duration) -> Option<Alert> {
     })
 }
 
-/// The health alert thresholds applied to `stats`: hit rate < 50 % (once there were reads),
-/// memory > 80 % (warning) or > 95 % (critical) of `maxmemory`, more than 50 clients, and no
-/// eviction policy (`noeviction`: writes fail with OOM when memory is full).
+/// The default health alert thresholds applied to `stats`: hit rate < 50 % (once there were
+/// reads), memory > 80 % (warning) or > 95 % (critical) of `maxmemory`, more than 50 clients,
+/// and no eviction policy (`noeviction`: writes fail with OOM when memory is full).
 pub fn alerts(stats: &Stats) -> Vec<Alert> {
+    alerts_with(stats, &Thresholds::default())
+}
+
+/// The health alerts of `stats` under thresholds `t` (see [`alerts`]).
+pub fn alerts_with(stats: &Stats, t: &Thresholds) -> Vec<Alert> {
+    let hit_rate_warning = t.hit_rate_warning_pct as f64 / 100.0;
+    let memory_warning = t.memory_warning_pct as f64 / 100.0;
+    let memory_critical = t.memory_critical_pct as f64 / 100.0;
+    let clients_warning = t.clients_warning;
     let mut out = Vec::new();
     if let Some(rate) = stats.hit_rate() {
-        if rate < HIT_RATE_WARNING {
+        if rate < hit_rate_warning {
             out.push(Alert {
                 level: AlertLevel::Warning,
                 code: "low_hit_rate",
                 message: format!(
                     "cache hit rate {:.1} % is below {:.0} % ({} hits, {} misses)",
                     rate * 100.0,
-                    HIT_RATE_WARNING * 100.0,
+                    hit_rate_warning * 100.0,
                     stats.keyspace_hits,
                     stats.keyspace_misses
                 ),
@@ -328,14 +395,14 @@ pub fn alerts(stats: &Stats) -> Vec<Alert> {
         }
     }
     if let Some(ratio) = stats.memory_ratio() {
-        let (level, code, limit) = if ratio > MEMORY_CRITICAL {
+        let (level, code, limit) = if ratio > memory_critical {
             (
                 Some(AlertLevel::Critical),
                 "memory_critical",
-                MEMORY_CRITICAL,
+                memory_critical,
             )
-        } else if ratio > MEMORY_WARNING {
-            (Some(AlertLevel::Warning), "memory_high", MEMORY_WARNING)
+        } else if ratio > memory_warning {
+            (Some(AlertLevel::Warning), "memory_high", memory_warning)
         } else {
             (None, "", 0.0)
         };
@@ -353,12 +420,12 @@ pub fn alerts(stats: &Stats) -> Vec<Alert> {
             });
         }
     }
-    if stats.connected_clients > CLIENTS_WARNING {
+    if stats.connected_clients > clients_warning {
         out.push(Alert {
             level: AlertLevel::Warning,
             code: "too_many_clients",
             message: format!(
-                "{} connected clients (more than {CLIENTS_WARNING})",
+                "{} connected clients (more than {clients_warning})",
                 stats.connected_clients
             ),
         });
@@ -426,8 +493,33 @@ mod tests {
         assert!(alerts(&calm).is_empty());
         let high = Stats {
             used_memory: 850,
-            ..calm
+            ..calm.clone()
         };
         assert_eq!(alerts(&high)[0].code, "memory_high");
+        // Other thresholds: 85 % memory is calm under a 90 % warning, 5 clients are too many
+        // over 4, a 90 % hit rate is low under 95 %.
+        let strict = Thresholds {
+            hit_rate_warning_pct: 95,
+            memory_warning_pct: 90,
+            memory_critical_pct: 99,
+            clients_warning: 4,
+        };
+        assert_eq!(strict.validate().map_err(|e| e.to_string()), Ok(()));
+        let codes: Vec<_> = alerts_with(&high, &strict).iter().map(|a| a.code).collect();
+        assert_eq!(codes, ["low_hit_rate", "too_many_clients"]);
+        assert!(alerts_with(&high, &strict)[1]
+            .message
+            .contains("more than 4"));
+        let bad = Thresholds {
+            memory_warning_pct: 99,
+            ..strict
+        };
+        assert!(bad.validate().is_err());
+        let pct = Thresholds {
+            hit_rate_warning_pct: 101,
+            ..strict
+        };
+        assert!(pct.validate().is_err());
+        assert_eq!(Thresholds::default().memory_critical_pct, 95);
     }
 }

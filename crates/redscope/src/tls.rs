@@ -159,10 +159,19 @@ pub fn client(cfg: &RedisConfig, info: redis::ConnectionInfo) -> Result<redis::C
         return redis::Client::open(info).map_err(Error::from);
     }
     install_crypto_provider();
-    match certificates(cfg)? {
-        Some(certs) => redis::Client::build_with_tls(info, certs).map_err(Error::from),
-        None => redis::Client::open(info).map_err(Error::from),
+    let client = match certificates(cfg)? {
+        Some(certs) => redis::Client::build_with_tls(info, certs)?,
+        None => redis::Client::open(info)?,
+    };
+    if cfg.tls_verify_host {
+        return Ok(client);
     }
+    // Chain checked against the CA, host name not (`#verify-ca`): the flag goes on the address
+    // after the certificates, which building the client replaces.
+    let info = client.get_connection_info().clone();
+    let mut addr = info.addr().clone();
+    addr.set_danger_accept_invalid_hostnames(true);
+    redis::Client::open(info.set_addr(addr)).map_err(Error::from)
 }
 
 /// Turns a failed TLS handshake into a clear configuration error; other errors convert as usual.
@@ -170,7 +179,8 @@ pub fn classify(cfg: &RedisConfig, e: redis::RedisError) -> Error {
     match (is_tls(cfg), rustls_cause(&e)) {
         (true, Some(cause)) => {
             let hint = if cfg.tls_ca.is_some() {
-                "check that the CA file signed the server's certificate and that the host name matches it"
+                "check that the CA file signed the server's certificate and that the host name matches it \
+                 (#verify-ca checks the CA only, for a server reached by a name its certificate does not list)"
             } else {
                 "give the CA with ?ca=/path/to/ca.pem or REDIS_TLS_CA, or append #insecure to skip verification"
             };

@@ -1,7 +1,11 @@
 // Channels: subscribe to channels and patterns (the server-side `monitor`), a live, virtualized,
 // pausable message list with per-channel counts and rates, JSON decoding of payloads, a publish
-// box, and presets for the standard trading channels.
+// box, presets for the standard trading channels, a messages-per-second chart (total and the
+// busiest channels), the server's own PUBSUB counts (NUMSUB, NUMPAT, sharded channels), and
+// export of the captured messages as JSON lines or CSV.
 
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
 import { formatCount } from '../format';
@@ -9,10 +13,19 @@ import { MessageBuffer, messageJson } from '../msgbuffer';
 import type { Page } from '../router';
 import type { Message, MonitorStats } from '../types';
 import { ApiError } from '../transport';
-import { button, empty, showError, table, toast } from '../ui';
+import { button, empty, errorText, showError, table, toast } from '../ui';
 import { preview } from '../values';
 import { namespaceOf, viewAs } from '../viewas';
 import { VirtualList } from '../virtual';
+import { messagesCsv, messagesJsonl } from '../msgexport';
+import { saveBlob } from '../valuefile';
+import type { PubsubCounts } from '../api.gen';
+
+/** Points the rate chart keeps (one a second: five minutes). */
+const RATE_POINTS = 300;
+/** Busiest channels drawn beside the total. */
+const RATE_CHANNELS = 4;
+const RATE_COLORS = ['#58a6ff', '#3fb950', '#d29922', '#a371f7', '#db61a2'];
 
 /** The standard trading channels and the pattern that covers the trading ones. */
 export const PRESET_CHANNELS = ['trading:signals', 'trading:orders', 'trading:positions', 'trading:alerts', 'trading:system', 'signals.generated', 'orders.executed', 'positions.updated'];
@@ -42,6 +55,90 @@ export function channelsPage(ctx: AppContext): Page {
   const pauseBtn = h('button', { class: 'btn', 'data-testid': 'pause' }, 'Pause');
   const filter = h('input', { type: 'search', placeholder: 'filter shown messages by channel or text', 'data-testid': 'msg-filter' });
   let filtered: readonly Message[] = [];
+
+  // Messages per second: the total (from the service's exact count) and the busiest channels.
+  const rateBox = h('div', { class: 'chart-box' });
+  const rateChart = h('div', { class: 'chart', 'data-testid': 'rate-chart' }, h('div', { class: 'chart-title' }, 'Messages / s'), rateBox);
+  let rateXs: number[] = [];
+  let rateTotal: number[] = [];
+  let rateSeries: { name: string; ys: (number | null)[] }[] = [];
+  let ratePlot: uPlot | null = null;
+  let last: { at: number; total: number } | null = null;
+
+  function drawRates(names: string[]): void {
+    const same = ratePlot && names.join('\n') === rateSeries.map((x) => x.name).join('\n');
+    if (!same) {
+      ratePlot?.destroy();
+      const old = new Map(rateSeries.map((x) => [x.name, x.ys]));
+      rateSeries = names.map((name) => ({ name, ys: old.get(name) ?? rateXs.map(() => null) }));
+      ratePlot = new uPlot({
+        width: Math.max(300, (rateBox.clientWidth || 600) - 4),
+        height: 140,
+        scales: { x: { time: true }, y: { range: (_u: uPlot, _min: number | null, max: number | null): uPlot.Range.MinMax => [0, max !== null && max > 0 ? max * 1.15 : 1] } },
+        series: [{}, { label: 'total', stroke: '#dc382d', width: 2 }, ...names.map((n, i) => ({ label: n, stroke: RATE_COLORS[i % RATE_COLORS.length], width: 1.5 }))],
+      }, [rateXs, rateTotal, ...rateSeries.map((x) => x.ys)] as uPlot.AlignedData, rateBox);
+    } else ratePlot!.setData([rateXs, rateTotal, ...rateSeries.map((x) => x.ys)] as uPlot.AlignedData);
+  }
+
+  /** Adds one point a second: the total rate from the exact count, each channel's rate. */
+  function sampleRates(): void {
+    if (!serverStats) return;
+    const now = Date.now() / 1000;
+    const total = serverStats.total;
+    if (last && now > last.at) {
+      const rate = Math.max(0, (total - last.total) / (now - last.at));
+      const busiest = [...serverStats.channels].sort((a, b) => b.count - a.count).slice(0, RATE_CHANNELS);
+      const byName = new Map(busiest.map((c) => [c.name, c.rate]));
+      rateXs.push(now);
+      rateTotal.push(rate);
+      for (const x of rateSeries) x.ys.push(byName.get(x.name) ?? null);
+      const names = busiest.map((c) => c.name);
+      for (const n of names) if (!rateSeries.some((x) => x.name === n)) rateSeries.push({ name: n, ys: [...rateXs.slice(0, -1).map(() => null), byName.get(n) ?? null] });
+      if (rateXs.length > RATE_POINTS) {
+        rateXs = rateXs.slice(-RATE_POINTS);
+        rateTotal = rateTotal.slice(-RATE_POINTS);
+        for (const x of rateSeries) x.ys = x.ys.slice(-RATE_POINTS);
+      }
+      rateSeries = rateSeries.filter((x) => names.includes(x.name));
+      rateChart.dataset.points = String(rateXs.length);
+      rateChart.dataset.total = rate.toFixed(1);
+      rateChart.dataset.peak = Math.max(...rateTotal).toFixed(1);
+      drawRates(names);
+    }
+    last = { at: now, total };
+  }
+
+  // The server's own counts: every client's subscriptions, not only ours.
+  const countsBox = h('div', { 'data-testid': 'pubsub-counts' });
+  async function loadCounts(): Promise<void> {
+    let c: PubsubCounts;
+    try {
+      c = await ctx.api.call('pubsub_counts', {});
+    } catch (e) {
+      countsBox.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
+      return;
+    }
+    const rows = (list: PubsubCounts['channels'], id: string) => list.map((x) => [h('span', { 'data-testid': `${id}-name` }, x.channel), h('span', { 'data-testid': `${id}-subs` }, formatCount(x.subscribers))]);
+    mount(countsBox,
+      h('div', { class: 'muted' }, 'Pattern subscriptions (PUBSUB NUMPAT): ', h('strong', { 'data-testid': 'pubsub-numpat' }, formatCount(c.patterns))),
+      c.channels.length ? table(['channel (PUBSUB CHANNELS)', 'subscribers (NUMSUB)'], rows(c.channels, 'pubsub-channel'), 'pubsub-channels') : empty('No channel has a subscriber.', 'pubsub-no-channels'),
+      !c.sharded ? h('p', { class: 'muted' }, 'This server has no sharded pub/sub (Redis 7 added it).')
+        : c.shard_channels.length ? table(['sharded channel (SHARDCHANNELS)', 'subscribers (SHARDNUMSUB)'], rows(c.shard_channels, 'pubsub-shard'), 'pubsub-shards') : empty('No sharded channel has a subscriber.', 'pubsub-no-shards'),
+      c.truncated ? h('p', { class: 'muted' }, 'More channels matched than are listed (1,000 of each kind).') : null);
+  }
+
+  /** The captured messages, oldest first, as a file download. */
+  function exportMessages(kind: 'jsonl' | 'csv'): void {
+    const msgs = [...buffer.view()].reverse();
+    if (!msgs.length) {
+      toast('No captured message to export', 'info');
+      return;
+    }
+    const text = kind === 'jsonl' ? messagesJsonl(msgs) : messagesCsv(msgs);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+    saveBlob(new Blob([text], { type: kind === 'jsonl' ? 'application/x-ndjson' : 'text/csv' }), `redscope-messages-${stamp}.${kind}`);
+    toast(`${formatCount(msgs.length)} messages exported`, 'ok');
+  }
 
   const list = new VirtualList<Message>({
     rowHeight: 24,
@@ -159,8 +256,9 @@ export function channelsPage(ctx: AppContext): Page {
             detail.replaceChildren();
             redraw();
             renderStats();
-          })),
+          }), button('Export JSON lines', () => exportMessages('jsonl'), { 'data-testid': 'msg-export-jsonl', title: 'The captured messages, oldest first' }), button('Export CSV', () => exportMessages('csv'), { 'data-testid': 'msg-export-csv' })),
         ),
+        rateChart,
         h('div', { class: 'channels-layout' }, h('section', { class: 'msg-pane' }, filter, list.el), h('section', { class: 'side' }, statsBox, detail)),
         h(
           'div',
@@ -174,7 +272,10 @@ export function channelsPage(ctx: AppContext): Page {
           }, { class: 'btn primary', 'data-testid': 'publish' }),
           pubResult,
         ),
+        h('h2', {}, 'Server counts ', button('Refresh', loadCounts, { class: 'btn small', 'data-testid': 'pubsub-refresh' })),
+        countsBox,
       );
+      void loadCounts();
       offEvents = ctx.events((e) => {
         if (e.type !== 'channel_batch') return;
         buffer.push(e.messages);
@@ -182,7 +283,10 @@ export function channelsPage(ctx: AppContext): Page {
         if (e.stats) serverStats = e.stats;
         if (!buffer.paused) redraw();
       });
-      statsTimer = setInterval(renderStats, 1000);
+      statsTimer = setInterval(() => {
+        renderStats();
+        sampleRates();
+      }, 1000);
       try {
         const s = await ctx.api.call('monitor_stats', { recent: 500 });
         serverStats = s;
@@ -203,6 +307,8 @@ export function channelsPage(ctx: AppContext): Page {
     unmount() {
       offEvents?.();
       if (statsTimer) clearInterval(statsTimer);
+      ratePlot?.destroy();
+      ratePlot = null;
     },
     refresh() {
       redraw();

@@ -1,6 +1,8 @@
-// Dashboard: live charts (hit rate, memory used vs max, ops/s, clients, evicted/expired keys,
+// Dashboard: live charts (hit rate, memory used vs max, ops/s, server CPU seconds per second
+// from INFO's used_cpu_sys/user, clients, evicted/expired keys,
 // network) from the sampler's history plus `metrics` events, ranges 5 min / 1 h / 24 h, alert
-// badges, and the server's facts from INFO.
+// badges with their thresholds editable (saved with the connected profile), and the server's
+// facts from INFO.
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -10,7 +12,8 @@ import { formatBytes, formatCount, formatDuration, formatMs } from '../format';
 import type { Page } from '../router';
 import { chartData, hitPercent, type ChartSpec } from '../metrics';
 import type { Alert, HealthReport, InfoReply, MetricsSample } from '../types';
-import { errorText, table } from '../ui';
+import { button, errorText, table, toast } from '../ui';
+import type { AlertThresholds, Thresholds } from '../api.gen';
 
 
 const CHARTS: ChartSpec[] = [
@@ -43,6 +46,15 @@ const CHARTS: ChartSpec[] = [
       { label: 'out', color: '#db61a2', get: (s) => s.net_out_kbps },
     ],
     fmt: (v) => `${v.toFixed(1)}`,
+  },
+  {
+    id: 'cpu',
+    title: 'Server CPU (CPU seconds / s)',
+    series: [
+      { label: 'sys', color: '#f0883e', get: (s) => s.cpu_sys ?? null },
+      { label: 'user', color: '#3fb950', get: (s) => s.cpu_user ?? null },
+    ],
+    fmt: (v) => v.toFixed(2),
   },
 ];
 
@@ -87,6 +99,54 @@ export function dashboardPage(ctx: AppContext): Page {
       dbBox.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
     }
   }
+  // The alert thresholds: shown and edited in a fold under the alerts, saved with the profile.
+  const thBox = h('details', { class: 'thresholds', 'data-testid': 'thresholds' });
+  const thInputs: Record<keyof Thresholds, HTMLInputElement> = {
+    hit_rate_warning_pct: h('input', { type: 'number', min: '0', max: '100', 'data-testid': 'th-hit', style: 'width:5em' }),
+    memory_warning_pct: h('input', { type: 'number', min: '0', max: '100', 'data-testid': 'th-mem-warn', style: 'width:5em' }),
+    memory_critical_pct: h('input', { type: 'number', min: '0', max: '100', 'data-testid': 'th-mem-crit', style: 'width:5em' }),
+    clients_warning: h('input', { type: 'number', min: '0', 'data-testid': 'th-clients', style: 'width:6em' }),
+  };
+  const thWhere = h('span', { class: 'muted small', 'data-testid': 'th-where' });
+  const thError = h('div', { class: 'r-error', 'data-testid': 'th-error' });
+
+  function showThresholds(t: AlertThresholds): void {
+    for (const [k, el] of Object.entries(thInputs) as [keyof Thresholds, HTMLInputElement][]) el.value = String(t.thresholds[k]);
+    thWhere.textContent = t.profile ? `Saved with profile ${t.profile}; applied whenever it is connected.` : 'No saved profile is connected: these hold for this session only.';
+  }
+
+  async function loadThresholds(): Promise<void> {
+    try {
+      showThresholds(await ctx.api.call('alert_thresholds', {}));
+    } catch (e) {
+      thError.textContent = errorText(e);
+    }
+  }
+
+  async function saveThresholds(t?: Thresholds): Promise<void> {
+    thError.textContent = '';
+    const next = t ?? (Object.fromEntries(Object.entries(thInputs).map(([k, el]) => [k, Number(el.value)])) as unknown as Thresholds);
+    try {
+      const r = await ctx.api.call('alert_thresholds_set', next);
+      showThresholds(r);
+      toast(r.profile ? `Alert thresholds saved with ${r.profile}` : 'Alert thresholds in force for this session', 'ok');
+      await loadMetrics();
+    } catch (e) {
+      thError.textContent = errorText(e);
+    }
+  }
+
+  thBox.append(
+    h('summary', { 'data-testid': 'th-open' }, 'Alert thresholds'),
+    h('div', { class: 'row' },
+      h('label', {}, 'Hit rate below ', thInputs.hit_rate_warning_pct, ' %'),
+      h('label', {}, 'Memory above ', thInputs.memory_warning_pct, ' % (warning) ', thInputs.memory_critical_pct, ' % (critical) of maxmemory'),
+      h('label', {}, 'More than ', thInputs.clients_warning, ' clients'),
+      button('Save', () => saveThresholds(), { class: 'btn primary', 'data-testid': 'th-save' }),
+      button('Defaults', async () => saveThresholds((await ctx.api.call('alert_thresholds', {})).defaults), { class: 'btn', 'data-testid': 'th-defaults' })),
+    thWhere,
+    thError,
+  );
   const banner = h('div', { class: 'banner-slot' });
   const rangeBar = h('div', { class: 'seg', 'data-testid': 'ranges' });
   const nodeSelect = h('select', { class: 'node-select', 'data-testid': 'node-select', hidden: true, title: 'Cluster master to chart' }) as HTMLSelectElement;
@@ -249,7 +309,7 @@ export function dashboardPage(ctx: AppContext): Page {
     async mount(target) {
       el = target;
       renderRanges();
-      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Dashboard'), rangeBar, nodeSelect, exportHint()), banner, alertsBox, factsBox, chartsBox, dbBox);
+      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Dashboard'), rangeBar, nodeSelect, exportHint()), banner, alertsBox, thBox, factsBox, chartsBox, dbBox);
       renderFacts(ctx.health());
       offHealth = ctx.onHealth(renderFacts);
       buildCharts();
@@ -272,7 +332,7 @@ export function dashboardPage(ctx: AppContext): Page {
       resize = onResize;
       window.addEventListener('resize', onResize);
       requestAnimationFrame(onResize);
-      await Promise.all([loadMetrics(), loadInfo(), loadDatabases()]);
+      await Promise.all([loadMetrics(), loadInfo(), loadDatabases(), loadThresholds()]);
     },
     unmount() {
       offHealth?.();
@@ -286,6 +346,7 @@ export function dashboardPage(ctx: AppContext): Page {
       void loadMetrics();
       void loadInfo();
       void loadDatabases();
+      void loadThresholds();
     },
   };
 }

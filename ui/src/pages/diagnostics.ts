@@ -1,4 +1,4 @@
-// Diagnostics: hot keys and latency. Hot keys come from OBJECT FREQ over a scan when the server
+// Diagnostics: hot keys, the MONITOR view (./monitorview) and latency. Hot keys come from OBJECT FREQ over a scan when the server
 // runs an LFU policy; otherwise only a time-boxed MONITOR sample can tell, which copies every
 // command of every client to Redscope while it runs, so it is offered with its cost spelled out
 // and runs only after the user confirms. Latency shows LATENCY LATEST per master with a chart of
@@ -13,12 +13,14 @@ import type { Page } from '../router';
 import type { HotkeysJob, LatencyReply } from '../api.gen';
 import { ApiError } from '../transport';
 import { button, empty, errorText, showError, table } from '../ui';
+import { monitorSection } from './monitorview';
 
 export function diagnosticsPage(ctx: AppContext): Page {
   let job: HotkeysJob | null = null;
   let poll: ReturnType<typeof setInterval> | null = null;
   let off: (() => void) | null = null;
   let plots: uPlot[] = [];
+  const monitor = monitorSection(ctx);
 
   const seconds = h('input', { type: 'number', min: '1', max: '60', value: '10', 'data-testid': 'hot-seconds', title: 'Length of a MONITOR sample (s)', style: 'width:5em' });
   const pattern = h('input', { placeholder: 'keys matching (LFU)', 'data-testid': 'hot-pattern', style: 'width:12em' });
@@ -136,17 +138,21 @@ export function diagnosticsPage(ctx: AppContext): Page {
         confirmBox,
         hotStatus,
         hotOut,
+        monitor.el,
         h('h2', {}, 'Latency', ' ', button('Refresh', () => loadLatency(), { class: 'btn small', 'data-testid': 'latency-refresh' })),
         latencyBox);
       if (job) renderJob(job);
       void loadLatency();
+      monitor.load();
       off = ctx.events((e) => {
+        monitor.onEvent(e);
         const ev = e as unknown as HotkeysJob & { type: string };
         if (e.type === 'job' && job && ev.id === job.id && ev.kind === 'hotkeys') renderJob(ev);
       });
     },
     unmount() {
       stopPoll();
+      monitor.unmount();
       off?.();
       for (const p of plots) p.destroy();
       plots = [];

@@ -124,6 +124,15 @@ export function createGroupDialog(api: Transport, key: Bytes, hooks: StreamHooks
   const close = openModal('New consumer group', h('div', { class: 'form' }, name, from, error, h('div', { class: 'modal-actions' }, save)), undefined, 'group-dialog');
 }
 
+/** XGROUP CREATECONSUMER: a consumer registered before it reads (so it shows, idle, in the group). */
+export async function createConsumer(api: Transport, key: Bytes, group: string, hooks: StreamHooks): Promise<void> {
+  const name = (await promptDialog(`New consumer in ${group}`, ''))?.trim();
+  if (!name) return;
+  const r = await api.call('stream_group', { key_b64: key.b64, action: 'create_consumer', group, consumer: name });
+  toast(r.result === 1 ? `consumer ${name} created in ${group}` : `${group} already has a consumer ${name}`, r.result === 1 ? 'ok' : 'info');
+  await hooks.groups();
+}
+
 /** Group actions: SETID, DESTROY (confirmed), DELCONSUMER (confirmed). */
 export async function groupAction(api: Transport, key: Bytes, group: string, action: 'setid' | 'destroy' | 'del_consumer', hooks: StreamHooks, consumer?: string): Promise<void> {
   let id: string | undefined;

@@ -11,7 +11,7 @@ import { button, empty, errorText, openModal, showError, table, toast, withConfi
 import { preview } from '../values';
 import { fromBase64 } from '../keys';
 import { namespaceOf, viewAs } from '../viewas';
-import { addEntryDialog, createGroupDialog, trimDialog, groupAction, pendingPanel, toStreamId, type StreamHooks } from './streamadmin';
+import { addEntryDialog, createConsumer, createGroupDialog, trimDialog, groupAction, pendingPanel, toStreamId, type StreamHooks } from './streamadmin';
 
 const PAGE = 50;
 
@@ -218,6 +218,7 @@ export function streamsPage(ctx: AppContext): Page {
                   'span',
                   { class: 'row' },
                   button('Pending', () => showPending(g.name, g.consumer_list.map((c) => c.name)), { class: 'btn small', 'data-testid': 'group-pending' }),
+                  button('New consumer', () => createConsumer(ctx.api, key, g.name, hooks), { class: 'btn small', 'data-testid': 'consumer-new' }),
                   button('Set ID', () => groupAction(ctx.api, key, g.name, 'setid', hooks), { class: 'btn small', 'data-testid': 'group-setid' }),
                   button('Destroy', () => groupAction(ctx.api, key, g.name, 'destroy', hooks), { class: 'btn small danger', 'data-testid': 'group-destroy' }),
                 ),
@@ -293,7 +294,8 @@ export function streamsPage(ctx: AppContext): Page {
     shortcut: 's',
     async mount(el, { params }) {
       alive = true;
-      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Streams'), filter), h('div', { class: 'split' }, h('section', { class: 'side-list' }, list), main));
+      const reload = button('↻', () => loadList(), { class: 'icon-btn', title: 'Reload the list of streams (r)', 'aria-label': 'Reload the list of streams', 'data-testid': 'streams-reload' });
+      mount(el, h('div', { class: 'page-head' }, h('h1', {}, 'Streams'), filter, reload), h('div', { class: 'split' }, h('section', { class: 'side-list' }, list), main));
       main.replaceChildren(empty('Pick a stream on the left to see its entries, groups and pending messages, and to tail it live.'));
       offEvents = ctx.events((e) => {
         if (e.type !== 'stream_entries' || tailId === null || String(e.tail_id) !== String(tailId)) return;

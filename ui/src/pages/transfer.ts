@@ -9,7 +9,40 @@ import { h, mount } from '../dom';
 import { formatBytes, formatCount } from '../format';
 import type { Page } from '../router';
 import type { TransferFile, TransferJob } from '../api.gen';
-import { button, empty, errorText, showError, table, toast } from '../ui';
+import { button, confirmDialog, empty, errorText, showError, table, toast } from '../ui';
+import { fromBase64, toBase64 } from '../keys';
+import { saveBlob } from '../valuefile';
+import type { Transport } from '../transport';
+
+/** Bytes per upload part (the server takes at most 1 MiB per part). */
+const UPLOAD_PART = 1 << 20;
+
+/** Reads a file of the export directory part by part into a Blob (for a browser download). */
+export async function downloadFile(api: Transport, name: string, progress?: (done: number, total: number) => void): Promise<Blob> {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (;;) {
+    const p = await api.call('transfer_file_read', { name, offset });
+    const bytes = fromBase64(p.b64);
+    parts.push(bytes);
+    offset += bytes.length;
+    progress?.(offset, Number(p.total));
+    if (p.eof) break;
+  }
+  return new Blob(parts as BlobPart[], { type: 'application/octet-stream' });
+}
+
+/** Sends a picked file to the export directory in parts; the file is listed once the last arrives. */
+export async function uploadFile(api: Transport, file: Blob, name: string, overwrite: boolean, progress?: (done: number) => void): Promise<void> {
+  let offset = 0;
+  do {
+    const part = new Uint8Array(await file.slice(offset, offset + UPLOAD_PART).arrayBuffer());
+    const last = offset + part.length >= file.size;
+    const r = await api.call('transfer_file_write', { name, offset, b64: toBase64(part), last, overwrite: offset === 0 && overwrite ? true : undefined });
+    offset = Number(r.received);
+    progress?.(offset);
+  } while (offset < file.size);
+}
 
 /** The request fields choosing keys, from the scope picker and its text. */
 export function scopeOf(scope: string, text: string): Record<string, unknown> {
@@ -68,6 +101,8 @@ export function transferPage(ctx: AppContext): Page {
     h('option', { value: 'replace' }, 'Replace keys that exist'),
     h('option', { value: 'fail' }, 'Fail if any key exists (nothing written)'));
   const dryRun = h('input', { type: 'checkbox', checked: true, 'data-testid': 'tx-dry-run' });
+  const uploadPick = h('input', { type: 'file', 'data-testid': 'tx-upload', title: 'Upload a dump or command file from this computer into the export directory' });
+  const uploadState = h('span', { class: 'muted', 'data-testid': 'tx-upload-state' });
 
   const progress = h('div', { class: 'bar', hidden: true }, h('div', { class: 'bar-fill', 'data-testid': 'tx-progress' }));
   const status = h('div', { 'data-testid': 'tx-status' });
@@ -139,6 +174,31 @@ export function transferPage(ctx: AppContext): Page {
     watch(await ctx.api.call('import', { file: importFile.value, policy: policy.value, dry_run: dryRun.checked }));
   }
 
+  async function upload(): Promise<void> {
+    const file = uploadPick.files?.[0];
+    if (!file) return;
+    const name = file.name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'upload';
+    const exists = [...importFile.options].some((o) => o.value === name) || [...filesBox.querySelectorAll('[data-testid=tx-file-name]')].some((e) => e.textContent === name);
+    if (exists && !(await confirmDialog('Replace the file?', `${name} is already in the export directory. Replace it with the one picked?`, 'Replace', true))) return;
+    try {
+      await uploadFile(ctx.api, file, name, exists, (done) => (uploadState.textContent = `Uploading ${name}: ${formatBytes(done)} of ${formatBytes(file.size)}…`));
+      uploadState.textContent = `Uploaded ${name} (${formatBytes(file.size)}).`;
+      await loadFiles();
+      if ([...importFile.options].some((o) => o.value === name)) importFile.value = name;
+    } catch (e) {
+      uploadState.textContent = '';
+      showError(e);
+    } finally {
+      uploadPick.value = '';
+    }
+  }
+
+  async function download(f: TransferFile): Promise<void> {
+    const blob = await downloadFile(ctx.api, f.name, (done, total) => (status.textContent = `Downloading ${f.name}: ${formatBytes(done)} of ${formatBytes(total)}…`));
+    status.textContent = '';
+    saveBlob(blob, f.name);
+  }
+
   async function loadFiles(): Promise<void> {
     let files: TransferFile[];
     try {
@@ -154,7 +214,7 @@ export function transferPage(ctx: AppContext): Page {
     importFile.replaceChildren(...importable.map((f) => h('option', { value: f.name }, `${f.name} (${f.format}, ${formatBytes(f.bytes)})`)));
     if (importable.some((f) => f.name === keep)) importFile.value = keep;
     filesBox.replaceChildren(files.length
-      ? table(['File', 'Format', 'Size', 'Changed'], files.map((f) => [h('span', { 'data-testid': 'tx-file-name' }, f.name), f.format, formatBytes(f.bytes), new Date(Number(f.modified_ms)).toLocaleString()]), 'tx-file-list')
+      ? table(['File', 'Format', 'Size', 'Changed', ''], files.map((f) => [h('span', { 'data-testid': 'tx-file-name' }, f.name), f.format, formatBytes(f.bytes), new Date(Number(f.modified_ms)).toLocaleString(), button('Download', () => download(f), { class: 'btn small', 'data-testid': 'tx-file-download', 'data-name': f.name })]), 'tx-file-list')
       : empty('No files yet: export some keys.', 'tx-files-none'));
   }
 
@@ -179,11 +239,13 @@ export function transferPage(ctx: AppContext): Page {
         h('div', { class: 'row' }, fileName, h('label', { class: 'muted' }, overwrite, ' replace a file of that name'), button('Export', () => startExport(), { class: 'btn primary', 'data-testid': 'tx-export' })),
         h('h2', {}, 'Import'),
         h('div', { class: 'row' }, importFile, policy, h('label', {}, dryRun, ' dry run (write nothing)'), button('Import', () => startImport(), { class: 'btn primary', 'data-testid': 'tx-import' })),
+        h('div', { class: 'row' }, h('label', { class: 'muted' }, 'Or upload a file from this computer: ', uploadPick), uploadState),
         h('div', { class: 'row' }, progress, cancelBox),
         status,
         h('h2', {}, 'Files'),
         dirLine,
         filesBox);
+      uploadPick.addEventListener('change', () => void upload());
       scope.addEventListener('change', syncScope);
       format.addEventListener('change', syncScope);
       syncScope();

@@ -8,6 +8,7 @@
 
 pub mod commands;
 pub mod dumpfile;
+pub mod files;
 pub mod people;
 pub mod values;
 
@@ -24,7 +25,7 @@ use tokio::io::{AsyncReadExt, BufReader, BufWriter};
 
 use super::bytes::KeyRef;
 use super::events::Publisher;
-use super::registry::{JobHandle, JobState, Policy, Record, Registry};
+use super::registry::{JobHandle, JobState, Policy, Registry};
 use super::session::Session;
 use crate::registry::now_ms;
 use commands::{key_of, CommandReader};
@@ -169,15 +170,7 @@ pub struct TransferJob {
     pub finished_ms: Option<i64>,
 }
 
-impl Record for TransferJob {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn is_running(&self) -> bool {
-        self.state == JobState::Running
-    }
-}
+crate::registry::job_record!(TransferJob);
 
 /// Export and import of one session.
 pub struct Transfer {
@@ -248,17 +241,19 @@ pub fn transfer_dir() -> Result<PathBuf> {
     Ok(super::profiles::config_dir()?.join("exports"))
 }
 
-/// A file name of the export directory: letters, digits, `.`, `_`, `-`; never a path.
+/// A file name of the export directory: letters, digits, `.`, `_`, `-`; never a path, never
+/// an unfinished upload's name.
 fn checked_name(name: &str) -> Result<String> {
     let ok = !name.is_empty()
         && name.len() <= 128
         && !name.starts_with('.')
+        && !name.ends_with(".upload")
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !ok {
         return Err(Error::InvalidInput(format!(
-            "file {name:?}: a name of 1 to 128 letters, digits, '.', '_' or '-' (not a path, not starting with '.')"
+            "file {name:?}: a name of 1 to 128 letters, digits, '.', '_' or '-' (not a path, not starting with '.', not ending in .upload)"
         )));
     }
     Ok(name.to_string())
@@ -581,6 +576,18 @@ impl Transfer {
         })
     }
 
+    /// One part of a file of the export directory, for a download.
+    pub async fn read_file(&self, req: files::FileRead) -> Result<files::FilePart> {
+        files::read_part(req).await
+    }
+
+    /// One part of an upload into the export directory (refused in read-only mode, where
+    /// nothing could be imported from it).
+    pub async fn write_file(&self, req: files::FileWrite) -> Result<files::FileWritten> {
+        self.session.ensure_writable("uploading an import file")?;
+        files::write_part(req).await
+    }
+
     /// Cancels every running job and waits for it to stop.
     pub(crate) async fn shutdown(&self) {
         self.registry.shutdown().await;
@@ -588,18 +595,7 @@ impl Transfer {
 }
 
 fn finish(job: JobHandle<TransferJob>, outcome: Result<()>) {
-    let cancelled = job.is_cancelled();
-    let job = job.finish(|j| {
-        j.finished_ms = Some(now_ms());
-        match outcome {
-            Ok(()) => j.state = JobState::Done,
-            Err(_) if cancelled => j.state = JobState::Cancelled,
-            Err(e) => {
-                j.state = JobState::Failed;
-                j.error = Some(e.to_string());
-            }
-        }
-    });
+    let job = job.conclude(outcome, |_, ()| ());
     tracing::info!(id = %job.id, kind = %job.kind, state = ?job.state, keys = job.keys, "transfer finished");
 }
 

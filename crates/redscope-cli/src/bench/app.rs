@@ -182,6 +182,92 @@ fn browse_level(addr: &str, token: &str, prefix: &str) -> Result<u64> {
     }
 }
 
+/// A `redscope serve` child on a free loopback port with a random token, killed when dropped.
+pub(super) struct Serve {
+    _child: Reaped,
+    /// `host:port` it listens on.
+    pub addr: String,
+    /// Its bearer token.
+    pub token: String,
+    /// Its process id.
+    pub pid: u32,
+}
+
+impl Serve {
+    /// Starts `bin serve` against `cfg` and waits for the address it prints.
+    pub fn start(bin: &Path, cfg: &RedisConfig) -> Result<Serve> {
+        let token = format!(
+            "bench{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
+        let mut cmd = Command::new(bin);
+        cmd.args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("REDSCOPE_TOKEN", &token)
+            .env("REDSCOPE_LOG", "warn");
+        redis_env(&mut cmd, cfg)?;
+        let mut child = Reaped(cmd.spawn()?);
+        let pid = child.0.id();
+        let stdout = child
+            .0
+            .stdout
+            .take()
+            .ok_or_else(|| Error::Io(std::io::Error::other("no stdout")))?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .map(str::to_string);
+        let Some(addr) = addr else {
+            let _ = child.0.kill();
+            let mut err = String::new();
+            if let Some(mut e) = child.0.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            return Err(Error::server(format!(
+                "redscope serve did not start: {}",
+                err.lines().next().unwrap_or("no output")
+            )));
+        };
+        // Drain its log so a chatty server never blocks on a full pipe.
+        if let Some(mut e) = child.0.stderr.take() {
+            std::thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
+        }
+        Ok(Serve {
+            _child: child,
+            addr,
+            token,
+            pid,
+        })
+    }
+
+    /// `GET path` as JSON (an error unless HTTP 200).
+    pub fn get(&self, path: &str) -> Result<serde_json::Value> {
+        json_get(&self.addr, path, &self.token)
+    }
+
+    /// Its resident memory now, MB.
+    pub fn rss_mb(&self) -> f64 {
+        rss_mb(self.pid).unwrap_or(f64::NAN)
+    }
+
+    /// Its peak resident memory so far (`VmHWM`), MB.
+    pub fn peak_rss_mb(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            })
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
 /// `app-memory` (see the module doc). Blocking: run it on a blocking thread.
 pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
     let Some(bin) = sibling_binary("redscope") else {
@@ -199,47 +285,8 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         load_tree_1m(&mut conn).await
     })?;
 
-    let token = format!(
-        "bench{:016x}{:016x}",
-        rand::random::<u64>(),
-        rand::random::<u64>()
-    );
-    let mut cmd = Command::new(&bin);
-    cmd.args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("REDSCOPE_TOKEN", &token)
-        .env("REDSCOPE_LOG", "warn");
-    redis_env(&mut cmd, cfg)?;
-    let mut child = Reaped(cmd.spawn()?);
-    let pid = child.0.id();
-    let stdout = child
-        .0
-        .stdout
-        .take()
-        .ok_or_else(|| Error::Io(std::io::Error::other("no stdout")))?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .map(str::to_string);
-    let Some(addr) = addr else {
-        let _ = child.0.kill();
-        let mut err = String::new();
-        if let Some(mut e) = child.0.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
-        return Err(Error::server(format!(
-            "redscope serve did not start: {}",
-            err.lines().next().unwrap_or("no output")
-        )));
-    };
-    // Drain its log so a chatty server never blocks on a full pipe.
-    if let Some(mut e) = child.0.stderr.take() {
-        std::thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
-    }
+    let serve = Serve::start(&bin, cfg)?;
+    let (addr, token, pid) = (serve.addr.clone(), serve.token.clone(), serve.pid);
     let rss_start = rss_mb(pid).unwrap_or(0.0);
 
     // Browse: the top level, then down the biggest branch to a level of 300,000 keys.
@@ -305,16 +352,8 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
         std::thread::sleep(Duration::from_millis(20));
     };
     let rss_end = rss_mb(pid).unwrap_or(0.0);
-    let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0);
-    drop(child);
+    let hwm = serve.peak_rss_mb();
+    drop(serve);
 
     let mut r = BenchReport::new(
         "app-memory",

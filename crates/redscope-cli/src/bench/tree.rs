@@ -18,7 +18,7 @@ pub(super) async fn tree_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     // The bare loop first (it also warms the server's dict the same way for both).
     let cfg2 = cfg.clone();
     let (ref_s, ref_keys) =
-        tokio::task::spawn_blocking(move || bare_scan_count(&host, port, &cfg2))
+        tokio::task::spawn_blocking(move || bare_scan_count(&host, port, &cfg2, None))
             .await
             .map_err(|e| Error::Io(std::io::Error::other(e)))??;
 
@@ -61,14 +61,23 @@ pub(super) async fn tree_1m(cfg: &RedisConfig) -> Result<BenchReport> {
     Ok(r)
 }
 
-/// The reference: SCAN COUNT 1000 over one raw socket, counting keys.
-fn bare_scan_count(host: &str, port: u16, cfg: &RedisConfig) -> Result<(f64, u64)> {
+/// The reference: SCAN COUNT 1000 (with `MATCH pattern` if given) over one raw socket,
+/// counting keys.
+pub(super) fn bare_scan_count(
+    host: &str,
+    port: u16,
+    cfg: &RedisConfig,
+    pattern: Option<&str>,
+) -> Result<(f64, u64)> {
     let mut c = RawResp::connect(host, port, cfg)?;
     let start = Instant::now();
     let mut cursor = "0".to_string();
     let mut keys_seen = 0u64;
     loop {
-        let reply = c.call(&["SCAN", &cursor, "COUNT", "1000"])?;
+        let reply = match pattern {
+            Some(p) => c.call(&["SCAN", &cursor, "MATCH", p, "COUNT", "1000"])?,
+            None => c.call(&["SCAN", &cursor, "COUNT", "1000"])?,
+        };
         let Resp::Array(parts) = reply else {
             return Err(Error::Codec("SCAN reply".into()));
         };

@@ -185,6 +185,8 @@ async fn cluster_builder(
         if let Some(certs) = crate::tls::certificates(cfg)? {
             builder = builder.certs(certs);
         }
+        // `#verify-ca`: the CA is checked, the node's host name not.
+        builder = builder.danger_accept_invalid_hostnames(!cfg.tls_verify_host);
     }
     #[cfg(feature = "ssh")]
     if let Some(ssh) = &cfg.ssh {
