@@ -1,15 +1,18 @@
-//! Desktop smoke test: under a private Xvfb display, `redscope-desktop --smoke` must open its
-//! window, render the UI connected to a real redis-server, hold no network socket to anything but
-//! this machine, and exit 0. The screenshot is kept in `target/screenshots/desktop-smoke.png`.
-//! `REDSCOPE_DESKTOP_BIN` names another binary to test, e.g. the one a package installed.
+//! Desktop smoke test, driven as a person's session is: under a private Xvfb display,
+//! tauri-driver starts the real `redscope-desktop` window through Debian's WebKitWebDriver; the
+//! page must show the UI connected to a real redis-server, the app must hold no network socket to
+//! anything but this machine, and it must go away when the session ends. The screenshot is kept in
+//! `target/screenshots/desktop-smoke.png`. `REDSCOPE_DESKTOP_BIN` names another binary to test,
+//! e.g. the one a package installed; `./scripts/dev setup` installs tauri-driver and the driver.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use redscope_testing::RedisServer;
+use serde_json::{json, Value};
 
 /// An Xvfb server on a free display number, killed on drop.
 struct Xvfb {
@@ -73,74 +76,193 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-#[test]
-fn desktop_window_renders_connected_to_redis() {
+/// tauri-driver on a free port (WebKitWebDriver on another), killed on drop; its output (and the
+/// app's, which it inherits) collected for the failure message.
+struct Driver {
+    child: Child,
+    url: String,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Driver {
+    fn start(display: &str) -> Driver {
+        let bin = find_tauri_driver().expect(
+            "tauri-driver is missing: run ./scripts/dev setup (cargo install tauri-driver --locked)",
+        );
+        assert!(
+            Path::new("/usr/bin/WebKitWebDriver").exists(),
+            "WebKitWebDriver is missing: run ./scripts/dev setup (apt-get install webkit2gtk-driver)"
+        );
+        let (port, native) = (free_port(), free_port());
+        let mut child = Command::new(bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("DISPLAY", display)
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("REDSCOPE_LOG", "info")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = std::sync::mpsc::channel();
+        for out in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    fn output(&self) -> String {
+        self.log.try_iter().collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // WebKitWebDriver (and an app left open by a failed test) outlive tauri-driver otherwise.
+        for pid in process_tree(self.child.id()).into_iter().skip(1).rev() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_tauri_driver() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain(home.map(|h| h.join("bin")))
+        .map(|d| d.join("tauri-driver"))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One WebDriver call; the reply's `value`, or the driver's error as an `Err`.
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Value,
+) -> Result<Value, String> {
+    let mut req = http.request(method.clone(), url);
+    if method != reqwest::Method::GET {
+        req = req.json(&body);
+    }
+    let reply: Value = req
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    match reply.get("value") {
+        Some(v) if v.get("error").is_some() => Err(format!("{url}: {v}")),
+        Some(v) => Ok(v.clone()),
+        None => Err(format!("{url}: no value in {reply}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_window_renders_connected_to_redis() {
     let redis = RedisServer::start().unwrap();
     let x = Xvfb::start();
     let bin = std::env::var_os("REDSCOPE_DESKTOP_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_redscope-desktop")));
-    let mut app = Command::new(&bin)
-        .args(["--smoke", "--redis", &redis.url()])
-        .env("DISPLAY", &x.display)
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .env("REDSCOPE_LOG", "info")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let bin = std::fs::canonicalize(&bin).unwrap();
+    let driver = Driver::start(&x.display);
+    let http = reqwest::Client::new();
 
-    let (tx, rx) = mpsc::channel();
-    let stdout = app.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let stderr = app.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-
-    let deadline = Instant::now() + Duration::from_secs(45);
-    let mut ready = false;
-    while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) if line.trim() == "SMOKE READY" => {
-                ready = true;
-                break;
+    // tauri-driver answers once it listens; the session opens the window.
+    let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
+        "application": bin, "args": ["--redis", redis.url()]
+    }}}});
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let session = loop {
+        match call(
+            &http,
+            reqwest::Method::POST,
+            &format!("{}/session", driver.url),
+            caps.clone(),
+        )
+        .await
+        {
+            Ok(v) => break v["sessionId"].as_str().unwrap().to_string(),
+            Err(e) if Instant::now() > deadline => {
+                panic!("no WebDriver session: {e}\n{}", driver.output())
             }
-            Ok(_) => {}
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
-    }
-    if !ready {
-        let _ = app.kill();
-        let _ = app.wait();
-        panic!(
-            "the desktop app never reported a rendered, connected UI. Its log:\n{}",
-            log.join().unwrap()
-        );
-    }
+    };
+    let s = format!("{}/session/{session}", driver.url);
 
-    // The app checks nothing over the network by itself (no updates, no telemetry): once it has
-    // rendered, every TCP/UDP socket of it and its web processes is local.
-    assert_only_local_sockets(app.id());
+    // The page a person sees: the connection badge reads "connected" and names the server.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = call(
+            &http,
+            reqwest::Method::POST,
+            &format!("{s}/execute/sync"),
+            json!({"script": "return document.body ? document.body.innerText : ''", "args": []}),
+        )
+        .await
+        .unwrap_or_default();
+        let text = text.as_str().unwrap_or_default().to_string();
+        if text.contains("connected") && text.contains(&redis.url()) {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window never showed a UI connected to {}; it shows: {text:?}\n{}",
+            redis.url(),
+            driver.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(text.contains("Dashboard"), "{text}");
+
+    // The app checks nothing over the network by itself (no updates, no telemetry): every
+    // TCP/UDP socket of it and its web processes is local.
+    let app = process_tree(driver.child.id())
+        .into_iter()
+        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok().as_deref() == Some(&bin))
+        .expect("the app's process under tauri-driver");
+    assert_only_local_sockets(app);
 
     let shot = screenshot_dir().join("desktop-smoke.png");
     let status = Command::new("import")
         .args(["-display", &x.display, "-window", "root"])
         .arg(&shot)
         .status()
-        .expect("ImageMagick's import is missing: run scripts/setup.sh");
+        .expect("ImageMagick's import is missing: run ./scripts/dev setup");
     assert!(status.success(), "screenshot failed");
     // A rendered window has many colours; a blank or black screen has one or two.
     let colours = Command::new("identify")
@@ -158,27 +280,20 @@ fn desktop_window_renders_connected_to_redis() {
         shot.display()
     );
 
-    // Let the app go: it exits 0 once it has held the window for the screenshot.
-    let _ = app.stdin.take().unwrap().write_all(b"done\n");
+    // Ending the session closes the window: the app goes away, without a panic.
+    call(&http, reqwest::Method::DELETE, &s, Value::Null)
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(s) = app.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = app.kill();
-            panic!("the desktop app did not exit after the smoke test");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let log = log.join().unwrap();
-    assert!(status.success(), "exit status {status}; log:\n{log}");
+    while Path::new(&format!("/proc/{app}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the desktop app did not exit after the session"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = driver.output();
     assert!(!log.contains("panicked"), "the app panicked:\n{log}");
-    let shown: Vec<String> = rx.try_iter().collect();
-    assert!(
-        shown.iter().any(|l| l == "SMOKE OK"),
-        "stdout after ready: {shown:?}"
-    );
 }
 
 /// `pid` and every process below it.

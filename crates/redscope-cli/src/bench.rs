@@ -267,7 +267,13 @@ pub async fn run_with(
         "import-1m" => transfer::import_1m(cfg).await,
         "app-memory" => blocking(cfg, app::app_memory).await,
         "desktop" => blocking(cfg, app::desktop).await,
-        "telemetry-overhead" => telemetry::telemetry_overhead(cfg).await,
+        "telemetry-overhead" => {
+            local(
+                cfg,
+                |c| async move { telemetry::telemetry_overhead(&c).await },
+            )
+            .await
+        }
         "monitor-publish" => crate::bench_monitor::monitor_publish(cfg).await,
         other => Err(Error::InvalidInput(format!(
             "unknown scenario {other:?}; known: {}",

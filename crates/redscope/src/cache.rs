@@ -33,7 +33,7 @@ use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -184,6 +184,8 @@ struct Shared {
     breaker: CircuitBreaker,
     total: Counters,
     by_type: Mutex<HashMap<String, Arc<Counters>>>,
+    /// `by_type`'s entry for [`DEFAULT_LABEL`], once created: untyped calls count without the lock.
+    default_counters: OnceLock<Arc<Counters>>,
     flights: Flights,
     /// Latency of every Redis call (all retries of one call together).
     latency: Histogram,
@@ -285,6 +287,7 @@ impl Cache {
                 breaker,
                 total: Counters::default(),
                 by_type: Mutex::new(HashMap::new()),
+                default_counters: OnceLock::new(),
                 flights: Mutex::new(HashMap::new()),
                 latency: Histogram::default(),
                 last_sample: Mutex::new(None),
@@ -783,19 +786,21 @@ impl Cache {
                 return Err(e);
             }
         };
+        // Counted once per call, not once per key: the counters are shared atomics.
+        let (mut hits, mut misses, mut errors) = (0u64, 0u64, 0u64);
         let mut out = Vec::with_capacity(raw.len());
         for (key, bytes) in keys.iter().zip(raw) {
             match bytes {
                 None => {
-                    self.count(label, |c| &c.misses);
+                    misses += 1;
                     out.push(None);
                 }
                 Some(b) => {
-                    self.count(label, |c| &c.hits);
+                    hits += 1;
                     match self.decode(&b) {
                         Ok(v) => out.push(Some(v)),
                         Err(e) => {
-                            self.count(label, |c| &c.errors);
+                            errors += 1;
                             tracing::warn!(
                                 key,
                                 "cached value does not decode, treated as a miss: {e}"
@@ -804,6 +809,20 @@ impl Cache {
                         }
                     }
                 }
+            }
+        }
+        let per = self.counters(label);
+        for (which, n) in [
+            (
+                (|c: &Counters| &c.hits) as fn(&Counters) -> &AtomicU64,
+                hits,
+            ),
+            (|c| &c.misses, misses),
+            (|c| &c.errors, errors),
+        ] {
+            if n > 0 {
+                which(&self.shared.total).fetch_add(n, Ordering::Relaxed);
+                which(&per).fetch_add(n, Ordering::Relaxed);
             }
         }
         Ok(out)
@@ -1008,12 +1027,7 @@ impl Cache {
                 let mut c = self.conn.clone();
                 async move {
                     let permit = self.shared.breaker.acquire()?;
-                    let r = match tokio::time::timeout(opts.op_timeout, cmd.query_async(&mut c))
-                        .await
-                    {
-                        Ok(r) => r.map_err(Error::from),
-                        Err(_) => Err(Error::Timeout(opts.op_timeout)),
-                    };
+                    let r = c.query_within(cmd, opts.op_timeout).await;
                     permit.record(&r);
                     r
                 }
@@ -1089,7 +1103,12 @@ impl Cache {
 
     fn count_n(&self, label: &str, which: impl Fn(&Counters) -> &AtomicU64, n: u64) {
         which(&self.shared.total).fetch_add(n, Ordering::Relaxed);
-        let per = {
+        which(&self.counters(label)).fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The counters of `label`, created on first use.
+    fn counters(&self, label: &str) -> Arc<Counters> {
+        let lookup = || {
             let mut map = self
                 .shared
                 .by_type
@@ -1100,7 +1119,11 @@ impl Cache {
                 None => map.entry(label.to_string()).or_default().clone(),
             }
         };
-        which(&per).fetch_add(n, Ordering::Relaxed);
+        if label == DEFAULT_LABEL {
+            self.shared.default_counters.get_or_init(lookup).clone()
+        } else {
+            lookup()
+        }
     }
 }
 

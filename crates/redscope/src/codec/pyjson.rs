@@ -51,7 +51,14 @@ pub fn write_float(out: &mut Vec<u8>, x: f64) {
         out.extend_from_slice(if x > 0.0 { b"Infinity" } else { b"-Infinity" });
     } else {
         let mut buf = ryu::Buffer::new();
-        repr_from_shortest(out, buf.format_finite(x));
+        let shortest = buf.format_finite(x);
+        // ryu writes fixed notation (`175.5`, `1000.0`) exactly as Python's repr does for
+        // magnitudes in 1e-4..1e16 (and zero); only other magnitudes need re-laying.
+        if (x == 0.0 || x.abs() >= 1e-4) && !shortest.contains('e') {
+            out.extend_from_slice(shortest.as_bytes());
+        } else {
+            repr_from_shortest(out, shortest);
+        }
     }
 }
 
@@ -1042,6 +1049,38 @@ mod tests {
             (f64::NEG_INFINITY, "-Infinity"),
         ] {
             assert_eq!(f(x), py, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn the_fixed_notation_shortcut_writes_what_the_full_re_laying_writes() {
+        let full = |x: f64| {
+            let mut out = Vec::new();
+            repr_from_shortest(&mut out, ryu::Buffer::new().format_finite(x));
+            String::from_utf8(out).unwrap()
+        };
+        let mut values = vec![
+            1e-4,
+            9.999_999_999_999_999e-5,
+            f64::from_bits(1e-4f64.to_bits() + 1),
+            1e-5,
+            9_999_999_999_999_998.0,
+            1e16,
+            175.51,
+            -0.0,
+        ];
+        // Bit patterns spread over every magnitude, both signs.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+            // And prices with a few decimals, what ticks carry.
+            values.push((x % 10_000_000) as f64 / 100.0);
+        }
+        for v in values.into_iter().filter(|v| v.is_finite()) {
+            assert_eq!(f(v), full(v), "{v:e}");
         }
     }
 

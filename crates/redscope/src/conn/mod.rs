@@ -350,6 +350,28 @@ impl ConnectionLike for Conn {
 }
 
 impl Conn {
+    /// Runs `cmd` under one deadline, the shorter of `limit` and the connection's own (the
+    /// response timeout): a caller with its own per-call timeout (the cache) arms one timer per
+    /// call instead of two. Past `limit` the error is [`Error::Timeout`]; past the connection's
+    /// deadline it is the same "no answer within" error every other call gets.
+    pub(crate) async fn query_within<T: redis::FromRedisValue>(
+        &mut self,
+        cmd: &Cmd,
+        limit: Duration,
+    ) -> Result<T> {
+        let own = self.deadline;
+        let reply = if limit < own {
+            match tokio::time::timeout(limit, self.dispatch_command(cmd)).await {
+                Ok(r) => r,
+                Err(_) => return Err(Error::Timeout(limit)),
+            }
+        } else {
+            within(own, self.dispatch_command(cmd)).await
+        };
+        let value = reply?.extract_error()?;
+        Ok(redis::from_redis_value(value).map_err(redis::RedisError::from)?)
+    }
+
     fn dispatch_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.inner {
             Inner::Single(c) => c.req_packed_command(cmd),

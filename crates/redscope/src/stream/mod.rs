@@ -223,9 +223,9 @@ impl MarketDataStream {
             cmd.arg("MAXLEN").arg("~").arg(n);
         }
         cmd.arg("*");
-        for (k, v) in tick.to_fields() {
+        tick.each_field(|k, v| {
             cmd.arg(k).arg(v);
-        }
+        });
         Ok(cmd)
     }
 

@@ -122,25 +122,36 @@ impl MarketTick {
     /// microseconds when non-zero), then the extra fields. Numbers in their shortest exact
     /// decimal form, as Python's `str(float)`.
     pub fn to_fields(&self) -> Vec<(String, String)> {
-        let num = |x: f64| {
-            let mut out = Vec::with_capacity(24);
-            crate::codec::pyjson::write_float(&mut out, x);
-            String::from_utf8(out).unwrap_or_default()
-        };
         let mut out = Vec::with_capacity(6 + self.extra.len());
-        out.push(("symbol".into(), self.symbol.clone()));
-        out.push(("price".into(), num(self.price)));
-        out.push(("bid".into(), self.bid.map(num).unwrap_or_default()));
-        out.push(("ask".into(), self.ask.map(num).unwrap_or_default()));
-        out.push(("volume".into(), num(self.volume)));
-        out.push((
-            "timestamp".into(),
-            crate::events::naive_utc::format(&self.timestamp),
-        ));
-        for (k, v) in &self.extra {
-            out.push((k.clone(), v.clone()));
-        }
+        self.each_field(|k, v| {
+            out.push((k.to_string(), String::from_utf8_lossy(v).into_owned()));
+        });
         out
+    }
+
+    /// Calls `field` with each name and value of [`MarketTick::to_fields`], in that order,
+    /// without a string per field: what publishing does for every tick.
+    pub fn each_field(&self, mut field: impl FnMut(&str, &[u8])) {
+        let mut buf = Vec::with_capacity(32);
+        field("symbol", self.symbol.as_bytes());
+        for (name, v) in [
+            ("price", Some(self.price)),
+            ("bid", self.bid),
+            ("ask", self.ask),
+            ("volume", Some(self.volume)),
+        ] {
+            buf.clear();
+            if let Some(x) = v {
+                crate::codec::pyjson::write_float(&mut buf, x);
+            }
+            field(name, &buf);
+        }
+        buf.clear();
+        crate::events::naive_utc::write(&mut buf, &self.timestamp);
+        field("timestamp", &buf);
+        for (k, v) in &self.extra {
+            field(k, v.as_bytes());
+        }
     }
 
     /// Reads a tick from an entry's raw fields. Values must be UTF-8; numbers may be written as
