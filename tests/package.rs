@@ -153,10 +153,9 @@ fn desktop_package_installs_an_app_with_its_menu_entry_and_icon() {
     for lib in ["libwebkit2gtk-4.1-0", "libgtk-3-0"] {
         assert!(declared.iter().any(|d| d == lib), "Depends lacks {lib}");
     }
-    let entry = std::fs::read_to_string(installed(
-        "/usr/share/applications/redscope-desktop.desktop",
-    ))
-    .expect("the menu entry is installed");
+    // Tauri's deb bundler names the entry after the product.
+    let entry = std::fs::read_to_string(installed("/usr/share/applications/Redscope.desktop"))
+        .expect("the menu entry is installed");
     for line in [
         "Name=Redscope",
         "Exec=redscope-desktop",
