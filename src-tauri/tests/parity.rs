@@ -449,7 +449,9 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
                    "elements": [{"value": "m", "score": 1.5}]}),
         )
         .prep(Prep::Redis(&["DEL", "parity:new"]))
-        .varies(&["/ttl_ms"]),
+        // Valkey 8 embeds the expiry in the key's object, reallocating it when the TTL is set:
+        // MEMORY USAGE of the same small sorted set was 80 bytes on one surface, 64 on the other.
+        .varies(&["/ttl_ms", "/memory"]),
         case(
             "key_create",
             json!({"key": "parity:str", "type": "string", "value": "x"}),
