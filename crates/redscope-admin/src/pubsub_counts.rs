@@ -69,6 +69,36 @@ fn add_counts(v: Value, into: &mut BTreeMap<String, u64>) {
     }
 }
 
+/// One master's channels of a kind matching `pattern` (`PUBSUB list`, at most
+/// [`MAX_CHANNELS`]) with their subscribers (`PUBSUB count`) added into `into`; true when the
+/// list was cut.
+async fn count_channels(
+    c: &mut redscope::conn::NodeLink,
+    list: &str,
+    count: &str,
+    pattern: &str,
+    into: &mut BTreeMap<String, u64>,
+) -> Result<bool> {
+    let mut found = names(
+        redis::cmd("PUBSUB")
+            .arg(list)
+            .arg(pattern)
+            .query_async(c)
+            .await?,
+    );
+    let truncated = found.len() > MAX_CHANNELS;
+    found.truncate(MAX_CHANNELS);
+    if !found.is_empty() {
+        let v: Value = redis::cmd("PUBSUB")
+            .arg(count)
+            .arg(&found)
+            .query_async(c)
+            .await?;
+        add_counts(v, into);
+    }
+    Ok(truncated)
+}
+
 fn names(v: Value) -> Vec<String> {
     match v {
         Value::Array(items) | Value::Set(items) => items.iter().filter_map(text).collect(),
@@ -114,45 +144,15 @@ pub(crate) async fn counts(session: &Session, q: &PubsubQuery) -> Result<PubsubC
     let (mut patterns, mut truncated) = (0u64, false);
     for m in &masters {
         let mut c = m.conn.clone();
-        let mut found = names(
-            redis::cmd("PUBSUB")
-                .arg("CHANNELS")
-                .arg(pattern)
-                .query_async(&mut c)
-                .await?,
-        );
-        truncated |= found.len() > MAX_CHANNELS;
-        found.truncate(MAX_CHANNELS);
-        if !found.is_empty() {
-            let v: Value = redis::cmd("PUBSUB")
-                .arg("NUMSUB")
-                .arg(&found)
-                .query_async(&mut c)
-                .await?;
-            add_counts(v, &mut chans);
-        }
+        truncated |= count_channels(&mut c, "CHANNELS", "NUMSUB", pattern, &mut chans).await?;
         patterns += redis::cmd("PUBSUB")
             .arg("NUMPAT")
             .query_async::<u64>(&mut c)
             .await?;
         if sharded {
-            let mut found = names(
-                redis::cmd("PUBSUB")
-                    .arg("SHARDCHANNELS")
-                    .arg(pattern)
-                    .query_async(&mut c)
-                    .await?,
-            );
-            truncated |= found.len() > MAX_CHANNELS;
-            found.truncate(MAX_CHANNELS);
-            if !found.is_empty() {
-                let v: Value = redis::cmd("PUBSUB")
-                    .arg("SHARDNUMSUB")
-                    .arg(&found)
-                    .query_async(&mut c)
+            truncated |=
+                count_channels(&mut c, "SHARDCHANNELS", "SHARDNUMSUB", pattern, &mut shards)
                     .await?;
-                add_counts(v, &mut shards);
-            }
         }
     }
     let mut channels = listed(chans);
