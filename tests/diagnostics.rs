@@ -167,28 +167,7 @@ async fn a_monitor_sample_needs_confirming_counts_keys_and_commands_and_obeys_ac
     assert_eq!(stopped["state"], "cancelled", "{stopped}");
 
     // A user whose ACL forbids MONITOR is refused with the server's reason.
-    let () = redis::cmd("ACL")
-        .arg(&[
-            "SETUSER",
-            "watcher",
-            "on",
-            ">watcher-pw",
-            "~*",
-            "+@all",
-            "-monitor",
-        ])
-        .query_async(&mut c)
-        .await
-        .unwrap();
-    let limited = Api::start(
-        redscope::RedisConfig::from_url(&format!(
-            "redis://watcher:watcher-pw@127.0.0.1:{}/0",
-            redis.port()
-        ))
-        .unwrap(),
-        true,
-    )
-    .await;
+    let limited = api_without_monitor(&mut c, &redis, "watcher", true).await;
     let (st, err) = limited
         .post(
             "/api/hotkeys",
@@ -393,28 +372,7 @@ async fn the_monitor_view_is_confirmed_time_boxed_filterable_and_refused_where_i
     assert_eq!(monitor_view(&api, "key=during").await["matched"], 1);
 
     // A user whose ACL forbids MONITOR is refused with the server's NOPERM.
-    let () = redis::cmd("ACL")
-        .arg(&[
-            "SETUSER",
-            "viewer",
-            "on",
-            ">viewer-pw",
-            "~*",
-            "+@all",
-            "-monitor",
-        ])
-        .query_async(&mut c)
-        .await
-        .unwrap();
-    let limited = Api::start(
-        redscope::RedisConfig::from_url(&format!(
-            "redis://viewer:viewer-pw@127.0.0.1:{}/0",
-            redis.port()
-        ))
-        .unwrap(),
-        false,
-    )
-    .await;
+    let limited = api_without_monitor(&mut c, &redis, "viewer", false).await;
     let (st, err) = limited
         .post(
             "/api/command-monitor",
@@ -429,4 +387,21 @@ async fn the_monitor_view_is_confirmed_time_boxed_filterable_and_refused_where_i
     );
     assert!(!msg.contains("viewer-pw"), "no password in errors");
     assert_eq!(monitor_view(&limited, "").await["status"]["state"], "idle");
+}
+
+/// The admin API as a new ACL user `name` (password `<name>-pw`) that may run anything but MONITOR.
+async fn api_without_monitor(
+    c: &mut redis::aio::MultiplexedConnection,
+    redis: &RedisServer,
+    name: &str,
+    read_only: bool,
+) -> Api {
+    let pass = format!(">{name}-pw");
+    let () = redis::cmd("ACL")
+        .arg(&["SETUSER", name, "on", &pass, "~*", "+@all", "-monitor"])
+        .query_async(c)
+        .await
+        .unwrap();
+    let url = format!("redis://{name}:{name}-pw@127.0.0.1:{}/0", redis.port());
+    Api::start(redscope::RedisConfig::from_url(&url).unwrap(), read_only).await
 }
