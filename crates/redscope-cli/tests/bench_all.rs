@@ -128,17 +128,20 @@ fn render_writes_the_results_table_between_readme_markers() {
     let readme = dir.path().join("README.md");
     let before = format!("# Title\n\n## Benchmarks\n\nkept above\n\n{BEGIN_MARK}\n| old | table |\n{END_MARK}\n\nkept below\n");
     std::fs::write(&readme, &before).unwrap();
+    let render = |readme: &Path| {
+        redscope(
+            &[
+                "bench",
+                "--render",
+                run.to_str().unwrap(),
+                "--readme",
+                readme.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
 
-    let o = redscope(
-        &[
-            "bench",
-            "--render",
-            run.to_str().unwrap(),
-            "--readme",
-            readme.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let o = render(&readme);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let after = std::fs::read_to_string(&readme).unwrap();
     assert!(after.starts_with(&format!(
@@ -161,32 +164,14 @@ fn render_writes_the_results_table_between_readme_markers() {
     }
 
     // Rendering the same file again changes nothing.
-    let o = redscope(
-        &[
-            "bench",
-            "--render",
-            run.to_str().unwrap(),
-            "--readme",
-            readme.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let o = render(&readme);
     assert!(o.status.success());
     assert_eq!(std::fs::read_to_string(&readme).unwrap(), after);
 
     // A README without the markers is refused and left as it was.
     let bare = dir.path().join("BARE.md");
     std::fs::write(&bare, "no markers here\n").unwrap();
-    let o = redscope(
-        &[
-            "bench",
-            "--render",
-            run.to_str().unwrap(),
-            "--readme",
-            bare.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let o = render(&bare);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("bench-results:begin"));
     assert_eq!(std::fs::read_to_string(&bare).unwrap(), "no markers here\n");
