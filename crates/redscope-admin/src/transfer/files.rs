@@ -3,13 +3,11 @@
 //! one file); an upload writes parts in order to `<name>.upload` and renames it when the last
 //! part arrives, so an import never sees half a file and an abandoned upload is never listed.
 
-use std::path::Path;
-
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use super::{checked_name, transfer_dir};
+use super::{checked_name, existing_file, transfer_dir};
 use crate::bytes::decode_b64;
 use redscope::error::{Error, Result};
 
@@ -75,10 +73,8 @@ pub struct FileWritten {
 
 /// Reads one part of an export file.
 pub async fn read_part(req: FileRead) -> Result<FilePart> {
-    let name = checked_name(&req.name)?;
-    let path = transfer_dir()?.join(&name);
-    let mut f = open_existing(&path, &name).await?;
-    let total = f.metadata().await?.len();
+    let (name, path, total) = existing_file(&req.name).await?;
+    let mut f = tokio::fs::File::open(&path).await?;
     let offset = req.offset.unwrap_or(0);
     if offset > total {
         return Err(Error::InvalidInput(format!(
@@ -164,15 +160,4 @@ pub async fn write_part(req: FileWrite) -> Result<FileWritten> {
         received,
         complete,
     })
-}
-
-async fn open_existing(path: &Path, name: &str) -> Result<tokio::fs::File> {
-    tokio::fs::File::open(path)
-        .await
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                Error::NotFound(format!("no file {name:?} in the export directory"))
-            }
-            _ => e.into(),
-        })
 }

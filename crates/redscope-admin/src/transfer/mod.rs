@@ -259,6 +259,20 @@ fn checked_name(name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
+/// A file of the export directory that must exist: its checked name, path and size.
+async fn existing_file(name: &str) -> Result<(String, PathBuf, u64)> {
+    let name = checked_name(name)?;
+    let path = transfer_dir()?.join(&name);
+    match tokio::fs::metadata(&path).await {
+        Ok(m) if m.is_file() => Ok((name, path, m.len())),
+        Ok(_) => Err(Error::InvalidInput(format!("{name} is not a file"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NotFound(format!(
+            "no file {name} in the export directory"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn io_err(e: tokio::task::JoinError) -> Error {
     Error::Io(std::io::Error::other(e))
 }
@@ -496,18 +510,7 @@ impl Transfer {
         if !dry_run {
             self.session.ensure_writable("import")?;
         }
-        let name = checked_name(&req.file)?;
-        let path = transfer_dir()?.join(&name);
-        let size = match tokio::fs::metadata(&path).await {
-            Ok(m) if m.is_file() => m.len(),
-            Ok(_) => return Err(Error::InvalidInput(format!("{name} is not a file"))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::NotFound(format!(
-                    "no file {name} in the export directory"
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (name, path, size) = existing_file(&req.file).await?;
         let format = sniff(&path).await?;
         self.session.ensure_open("an import")?;
         let conn = self.session.conn().await?;
