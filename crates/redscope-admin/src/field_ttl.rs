@@ -11,20 +11,14 @@ use super::session::{Product, Session};
 use redscope::conn::Conn;
 use redscope::error::{Error, Result};
 
-/// `major.minor` of a version string (`7.4.2` -> (7, 4)).
-fn major_minor(v: &str) -> Option<(u32, u32)> {
-    let mut it = v.split('.');
-    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-}
-
 /// Whether a server has per-field hash TTLs, and its name and version for messages.
 pub fn supported(product: &Product) -> (bool, String) {
     let v = &product.version;
     if product.name == "valkey" {
-        let ok = major_minor(v).is_some_and(|mm| mm >= (9, 0));
+        let ok = product.major_minor().is_some_and(|mm| mm >= (9, 0));
         return (ok, format!("Valkey {v}"));
     }
-    let ok = major_minor(v).is_some_and(|mm| mm >= (7, 4));
+    let ok = product.major_minor().is_some_and(|mm| mm >= (7, 4));
     (ok, format!("Redis {v}"))
 }
 

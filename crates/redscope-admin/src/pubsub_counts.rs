@@ -131,14 +131,8 @@ pub(crate) async fn counts(session: &Session, q: &PubsubQuery) -> Result<PubsubC
         .unwrap_or("*");
     let mut conn = session.conn().await?;
     let product = session.product(&mut conn).await?;
-    let major: u32 = product
-        .version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
     // Valkey's versions start at 7.2's features; Redis has sharded pub/sub from 7.0.
-    let sharded = major >= 7 || product.name == "valkey";
+    let sharded = product.major_minor().is_some_and(|mm| mm >= (7, 0)) || product.name == "valkey";
     let masters = session.masters().await?;
     let (mut chans, mut shards) = (BTreeMap::new(), BTreeMap::new());
     let (mut patterns, mut truncated) = (0u64, false);

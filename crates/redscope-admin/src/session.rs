@@ -88,6 +88,12 @@ pub struct Product {
 }
 
 impl Product {
+    /// `major.minor` of the version (`7.4.2` -> (7, 4)); `None` when INFO gave none.
+    pub fn major_minor(&self) -> Option<(u32, u32)> {
+        let mut it = self.version.split('.');
+        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+    }
+
     pub(crate) fn of(info: &health::Info) -> Product {
         Product {
             name: info.server_name().to_string(),
