@@ -77,6 +77,9 @@ export function transferPage(ctx: AppContext): Page {
   let poll: ReturnType<typeof setInterval> | null = null;
   let off: (() => void) | null = null;
   let watched: string | null = null;
+  let filesSeq = 0;
+  let latestFiles: Promise<void> = Promise.resolve();
+  let wanted: string | null = null;
 
   const format = h('select', { 'data-testid': 'tx-format' },
     h('option', { value: 'dump' }, 'Dump file (lossless, DUMP payloads)'),
@@ -182,9 +185,8 @@ export function transferPage(ctx: AppContext): Page {
     if (exists && !(await confirmDialog('Replace the file?', `${name} is already in the export directory. Replace it with the one picked?`, 'Replace', true))) return;
     try {
       await uploadFile(ctx.api, file, name, exists, (done) => (uploadState.textContent = `Uploading ${name}: ${formatBytes(done)} of ${formatBytes(file.size)}…`));
+      await loadFiles(name);
       uploadState.textContent = `Uploaded ${name} (${formatBytes(file.size)}).`;
-      await loadFiles();
-      if ([...importFile.options].some((o) => o.value === name)) importFile.value = name;
     } catch (e) {
       uploadState.textContent = '';
       showError(e);
@@ -199,23 +201,35 @@ export function transferPage(ctx: AppContext): Page {
     saveBlob(blob, f.name);
   }
 
-  async function loadFiles(): Promise<void> {
-    let files: TransferFile[];
-    try {
-      const r = await ctx.api.call('transfer_files', {});
-      dirLine.textContent = `Files are written to and read from ${r.dir} on the machine running Redscope.`;
-      files = r.files;
-    } catch (e) {
-      filesBox.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
-      return;
-    }
-    const importable = files.filter((f) => f.format === 'dump' || f.format === 'commands');
-    const keep = importFile.value;
-    importFile.replaceChildren(...importable.map((f) => h('option', { value: f.name }, `${f.name} (${f.format}, ${formatBytes(f.bytes)})`)));
-    if (importable.some((f) => f.name === keep)) importFile.value = keep;
-    filesBox.replaceChildren(files.length
-      ? table(['File', 'Format', 'Size', 'Changed', ''], files.map((f) => [h('span', { 'data-testid': 'tx-file-name' }, f.name), f.format, formatBytes(f.bytes), new Date(Number(f.modified_ms)).toLocaleString(), button('Download', () => download(f), { class: 'btn small', 'data-testid': 'tx-file-download', 'data-name': f.name })]), 'tx-file-list')
-      : empty('No files yet: export some keys.', 'tx-files-none'));
+  /** Lists the directory's files; `pick` becomes the import choice when it is importable. Only the
+   *  newest request's reply is shown (an older one resolves with it), so a refresh started earlier
+   *  cannot undo a later pick, and a caller that awaits sees the list it asked for. */
+  function loadFiles(pick?: string): Promise<void> {
+    if (pick) wanted = pick;
+    const seq = ++filesSeq;
+    const run = (async (): Promise<void> => {
+      let files: TransferFile[];
+      try {
+        const r = await ctx.api.call('transfer_files', {});
+        if (seq !== filesSeq) return latestFiles;
+        dirLine.textContent = `Files are written to and read from ${r.dir} on the machine running Redscope.`;
+        files = r.files;
+      } catch (e) {
+        if (seq !== filesSeq) return latestFiles;
+        filesBox.replaceChildren(h('div', { class: 'empty error' }, errorText(e)));
+        return;
+      }
+      const importable = files.filter((f) => f.format === 'dump' || f.format === 'commands');
+      const keep = wanted ?? importFile.value;
+      wanted = null;
+      importFile.replaceChildren(...importable.map((f) => h('option', { value: f.name }, `${f.name} (${f.format}, ${formatBytes(f.bytes)})`)));
+      if (importable.some((f) => f.name === keep)) importFile.value = keep;
+      filesBox.replaceChildren(files.length
+        ? table(['File', 'Format', 'Size', 'Changed', ''], files.map((f) => [h('span', { 'data-testid': 'tx-file-name' }, f.name), f.format, formatBytes(f.bytes), new Date(Number(f.modified_ms)).toLocaleString(), button('Download', () => download(f), { class: 'btn small', 'data-testid': 'tx-file-download', 'data-name': f.name })]), 'tx-file-list')
+        : empty('No files yet: export some keys.', 'tx-files-none'));
+    })();
+    latestFiles = run;
+    return run;
   }
 
   function syncScope(): void {
