@@ -86,7 +86,7 @@ test('rates, server counts and the export of captured messages', async () => {
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('msg-export-csv').click()]);
   const text = readFileSync(await csv.path(), 'utf8');
-  assert.ok(text.startsWith('at,channel,pattern,length,payload,payload_b64\r\n'));
+  assert.ok(text.startsWith('at,channel,pattern,length,payload,payload_b64,binary,truncated\r\n'));
   assert.equal(text.trimEnd().split('\r\n').length, sent.length + 1);
   assert.ok(text.includes(`,trading:signals,,${Buffer.byteLength(sent[0])},"${sent[0].replace(/"/g, '""')}",`), 'a quoted JSON payload');
   assert.deepEqual(pageErrors, []);

@@ -1,6 +1,7 @@
 // Streams: the list of stream keys, a stream's entries (newest first, by ID or time range,
 // paged both ways), live tail (`stream_tail` + `stream_entries` events), its groups, consumers
-// and pending entries, and their management (XADD, XDEL, XTRIM, XGROUP, XACK, XCLAIM).
+// and pending entries, and their management (XADD, XDEL, XTRIM, XGROUP, XACK, XCLAIM); the range
+// exports to a JSON lines or CSV file (`streamexport`).
 
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
@@ -12,6 +13,7 @@ import { preview } from '../values';
 import { fromBase64 } from '../keys';
 import { namespaceOf, viewAs } from '../viewas';
 import { addEntryDialog, createConsumer, createGroupDialog, trimDialog, groupAction, pendingPanel, toStreamId, type StreamHooks } from './streamadmin';
+import { exportRangeDialog } from './streamexport';
 
 const PAGE = 50;
 
@@ -270,6 +272,7 @@ export function streamsPage(ctx: AppContext): Page {
         tailState,
         button('Reload', () => Promise.all([loadInfo(), loadEntries('first')])),
         button('Add entry', () => addEntryDialog(ctx.api, k, hooks), { 'data-testid': 'xadd-open' }),
+        button('Export range…', () => exportRangeDialog(ctx.api, k, range), { 'data-testid': 'range-export-open', title: 'The entries of the range shown (or any other) to a JSON lines or CSV file' }),
         button('Trim…', () => trimDialog(ctx.api, k, hooks), { class: 'btn danger', 'data-testid': 'trim-open' }),
       ),
       info,
