@@ -697,6 +697,43 @@ async fn cluster_exports_every_master_and_imports_by_slot() {
     }
     assert_eq!(got, want.into_iter().map(|(d, _)| d).collect::<Vec<_>>());
     assert!(dir.join("cluster.rsdump").exists());
+
+    // A stream range is read from the master that owns the stream.
+    let mut c = conn.clone();
+    for i in 1..=2500u64 {
+        let () = redis::cmd("XADD")
+            .arg("c:stream")
+            .arg(format!("{i}-1"))
+            .arg("v")
+            .arg(i)
+            .query_async(&mut c)
+            .await
+            .map(|_: String| ())
+            .unwrap();
+    }
+    let j = job(
+        &api,
+        "/api/stream/export",
+        json!({"key": "c:stream", "start": "100", "file": "cluster-stream.jsonl"}),
+    )
+    .await;
+    assert_eq!(
+        (j["state"].as_str(), j["entries"].as_u64()),
+        (Some("done"), Some(2401)),
+        "{j}"
+    );
+    let ids: Vec<String> = std::fs::read_to_string(dir.join("cluster-stream.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .into()
+        })
+        .collect();
+    let want: Vec<String> = (100..=2500).map(|i| format!("{i}-1")).collect();
+    assert_eq!(ids, want);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -241,7 +241,7 @@ impl<W: AsyncWrite + Unpin> EntryWriter<W> {
         self.bytes
     }
 
-    /// Writes one entry: a JSON line, or a spool row `id, time_ms, column, value, …`.
+    /// Writes one entry: a JSON line, or a spool row `id, column, value, column, value, …`.
     pub async fn entry(&mut self, e: &RawEntry) -> Result<()> {
         let fields = e.fields.as_deref().unwrap_or_default();
         let line = match self.format {
@@ -261,7 +261,7 @@ impl<W: AsyncWrite + Unpin> EntryWriter<W> {
             RangeFormat::Csv => {
                 let cols = self.columns.of(fields)?;
                 let cols: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
-                let mut row: Vec<&[u8]> = vec![e.id.as_bytes(), e.id.as_bytes()];
+                let mut row: Vec<&[u8]> = vec![e.id.as_bytes()];
                 for ((_, v), c) in fields.iter().zip(&cols) {
                     row.push(c.as_bytes());
                     row.push(v);
@@ -384,7 +384,7 @@ pub fn assemble_csv(
         let id = String::from_utf8_lossy(&rec[0]).into_owned();
         row[1] = id_ms(&id).to_string();
         row[0] = id;
-        let mut i = 2;
+        let mut i = 1;
         while i + 1 < rec.len() {
             let col: usize = std::str::from_utf8(&rec[i])
                 .ok()
