@@ -150,6 +150,7 @@ export function streamsPage(ctx: AppContext): Page {
   /** One page of the range, newest first: the first, the one after `oldest` or before `newest`. */
   async function loadEntries(which: 'first' | 'older' | 'newer'): Promise<void> {
     if (!current) return;
+    const asked = current;
     try {
       let entries: StreamEntry[];
       if (which === 'newer' && newest) {
@@ -164,6 +165,8 @@ export function streamsPage(ctx: AppContext): Page {
         hasOlder = r.next !== null;
         hasNewer = which === 'older';
       }
+      // Another stream was opened meanwhile: this page belongs to the one left.
+      if (current !== asked) return;
       if (entries.length === 0 && which !== 'first') {
         hasNewer = which === 'older' ? hasNewer : false;
         hasOlder = which === 'newer' ? hasOlder : false;
@@ -191,7 +194,9 @@ export function streamsPage(ctx: AppContext): Page {
   async function loadInfo(): Promise<void> {
     if (!current) return;
     try {
+      const asked = current;
       const s = await ctx.api.call('streams', { key_b64: current.b64 });
+      if (current !== asked) return;
       if (isStreamKeys(s)) throw new Error('the service listed streams instead of describing one');
       info.replaceChildren(
         h('div', { class: 'facts' },
@@ -283,7 +288,8 @@ export function streamsPage(ctx: AppContext): Page {
       h('table', { class: 'grid', 'data-testid': 'entries-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'time (UTC)'), h('th', {}, 'fields'), h('th', {}, ''))), rows),
       moreBox,
     );
-    pending.replaceChildren();
+    // Nothing of the stream left stays on screen under the new title while this one loads.
+    for (const box of [info, groups, pending, rows, moreBox]) box.replaceChildren();
     await Promise.all([loadInfo(), loadEntries('first')]);
   }
 
