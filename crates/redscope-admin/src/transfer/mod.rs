@@ -579,7 +579,7 @@ impl Transfer {
                         &part
                     };
                     let mut sink = EntryWriter::new(stream_range::create(first).await?, format);
-                    stream_range::read_range(&job, &mut conn, &plan, &mut sink).await?;
+                    stream_range::read_range(&job, &conn, &plan, &mut sink).await?;
                     let columns = sink.finish().await?;
                     if format == RangeFormat::Csv {
                         let (s, p) = (spool.clone(), part.clone());

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio_util::sync::CancellationToken;
 
-use super::people::{csv_text, json_bytes};
+use base64::Engine;
+
+use super::people::csv_text;
 use super::TransferJob;
 use crate::bytes::{Bytes, KeyRef};
 use crate::registry::JobHandle;
@@ -154,19 +156,6 @@ fn csv_err(e: impl std::fmt::Display) -> Error {
     Error::Codec(format!("CSV: {e}"))
 }
 
-/// One CSV record as bytes (fields quoted as needed).
-fn csv_record<I, T>(fields: I) -> Result<Vec<u8>>
-where
-    I: IntoIterator<Item = T>,
-    T: AsRef<[u8]>,
-{
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    w.write_record(fields).map_err(csv_err)?;
-    w.into_inner().map_err(csv_err)
-}
-
 /// The CSV columns of a range. Header rule: `id`, `time_ms`, then one column per distinct field
 /// name in the order the names first appear in the range; a name repeated within one entry
 /// takes one more column of the same name for each repetition (the n-th occurrence goes to the
@@ -174,7 +163,8 @@ where
 /// of names: a range with more fails and says to export it as JSON lines.
 #[derive(Default)]
 pub struct Columns {
-    index: HashMap<(Vec<u8>, u32), usize>,
+    /// Per field name, its columns: the n-th for the name's n-th occurrence in an entry.
+    index: HashMap<Vec<u8>, Vec<usize>>,
     names: Vec<Vec<u8>>,
     bytes: usize,
 }
@@ -182,28 +172,29 @@ pub struct Columns {
 impl Columns {
     /// The column of each field of an entry, adding new ones.
     pub fn of(&mut self, fields: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<usize>> {
-        let mut seen: HashMap<&[u8], u32> = HashMap::new();
         let mut out = Vec::with_capacity(fields.len());
-        for (name, _) in fields {
-            let n = seen.entry(name.as_slice()).or_insert(0);
-            *n += 1;
-            let slot = (name.clone(), *n);
-            let col = match self.index.get(&slot) {
-                Some(&c) => c,
-                None => {
-                    if self.names.len() >= MAX_COLUMNS || self.bytes + name.len() > MAX_HEADER_BYTES
-                    {
-                        return Err(Error::InvalidInput(format!(
-                            "the range has more than {MAX_COLUMNS} distinct field names (or over {} KiB of them) for CSV columns: export it as JSON lines",
-                            MAX_HEADER_BYTES >> 10
-                        )));
-                    }
-                    self.bytes += name.len();
-                    self.names.push(name.clone());
-                    self.index.insert(slot, self.names.len() - 1);
-                    self.names.len() - 1
-                }
-            };
+        for (i, (name, _)) in fields.iter().enumerate() {
+            // Entries hold a few fields: count the earlier occurrences by a scan.
+            let nth = fields[..i].iter().filter(|(f, _)| f == name).count();
+            if let Some(&c) = self
+                .index
+                .get(name.as_slice())
+                .and_then(|cols| cols.get(nth))
+            {
+                out.push(c);
+                continue;
+            }
+            if self.names.len() >= MAX_COLUMNS || self.bytes + name.len() > MAX_HEADER_BYTES {
+                return Err(Error::InvalidInput(format!(
+                    "the range has more than {MAX_COLUMNS} distinct field names (or over {} KiB of them) for CSV columns: export it as JSON lines",
+                    MAX_HEADER_BYTES >> 10
+                )));
+            }
+            let col = self.names.len();
+            self.bytes += name.len();
+            self.names.push(name.clone());
+            // The earlier occurrences were placed just before, so this is the next column.
+            self.index.entry(name.clone()).or_default().push(col);
             out.push(col);
         }
         Ok(out)
@@ -216,6 +207,31 @@ impl Columns {
             .chain(self.names.iter().map(|n| csv_text(n)))
             .collect()
     }
+}
+
+/// A name or value in a JSON line: the text when UTF-8, else `{"b64": …}` (as the key export).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonCell<'a> {
+    Text(&'a str),
+    Binary { b64: String },
+}
+
+fn json_cell(b: &[u8]) -> JsonCell<'_> {
+    match std::str::from_utf8(b) {
+        Ok(s) => JsonCell::Text(s),
+        Err(_) => JsonCell::Binary {
+            b64: base64::engine::general_purpose::STANDARD.encode(b),
+        },
+    }
+}
+
+/// One JSON line, its keys in this order.
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    id: &'a str,
+    time_ms: u64,
+    fields: Vec<[JsonCell<'a>; 2]>,
 }
 
 /// Where entries go: JSON lines straight into the file, or CSV rows into the spool.
@@ -241,36 +257,52 @@ impl<W: AsyncWrite + Unpin> EntryWriter<W> {
         self.bytes
     }
 
-    /// Writes one entry: a JSON line, or a spool row `id, column, value, column, value, …`.
-    pub async fn entry(&mut self, e: &RawEntry) -> Result<()> {
-        let fields = e.fields.as_deref().unwrap_or_default();
-        let line = match self.format {
+    /// Writes a page of entries: JSON lines, or spool rows `id, column, value, column, value, …`.
+    pub async fn page(&mut self, entries: &[RawEntry]) -> Result<()> {
+        let buf = match self.format {
             RangeFormat::Jsonl => {
-                let pairs: Vec<serde_json::Value> = fields
-                    .iter()
-                    .map(|(f, v)| serde_json::json!([json_bytes(f), json_bytes(v)]))
-                    .collect();
-                let mut s = serde_json::to_string(&serde_json::json!({
-                    "id": e.id,
-                    "time_ms": id_ms(&e.id),
-                    "fields": pairs,
-                }))?;
-                s.push('\n');
-                s.into_bytes()
+                let mut buf = Vec::new();
+                for e in entries {
+                    let line = JsonLine {
+                        id: &e.id,
+                        time_ms: id_ms(&e.id),
+                        fields: e
+                            .fields
+                            .iter()
+                            .flatten()
+                            .map(|(f, v)| [json_cell(f), json_cell(v)])
+                            .collect(),
+                    };
+                    serde_json::to_writer(&mut buf, &line)?;
+                    buf.push(b'\n');
+                }
+                buf
             }
             RangeFormat::Csv => {
-                let cols = self.columns.of(fields)?;
-                let cols: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
-                let mut row: Vec<&[u8]> = vec![e.id.as_bytes()];
-                for ((_, v), c) in fields.iter().zip(&cols) {
-                    row.push(c.as_bytes());
-                    row.push(v);
+                let mut w = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_writer(Vec::new());
+                for e in entries {
+                    let fields = e.fields.as_deref().unwrap_or_default();
+                    let cols: Vec<String> = self
+                        .columns
+                        .of(fields)?
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect();
+                    let mut row: Vec<&[u8]> = vec![e.id.as_bytes()];
+                    for ((_, v), c) in fields.iter().zip(&cols) {
+                        row.push(c.as_bytes());
+                        row.push(v);
+                    }
+                    w.write_record(row).map_err(csv_err)?;
                 }
-                csv_record(row)?
+                w.into_inner().map_err(csv_err)?
             }
         };
-        self.out.write_all(&line).await?;
-        self.bytes += line.len() as u64;
+        self.out.write_all(&buf).await?;
+        self.bytes += buf.len() as u64;
         Ok(())
     }
 
@@ -283,74 +315,87 @@ impl<W: AsyncWrite + Unpin> EntryWriter<W> {
 
 /// What a stream range export reads, checked.
 pub struct Plan {
+    /// The stream.
     pub key: Vec<u8>,
+    /// First and last ID as `XRANGE` takes them.
     pub start: String,
     pub end: String,
+    /// Most entries, from the start.
     pub count: Option<u64>,
 }
 
-/// Reads the range page by page into `sink`, counting entries on the job.
+/// One `XRANGE` page.
+async fn fetch(
+    mut conn: redscope::conn::Conn,
+    plan: &Plan,
+    from: String,
+    want: usize,
+) -> Result<Vec<RawEntry>> {
+    let reply: Value = redis::cmd("XRANGE")
+        .arg(&plan.key)
+        .arg(&from)
+        .arg(&plan.end)
+        .arg("COUNT")
+        .arg(want)
+        .query_async(&mut conn)
+        .await?;
+    entry::parse_entries(&reply)
+}
+
+/// Reads the range page by page into `sink`, counting entries on the job. The next page is
+/// asked for while the current one is written.
 pub async fn read_range<W: AsyncWrite + Unpin>(
     job: &JobHandle<TransferJob>,
-    conn: &mut redscope::conn::Conn,
+    conn: &redscope::conn::Conn,
     plan: &Plan,
     sink: &mut EntryWriter<W>,
 ) -> Result<()> {
-    let mut from = plan.start.clone();
-    let mut page = PAGE;
+    let cap = plan.count.unwrap_or(u64::MAX);
+    let mut want = cap.min(PAGE as u64) as usize;
+    let mut page = want;
     let mut written = 0u64;
+    let mut fetched = fetch(conn.clone(), plan, plan.start.clone(), want).await;
     loop {
         if job.is_cancelled() {
             return Err(Error::InvalidInput("cancelled".into()));
         }
-        let want = match plan.count {
-            Some(cap) => (cap - written).min(page as u64) as usize,
-            None => page,
-        };
-        if want == 0 {
-            break;
-        }
-        let reply: Value = redis::cmd("XRANGE")
-            .arg(&plan.key)
-            .arg(&from)
-            .arg(&plan.end)
-            .arg("COUNT")
-            .arg(want)
-            .query_async(conn)
-            .await?;
-        let entries = entry::parse_entries(&reply)?;
-        let mut read_bytes = 0usize;
-        for e in &entries {
-            read_bytes += e
-                .fields
-                .iter()
-                .flatten()
-                .map(|(f, v)| f.len() + v.len())
-                .sum::<usize>();
-            sink.entry(e).await?;
-        }
+        let entries = fetched?;
+        let read_bytes: usize = entries
+            .iter()
+            .flat_map(|e| e.fields.iter().flatten())
+            .map(|(f, v)| f.len() + v.len())
+            .sum();
         written += entries.len() as u64;
-        let bytes = sink.bytes();
+        // Where the next page starts, unless this one ended the range (or the count).
+        let next = match entries.last() {
+            Some(last) if entries.len() == want && written < cap => after(&last.id),
+            _ => None,
+        };
         let n = entries.len() as u64;
-        job.update(|j| {
-            j.entries += n;
-            j.done_bytes = bytes;
-        });
-        if entries.len() < want {
-            break;
-        }
-        match entries.last().and_then(|e| after(&e.id)) {
-            Some(next) => from = next,
-            None => break,
-        }
+        let Some(from) = next else {
+            sink.page(&entries).await?;
+            count_page(job, n, sink.bytes());
+            return Ok(());
+        };
         // Big entries: fewer per page, so one page stays near PAGE_BYTES.
         page = if read_bytes > PAGE_BYTES {
             (page * PAGE_BYTES / read_bytes).max(1)
         } else {
             (page * 2).min(PAGE)
         };
+        want = (cap - written).min(page as u64) as usize;
+        let (f, w) = tokio::join!(fetch(conn.clone(), plan, from, want), sink.page(&entries));
+        w?;
+        fetched = f;
+        count_page(job, n, sink.bytes());
     }
-    Ok(())
+}
+
+fn count_page(job: &JobHandle<TransferJob>, entries: u64, bytes: u64) {
+    job.update(|j| {
+        j.entries += entries;
+        j.done_bytes = bytes;
+    });
 }
 
 /// Writes the CSV file from the spool: the header of `columns`, then each spooled row spread
@@ -461,10 +506,10 @@ mod tests {
     async fn json_lines_keep_binary_order_and_repeated_names() {
         let mut out = Vec::new();
         let mut w = EntryWriter::new(&mut out, RangeFormat::Jsonl);
-        w.entry(&raw(
+        w.page(&[raw(
             "7-1",
             &[(b"a", b"1"), (b"\xff", b"\x00\xfe"), (b"a", b"2")],
-        ))
+        )])
         .await
         .unwrap();
         w.finish().await.unwrap();
@@ -485,16 +530,16 @@ mod tests {
         let spool = dir.path().join("s");
         let out = dir.path().join("o.csv");
         let mut w = EntryWriter::new(create(&spool).await.unwrap(), RangeFormat::Csv);
-        w.entry(&raw(
+        w.page(&[raw(
             "1-0",
             &[(b"price", b"1,5"), (b"note", b"say \"hi\"\nbye")],
-        ))
+        )])
         .await
         .unwrap();
-        w.entry(&raw(
+        w.page(&[raw(
             "2-3",
             &[(b"raw", b"\xff"), (b"price", b"2"), (b"price", b"3")],
-        ))
+        )])
         .await
         .unwrap();
         let cols = w.finish().await.unwrap();
