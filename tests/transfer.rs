@@ -1014,6 +1014,12 @@ async fn a_stream_range_exports_to_json_lines_entry_by_entry() {
     .await;
     assert_eq!(j["state"], "done", "{j}");
     assert_eq!(j["entries"], json!(want.len()), "{j}");
+    let expected = j["expected"].as_u64().unwrap() as f64;
+    assert!(
+        (expected - want.len() as f64).abs() <= want.len() as f64 / 10.0,
+        "the progress bar's estimate {expected} is near the {} entries of the range",
+        want.len()
+    );
     assert_eq!(j["stream"]["key"]["b64"], json!(api::b64(&key)));
     let text = std::fs::read_to_string(dir.join("range.jsonl")).unwrap();
     let lines: Vec<&str> = text.lines().collect();

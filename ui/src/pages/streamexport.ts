@@ -44,7 +44,7 @@ export function exportRangeDialog(api: Transport, key: Bytes, range: { start: st
       bar.hidden = false;
       fill.style.width = `${Math.min(100, j.expected ? (100 * j.entries) / j.expected : 0).toFixed(1)}%`;
       status.className = 'muted';
-      status.textContent = `Exporting: ${formatCount(j.entries)} of at most ${formatCount(j.expected)} entries, ${formatBytes(j.done_bytes)} written…`;
+      status.textContent = `Exporting: ${formatCount(j.entries)} of about ${formatCount(j.expected)} entries, ${formatBytes(j.done_bytes)} written…`;
       cancelBox.replaceChildren(button('Cancel', async () => render(await api.call('transfer_job_cancel', { id: j.id })), { 'data-testid': 'rx-cancel' }));
       return;
     }

@@ -138,7 +138,8 @@ pub struct TransferJob {
     /// Keys exported; keys imported (or, in a dry run, that would be).
     pub keys: u64,
     /// Export: keys expected (DBSIZE of the masters, or the selection), for a progress bar; a
-    /// stream range: entries at most (the stream's length, or the count when smaller).
+    /// stream range: entries expected (estimated from the share of the stream's time span the
+    /// range covers; exact for the whole stream).
     pub expected: u64,
     /// Stream range export: entries written.
     pub entries: u64,
@@ -561,7 +562,7 @@ impl Transfer {
             count: plan.count,
         };
         let file = name.clone();
-        let expected = plan.count.map_or(len, |c| c.min(len));
+        let expected = stream_range::estimate(&mut conn, &plan, len).await?;
         let job = self.registry.start(
             |id| TransferJob {
                 expected,

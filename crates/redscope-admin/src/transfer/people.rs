@@ -36,7 +36,7 @@ pub struct KeyWriter<W> {
 }
 
 /// Bytes as JSON: a string when UTF-8, else `{"b64": …}` (lossless either way).
-pub(super) fn json_bytes(b: &[u8]) -> Json {
+fn json_bytes(b: &[u8]) -> Json {
     match std::str::from_utf8(b) {
         Ok(s) => Json::String(s.to_string()),
         Err(_) => serde_json::json!({ "b64": B64.encode(b) }),

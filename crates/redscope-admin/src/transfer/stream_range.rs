@@ -133,6 +133,48 @@ pub fn bound(given: Option<&str>, default: &str) -> Result<String> {
     Ok(ms.to_string())
 }
 
+/// The millisecond a bound names (`-`, `+` and open ends: `None`).
+fn bound_ms(b: &str) -> Option<u64> {
+    id_ms_opt(b.trim_start_matches('('))
+}
+
+fn id_ms_opt(id: &str) -> Option<u64> {
+    id.split('-').next().filter(|m| !m.is_empty())?.parse().ok()
+}
+
+/// About how many entries the range holds, for a progress bar: the stream's length times the
+/// share of its time span (first to last entry) the range covers, at most `count`. Reads the
+/// first and last entry only.
+pub async fn estimate(conn: &mut redscope::conn::Conn, plan: &Plan, len: u64) -> Result<u64> {
+    let cap = plan.count.unwrap_or(u64::MAX).min(len);
+    if plan.start == "-" && plan.end == "+" {
+        return Ok(cap);
+    }
+    let edge = |cmd: &str, from: &str, to: &str| {
+        let mut c = redis::cmd(cmd);
+        c.arg(&plan.key).arg(from).arg(to).arg("COUNT").arg(1);
+        c
+    };
+    let (first, last) = (edge("XRANGE", "-", "+"), edge("XREVRANGE", "+", "-"));
+    let first: Value = first.query_async(conn).await?;
+    let last: Value = last.query_async(conn).await?;
+    let ms = |v: &Value| -> Result<Option<u64>> {
+        Ok(entry::parse_entries(v)?
+            .first()
+            .and_then(|e| id_ms_opt(&e.id)))
+    };
+    let (Some(first), Some(last)) = (ms(&first)?, ms(&last)?) else {
+        return Ok(0);
+    };
+    let lo = bound_ms(&plan.start).map_or(first, |m| m.max(first));
+    let hi = bound_ms(&plan.end).map_or(last, |m| m.min(last));
+    if hi < lo {
+        return Ok(0);
+    }
+    let share = (hi - lo + 1) as f64 / (last - first + 1) as f64;
+    Ok(((len as f64 * share).ceil() as u64).min(cap))
+}
+
 /// The ID right after `id` (`ms-seq+1`, or the next millisecond), where the next page starts;
 /// `None` after the largest ID.
 fn after(id: &str) -> Option<String> {
