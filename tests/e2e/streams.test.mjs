@@ -3,7 +3,7 @@
 // and a time range, XTRIM MAXLEN, a new group, the pending list with idle times (XACK, XCLAIM,
 // XAUTOCLAIM), CREATECONSUMER, SETID, DELCONSUMER, DESTROY, reloading the list, the export of a
 // browsed range to JSON lines and CSV files checked against XRANGE, and read-only refusal. Saves
-// target/screenshots/stream-pending.png.
+// target/screenshots/stream-pending.png and stream-range-export.png.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -279,6 +279,7 @@ test('a browsed range exports to JSON lines and CSV files that match XRANGE', as
   await page.getByTestId('confirm-ok').click();
   await dialog.locator('[data-testid=rx-done][data-entries="3"]').waitFor(T);
   assert.equal(parseCsv(readFileSync(join(exportDir, 'sensor-range.csv'), 'utf8')).length, 4);
+  await screenshot(page, 'stream-range-export');
 
   // The file is downloadable from the Export / Import page the dialog points to.
   await dialog.getByTestId('rx-open-transfer').click();
