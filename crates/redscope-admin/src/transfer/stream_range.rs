@@ -109,7 +109,17 @@ pub fn bound(given: Option<&str>, default: &str) -> Result<String> {
         return Ok(default.to_string());
     }
     if t != "$" && valid_id(t).is_ok() {
-        return Ok(t.to_string());
+        let parts = t
+            .trim_start_matches('(')
+            .split('-')
+            .filter(|p| !p.is_empty());
+        if parts.clone().all(|p| p.parse::<u64>().is_ok()) {
+            return Ok(t.to_string());
+        }
+        return Err(Error::InvalidInput(format!(
+            "{t:?}: the parts of a stream ID are at most {}",
+            u64::MAX
+        )));
     }
     let ms = chrono::DateTime::parse_from_rfc3339(t)
         .map(|d| d.timestamp_millis())
@@ -532,7 +542,14 @@ mod tests {
             bound(Some("2023-11-14T23:13:20+01:00"), "-").unwrap(),
             "1700000000000"
         );
-        for bad in ["$", "yesterday", "1-2-3", "1969-12-31T00:00:00Z"] {
+        for bad in [
+            "$",
+            "yesterday",
+            "1-2-3",
+            "1969-12-31T00:00:00Z",
+            "18446744073709551616",
+            "1-18446744073709551616",
+        ] {
             assert!(bound(Some(bad), "-").is_err(), "{bad}");
         }
     }
