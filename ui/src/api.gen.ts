@@ -3699,7 +3699,8 @@ policy?: string,
 keys: number, 
 /**
  * Export: keys expected (DBSIZE of the masters, or the selection), for a progress bar; a
- * stream range: entries at most (the stream's length, or the count when smaller).
+ * stream range: entries expected (estimated from the share of the stream's time span the
+ * range covers; exact for the whole stream).
  */
 expected: number, 
 /**
