@@ -1154,7 +1154,7 @@ async fn a_stream_range_exports_to_csv_with_a_column_per_field() {
     let j = job(
         &api,
         "/api/stream/export",
-        json!({"key": "ticks", "format": "csv", "file": "ticks.csv"}),
+        json!({"key": "ticks", "start": "-", "end": "+", "format": "csv", "file": "ticks.csv"}),
     )
     .await;
     assert_eq!(

@@ -108,6 +108,9 @@ pub fn bound(given: Option<&str>, default: &str) -> Result<String> {
     if t.is_empty() {
         return Ok(default.to_string());
     }
+    if t == "-" || t == "+" {
+        return Ok(t.to_string());
+    }
     if t != "$" && valid_id(t).is_ok() {
         let parts = t
             .trim_start_matches('(')
@@ -528,6 +531,8 @@ mod tests {
     fn bounds_take_ids_and_utc_times() {
         assert_eq!(bound(None, "-").unwrap(), "-");
         assert_eq!(bound(Some(" "), "+").unwrap(), "+");
+        assert_eq!(bound(Some("+"), "-").unwrap(), "+");
+        assert_eq!(bound(Some("-"), "+").unwrap(), "-");
         assert_eq!(bound(Some("5-1"), "-").unwrap(), "5-1");
         assert_eq!(bound(Some("(5-1"), "-").unwrap(), "(5-1");
         assert_eq!(
