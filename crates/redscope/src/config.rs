@@ -245,8 +245,13 @@ pub struct RedisConfig {
     /// Check that the server's certificate names the host connected to (default). `false`
     /// (`#verify-ca`, `REDIS_TLS_VERIFY=ca`) still checks the chain against the CA but not the
     /// name: for a server reached through a tunnel or by an address its certificate does not
-    /// list. (A server-name override is not possible with redis-rs's connection manager.)
+    /// list.
     pub tls_verify_host: bool,
+    /// The name the server's certificate is checked against and sent as SNI, when it is not the
+    /// host dialled (`?server_name=`, `REDIS_TLS_SERVER_NAME`): a server reached by IP address,
+    /// through a load balancer or a tunnel. The connection then goes through a local TLS relay
+    /// ([`crate::tls_relay`]); not available for a Cluster.
+    pub tls_server_name: Option<String>,
     /// Reach every server through this SSH server (`ssh` feature).
     pub ssh: Option<SshConfig>,
 }
@@ -300,6 +305,7 @@ impl Default for RedisConfig {
             enabled: true,
             tls_client: None,
             tls_verify_host: true,
+            tls_server_name: None,
             ssh: None,
         }
     }
@@ -392,6 +398,12 @@ impl RedisConfig {
         }
         if cfg.db < 0 {
             return Err(Error::Config("database index must not be negative".into()));
+        }
+        if cfg.tls_server_name.is_some() && !matches!(cfg.endpoint, Endpoint::Tls { .. }) {
+            return Err(Error::Config(
+                "server_name= is the name a TLS certificate is checked against: use rediss://"
+                    .into(),
+            ));
         }
         Ok(cfg)
     }
@@ -545,6 +557,10 @@ impl RedisConfig {
                     key_passphrase: None,
                 });
             }
+            "server_name" | "sni" => {
+                let name = value.trim();
+                self.tls_server_name = (!name.is_empty()).then(|| name.to_string());
+            }
             "ssh" => {
                 self.ssh = Some(SshConfig::parse(
                     value,
@@ -583,7 +599,8 @@ impl RedisConfig {
     ///
     /// TLS: `REDIS_TLS=1`, `REDIS_TLS_CA`, `REDIS_TLS_CERT` + `REDIS_TLS_KEY` (client certificate)
     /// with `REDIS_TLS_KEY_PASSPHRASE` for an encrypted key, `REDIS_TLS_VERIFY=ca` to check the
-    /// certificate's CA but not its host name.
+    /// certificate's CA but not its host name, `REDIS_TLS_SERVER_NAME` to check it against (and
+    /// send as SNI) a name other than the host dialled.
     /// SSH: `REDIS_SSH_HOST` (`[user@]host[:port]`, or `?ssh=` in the URL), `REDIS_SSH_USER`,
     /// `REDIS_SSH_PORT`, then `REDIS_SSH_PASSWORD`, or `REDIS_SSH_KEY` (+ `REDIS_SSH_KEY_PASSPHRASE`),
     /// or else the agent at `SSH_AUTH_SOCK`; `REDIS_SSH_KNOWN_HOSTS` (default
@@ -601,6 +618,9 @@ impl RedisConfig {
                     "REDIS_TLS_VERIFY must be full (the default) or ca, got {other:?}"
                 )))
             }
+        }
+        if let Some(name) = non_empty("REDIS_TLS_SERVER_NAME") {
+            cfg.tls_server_name = Some(name.trim().to_string());
         }
         if let (Some(cert), Some(key)) = (non_empty("REDIS_TLS_CERT"), non_empty("REDIS_TLS_KEY")) {
             cfg.tls_client = Some(TlsClientCert {
@@ -962,6 +982,11 @@ mod tests {
         );
         assert_eq!(unix.db, 3);
         assert!(unix.is_local());
+        let named =
+            RedisConfig::from_url("rediss://10.0.0.5:6380?server_name=redis.internal").unwrap();
+        assert_eq!(named.tls_server_name.as_deref(), Some("redis.internal"));
+        let err = RedisConfig::from_url("redis://10.0.0.5?sni=redis.internal").unwrap_err();
+        assert!(err.to_string().contains("rediss://"), "{err}");
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub mod stream;
 pub mod telemetry;
 pub mod timeseries;
 pub mod tls;
+#[cfg(all(feature = "tls", unix))]
+pub mod tls_relay;
 pub mod ttl;
 
 pub use config::{RedisConfig, Secret};

@@ -180,6 +180,14 @@ async fn cluster_builder(
     if let Some(p) = &cfg.password {
         builder = builder.password(Secret::expose(p));
     }
+    if let Some(name) = &cfg.tls_server_name {
+        // Every node is checked against the address it announces; one name for all of them
+        // would need a relay per node, which is not built.
+        return Err(Error::Config(format!(
+            "a TLS server name ({name}) cannot be set for a Cluster: each node's certificate is \
+             checked against the address it announces (#verify-ca checks the CA only)"
+        )));
+    }
     if matches!(cfg.endpoint, Endpoint::Tls { .. }) {
         crate::tls::install_crypto_provider();
         if let Some(certs) = crate::tls::certificates(cfg)? {

@@ -17,10 +17,37 @@ pub async fn client(cfg: &RedisConfig) -> Result<redis::Client> {
     crate::tls::client(&cfg, cfg.connection_info()?)
 }
 
-/// `cfg` with its endpoint replaced by a loopback forwarder through its SSH tunnel (unchanged
-/// without SSH). Only the last step before connecting calls this: everywhere else addresses
-/// stay the servers' own (shown to people, compared after failovers).
+/// `cfg` with its endpoint replaced by what this process actually connects to: a loopback
+/// forwarder through its SSH tunnel, and for TLS whose certificate must be checked against
+/// another name than the one dialled (a server name override, or the tunnel's loopback end) a
+/// local TLS relay. Unchanged for a direct connection. Only the last step before connecting
+/// calls this: everywhere else addresses stay the servers' own (shown to people, compared
+/// after failovers).
 pub(crate) async fn reach(cfg: &RedisConfig) -> Result<RedisConfig> {
+    let server_name = match &cfg.endpoint {
+        Endpoint::Tls { host, .. } if cfg.ssh.is_some() || cfg.tls_server_name.is_some() => {
+            Some(cfg.tls_server_name.clone().unwrap_or_else(|| host.clone()))
+        }
+        _ => None,
+    };
+    let tunnelled = tunnel(cfg).await?;
+    let Some(name) = server_name else {
+        return Ok(tunnelled);
+    };
+    #[cfg(all(unix, feature = "tls"))]
+    {
+        crate::tls_relay::through_relay(&tunnelled, &name).await
+    }
+    #[cfg(not(all(unix, feature = "tls")))]
+    Err(Error::Config(format!(
+        "checking the TLS certificate as {name} (a server name override or TLS through SSH) \
+         needs the `tls` feature and Unix sockets"
+    )))
+}
+
+/// `cfg` with its endpoint replaced by a loopback forwarder through its SSH tunnel (unchanged
+/// without SSH).
+async fn tunnel(cfg: &RedisConfig) -> Result<RedisConfig> {
     let Some(ssh) = &cfg.ssh else {
         return Ok(cfg.clone());
     };
