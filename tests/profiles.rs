@@ -35,6 +35,7 @@ fn profile(name: &str, url: &str) -> Profile {
         tls: false,
         tls_insecure: false,
         tls_verify_ca_only: false,
+        tls_server_name: None,
         db: None,
         read_only: false,
         separator: ":".into(),

@@ -2369,6 +2369,11 @@ tls_insecure: boolean,
  */
 tls_verify_ca_only?: boolean, 
 /**
+ * The name the server's certificate is checked against and sent as SNI, when it is not
+ * the host in the URL (a server reached by IP address or through a load balancer).
+ */
+tls_server_name?: string, 
+/**
  * Database index (overrides the URL's).
  */
 db?: number, 
@@ -2485,6 +2490,11 @@ tls_insecure: boolean,
  * SSH tunnel, or by an address its certificate does not list).
  */
 tls_verify_ca_only?: boolean, 
+/**
+ * The name the server's certificate is checked against and sent as SNI, when it is not
+ * the host in the URL (a server reached by IP address or through a load balancer).
+ */
+tls_server_name?: string, 
 /**
  * Database index (overrides the URL's).
  */

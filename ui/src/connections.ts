@@ -70,6 +70,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   const tlsCa = input({ placeholder: '/path/to/ca.pem (empty: system roots)', 'data-testid': 'profile-tls-ca' });
   const tlsCert = input({ placeholder: '/path/to/client.crt (servers with tls-auth-clients)', 'data-testid': 'profile-tls-cert' });
   const tlsKey = input({ placeholder: '/path/to/client.key (PEM; encrypted PKCS#8 too)', 'data-testid': 'profile-tls-key' });
+  const tlsServerName = input({ placeholder: 'name in the certificate, when not the host (e.g. redis.internal)', 'data-testid': 'profile-tls-server-name' });
   const tlsKeyPass = input({ type: 'password', placeholder: 'only for an encrypted key (kept in the OS keyring)', 'data-testid': 'profile-tls-key-passphrase' });
   // SSH
   const ssh = h('input', { type: 'checkbox', 'data-testid': 'profile-ssh' });
@@ -108,6 +109,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
     h('label', {}, 'Client certificate', tlsCert),
     h('label', {}, 'Client key', tlsKey),
     h('label', {}, 'Key passphrase', tlsKeyPass),
+    h('label', { title: 'Sent as SNI and checked against the certificate: for a server reached by an address its certificate does not list (a tunnel, an IP, a load balancer)' }, 'Server name', tlsServerName),
     h('label', { class: 'check' }, tlsInsecure, ' skip certificate verification (self-signed test servers only)'),
     h('label', { class: 'check', title: 'For a server reached through an SSH tunnel or by an address its certificate does not list: the certificate must still be signed by the CA' }, tlsCaOnly, ' check the CA only, not the host name'),
   );
@@ -153,9 +155,10 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
       tls_ca: trimmed(tlsCa),
       tls_cert: trimmed(tlsCert),
       tls_key: trimmed(tlsKey),
+      tls_server_name: trimmed(tlsServerName),
       ssh: undefined,
     };
-    for (const k of ['username', 'db', 'label', 'color', 'tls_ca', 'tls_cert', 'tls_key', 'ssh'] as const) if (p[k] === undefined) delete p[k];
+    for (const k of ['username', 'db', 'label', 'color', 'tls_ca', 'tls_cert', 'tls_key', 'tls_server_name', 'ssh'] as const) if (p[k] === undefined) delete p[k];
     if (ssh.checked) {
       const s: ProfileSsh = {
         host: sshHost.value.trim(),
@@ -187,6 +190,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
     tlsCa.value = p?.tls_ca ?? '';
     tlsCert.value = p?.tls_cert ?? '';
     tlsKey.value = p?.tls_key ?? '';
+    tlsServerName.value = p?.tls_server_name ?? '';
     username.value = typeof p?.username === 'string' ? p.username : '';
     db.value = typeof p?.db === 'number' ? String(p.db) : '';
     separator.value = p?.separator ?? ':';

@@ -213,9 +213,14 @@ fn one(item: &Value) -> Result<Imported> {
         || tls_ca.is_some()
         || tls_cert.is_some()
         || !files.is_empty();
-    if text(item, &["tlsServername", "sslOptions.servername"]).is_some() {
+    let mut tls_server_name = text(item, &["tlsServername", "sslOptions.servername"])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if cluster && tls_server_name.take().is_some() {
         notes.push(
-            "its TLS server name (SNI) was not imported: Redscope sends the host name".into(),
+            "its TLS server name was not imported: each Cluster node is checked against its own \
+             host name"
+                .into(),
         );
     }
     let scheme = if tls { "rediss" } else { "redis" };
@@ -308,6 +313,7 @@ fn one(item: &Value) -> Result<Imported> {
         tls: false,
         tls_insecure: false,
         tls_verify_ca_only: false,
+        tls_server_name,
         db: None,
         read_only: flag(item, &["connectionReadOnly", "readOnly", "readonly"]),
         separator,
@@ -373,7 +379,11 @@ mod tests {
             ("bastion", 2222, SshAuthKind::Key)
         );
         assert_eq!(i.ssh_secret.as_deref(), Some("pp"));
-        assert_eq!(i.notes.len(), 1, "{:?}", i.notes);
+        assert_eq!(
+            i.profile.tls_server_name.as_deref(),
+            Some("orders.internal")
+        );
+        assert!(i.notes.is_empty(), "{:?}", i.notes);
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub struct Profile {
     /// SSH tunnel, or by an address its certificate does not list).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tls_verify_ca_only: bool,
+    /// The name the server's certificate is checked against and sent as SNI, when it is not
+    /// the host in the URL (a server reached by IP address or through a load balancer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub tls_server_name: Option<String>,
     /// Database index (overrides the URL's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -692,6 +697,14 @@ fn profile_config(
     };
     if p.tls_verify_ca_only {
         cfg.tls_verify_host = false;
+    }
+    if let Some(name) = p
+        .tls_server_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        cfg.tls_server_name = Some(name.to_string());
     }
     cfg.password = password.filter(|p| !p.is_empty()).map(Secret::new);
     if let Topology::Sentinel {
@@ -1403,6 +1416,8 @@ async fn classify(cfg: &RedisConfig, e: &Error) -> TestError {
         }
     }
     let message = match code.as_str() {
+        // The TLS relay's own error already names the server and the name checked.
+        "tls" if e.to_string().starts_with("TLS handshake with") => e.to_string(),
         "tls" => format!("the TLS handshake with {} failed: {e}", cfg.display_url()),
         "auth" => format!("the server refused the credentials: {e}"),
         "timeout" => format!("no answer from {} in time: {e}", cfg.display_url()),
