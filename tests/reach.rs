@@ -262,7 +262,8 @@ async fn a_tls_profile_with_a_client_certificate_reaches_a_server_that_requires_
 }
 
 /// A profile for a server whose certificate names another host (reached by an address it does
-/// not list, as through a tunnel): refused with a TLS code, connected with "CA only".
+/// not list, as through a tunnel): refused with a TLS code, connected with "CA only" or with the
+/// server name the certificate lists checked in full.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tls_profile_can_check_the_ca_but_not_the_host_name() {
     let svc = service();
@@ -279,11 +280,33 @@ async fn a_tls_profile_can_check_the_ca_but_not_the_host_name() {
     p.tls_verify_ca_only = true;
     let t = svc.profiles().test(input(p.clone())).await.unwrap();
     assert!(t.ok, "{:?}", t.error);
-    svc.profiles().save(input(p)).await.unwrap();
+    svc.profiles().save(input(p.clone())).await.unwrap();
     let report = svc.connect("ca-only").await.unwrap();
     assert_eq!(report.state, ConnState::Connected, "{report:?}");
     console(&svc, &["SET", "ca-only:k", "v"]).await.unwrap();
     assert_eq!(sync_query(&tls.server, &["GET", "ca-only:k"]).unwrap(), "v");
+    // The name the certificate does list, as the profile's server name: checked in full.
+    let mut named = p.clone();
+    named.name = "named".into();
+    named.tls_verify_ca_only = false;
+    named.tls_server_name = Some("redis.internal".into());
+    let t = svc.profiles().test(input(named.clone())).await.unwrap();
+    assert!(t.ok, "{:?}", t.error);
+    named.tls_server_name = Some("cache.internal".into());
+    let e = svc
+        .profiles()
+        .test(input(named))
+        .await
+        .unwrap()
+        .error
+        .unwrap();
+    assert_eq!(e.code, "tls", "{e:?}");
+    assert!(
+        e.message.contains("checked as cache.internal"),
+        "{}",
+        e.message
+    );
+
     let file = std::fs::read_to_string(config_dir().join("profiles.json")).unwrap();
     assert!(
         file.contains("\"tls_verify_ca_only\": true")

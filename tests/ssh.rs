@@ -420,3 +420,55 @@ async fn every_cluster_node_is_reached_through_the_tunnel() {
     let _: () = conn.set("ck:0", 100).await.unwrap();
     assert_eq!(sync_query(node(&target), &["GET", "ck:0"]).unwrap(), "100");
 }
+
+/// TLS behind a bastion: the tunnel's loopback end is what is dialled, but the server's
+/// certificate (issued for `localhost` only, required client certificate) is checked against
+/// the host the URL names, and with `server_name=` against that name instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_server_behind_the_tunnel_is_checked_against_its_own_name() {
+    use redscope::config::TlsClientCert;
+    let sshd = SshServer::start().unwrap();
+    let tls = redscope_testing::tls::TlsRedis::start_for("DNS:localhost").unwrap();
+    let (_d, kh) = known_hosts_file(&[sshd.known_hosts_line().unwrap()]);
+    let with = |host: &str, server_name: Option<&str>| RedisConfig {
+        endpoint: Endpoint::Tls {
+            host: host.into(),
+            port: tls.tls_port,
+            insecure: false,
+        },
+        tls_ca: Some(tls.certs.ca.clone()),
+        tls_client: Some(TlsClientCert {
+            cert: tls.certs.client_cert.clone(),
+            key: tls.certs.client_key.clone(),
+            key_passphrase: None,
+        }),
+        tls_server_name: server_name.map(str::to_string),
+        ssh: Some(sshd.config(&kh)),
+        ..RedisConfig::default()
+    };
+
+    let mut conn = Conn::connect(&with("localhost", None)).await.unwrap();
+    let _: () = conn.set("tls:ssh", "1").await.unwrap();
+    assert_eq!(sync_query(&tls.server, &["GET", "tls:ssh"]).unwrap(), "1");
+    let target = format!("target localhost port {}", tls.tls_port);
+    assert!(
+        sshd.log().contains(&target),
+        "the SSH server dialled the name: {}",
+        sshd.log()
+    );
+
+    // Dialled by address, checked by name.
+    let mut by_ip = Conn::connect(&with("127.0.0.1", Some("localhost")))
+        .await
+        .unwrap();
+    let got: String = by_ip.get("tls:ssh").await.unwrap();
+    assert_eq!(got, "1");
+
+    // The address itself is not a name the certificate lists: refused, saying so.
+    let err = Conn::connect(&with("127.0.0.1", None))
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert!(err.to_string().contains("127.0.0.1"), "{err}");
+}

@@ -282,6 +282,103 @@ async fn verify_ca_checks_the_chain_but_not_the_host_name() {
     );
 }
 
+/// A server known by a name its clients do not dial (a certificate for `redis.internal` only,
+/// reached at 127.0.0.1): `?server_name=` (or `REDIS_TLS_SERVER_NAME`) checks the certificate
+/// fully against that name, so the wrong name or another CA is refused; the local relay this
+/// goes through keeps its socket in a directory only this user can enter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_name_override_checks_the_certificate_against_that_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port, ca) = tls_server_for(dir.path(), "DNS:redis.internal");
+    let url = |query: &str| {
+        format!(
+            "rediss://:{PASSWORD}@127.0.0.1:{port}/0?ca={}{query}",
+            ca.display()
+        )
+    };
+
+    let cfg = RedisConfig::from_url(&url("&server_name=redis.internal")).unwrap();
+    assert_eq!(cfg.tls_server_name.as_deref(), Some("redis.internal"));
+    assert!(cfg.tls_verify_host, "the name is checked, not skipped");
+    let mut conn = Conn::connect(&cfg).await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("sni:k")
+        .arg("through the relay")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // Another connection of the same configuration (the relay is shared) reads it back, and a
+    // blocking connection goes the same way.
+    let mut again = Conn::connect(&cfg).await.unwrap();
+    let got: String = redis::cmd("GET")
+        .arg("sni:k")
+        .query_async(&mut again)
+        .await
+        .unwrap();
+    assert_eq!(got, "through the relay");
+    let mut blocking = redscope::conn::connect_blocking(&cfg).await.unwrap();
+    let popped: Option<(String, String)> = redis::cmd("BLPOP")
+        .arg("sni:empty")
+        .arg(0.1)
+        .query_async(&mut blocking)
+        .await
+        .unwrap();
+    assert_eq!(popped, None);
+
+    let vars = |k: &str| match k {
+        "REDIS_URL" => Some(url("")),
+        "REDIS_TLS_SERVER_NAME" => Some("redis.internal".to_string()),
+        _ => None,
+    };
+    assert_eq!(
+        ping(&RedisConfig::from_vars(vars).unwrap()).await.unwrap(),
+        "PONG"
+    );
+
+    // A name the certificate does not list: refused, and the error says which name was checked.
+    let err = ping(&RedisConfig::from_url(&url("&server_name=cache.internal")).unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    let text = err.to_string();
+    assert!(text.contains("cache.internal"), "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
+
+    // The right name with a CA that did not sign the certificate: refused.
+    let other = tempfile::tempdir().unwrap();
+    let (other_ca, _, _) = make_certs(other.path());
+    let cfg = RedisConfig::from_url(&format!(
+        "rediss://:{PASSWORD}@127.0.0.1:{port}/0?ca={}&server_name=redis.internal",
+        other_ca.display()
+    ))
+    .unwrap();
+    assert_eq!(ping(&cfg).await.unwrap_err().kind(), ErrorKind::Config);
+
+    // The relays' sockets sit in directories only this user can enter.
+    use std::os::unix::fs::PermissionsExt;
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let mine = format!("redscope-tls-{}-", std::process::id());
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(&mine))
+        .collect();
+    assert!(!dirs.is_empty(), "a relay was started");
+    for d in dirs {
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", d.display());
+    }
+
+    // A Cluster checks each node against the address it announces: an override is refused.
+    let cluster =
+        RedisConfig::from_url("rediss+cluster://127.0.0.1:1,127.0.0.1:2?server_name=x").unwrap();
+    let err = Conn::connect(&cluster).await.err().expect("refused");
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+}
+
 #[tokio::test]
 async fn blocking_pool_over_tls_serves_blpop() {
     use redscope::pool::BlockingPool;

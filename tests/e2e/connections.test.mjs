@@ -134,6 +134,12 @@ test('a TLS profile with a client certificate, labelled production', async () =>
   await testResult(/tls/);
   await page.getByTestId('profile-tls-cert').fill(fx.tls.cert);
   await page.getByTestId('profile-tls-key').fill(fx.tls.key);
+  // A server name the certificate does not list is refused, and the result names it; one it
+  // lists (it is checked in full, and sent as SNI) passes.
+  await page.getByTestId('profile-tls-server-name').fill('orders.internal');
+  await page.getByTestId('profile-test').click();
+  assert.match(await testResult(/tls/), /checked as orders\.internal/);
+  await page.getByTestId('profile-tls-server-name').fill('localhost');
   await page.getByTestId('profile-test').click();
   await testResult(/OK · Redis 7/);
   await page.getByTestId('profile-label').fill('production');
@@ -141,6 +147,9 @@ test('a TLS profile with a client certificate, labelled production', async () =>
   await page.getByTestId('profile-save').click();
   const row = page.getByTestId('profile-mtls-prod');
   await row.getByTestId('profile-badge').filter({ hasText: 'production' }).waitFor(T);
+  const { readFileSync } = await import('node:fs');
+  const profiles = JSON.parse(readFileSync(join(configDir, 'profiles.json'), 'utf8'));
+  assert.equal(profiles.find((p) => p.name === 'mtls-prod').tls_server_name, 'localhost');
   await screenshot(page, 'connections-list');
   // A writable production profile asks before connecting.
   await row.getByTestId('profile-connect').click();
