@@ -291,6 +291,10 @@ async fn main() -> anyhow::Result<()> {
             {
                 tracing::warn!(drain = ?DRAIN, "background loops still stopping at the deadline; exiting");
             }
+            // The process's SSH tunnels and TLS relays (whose sockets would outlive it).
+            redscope::ssh::close_all();
+            #[cfg(unix)]
+            redscope::tls_relay::close_all();
             tracing::info!("web mode stopped");
         }
         Command::Demo {
