@@ -640,6 +640,16 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("profile_test", profile("parity-test")).varies(&["/latency_ms"]),
         case("profile_import", json!({"text": "[\"not a connection\"]"})),
         case("profile_import", json!({"text": "not an export"})).fails("invalid_input"),
+        case(
+            "profile_file",
+            json!({"profile": "parity", "role": "tls_ca",
+                   "contents": "-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n"}),
+        ),
+        case(
+            "profile_file",
+            json!({"profile": "parity", "role": "ssh_key", "contents": "ssh-ed25519 AAAA"}),
+        )
+        .fails("invalid_input"),
         case("profile_delete", json!({"name": "parity-del"}))
             .prep(Prep::Call("profile_save", profile("parity-del"))),
         case("profile_delete", json!({"name": "parity-missing"})).fails("not_found"),

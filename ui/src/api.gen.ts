@@ -601,6 +601,12 @@ offset?: number,
 len?: number, };
 
 /**
+ * Which file of a profile an export carried, or a person picked, as PEM text (stored as a
+ * 0600 file by path).
+ */
+export type FileRole = "tls_ca" | "tls_cert" | "tls_key" | "ssh_key";
+
+/**
  * Request of `transfer_file_write`.
  */
 export type FileWrite = { 
@@ -2429,6 +2435,24 @@ color?: string,
 alerts?: Thresholds, };
 
 /**
+ * A certificate or key file picked for a profile's field, by contents: the page reads the
+ * file (in web mode the person's file is not on the server's disk).
+ */
+export type ProfileFile = { 
+/**
+ * The profile the file is for (it names the stored file).
+ */
+profile: string, 
+/**
+ * The field: `tls_ca`, `tls_cert`, `tls_key` or `ssh_key`.
+ */
+role: FileRole, 
+/**
+ * The file's text (PEM; an OpenSSH private key for `ssh_key`).
+ */
+contents: string, };
+
+/**
  * The text of an exported connections file to import.
  */
 export type ProfileImport = { 
@@ -3215,6 +3239,15 @@ export type SlowlogQuery = { count?: number, };
  * How an SSH server is logged into.
  */
 export type SshAuthKind = "password" | "key" | "agent";
+
+/**
+ * Where a picked file was stored (0600), for the profile's field.
+ */
+export type StoredFile = { 
+/**
+ * The path to put in the profile.
+ */
+path: string, };
 
 /**
  * Request of `stream_ack`.
@@ -4049,6 +4082,7 @@ export const ROUTES = {
   profile_delete: { method: 'DELETE', path: '/api/profiles', writes: 'no' },
   profile_test: { method: 'POST', path: '/api/profiles/test', writes: 'no' },
   profile_import: { method: 'POST', path: '/api/profiles/import', writes: 'no' },
+  profile_file: { method: 'POST', path: '/api/profiles/file', writes: 'no' },
   connect: { method: 'POST', path: '/api/connect', writes: 'no' },
 } as const satisfies Record<string, Route>;
 
@@ -4238,6 +4272,8 @@ export interface Operations {
   profile_test: { request: ProfileInput; reply: ProfileTest };
   /** Import RedisInsight or Another Redis Desktop Manager connection exports as profiles */
   profile_import: { request: ProfileImport; reply: ImportReport };
+  /** Store a certificate or key picked for a profile as a 0600 file; answers its path */
+  profile_file: { request: ProfileFile; reply: StoredFile };
   /** Switch this session to a saved profile */
   connect: { request: ConnectRequest; reply: HealthReport };
 }

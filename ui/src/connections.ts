@@ -7,7 +7,7 @@ import { h } from './dom';
 import { parsePastedUrl } from './profileurl';
 import type { Transport } from './transport';
 import type { HealthReport, Profile, ProfileInput } from './types';
-import type { ProfileSsh, ProfileTest, SshAuthKind } from './api.gen';
+import type { FileRole, ProfileSsh, ProfileTest, SshAuthKind } from './api.gen';
 import { button, confirmDialog, empty, errorText, openModal, showError, toast } from './ui';
 
 /** Labels offered in the dialog; `production` is marked in red everywhere. */
@@ -71,6 +71,27 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   const tlsCert = input({ placeholder: '/path/to/client.crt (servers with tls-auth-clients)', 'data-testid': 'profile-tls-cert' });
   const tlsKey = input({ placeholder: '/path/to/client.key (PEM; encrypted PKCS#8 too)', 'data-testid': 'profile-tls-key' });
   const tlsServerName = input({ placeholder: 'name in the certificate, when not the host (e.g. redis.internal)', 'data-testid': 'profile-tls-server-name' });
+  /** A "Choose…" button beside a path field: the picked file is read here and stored for the
+   * profile by the service (0600, in the config folder; in web mode the file is not on the
+   * server's disk), and the field gets the stored path. */
+  const chooser = (role: FileRole, field: HTMLInputElement, testid: string): HTMLElement => {
+    const file = h('input', { type: 'file', hidden: true, 'data-testid': `${testid}-file` }) as HTMLInputElement;
+    file.addEventListener('change', async () => {
+      const picked = file.files?.[0];
+      if (!picked) return;
+      try {
+        const stored = await api.call('profile_file', { profile: name.value.trim(), role, contents: await picked.text() });
+        field.value = stored.path;
+        toast(`${picked.name} stored for this profile`, 'ok');
+      } catch (e) {
+        showError(e);
+      } finally {
+        file.value = '';
+      }
+    });
+    const pick = button('Choose…', () => file.click(), { type: 'button', 'data-testid': `${testid}-choose`, title: 'Pick the file; a private copy is kept with the profile' });
+    return h('span', { class: 'file-choose' }, pick, file);
+  };
   const tlsKeyPass = input({ type: 'password', placeholder: 'only for an encrypted key (kept in the OS keyring)', 'data-testid': 'profile-tls-key-passphrase' });
   // SSH
   const ssh = h('input', { type: 'checkbox', 'data-testid': 'profile-ssh' });
@@ -87,7 +108,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
   const sshKey = input({ placeholder: '~/.ssh/id_ed25519', 'data-testid': 'profile-ssh-key' });
   const sshSecret = input({ type: 'password', placeholder: 'SSH password', 'data-testid': 'profile-ssh-secret' });
   const sshJump = input({ placeholder: 'optional: [user@]jump-host[:port]', 'data-testid': 'profile-ssh-jump' });
-  const sshKeyLabel = h('label', {}, 'Private key file', sshKey);
+  const sshKeyLabel = h('label', {}, 'Private key file', h('span', { class: 'row' }, sshKey, chooser('ssh_key', sshKey, 'profile-ssh-key')));
   const sshSecretLabel = h('label', {}, h('span', { 'data-testid': 'profile-ssh-secret-label' }, 'SSH password'), sshSecret);
   const sshBox = h(
     'fieldset',
@@ -105,9 +126,9 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
     'fieldset',
     { class: 'form sub', 'data-testid': 'profile-tls-fields', hidden: true },
     h('legend', {}, 'TLS'),
-    h('label', {}, 'CA file', tlsCa),
-    h('label', {}, 'Client certificate', tlsCert),
-    h('label', {}, 'Client key', tlsKey),
+    h('label', {}, 'CA file', h('span', { class: 'row' }, tlsCa, chooser('tls_ca', tlsCa, 'profile-tls-ca'))),
+    h('label', {}, 'Client certificate', h('span', { class: 'row' }, tlsCert, chooser('tls_cert', tlsCert, 'profile-tls-cert'))),
+    h('label', {}, 'Client key', h('span', { class: 'row' }, tlsKey, chooser('tls_key', tlsKey, 'profile-tls-key'))),
     h('label', {}, 'Key passphrase', tlsKeyPass),
     h('label', { title: 'Sent as SNI and checked against the certificate: for a server reached by an address its certificate does not list (a tunnel, an IP, a load balancer)' }, 'Server name', tlsServerName),
     h('label', { class: 'check' }, tlsInsecure, ' skip certificate verification (self-signed test servers only)'),
@@ -155,7 +176,7 @@ export function openConnections(api: Transport, onConnected: (r: HealthReport) =
       tls_ca: trimmed(tlsCa),
       tls_cert: trimmed(tlsCert),
       tls_key: trimmed(tlsKey),
-      tls_server_name: trimmed(tlsServerName),
+      tls_server_name: tlsBox.hidden ? undefined : trimmed(tlsServerName),
       ssh: undefined,
     };
     for (const k of ['username', 'db', 'label', 'color', 'tls_ca', 'tls_cert', 'tls_key', 'tls_server_name', 'ssh'] as const) if (p[k] === undefined) delete p[k];

@@ -35,7 +35,8 @@ use crate::modules::ServerModules;
 use crate::node_metrics::NodeMetricsQuery;
 use crate::probabilistic::{ProbInfo, ProbQuery, ProbReply, ProbRequest};
 use crate::profiles::{
-    AlertThresholds, ImportReport, Profile, ProfileImport, ProfileInput, ProfileTest,
+    AlertThresholds, ImportReport, Profile, ProfileFile, ProfileImport, ProfileInput, ProfileTest,
+    StoredFile,
 };
 use crate::pubsub_counts::{PubsubCounts, PubsubQuery};
 use crate::search::{
@@ -535,6 +536,9 @@ operations! {
     profile_import: Post "/profiles/import", ProfileImport => ImportReport, No,
         "Import RedisInsight or Another Redis Desktop Manager connection exports as profiles",
         |s, r| s.profiles().import(r).await?;
+    profile_file: Post "/profiles/file", ProfileFile => StoredFile, No,
+        "Store a certificate or key picked for a profile as a 0600 file; answers its path",
+        |s, r| s.profiles().store_file(r).await?;
     connect: Post "/connect", ConnectRequest => HealthReport, No,
         "Switch this session to a saved profile",
         |s, r| s.connect(&r.profile).await?;

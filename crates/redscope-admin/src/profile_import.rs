@@ -13,8 +13,12 @@ use redscope::{Error, Result};
 /// Largest export read (RedisInsight refuses more than 10 MB too).
 pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 
-/// Which file of a profile an export carried as PEM text (stored as a 0600 file by path).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which file of a profile an export carried, or a person picked, as PEM text (stored as a
+/// 0600 file by path).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema, ts_rs::TS,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum FileRole {
     /// The CA certificate.
     TlsCa,
@@ -35,6 +39,33 @@ impl FileRole {
             FileRole::TlsKey => "client.key",
             FileRole::SshKey => "ssh_key",
         }
+    }
+
+    /// Checks that `text` is what this field takes: PEM certificates for the CA and the client
+    /// certificate, a PEM (or OpenSSH) private key for the keys. A DER or other binary file is
+    /// refused with how to convert it.
+    pub fn check(self, text: &str) -> Result<()> {
+        let (marker, what) = match self {
+            FileRole::TlsCa | FileRole::TlsCert => {
+                ("-----BEGIN CERTIFICATE-----", "a PEM certificate")
+            }
+            FileRole::TlsKey | FileRole::SshKey => ("PRIVATE KEY-----", "a PEM private key"),
+        };
+        if !text.contains(marker) || !text.contains("-----END ") {
+            let hint = match self {
+                FileRole::TlsCa | FileRole::TlsCert => {
+                    "a DER file converts with `openssl x509 -inform der -in FILE -out FILE.pem`"
+                }
+                FileRole::TlsKey => {
+                    "a DER key converts with `openssl pkey -inform der -in FILE -out FILE.pem`"
+                }
+                FileRole::SshKey => "pick the private key (e.g. id_ed25519), not the .pub file",
+            };
+            return Err(Error::InvalidInput(format!(
+                "this file is not {what} (no {marker:?} block): {hint}"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -216,7 +247,9 @@ fn one(item: &Value) -> Result<Imported> {
     let mut tls_server_name = text(item, &["tlsServername", "sslOptions.servername"])
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    if cluster && tls_server_name.take().is_some() {
+    if !tls && tls_server_name.take().is_some() {
+        notes.push("its TLS server name was not imported: the connection does not use TLS".into());
+    } else if cluster && tls_server_name.take().is_some() {
         notes.push(
             "its TLS server name was not imported: each Cluster node is checked against its own \
              host name"

@@ -1159,6 +1159,32 @@ impl Profiles {
         open.iter().map(|(n, _)| n.clone()).collect()
     }
 
+    /// Stores a certificate or key picked for a profile as a 0600 file under
+    /// `<config dir>/imported/` (where imported ones go) and answers its path; the text is
+    /// checked to be what the field takes first.
+    pub async fn store_file(&self, request: ProfileFile) -> Result<StoredFile> {
+        let name = request.profile.trim();
+        if name.is_empty() {
+            return Err(Error::InvalidInput(
+                "name the profile before picking its files".into(),
+            ));
+        }
+        if request.contents.len() > MAX_PROFILE_FILE_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "the file is {} KiB; certificates and keys are at most {} KiB",
+                request.contents.len() / 1024,
+                MAX_PROFILE_FILE_BYTES / 1024
+            )));
+        }
+        request.role.check(&request.contents)?;
+        let _files = FILES.lock().await;
+        let path = write_imported_file(name, request.role, &request.contents)?;
+        tracing::info!(profile = %name, role = ?request.role, "profile file stored");
+        Ok(StoredFile {
+            path: path.display().to_string(),
+        })
+    }
+
     /// Saves the connections of another tool's export (see [`crate::profile_import`]) as
     /// profiles: passwords to the secret store, PEM contents to 0600 files under
     /// `<config dir>/imported/`. Existing profiles are never replaced; what cannot be imported
@@ -1275,6 +1301,29 @@ fn write_imported_file(
         .join(format!("{safe}.{}", role.suffix()));
     write_atomic(&path, pem.as_bytes(), 0o600)?;
     Ok(path)
+}
+
+/// The largest certificate or key file a profile field takes (real ones are a few KiB; a CA
+/// bundle of every public root is about 220 KiB).
+pub const MAX_PROFILE_FILE_BYTES: usize = 512 * 1024;
+
+/// A certificate or key file picked for a profile's field, by contents: the page reads the
+/// file (in web mode the person's file is not on the server's disk).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema, ts_rs::TS)]
+pub struct ProfileFile {
+    /// The profile the file is for (it names the stored file).
+    pub profile: String,
+    /// The field: `tls_ca`, `tls_cert`, `tls_key` or `ssh_key`.
+    pub role: crate::profile_import::FileRole,
+    /// The file's text (PEM; an OpenSSH private key for `ssh_key`).
+    pub contents: String,
+}
+
+/// Where a picked file was stored (0600), for the profile's field.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, ts_rs::TS)]
+pub struct StoredFile {
+    /// The path to put in the profile.
+    pub path: String,
 }
 
 /// The text of an exported connections file to import.
@@ -1416,9 +1465,11 @@ async fn classify(cfg: &RedisConfig, e: &Error) -> TestError {
         }
     }
     let message = match code.as_str() {
-        // The TLS relay's own error already names the server and the name checked.
-        "tls" if e.to_string().starts_with("TLS handshake with") => e.to_string(),
-        "tls" => format!("the TLS handshake with {} failed: {e}", cfg.display_url()),
+        // The library's handshake errors already name the server (and the name checked).
+        "tls" => match e {
+            Error::Config(m) if m.starts_with("TLS handshake with") => m.clone(),
+            _ => format!("the TLS handshake with {} failed: {e}", cfg.display_url()),
+        },
         "auth" => format!("the server refused the credentials: {e}"),
         "timeout" => format!("no answer from {} in time: {e}", cfg.display_url()),
         "connection" => format!("cannot reach {}: {e}", cfg.display_url()),

@@ -478,6 +478,12 @@ async fn every_reply_matches_its_published_schema() {
     r.call("profile_import", json!({"text": export.to_string()}))
         .await;
     r.call("profile_delete", json!({"name": "imported"})).await;
+    let ca = "-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n";
+    r.call(
+        "profile_file",
+        json!({"profile": "picked", "role": "tls_ca", "contents": ca}),
+    )
+    .await;
 
     // The module operations, on Valkey with RedisJSON, RediSearch and RedisBloom.
     let modules = RedisServer::builder().modules().start().unwrap();
