@@ -261,6 +261,69 @@ async fn a_tls_profile_with_a_client_certificate_reaches_a_server_that_requires_
     assert!(e.message.contains("TLS"), "{}", e.message);
 }
 
+/// Certificate and key files picked in the dialog (sent by contents, as the page reads them):
+/// stored as 0600 files holding exactly those bytes, their paths make a working mTLS profile;
+/// a file that is not what the field takes is refused and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_picked_for_a_profile_are_stored_privately_and_connect() {
+    use redscope_admin::profile_import::FileRole;
+    use redscope_admin::profiles::ProfileFile;
+    use std::os::unix::fs::PermissionsExt;
+    let svc = service();
+    let tls = TlsRedis::start().unwrap();
+    let pick = |role: FileRole, path: &Path| ProfileFile {
+        profile: "picked mtls".into(),
+        role,
+        contents: std::fs::read_to_string(path).unwrap(),
+    };
+    let mut p = profile("picked mtls", &tls.url());
+    for (role, from) in [
+        (FileRole::TlsCa, &tls.certs.ca),
+        (FileRole::TlsCert, &tls.certs.client_cert),
+        (FileRole::TlsKey, &tls.certs.client_key),
+    ] {
+        let stored = svc.profiles().store_file(pick(role, from)).await.unwrap();
+        let path = PathBuf::from(&stored.path);
+        assert!(path.starts_with(config_dir()), "{}", path.display());
+        assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(from).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+        match role {
+            FileRole::TlsCa => p.tls_ca = Some(stored.path),
+            FileRole::TlsCert => p.tls_cert = Some(stored.path),
+            _ => p.tls_key = Some(stored.path),
+        }
+    }
+    let t = svc.profiles().test(input(p)).await.unwrap();
+    assert!(t.ok, "{:?}", t.error);
+
+    // The certificate where the key belongs, a public SSH key, an empty name: refused.
+    let wrong = svc
+        .profiles()
+        .store_file(pick(FileRole::TlsKey, &tls.certs.client_cert))
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("private key"), "{wrong}");
+    let public = ProfileFile {
+        profile: "picked ssh".into(),
+        role: FileRole::SshKey,
+        contents: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI user@host\n".into(),
+    };
+    let err = svc.profiles().store_file(public).await.unwrap_err();
+    assert!(err.to_string().contains(".pub"), "{err}");
+    let unnamed = ProfileFile {
+        profile: " ".into(),
+        ..pick(FileRole::TlsCa, &tls.certs.ca)
+    };
+    assert!(svc.profiles().store_file(unnamed).await.is_err());
+    let written: Vec<String> = std::fs::read_dir(config_dir().join("imported"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("picked_ssh"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
 /// A profile for a server whose certificate names another host (reached by an address it does
 /// not list, as through a tunnel): refused with a TLS code, connected with "CA only" or with the
 /// server name the certificate lists checked in full.

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Resp, launchBrowser, redscopeBin, screenshot, startRedis, startServe, until } from './harness.mjs';
@@ -132,8 +132,17 @@ test('a TLS profile with a client certificate, labelled production', async () =>
   // Without the client certificate the server refuses the handshake.
   await page.getByTestId('profile-test').click();
   await testResult(/tls/);
-  await page.getByTestId('profile-tls-cert').fill(fx.tls.cert);
-  await page.getByTestId('profile-tls-key').fill(fx.tls.key);
+  // The client certificate and key are picked as files: the service keeps private copies and
+  // the fields name them.
+  for (const [field, from] of [['profile-tls-cert', fx.tls.cert], ['profile-tls-key', fx.tls.key]]) {
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser', T), page.getByTestId(`${field}-choose`).click()]);
+    await chooser.setFiles(from);
+    await until(async () => (await page.getByTestId(field).inputValue()).startsWith(configDir), { what: `${field} to name the stored copy` });
+    const stored = await page.getByTestId(field).inputValue();
+    assert.equal(readFileSync(stored, 'utf8'), readFileSync(from, 'utf8'));
+    assert.equal(statSync(stored).mode & 0o777, 0o600);
+  }
+  await screenshot(page, 'connections-tls-files');
   // A server name the certificate does not list is refused, and the result names it; one it
   // lists (it is checked in full, and sent as SNI) passes.
   await page.getByTestId('profile-tls-server-name').fill('orders.internal');
@@ -147,7 +156,6 @@ test('a TLS profile with a client certificate, labelled production', async () =>
   await page.getByTestId('profile-save').click();
   const row = page.getByTestId('profile-mtls-prod');
   await row.getByTestId('profile-badge').filter({ hasText: 'production' }).waitFor(T);
-  const { readFileSync } = await import('node:fs');
   const profiles = JSON.parse(readFileSync(join(configDir, 'profiles.json'), 'utf8'));
   assert.equal(profiles.find((p) => p.name === 'mtls-prod').tls_server_name, 'localhost');
   await screenshot(page, 'connections-list');
@@ -192,7 +200,6 @@ test('an ACL user from a pasted URL: wrong password told, NOPERM explained', asy
   assert.match(await refused.textContent(), /NOPERM/);
   await screenshot(page, 'console-noperm');
   // The password is in the 0600 secrets file only, never in profiles.json.
-  const { readFileSync } = await import('node:fs');
   assert.doesNotMatch(readFileSync(join(configDir, 'profiles.json'), 'utf8'), new RegExp(fx.acl.password));
 });
 
