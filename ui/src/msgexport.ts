@@ -3,10 +3,11 @@
 
 import type { Message } from './types';
 
-/** One JSON object per line: time, channel, pattern, length, payload text and base64, JSON. */
+/** One JSON object per line: time, channel, pattern, shard channel or not, length, payload text
+ * and base64, JSON. */
 export function messagesJsonl(msgs: readonly Message[]): string {
   return msgs
-    .map((m) => JSON.stringify({ at: new Date(m.at_ms).toISOString(), at_ms: m.at_ms, channel: m.channel, pattern: m.pattern ?? null, length: m.length, payload: m.payload.text, payload_b64: m.payload.b64, ...(m.json !== undefined ? { json: m.json } : {}) }))
+    .map((m) => JSON.stringify({ at: new Date(m.at_ms).toISOString(), at_ms: m.at_ms, channel: m.channel, pattern: m.pattern ?? null, sharded: m.sharded, length: m.length, payload: m.payload.text, payload_b64: m.payload.b64, ...(m.json !== undefined ? { json: m.json } : {}) }))
     .map((l) => `${l}\n`)
     .join('');
 }
@@ -15,9 +16,10 @@ function csvField(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-/** A header row, then one row per message: at, channel, pattern, length, payload, payload_b64. */
+/** A header row, then one row per message: at, channel, pattern, sharded, length, payload,
+ * payload_b64. */
 export function messagesCsv(msgs: readonly Message[]): string {
-  const rows = [['at', 'channel', 'pattern', 'length', 'payload', 'payload_b64']];
-  for (const m of msgs) rows.push([new Date(m.at_ms).toISOString(), m.channel, m.pattern ?? '', String(m.length), m.payload.text, m.payload.b64]);
+  const rows = [['at', 'channel', 'pattern', 'sharded', 'length', 'payload', 'payload_b64']];
+  for (const m of msgs) rows.push([new Date(m.at_ms).toISOString(), m.channel, m.pattern ?? '', String(m.sharded), String(m.length), m.payload.text, m.payload.b64]);
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

@@ -82,14 +82,35 @@ pub async fn ping<C: ConnectionLike + Send>(conn: &mut C) -> Result<Duration> {
     Ok(start.elapsed())
 }
 
-/// `INFO [section]`, parsed.
+/// `INFO [section]`, parsed. Through a Cluster connection INFO goes to every master and comes
+/// back as one reply per node: the first node's (by address) is read; callers that need every
+/// master ask each one ([`crate::conn::Conn::masters`]).
 pub async fn info<C: ConnectionLike + Send>(conn: &mut C, section: Option<&str>) -> Result<Info> {
     let mut cmd = redis::cmd("INFO");
     if let Some(s) = section {
         cmd.arg(s);
     }
-    let text: String = cmd.query_async(conn).await?;
+    let reply: redis::Value = cmd.query_async(conn).await?;
+    let reply = match reply {
+        redis::Value::Map(nodes) => nodes
+            .into_iter()
+            .min_by(|a, b| node_name(&a.0).cmp(node_name(&b.0)))
+            .map(|(_, text)| text)
+            .unwrap_or(redis::Value::Nil),
+        other => other,
+    };
+    let text: String = redis::from_redis_value(reply)
+        .map_err(|e| crate::error::Error::Codec(format!("INFO reply: {e}")))?;
     Ok(Info::parse(&text))
+}
+
+/// The node address keying one reply of a multi-node command.
+fn node_name(v: &redis::Value) -> &[u8] {
+    match v {
+        redis::Value::BulkString(b) => b,
+        redis::Value::SimpleString(s) => s.as_bytes(),
+        _ => &[],
+    }
 }
 
 /// The figures of one `INFO` reply the dashboard, the sampler and the alerts use.
