@@ -920,7 +920,10 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
                 sharded: true,
             })
             .await;
-        if matches!(sent, Ok(ref r) if r.receivers >= 1) && shard_count() > before {
+        // The receivers figure is the answering node's own: a replica of the slot's master may
+        // take SPUBLISH and pass it on through its shard, answering 0. The monitor's count is
+        // what the user watches.
+        if sent.is_ok() && shard_count() > before {
             break;
         }
         assert!(
