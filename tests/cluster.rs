@@ -713,6 +713,10 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
     assert_eq!(alerts.recv().await.unwrap().payload, b"before");
 
     // The admin app, with the doomed master as its first seed: its channel monitor must move on.
+    // Its shard channel is another one of the slot, so the library listener's deliveries above
+    // stay the only receivers of `shard_channel`.
+    let monitor_channel = format!("{{{key}}}.monitor");
+    assert_eq!(key_slot(monitor_channel.as_bytes()), key_slot(key.as_bytes()));
     let mut seeds = vec![owner.clone()];
     seeds.extend(
         cluster
@@ -732,7 +736,7 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         .monitor(MonitorRequest {
             channels: vec!["trading:system".into()],
             patterns: vec![],
-            shard_channels: vec![shard_channel.clone()],
+            shard_channels: vec![monitor_channel.clone()],
         })
         .await
         .unwrap();
@@ -906,7 +910,7 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         stats
             .channels
             .iter()
-            .find(|c| c.sharded && c.name == shard_channel)
+            .find(|c| c.sharded && c.name == monitor_channel)
             .map_or(0, |c| c.count)
     };
     let before = shard_count();
@@ -915,7 +919,7 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         let sent = admin
             .channels()
             .publish(PublishRequest {
-                channel: shard_channel.clone(),
+                channel: monitor_channel.clone(),
                 message: "after failover".into(),
                 sharded: true,
             })
@@ -929,11 +933,11 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         assert!(
             Instant::now() < deadline,
             "the monitor's shard subscription never moved: {sent:?}; owner now {:?}; SHARDNUMSUB per node {:?}",
-            slot_owner(&conn.slot_map().await.unwrap(), key_slot(shard_channel.as_bytes())),
+            slot_owner(&conn.slot_map().await.unwrap(), key_slot(monitor_channel.as_bytes())),
             cluster
                 .nodes
                 .iter()
-                .map(|n| (n.port(), sync_query(n, &["PUBSUB", "SHARDNUMSUB", &shard_channel]).ok(), sync_query(n, &["ROLE"]).ok().map(|r| r.lines().next().unwrap_or("").to_string())))
+                .map(|n| (n.port(), sync_query(n, &["PUBSUB", "SHARDNUMSUB", &monitor_channel]).ok(), sync_query(n, &["ROLE"]).ok().map(|r| r.lines().next().unwrap_or("").to_string())))
                 .collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
