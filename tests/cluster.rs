@@ -716,7 +716,10 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
     // Its shard channel is another one of the slot, so the library listener's deliveries above
     // stay the only receivers of `shard_channel`.
     let monitor_channel = format!("{{{key}}}.monitor");
-    assert_eq!(key_slot(monitor_channel.as_bytes()), key_slot(key.as_bytes()));
+    assert_eq!(
+        key_slot(monitor_channel.as_bytes()),
+        key_slot(key.as_bytes())
+    );
     let mut seeds = vec![owner.clone()];
     seeds.extend(
         cluster

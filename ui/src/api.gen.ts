@@ -866,7 +866,7 @@ version: string | null,
  */
 role: string | null, 
 /**
- * `redis_mode` from INFO (standalone / cluster / sentinel).
+ * `redis_mode` from INFO, `server_mode` on Valkey (standalone / cluster / sentinel).
  */
 mode: string | null, 
 /**

@@ -73,6 +73,12 @@ impl Info {
         self.get(&format!("{}_version", self.server_name()))
             .or_else(|| self.get("redis_version"))
     }
+
+    /// `standalone`, `cluster` or `sentinel`: `server_mode` on Valkey 8 (which has no
+    /// `redis_mode`), else `redis_mode`.
+    pub fn server_mode(&self) -> Option<&str> {
+        self.get("server_mode").or_else(|| self.get("redis_mode"))
+    }
 }
 
 /// Round-trip time of one `PING`.
@@ -478,6 +484,12 @@ mod tests {
         );
         assert_eq!(valkey.server_name(), "valkey");
         assert_eq!(valkey.server_version(), Some("8.1.8"));
+        let valkey_cluster =
+            Info::parse("# Server\r\nserver_name:valkey\r\nserver_mode:cluster\r\n");
+        assert_eq!(valkey_cluster.server_mode(), Some("cluster"));
+        let redis_cluster =
+            Info::parse("# Server\r\nredis_version:7.0.15\r\nredis_mode:cluster\r\n");
+        assert_eq!(redis_cluster.server_mode(), Some("cluster"));
         assert_eq!(info.get_u64("uptime_in_seconds"), Some(42));
         assert_eq!(info.get_f64("mem_fragmentation_ratio"), Some(1.5));
         assert_eq!(info.sections["memory"]["used_memory"], "1024");
