@@ -7,7 +7,7 @@ use futures::StreamExt;
 use redscope_admin::channels::{MonitorRequest, PublishRequest, RECENT_CAPACITY};
 use redscope_admin::Event;
 use redscope_admin::{AdminOptions, AdminService};
-use redscope_testing::RedisServer;
+use redscope_testing::{sync_query, RedisServer};
 
 mod api;
 use api::{serve, TOKEN};
@@ -16,6 +16,7 @@ fn request(channels: &[&str], patterns: &[&str]) -> MonitorRequest {
     MonitorRequest {
         channels: channels.iter().map(|s| s.to_string()).collect(),
         patterns: patterns.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     }
 }
 
@@ -298,6 +299,7 @@ async fn publish_and_bad_requests_over_http() {
         .publish(PublishRequest {
             channel: "x".into(),
             message: "y".into(),
+            sharded: false,
         })
         .await
         .unwrap_err();
@@ -477,4 +479,108 @@ async fn pubsub_counts_show_channels_patterns_and_sharded_channels_with_their_su
         ])
     );
     assert_eq!(trading["shard_channels"], serde_json::json!([]));
+}
+
+/// Redis 7 shard channels on a single server: SSUBSCRIBE beside SUBSCRIBE on the monitor's
+/// connection; a classic and a shard channel of the same name are counted apart and each
+/// message says which kind it came from; SPUBLISH goes through `publish` with `sharded`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shard_channels_on_a_single_server_are_monitored_and_marked() {
+    let redis = RedisServer::start().unwrap();
+    let service = AdminService::new(redis.config(), AdminOptions::default());
+    let started = service
+        .channels()
+        .monitor(MonitorRequest {
+            channels: vec!["news".into()],
+            patterns: vec![],
+            shard_channels: vec!["news".into(), "orders:{eu}".into()],
+        })
+        .await
+        .unwrap();
+    assert!(started.connected, "{started:?}");
+    assert_eq!(
+        started.subscribed_shard_channels,
+        ["news".to_string(), "orders:{eu}".to_string()]
+    );
+    // The server itself lists our shard subscriptions.
+    let shardnumsub = sync_query(&redis, &["PUBSUB", "SHARDNUMSUB", "news", "orders:{eu}"]);
+    assert_eq!(shardnumsub.unwrap(), "news\n1\norders:{eu}\n1");
+
+    let publish = |channel: &str, message: &str, sharded: bool| PublishRequest {
+        channel: channel.into(),
+        message: message.into(),
+        sharded,
+    };
+    let channels = service.channels();
+    let sent = channels.publish(publish("news", "classic", false)).await;
+    assert_eq!(sent.unwrap().receivers, 1);
+    for i in 0..3 {
+        let r = channels.publish(publish("news", &format!("shard {i}"), true));
+        assert_eq!(
+            r.await.unwrap().receivers,
+            1,
+            "SPUBLISH reaches the monitor"
+        );
+    }
+    let r = channels.publish(publish("orders:{eu}", r#"{"id":7}"#, true));
+    assert_eq!(r.await.unwrap().receivers, 1);
+    // A classic PUBLISH on a shard-only name reaches nobody.
+    let r = channels.publish(publish("orders:{eu}", "classic", false));
+    assert_eq!(r.await.unwrap().receivers, 0);
+
+    let stats = wait_total(&service, 5).await;
+    assert_eq!(stats.total, 5);
+    let rows: Vec<(&str, bool, u64)> = stats
+        .channels
+        .iter()
+        .map(|c| (c.name.as_str(), c.sharded, c.count))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("news", true, 3),
+            ("news", false, 1),
+            ("orders:{eu}", true, 1)
+        ]
+    );
+    let kinds: Vec<(&str, &str, bool)> = stats
+        .recent
+        .iter()
+        .map(|m| (m.channel.as_str(), m.payload.text.as_str(), m.sharded))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("news", "classic", false),
+            ("news", "shard 0", true),
+            ("news", "shard 1", true),
+            ("news", "shard 2", true),
+            ("orders:{eu}", r#"{"id":7}"#, true),
+        ]
+    );
+    assert_eq!(
+        stats.recent.last().unwrap().json,
+        Some(serde_json::json!({"id": 7}))
+    );
+
+    let err = channels
+        .monitor(MonitorRequest {
+            shard_channels: vec![String::new()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), redscope::ErrorKind::InvalidInput);
+    // The refused request left the running monitor alone.
+    assert!(channels.monitor_stats(Some(0)).unwrap().connected);
+    channels.monitor_stop().await;
+    // The server lets go of the subscription once it sees the connection close.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sync_query(&redis, &["PUBSUB", "SHARDNUMSUB", "news"]).unwrap() != "news\n0" {
+        assert!(
+            Instant::now() < deadline,
+            "the shard subscription outlived the monitor"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

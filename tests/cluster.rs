@@ -22,12 +22,15 @@ use redscope::ratelimit::RateLimiter;
 use redscope::stream::{ConsumerOptions, MarketDataStream, MarketTick};
 use redscope::timeseries::{Point, TimeSeriesStore};
 use redscope_admin::browser::KeysMetaRequest;
-use redscope_admin::channels::MonitorRequest;
+use redscope_admin::channels::{MonitorRequest, PublishRequest};
+use redscope_admin::command_monitor::{MonitorFilter, MonitorStart, MonitorState};
+use redscope_admin::hotkeys::HotkeysRequest;
 use redscope_admin::jobs::{InvalidateReply, InvalidateRequest, JobState};
 use redscope_admin::node_metrics::NodeMetricsQuery;
+use redscope_admin::pubsub_counts::PubsubQuery;
 use redscope_admin::tree::TreeQuery;
 use redscope_admin::{AdminOptions, AdminService};
-use redscope_testing::{sync_query, RedisCluster};
+use redscope_testing::{sync_query, RedisCluster, RedisServer};
 use tokio_util::sync::CancellationToken;
 
 /// Keys per master, by the slot map.
@@ -58,9 +61,18 @@ async fn library_and_admin_on_one_cluster() {
     admin.metrics().ensure_started();
     channel_monitor_sees_messages_from_every_node(&cluster, &admin).await;
     eprintln!("channel monitor: {:?}", started.elapsed());
+    hot_keys_are_read_on_every_master(&cluster, &admin, &conn).await;
+    latency_is_read_on_every_master(&cluster, &admin).await;
+    pubsub_counts_add_up_over_the_masters(&cluster, &admin).await;
+    monitor_view_watches_every_master(&admin, &conn).await;
+    eprintln!(
+        "hot keys, latency, pub/sub counts, MONITOR: {:?}",
+        started.elapsed()
+    );
     keys_meta_names_slot_and_node(&admin, &conn).await;
     tree_counts_100k_keys_exactly(&admin, &conn).await;
     eprintln!("100k tree: {:?}", started.elapsed());
+    databases_count_the_keys_of_every_master(&admin, &conn).await;
     metrics_per_node_add_up_to_the_total(&admin).await;
     eprintln!("per-node metrics: {:?}", started.elapsed());
     invalidation_job_clears_every_master(&admin, &conn).await;
@@ -109,6 +121,8 @@ async fn web_mode_shows_topology_nodes_and_slots(cfg: &RedisConfig) {
     assert_eq!(status, 200);
     assert_eq!(health["topology"], "cluster");
     assert!(health["master"].is_null());
+    assert_eq!(health["state"], "connected", "{health}");
+    assert_eq!(health["mode"], "cluster", "{health}");
 
     let deadline = Instant::now() + Duration::from_secs(10);
     let nodes = loop {
@@ -467,14 +481,55 @@ async fn channel_monitor_sees_messages_from_every_node(
     cluster: &RedisCluster,
     admin: &AdminService,
 ) {
-    admin
+    // Shard channels whose slots belong to every master: one shard connection each.
+    let shards: Vec<String> = (0..6).map(|i| format!("fills.shard{i}")).collect();
+    let conn = Conn::connect(&cluster.config()).await.unwrap();
+    assert_eq!(keys_per_master(&conn, &shards).await.len(), 3);
+    let started = admin
         .channels()
         .monitor(MonitorRequest {
             channels: vec!["trading:signals".into()],
             patterns: vec!["orders.*".into()],
+            shard_channels: shards.clone(),
         })
         .await
         .unwrap();
+    assert!(started.connected, "{started:?}");
+    // Every shard channel has its one subscriber on the master owning its slot.
+    let counts = admin
+        .channels()
+        .counts(&PubsubQuery {
+            pattern: Some("fills.shard*".into()),
+        })
+        .await
+        .unwrap();
+    let subscribed: BTreeMap<&str, u64> = counts
+        .shard_channels
+        .iter()
+        .map(|c| (c.channel.as_str(), c.subscribers))
+        .collect();
+    assert_eq!(
+        subscribed,
+        shards.iter().map(|c| (c.as_str(), 1)).collect(),
+        "{counts:?}"
+    );
+    for (i, channel) in shards.iter().enumerate() {
+        for n in 0..5 {
+            let sent = admin
+                .channels()
+                .publish(PublishRequest {
+                    channel: channel.clone(),
+                    message: format!("{i}-{n}"),
+                    sharded: true,
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                sent.receivers, 1,
+                "SPUBLISH on {channel} reaches the monitor"
+            );
+        }
+    }
     // Publish straight on each of the six nodes: classic messages cross the Cluster bus.
     for (i, node) in cluster.nodes.iter().enumerate() {
         for n in 0..10 {
@@ -484,20 +539,30 @@ async fn channel_monitor_sees_messages_from_every_node(
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let stats = admin.channels().monitor_stats(Some(0)).unwrap();
-        if stats.total == 120 {
-            let by: BTreeMap<String, u64> = stats
+        let stats = admin.channels().monitor_stats(Some(200)).unwrap();
+        if stats.total == 150 {
+            let by: BTreeMap<(String, bool), u64> = stats
                 .channels
                 .iter()
-                .map(|c| (c.name.clone(), c.count))
+                .map(|c| ((c.name.clone(), c.sharded), c.count))
                 .collect();
-            assert_eq!(by.get("trading:signals"), Some(&60));
-            assert_eq!(by.get("orders.filled"), Some(&60));
+            assert_eq!(by.get(&("trading:signals".into(), false)), Some(&60));
+            assert_eq!(by.get(&("orders.filled".into(), false)), Some(&60));
+            for channel in &shards {
+                assert_eq!(by.get(&(channel.clone(), true)), Some(&5), "{channel}");
+            }
+            let marked = stats.recent.iter().filter(|m| m.sharded).count();
+            assert_eq!(marked, 30, "the shard channels' messages are marked");
+            assert!(stats
+                .recent
+                .iter()
+                .filter(|m| m.sharded)
+                .all(|m| m.channel.starts_with("fills.shard")));
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "monitor counted {} of 120",
+            "monitor counted {} of 150",
             stats.total
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -614,7 +679,9 @@ async fn tree_counts_100k_keys_exactly(admin: &AdminService, conn: &Conn) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_group_keeps_consuming_across_a_master_failover() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter("redscope::stream=debug,redscope::conn=debug")
+        .with_env_filter(
+            "redscope::stream=debug,redscope::conn=debug,redscope_admin::channels=debug",
+        )
         .with_test_writer()
         .try_init();
     let mut cluster = RedisCluster::start().unwrap();
@@ -646,6 +713,13 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
     assert_eq!(alerts.recv().await.unwrap().payload, b"before");
 
     // The admin app, with the doomed master as its first seed: its channel monitor must move on.
+    // Its shard channel is another one of the slot, so the library listener's deliveries above
+    // stay the only receivers of `shard_channel`.
+    let monitor_channel = format!("{{{key}}}.monitor");
+    assert_eq!(
+        key_slot(monitor_channel.as_bytes()),
+        key_slot(key.as_bytes())
+    );
     let mut seeds = vec![owner.clone()];
     seeds.extend(
         cluster
@@ -665,6 +739,7 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         .monitor(MonitorRequest {
             channels: vec!["trading:system".into()],
             patterns: vec![],
+            shard_channels: vec![monitor_channel.clone()],
         })
         .await
         .unwrap();
@@ -832,6 +907,45 @@ async fn consumer_group_keeps_consuming_across_a_master_failover() {
         assert!(Instant::now() < deadline, "the monitor never came back");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Its shard connection re-read the slot map and subscribed on the promoted replica.
+    let shard_count = || {
+        let stats = admin.channels().monitor_stats(Some(0)).unwrap();
+        stats
+            .channels
+            .iter()
+            .find(|c| c.sharded && c.name == monitor_channel)
+            .map_or(0, |c| c.count)
+    };
+    let before = shard_count();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let sent = admin
+            .channels()
+            .publish(PublishRequest {
+                channel: monitor_channel.clone(),
+                message: "after failover".into(),
+                sharded: true,
+            })
+            .await;
+        // The receivers figure is the answering node's own: a replica of the slot's master may
+        // take SPUBLISH and pass it on through its shard, answering 0. The monitor's count is
+        // what the user watches.
+        if sent.is_ok() && shard_count() > before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the monitor's shard subscription never moved: {sent:?}; owner now {:?}; SHARDNUMSUB per node {:?}",
+            slot_owner(&conn.slot_map().await.unwrap(), key_slot(monitor_channel.as_bytes())),
+            cluster
+                .nodes
+                .iter()
+                .map(|n| (n.port(), sync_query(n, &["PUBSUB", "SHARDNUMSUB", &monitor_channel]).ok(), sync_query(n, &["ROLE"]).ok().map(|r| r.lines().next().unwrap_or("").to_string())))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(admin.channels().monitor_stats(Some(0)).unwrap().connected);
     admin.channels().monitor_stop().await;
 
     let before = processed.lock().unwrap().len();
@@ -1034,4 +1148,292 @@ async fn shard_subscription_and_consumer_group_survive_a_frozen_master() {
     );
     listener.stop().await;
     node.resume().unwrap();
+}
+
+/// The fixture nodes that are masters now, and their `host:port` as the slot map names them.
+fn masters(cluster: &RedisCluster) -> Vec<(&RedisServer, String)> {
+    let ports = cluster.master_ports();
+    cluster
+        .nodes
+        .iter()
+        .filter(|n| ports.contains(&n.port()))
+        .map(|n| (n, format!("127.0.0.1:{}", n.port())))
+        .collect()
+}
+
+/// With an LFU policy on every master, OBJECT FREQ is read over a scan of each of them: keys
+/// on three masters all appear, each with its own counter and its master.
+async fn hot_keys_are_read_on_every_master(
+    cluster: &RedisCluster,
+    admin: &AdminService,
+    conn: &Conn,
+) {
+    let masters = masters(cluster);
+    assert_eq!(masters.len(), 3);
+    let old_policy = sync_query(masters[0].0, &["CONFIG", "GET", "maxmemory-policy"]).unwrap();
+    let old_policy = old_policy.lines().nth(1).unwrap().to_string();
+    // Log factor 0: every access adds one to the counter (from 5 for a new key); no decay.
+    for (node, _) in &masters {
+        let args = [
+            "CONFIG",
+            "SET",
+            "maxmemory-policy",
+            "allkeys-lfu",
+            "lfu-log-factor",
+            "0",
+            "lfu-decay-time",
+            "0",
+        ];
+        sync_query(node, &args).unwrap();
+    }
+    let keys: Vec<String> = (0..9).map(|i| format!("hot:{i}")).collect();
+    let owners = conn.slot_map().await.unwrap();
+    assert_eq!(
+        keys_per_master(conn, &keys).await.len(),
+        3,
+        "keys on every master"
+    );
+    let mut c = conn.clone();
+    for (i, key) in keys.iter().enumerate() {
+        let () = c.set(key, "v").await.unwrap();
+        for _ in 0..(i + 1) * 3 {
+            let _: String = c.get(key).await.unwrap();
+        }
+    }
+    let job = admin
+        .hotkeys()
+        .start(HotkeysRequest {
+            method: Some("lfu".into()),
+            pattern: Some("hot:*".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        job.nodes.iter().collect::<HashSet<_>>(),
+        masters.iter().map(|(_, a)| a).collect::<HashSet<_>>()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let job = loop {
+        let j = admin.hotkeys().job(&job.id).unwrap();
+        if j.state != JobState::Running {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "hot-keys job still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(job.state, JobState::Done, "{:?}", job.error);
+    assert_eq!(job.scanned, 9);
+    let found: Vec<(String, u64, String)> = job
+        .keys
+        .iter()
+        .map(|k| (k.key.text.clone(), k.count, k.node.clone()))
+        .collect();
+    let mut want: Vec<(String, u64, String)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let owner = slot_owner(&owners, key_slot(k.as_bytes())).unwrap();
+            (k.clone(), 5 + (i as u64 + 1) * 3, owner.to_string())
+        })
+        .collect();
+    want.reverse(); // hottest first
+    assert_eq!(found, want);
+    for (node, _) in &masters {
+        let args = ["CONFIG", "SET", "maxmemory-policy", old_policy.as_str()];
+        sync_query(node, &args).unwrap();
+    }
+    let () = c.del(&keys).await.unwrap();
+}
+
+/// LATENCY LATEST and HISTORY come from every master (not the replicas), each with its own
+/// `command` spike.
+async fn latency_is_read_on_every_master(cluster: &RedisCluster, admin: &AdminService) {
+    let masters = masters(cluster);
+    for (node, _) in &masters {
+        sync_query(node, &["LATENCY", "RESET"]).unwrap();
+        sync_query(node, &["CONFIG", "SET", "latency-monitor-threshold", "1"]).unwrap();
+        // A slow script: a `command` spike of a few ms at least.
+        let script = "local i = 0 while i < 3000000 do i = i + 1 end return i";
+        sync_query(node, &["EVAL", script, "0"]).unwrap();
+    }
+    let reply = admin.latency().await.unwrap();
+    let nodes: HashSet<&str> = reply.nodes.iter().map(|n| n.node.as_str()).collect();
+    assert_eq!(
+        nodes,
+        masters
+            .iter()
+            .map(|(_, a)| a.as_str())
+            .collect::<HashSet<_>>()
+    );
+    for node in &reply.nodes {
+        assert_eq!(node.threshold_ms, Some(1), "{}", node.node);
+        let command = node
+            .events
+            .iter()
+            .find(|e| e.event == "command")
+            .unwrap_or_else(|| panic!("no command spike on {}: {node:?}", node.node));
+        assert!(command.max_ms >= 1, "{command:?}");
+        assert!(!command.history.is_empty(), "{command:?}");
+        assert!(
+            command.history.iter().any(|&(_, ms)| ms == command.max_ms),
+            "the worst spike is in the history: {command:?}"
+        );
+    }
+    for (node, _) in &masters {
+        sync_query(node, &["CONFIG", "SET", "latency-monitor-threshold", "0"]).unwrap();
+    }
+}
+
+/// A raw subscriber on one node (`args` is the subscribe command); open while it is kept.
+async fn raw_subscriber(port: u16, args: &[&str]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut wire = format!("*{}\r\n", args.len());
+    for a in args {
+        wire.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    s.write_all(wire.as_bytes()).await.unwrap();
+    s
+}
+
+/// Classic subscribers are counted where they are connected: NUMSUB and NUMPAT are summed over
+/// the masters; SHARDNUMSUB is read on each shard channel's owner.
+async fn pubsub_counts_add_up_over_the_masters(cluster: &RedisCluster, admin: &AdminService) {
+    let masters = masters(cluster);
+    let port = |i: usize| masters[i].0.port();
+    let mut subscribers = vec![
+        raw_subscriber(port(0), &["SUBSCRIBE", "census:a"]).await,
+        raw_subscriber(port(1), &["SUBSCRIBE", "census:a", "census:b"]).await,
+        raw_subscriber(port(2), &["SUBSCRIBE", "census:a"]).await,
+        raw_subscriber(port(2), &["PSUBSCRIBE", "census:*"]).await,
+        raw_subscriber(port(0), &["PSUBSCRIBE", "other:*"]).await,
+    ];
+    // A shard channel owned by each master, subscribed there twice.
+    let conn = Conn::connect(&cluster.config()).await.unwrap();
+    let map = conn.slot_map().await.unwrap();
+    let mut want_shards = Vec::new();
+    for (node, addr) in &masters {
+        let channel = (0..)
+            .map(|i| format!("census:shard{i}"))
+            .find(|c| slot_owner(&map, key_slot(c.as_bytes())) == Some(addr.as_str()))
+            .unwrap();
+        subscribers.push(raw_subscriber(node.port(), &["SSUBSCRIBE", &channel]).await);
+        subscribers.push(raw_subscriber(node.port(), &["SSUBSCRIBE", &channel]).await);
+        want_shards.push((channel, 2));
+    }
+    want_shards.sort();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let counts = admin
+            .channels()
+            .counts(&PubsubQuery {
+                pattern: Some("census:*".into()),
+            })
+            .await
+            .unwrap();
+        let channels: Vec<(&str, u64)> = counts
+            .channels
+            .iter()
+            .map(|c| (c.channel.as_str(), c.subscribers))
+            .collect();
+        let mut shards: Vec<(String, u64)> = counts
+            .shard_channels
+            .iter()
+            .map(|c| (c.channel.clone(), c.subscribers))
+            .collect();
+        shards.sort();
+        if channels == [("census:a", 3), ("census:b", 1)]
+            && counts.patterns == 2
+            && shards == want_shards
+        {
+            assert!(counts.sharded);
+            assert_eq!(counts.nodes.len(), 3);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "counts never added up: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(subscribers);
+}
+
+/// The MONITOR view watches every master: commands on keys of three masters all show, each
+/// line naming the master that ran it.
+async fn monitor_view_watches_every_master(admin: &AdminService, conn: &Conn) {
+    let view = admin
+        .command_monitor()
+        .start(MonitorStart {
+            seconds: Some(60),
+            confirm: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(view.status.state, MonitorState::Running);
+    assert_eq!(view.status.nodes.len(), 3, "{:?}", view.status);
+    let keys: Vec<String> = (0..9).map(|i| format!("watched:{i}")).collect();
+    assert_eq!(keys_per_master(conn, &keys).await.len(), 3);
+    let mut c = conn.clone();
+    for k in &keys {
+        let () = c.set(k, "x").await.unwrap();
+    }
+    let map = conn.slot_map().await.unwrap();
+    let filter = MonitorFilter {
+        command: Some("set".into()),
+        key: Some("watched:".into()),
+        ..Default::default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let v = admin.command_monitor().view(&filter);
+        if v.matched >= keys.len() {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} SETs seen",
+            v.matched,
+            keys.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut by_key: Vec<(String, String)> = seen
+        .lines
+        .iter()
+        .map(|l| (l.key.clone().unwrap(), l.node.clone()))
+        .collect();
+    by_key.sort();
+    let mut want: Vec<(String, String)> = keys
+        .iter()
+        .map(|k| {
+            let owner = slot_owner(&map, key_slot(k.as_bytes())).unwrap();
+            (k.clone(), owner.to_string())
+        })
+        .collect();
+    want.sort();
+    assert_eq!(by_key, want, "each SET once, on its key's master");
+    let stopped = admin.command_monitor().stop().await;
+    assert_eq!(stopped.status.state, MonitorState::Stopped);
+    let () = c.del(&keys).await.unwrap();
+}
+
+/// The database list counts the keys of every master, as DBSIZE on each of them adds up.
+async fn databases_count_the_keys_of_every_master(admin: &AdminService, conn: &Conn) {
+    let mut keys = 0u64;
+    for m in conn.masters().await.unwrap() {
+        let n: u64 = redis::cmd("DBSIZE")
+            .query_async(&mut m.conn.clone())
+            .await
+            .unwrap();
+        assert!(n > 0, "every master holds keys by now");
+        keys += n;
+    }
+    let dbs = admin.browser().databases(None).await.unwrap();
+    assert!(!dbs.selectable);
+    let listed: Vec<(i64, u64)> = dbs.databases.iter().map(|d| (d.db, d.keys)).collect();
+    assert_eq!(listed, [(0, keys)]);
 }

@@ -107,6 +107,7 @@ async fn shutdown_stops_every_loop_and_job_and_starts_no_more() {
     let monitor = MonitorRequest {
         channels: vec!["trading:alerts".into()],
         patterns: vec![],
+        ..Default::default()
     };
     service.channels().monitor(monitor.clone()).await.unwrap();
     let tail_of = || TailRequest {

@@ -212,6 +212,7 @@ async fn connect_switches_the_active_connection_and_keeps_the_old_one_open() {
         .monitor(redscope_admin::channels::MonitorRequest {
             channels: vec!["news".into()],
             patterns: vec![],
+            ..Default::default()
         })
         .await
         .unwrap();

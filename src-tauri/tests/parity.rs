@@ -614,16 +614,20 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         case("job", json!({"id": "nope"})).fails("not_found"),
         case(
             "monitor",
-            json!({"channels": ["parity:chan"], "patterns": ["parity:p:*"]}),
+            json!({"channels": ["parity:chan"], "patterns": ["parity:p:*"], "shard_channels": ["parity:shard"]}),
         ),
         case(
             "publish",
             json!({"channel": "parity:chan", "message": "{\"n\": 1}"}),
         ),
+        case(
+            "publish",
+            json!({"channel": "parity:shard", "message": "s", "sharded": true}),
+        ),
         // Both surfaces' messages have arrived before either reads the counts; arrival times
         // and per-second rates move with the clock.
         case("monitor_stats", json!({"recent": 10}))
-            .prep(Prep::Until("monitor_stats", json!({}), |v| v["total"] == 2))
+            .prep(Prep::Until("monitor_stats", json!({}), |v| v["total"] == 4))
             .varies(&["/recent/*/at_ms", "/channels/*/rate"]),
         case("monitor_stop", json!({})),
         case("monitor_stats", json!({})).fails("not_found"),

@@ -1,7 +1,9 @@
 // The channel monitor as a person uses it: subscribed to two trading channels while other clients
 // subscribe (plain, pattern and sharded) and messages are published, the messages-per-second chart
 // follows the exact count, the server's PUBSUB counts agree with what Redis itself answers, and the
-// captured messages download as JSON lines and CSV holding exactly what was published.
+// captured messages download as JSON lines and CSV holding exactly what was published. Then Redis 7
+// shard channels: subscribed from the page beside a classic channel of the same name, SPUBLISH from
+// the publish box, each message marked with the kind of channel it came from.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,9 +93,54 @@ test('rates, server counts and the export of captured messages', async () => {
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('msg-export-csv').click()]);
   const text = readFileSync(await csv.path(), 'utf8');
-  assert.ok(text.startsWith('at,channel,pattern,length,payload,payload_b64,binary,truncated\r\n'));
+  assert.ok(text.startsWith('at,channel,pattern,sharded,length,payload,payload_b64,binary,truncated\r\n'));
   assert.equal(text.trimEnd().split('\r\n').length, sent.length + 1);
-  assert.ok(text.includes(`,trading:signals,,${Buffer.byteLength(sent[0])},"${sent[0].replace(/"/g, '""')}",`), 'a quoted JSON payload');
-  assert.ok(text.endsWith(`,trading:orders,,4,,${binary.toString('base64')},true,false\r\n`), 'the binary payload as base64 only');
+  assert.ok(text.includes(`,trading:signals,,false,${Buffer.byteLength(sent[0])},"${sent[0].replace(/"/g, '""')}",`), 'a quoted JSON payload');
+  assert.ok(text.endsWith(`,trading:orders,,false,4,,${binary.toString('base64')},true,false\r\n`), 'the binary payload as base64 only');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('shard channels: SSUBSCRIBE from the page, SPUBLISH from the publish box, marked messages', async () => {
+  await page.getByTestId('sub-channels').fill('news');
+  await page.getByTestId('sub-patterns').fill('');
+  await page.getByTestId('sub-shard-channels').fill('news, orders:{eu}');
+  await page.getByTestId('subscribe').click();
+  // Redis itself lists the monitor as the shard channels' subscriber.
+  await until(async () => (await r.str('PUBSUB', 'SHARDNUMSUB', 'news', 'orders:{eu}')).join(' ') === 'news 1 orders:{eu} 1', { what: 'the shard subscriptions' });
+  // Another client subscribed to the shard channel: it must get the page's message.
+  const sub = await Resp.connect(redis.port);
+  others.push(sub);
+  await sub.call('SSUBSCRIBE', 'orders:{eu}');
+
+  await r.call('PUBLISH', 'news', 'classic news');
+  await r.call('SPUBLISH', 'news', 'shard news');
+  await page.getByTestId('pub-channel').fill('orders:{eu}');
+  await page.getByTestId('pub-message').fill('{"order":7}');
+  await page.getByTestId('pub-sharded').check();
+  await page.getByTestId('publish').click();
+  await page.getByTestId('pub-result').filter({ hasText: 'delivered to 2 subscriber(s)' }).waitFor(T);
+  // SPUBLISH, not PUBLISH: the other shard subscriber received it (its next reply is the push).
+  assert.deepEqual(await sub.str('PING'), ['smessage', 'orders:{eu}', '{"order":7}']);
+
+  const row = (text) => page.getByTestId('message').filter({ hasText: text });
+  await row('{"order":7}').waitFor(T);
+  await row('shard news').waitFor(T);
+  await row('classic news').waitFor(T);
+  assert.equal(await row('{"order":7}').getByTestId('msg-sharded').count(), 1);
+  assert.equal(await row('shard news').getByTestId('msg-sharded').count(), 1);
+  assert.equal(await row('classic news').getByTestId('msg-sharded').count(), 0, 'a classic message is not marked');
+
+  // The counts keep the classic and the shard channel of one name apart.
+  await until(async () => {
+    const rows = await page.getByTestId('stats-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].slice(0, 3).map((td) => td.textContent).join('|')));
+    return ['news|shard channel|1', 'news|channel|1', 'orders:{eu}|shard channel|1'].every((want) => rows.includes(want));
+  }, { what: 'per-kind counts' });
+
+  await row('{"order":7}').click();
+  await page.getByTestId('msg-detail').filter({ hasText: '(shard channel)' }).waitFor(T);
+  await screenshot(page, 'channels-shard');
+
+  await page.getByTestId('unsubscribe').click();
+  await until(async () => (await r.str('PUBSUB', 'SHARDNUMSUB', 'news')).join(' ') === 'news 0', { what: 'the monitor to let go' });
   assert.deepEqual(pageErrors, []);
 });

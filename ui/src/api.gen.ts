@@ -142,6 +142,10 @@ name: string,
  */
 pattern?: string, 
 /**
+ * True for a shard channel (SSUBSCRIBE).
+ */
+sharded: boolean, 
+/**
  * Messages received since the monitor started (exact).
  */
 count: number, 
@@ -868,7 +872,7 @@ version: string | null,
  */
 role: string | null, 
 /**
- * `redis_mode` from INFO (standalone / cluster / sentinel).
+ * `redis_mode` from INFO, `server_mode` on Valkey (standalone / cluster / sentinel).
  */
 mode: string | null, 
 /**
@@ -1851,6 +1855,10 @@ channel: string,
  */
 pattern?: string, 
 /**
+ * True when it came from a shard channel (SSUBSCRIBE, sent with SPUBLISH).
+ */
+sharded: boolean, 
+/**
  * The payload (at most [`PAYLOAD_KEEP`] bytes of it).
  */
 payload: Bytes, 
@@ -2065,7 +2073,12 @@ channels: Array<string>,
 /**
  * Glob patterns (PSUBSCRIBE).
  */
-patterns: Array<string>, };
+patterns: Array<string>, 
+/**
+ * Shard channels (SSUBSCRIBE, Redis 7+): on a Cluster each is subscribed on the master
+ * owning its slot. They carry only SPUBLISH messages.
+ */
+shard_channels: Array<string>, };
 
 /**
  * Request of `command_monitor_start`.
@@ -2106,7 +2119,7 @@ dropped: number,
  */
 recent: Array<Message>, 
 /**
- * Whether the subscriber connection is up.
+ * Whether every subscriber connection is up and its subscriptions confirmed.
  */
 connected: boolean, 
 /**
@@ -2116,7 +2129,11 @@ subscribed_channels: Array<string>,
 /**
  * The monitored patterns.
  */
-subscribed_patterns: Array<string>, };
+subscribed_patterns: Array<string>, 
+/**
+ * The monitored shard channels.
+ */
+subscribed_shard_channels: Array<string>, };
 
 /**
  * A session's state and counts.
@@ -2663,7 +2680,11 @@ channel: string,
 /**
  * Message text.
  */
-message: string, };
+message: string, 
+/**
+ * Publish on the shard channel (SPUBLISH, Redis 7+) instead of the classic one.
+ */
+sharded?: boolean, };
 
 /**
  * Reply of `pubsub_counts`.

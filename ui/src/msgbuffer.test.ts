@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageBuffer, messageJson } from './msgbuffer';
 import type { Message } from './types';
 
-const msg = (channel: string, text: string, at = 0): Message => ({ channel, payload: { text, b64: btoa(text) }, length: text.length, at_ms: at });
+const msg = (channel: string, text: string, at = 0): Message => ({ channel, sharded: false, payload: { text, b64: btoa(text) }, length: text.length, at_ms: at });
 
 describe('MessageBuffer', () => {
   it('keeps the newest first and drops the oldest beyond capacity, counting them', () => {

@@ -3,7 +3,7 @@ import { messagesCsv, messagesJsonl } from './msgexport';
 import { escapeBytes, toBase64 } from './keys';
 import type { Message } from './types';
 
-const msg = (channel: string, text: string, at: number, pattern?: string): Message => ({ channel, pattern, payload: { text, b64: btoa(text) }, length: text.length, at_ms: at });
+const msg = (channel: string, text: string, at: number, pattern?: string, sharded = false): Message => ({ channel, pattern, sharded, payload: { text, b64: btoa(text) }, length: text.length, at_ms: at });
 
 /** A message as the service sends it: the bytes kept (at most the first `kept`), their display
  *  text (\xNN escapes when not UTF-8) and the full length. */
@@ -15,7 +15,7 @@ function raw(bytes: Uint8Array, kept = bytes.length): Message {
   } catch {
     binary = true;
   }
-  return { channel: 'c', payload: { text: binary ? escapeBytes(k) : new TextDecoder().decode(k), b64: toBase64(k), ...(binary ? { binary } : {}) }, length: bytes.length, at_ms: 0 };
+  return { channel: 'c', sharded: false, payload: { text: binary ? escapeBytes(k) : new TextDecoder().decode(k), b64: toBase64(k), ...(binary ? { binary } : {}) }, length: bytes.length, at_ms: 0 };
 }
 
 describe('message export', () => {
@@ -25,6 +25,9 @@ describe('message export', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ at: '1970-01-01T00:00:00.000Z', channel: 'a', pattern: null, payload: '{"x":1}', payload_b64: btoa('{"x":1}'), binary: false, truncated: false });
     expect(lines[1].pattern).toBe('b*');
+    expect(lines.map((l) => l.sharded)).toEqual([false, false]);
+    const shard = JSON.parse(messagesJsonl([msg('orders:{eu}', 'x', 0, undefined, true)]));
+    expect(shard).toMatchObject({ channel: 'orders:{eu}', sharded: true });
   });
 
   it('never passes the \\xNN display form of binary bytes off as the payload', () => {
@@ -34,8 +37,8 @@ describe('message export', () => {
     expect(b).toMatchObject({ payload: null, binary: true, payload_b64: toBase64(new Uint8Array([0xff, 0x00, 0x41])) });
     expect(l).toMatchObject({ payload: '\\xff\\x00A', binary: false });
     const rows = messagesCsv([bin, lookalike]).split('\r\n');
-    expect(rows[1].split(',').slice(4)).toEqual(['', '/wBB', 'true', 'false']);
-    expect(rows[2].split(',').slice(4, 7)).toEqual(['\\xff\\x00A', toBase64(new TextEncoder().encode('\\xff\\x00A')), 'false']);
+    expect(rows[1].split(',').slice(5)).toEqual(['', '/wBB', 'true', 'false']);
+    expect(rows[2].split(',').slice(5, 8)).toEqual(['\\xff\\x00A', toBase64(new TextEncoder().encode('\\xff\\x00A')), 'false']);
   });
 
   it('marks a payload the monitor cut, keeping the whole characters of a cut text', () => {
@@ -48,6 +51,6 @@ describe('message export', () => {
 
   it('quotes CSV fields with commas, quotes and new lines', () => {
     const out = messagesCsv([msg('a,b', 'say "hi"\nthere', 0)]);
-    expect(out).toBe('at,channel,pattern,length,payload,payload_b64,binary,truncated\r\n1970-01-01T00:00:00.000Z,"a,b",,14,"say ""hi""\nthere",' + btoa('say "hi"\nthere') + ',false,false\r\n');
+    expect(out).toBe('at,channel,pattern,sharded,length,payload,payload_b64,binary,truncated\r\n1970-01-01T00:00:00.000Z,"a,b",,false,14,"say ""hi""\nthere",' + btoa('say "hi"\nthere') + ',false,false\r\n');
   });
 });

@@ -35,12 +35,13 @@ export function payloadText(m: Message): string | null {
   return null;
 }
 
-/** One JSON object per line: time, channel, pattern, length, payload text and base64, JSON. */
+/** One JSON object per line: time, channel, pattern, shard channel or not, length, payload text
+ *  (null when binary) and base64, binary, truncated, JSON. */
 export function messagesJsonl(msgs: readonly Message[]): string {
   return msgs
     .map((m) => {
       const text = payloadText(m);
-      const line = { at: new Date(m.at_ms).toISOString(), at_ms: m.at_ms, channel: m.channel, pattern: m.pattern ?? null, length: m.length, payload: text, payload_b64: m.payload.b64, binary: text === null, truncated: isTruncated(m) };
+      const line = { at: new Date(m.at_ms).toISOString(), at_ms: m.at_ms, channel: m.channel, pattern: m.pattern ?? null, sharded: m.sharded, length: m.length, payload: text, payload_b64: m.payload.b64, binary: text === null, truncated: isTruncated(m) };
       return `${JSON.stringify(m.json !== undefined ? { ...line, json: m.json } : line)}\n`;
     })
     .join('');
@@ -50,13 +51,13 @@ function csvField(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-/** A header row, then one row per message: at, channel, pattern, length, payload (empty when
+/** A header row, then one row per message: at, channel, pattern, sharded, length, payload (empty when
  *  binary), payload_b64, binary, truncated. */
 export function messagesCsv(msgs: readonly Message[]): string {
-  const rows = [['at', 'channel', 'pattern', 'length', 'payload', 'payload_b64', 'binary', 'truncated']];
+  const rows = [['at', 'channel', 'pattern', 'sharded', 'length', 'payload', 'payload_b64', 'binary', 'truncated']];
   for (const m of msgs) {
     const text = payloadText(m);
-    rows.push([new Date(m.at_ms).toISOString(), m.channel, m.pattern ?? '', String(m.length), text ?? '', m.payload.b64, String(text === null), String(isTruncated(m))]);
+    rows.push([new Date(m.at_ms).toISOString(), m.channel, m.pattern ?? '', String(m.sharded), String(m.length), text ?? '', m.payload.b64, String(text === null), String(isTruncated(m))]);
   }
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

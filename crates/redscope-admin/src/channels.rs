@@ -1,14 +1,18 @@
-//! Channel monitor: SUBSCRIBE/PSUBSCRIBE on a dedicated connection, exact per-channel counts and
-//! rates, a bounded ring of recent messages, and `channel_batch` events at most 10 times a second
-//! (`dropped` counts messages not shown, never messages not counted); plus `publish`.
+//! Channel monitor: SUBSCRIBE/PSUBSCRIBE on a dedicated connection, SSUBSCRIBE (Redis 7 shard
+//! channels) on it too, or on a Cluster on one connection per master owning a subscribed
+//! channel's slot; exact per-channel counts and rates, a bounded ring of recent messages, and
+//! `channel_batch` events at most 10 times a second (`dropped` counts messages not shown, never
+//! messages not counted); plus `publish` (PUBLISH or SPUBLISH).
 //!
 //! The hot path parses RESP straight from the socket buffer with [`crate::resp`] (bounded, no
 //! allocation per frame): per message it does one hash lookup and copies the payload into a
 //! reused ring slot, taking a (std, never awaited) lock once per socket read, not per message.
-//! TLS endpoints use redis-rs's pub/sub connection instead. The reader reconnects with backoff
-//! and re-subscribes after a server restart.
+//! TLS endpoints use redis-rs's pub/sub connection instead (classic channels only). The reader
+//! reconnects with backoff and re-subscribes after a server restart; on a Cluster, the shard
+//! connections re-read the slot map (`CLUSTER SLOTS`) whenever one of them ends (dropped, MOVED,
+//! or the node gave the slot up), so the subscriptions follow a failover or a slot move.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +28,7 @@ use super::session::Session;
 use super::sync::lock;
 use super::task::Task;
 use redscope::config::{Endpoint, RedisConfig, Topology};
+use redscope::conn::{key_slot, node_config, slot_owner, Conn};
 use redscope::error::{Error, Result};
 
 /// How many recent messages the ring keeps.
@@ -55,6 +60,10 @@ pub struct MonitorRequest {
     /// Glob patterns (PSUBSCRIBE).
     #[serde(default)]
     pub patterns: Vec<String>,
+    /// Shard channels (SSUBSCRIBE, Redis 7+): on a Cluster each is subscribed on the master
+    /// owning its slot. They carry only SPUBLISH messages.
+    #[serde(default)]
+    pub shard_channels: Vec<String>,
 }
 
 /// One received message as the UI shows it.
@@ -66,6 +75,8 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub pattern: Option<String>,
+    /// True when it came from a shard channel (SSUBSCRIBE, sent with SPUBLISH).
+    pub sharded: bool,
     /// The payload (at most [`PAYLOAD_KEEP`] bytes of it).
     pub payload: Bytes,
     /// The payload's full length in bytes.
@@ -87,6 +98,8 @@ pub struct ChannelStat {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub pattern: Option<String>,
+    /// True for a shard channel (SSUBSCRIBE).
+    pub sharded: bool,
     /// Messages received since the monitor started (exact).
     pub count: u64,
     /// Messages per second over the last second or so.
@@ -104,12 +117,14 @@ pub struct MonitorStats {
     pub dropped: u64,
     /// The most recent messages, oldest first (empty in `channel_batch` events).
     pub recent: Vec<Message>,
-    /// Whether the subscriber connection is up.
+    /// Whether every subscriber connection is up and its subscriptions confirmed.
     pub connected: bool,
     /// The monitored channels.
     pub subscribed_channels: Vec<String>,
     /// The monitored patterns.
     pub subscribed_patterns: Vec<String>,
+    /// The monitored shard channels.
+    pub subscribed_shard_channels: Vec<String>,
 }
 
 /// `{channel, message}` for `publish`.
@@ -120,6 +135,10 @@ pub struct PublishRequest {
     pub channel: String,
     /// Message text.
     pub message: String,
+    /// Publish on the shard channel (SPUBLISH, Redis 7+) instead of the classic one.
+    #[serde(default)]
+    #[ts(as = "Option<bool>")]
+    pub sharded: bool,
 }
 
 /// `{receivers}`: how many subscribers got the message.
@@ -159,6 +178,7 @@ struct Monitor {
 struct Stat {
     name: Vec<u8>,
     pattern: Option<usize>,
+    sharded: bool,
     count: u64,
     count_at_rate: u64,
     rate: f64,
@@ -171,11 +191,31 @@ struct Slot {
     payload: Vec<u8>,
 }
 
+/// How a message reached the monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via<'a> {
+    /// A channel subscription (`message`).
+    Channel,
+    /// A shard channel subscription (`smessage`).
+    Shard,
+    /// A pattern subscription (`pmessage`), with the pattern.
+    Pattern(&'a [u8]),
+}
+
+/// The subscriber connections of a monitor: the classic one (channels and patterns, and shard
+/// channels outside a Cluster) and, on a Cluster, the shard connections as one group.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    Classic = 0,
+    Shards = 1,
+}
+
 /// Counts and the ring, shared by the reader (one lock per socket read) and readers of stats.
 struct Shared {
     patterns: Vec<Vec<u8>>,
     stats: Vec<Stat>,
-    /// `[0]`: direct subscriptions; `[1 + i]`: deliveries through pattern `i`.
+    /// `[0]`: channel subscriptions; `[1]`: shard channels; `[2 + i]`: deliveries through
+    /// pattern `i`.
     index: Vec<HashMap<Vec<u8>, usize>>,
     ring: Vec<Slot>,
     /// Next ring slot to overwrite once the ring is full.
@@ -183,32 +223,44 @@ struct Shared {
     total: u64,
     dropped: u64,
     since_flush: u64,
-    connected: bool,
+    /// Subscriptions confirmed on each [`Link`] since its (re)connection, and how many it needs.
+    confirmed: [usize; 2],
+    expected: [usize; 2],
     rate_at: Instant,
 }
 
 impl Shared {
-    fn new(patterns: &[String]) -> Shared {
+    fn new(patterns: &[String], expected: [usize; 2]) -> Shared {
         Shared {
             patterns: patterns.iter().map(|p| p.as_bytes().to_vec()).collect(),
             stats: Vec::new(),
-            index: vec![HashMap::new(); patterns.len() + 1],
+            index: vec![HashMap::new(); patterns.len() + 2],
             ring: Vec::new(),
             head: 0,
             total: 0,
             dropped: 0,
             since_flush: 0,
-            connected: false,
+            confirmed: [0; 2],
+            expected,
             rate_at: Instant::now(),
         }
     }
 
+    /// Whether every link has all its subscriptions confirmed.
+    fn connected(&self) -> bool {
+        self.confirmed
+            .iter()
+            .zip(&self.expected)
+            .all(|(got, want)| got >= want)
+    }
+
     /// Counts one message and keeps it in the ring (reusing the evicted slot's buffer).
-    fn record(&mut self, pattern: Option<&[u8]>, channel: &[u8], payload: &[u8], at_ms: u64) {
-        let p = match pattern {
-            None => 0,
-            Some(pat) => match self.patterns.iter().position(|x| x == pat) {
-                Some(i) => i + 1,
+    fn record(&mut self, via: Via<'_>, channel: &[u8], payload: &[u8], at_ms: u64) {
+        let p = match via {
+            Via::Channel => 0,
+            Via::Shard => 1,
+            Via::Pattern(pat) => match self.patterns.iter().position(|x| x == pat) {
+                Some(i) => i + 2,
                 None => 0,
             },
         };
@@ -219,7 +271,8 @@ impl Shared {
                 let i = self.stats.len();
                 self.stats.push(Stat {
                     name: channel.to_vec(),
-                    pattern: p.checked_sub(1),
+                    pattern: p.checked_sub(2),
+                    sharded: p == 1,
                     count: 0,
                     count_at_rate: 0,
                     rate: 0.0,
@@ -259,6 +312,7 @@ impl Shared {
         self.stats.push(Stat {
             name: OTHER_CHANNELS.as_bytes().to_vec(),
             pattern: None,
+            sharded: false,
             count: 0,
             count_at_rate: 0,
             rate: 0.0,
@@ -283,6 +337,7 @@ impl Shared {
         Message {
             channel: display(&stat.name),
             pattern: stat.pattern.map(|p| display(&self.patterns[p])),
+            sharded: stat.sharded,
             payload: Bytes::new(&slot.payload),
             length: slot.length,
             json: decode_json(&slot.payload, slot.length),
@@ -309,6 +364,7 @@ impl Shared {
             .map(|s| ChannelStat {
                 name: display(&s.name),
                 pattern: s.pattern.map(|p| display(&self.patterns[p])),
+                sharded: s.sharded,
                 count: s.count,
                 rate: s.rate,
             })
@@ -320,9 +376,10 @@ impl Shared {
             total: self.total,
             dropped: self.dropped,
             recent: self.newest(recent),
-            connected: self.connected,
+            connected: self.connected(),
             subscribed_channels: request.channels.clone(),
             subscribed_patterns: request.patterns.clone(),
+            subscribed_shard_channels: request.shard_channels.clone(),
         }
     }
 }
@@ -362,17 +419,48 @@ impl Channels {
         }
     }
 
-    /// Monitors `request`'s channels and patterns on a dedicated connection, replacing any
-    /// previous monitor (counts start from zero).
+    /// Monitors `request`'s channels, patterns and shard channels on dedicated connections,
+    /// replacing any previous monitor (counts start from zero).
     pub async fn monitor(&self, request: MonitorRequest) -> Result<MonitorStats> {
         validate(&request)?;
         self.session.ensure_open("a channel monitor")?;
         let cfg = self.session.active_config();
-        let shared = Arc::new(Mutex::new(Shared::new(&request.patterns)));
+        let cluster = matches!(cfg.topology, Topology::Cluster { .. });
+        let conn = if request.shard_channels.is_empty() {
+            None
+        } else {
+            Some(self.shard_channels_supported(&cfg).await?)
+        };
+        // On a Cluster the shard channels get their own connections (one per owning master).
+        let (classic, shards) = if cluster {
+            let mut classic = request.clone();
+            let shards = std::mem::take(&mut classic.shard_channels);
+            (classic, shards)
+        } else {
+            (request.clone(), Vec::new())
+        };
+        let classic_count =
+            classic.channels.len() + classic.patterns.len() + classic.shard_channels.len();
+        let shared = Arc::new(Mutex::new(Shared::new(
+            &request.patterns,
+            [classic_count, shards.len()],
+        )));
         let events = self.events.clone();
         let reader = {
-            let (shared, request, cfg) = (shared.clone(), request.clone(), cfg.clone());
-            Task::spawn(move |cancel| read_forever(cfg, request, shared, cancel))
+            let (shared, cfg) = (shared.clone(), cfg.clone());
+            Task::spawn(move |cancel| async move {
+                let classic_reader = async {
+                    if classic_count > 0 {
+                        read_forever(&cfg, &classic, &shared, &cancel).await;
+                    }
+                };
+                let shard_reader = async {
+                    if let (Some(conn), false) = (conn, shards.is_empty()) {
+                        shards_forever(&conn, &cfg, &shards, &shared, &cancel).await;
+                    }
+                };
+                futures::join!(classic_reader, shard_reader);
+            })
         };
         let flusher = {
             let (shared, request) = (shared.clone(), request.clone());
@@ -390,11 +478,33 @@ impl Channels {
         }
         // Report once the subscription is live (or after a short wait if the server is down).
         let deadline = Instant::now() + Duration::from_secs(2);
-        while !lock(&shared).connected && Instant::now() < deadline {
+        while !lock(&shared).connected() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let stats = lock(&shared).stats(&request, 0, MAX_CHANNEL_STATS + 1);
         Ok(stats)
+    }
+
+    /// The session's connection when shard channels can be monitored here: Redis 7+ (or
+    /// Valkey), over plain TCP or a Unix socket (the TLS subscriber is redis-rs's, which has
+    /// no SSUBSCRIBE outside a Cluster connection).
+    async fn shard_channels_supported(&self, cfg: &RedisConfig) -> Result<Conn> {
+        if matches!(cfg.endpoint, Endpoint::Tls { .. }) {
+            return Err(Error::InvalidInput(
+                "shard channels are not monitored over TLS yet: use classic channels or a non-TLS connection".into(),
+            ));
+        }
+        let mut conn = self.session.conn().await?;
+        let product = self.session.product(&mut conn).await?;
+        let sharded =
+            product.major_minor().is_some_and(|mm| mm >= (7, 0)) || product.name == "valkey";
+        if !sharded {
+            return Err(Error::InvalidInput(format!(
+                "shard channels (SSUBSCRIBE) need Redis 7.0 or later; this server is {} {}",
+                product.name, product.version
+            )));
+        }
+        Ok(conn)
     }
 
     /// Counts, rates and the `recent` newest messages of the running monitor.
@@ -438,16 +548,22 @@ impl Channels {
         crate::pubsub_counts::counts(&self.session, q).await
     }
 
-    /// `PUBLISH channel message`; refused in read-only mode.
+    /// `PUBLISH channel message` (`SPUBLISH` for a shard channel, on a Cluster routed to the
+    /// slot's master); refused in read-only mode.
     pub async fn publish(&self, request: PublishRequest) -> Result<PublishReply> {
+        let command = if request.sharded {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        };
         if self.session.read_only() {
-            return Err(Error::ReadOnly("PUBLISH".into()));
+            return Err(Error::ReadOnly(command.into()));
         }
         if request.channel.is_empty() {
             return Err(Error::InvalidInput("the channel name is empty".into()));
         }
         let mut c = self.session.conn().await?;
-        let receivers: u64 = redis::cmd("PUBLISH")
+        let receivers: u64 = redis::cmd(command)
             .arg(&request.channel)
             .arg(&request.message)
             .query_async(&mut c)
@@ -457,21 +573,22 @@ impl Channels {
 }
 
 fn validate(request: &MonitorRequest) -> Result<()> {
-    let n = request.channels.len() + request.patterns.len();
+    let n = request.channels.len() + request.patterns.len() + request.shard_channels.len();
     if n == 0 {
         return Err(Error::InvalidInput(
-            "give at least one channel or pattern to monitor".into(),
+            "give at least one channel, pattern or shard channel to monitor".into(),
         ));
     }
     if n > MAX_SUBSCRIPTIONS {
         return Err(Error::InvalidInput(format!(
-            "at most {MAX_SUBSCRIPTIONS} channels and patterns, got {n}"
+            "at most {MAX_SUBSCRIPTIONS} channels, patterns and shard channels, got {n}"
         )));
     }
     if request
         .channels
         .iter()
         .chain(&request.patterns)
+        .chain(&request.shard_channels)
         .any(String::is_empty)
     {
         return Err(Error::InvalidInput("empty channel or pattern name".into()));
@@ -515,14 +632,15 @@ async fn flush_forever(
     }
 }
 
-/// Connects, subscribes and reads until cancelled, reconnecting with backoff.
+/// Connects, subscribes and reads until cancelled, reconnecting with backoff: the classic
+/// link (channels, patterns, and shard channels outside a Cluster).
 async fn read_forever(
-    cfg: RedisConfig,
-    request: MonitorRequest,
-    shared: Arc<Mutex<Shared>>,
-    cancel: CancellationToken,
+    cfg: &RedisConfig,
+    request: &MonitorRequest,
+    shared: &Mutex<Shared>,
+    cancel: &CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(50);
+    let mut backoff = Backoff::new();
     // A Cluster's classic messages reach every node: after a lost session, the next seed is tried.
     let mut seed = 0usize;
     loop {
@@ -530,53 +648,161 @@ async fn read_forever(
         seed = seed.wrapping_add(1);
         let run = async {
             let cfg = match cfg.topology {
-                Topology::Sentinel { .. } => redscope::conn::resolve_sentinel_master(&cfg).await?,
+                Topology::Sentinel { .. } => redscope::conn::resolve_sentinel_master(cfg).await?,
                 Topology::Cluster { .. } => {
-                    redscope::conn::cluster_seed(&cfg, this_seed).unwrap_or_else(|| cfg.clone())
+                    redscope::conn::cluster_seed(cfg, this_seed).unwrap_or_else(|| cfg.clone())
                 }
                 _ => cfg.clone(),
             };
-            match &cfg.endpoint {
-                Endpoint::Tcp { host, port } => {
-                    let stream = tokio::time::timeout(
-                        cfg.connect_timeout,
-                        tokio::net::TcpStream::connect((host.as_str(), *port)),
-                    )
-                    .await
-                    .map_err(|_| Error::Timeout(cfg.connect_timeout))?
-                    .map_err(|e| Error::Connection(e.to_string()))?;
-                    let _ = stream.set_nodelay(true);
-                    raw_session(stream, &cfg, &request, &shared).await
-                }
-                #[cfg(unix)]
-                Endpoint::Unix { path } => {
-                    let stream = tokio::net::UnixStream::connect(path)
-                        .await
-                        .map_err(|e| Error::Connection(e.to_string()))?;
-                    raw_session(stream, &cfg, &request, &shared).await
-                }
-                _ => client_session(&cfg, &request, &shared).await,
-            }
+            session(&cfg, request, Link::Classic, shared).await
         };
         let started = Instant::now();
         tokio::select! {
             _ = cancel.cancelled() => return,
             r = run => {
-                lock(&shared).connected = false;
+                lock(shared).confirmed[Link::Classic as usize] = 0;
                 match r {
                     Ok(()) => tracing::warn!("channel monitor: the server closed the connection"),
                     Err(e) => tracing::warn!(error = %e, "channel monitor: connection lost"),
                 }
             }
         }
-        if started.elapsed() > Duration::from_secs(5) {
-            backoff = Duration::from_millis(50);
+        if !backoff.wait(started, cancel).await {
+            return;
         }
+    }
+}
+
+/// The shard channels of a Cluster: reads the slot map, opens one connection per master owning
+/// a subscribed channel's slot, and reads them all. When any of them ends (dropped, MOVED, the
+/// node gave its slot up), or the slot map, read again every [`SLOT_CHECK_EVERY`], names other
+/// owners (a node that came back still believing it owns the slot, then was demoted without a
+/// word), all are closed and the owners looked up again, after a backoff.
+async fn shards_forever(
+    conn: &Conn,
+    cfg: &RedisConfig,
+    channels: &[String],
+    shared: &Mutex<Shared>,
+    cancel: &CancellationToken,
+) {
+    let mut backoff = Backoff::new();
+    loop {
+        let run = async {
+            let owners = shard_owners(conn, channels).await?;
+            let mut sessions = Vec::with_capacity(owners.len());
+            for (addr, request) in &owners {
+                let node = node_config(cfg, addr)?;
+                sessions.push(Box::pin(async move {
+                    session(&node, request, Link::Shards, shared).await
+                }));
+            }
+            tracing::debug!(owners = ?owners.keys().collect::<Vec<_>>(), "channel monitor: shard connections");
+            let moved = async {
+                loop {
+                    tokio::time::sleep(SLOT_CHECK_EVERY).await;
+                    // A failed read is no evidence of a move: the sessions notice dead nodes.
+                    if let Ok(now) = shard_owners(conn, channels).await {
+                        if now != owners {
+                            return;
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                (first, _, _) = futures::future::select_all(sessions) => first,
+                _ = moved => Err(Error::Connection("a shard channel's slot has a new owner".into())),
+            }
+        };
+        let started = Instant::now();
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(backoff) => {}
+            r = run => {
+                lock(shared).confirmed[Link::Shards as usize] = 0;
+                match r {
+                    Ok(()) => tracing::warn!("channel monitor: a shard's node closed the connection"),
+                    Err(e) => tracing::warn!(error = %e, "channel monitor: shard connections renewed; re-reading the slot map"),
+                }
+            }
         }
-        backoff = (backoff * 2).min(Duration::from_secs(2));
+        if !backoff.wait(started, cancel).await {
+            return;
+        }
+    }
+}
+
+/// How often the shard connections check the slot map for new owners of their channels.
+const SLOT_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// The shard channels grouped by the master owning their slot (`host:port`), from a fresh
+/// `CLUSTER SLOTS`.
+async fn shard_owners(
+    conn: &Conn,
+    channels: &[String],
+) -> Result<BTreeMap<String, MonitorRequest>> {
+    let map = conn.slot_map().await?;
+    let mut by_master: BTreeMap<String, MonitorRequest> = BTreeMap::new();
+    for channel in channels {
+        let owner = slot_owner(&map, key_slot(channel.as_bytes())).ok_or_else(|| {
+            Error::Connection(format!("no master serves the slot of {channel:?}"))
+        })?;
+        by_master
+            .entry(owner.to_string())
+            .or_default()
+            .shard_channels
+            .push(channel.clone());
+    }
+    Ok(by_master)
+}
+
+/// Reconnection delays: 50 ms doubling to 2 s, back to 50 ms after a session that lasted.
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff(Duration::from_millis(50))
+    }
+
+    /// Waits the current delay (false when cancelled meanwhile) and doubles it.
+    async fn wait(&mut self, session_started: Instant, cancel: &CancellationToken) -> bool {
+        if session_started.elapsed() > Duration::from_secs(5) {
+            self.0 = Duration::from_millis(50);
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return false,
+            _ = tokio::time::sleep(self.0) => {}
+        }
+        self.0 = (self.0 * 2).min(Duration::from_secs(2));
+        true
+    }
+}
+
+/// One subscriber connection to the server `cfg` names, on `link`; returns when it ends.
+async fn session(
+    cfg: &RedisConfig,
+    request: &MonitorRequest,
+    link: Link,
+    shared: &Mutex<Shared>,
+) -> Result<()> {
+    match &cfg.endpoint {
+        Endpoint::Tcp { host, port } => {
+            let stream = tokio::time::timeout(
+                cfg.connect_timeout,
+                tokio::net::TcpStream::connect((host.as_str(), *port)),
+            )
+            .await
+            .map_err(|_| Error::Timeout(cfg.connect_timeout))?
+            .map_err(|e| Error::Connection(e.to_string()))?;
+            let _ = stream.set_nodelay(true);
+            raw_session(stream, cfg, request, link, shared).await
+        }
+        #[cfg(unix)]
+        Endpoint::Unix { path } => {
+            let stream = tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|e| Error::Connection(e.to_string()))?;
+            raw_session(stream, cfg, request, link, shared).await
+        }
+        _ => client_session(cfg, request, shared).await,
     }
 }
 
@@ -585,6 +811,7 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     cfg: &RedisConfig,
     request: &MonitorRequest,
+    link: Link,
     shared: &Mutex<Shared>,
 ) -> Result<()> {
     let mut buf = RespBuf::new(READ_BUFFER, Limits::DEFAULT);
@@ -613,9 +840,11 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
         args.extend(request.patterns.iter().map(|c| c.as_bytes()));
         out.extend(encode_command(&args));
     }
+    // One SSUBSCRIBE per channel: on a Cluster, one command may only name channels of one slot.
+    for channel in &request.shard_channels {
+        out.extend(encode_command(&[b"SSUBSCRIBE", channel.as_bytes()]));
+    }
     stream.write_all(&out).await?;
-    let expected = request.channels.len() + request.patterns.len();
-    let mut confirmed = 0;
     let mut ping_sent = false;
     loop {
         // A silent connection is probed with PING; a second silence means the server hangs.
@@ -637,15 +866,16 @@ async fn raw_session<S: AsyncRead + AsyncWrite + Unpin>(
         while let Some((frame, used)) = buf.next_frame()? {
             match Push::of(frame) {
                 Push::Message {
-                    pattern,
+                    via,
                     channel,
                     payload,
-                } => s.record(pattern, channel, payload, at_ms),
-                Push::Subscribed => {
-                    confirmed += 1;
-                    if confirmed >= expected {
-                        s.connected = true;
-                    }
+                } => s.record(via, channel, payload, at_ms),
+                Push::Subscribed => s.confirmed[link as usize] += 1,
+                Push::ShardLost(channel) => {
+                    return Err(Error::Connection(format!(
+                        "the node gave up shard channel {} (its slot moved)",
+                        display(channel)
+                    )))
                 }
                 Push::Error(text) => {
                     return Err(Error::from_error_reply(&String::from_utf8_lossy(text)))
@@ -671,17 +901,17 @@ async fn client_session(
     if !request.patterns.is_empty() {
         pubsub.psubscribe(&request.patterns).await?;
     }
-    lock(shared).connected = true;
+    lock(shared).confirmed[Link::Classic as usize] =
+        request.channels.len() + request.patterns.len();
     let mut messages = pubsub.on_message();
     while let Some(msg) = messages.next().await {
         let pattern: Option<Vec<u8>> = msg.get_pattern().unwrap_or(None);
         let channel: Vec<u8> = msg.get_channel().unwrap_or_default();
-        lock(shared).record(
-            pattern.as_deref(),
-            &channel,
-            msg.get_payload_bytes(),
-            now_ms(),
-        );
+        let via = match &pattern {
+            Some(p) => Via::Pattern(p),
+            None => Via::Channel,
+        };
+        lock(shared).record(via, &channel, msg.get_payload_bytes(), now_ms());
     }
     Ok(())
 }
@@ -695,14 +925,16 @@ const READ_BUFFER: usize = 256 * 1024;
 /// What one frame on a subscriber connection means (slices borrow the read buffer).
 #[derive(Debug, PartialEq, Eq)]
 enum Push<'a> {
-    /// A `message` (no pattern) or `pmessage` delivery.
+    /// A `message`, `smessage` or `pmessage` delivery.
     Message {
-        pattern: Option<&'a [u8]>,
+        via: Via<'a>,
         channel: &'a [u8],
         payload: &'a [u8],
     },
-    /// A `subscribe` or `psubscribe` confirmation.
+    /// A `subscribe`, `psubscribe` or `ssubscribe` confirmation.
     Subscribed,
+    /// An `sunsubscribe` we did not ask for: the node no longer owns the channel's slot.
+    ShardLost(&'a [u8]),
     /// An error reply (its text).
     Error(&'a [u8]),
     /// Anything else (PONG, unsubscribe confirmations).
@@ -725,9 +957,13 @@ impl<'a> Push<'a> {
             return Push::Other;
         };
         match (items.len(), kind) {
-            (3, b"message") => match (bulk(), bulk()) {
+            (3, b"message" | b"smessage") => match (bulk(), bulk()) {
                 (Some(channel), Some(payload)) => Push::Message {
-                    pattern: None,
+                    via: if kind == b"smessage" {
+                        Via::Shard
+                    } else {
+                        Via::Channel
+                    },
                     channel,
                     payload,
                 },
@@ -735,13 +971,17 @@ impl<'a> Push<'a> {
             },
             (4, b"pmessage") => match (bulk(), bulk(), bulk()) {
                 (Some(pattern), Some(channel), Some(payload)) => Push::Message {
-                    pattern: Some(pattern),
+                    via: Via::Pattern(pattern),
                     channel,
                     payload,
                 },
                 _ => Push::Other,
             },
-            (3, b"subscribe" | b"psubscribe") => Push::Subscribed,
+            (3, b"subscribe" | b"psubscribe" | b"ssubscribe") => Push::Subscribed,
+            (3, b"sunsubscribe") => match bulk() {
+                Some(channel) => Push::ShardLost(channel),
+                None => Push::Other,
+            },
             _ => Push::Other,
         }
     }
@@ -794,7 +1034,7 @@ mod tests {
         assert_eq!(
             push(frame),
             Some(Push::Message {
-                pattern: None,
+                via: Via::Channel,
                 channel: b"ch",
                 payload: b"hello"
             })
@@ -806,11 +1046,24 @@ mod tests {
         assert_eq!(
             push(p),
             Some(Push::Message {
-                pattern: Some(b"t:*"),
+                via: Via::Pattern(b"t:*"),
                 channel: b"t:a",
                 payload: b""
             })
         );
+        let s = b"*3\r\n$8\r\nsmessage\r\n$4\r\n{o}x\r\n$2\r\nhi\r\n";
+        assert_eq!(
+            push(s),
+            Some(Push::Message {
+                via: Via::Shard,
+                channel: b"{o}x",
+                payload: b"hi"
+            })
+        );
+        let ssub = b"*3\r\n$10\r\nssubscribe\r\n$4\r\n{o}x\r\n:1\r\n";
+        assert_eq!(push(ssub), Some(Push::Subscribed));
+        let lost = b"*3\r\n$12\r\nsunsubscribe\r\n$4\r\n{o}x\r\n:0\r\n";
+        assert_eq!(push(lost), Some(Push::ShardLost(b"{o}x")));
         let sub = b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
         assert_eq!(push(sub), Some(Push::Subscribed));
         assert_eq!(push(b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"), Some(Push::Other));
@@ -820,27 +1073,46 @@ mod tests {
 
     #[test]
     fn the_ring_keeps_the_newest_and_counts_everything() {
-        let mut s = Shared::new(&["p:*".to_string()]);
+        let mut s = Shared::new(&["p:*".to_string()], [2, 0]);
         for i in 0..(RECENT_CAPACITY + 5) {
-            s.record(None, b"a", format!("{i}").as_bytes(), 1);
+            s.record(Via::Channel, b"a", format!("{i}").as_bytes(), 1);
         }
-        s.record(Some(b"p:*"), b"p:x", b"{\"k\":1}", 2);
-        assert_eq!(s.total, RECENT_CAPACITY as u64 + 6);
+        s.record(Via::Pattern(b"p:*"), b"p:x", b"{\"k\":1}", 2);
+        s.record(Via::Shard, b"a", b"sharded", 3);
+        assert_eq!(s.total, RECENT_CAPACITY as u64 + 7);
         assert_eq!(s.ring.len(), RECENT_CAPACITY);
-        let newest = s.newest(2);
+        let newest = s.newest(3);
         assert_eq!(newest[0].payload.text, format!("{}", RECENT_CAPACITY + 4));
         assert_eq!(newest[1].json, Some(serde_json::json!({"k": 1})));
         assert_eq!(newest[1].pattern.as_deref(), Some("p:*"));
+        assert!(!newest[1].sharded);
+        assert!(newest[2].sharded, "a shard channel's message is marked");
+        assert_eq!(newest[2].channel, "a");
         let stats = s.stats(&MonitorRequest::default(), 0, 10);
-        assert_eq!(stats.channels[0].count, RECENT_CAPACITY as u64 + 5);
-        assert_eq!(stats.channels[1].count, 1);
+        let counts: Vec<(&str, bool, u64)> = stats
+            .channels
+            .iter()
+            .map(|c| (c.name.as_str(), c.sharded, c.count))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("a", false, RECENT_CAPACITY as u64 + 5),
+                ("a", true, 1),
+                ("p:x", false, 1)
+            ],
+            "the classic and the shard channel of one name are counted apart"
+        );
+        assert!(!stats.connected, "no subscription confirmed yet");
+        s.confirmed[Link::Classic as usize] = 2;
+        assert!(s.connected());
     }
 
     #[test]
     fn distinct_channels_beyond_the_cap_share_one_counter() {
-        let mut s = Shared::new(&["*".to_string()]);
+        let mut s = Shared::new(&["*".to_string()], [1, 0]);
         for i in 0..(MAX_CHANNEL_STATS + 50) {
-            s.record(Some(b"*"), format!("c{i}").as_bytes(), b"x", 1);
+            s.record(Via::Pattern(b"*"), format!("c{i}").as_bytes(), b"x", 1);
         }
         assert_eq!(s.stats.len(), MAX_CHANNEL_STATS + 1);
         let stats = s.stats(&MonitorRequest::default(), 0, 3);

@@ -51,14 +51,32 @@ impl Browser {
         let mut c = self.session.conn().await?;
         let current = self.session.active_config().db;
         let selectable = c.topology() != TopologyKind::Cluster;
-        let info = health::info(&mut c, Some("keyspace")).await?;
-        let mut databases: Vec<DbInfo> = info
-            .sections
-            .get("keyspace")
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, v)| parse_keyspace(name, v))
-            .collect();
+        let keyspace = |info: health::Info| -> Vec<DbInfo> {
+            info.sections
+                .get("keyspace")
+                .into_iter()
+                .flatten()
+                .filter_map(|(name, v)| parse_keyspace(name, v))
+                .collect()
+        };
+        let mut databases = if selectable {
+            keyspace(health::info(&mut c, Some("keyspace")).await?)
+        } else {
+            // A Cluster's keys are spread over its masters: their counts are summed.
+            let mut sum = DbInfo {
+                db: 0,
+                keys: 0,
+                expires: 0,
+            };
+            for m in self.session.masters().await? {
+                let info = health::info(&mut m.conn.clone(), Some("keyspace")).await?;
+                for d in keyspace(info).into_iter().filter(|d| d.db == 0) {
+                    sum.keys += d.keys;
+                    sum.expires += d.expires;
+                }
+            }
+            vec![sum]
+        };
         if selectable && !databases.iter().any(|d| d.db == current) {
             databases.push(DbInfo {
                 db: current,

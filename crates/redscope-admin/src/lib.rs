@@ -145,7 +145,7 @@ pub struct HealthReport {
     pub version: Option<String>,
     /// `role` from INFO (master / slave).
     pub role: Option<String>,
-    /// `redis_mode` from INFO (standalone / cluster / sentinel).
+    /// `redis_mode` from INFO, `server_mode` on Valkey (standalone / cluster / sentinel).
     pub mode: Option<String>,
     /// Server uptime in seconds.
     pub uptime_s: Option<u64>,

@@ -279,7 +279,7 @@ impl Session {
                 report.server = Some(info.server_name().to_string());
                 report.version = info.server_version().map(str::to_string);
                 report.role = info.get("role").map(str::to_string);
-                report.mode = info.get("redis_mode").map(str::to_string);
+                report.mode = info.server_mode().map(str::to_string);
                 report.uptime_s = info.get_u64("uptime_in_seconds");
                 report.used_memory = info.get_u64("used_memory");
                 report.connected_clients = info.get_u64("connected_clients");

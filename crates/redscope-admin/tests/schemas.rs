@@ -429,10 +429,18 @@ async fn every_reply_matches_its_published_schema() {
     let tail = r.call("stream_tail", json!({"key": "st"})).await;
     r.call("stream_tail_stop", json!({"tail_id": tail["tail_id"]}))
         .await;
-    r.call("monitor", json!({"channels": ["c"], "patterns": ["p:*"]}))
-        .await;
+    r.call(
+        "monitor",
+        json!({"channels": ["c"], "patterns": ["p:*"], "shard_channels": ["s"]}),
+    )
+    .await;
     r.call("publish", json!({"channel": "c", "message": "{\"a\":1}"}))
         .await;
+    r.call(
+        "publish",
+        json!({"channel": "s", "message": "x", "sharded": true}),
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     r.call("monitor_stats", json!({"recent": 10})).await;
     r.call("monitor_stop", json!({})).await;

@@ -31,6 +31,7 @@ pub async fn monitor_publish(cfg: &RedisConfig) -> Result<BenchReport> {
         .monitor(MonitorRequest {
             channels: vec![CHANNEL.into()],
             patterns: vec![],
+            ..Default::default()
         })
         .await?;
     // The bare subscriber: blocking RESP reads on its own thread, counting messages.

@@ -73,6 +73,12 @@ impl Info {
         self.get(&format!("{}_version", self.server_name()))
             .or_else(|| self.get("redis_version"))
     }
+
+    /// `standalone`, `cluster` or `sentinel`: `server_mode` on Valkey 8 (which has no
+    /// `redis_mode`), else `redis_mode`.
+    pub fn server_mode(&self) -> Option<&str> {
+        self.get("server_mode").or_else(|| self.get("redis_mode"))
+    }
 }
 
 /// Round-trip time of one `PING`.
@@ -82,14 +88,35 @@ pub async fn ping<C: ConnectionLike + Send>(conn: &mut C) -> Result<Duration> {
     Ok(start.elapsed())
 }
 
-/// `INFO [section]`, parsed.
+/// `INFO [section]`, parsed. Through a Cluster connection INFO goes to every master and comes
+/// back as one reply per node: the first node's (by address) is read; callers that need every
+/// master ask each one ([`crate::conn::Conn::masters`]).
 pub async fn info<C: ConnectionLike + Send>(conn: &mut C, section: Option<&str>) -> Result<Info> {
     let mut cmd = redis::cmd("INFO");
     if let Some(s) = section {
         cmd.arg(s);
     }
-    let text: String = cmd.query_async(conn).await?;
+    let reply: redis::Value = cmd.query_async(conn).await?;
+    let reply = match reply {
+        redis::Value::Map(nodes) => nodes
+            .into_iter()
+            .min_by(|a, b| node_name(&a.0).cmp(node_name(&b.0)))
+            .map(|(_, text)| text)
+            .unwrap_or(redis::Value::Nil),
+        other => other,
+    };
+    let text: String = redis::from_redis_value(reply)
+        .map_err(|e| crate::error::Error::Codec(format!("INFO reply: {e}")))?;
     Ok(Info::parse(&text))
+}
+
+/// The node address keying one reply of a multi-node command.
+fn node_name(v: &redis::Value) -> &[u8] {
+    match v {
+        redis::Value::BulkString(b) => b,
+        redis::Value::SimpleString(s) => s.as_bytes(),
+        _ => &[],
+    }
 }
 
 /// The figures of one `INFO` reply the dashboard, the sampler and the alerts use.
@@ -457,6 +484,12 @@ mod tests {
         );
         assert_eq!(valkey.server_name(), "valkey");
         assert_eq!(valkey.server_version(), Some("8.1.8"));
+        let valkey_cluster =
+            Info::parse("# Server\r\nserver_name:valkey\r\nserver_mode:cluster\r\n");
+        assert_eq!(valkey_cluster.server_mode(), Some("cluster"));
+        let redis_cluster =
+            Info::parse("# Server\r\nredis_version:7.0.15\r\nredis_mode:cluster\r\n");
+        assert_eq!(redis_cluster.server_mode(), Some("cluster"));
         assert_eq!(info.get_u64("uptime_in_seconds"), Some(42));
         assert_eq!(info.get_f64("mem_fragmentation_ratio"), Some(1.5));
         assert_eq!(info.sections["memory"]["used_memory"], "1024");

@@ -1,4 +1,5 @@
-// Channels: subscribe to channels and patterns (the server-side `monitor`), a live, virtualized,
+// Channels: subscribe to channels, patterns and Redis 7 shard channels (the server-side `monitor`;
+// on a Cluster each shard channel is read on its slot's master), a live, virtualized,
 // pausable message list with per-channel counts and rates, JSON decoding of payloads, a publish
 // box, presets for the standard trading channels, a messages-per-second chart (total and the
 // busiest channels), the server's own PUBSUB counts (NUMSUB, NUMPAT, sharded channels), and
@@ -36,6 +37,11 @@ export function splitList(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))];
 }
 
+/** A rate-chart series name: a shard channel is kept apart from a classic one of its name. */
+function statName(c: { name: string; sharded: boolean }): string {
+  return c.sharded ? `${c.name} (shard)` : c.name;
+}
+
 function time(ms: number): string {
   const d = new Date(ms);
   return `${d.toLocaleTimeString('en-GB', { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
@@ -49,6 +55,7 @@ export function channelsPage(ctx: AppContext): Page {
   let selected: Message | null = null;
   const channelsInput = h('input', { placeholder: 'channels, comma separated', 'data-testid': 'sub-channels' });
   const patternsInput = h('input', { placeholder: 'patterns, e.g. trading:*', 'data-testid': 'sub-patterns' });
+  const shardsInput = h('input', { placeholder: 'shard channels (SSUBSCRIBE, Redis 7+)', title: 'Sharded pub/sub: messages sent with SPUBLISH; on a Cluster each is read on the master owning its slot', 'data-testid': 'sub-shard-channels' });
   const statsBox = h('div', { class: 'channel-stats', 'data-testid': 'channel-stats' });
   const status = h('span', { class: 'muted', 'data-testid': 'monitor-status' });
   const detail = h('div', { class: 'msg-detail', 'data-testid': 'msg-detail' });
@@ -88,11 +95,11 @@ export function channelsPage(ctx: AppContext): Page {
     if (last && now > last.at) {
       const rate = Math.max(0, (total - last.total) / (now - last.at));
       const busiest = [...serverStats.channels].sort((a, b) => b.count - a.count).slice(0, RATE_CHANNELS);
-      const byName = new Map(busiest.map((c) => [c.name, c.rate]));
+      const byName = new Map(busiest.map((c) => [statName(c), c.rate]));
       rateXs.push(now);
       rateTotal.push(rate);
       for (const x of rateSeries) x.ys.push(byName.get(x.name) ?? null);
-      const names = busiest.map((c) => c.name);
+      const names = busiest.map(statName);
       for (const n of names) if (!rateSeries.some((x) => x.name === n)) rateSeries.push({ name: n, ys: [...rateXs.slice(0, -1).map(() => null), byName.get(n) ?? null] });
       if (rateXs.length > RATE_POINTS) {
         rateXs = rateXs.slice(-RATE_POINTS);
@@ -150,6 +157,7 @@ export function channelsPage(ctx: AppContext): Page {
       mount(row, 
         h('span', { class: 'msg-time' }, time(m.at_ms)),
         h('span', { class: 'msg-channel' }, m.channel),
+        m.sharded ? h('span', { class: 'badge', title: 'from a shard channel (SSUBSCRIBE)', 'data-testid': 'msg-sharded' }, 'shard') : null,
         json !== undefined ? h('span', { class: 'badge' }, 'json') : null,
         h('span', { class: 'msg-payload' }, preview(m.payload, 200)),
       );
@@ -163,7 +171,7 @@ export function channelsPage(ctx: AppContext): Page {
     const json = messageJson(m);
     // The same formatters as the key browser; `auto` keeps the quick local JSON view.
     const initial = json !== undefined ? { format: 'json', json } : undefined;
-    detail.replaceChildren(h('div', { class: 'muted' }, `${m.channel}${m.pattern ? ` (via ${m.pattern})` : ''} · ${new Date(m.at_ms).toISOString()}`), viewAs(ctx.api, m.payload, `channel:${namespaceOf(m.channel, [':', '.', '/'])}`, initial));
+    detail.replaceChildren(h('div', { class: 'muted' }, `${m.channel}${m.pattern ? ` (via ${m.pattern})` : ''}${m.sharded ? ' (shard channel)' : ''} · ${new Date(m.at_ms).toISOString()}`), viewAs(ctx.api, m.payload, `channel:${namespaceOf(m.channel, [':', '.', '/'])}`, initial));
     redraw();
   });
 
@@ -179,23 +187,24 @@ export function channelsPage(ctx: AppContext): Page {
     // pattern is counted under each); without its figures, the local buffer's.
     const server = serverStats?.channels ?? [];
     const rows = server.length
-      ? server.map((c) => [c.name, c.pattern ? `via ${c.pattern}` : 'channel', formatCount(c.count), `${c.rate.toFixed(1)}/s`])
+      ? server.map((c) => [c.name, c.pattern ? `via ${c.pattern}` : c.sharded ? 'shard channel' : 'channel', formatCount(c.count), `${c.rate.toFixed(1)}/s`])
       : buffer.stats().map((c) => [c.channel, '', formatCount(c.count), `${c.rate.toFixed(1)}/s`]);
     const total = Math.max(serverStats?.total ?? 0, buffer.total);
     status.textContent = `${formatCount(total)} messages · ${formatCount(buffer.view().length)} shown${buffer.pending ? ` · ${formatCount(buffer.pending)} held while paused` : ''}${buffer.dropped ? ` · ${formatCount(buffer.dropped)} counted but not drawn` : ''}`;
-    const subs = [...(serverStats?.subscribed_channels ?? []), ...(serverStats?.subscribed_patterns ?? [])];
+    const subs = [...(serverStats?.subscribed_channels ?? []), ...(serverStats?.subscribed_patterns ?? []), ...(serverStats?.subscribed_shard_channels ?? []).map((c) => `${c} (shard)`)];
     statsBox.replaceChildren(rows.length || subs.length ? table(['channel', 'subscription', 'messages', 'rate'], rows.length ? rows : [[h('span', { class: 'muted' }, `listening on ${subs.join(', ')}; no messages yet`), '', '', '']], 'stats-table') : empty('Not subscribed. Pick presets or type channels/patterns, then Subscribe.'));
   }
 
   async function subscribe(): Promise<void> {
     const channels = splitList(channelsInput.value);
     const patterns = splitList(patternsInput.value);
-    if (channels.length === 0 && patterns.length === 0) {
+    const shard_channels = splitList(shardsInput.value);
+    if (channels.length === 0 && patterns.length === 0 && shard_channels.length === 0) {
       await stop();
       return;
     }
-    serverStats = await ctx.api.call('monitor', { channels, patterns });
-    toast(`Listening on ${channels.length} channel(s), ${patterns.length} pattern(s)`, 'ok');
+    serverStats = await ctx.api.call('monitor', { channels, patterns, shard_channels });
+    toast(`Listening on ${channels.length} channel(s), ${patterns.length} pattern(s), ${shard_channels.length} shard channel(s)`, 'ok');
     renderStats();
   }
 
@@ -237,6 +246,7 @@ export function channelsPage(ctx: AppContext): Page {
   const pubChannel = h('input', { placeholder: 'channel', value: 'trading:signals', 'data-testid': 'pub-channel' });
   const pubMessage = h('textarea', { rows: 2, placeholder: '{"type":"TRADE_SIGNAL","symbol":"BTC/USDT","side":"buy"}', 'data-testid': 'pub-message' });
   const pubResult = h('span', { class: 'muted', 'data-testid': 'pub-result' });
+  const pubSharded = h('input', { type: 'checkbox', 'data-testid': 'pub-sharded' });
 
   return {
     id: 'channels',
@@ -250,7 +260,7 @@ export function channelsPage(ctx: AppContext): Page {
           'div',
           { class: 'sub-box' },
           h('div', { class: 'chips' }, h('span', { class: 'muted' }, 'Presets:'), ...PRESET_CHANNELS.map((c) => presetChip(c, false)), ...PRESET_PATTERNS.map((p) => presetChip(p, true))),
-          h('div', { class: 'row' }, channelsInput, patternsInput, button('Subscribe', subscribe, { class: 'btn primary', 'data-testid': 'subscribe' }), button('Stop', stop, { 'data-testid': 'unsubscribe' }), pauseBtn, button('Clear', () => {
+          h('div', { class: 'row' }, channelsInput, patternsInput, shardsInput, button('Subscribe', subscribe, { class: 'btn primary', 'data-testid': 'subscribe' }), button('Stop', stop, { 'data-testid': 'unsubscribe' }), pauseBtn, button('Clear', () => {
             buffer.clear();
             selected = null;
             detail.replaceChildren();
@@ -266,8 +276,9 @@ export function channelsPage(ctx: AppContext): Page {
           h('strong', {}, 'Publish'),
           pubChannel,
           pubMessage,
+          h('label', { title: 'SPUBLISH: reaches only shard-channel subscribers (Redis 7+)' }, pubSharded, ' shard channel'),
           button('Publish', async () => {
-            const r = await ctx.api.call('publish', { channel: pubChannel.value.trim(), message: pubMessage.value });
+            const r = await ctx.api.call('publish', { channel: pubChannel.value.trim(), message: pubMessage.value, sharded: pubSharded.checked });
             pubResult.textContent = `delivered to ${r.receivers} subscriber(s)`;
           }, { class: 'btn primary', 'data-testid': 'publish' }),
           pubResult,
@@ -293,9 +304,10 @@ export function channelsPage(ctx: AppContext): Page {
         if (buffer.total === 0 && s.recent?.length) buffer.push([...s.recent].sort((a, b) => a.at_ms - b.at_ms));
         const chans = s.subscribed_channels ?? [];
         const pats = s.subscribed_patterns ?? [];
-        if (!channelsInput.value && !patternsInput.value) {
+        if (!channelsInput.value && !patternsInput.value && !shardsInput.value) {
           channelsInput.value = chans.join(', ');
           patternsInput.value = pats.join(', ');
+          shardsInput.value = (s.subscribed_shard_channels ?? []).join(', ');
         }
       } catch (e) {
         // No monitor running yet is the normal first visit, not an error.

@@ -182,7 +182,7 @@ export function dashboardPage(ctx: AppContext): Page {
     factsBox.replaceChildren(
       fact('Version', r.version ?? get('server', 'redis_version') ?? '—', 'fact-version'),
       fact('Role', r.role ?? get('replication', 'role') ?? '—', 'fact-role'),
-      fact('Mode', r.mode ?? get('server', 'redis_mode') ?? '—'),
+      fact('Mode', r.mode ?? get('server', 'server_mode') ?? get('server', 'redis_mode') ?? '—'),
       fact('Uptime', formatDuration(r.uptime_s ?? Number(get('server', 'uptime_in_seconds') ?? NaN)), 'fact-uptime'),
       fact('Eviction policy', policy, 'fact-policy'),
       fact('Persistence', persistence, 'fact-persistence'),

@@ -45,6 +45,7 @@ pub(super) async fn channel_monitor(cfg: &RedisConfig) -> Result<BenchReport> {
         .monitor(MonitorRequest {
             channels: vec![],
             patterns: vec![PATTERN.into()],
+            ..Default::default()
         })
         .await?;
     if !stats.connected {
