@@ -403,6 +403,10 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 println!("{}", report.render());
             }
+            // Asked for by name, a scenario that could not run here is a failure (with why).
+            if let Some(why) = &report.skipped {
+                anyhow::bail!("{scenario} did not run: {why}");
+            }
         }
         Command::Report {
             out,
