@@ -3,7 +3,9 @@
 //! another server gives the same DUMP for every key and the same expiries; the conflict policies
 //! (skip, replace, fail) and the dry run do what they say; a command export loads with
 //! `redis-cli --pipe` and with our import, and a command file with anything but data commands is
-//! refused; JSON lines and CSV hold every element; a Cluster exports from and imports to every
+//! refused; JSON lines and CSV hold every element; a stream range exports entry by entry to JSON
+//! lines (binary kept) and to CSV (a column per field), and a cancelled one leaves no file; a
+//! Cluster exports from and imports to every
 //! master; read-only mode allows only exports and dry runs; a cancelled export leaves no file.
 //!
 //! `REDSCOPE_TRANSFER_KEYS` sets the key count of the round trip (default 20,000; the
@@ -695,6 +697,43 @@ async fn cluster_exports_every_master_and_imports_by_slot() {
     }
     assert_eq!(got, want.into_iter().map(|(d, _)| d).collect::<Vec<_>>());
     assert!(dir.join("cluster.rsdump").exists());
+
+    // A stream range is read from the master that owns the stream.
+    let mut c = conn.clone();
+    for i in 1..=2500u64 {
+        let () = redis::cmd("XADD")
+            .arg("c:stream")
+            .arg(format!("{i}-1"))
+            .arg("v")
+            .arg(i)
+            .query_async(&mut c)
+            .await
+            .map(|_: String| ())
+            .unwrap();
+    }
+    let j = job(
+        &api,
+        "/api/stream/export",
+        json!({"key": "c:stream", "start": "100", "file": "cluster-stream.jsonl"}),
+    )
+    .await;
+    assert_eq!(
+        (j["state"].as_str(), j["entries"].as_u64()),
+        (Some("done"), Some(2401)),
+        "{j}"
+    );
+    let ids: Vec<String> = std::fs::read_to_string(dir.join("cluster-stream.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .into()
+        })
+        .collect();
+    let want: Vec<String> = (100..=2500).map(|i| format!("{i}-1")).collect();
+    assert_eq!(ids, want);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -874,4 +913,358 @@ async fn a_file_goes_out_and_back_in_parts_and_imports_exactly() {
         .await;
     assert_eq!((st, e["code"].as_str()), (403, Some("read_only")), "{e}");
     assert!(!dir.join("ro.bin").exists());
+}
+
+/// One stream entry as XRANGE gives it: id and field/value pairs in order.
+type Entry = (String, Vec<(Vec<u8>, Vec<u8>)>);
+
+/// `XRANGE key start end` read straight from Redis (no Redscope code), for comparing files.
+async fn xrange(url: &str, key: &[u8], start: &str, end: &str) -> Vec<Entry> {
+    let mut c = api::raw_conn(url).await;
+    let reply: R = redis::cmd("XRANGE")
+        .arg(key)
+        .arg(start)
+        .arg(end)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let bulk = |v: &R| match v {
+        R::BulkString(b) => b.clone(),
+        other => panic!("not a bulk string: {other:?}"),
+    };
+    let R::Array(items) = reply else {
+        panic!("XRANGE answered {reply:?}")
+    };
+    items
+        .iter()
+        .map(|e| {
+            let R::Array(parts) = e else { panic!("{e:?}") };
+            let fields = match &parts[1] {
+                R::Array(kv) => kv.chunks(2).map(|p| (bulk(&p[0]), bulk(&p[1]))).collect(),
+                R::Map(kv) => kv.iter().map(|(k, v)| (bulk(k), bulk(v))).collect(),
+                other => panic!("{other:?}"),
+            };
+            (String::from_utf8(bulk(&parts[0])).unwrap(), fields)
+        })
+        .collect()
+}
+
+/// A JSON lines name or value back to bytes: a string, or `{"b64": …}`.
+fn json_to_bytes(v: &Value) -> Vec<u8> {
+    match v {
+        Value::String(s) => s.as_bytes().to_vec(),
+        Value::Object(o) => api::unb64(o["b64"].as_str().unwrap()),
+        other => panic!("neither text nor base64: {other}"),
+    }
+}
+
+/// A stream with binary field names and values, a repeated field, text needing CSV quotes, and
+/// a few 3 MiB values (so pages shrink); ids `BASE+i/2 - i%2`.
+async fn seed_stream(url: &str, key: &[u8], n: usize) {
+    let mut c = api::raw_conn(url).await;
+    let mut p = redis::pipe();
+    for i in 0..n {
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(key)
+            .arg(format!("{}-{}", STREAM_BASE + (i / 2) as u64, i % 2))
+            .arg("n")
+            .arg(i)
+            .arg(b"\xfe\x00name")
+            .arg(vec![0xff, (i % 256) as u8, 0]);
+        if i % 3 == 0 {
+            cmd.arg("note").arg(format!("say \"hi\", {i}\nbye"));
+        }
+        if i % 5 == 0 {
+            cmd.arg("n").arg("again");
+        }
+        if i % 1000 == 7 {
+            cmd.arg("big").arg(vec![b'x'; 3 << 20]);
+        }
+        p.add_command(cmd).ignore();
+        if p.len() >= 500 {
+            let () = p.query_async(&mut c).await.unwrap();
+            p = redis::pipe();
+        }
+    }
+    if !p.is_empty() {
+        let () = p.query_async(&mut c).await.unwrap();
+    }
+}
+
+const STREAM_BASE: u64 = 1_700_000_000_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_range_exports_to_json_lines_entry_by_entry() {
+    let dir = export_dir();
+    let redis = RedisServer::start().unwrap();
+    let key = b"orders:\xff:stream".to_vec();
+    seed_stream(&redis.url(), &key, 5000).await;
+    let api = Api::start(redis.config(), false).await;
+    let (start, end) = (
+        format!("{}-1", STREAM_BASE + 50),
+        format!("{}", STREAM_BASE + 2000),
+    );
+    let want = xrange(&redis.url(), &key, &start, &end).await;
+    assert!(want.len() > 3000, "most of the stream is in the range");
+    let j = job(
+        &api,
+        "/api/stream/export",
+        json!({"key_b64": api::b64(&key), "start": start, "end": end, "format": "jsonl", "file": "range.jsonl"}),
+    )
+    .await;
+    assert_eq!(j["state"], "done", "{j}");
+    assert_eq!(j["entries"], json!(want.len()), "{j}");
+    let expected = j["expected"].as_u64().unwrap() as f64;
+    assert!(
+        (expected - want.len() as f64).abs() <= want.len() as f64 / 10.0,
+        "the progress bar's estimate {expected} is near the {} entries of the range",
+        want.len()
+    );
+    assert_eq!(j["stream"]["key"]["b64"], json!(api::b64(&key)));
+    let text = std::fs::read_to_string(dir.join("range.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), want.len());
+    for (line, (id, fields)) in lines.iter().zip(&want) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["id"].as_str(), Some(id.as_str()));
+        assert_eq!(
+            v["time_ms"].as_u64(),
+            id.split('-').next().unwrap().parse::<u64>().ok()
+        );
+        let got: Vec<(Vec<u8>, Vec<u8>)> = v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (json_to_bytes(&p[0]), json_to_bytes(&p[1])))
+            .collect();
+        assert_eq!(&got, fields, "entry {id}");
+    }
+    // The file is listed (and downloadable) with the other exports.
+    let (_, files) = api.get("/api/transfer/files").await;
+    assert!(
+        files["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "range.jsonl" && f["format"] == "jsonl"),
+        "{files}"
+    );
+    assert_eq!(
+        download(&api, "range.jsonl", 1 << 20).await,
+        text.as_bytes()
+    );
+
+    // A count caps the range from its start; a UTC time is a bound like its millisecond.
+    let j = job(
+        &api,
+        "/api/stream/export",
+        json!({"key_b64": api::b64(&key), "start": "2023-11-14T22:13:20.003Z", "count": 7, "file": "first7.jsonl"}),
+    )
+    .await;
+    assert_eq!(
+        (j["state"].as_str(), j["entries"].as_u64()),
+        (Some("done"), Some(7)),
+        "{j}"
+    );
+    let ids: Vec<String> = std::fs::read_to_string(dir.join("first7.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let want: Vec<String> = xrange(&redis.url(), &key, &format!("{}", STREAM_BASE + 3), "+")
+        .await
+        .into_iter()
+        .take(7)
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(ids, want);
+
+    // Refusals: no such key, another type, a bad bound or format, an existing file.
+    let mut c = api::raw_conn(&redis.url()).await;
+    let () = redis::cmd("HSET")
+        .arg("a:hash")
+        .arg("f")
+        .arg("v")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    for (body, status, code) in [
+        (json!({"key": "missing"}), 404, "not_found"),
+        (json!({"key": "a:hash"}), 400, "invalid_input"),
+        (
+            json!({"key_b64": api::b64(&key), "start": "yesterday"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            json!({"key_b64": api::b64(&key), "format": "dump"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            json!({"key_b64": api::b64(&key), "file": "range.jsonl"}),
+            409,
+            "confirmation_required",
+        ),
+    ] {
+        let (st, e) = api.post("/api/stream/export", body.clone()).await;
+        assert_eq!(
+            (st, e["code"].as_str()),
+            (status, Some(code)),
+            "{body}: {e}"
+        );
+        if body["key"] == "a:hash" {
+            assert!(
+                e["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("is a hash, not a stream"),
+                "{e}"
+            );
+        }
+    }
+
+    // Read-only mode allows it, as it allows key exports (it only reads Redis).
+    let ro = Api::start(redis.config(), true).await;
+    let j = job(
+        &ro,
+        "/api/stream/export",
+        json!({"key_b64": api::b64(&key), "end": format!("{}", STREAM_BASE), "file": "ro.jsonl"}),
+    )
+    .await;
+    assert_eq!(
+        (j["state"].as_str(), j["entries"].as_u64()),
+        (Some("done"), Some(2)),
+        "{j}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_range_exports_to_csv_with_a_column_per_field() {
+    let dir = export_dir();
+    let redis = RedisServer::start().unwrap();
+    let key = b"ticks".to_vec();
+    seed_stream(&redis.url(), &key, 3000).await;
+    let api = Api::start(redis.config(), false).await;
+    let j = job(
+        &api,
+        "/api/stream/export",
+        json!({"key": "ticks", "start": "-", "end": "+", "format": "csv", "file": "ticks.csv"}),
+    )
+    .await;
+    assert_eq!(
+        (j["state"].as_str(), j["entries"].as_u64()),
+        (Some("done"), Some(3000)),
+        "{j}"
+    );
+    assert!(
+        !dir.join(".ticks.csv.rows").exists(),
+        "the spool is removed"
+    );
+    let want = xrange(&redis.url(), &key, "-", "+").await;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(dir.join("ticks.csv"))
+        .unwrap();
+    let mut rows = r.byte_records().map(|r| r.unwrap());
+    let header: Vec<Vec<u8>> = rows.next().unwrap().iter().map(|c| c.to_vec()).collect();
+    let cell = |b: &[u8]| -> Vec<u8> {
+        match b.strip_prefix(b"b64:") {
+            Some(rest) => api::unb64(std::str::from_utf8(rest).unwrap()),
+            None => b.to_vec(),
+        }
+    };
+    let header: Vec<Vec<u8>> = header.iter().map(|h| cell(h)).collect();
+    // First appearance order; `n` repeats within an entry, so it has a second column.
+    assert_eq!(
+        header,
+        [
+            &b"id"[..],
+            b"time_ms",
+            b"n",
+            b"\xfe\x00name",
+            b"note",
+            b"n",
+            b"big"
+        ]
+        .map(|h| h.to_vec())
+        .to_vec()
+    );
+    let mut count = 0;
+    for (row, (id, fields)) in rows.by_ref().zip(&want) {
+        count += 1;
+        assert_eq!(&row[0], id.as_bytes());
+        assert_eq!(&row[1], id.split('-').next().unwrap().as_bytes());
+        // Each field in the n-th column of its name, the other cells empty.
+        let mut expected: Vec<Vec<u8>> = vec![Vec::new(); header.len() - 2];
+        let mut seen: BTreeMap<&[u8], usize> = BTreeMap::new();
+        for (f, v) in fields {
+            let nth = seen.entry(f).or_insert(0);
+            let col = header[2..]
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.as_slice() == f.as_slice())
+                .nth(*nth)
+                .unwrap()
+                .0;
+            *nth += 1;
+            expected[col] = v.clone();
+        }
+        let got: Vec<Vec<u8>> = row.iter().skip(2).map(cell).collect();
+        assert_eq!(got, expected, "entry {id}");
+    }
+    assert_eq!((count, rows.next().is_none()), (want.len(), true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_stream_export_leaves_no_file() {
+    let dir = export_dir();
+    let redis = RedisServer::start().unwrap();
+    let mut c = api::raw_conn(&redis.url()).await;
+    for chunk in 0..20 {
+        let mut p = redis::pipe();
+        for i in 0..10_000 {
+            p.cmd("XADD")
+                .arg("big:stream")
+                .arg(format!("{}-{i}", chunk + 1))
+                .arg("v")
+                .arg("x".repeat(100))
+                .ignore();
+        }
+        let () = p.query_async(&mut c).await.unwrap();
+    }
+    let api = Api::start(redis.config(), false).await;
+    for (format, file) in [("jsonl", "cancel.s.jsonl"), ("csv", "cancel.s.csv")] {
+        let (st, started) = api
+            .post(
+                "/api/stream/export",
+                json!({"key": "big:stream", "format": format, "file": file}),
+            )
+            .await;
+        assert_eq!(st, 200, "{started}");
+        assert_eq!(started["expected"], 200_000);
+        let id = started["id"].as_str().unwrap();
+        let (st, _) = api
+            .call("DELETE", &format!("/api/transfer/jobs/{id}"), None)
+            .await;
+        assert_eq!(st, 200);
+        let j = api
+            .poll(&format!("/api/transfer/jobs/{id}"), WAIT, |j| {
+                j["state"] != "running"
+            })
+            .await;
+        assert_eq!(j["state"], "cancelled", "{j}");
+        for left in [
+            file.to_string(),
+            format!(".{file}.part"),
+            format!(".{file}.rows"),
+        ] {
+            assert!(!dir.join(&left).exists(), "{left} is removed");
+        }
+    }
 }

@@ -139,6 +139,7 @@ const TRANSFER_JOB_VARIES: &[&str] = &[
     "/finished_ms",
     "/state",
     "/keys",
+    "/entries",
     "/done_bytes",
     "/conflicts",
     "/skipped",
@@ -343,6 +344,34 @@ fn core_cases(redis_url: &str) -> Vec<Case> {
         ))
         .varies(TRANSFER_JOB_VARIES),
         case("transfer_job", json!({"id": "$export_job"})).varies(OWN_JOB_VARIES),
+        // A stream range to JSON lines and to CSV (each surface overwrites the same file).
+        case(
+            "stream_export",
+            json!({"key": "parity:stream", "start": "1", "end": "+", "format": "jsonl", "file": "parity-stream.jsonl", "overwrite": true}),
+        )
+        .keep(&[("stream_job", "/id")])
+        .then(Prep::Until(
+            "transfer_job",
+            json!({"id": "$stream_job"}),
+            state_is_done,
+        ))
+        .varies(TRANSFER_JOB_VARIES),
+        case("transfer_job", json!({"id": "$stream_job"})).varies(OWN_JOB_VARIES),
+        case(
+            "stream_export",
+            json!({"key": "parity:stream", "format": "csv", "count": 1, "file": "parity-stream.csv", "overwrite": true}),
+        )
+        .keep(&[("stream_csv_job", "/id")])
+        .then(Prep::Until(
+            "transfer_job",
+            json!({"id": "$stream_csv_job"}),
+            state_is_done,
+        ))
+        .varies(TRANSFER_JOB_VARIES),
+        case("transfer_job", json!({"id": "$stream_csv_job"})).varies(OWN_JOB_VARIES),
+        case("stream_export", json!({"key": "parity:missing"})).fails("not_found"),
+        case("stream_export", json!({"key": "parity:hash"})).fails("invalid_input"),
+        case("stream_export", json!({"key": "parity:stream", "end": "soon"})).fails("invalid_input"),
         case(
             "import",
             json!({"file": "parity.rsdump", "policy": "skip", "dry_run": true}),

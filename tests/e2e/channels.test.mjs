@@ -55,6 +55,10 @@ test('rates, server counts and the export of captured messages', async () => {
     await r.call('PUBLISH', 'trading:orders', order);
     await new Promise((ok) => setTimeout(ok, 100));
   }
+  // A binary payload whose display form (\xff\x00\\x) is not its text.
+  const binary = Buffer.from([0xff, 0x00, 0x5c, 0x78]);
+  await r.call('PUBLISH', 'trading:orders', binary);
+  sent.push(null);
   await page.getByTestId('monitor-status').filter({ hasText: `${sent.length} messages` }).waitFor(T);
   const chart = page.getByTestId('rate-chart');
   await until(async () => Number(await chart.getAttribute('data-peak')) > 0, { what: 'a messages-per-second figure' });
@@ -83,11 +87,13 @@ test('rates, server counts and the export of captured messages', async () => {
   assert.deepEqual(lines.map((l) => l.payload), sent, 'every message, oldest first');
   assert.equal(lines[0].channel, 'trading:signals');
   assert.deepEqual(lines[0].json, JSON.parse(sent[0]));
+  assert.deepEqual([lines.at(-1).binary, Buffer.from(lines.at(-1).payload_b64, 'base64')], [true, binary], 'binary bytes exact, not passed off as text');
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('msg-export-csv').click()]);
   const text = readFileSync(await csv.path(), 'utf8');
-  assert.ok(text.startsWith('at,channel,pattern,length,payload,payload_b64\r\n'));
+  assert.ok(text.startsWith('at,channel,pattern,length,payload,payload_b64,binary,truncated\r\n'));
   assert.equal(text.trimEnd().split('\r\n').length, sent.length + 1);
   assert.ok(text.includes(`,trading:signals,,${Buffer.byteLength(sent[0])},"${sent[0].replace(/"/g, '""')}",`), 'a quoted JSON payload');
+  assert.ok(text.endsWith(`,trading:orders,,4,,${binary.toString('base64')},true,false\r\n`), 'the binary payload as base64 only');
   assert.deepEqual(pageErrors, []);
 });

@@ -173,6 +173,8 @@ test('Search: create, ask which symbols have rsi_14 > 70, sort, page, highlight,
     await page.getByTestId('confirm-dialog').waitFor(T);
     await page.getByTestId('confirm-ok').click();
     await until(async () => (await r.str('FT._LIST')).includes(name), { what: `FT.CREATE ${name} in Redis` });
+    // The page lists the new index and picks it for the next query.
+    await until(async () => (await page.getByTestId('search-index').inputValue()) === name, { what: `${name} picked` });
   };
   await createIndex('feat-idx', 'json', 'feat:', '$.sym AS sym TAG\n$.sector AS sector TAG\n$.rsi_14 AS rsi_14 NUMERIC SORTABLE');
   await createIndex('notes-idx', 'hash', 'note:', 'title TEXT');

@@ -1,16 +1,20 @@
 // Stream management clicked through as a person would against `redscope serve` and a private
 // redis-server, each step checked in Redis: the XADD form, XDEL of an entry, paging both ways
 // and a time range, XTRIM MAXLEN, a new group, the pending list with idle times (XACK, XCLAIM,
-// XAUTOCLAIM), CREATECONSUMER, SETID, DELCONSUMER, DESTROY, reloading the list, and read-only
-// refusal. Saves target/screenshots/stream-pending.png.
+// XAUTOCLAIM), CREATECONSUMER, SETID, DELCONSUMER, DESTROY, reloading the list, the export of a
+// browsed range to JSON lines and CSV files checked against XRANGE, and read-only refusal. Saves
+// target/screenshots/stream-pending.png and stream-range-export.png.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Resp, launchBrowser, screenshot, startRedis, startServe, until } from './harness.mjs';
 
 const T = { timeout: 15000 };
 const BASE = 1_700_000_000_000; // 2023-11-14T22:13:20Z
-let redis, serve, browser, page, r;
+let redis, serve, browser, page, r, exportDir;
 const pageErrors = [];
 
 before(async () => {
@@ -20,6 +24,13 @@ before(async () => {
   await r.call('XGROUP', 'CREATE', 'orders', 'workers', '0');
   await r.call('XREADGROUP', 'GROUP', 'workers', 'alice', 'COUNT', '3', 'STREAMS', 'orders', '>');
   for (let i = 0; i < 120; i++) await r.call('XADD', 'ticks', `${BASE + i * 1000}-0`, 'i', String(i));
+  // Binary values, a binary field name, text that needs CSV quoting, fields that come and go.
+  for (let i = 0; i < 60; i++) {
+    const extra = i % 4 === 0 ? [Buffer.from([0xfe, 0x01]), Buffer.from([0xff, i])] : ['note', `a "quoted", ${i}\nline`];
+    await r.call('XADD', 'sensor', `${BASE + i * 1000}-${i % 3}`, 'temp', String(20 + i / 10), 'raw', Buffer.from([0x00, 0xff, i]), ...extra);
+  }
+  exportDir = mkdtempSync(join(tmpdir(), 'redscope-e2e-exports-'));
+  process.env.REDSCOPE_EXPORT_DIR = exportDir;
   serve = await startServe(redis.url);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -34,6 +45,7 @@ after(async () => {
   serve?.stop();
   r?.close();
   redis?.stop();
+  if (exportDir) rmSync(exportDir, { recursive: true, force: true });
   assert.deepEqual(pageErrors, []);
 });
 
@@ -182,6 +194,98 @@ test('groups and the pending list: create, XACK, XCLAIM, XAUTOCLAIM, CREATECONSU
   await page.getByTestId('confirm-ok').click();
   await until(async () => (await r.str('XINFO', 'GROUPS', 'orders')).length === 1, { what: 'DESTROY in Redis' });
   await page.getByTestId('groups-table').filter({ hasText: 'audit' }).waitFor({ state: 'detached', timeout: 15000 });
+});
+
+/** The entries of an XRANGE reply as `{id, fields: [[Buffer, Buffer]]}`. */
+async function xrange(key, start, end, ...more) {
+  const reply = await r.call('XRANGE', key, start, end, ...more);
+  return reply.map(([id, kv]) => ({ id: id.toString(), fields: kv.reduce((out, x, i) => (i % 2 ? out[out.length - 1].push(x) : out.push([x]), out), []) }));
+}
+
+/** RFC 4180 CSV text into rows of cells. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell), rows.push(row), (row = []), (cell = '');
+    } else cell += c;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+/** A JSON lines name or value (text, or `{b64}`) / a CSV cell (text, or `b64:…`) as bytes. */
+const jsonBytes = (v) => (typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.b64, 'base64'));
+const csvBytes = (c) => (c.startsWith('b64:') ? Buffer.from(c.slice(4), 'base64') : Buffer.from(c));
+
+test('a browsed range exports to JSON lines and CSV files that match XRANGE', async () => {
+  await openStream('sensor');
+  await page.getByTestId('range-from').fill(`${BASE + 5_000}`);
+  await page.getByTestId('range-to').fill('2023-11-14 22:13:50');
+  await page.getByTestId('range-go').click();
+  await until(async () => (await page.getByTestId('stream-entry').count()) === 26, { what: 'the browsed range' });
+
+  await page.getByTestId('range-export-open').click();
+  const dialog = page.getByTestId('range-export-dialog');
+  assert.equal(await dialog.getByTestId('rx-from').inputValue(), `${BASE + 5_000}`, 'the browsed range is prefilled');
+  assert.equal(await dialog.getByTestId('rx-to').inputValue(), `${BASE + 30_000}`);
+  assert.equal(await dialog.getByTestId('rx-file').inputValue(), 'sensor-range.jsonl');
+  await dialog.getByTestId('rx-start').click();
+  await dialog.locator('[data-testid=rx-done][data-file="sensor-range.jsonl"]').waitFor(T);
+  const want = await xrange('sensor', `${BASE + 5_000}`, `${BASE + 30_000}`);
+  assert.equal(await dialog.getByTestId('rx-done').getAttribute('data-entries'), String(want.length));
+  const lines = readFileSync(join(exportDir, 'sensor-range.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, want.length);
+  lines.forEach((l, i) => {
+    assert.equal(l.id, want[i].id);
+    assert.equal(l.time_ms, Number(want[i].id.split('-')[0]));
+    assert.deepEqual(l.fields.map(([f, v]) => [jsonBytes(f), jsonBytes(v)]), want[i].fields, `entry ${l.id}`);
+  });
+
+  // CSV, the whole stream capped at 10 entries: a column per field name, in order of appearance.
+  await dialog.getByTestId('rx-from').fill('-');
+  await dialog.getByTestId('rx-to').fill('+');
+  await dialog.getByTestId('rx-count').fill('10');
+  await dialog.getByTestId('rx-format').selectOption('csv');
+  assert.equal(await dialog.getByTestId('rx-file').inputValue(), 'sensor-range.csv');
+  await dialog.getByTestId('rx-start').click();
+  await dialog.locator('[data-testid=rx-done][data-file="sensor-range.csv"]').waitFor(T);
+  const [header, ...rows] = parseCsv(readFileSync(join(exportDir, 'sensor-range.csv'), 'utf8'));
+  const names = header.map(csvBytes);
+  assert.deepEqual(names.slice(0, 2).map(String), ['id', 'time_ms']);
+  const first10 = await xrange('sensor', '-', '+', 'COUNT', '10');
+  assert.equal(rows.length, 10);
+  rows.forEach((row, i) => {
+    assert.equal(row[0], first10[i].id);
+    const got = row.slice(2).map(csvBytes);
+    const expected = names.slice(2).map((n) => first10[i].fields.find(([f]) => f.equals(n))?.[1] ?? Buffer.alloc(0));
+    assert.deepEqual(got, expected, `row ${row[0]}`);
+  });
+
+  // The same name again asks before replacing the file.
+  await dialog.getByTestId('rx-count').fill('3');
+  await dialog.getByTestId('rx-start').click();
+  await page.getByTestId('confirm-ok').click();
+  await dialog.locator('[data-testid=rx-done][data-entries="3"]').waitFor(T);
+  assert.equal(parseCsv(readFileSync(join(exportDir, 'sensor-range.csv'), 'utf8')).length, 4);
+  await screenshot(page, 'stream-range-export');
+
+  // The file is downloadable from the Export / Import page the dialog points to.
+  await dialog.getByTestId('rx-open-transfer').click();
+  await page.getByTestId('tx-file-download').and(page.locator('[data-name="sensor-range.jsonl"]')).waitFor(T);
+  await page.getByTestId('nav-streams').click();
+  await page.getByTestId('stream-item').first().waitFor(T);
 });
 
 test('a stream created elsewhere appears after reloading the list', async () => {

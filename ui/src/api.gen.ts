@@ -3343,6 +3343,45 @@ id: string,
 fields: Array<[Bytes, Bytes]>, };
 
 /**
+ * Request of `stream_export`.
+ */
+export type StreamExport = { 
+/**
+ * First entry: an ID (`ms-seq` or `ms`), `(id` to start after it, a UTC time (RFC 3339, or
+ * `YYYY-MM-DD HH:MM:SS[.fff]`), or `-` (the default: the first entry).
+ */
+start?: string, 
+/**
+ * Last entry, in the same forms; `+` (the default) is the last entry.
+ */
+end?: string, 
+/**
+ * Most entries written, from the start of the range (default: all of the range).
+ */
+count?: number, 
+/**
+ * `jsonl` (the default) or `csv`.
+ */
+format?: string, 
+/**
+ * File name in the export directory (default `stream-<time>.<ext>`); an existing file is
+ * refused unless `overwrite`.
+ */
+file?: string, 
+/**
+ * Replace an existing file of that name.
+ */
+overwrite?: boolean, 
+/**
+ * The key as UTF-8 text.
+ */
+key?: string, 
+/**
+ * The key as base64 (binary keys).
+ */
+key_b64?: string, };
+
+/**
  * Request of `stream_group`.
  */
 export type StreamGroup = { 
@@ -3420,6 +3459,27 @@ cursor: string,
  * Stream keys of this page.
  */
 keys: Array<Bytes>, };
+
+/**
+ * What a stream range export reads: the stream and its bounds as Redis was asked.
+ */
+export type StreamRange = { 
+/**
+ * The stream.
+ */
+key: Bytes, 
+/**
+ * First ID as given to `XRANGE` (a time is turned into its millisecond).
+ */
+start: string, 
+/**
+ * Last ID as given to `XRANGE`.
+ */
+end: string, 
+/**
+ * Most entries, when capped.
+ */
+count?: number, };
 
 /**
  * Reply of `stream_delete` and `stream_trim`.
@@ -3638,9 +3698,19 @@ policy?: string,
  */
 keys: number, 
 /**
- * Export: keys expected (DBSIZE of the masters, or the selection), for a progress bar.
+ * Export: keys expected (DBSIZE of the masters, or the selection), for a progress bar; a
+ * stream range: entries expected (estimated from the share of the stream's time span the
+ * range covers; exact for the whole stream).
  */
 expected: number, 
+/**
+ * Stream range export: entries written.
+ */
+entries: number, 
+/**
+ * Stream range export: the stream and the range read.
+ */
+stream?: StreamRange, 
 /**
  * File bytes written (export) or read (import).
  */
@@ -3930,6 +4000,7 @@ export const ROUTES = {
   memory_saved_delete: { method: 'DELETE', path: '/api/memory/saved/{id}', writes: 'no' },
   memory_compare: { method: 'GET', path: '/api/memory/compare', writes: 'no' },
   export: { method: 'POST', path: '/api/export', writes: 'no' },
+  stream_export: { method: 'POST', path: '/api/stream/export', writes: 'no' },
   import: { method: 'POST', path: '/api/import', writes: 'per_call' },
   transfer_jobs: { method: 'GET', path: '/api/transfer/jobs', writes: 'no' },
   transfer_job: { method: 'GET', path: '/api/transfer/jobs/{id}', writes: 'no' },
@@ -4079,6 +4150,8 @@ export interface Operations {
   memory_compare: { request: CompareQuery; reply: MemoryDiff };
   /** Export keys by pattern, prefix or selection (dump, commands, jsonl, csv) as a job */
   export: { request: ExportRequest; reply: TransferJob };
+  /** Export one stream's entries between two IDs or times (XRANGE pages) to JSON lines or CSV in the export directory, as a job */
+  stream_export: { request: StreamExport; reply: TransferJob };
   /** Import a dump or command file with a conflict policy; a dry run writes nothing */
   import: { request: ImportRequest; reply: TransferJob };
   /** Export and import jobs, newest first */

@@ -56,6 +56,7 @@ use crate::streams::{
     TailStarted,
 };
 use crate::transfer::files::{FilePart, FileRead, FileWrite, FileWritten};
+use crate::transfer::stream_range::StreamExport;
 use crate::transfer::{ExportRequest, ImportRequest, TransferFiles, TransferJob};
 use crate::tree::{TreeLevel, TreeQuery};
 use crate::views::DecodeRequest;
@@ -417,6 +418,9 @@ operations! {
     export: Post "/export", ExportRequest => TransferJob, No,
         "Export keys by pattern, prefix or selection (dump, commands, jsonl, csv) as a job",
         |s, r| s.transfer().export(r).await?;
+    stream_export: Post "/stream/export", StreamExport => TransferJob, No,
+        "Export one stream's entries between two IDs or times (XRANGE pages) to JSON lines or CSV in the export directory, as a job",
+        |s, r| s.transfer().export_stream(r).await?;
     import: Post "/import", ImportRequest => TransferJob, PerCall,
         "Import a dump or command file with a conflict policy; a dry run writes nothing",
         |s, r| s.transfer().import(r).await?;

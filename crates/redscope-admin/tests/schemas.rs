@@ -338,6 +338,13 @@ async fn every_reply_matches_its_published_schema() {
         .await;
     r.call("transfer_jobs", json!({})).await;
     r.finished("transfer_job", &job["id"]).await;
+    let job = r
+        .call(
+            "stream_export",
+            json!({"key": "st", "start": "-", "end": "+", "format": "csv", "file": "schemas-st.csv", "overwrite": true}),
+        )
+        .await;
+    r.finished("transfer_job", &job["id"]).await;
     r.call("transfer_files", json!({})).await;
     r.call(
         "transfer_file_write",

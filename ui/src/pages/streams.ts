@@ -1,6 +1,7 @@
 // Streams: the list of stream keys, a stream's entries (newest first, by ID or time range,
 // paged both ways), live tail (`stream_tail` + `stream_entries` events), its groups, consumers
-// and pending entries, and their management (XADD, XDEL, XTRIM, XGROUP, XACK, XCLAIM).
+// and pending entries, and their management (XADD, XDEL, XTRIM, XGROUP, XACK, XCLAIM); the range
+// exports to a JSON lines or CSV file (`streamexport`).
 
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
@@ -12,6 +13,7 @@ import { preview } from '../values';
 import { fromBase64 } from '../keys';
 import { namespaceOf, viewAs } from '../viewas';
 import { addEntryDialog, createConsumer, createGroupDialog, trimDialog, groupAction, pendingPanel, toStreamId, type StreamHooks } from './streamadmin';
+import { exportRangeDialog } from './streamexport';
 
 const PAGE = 50;
 
@@ -148,6 +150,7 @@ export function streamsPage(ctx: AppContext): Page {
   /** One page of the range, newest first: the first, the one after `oldest` or before `newest`. */
   async function loadEntries(which: 'first' | 'older' | 'newer'): Promise<void> {
     if (!current) return;
+    const asked = current;
     try {
       let entries: StreamEntry[];
       if (which === 'newer' && newest) {
@@ -162,6 +165,8 @@ export function streamsPage(ctx: AppContext): Page {
         hasOlder = r.next !== null;
         hasNewer = which === 'older';
       }
+      // Another stream was opened meanwhile: this page belongs to the one left.
+      if (current !== asked) return;
       if (entries.length === 0 && which !== 'first') {
         hasNewer = which === 'older' ? hasNewer : false;
         hasOlder = which === 'newer' ? hasOlder : false;
@@ -189,7 +194,9 @@ export function streamsPage(ctx: AppContext): Page {
   async function loadInfo(): Promise<void> {
     if (!current) return;
     try {
+      const asked = current;
       const s = await ctx.api.call('streams', { key_b64: current.b64 });
+      if (current !== asked) return;
       if (isStreamKeys(s)) throw new Error('the service listed streams instead of describing one');
       info.replaceChildren(
         h('div', { class: 'facts' },
@@ -270,6 +277,7 @@ export function streamsPage(ctx: AppContext): Page {
         tailState,
         button('Reload', () => Promise.all([loadInfo(), loadEntries('first')])),
         button('Add entry', () => addEntryDialog(ctx.api, k, hooks), { 'data-testid': 'xadd-open' }),
+        button('Export range…', () => exportRangeDialog(ctx.api, k, range), { 'data-testid': 'range-export-open', title: 'The entries of the range shown (or any other) to a JSON lines or CSV file' }),
         button('Trim…', () => trimDialog(ctx.api, k, hooks), { class: 'btn danger', 'data-testid': 'trim-open' }),
       ),
       info,
@@ -280,7 +288,8 @@ export function streamsPage(ctx: AppContext): Page {
       h('table', { class: 'grid', 'data-testid': 'entries-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'time (UTC)'), h('th', {}, 'fields'), h('th', {}, ''))), rows),
       moreBox,
     );
-    pending.replaceChildren();
+    // Nothing of the stream left stays on screen under the new title while this one loads.
+    for (const box of [info, groups, pending, rows, moreBox]) box.replaceChildren();
     await Promise.all([loadInfo(), loadEntries('first')]);
   }
 

@@ -2,7 +2,7 @@
 // lossless dump file (DUMP payloads), to Redis commands for `redis-cli --pipe`, or to JSON lines
 // / CSV for people; and import of a dump or command file with a conflict policy (skip, replace,
 // fail) and a dry run. Each runs as a cancellable job with progress; files live in the export
-// directory shown here (named, never paths).
+// directory shown here (named, never paths), with the stream ranges exported from the Streams page.
 
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
@@ -59,6 +59,10 @@ export function scopeOf(scope: string, text: string): Record<string, unknown> {
 
 /** One line saying what a job did (or, in a dry run, would do). */
 export function summary(j: TransferJob): string {
+  if (j.kind === 'export' && j.stream) {
+    const s = j.stream;
+    return `Exported ${formatCount(j.entries)} entries of ${s.key.text} (${s.start} … ${s.end}${s.count ? `, at most ${formatCount(s.count)}` : ''}) to ${j.file} (${formatBytes(j.done_bytes)}).`;
+  }
   if (j.kind === 'export') {
     const extra = [j.gone ? `${formatCount(j.gone)} gone or missing` : '', j.unsupported ? `${formatCount(j.unsupported)} of types this format cannot hold` : ''].filter(Boolean);
     return `Exported ${formatCount(j.keys)} keys to ${j.file} (${formatBytes(j.done_bytes)})${extra.length ? `; ${extra.join(', ')}` : ''}.`;

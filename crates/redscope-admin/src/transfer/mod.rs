@@ -4,12 +4,14 @@
 //! and of command files with a conflict policy (skip / replace / fail) and a dry run. Each is a
 //! cancellable job over every master (SCAN, a few pipelined pages in flight); files live in one
 //! directory (`REDSCOPE_EXPORT_DIR`, else `exports/` in the config directory) and are named, never
-//! given as paths, so web mode cannot be pointed at other files.
+//! given as paths, so web mode cannot be pointed at other files. One stream's entries between
+//! two IDs or times export to JSON lines or CSV the same way ([`stream_range`]).
 
 pub mod commands;
 pub mod dumpfile;
 pub mod files;
 pub mod people;
+pub mod stream_range;
 pub mod values;
 
 use std::collections::HashMap;
@@ -34,6 +36,7 @@ use people::{KeyWriter, Readable};
 use redscope::conn::{key_slot, slot_owner, NodeConn, SlotRange};
 use redscope::error::{Error, Result};
 use redscope::keyspace;
+use stream_range::{EntryWriter, Plan, RangeFormat, StreamExport, StreamRange};
 use values::{dump_page, fetch_page, next_window, Fetched};
 
 /// SCAN `COUNT` and keys per page.
@@ -134,8 +137,16 @@ pub struct TransferJob {
     pub policy: Option<String>,
     /// Keys exported; keys imported (or, in a dry run, that would be).
     pub keys: u64,
-    /// Export: keys expected (DBSIZE of the masters, or the selection), for a progress bar.
+    /// Export: keys expected (DBSIZE of the masters, or the selection), for a progress bar; a
+    /// stream range: entries expected (estimated from the share of the stream's time span the
+    /// range covers; exact for the whole stream).
     pub expected: u64,
+    /// Stream range export: entries written.
+    pub entries: u64,
+    /// Stream range export: the stream and the range read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub stream: Option<StreamRange>,
     /// File bytes written (export) or read (import).
     pub done_bytes: u64,
     /// Import: the file's size.
@@ -259,6 +270,31 @@ fn checked_name(name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
+/// Where an export writes: its checked name (default `<prefix>-<time>.<ext>`), the directory
+/// and the path; an existing file is refused unless `overwrite`.
+async fn target_file(
+    file: Option<&str>,
+    overwrite: Option<bool>,
+    prefix: &str,
+    ext: &str,
+) -> Result<(String, PathBuf, PathBuf)> {
+    let name = match file.filter(|f| !f.is_empty()) {
+        Some(f) => checked_name(f)?,
+        None => format!(
+            "{prefix}-{}.{ext}",
+            chrono::Utc::now().format("%Y%m%d-%H%M%S%3f")
+        ),
+    };
+    let dir = transfer_dir()?;
+    let path = dir.join(&name);
+    if !overwrite.unwrap_or(false) && tokio::fs::try_exists(&path).await? {
+        return Err(Error::ConfirmationRequired(format!(
+            "{name} exists: choose another name or pass overwrite: true"
+        )));
+    }
+    Ok((name, dir, path))
+}
+
 /// A file of the export directory that must exist: its checked name, path and size.
 async fn existing_file(name: &str) -> Result<(String, PathBuf, u64)> {
     let name = checked_name(name)?;
@@ -367,17 +403,19 @@ impl Transfer {
         }
     }
 
-    fn record(id: String, kind: &str, format: Format, file: &str) -> TransferJob {
+    fn record(id: String, kind: &str, format: &str, file: &str) -> TransferJob {
         TransferJob {
             id,
             kind: kind.into(),
             state: JobState::Running,
-            format: format.name().into(),
+            format: format.into(),
             file: file.into(),
             dry_run: false,
             policy: None,
             keys: 0,
             expected: 0,
+            entries: 0,
+            stream: None,
             done_bytes: 0,
             total_bytes: 0,
             conflicts: 0,
@@ -424,21 +462,8 @@ impl Transfer {
                 None => Source::Pattern("*".into()),
             }
         };
-        let name = match req.file.as_deref().filter(|f| !f.is_empty()) {
-            Some(f) => checked_name(f)?,
-            None => format!(
-                "export-{}.{}",
-                chrono::Utc::now().format("%Y%m%d-%H%M%S%3f"),
-                format.ext()
-            ),
-        };
-        let dir = transfer_dir()?;
-        let path = dir.join(&name);
-        if !req.overwrite.unwrap_or(false) && tokio::fs::try_exists(&path).await? {
-            return Err(Error::ConfirmationRequired(format!(
-                "{name} exists: choose another name or pass overwrite: true"
-            )));
-        }
+        let (name, dir, path) =
+            target_file(req.file.as_deref(), req.overwrite, "export", format.ext()).await?;
         self.session.ensure_open("an export")?;
         let conn = self.session.conn().await?;
         let router = Router::new(&conn).await?;
@@ -468,7 +493,7 @@ impl Transfer {
         let job = self.registry.start(
             |id| TransferJob {
                 expected,
-                ..Self::record(id, "export", format, &file)
+                ..Self::record(id, "export", format.name(), &file)
             },
             move |job| async move {
                 let part = dir.join(format!(".{name}.part"));
@@ -491,6 +516,94 @@ impl Transfer {
             },
         )?;
         tracing::info!(id = %job.id, format = %job.format, file = %job.file, "export started");
+        Ok(job)
+    }
+
+    /// Starts an export of one stream's entries between two IDs or times (see
+    /// [`stream_range`]); a missing key is `not_found`, another type `invalid_input`.
+    pub async fn export_stream(&self, req: StreamExport) -> Result<TransferJob> {
+        let format = RangeFormat::parse(req.format.as_deref().unwrap_or("jsonl"))?;
+        let key = req.key.bytes()?;
+        let plan = Plan {
+            start: stream_range::bound(req.start.as_deref(), "-")?,
+            end: stream_range::bound(req.end.as_deref(), "+")?,
+            count: match req.count {
+                Some(0) => return Err(Error::InvalidInput("count must be at least 1".into())),
+                c => c,
+            },
+            key,
+        };
+        let (name, dir, path) =
+            target_file(req.file.as_deref(), req.overwrite, "stream", format.name()).await?;
+        self.session.ensure_open("a stream export")?;
+        let mut conn = self.session.conn().await?;
+        let kind: String = redis::cmd("TYPE")
+            .arg(&plan.key)
+            .query_async(&mut conn)
+            .await?;
+        match kind.as_str() {
+            "stream" => {}
+            "none" => return Err(Error::NotFound(format!("no key {}", key_text(&plan.key)))),
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "{} is a {other}, not a stream",
+                    key_text(&plan.key)
+                )))
+            }
+        }
+        let len: u64 = redis::cmd("XLEN")
+            .arg(&plan.key)
+            .query_async(&mut conn)
+            .await?;
+        let range = StreamRange {
+            key: super::bytes::Bytes::new(&plan.key),
+            start: plan.start.clone(),
+            end: plan.end.clone(),
+            count: plan.count,
+        };
+        let file = name.clone();
+        let expected = stream_range::estimate(&mut conn, &plan, len).await?;
+        let job = self.registry.start(
+            |id| TransferJob {
+                expected,
+                stream: Some(range),
+                ..Self::record(id, "export", format.name(), &file)
+            },
+            move |job| async move {
+                let part = dir.join(format!(".{name}.part"));
+                let spool = dir.join(format!(".{name}.rows"));
+                let outcome = async {
+                    tokio::fs::create_dir_all(&dir).await?;
+                    let first = if format == RangeFormat::Csv {
+                        &spool
+                    } else {
+                        &part
+                    };
+                    let mut sink = EntryWriter::new(stream_range::create(first).await?, format);
+                    stream_range::read_range(&job, &conn, &plan, &mut sink).await?;
+                    let columns = sink.finish().await?;
+                    if format == RangeFormat::Csv {
+                        let (s, p) = (spool.clone(), part.clone());
+                        let cancel = job.cancel_token().clone();
+                        let bytes = tokio::task::spawn_blocking(move || {
+                            stream_range::assemble_csv(&s, &p, &columns, &cancel)
+                        })
+                        .await
+                        .map_err(io_err)??;
+                        job.update(|j| j.done_bytes = bytes);
+                    }
+                    tokio::fs::rename(&part, &path).await?;
+                    Ok::<_, Error>(())
+                }
+                .await;
+                let _ = tokio::fs::remove_file(&spool).await;
+                if outcome.is_err() {
+                    let _ = tokio::fs::remove_file(&part).await;
+                }
+                finish(job, outcome);
+            },
+        )?;
+        tracing::info!(id = %job.id, format = %job.format, file = %job.file, "stream range export started");
         Ok(job)
     }
 
@@ -521,7 +634,7 @@ impl Transfer {
                 dry_run,
                 policy: Some(policy_name),
                 total_bytes: size,
-                ..Self::record(id, "import", format, &name)
+                ..Self::record(id, "import", format.name(), &name)
             },
             move |job| async move {
                 let outcome = async {

@@ -35,6 +35,7 @@ pub struct KeyWriter<W> {
     written: u64,
 }
 
+/// Bytes as JSON: a string when UTF-8, else `{"b64": …}` (lossless either way).
 fn json_bytes(b: &[u8]) -> Json {
     match std::str::from_utf8(b) {
         Ok(s) => Json::String(s.to_string()),
@@ -49,7 +50,8 @@ fn field_name(b: &[u8]) -> String {
     }
 }
 
-fn csv_text(b: &[u8]) -> String {
+/// Bytes as a CSV field: the text when UTF-8, else `b64:` + base64.
+pub(super) fn csv_text(b: &[u8]) -> String {
     match std::str::from_utf8(b) {
         Ok(s) => s.to_string(),
         Err(_) => format!("b64:{}", B64.encode(b)),
