@@ -347,7 +347,9 @@ impl Session {
         {
             Ok(v) => match v[ELEMENT_KEY].as_str() {
                 Some(id) => Ok(Some(id.to_string())),
-                None => Err(fail(format!("WebDriver: {css}: not an element reference: {v}"))),
+                None => Err(fail(format!(
+                    "WebDriver: {css}: not an element reference: {v}"
+                ))),
             },
             Err(e) if e.code == "no such element" => Ok(None),
             Err(e) => Err(e.into()),
