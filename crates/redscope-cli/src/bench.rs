@@ -37,7 +37,7 @@ pub use app::sibling_binary;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BenchOptions {
     /// Tiny sizes (a few thousand keys, kilobyte values) for scenarios that support it
-    /// (`tree-10m`, `big-values`): checks that they run, not how fast.
+    /// (`tree-10m`, `big-values`, `desktop`): checks that they run, not how fast.
     pub quick: bool,
 }
 
@@ -267,7 +267,12 @@ pub async fn run_with(
         "export-1m" => transfer::export_1m(cfg).await,
         "import-1m" => transfer::import_1m(cfg).await,
         "app-memory" => blocking(cfg, app::app_memory).await,
-        "desktop" => blocking(cfg, desktop::desktop).await,
+        "desktop" => {
+            let cfg = cfg.clone();
+            tokio::task::spawn_blocking(move || desktop::desktop(&cfg, quick))
+                .await
+                .map_err(|e| Error::Io(std::io::Error::other(e)))?
+        }
         "telemetry-overhead" => {
             local(
                 cfg,
@@ -345,7 +350,7 @@ pub async fn load_tree_1m(conn: &mut redscope::conn::Conn) -> Result<()> {
 }
 
 /// `n` keys `{prefix}:{i}` of 16 bytes: `DEBUG POPULATE`, or pipelines when DEBUG is disabled.
-async fn populate(conn: &mut redscope::conn::Conn, prefix: &str, n: u64) -> Result<()> {
+pub(crate) async fn populate(conn: &mut redscope::conn::Conn, prefix: &str, n: u64) -> Result<()> {
     let r: redis::RedisResult<()> = redis::cmd("DEBUG")
         .arg("POPULATE")
         .arg(n)

@@ -93,7 +93,7 @@ enum Command {
         /// With `all`: only these scenarios (comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
-        /// Tiny sizes for the scenarios that have them (tree-10m, big-values): checks that
+        /// Tiny sizes for the scenarios that have them (tree-10m, big-values, desktop): checks that
         /// they run, not how fast.
         #[arg(long)]
         quick: bool,

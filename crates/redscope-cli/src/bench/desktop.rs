@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use super::app::{pss_mb, redis_env, rss_mb, sibling_binary};
-use super::{load_tree_1m, tcp_addr, BenchReport, RawResp, TREE_KEYS};
+use super::{load_tree_1m, populate, tcp_addr, BenchReport, RawResp, TREE_KEYS};
 use crate::desktop_driver::{missing_tool, process_tree, TauriDriver, Xvfb};
 use redscope::config::RedisConfig;
 use redscope::error::{Error, Result};
@@ -38,11 +38,31 @@ const PAINT_BUDGET_S: f64 = 1.0;
 const CLICK_BUDGET_MS: f64 = 50.0;
 /// PSS budget after everything, MB.
 const PSS_BUDGET_MB: f64 = 200.0;
-/// Clicks on each of the six keys.
-const ROUNDS: usize = 6;
-/// Monitor load.
-const RATE: u64 = 10_000;
-const MONITOR_SECS: u64 = 60;
+/// How big a run is: the full one, or `--quick` (checks that the scenario runs, not how fast).
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    /// Keys beside the six clicked: tree-1m's mix, or a small tree.
+    tree_keys: u64,
+    /// Clicks on each of the six keys.
+    rounds: usize,
+    /// Monitor load: messages a second, for how many seconds.
+    rate: u64,
+    monitor_secs: u64,
+}
+
+const FULL: Sizes = Sizes {
+    tree_keys: TREE_KEYS,
+    rounds: 6,
+    rate: 10_000,
+    monitor_secs: 60,
+};
+
+const QUICK: Sizes = Sizes {
+    tree_keys: 10_000,
+    rounds: 1,
+    rate: 1_000,
+    monitor_secs: 2,
+};
 /// The namespace of the keys clicked, beside tree-1m's mix.
 const NS: &str = "portfolio:";
 
@@ -101,7 +121,7 @@ fn desktop_binary() -> std::result::Result<PathBuf, String> {
 }
 
 /// `desktop` (see the module doc). Blocking: run it on a blocking thread.
-pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
+pub(super) fn desktop(cfg: &RedisConfig, quick: bool) -> Result<BenchReport> {
     if let Some(why) = missing_tool() {
         return Ok(BenchReport::skipped("desktop", &why));
     }
@@ -112,7 +132,7 @@ pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run(cfg, bin))
+    rt.block_on(run(cfg, bin, if quick { QUICK } else { FULL }))
 }
 
 /// Milliseconds since the Unix epoch now.
@@ -293,12 +313,18 @@ m.observer.observe(list, { subtree: true, childList: true, characterData: true }
 return !!list;
 "#;
 
-async fn run(cfg: &RedisConfig, bin: PathBuf) -> Result<BenchReport> {
+async fn run(cfg: &RedisConfig, bin: PathBuf, size: Sizes) -> Result<BenchReport> {
     let t_all = Instant::now();
     let mut conn = redscope::conn::Conn::connect(cfg).await?;
-    load_tree_1m(&mut conn).await?;
+    if size.tree_keys == TREE_KEYS {
+        load_tree_1m(&mut conn).await?;
+    } else {
+        let _: () = redis::cmd("FLUSHDB").query_async(&mut conn).await?;
+        populate(&mut conn, "market:ticker:binance", size.tree_keys / 2).await?;
+        populate(&mut conn, "features", size.tree_keys - size.tree_keys / 2).await?;
+    }
     load_keys(&mut conn).await?;
-    let keys_total = TREE_KEYS + KEYS.len() as u64;
+    let keys_total = size.tree_keys + KEYS.len() as u64;
 
     // A fresh user: the app's and WebKit's data, config and cache in a scratch home.
     let home = tempfile::tempdir()?;
@@ -416,7 +442,7 @@ async fn run(cfg: &RedisConfig, bin: PathBuf) -> Result<BenchReport> {
     }
     s.execute(CLICK_RECORDER, json!([])).await?;
     let mut samples = Vec::new();
-    for round in 0..ROUNDS {
+    for round in 0..size.rounds {
         for (key, kind, shown) in KEYS {
             let n = samples.len();
             s.execute(
@@ -474,7 +500,10 @@ async fn run(cfg: &RedisConfig, bin: PathBuf) -> Result<BenchReport> {
                 .map(|x| x.1)
                 .collect();
             v.sort_by(f64::total_cmp);
-            (format!("click-to-value p50, {kind} (ms)"), percentile(&v, 50.0))
+            (
+                format!("click-to-value p50, {kind} (ms)"),
+                percentile(&v, 50.0),
+            )
         })
         .collect();
     let mut shown: Vec<f64> = samples.iter().map(|x| x.1).collect();
@@ -519,7 +548,7 @@ async fn run(cfg: &RedisConfig, bin: PathBuf) -> Result<BenchReport> {
     }
     let (host, port) = tcp_addr(cfg)?;
     let cfg2 = cfg.clone();
-    let publisher = tokio::task::spawn_blocking(move || publish_paced(&host, port, &cfg2));
+    let publisher = tokio::task::spawn_blocking(move || publish_paced(&host, port, &cfg2, size));
     let published = publisher
         .await
         .map_err(|e| Error::Io(std::io::Error::other(e)))??;
@@ -614,8 +643,14 @@ async fn run(cfg: &RedisConfig, bin: PathBuf) -> Result<BenchReport> {
     d.extend(per_type);
     if let Some(n) = ipc["n"].as_f64() {
         d.push(("IPC `key` calls timed".into(), n));
-        d.push(("IPC `key` call p50 (ms)".into(), ipc["p50"].as_f64().unwrap_or(f64::NAN)));
-        d.push(("IPC `key` call p95 (ms)".into(), ipc["p95"].as_f64().unwrap_or(f64::NAN)));
+        d.push((
+            "IPC `key` call p50 (ms)".into(),
+            ipc["p50"].as_f64().unwrap_or(f64::NAN),
+        ));
+        d.push((
+            "IPC `key` call p95 (ms)".into(),
+            ipc["p95"].as_f64().unwrap_or(f64::NAN),
+        ));
     }
     d.push(("monitor: published".into(), published.0 as f64));
     d.push((
@@ -696,13 +731,19 @@ async fn run(cfg: &RedisConfig, bin: PathBuf) -> Result<BenchReport> {
             .join(", ")
         ));
     }
+    if size.tree_keys != FULL.tree_keys {
+        notes.push(format!(
+            "quick sizes: {} keys, {} round of clicks, {} msgs/s for {} s",
+            keys_total, size.rounds, size.rate, size.monitor_secs
+        ));
+    }
     r.notes = notes;
     Ok(r)
 }
 
-/// Publishes [`RATE`] messages a second for [`MONITOR_SECS`] on the `trading:*` channels, paced in
+/// Publishes `size.rate` messages a second for `size.monitor_secs` on the `trading:*` channels, paced in
 /// 10 ms steps, each payload carrying its send time. Returns the count and the seconds it took.
-fn publish_paced(host: &str, port: u16, cfg: &RedisConfig) -> Result<(u64, f64)> {
+fn publish_paced(host: &str, port: u16, cfg: &RedisConfig, size: Sizes) -> Result<(u64, f64)> {
     let mut c = RawResp::connect(host, port, cfg)?;
     let channels = [
         "trading:signals",
@@ -710,12 +751,12 @@ fn publish_paced(host: &str, port: u16, cfg: &RedisConfig) -> Result<(u64, f64)>
         "trading:positions",
         "trading:alerts",
     ];
-    let total = RATE * MONITOR_SECS;
+    let total = size.rate * size.monitor_secs;
     let start = Instant::now();
     let mut sent = 0u64;
     let mut payload = Vec::with_capacity(256);
     while sent < total {
-        let due = ((start.elapsed().as_secs_f64() * RATE as f64) as u64).min(total);
+        let due = ((start.elapsed().as_secs_f64() * size.rate as f64) as u64).min(total);
         let batch = due - sent;
         let now = epoch_ms() as u64;
         for i in sent..due {
