@@ -161,6 +161,8 @@ export function startApp(makePages: (ctx: AppContext) => Page[]): void {
       if (!reported && r.state === 'connected') {
         await afterPaint();
         reported = true;
+        // Read by `redscope bench desktop` (WebDriver) beside the browser's own paint timing.
+        performance.mark('redscope:connected-painted');
         await api.ready({ redis: r.state }).catch(() => undefined);
       }
     } catch (e) {

@@ -93,7 +93,7 @@ enum Command {
         /// With `all`: only these scenarios (comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
-        /// Tiny sizes for the scenarios that have them (tree-10m, big-values): checks that
+        /// Tiny sizes for the scenarios that have them (tree-10m, big-values, desktop): checks that
         /// they run, not how fast.
         #[arg(long)]
         quick: bool,
@@ -406,6 +406,10 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!("{}", report.render());
+            }
+            // Asked for by name, a scenario that could not run here is a failure (with why).
+            if let Some(why) = &report.skipped {
+                anyhow::bail!("{scenario} did not run: {why}");
             }
         }
         Command::Report {

@@ -190,6 +190,10 @@ export function channelsPage(ctx: AppContext): Page {
       ? server.map((c) => [c.name, c.pattern ? `via ${c.pattern}` : c.sharded ? 'shard channel' : 'channel', formatCount(c.count), `${c.rate.toFixed(1)}/s`])
       : buffer.stats().map((c) => [c.channel, '', formatCount(c.count), `${c.rate.toFixed(1)}/s`]);
     const total = Math.max(serverStats?.total ?? 0, buffer.total);
+    // Exact figures for tools reading the page (`redscope bench desktop`): the service's count and
+    // the messages that reached this page (the rest were counted but not sent to the view).
+    status.dataset.total = String(serverStats?.total ?? 0);
+    status.dataset.arrived = String(buffer.total);
     status.textContent = `${formatCount(total)} messages · ${formatCount(buffer.view().length)} shown${buffer.pending ? ` · ${formatCount(buffer.pending)} held while paused` : ''}${buffer.dropped ? ` · ${formatCount(buffer.dropped)} counted but not drawn` : ''}`;
     const subs = [...(serverStats?.subscribed_channels ?? []), ...(serverStats?.subscribed_patterns ?? []), ...(serverStats?.subscribed_shard_channels ?? []).map((c) => `${c} (shard)`)];
     statsBox.replaceChildren(rows.length || subs.length ? table(['channel', 'subscription', 'messages', 'rate'], rows.length ? rows : [[h('span', { class: 'muted' }, `listening on ${subs.join(', ')}; no messages yet`), '', '', '']], 'stats-table') : empty('Not subscribed. Pick presets or type channels/patterns, then Subscribe.'));

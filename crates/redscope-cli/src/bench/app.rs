@@ -1,7 +1,7 @@
-//! `app-memory` and `desktop`: the resident memory of the app surfaces, spawned from the same
-//! target dir — `redscope serve` after browsing a 1,000,000-key tree over HTTP and monitoring
-//! 1,000,000 messages, and the desktop app's first paint and idle RSS under Xvfb. There is no
-//! reference tool for these; `reference` is the budget from the issue.
+//! `app-memory`: the resident memory of `redscope serve`, spawned from the same target dir, after
+//! browsing a 1,000,000-key tree over HTTP and monitoring 1,000,000 messages. There is no
+//! reference tool; `reference` is the budget from the issue. Also the process helpers the
+//! `desktop` scenario shares (sibling binaries, `REDIS_*` for a child, RSS and PSS).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -15,10 +15,6 @@ use redscope::error::{Error, Result};
 
 /// `redscope serve` budget after both workloads, MB.
 const SERVE_BUDGET_MB: f64 = 150.0;
-/// Desktop first paint budget, seconds.
-const PAINT_BUDGET_S: f64 = 2.0;
-/// Desktop total RSS budget, MB.
-const DESKTOP_BUDGET_MB: f64 = 250.0;
 /// Messages monitored in `app-memory`.
 const MESSAGES: u64 = 1_000_000;
 
@@ -42,7 +38,7 @@ pub fn sibling_binary(name: &str) -> Option<PathBuf> {
 }
 
 /// Sets the child's Redis settings through `REDIS_*` variables (the password never on argv).
-fn redis_env(cmd: &mut Command, cfg: &RedisConfig) -> Result<()> {
+pub(super) fn redis_env(cmd: &mut Command, cfg: &RedisConfig) -> Result<()> {
     let (host, port) = tcp_addr(cfg)?;
     cmd.env_remove("REDIS_URL")
         .env("REDIS_HOST", host)
@@ -68,7 +64,7 @@ impl Drop for Reaped {
 }
 
 /// `VmRSS` of a process, MB (Linux).
-fn rss_mb(pid: u32) -> Option<f64> {
+pub(super) fn rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 = status
         .lines()
@@ -83,7 +79,7 @@ fn rss_mb(pid: u32) -> Option<f64> {
 
 /// `Pss` of a process, MB (Linux): resident memory with shared pages split between their users,
 /// so a sum over processes does not count shared libraries several times.
-fn pss_mb(pid: u32) -> Option<f64> {
+pub(super) fn pss_mb(pid: u32) -> Option<f64> {
     let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     let kb: f64 = rollup
         .lines()
@@ -94,37 +90,6 @@ fn pss_mb(pid: u32) -> Option<f64> {
         .parse()
         .ok()?;
     Some(kb / 1024.0)
-}
-
-/// `pid` and all its descendants (Linux, from `/proc/*/stat`).
-fn process_tree(pid: u32) -> Vec<u32> {
-    let mut parents = Vec::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for e in dir.flatten() {
-            let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                continue;
-            };
-            // The command name may hold spaces; fields resume after the last ')'.
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|s| s.parse::<u32>().ok());
-            if let Some(pp) = ppid {
-                parents.push((p, pp));
-            }
-        }
-    }
-    let mut tree = vec![pid];
-    let mut i = 0;
-    while i < tree.len() {
-        let cur = tree[i];
-        tree.extend(parents.iter().filter(|(_, pp)| *pp == cur).map(|(p, _)| *p));
-        i += 1;
-    }
-    tree
 }
 
 /// A minimal HTTP/1.1 request with the bearer token; returns the status and body.
@@ -376,144 +341,6 @@ pub(super) fn app_memory(cfg: &RedisConfig) -> Result<BenchReport> {
     r.details
         .push(("messages monitored".into(), received as f64));
     if received != MESSAGES {
-        r.met = Some(false);
-    }
-    Ok(r)
-}
-
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// A free X display number (no socket and no lock file yet).
-fn free_display() -> u32 {
-    (100..400)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .unwrap_or(399)
-}
-
-/// `desktop` (see the module doc). Blocking: run it on a blocking thread.
-pub(super) fn desktop(cfg: &RedisConfig) -> Result<BenchReport> {
-    let Some(xvfb) = find_in_path("Xvfb") else {
-        return Ok(BenchReport::skipped(
-            "desktop",
-            "Xvfb is not installed (apt-get install xvfb)",
-        ));
-    };
-    let Some(bin) = sibling_binary("redscope-desktop") else {
-        return Ok(BenchReport::skipped(
-            "desktop",
-            "no redscope-desktop binary in this target dir: build it with `cargo build -p redscope-desktop --release`",
-        ));
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let mut conn = redscope::conn::Conn::connect(cfg).await?;
-        load_tree_1m(&mut conn).await
-    })?;
-
-    let display = free_display();
-    let _x = Reaped(
-        Command::new(xvfb)
-            .args([
-                &format!(":{display}"),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        if Instant::now() > deadline {
-            return Ok(BenchReport::skipped(
-                "desktop",
-                "Xvfb did not start within 10 s",
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-
-    let mut cmd = Command::new(&bin);
-    cmd.arg("--smoke")
-        .env("DISPLAY", format!(":{display}"))
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .env("REDSCOPE_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    redis_env(&mut cmd, cfg)?;
-    let start = Instant::now();
-    let mut app = Reaped(cmd.spawn()?);
-    let pid = app.0.id();
-    let stdout = app
-        .0
-        .stdout
-        .take()
-        .ok_or_else(|| Error::Io(std::io::Error::other("no stdout")))?;
-    let mut lines = BufReader::new(stdout).lines();
-    let mut paint = None;
-    for line in lines.by_ref() {
-        if line?.contains("SMOKE READY") {
-            paint = Some(start.elapsed().as_secs_f64());
-            break;
-        }
-    }
-    let Some(paint) = paint else {
-        return Err(Error::server(
-            "the desktop app exited without reporting a rendered window (SMOKE READY)",
-        ));
-    };
-    // Idle on the dashboard: let the first metrics ticks land, then sum the process tree.
-    std::thread::sleep(Duration::from_secs(3));
-    let procs = process_tree(pid);
-    let total: f64 = procs.iter().filter_map(|p| rss_mb(*p)).sum();
-    let total_pss: f64 = procs.iter().filter_map(|p| pss_mb(*p)).sum();
-    let own = rss_mb(pid).unwrap_or(0.0);
-    if let Some(stdin) = app.0.stdin.as_mut() {
-        let _ = writeln!(stdin);
-    }
-    drop(app);
-
-    let mut r = BenchReport::new(
-        "desktop",
-        "seconds to first paint",
-        paint,
-        PAINT_BUDGET_S,
-        false,
-        Some(1.0),
-    );
-    r.reference_is_budget = true;
-    r.details
-        .push(("total RSS idle, all processes (MB)".into(), total));
-    r.details
-        .push(("total PSS idle, all processes (MB)".into(), total_pss));
-    r.details.push(("RSS of the Rust process (MB)".into(), own));
-    r.details.push(("processes".into(), procs.len() as f64));
-    r.details
-        .push(("RSS budget (MB)".into(), DESKTOP_BUDGET_MB));
-    r.details
-        .push(("keys in the database".into(), TREE_KEYS as f64));
-    r.notes.push(format!("binary: {}", bin.display()));
-    r.notes.push(
-        "RSS after opening the 1M-key tree is not measured: the --smoke flow cannot navigate the UI"
-            .into(),
-    );
-    if total > DESKTOP_BUDGET_MB {
         r.met = Some(false);
     }
     Ok(r)
