@@ -90,6 +90,7 @@ pub async fn open_window<R: Runtime>(
     let closing = label.clone();
     window.on_window_event(move |event| {
         if let WindowEvent::Destroyed = event {
+            tracing::info!(window = %closing, "connection window closed; its session stops");
             if let Some(s) = app.state::<Windows>().remove(&closing) {
                 tauri::async_runtime::spawn(async move { s.shutdown().await });
             }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use redscope_cli::desktop_driver::{process_tree, TauriDriver, Xvfb};
-use redscope_testing::RedisServer;
+use redscope_cli::desktop_driver::{process_tree, Session, TauriDriver, Xvfb};
+use redscope_testing::{sync_query, RedisServer};
 use serde_json::json;
 
 fn screenshot_dir() -> PathBuf {
@@ -107,6 +107,114 @@ async fn desktop_window_renders_connected_to_redis() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let log = driver.output();
+    assert!(!log.contains("panicked"), "the app panicked:\n{log}");
+}
+
+/// Polls the current window's text until it holds every one of `needles`; panics at the deadline
+/// with what it shows.
+async fn wait_for_text(session: &Session, needles: &[&str], driver: &TauriDriver) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = session
+            .execute(
+                "return document.body ? document.body.innerText : ''",
+                json!([]),
+            )
+            .await
+            .unwrap_or_default();
+        let text = text.as_str().unwrap_or_default().to_string();
+        if needles.iter().all(|n| text.contains(n)) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window never showed {needles:?}; it shows: {text:?}\n{}",
+            driver.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The clients a server has besides the one asking.
+fn other_clients(redis: &RedisServer) -> usize {
+    let list = sync_query(redis, &["CLIENT", "LIST"]).unwrap();
+    list.lines().count().saturating_sub(1)
+}
+
+/// "New window" on a saved profile, clicked in the real app: a second window opens connected to
+/// that profile's server with a session of its own, and the first keeps its own server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_window_opens_a_profile_in_a_real_second_window() {
+    let first = RedisServer::start().unwrap();
+    let orders = RedisServer::start().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let profiles = json!([{"name": "orders", "url": orders.url()}]);
+    std::fs::write(config.path().join("profiles.json"), profiles.to_string()).unwrap();
+    let x = Xvfb::start().unwrap();
+    let bin = std::env::var_os("REDSCOPE_DESKTOP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_redscope-desktop")));
+    let bin = std::fs::canonicalize(&bin).unwrap();
+    let driver = TauriDriver::start(x.display(), |cmd| {
+        cmd.env("REDSCOPE_CONFIG_DIR", config.path())
+            .env("REDSCOPE_LOG", "info");
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let session = driver
+        .session(&bin, &["--redis", &first.url()], Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_for_text(&session, &["connected", &first.url()], &driver).await;
+    let main = session.window_handle().await.unwrap();
+    assert_eq!(other_clients(&orders), 0, "nothing reaches orders yet");
+
+    let t = Duration::from_secs(20);
+    session
+        .click_css("[data-testid=open-connections]", t)
+        .await
+        .unwrap();
+    session
+        .click_css(
+            "[data-testid=profile-orders] [data-testid=profile-open-window]",
+            t,
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + t;
+    let second = loop {
+        let handles = session.window_handles().await.unwrap();
+        if let Some(h) = handles.iter().find(|h| **h != main) {
+            break h.clone();
+        }
+        assert!(Instant::now() < deadline, "no second window: {handles:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    session.switch_to_window(&second).await.unwrap();
+    wait_for_text(&session, &["connected", "orders", &orders.url()], &driver).await;
+    assert!(
+        other_clients(&orders) >= 1,
+        "the new window's session reaches orders"
+    );
+
+    // The first window keeps its own server. (Closing the second through WebDriver closes only
+    // its web view, not the window: no Destroyed event, which is what stops a window's session
+    // when a person closes it, and the mock runtime sends none either.)
+    session.switch_to_window(&main).await.unwrap();
+    wait_for_text(&session, &["connected", &first.url()], &driver).await;
+    let shown = session
+        .execute(
+            "return document.querySelector('[data-testid=conn-url]').textContent",
+            json!([]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shown.as_str(),
+        Some(first.url().as_str()),
+        "the first window's server"
+    );
+    session.close().await.unwrap();
     let log = driver.output();
     assert!(!log.contains("panicked"), "the app panicked:\n{log}");
 }

@@ -401,6 +401,35 @@ impl Session {
         Ok(())
     }
 
+    /// The handles of the app's open windows.
+    pub async fn window_handles(&self) -> Result<Vec<String>> {
+        let url = format!("{}/window/handles", self.base);
+        let v = call(&self.http, reqwest::Method::GET, &url, Value::Null).await?;
+        serde_json::from_value(v).map_err(|e| fail(format!("WebDriver: {url}: {e}")))
+    }
+
+    /// The handle of the window later commands act on.
+    pub async fn window_handle(&self) -> Result<String> {
+        let url = format!("{}/window", self.base);
+        let v = call(&self.http, reqwest::Method::GET, &url, Value::Null).await?;
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| fail(format!("WebDriver: {url}: not a handle: {v}")))
+    }
+
+    /// Makes the window `handle` the one later commands act on.
+    pub async fn switch_to_window(&self, handle: &str) -> Result<()> {
+        self.post("/window", json!({"handle": handle})).await?;
+        Ok(())
+    }
+
+    /// Closes the current window as its close button would; the app's other windows stay.
+    pub async fn close_window(&self) -> Result<()> {
+        let url = format!("{}/window", self.base);
+        call(&self.http, reqwest::Method::DELETE, &url, Value::Null).await?;
+        Ok(())
+    }
+
     /// Ends the session: the driver closes the window and the app exits.
     pub async fn close(self) -> Result<()> {
         call(&self.http, reqwest::Method::DELETE, &self.base, Value::Null).await?;
