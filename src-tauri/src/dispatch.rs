@@ -27,7 +27,11 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
 /// The shell's own commands (`commands.txt` lists them after the operations), registered the
 /// usual way.
 fn desktop_commands<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![crate::smoke::ui_ready, crate::windows::open_window]
+    tauri::generate_handler![
+        crate::smoke::ui_ready,
+        crate::windows::open_window,
+        crate::events::events_subscribe
+    ]
 }
 
 /// Runs operation `name` in the async runtime: resolves with its JSON reply as the response body

@@ -4,7 +4,7 @@
 //! # Layout
 //! - [`dispatch`]: the one invoke handler — every operation of `redscope_admin::ops` is a
 //!   command of the same name, plus the shell's own `ui_ready`.
-//! - [`events`]: forwards the admin event bus to the webview (`redscope://event`).
+//! - [`events`]: feeds the admin event bus to each window's page through a channel.
 //! - [`smoke`]: `--smoke` mode, which checks the window renders connected to Redis.
 //! - [`windows`]: "open in new window" — a saved profile in a window with its own session.
 //!
@@ -22,7 +22,6 @@ use tauri::{Builder, Context, Runtime};
 /// The app on `builder` (`Builder::default()` for the window, the mock builder in tests): the
 /// managed service and smoke state, the invoke handler and the event forwarder.
 pub fn app<R: Runtime>(builder: Builder<R>, service: AdminService, smoke: bool) -> Builder<R> {
-    let bus_service = service.clone();
     let windows = windows::Windows::new(
         service.config().clone(),
         redscope_admin::AdminOptions {
@@ -33,10 +32,10 @@ pub fn app<R: Runtime>(builder: Builder<R>, service: AdminService, smoke: bool) 
         .manage(service)
         .manage(windows)
         .manage(smoke::Smoke::new(smoke))
+        .manage(events::Feeds::default())
         .invoke_handler(dispatch::handler())
         .setup(move |app| {
             smoke::arm(app.handle());
-            events::forward(app.handle().clone(), bus_service);
             Ok(())
         })
 }

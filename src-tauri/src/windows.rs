@@ -86,7 +86,6 @@ pub async fn open_window<R: Runtime>(
             ))));
         }
     };
-    crate::events::forward_to(app.clone(), label.clone(), service);
     let closing = label.clone();
     window.on_window_event(move |event| {
         if let WindowEvent::Destroyed = event {

@@ -284,21 +284,40 @@ export class TauriTransport implements Transport {
     }
   }
 
+  /** Listeners of this window's events, fed by one channel for the page's life. */
+  private listeners = new Set<(e: ServerEvent) => void>();
+  private feed: Promise<void> | null = null;
+
   events(onEvent: (e: ServerEvent) => void, onStatus?: (s: EventStatus) => void): () => void {
-    let unlisten: (() => void) | null = null;
-    let stopped = false;
-    // Each window hears only its own session's events (a connection window has its own).
-    void import('@tauri-apps/api/webviewWindow').then(async ({ getCurrentWebviewWindow }) => {
-      const un = await getCurrentWebviewWindow().listen<ServerEvent>('redscope://event', (e) => onEvent(e.payload));
-      if (stopped) un();
-      else {
-        unlisten = un;
-        onStatus?.('open');
-      }
+    this.listeners.add(onEvent);
+    // One channel per page: the shell feeds it this window's session events (a connection window
+    // has its own). Large payloads cross as IPC fetches, not as evaluated script (WebKitGTK
+    // keeps the memory of every script it evaluates).
+    this.feed ??= import('@tauri-apps/api/core').then(async ({ Channel, invoke }) => {
+      const channel = new Channel<ServerEvent>();
+      channel.onmessage = (e) => {
+        for (const l of [...this.listeners]) {
+          try {
+            l(e);
+          } catch (err) {
+            console.error('event handler failed', err);
+          }
+        }
+      };
+      await invoke('events_subscribe', { onEvent: channel });
     });
+    void this.feed.then(
+      () => {
+        if (this.listeners.has(onEvent)) onStatus?.('open');
+      },
+      (e) => {
+        console.error('cannot subscribe to events', e);
+        this.feed = null;
+        onStatus?.('closed');
+      },
+    );
     return () => {
-      stopped = true;
-      unlisten?.();
+      this.listeners.delete(onEvent);
     };
   }
 }

@@ -1,13 +1,13 @@
 //! The desktop shell's command list (src-tauri/commands.txt, read by its build script) and its
 //! capability (src-tauri/capabilities/default.json): every operation, then the shell's own
-//! `ui_ready` and `open_window`.
+//! `ui_ready`, `open_window` and `events_subscribe`.
 
 use serde::Serialize;
 
 use crate::ops::OPERATIONS;
 
 /// Commands the desktop shell adds to the operations.
-pub const SHELL_COMMANDS: &[&str] = &["ui_ready", "open_window"];
+pub const SHELL_COMMANDS: &[&str] = &["ui_ready", "open_window", "events_subscribe"];
 
 /// Every desktop command: the operations in table order, then the shell's own.
 pub fn commands() -> impl Iterator<Item = &'static str> {
@@ -34,17 +34,16 @@ struct Capability {
 }
 
 /// src-tauri/capabilities/default.json: the main window and the connection windows (`conn-*`,
-/// "open in new window") may call every command and listen to events, nothing else.
+/// "open in new window") may call every command (events come through `events_subscribe`'s
+/// channel), nothing else.
 pub fn capability() -> String {
-    let permissions = ["core:event:allow-listen", "core:event:allow-unlisten"]
-        .into_iter()
-        .map(String::from)
-        .chain(commands().map(|c| format!("allow-{}", c.replace('_', "-"))))
+    let permissions = commands()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
         .collect();
     let cap = Capability {
         schema: "../gen/schemas/desktop-schema.json",
         identifier: "default",
-        description: "The main window and connection windows may call Redscope's own commands and listen to its events; nothing else.",
+        description: "The main window and connection windows may call Redscope's own commands (events come through a channel); nothing else.",
         windows: ["main", "conn-*"],
         permissions,
     };
