@@ -15,6 +15,14 @@ use redscope_cli::desktop_driver::{process_tree, Session, TauriDriver, Xvfb};
 use redscope_testing::{sync_query, RedisServer};
 use serde_json::json;
 
+/// The desktop binary under test: `REDSCOPE_DESKTOP_BIN` (e.g. a package's), else this build's.
+fn desktop_bin() -> PathBuf {
+    let bin = std::env::var_os("REDSCOPE_DESKTOP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_redscope-desktop")));
+    std::fs::canonicalize(&bin).unwrap()
+}
+
 fn screenshot_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -28,10 +36,7 @@ fn screenshot_dir() -> PathBuf {
 async fn desktop_window_renders_connected_to_redis() {
     let redis = RedisServer::start().unwrap();
     let x = Xvfb::start().unwrap();
-    let bin = std::env::var_os("REDSCOPE_DESKTOP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_redscope-desktop")));
-    let bin = std::fs::canonicalize(&bin).unwrap();
+    let bin = desktop_bin();
     let driver = TauriDriver::start(x.display(), |cmd| {
         cmd.env("REDSCOPE_LOG", "info");
     })
@@ -44,27 +49,7 @@ async fn desktop_window_renders_connected_to_redis() {
         .unwrap_or_else(|e| panic!("{e}"));
 
     // The page a person sees: the connection badge reads "connected" and names the server.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let text = loop {
-        let text = session
-            .execute(
-                "return document.body ? document.body.innerText : ''",
-                json!([]),
-            )
-            .await
-            .unwrap_or_default();
-        let text = text.as_str().unwrap_or_default().to_string();
-        if text.contains("connected") && text.contains(&redis.url()) {
-            break text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the window never showed a UI connected to {}; it shows: {text:?}\n{}",
-            redis.url(),
-            driver.output()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let text = wait_for_text(&session, &["connected", &redis.url()], &driver).await;
     assert!(text.contains("Dashboard"), "{text}");
 
     // The app checks nothing over the network by itself (no updates, no telemetry): every
@@ -152,10 +137,7 @@ async fn new_window_opens_a_profile_in_a_real_second_window() {
     let profiles = json!([{"name": "orders", "url": orders.url()}]);
     std::fs::write(config.path().join("profiles.json"), profiles.to_string()).unwrap();
     let x = Xvfb::start().unwrap();
-    let bin = std::env::var_os("REDSCOPE_DESKTOP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_redscope-desktop")));
-    let bin = std::fs::canonicalize(&bin).unwrap();
+    let bin = desktop_bin();
     let driver = TauriDriver::start(x.display(), |cmd| {
         cmd.env("REDSCOPE_CONFIG_DIR", config.path())
             .env("REDSCOPE_LOG", "info");

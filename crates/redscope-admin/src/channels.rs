@@ -632,6 +632,39 @@ async fn flush_forever(
     }
 }
 
+/// Runs the sessions `connect` makes, one after another, until cancelled: when one ends its
+/// link is no longer confirmed, the reason is logged, and after a backoff `connect` runs again.
+async fn keep_linked<F, Fut>(
+    link: Link,
+    shared: &Mutex<Shared>,
+    cancel: &CancellationToken,
+    mut connect: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut backoff = Backoff::new();
+    loop {
+        let run = connect();
+        let started = Instant::now();
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = run => {
+                lock(shared).confirmed[link as usize] = 0;
+                match (link, r) {
+                    (Link::Classic, Ok(())) => tracing::warn!("channel monitor: the server closed the connection"),
+                    (Link::Classic, Err(e)) => tracing::warn!(error = %e, "channel monitor: connection lost"),
+                    (Link::Shards, Ok(())) => tracing::warn!("channel monitor: a shard's node closed the connection"),
+                    (Link::Shards, Err(e)) => tracing::warn!(error = %e, "channel monitor: shard connections renewed; re-reading the slot map"),
+                }
+            }
+        }
+        if !backoff.wait(started, cancel).await {
+            return;
+        }
+    }
+}
+
 /// Connects, subscribes and reads until cancelled, reconnecting with backoff: the classic
 /// link (channels, patterns, and shard channels outside a Cluster).
 async fn read_forever(
@@ -640,13 +673,12 @@ async fn read_forever(
     shared: &Mutex<Shared>,
     cancel: &CancellationToken,
 ) {
-    let mut backoff = Backoff::new();
     // A Cluster's classic messages reach every node: after a lost session, the next seed is tried.
     let mut seed = 0usize;
-    loop {
+    keep_linked(Link::Classic, shared, cancel, || {
         let this_seed = seed;
         seed = seed.wrapping_add(1);
-        let run = async {
+        async move {
             let cfg = match cfg.topology {
                 Topology::Sentinel { .. } => redscope::conn::resolve_sentinel_master(cfg).await?,
                 Topology::Cluster { .. } => {
@@ -655,22 +687,9 @@ async fn read_forever(
                 _ => cfg.clone(),
             };
             session(&cfg, request, Link::Classic, shared).await
-        };
-        let started = Instant::now();
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = run => {
-                lock(shared).confirmed[Link::Classic as usize] = 0;
-                match r {
-                    Ok(()) => tracing::warn!("channel monitor: the server closed the connection"),
-                    Err(e) => tracing::warn!(error = %e, "channel monitor: connection lost"),
-                }
-            }
         }
-        if !backoff.wait(started, cancel).await {
-            return;
-        }
-    }
+    })
+    .await
 }
 
 /// The shard channels of a Cluster: reads the slot map, opens one connection per master owning
@@ -685,49 +704,33 @@ async fn shards_forever(
     shared: &Mutex<Shared>,
     cancel: &CancellationToken,
 ) {
-    let mut backoff = Backoff::new();
-    loop {
-        let run = async {
-            let owners = shard_owners(conn, channels).await?;
-            let mut sessions = Vec::with_capacity(owners.len());
-            for (addr, request) in &owners {
-                let node = node_config(cfg, addr)?;
-                sessions.push(Box::pin(async move {
-                    session(&node, request, Link::Shards, shared).await
-                }));
-            }
-            tracing::debug!(owners = ?owners.keys().collect::<Vec<_>>(), "channel monitor: shard connections");
-            let moved = async {
-                loop {
-                    tokio::time::sleep(SLOT_CHECK_EVERY).await;
-                    // A failed read is no evidence of a move: the sessions notice dead nodes.
-                    if let Ok(now) = shard_owners(conn, channels).await {
-                        if now != owners {
-                            return;
-                        }
+    keep_linked(Link::Shards, shared, cancel, || async move {
+        let owners = shard_owners(conn, channels).await?;
+        let mut sessions = Vec::with_capacity(owners.len());
+        for (addr, request) in &owners {
+            let node = node_config(cfg, addr)?;
+            sessions.push(Box::pin(async move {
+                session(&node, request, Link::Shards, shared).await
+            }));
+        }
+        tracing::debug!(owners = ?owners.keys().collect::<Vec<_>>(), "channel monitor: shard connections");
+        let moved = async {
+            loop {
+                tokio::time::sleep(SLOT_CHECK_EVERY).await;
+                // A failed read is no evidence of a move: the sessions notice dead nodes.
+                if let Ok(now) = shard_owners(conn, channels).await {
+                    if now != owners {
+                        return;
                     }
                 }
-            };
-            tokio::select! {
-                (first, _, _) = futures::future::select_all(sessions) => first,
-                _ = moved => Err(Error::Connection("a shard channel's slot has a new owner".into())),
             }
         };
-        let started = Instant::now();
         tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = run => {
-                lock(shared).confirmed[Link::Shards as usize] = 0;
-                match r {
-                    Ok(()) => tracing::warn!("channel monitor: a shard's node closed the connection"),
-                    Err(e) => tracing::warn!(error = %e, "channel monitor: shard connections renewed; re-reading the slot map"),
-                }
-            }
+            (first, _, _) = futures::future::select_all(sessions) => first,
+            _ = moved => Err(Error::Connection("a shard channel's slot has a new owner".into())),
         }
-        if !backoff.wait(started, cancel).await {
-            return;
-        }
-    }
+    })
+    .await
 }
 
 /// How often the shard connections check the slot map for new owners of their channels.
