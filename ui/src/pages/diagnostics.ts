@@ -36,7 +36,10 @@ export function diagnosticsPage(ctx: AppContext): Page {
   }
 
   function renderJob(j: HotkeysJob): void {
+    // A poll answered late can bring an older snapshot: a job that ended never runs again.
+    if (job?.id === j.id && job.state !== 'running' && j.state === 'running') return;
     job = j;
+    hotStatus.dataset.state = j.state;
     const how = j.method === 'lfu' ? `OBJECT FREQ (policy ${j.policy})` : `MONITOR sample of ${j.seconds} s — costly: the server copied every command to us`;
     if (j.state === 'running') {
       hotStatus.textContent = j.method === 'lfu'
@@ -47,7 +50,6 @@ export function diagnosticsPage(ctx: AppContext): Page {
       stopPoll();
       cancelBox.replaceChildren();
       hotStatus.textContent = j.state === 'failed' ? `Failed: ${j.error ?? ''}` : `${j.state === 'cancelled' ? 'Stopped early. ' : ''}${how}${j.method === 'monitor' ? `: ${formatCount(j.commands)} commands seen` : `: ${formatCount(j.scanned)} keys read`}.`;
-      hotStatus.dataset.state = j.state;
     }
     const countLabel = j.method === 'lfu' ? 'LFU counter' : 'Commands';
     mount(hotOut,
