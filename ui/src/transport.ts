@@ -256,8 +256,12 @@ export class EventSocket {
 /** Desktop: Tauri IPC. Rejections carry the same `{code, message}` as HTTP errors. */
 export class TauriTransport implements Transport {
   readonly kind = 'tauri' as const;
+  /** Tauri's `invoke`, once loaded: later calls reach the shell in the caller's own turn, so a
+   * request goes out before the page's other work for the same click (not after it). */
+  private invokeFn: typeof import('@tauri-apps/api/core').invoke | null = null;
+
   async call<C extends Command>(command: C, ...[args]: CallArgs<C>): Promise<ReplyOf<C>> {
-    const { invoke } = await import('@tauri-apps/api/core');
+    const invoke = this.invokeFn ?? (this.invokeFn = (await import('@tauri-apps/api/core')).invoke);
     try {
       return await invoke<ReplyOf<C>>(command, (args ?? {}) as Args);
     } catch (e) {
