@@ -60,6 +60,15 @@ export class VirtualList<T> {
     this.draw();
   }
 
+  /** Applies `fn` to each row in view with its item (a new selection's highlight), without
+   * drawing the rows again or reading the layout. */
+  restyle(fn: (row: HTMLElement, item: T) => void): void {
+    for (const row of this.pool.slice(0, this.body.childElementCount)) {
+      const item = this.items[Number(row.dataset.index)];
+      if (item !== undefined) fn(row, item);
+    }
+  }
+
   /** Number of row elements currently in the DOM (for tests and diagnostics). */
   get drawnRows(): number {
     return this.body.childElementCount;

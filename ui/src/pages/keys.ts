@@ -303,8 +303,9 @@ export function keysPage(ctx: AppContext): Page {
       openStream: (k) => ctx.go('streams', { key_b64: k }),
       readOnly: () => ctx.health()?.read_only ?? false,
     });
-    keyList.setItems(keys);
-    drawTree();
+    // Only the highlight moves: redrawing both lists here cost the click 5-15 ms in WebKit.
+    keyList.restyle((row, k) => row.classList.toggle('selected', k.b64 === selected));
+    treeList.restyle((row, r) => row.classList.toggle('selected', !!r.leaf && r.keyB64 === selected));
   }
 
   /** A key is gone: out of the list and the tree's counts, no rescan. */
