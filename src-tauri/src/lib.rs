@@ -6,6 +6,7 @@
 //!   command of the same name, plus the shell's own `ui_ready`.
 //! - [`events`]: feeds the admin event bus to each window's page through a channel.
 //! - [`smoke`]: `--smoke` mode, which checks the window renders connected to Redis.
+//! - [`webview`]: how the window renders on a machine without a GPU.
 //! - [`windows`]: "open in new window" — a saved profile in a window with its own session.
 //!
 //! The app manifest (`build.rs`) lists the commands of `commands.txt`; the window may call those
@@ -14,6 +15,7 @@
 pub mod dispatch;
 pub mod events;
 pub mod smoke;
+pub mod webview;
 pub mod windows;
 
 use redscope_admin::AdminService;

@@ -52,6 +52,7 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    redscope_desktop::webview::prepare();
     let args = parse_args()?;
     let cfg = match &args.redis {
         Some(url) => RedisConfig::from_url(url)?,

@@ -9,7 +9,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
-import { formatCount } from '../format';
+import { formatClock, formatCount } from '../format';
 import { MessageBuffer, messageJson } from '../msgbuffer';
 import type { Page } from '../router';
 import type { Message, MonitorStats } from '../types';
@@ -44,7 +44,7 @@ function statName(c: { name: string; sharded: boolean }): string {
 
 function time(ms: number): string {
   const d = new Date(ms);
-  return `${d.toLocaleTimeString('en-GB', { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return `${formatClock(d)}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 export function channelsPage(ctx: AppContext): Page {

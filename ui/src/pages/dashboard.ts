@@ -92,7 +92,7 @@ export function dashboardPage(ctx: AppContext): Page {
       dbBox.replaceChildren(
         h('h2', {}, 'Keys per database'),
         d.databases.length
-          ? table(['Database', 'Keys', 'With TTL'], d.databases.map((x) => [h('span', { 'data-testid': 'db-index' }, `db${x.db}${x.db === d.current ? ' (this session)' : ''}`), h('span', { 'data-testid': 'db-count' }, x.keys.toLocaleString('en-US')), x.expires.toLocaleString('en-US')]), 'db-keys-table')
+          ? table(['Database', 'Keys', 'With TTL'], d.databases.map((x) => [h('span', { 'data-testid': 'db-index' }, `db${x.db}${x.db === d.current ? ' (this session)' : ''}`), h('span', { 'data-testid': 'db-count' }, formatCount(x.keys)), formatCount(x.expires)]), 'db-keys-table')
           : h('p', { class: 'muted' }, 'No keys.'),
       );
     } catch (e) {

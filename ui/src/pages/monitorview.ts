@@ -6,7 +6,7 @@
 
 import type { AppContext } from '../app';
 import { h, mount } from '../dom';
-import { formatCount } from '../format';
+import { formatClock, formatCount } from '../format';
 import type { MonitorFilter, MonitorLine, MonitorStatus, MonitorView } from '../api.gen';
 import { lineMatches } from '../monitorfilter';
 import { ApiError } from '../transport';
@@ -44,7 +44,7 @@ export function monitorSection(ctx: AppContext): MonitorSection {
 
   function row(l: MonitorLine): HTMLElement {
     const t = new Date(l.at_s * 1000);
-    const time = `${t.toLocaleTimeString('en-GB')}.${String(Math.floor((l.at_s % 1) * 1e6)).padStart(6, '0')}`;
+    const time = `${formatClock(t)}.${String(Math.floor((l.at_s % 1) * 1e6)).padStart(6, '0')}`;
     return h('tr', { 'data-testid': 'mon-line', 'data-seq': String(l.seq) },
       h('td', {}, time), h('td', { 'data-testid': 'mon-client' }, l.client), h('td', {}, String(l.db)),
       h('td', { 'data-testid': 'mon-cmd' }, l.command), h('td', { 'data-testid': 'mon-key' }, l.key ?? ''),

@@ -4,7 +4,7 @@
 // tables for the signal buffer and feature vectors.
 
 import { h } from '../dom';
-import { formatCount } from '../format';
+import { formatCount, formatDecimal } from '../format';
 import { candleLayout, cellText, featureRows, linePoints, quoteBoard, SHAPE_LABEL, signalColumns, type Shape } from '../shapes';
 import type { Transport } from '../transport';
 import { valuePage, type Bytes, type KeyValue } from '../types';
@@ -44,7 +44,7 @@ function fact(label: string, value: string, testid?: string): HTMLElement {
 
 function fmt(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return Math.abs(n) >= 1000 ? n.toLocaleString(undefined, { maximumFractionDigits: 2 }) : String(Number(n.toPrecision(6)));
+  return Math.abs(n) >= 1000 ? formatDecimal(n) : String(Number(n.toPrecision(6)));
 }
 
 function time(ms: number): string {
