@@ -21,7 +21,7 @@ before(async () => {
   serve = await startServe(redis.url);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
   await page.goto(`${serve.url}#/channels`);
   await page.getByTestId('conn-state').filter({ hasText: 'connected' }).waitFor(T);
 });

@@ -83,6 +83,14 @@ test('keys: namespace tree with counts, and a key of each type', async () => {
   await page.getByTestId('tree-folder').filter({ hasText: 'ticker' }).waitFor(T);
   await until(async () => (await page.getByTestId('key-row').count()) > 0, { what: 'keys under market:' });
   assert.equal(await page.getByTestId('key-search').inputValue(), 'market:*');
+  // The key clicked is the one highlighted in the list, and only it.
+  const rows = page.getByTestId('key-row');
+  for (const i of [0, 1]) {
+    const name = await rows.nth(i).getAttribute('data-key');
+    await rows.nth(i).click();
+    await until(async () => (await page.getByTestId('key-name').textContent()).startsWith(name), { what: `${name} opened` });
+    await until(async () => (await page.locator('.key-row.selected').count()) === 1 && (await page.locator('.key-row.selected').getAttribute('data-key')) === name, { what: `${name} highlighted` });
+  }
 
   await openKey('market:ticker:binance:BTC/USDT');
   assert.equal(await page.getByTestId('key-type').textContent(), 'string');
