@@ -256,36 +256,38 @@ export class EventSocket {
 /** Desktop: Tauri IPC. Rejections carry the same `{code, message}` as HTTP errors. */
 export class TauriTransport implements Transport {
   readonly kind = 'tauri' as const;
-  /** Tauri's `invoke`, once loaded: later calls reach the shell in the caller's own turn, so a
+  /** Tauri's core API, once loaded: later calls reach the shell in the caller's own turn, so a
    * request goes out before the page's other work for the same click (not after it). */
-  private invokeFn: typeof import('@tauri-apps/api/core').invoke | null = null;
+  private core: typeof import('@tauri-apps/api/core') | null = null;
 
-  async call<C extends Command>(command: C, ...[args]: CallArgs<C>): Promise<ReplyOf<C>> {
-    const invoke = this.invokeFn ?? (this.invokeFn = (await import('@tauri-apps/api/core')).invoke);
+  private async loadCore(): Promise<typeof import('@tauri-apps/api/core')> {
+    return (this.core ??= await import('@tauri-apps/api/core'));
+  }
+
+  /** Runs a shell command; a rejection becomes an [`ApiError`] with the shell's code. */
+  private async invoke<T>(command: string, args: Args): Promise<T> {
+    const { invoke } = this.core ?? (await this.loadCore());
     try {
-      return await invoke<ReplyOf<C>>(command, (args ?? {}) as Args);
+      return await invoke<T>(command, args);
     } catch (e) {
       const err = e as { code?: string; message?: string } | string;
       if (typeof err === 'string') throw new ApiError('error', err);
       throw new ApiError(err.code ?? 'error', err.message ?? String(e));
     }
+  }
+
+  call<C extends Command>(command: C, ...[args]: CallArgs<C>): Promise<ReplyOf<C>> {
+    return this.invoke<ReplyOf<C>>(command, (args ?? {}) as Args);
   }
 
   async ready(report: { redis: string }): Promise<void> {
     document.body.dataset.ready = report.redis;
-    const { invoke } = await import('@tauri-apps/api/core');
+    const { invoke } = await this.loadCore();
     await invoke('ui_ready', { report });
   }
 
   async openWindow(profile: string): Promise<void> {
-    const { invoke } = await import('@tauri-apps/api/core');
-    try {
-      await invoke('open_window', { profile });
-    } catch (e) {
-      const err = e as { code?: string; message?: string } | string;
-      if (typeof err === 'string') throw new ApiError('error', err);
-      throw new ApiError(err.code ?? 'error', err.message ?? String(e));
-    }
+    await this.invoke('open_window', { profile });
   }
 
   /** Listeners of this window's events, fed by one channel for the page's life. */
@@ -297,7 +299,7 @@ export class TauriTransport implements Transport {
     // One channel per page: the shell feeds it this window's session events (a connection window
     // has its own). Large payloads cross as IPC fetches, not as evaluated script (WebKitGTK
     // keeps the memory of every script it evaluates).
-    this.feed ??= import('@tauri-apps/api/core').then(async ({ Channel, invoke }) => {
+    this.feed ??= this.loadCore().then(async ({ Channel, invoke }) => {
       const channel = new Channel<ServerEvent>();
       channel.onmessage = (e) => {
         for (const l of [...this.listeners]) {
