@@ -43,6 +43,9 @@ export function keysPage(ctx: AppContext): Page {
   const wanted = new Set<string>();
   let metaTimer: ReturnType<typeof setTimeout> | null = null;
   let selected: string | null = null;
+  /** Whether a row shows the open key: one rule for drawing the lists and for moving the highlight. */
+  const keySelected = (k: Bytes): boolean => k.b64 === selected;
+  const treeSelected = (r: TreeRow): boolean => !!r.leaf && r.keyB64 === selected;
   const tree = new TreeModel();
   const treeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Rows whose counts are still growing (their level is being scanned): shown with a "+". */
@@ -127,7 +130,7 @@ export function keysPage(ctx: AppContext): Page {
     rowHeight: ROW,
     className: 'tree-list',
     render(row, r) {
-      row.className = `vlist-row tree-row${r.leaf ? ' leaf' : ''}${r.leaf && r.keyB64 === selected ? ' selected' : ''}`;
+      row.className = `vlist-row tree-row${r.leaf ? ' leaf' : ''}${treeSelected(r) ? ' selected' : ''}`;
       row.style.paddingLeft = `${8 + r.depth * 14}px`;
       row.dataset.path = r.path;
       row.dataset.testid = 'tree-row';
@@ -158,7 +161,7 @@ export function keysPage(ctx: AppContext): Page {
     rowHeight: ROW,
     className: 'key-list',
     render(row, k) {
-      row.className = `vlist-row key-row${k.b64 === selected ? ' selected' : ''}`;
+      row.className = `vlist-row key-row${keySelected(k) ? ' selected' : ''}`;
       row.setAttribute('data-testid', 'key-row');
       row.dataset.key = k.text;
       const m = meta.get(k.b64);
@@ -304,8 +307,8 @@ export function keysPage(ctx: AppContext): Page {
       readOnly: () => ctx.health()?.read_only ?? false,
     });
     // Only the highlight moves: redrawing both lists here cost the click 5-15 ms in WebKit.
-    keyList.restyle((row, k) => row.classList.toggle('selected', k.b64 === selected));
-    treeList.restyle((row, r) => row.classList.toggle('selected', !!r.leaf && r.keyB64 === selected));
+    keyList.restyle((row, k) => row.classList.toggle('selected', keySelected(k)));
+    treeList.restyle((row, r) => row.classList.toggle('selected', treeSelected(r)));
   }
 
   /** A key is gone: out of the list and the tree's counts, no rescan. */
