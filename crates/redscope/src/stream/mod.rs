@@ -32,10 +32,6 @@ pub const DEFAULT_MAXLEN: usize = 100_000;
 /// Default `COUNT` of one `XRANGE` page when replaying.
 pub const DEFAULT_PAGE: usize = 1_000;
 
-/// Bytes of an `XADD` besides the stream name, the symbol and the extra fields: the command and
-/// `MAXLEN ~ n *`, the six field names, four floats in their longest repr and the timestamp.
-const XADD_FIXED_BYTES: usize = 4 + 6 + 1 + 20 + 1 + 32 + 4 * 24 + 26;
-
 /// A decoded tick and the id of the entry it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StreamTick {
@@ -221,19 +217,8 @@ impl MarketDataStream {
     fn xadd(&self, tick: &MarketTick) -> Result<redis::Cmd> {
         tick.validate()
             .map_err(|e| Error::InvalidInput(format!("tick: {e}")))?;
-        // Sized up front (publishers build one per tick): no regrowth of the argument list or
-        // of the argument bytes while the fields are added.
-        let args = 2 + 3 * usize::from(self.maxlen.is_some()) + 1 + 2 * (6 + tick.extra.len());
-        let bytes = self.name.len()
-            + tick.symbol.len()
-            + tick
-                .extra
-                .iter()
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>()
-            + XADD_FIXED_BYTES;
-        let mut cmd = redis::Cmd::with_capacity(args, bytes);
-        cmd.arg("XADD").arg(&self.name);
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(&self.name);
         if let Some(n) = self.maxlen {
             cmd.arg("MAXLEN").arg("~").arg(n);
         }
